@@ -1,0 +1,43 @@
+/*
+ * jwt.h - SimpleJWT-compatible tokens (libjwt), HS256 only.
+ *
+ * Claims: token_type ("access" or "refresh"), exp, iat, jti (32 hex digits),
+ * user_id. Tokens with any other alg, a bad signature, a wrong token_type,
+ * missing or mistyped claims, or an exp in the past are refused.
+ */
+#ifndef EVENTAPI_AUTH_JWT_H
+#define EVENTAPI_AUTH_JWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum token_type { TOKEN_ACCESS, TOKEN_REFRESH };
+
+struct token_claims {
+  enum token_type type;
+  int64_t user_id;
+  int64_t iat;      /* seconds since the epoch */
+  int64_t exp;      /* seconds since the epoch */
+  char jti[33];
+};
+
+/*
+ * Issues a token of type for user_id, valid for lifetime seconds from now
+ * (seconds since the epoch), signed with key. On success *out is a malloc'd
+ * string the caller frees, and claims (if not NULL) receives what was signed.
+ * Returns 0 or EVENTAPI_ENOMEM.
+ */
+int auth_token_issue(const char *key, size_t keylen, enum token_type type,
+                     int64_t user_id, int64_t now, int64_t lifetime,
+                     char **out, struct token_claims *claims);
+
+/*
+ * Verifies token against key and expected type at time now. Returns 0 with
+ * *claims filled, EVENTAPI_EEXPIRED for a well-signed but expired token,
+ * or EVENTAPI_EINVAL for anything else.
+ */
+int auth_token_verify(const char *key, size_t keylen, const char *token,
+                      enum token_type expected, int64_t now,
+                      struct token_claims *claims);
+
+#endif

@@ -1,0 +1,104 @@
+#include "core/arena.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_CHUNK_MIN 4096
+
+struct arena_chunk {
+  struct arena_chunk *next;
+  size_t used, size;
+  max_align_t data[];
+};
+
+void *
+arena_alloc(arena_t *a, size_t size)
+{
+  const size_t align = _Alignof(max_align_t);
+  size_t need = (size + align - 1) & ~(align - 1);
+  if (need < size)
+    return NULL;
+  struct arena_chunk *c = a->head;
+  if (c == NULL || c->size - c->used < need) {
+    size_t cap = need > ARENA_CHUNK_MIN ? need : ARENA_CHUNK_MIN;
+    if (cap > SIZE_MAX - sizeof *c)
+      return NULL;
+    c = malloc(sizeof *c + cap);
+    if (c == NULL)
+      return NULL;
+    c->used = 0;
+    c->size = cap;
+    c->next = a->head;
+    a->head = c;
+  }
+  void *p = (char *)c->data + c->used;
+  c->used += need;
+  return p;
+}
+
+void *
+arena_calloc(arena_t *a, size_t n, size_t size)
+{
+  if (size != 0 && n > SIZE_MAX / size)
+    return NULL;
+  void *p = arena_alloc(a, n * size);
+  if (p)
+    memset(p, 0, n * size);
+  return p;
+}
+
+char *
+arena_strndup(arena_t *a, const char *s, size_t n)
+{
+  char *p = arena_alloc(a, n + 1);
+  if (p) {
+    memcpy(p, s, n);
+    p[n] = '\0';
+  }
+  return p;
+}
+
+char *
+arena_strdup(arena_t *a, const char *s)
+{
+  return arena_strndup(a, s, strlen(s));
+}
+
+char *
+arena_vprintf(arena_t *a, const char *fmt, va_list ap)
+{
+  va_list copy;
+  va_copy(copy, ap);
+  int n = vsnprintf(NULL, 0, fmt, copy);
+  va_end(copy);
+  if (n < 0)
+    return NULL;
+  char *p = arena_alloc(a, (size_t)n + 1);
+  if (p)
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+  return p;
+}
+
+char *
+arena_printf(arena_t *a, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  char *p = arena_vprintf(a, fmt, ap);
+  va_end(ap);
+  return p;
+}
+
+void
+arena_free(arena_t *a)
+{
+  struct arena_chunk *c = a->head;
+  while (c) {
+    struct arena_chunk *next = c->next;
+    free(c);
+    c = next;
+  }
+  a->head = NULL;
+}

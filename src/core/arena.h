@@ -1,0 +1,33 @@
+/*
+ * arena.h - a per-request memory pool.
+ *
+ * Allocations come from chunks that are all freed at once by arena_free(),
+ * which the HTTP server calls when a request completes, so handlers rarely
+ * call free(). Allocation failure returns NULL; callers answer 500.
+ */
+#ifndef EVENTAPI_CORE_ARENA_H
+#define EVENTAPI_CORE_ARENA_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct arena_chunk;
+
+typedef struct arena {
+  struct arena_chunk *head;
+} arena_t;
+
+/* An arena needs no initialisation beyond zeroing: arena_t a = {0}. */
+void *arena_alloc(arena_t *a, size_t size);
+void *arena_calloc(arena_t *a, size_t n, size_t size);
+char *arena_strdup(arena_t *a, const char *s);
+char *arena_strndup(arena_t *a, const char *s, size_t n);
+char *arena_printf(arena_t *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+char *arena_vprintf(arena_t *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* Frees every allocation of the arena; the arena may be reused after. */
+void arena_free(arena_t *a);
+
+#endif

@@ -1,0 +1,313 @@
+#include "core/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/dotenv.h"
+#include "core/error.h"
+
+const struct config *config = NULL;
+
+/*
+ * The longest duration accepted: 100 years. Far beyond any sensible token
+ * lifetime, and small enough that now + duration in microseconds never
+ * overflows an int64_t.
+ */
+#define DURATION_MAX ((int64_t)100 * 365 * 86400)
+
+_Static_assert(SIZE_MAX / 1024 >= UINT32_MAX,
+               "ARGON2_MEMLIMIT_KIB up to 4 TiB needs a 64-bit size_t");
+
+/* Where settings come from, and where the first error is explained. */
+struct source {
+  const struct dotenv *file;
+  char *err;
+  size_t errlen;
+};
+
+static int
+fail(const struct source *src, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+fail(const struct source *src, const char *fmt, ...)
+{
+  if (src->errlen > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(src->err, src->errlen, fmt, ap);
+    va_end(ap);
+  }
+  return EVENTAPI_EINVAL;
+}
+
+/* The value of name: the environment's, else the .env file's, else NULL. */
+static const char *
+lookup(const struct source *src, const char *name)
+{
+  const char *value = getenv(name);
+  return value ? value : dotenv_get(src->file, name);
+}
+
+/* Copies the value of name, or def (which may be NULL), into *out. */
+static int
+get_string(const struct source *src, const char *name, const char *def,
+           char **out)
+{
+  const char *value = lookup(src, name);
+  if (value == NULL)
+    value = def;
+  if (value == NULL)
+    return 0;
+  *out = strdup(value);
+  return *out ? 0 : EVENTAPI_ENOMEM;
+}
+
+/* Parses all of s as a decimal number: digits only, no sign or blanks. */
+static int
+parse_integer(const char *s, unsigned long long *out)
+{
+  if (*s < '0' || *s > '9')
+    return EVENTAPI_EINVAL;
+  char *end;
+  errno = 0;
+  unsigned long long n = strtoull(s, &end, 10);
+  if (errno != 0 || *end != '\0')
+    return EVENTAPI_EINVAL;
+  *out = n;
+  return 0;
+}
+
+static int
+get_integer(const struct source *src, const char *name, unsigned long long def,
+            unsigned long long min, unsigned long long max,
+            unsigned long long *out)
+{
+  const char *value = lookup(src, name);
+  if (value == NULL) {
+    *out = def;
+    return 0;
+  }
+  if (parse_integer(value, out) != 0 || *out < min || *out > max)
+    return fail(src, "%s: expected an integer from %llu to %llu, got \"%s\"",
+                name, min, max, value);
+  return 0;
+}
+
+static int
+get_unsigned(const struct source *src, const char *name, unsigned def,
+             unsigned min, unsigned max, unsigned *out)
+{
+  unsigned long long n;
+  int rc = get_integer(src, name, def, min, max, &n);
+  if (rc == 0)
+    *out = (unsigned)n;
+  return rc;
+}
+
+static int
+get_duration(const struct source *src, const char *name, int64_t def,
+             int64_t *out)
+{
+  const char *value = lookup(src, name);
+  if (value == NULL) {
+    *out = def;
+    return 0;
+  }
+  if (config_parse_duration(value, out) != 0)
+    return fail(src, "%s: expected a duration such as 90, 30m, 1h or 7d, "
+                "got \"%s\"", name, value);
+  return 0;
+}
+
+static int
+get_log_level(const struct source *src, enum log_level *out)
+{
+  static const struct {
+    const char *name;
+    enum log_level level;
+  } levels[] = {
+    {"debug", LOG_DEBUG}, {"info", LOG_INFO},   {"warn", LOG_WARN},
+    {"warning", LOG_WARN}, {"error", LOG_ERROR},
+  };
+  const char *value = lookup(src, "LOG_LEVEL");
+  if (value == NULL) {
+    *out = LOG_INFO;
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+    if (strcasecmp(value, levels[i].name) == 0) {
+      *out = levels[i].level;
+      return 0;
+    }
+  }
+  return fail(src, "LOG_LEVEL: expected debug, info, warn or error, got \"%s\"",
+              value);
+}
+
+static int
+get_synchronous(const struct source *src, bool *normal)
+{
+  const char *value = lookup(src, "SQLITE_SYNCHRONOUS");
+  *normal = false;
+  if (value == NULL || strcasecmp(value, "full") == 0)
+    return 0;
+  if (strcasecmp(value, "normal") == 0) {
+    *normal = true;
+    return 0;
+  }
+  return fail(src, "SQLITE_SYNCHRONOUS: expected full or normal, got \"%s\"",
+              value);
+}
+
+/* DESIGN.md: twice the cores by default, since handlers block on the database. */
+static unsigned
+default_threads(void)
+{
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if (cores < 1)
+    cores = 1;
+  if (cores > 512)
+    cores = 512;
+  return (unsigned)(2 * cores);
+}
+
+int
+config_load(struct config *cfg, const char *dotenv_path, char *err,
+            size_t errlen)
+{
+  *cfg = (struct config){0};
+  if (errlen > 0)
+    err[0] = '\0';
+  if (dotenv_path == NULL)
+    dotenv_path = ".env";
+
+  struct dotenv file;
+  int bad_line = 0;
+  int rc = dotenv_load(dotenv_path, &file, &bad_line);
+  if (rc != 0) {
+    if (rc == EVENTAPI_EINVAL)
+      snprintf(err, errlen, "%s:%d: expected KEY=VALUE", dotenv_path, bad_line);
+    else
+      snprintf(err, errlen, "%s: %s", dotenv_path, eventapi_strerror(rc));
+    return rc;
+  }
+  const struct source src = {&file, err, errlen};
+
+  unsigned long long memlimit_kib = 0;
+  rc = get_string(&src, "SECRET_KEY", NULL, &cfg->secret_key);
+  if (rc == 0)
+    rc = get_string(&src, "DATABASE_URL", "sqlite:///data/eventapi.sqlite3",
+                    &cfg->database_url);
+  if (rc == 0)
+    rc = get_string(&src, "BIND", "127.0.0.1", &cfg->bind);
+  if (rc == 0)
+    rc = get_unsigned(&src, "PORT", 8000, 0, 65535, &cfg->port);
+  if (rc == 0)
+    rc = get_unsigned(&src, "THREADS", default_threads(), 1, 1024,
+                      &cfg->threads);
+  if (rc == 0)
+    rc = get_duration(&src, "ACCESS_TOKEN_LIFETIME", 30 * 60,
+                      &cfg->access_lifetime);
+  if (rc == 0)
+    rc = get_duration(&src, "REFRESH_TOKEN_LIFETIME", 7 * 86400,
+                      &cfg->refresh_lifetime);
+  if (rc == 0)
+    rc = get_log_level(&src, &cfg->log_level);
+  if (rc == 0)
+    rc = get_string(&src, "CORS_ALLOWED_ORIGINS", "",
+                    &cfg->cors_allowed_origins);
+  if (rc == 0)
+    rc = get_string(&src, "MEDIA_ROOT", "media", &cfg->media_root);
+  if (rc == 0)
+    rc = get_string(&src, "PUBLIC_URL", "", &cfg->public_url);
+  /* libmicrohttpd: a connection timeout of 0 means none. */
+  if (rc == 0)
+    rc = get_unsigned(&src, "CONNECTION_TIMEOUT", 30, 0, 86400,
+                      &cfg->connection_timeout);
+  if (rc == 0)
+    rc = get_unsigned(&src, "CONNECTION_LIMIT", 1024, 1, UINT32_MAX,
+                      &cfg->connection_limit);
+  if (rc == 0)
+    rc = get_unsigned(&src, "PER_IP_CONNECTION_LIMIT", 256, 1, UINT32_MAX,
+                      &cfg->per_ip_limit);
+  /* libsodium's argon2id bounds: 1 to 2^32-1 passes, 8 KiB to 4 TiB. */
+  if (rc == 0)
+    rc = get_integer(&src, "ARGON2_OPSLIMIT", 2, 1, UINT32_MAX,
+                     &cfg->argon2_opslimit);
+  if (rc == 0)
+    rc = get_integer(&src, "ARGON2_MEMLIMIT_KIB", 65536, 8, UINT32_MAX,
+                     &memlimit_kib);
+  if (rc == 0)
+    cfg->argon2_memlimit = (size_t)memlimit_kib * 1024; /* bytes, as libsodium */
+  if (rc == 0)
+    rc = get_unsigned(&src, "LOGIN_MAX_FAILURES", 10, 1, UINT32_MAX,
+                      &cfg->login_max_failures);
+  if (rc == 0)
+    rc = get_unsigned(&src, "LOGIN_WINDOW", 300, 1, 86400 * 365,
+                      &cfg->login_window);
+  if (rc == 0)
+    rc = get_string(&src, "COMMON_PASSWORDS_FILE",
+                    "/usr/lib/python3/dist-packages/django/contrib/auth/"
+                    "common-passwords.txt.gz",
+                    &cfg->common_passwords_file);
+  if (rc == 0)
+    rc = get_synchronous(&src, &cfg->sqlite_synchronous_normal);
+
+  dotenv_free(&file);
+  if (rc == EVENTAPI_ENOMEM)
+    snprintf(err, errlen, "%s", eventapi_strerror(rc));
+  if (rc != 0)
+    config_free(cfg);
+  return rc;
+}
+
+void
+config_free(struct config *cfg)
+{
+  free(cfg->secret_key);
+  free(cfg->database_url);
+  free(cfg->bind);
+  free(cfg->cors_allowed_origins);
+  free(cfg->media_root);
+  free(cfg->public_url);
+  free(cfg->common_passwords_file);
+  *cfg = (struct config){0};
+}
+
+int
+config_parse_duration(const char *s, int64_t *seconds)
+{
+  static const struct {
+    char unit;
+    int64_t seconds;
+  } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+
+  size_t len = strlen(s);
+  int64_t scale = 1;
+  for (size_t i = 0; len > 0 && i < sizeof units / sizeof units[0]; i++) {
+    if (s[len - 1] == units[i].unit) {
+      scale = units[i].seconds;
+      len--;
+      break;
+    }
+  }
+  if (len == 0 || len > 20)
+    return EVENTAPI_EINVAL;
+  char digits[21];
+  memcpy(digits, s, len);
+  digits[len] = '\0';
+
+  unsigned long long n;
+  if (parse_integer(digits, &n) != 0 || n == 0 ||
+      n > (unsigned long long)(DURATION_MAX / scale))
+    return EVENTAPI_EINVAL;
+  *seconds = (int64_t)n * scale;
+  return 0;
+}

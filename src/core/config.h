@@ -1,0 +1,58 @@
+/*
+ * config.h - the server's settings, from the environment and `.env`.
+ *
+ * Every setting is read from the process environment first and from the
+ * `.env` file in the working directory second (the environment wins), then
+ * validated. The whole list, with defaults, is documented in README.md.
+ */
+#ifndef EVENTAPI_CORE_CONFIG_H
+#define EVENTAPI_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+struct config {
+  char *secret_key;            /* SECRET_KEY: required by serve, >= 32 bytes */
+  char *database_url;          /* DATABASE_URL: sqlite:///data/eventapi.sqlite3 */
+  char *bind;                  /* BIND: 127.0.0.1 */
+  unsigned port;               /* PORT: 8000 (0 = any free port) */
+  unsigned threads;            /* THREADS: 2 x cores */
+  int64_t access_lifetime;     /* ACCESS_TOKEN_LIFETIME, seconds: 30m */
+  int64_t refresh_lifetime;    /* REFRESH_TOKEN_LIFETIME, seconds: 7d */
+  enum log_level log_level;    /* LOG_LEVEL: debug|info|warn|error, info */
+  char *cors_allowed_origins;  /* CORS_ALLOWED_ORIGINS: comma list, "" none */
+  char *media_root;            /* MEDIA_ROOT: media */
+  char *public_url;            /* PUBLIC_URL: "" = from the Host header */
+  unsigned connection_timeout; /* CONNECTION_TIMEOUT, seconds: 30 */
+  unsigned connection_limit;   /* CONNECTION_LIMIT: 1024 */
+  unsigned per_ip_limit;       /* PER_IP_CONNECTION_LIMIT: 256 */
+  unsigned long long argon2_opslimit; /* ARGON2_OPSLIMIT: 2 (libsodium interactive) */
+  size_t argon2_memlimit;      /* ARGON2_MEMLIMIT_KIB in the env: 65536 (64 MiB) */
+  unsigned login_max_failures; /* LOGIN_MAX_FAILURES: 10 failed logins ... */
+  unsigned login_window;       /* LOGIN_WINDOW, seconds: 300 ... per client and window */
+  char *common_passwords_file; /* COMMON_PASSWORDS_FILE: Django's list when installed */
+  bool sqlite_synchronous_normal; /* SQLITE_SYNCHRONOUS=normal opts out of FULL */
+};
+
+/*
+ * Fills cfg from the environment and the `.env` file at dotenv_path (NULL:
+ * ".env" in the working directory; a missing file is fine). On a bad value
+ * returns EVENTAPI_EINVAL with a one-line explanation naming the variable in
+ * err. The caller frees cfg's strings with config_free().
+ */
+int config_load(struct config *cfg, const char *dotenv_path, char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/*
+ * Parses a duration: a positive integer with an optional unit s, m, h or d
+ * ("90" = 90 seconds, "30m", "7d"). Returns 0 or EVENTAPI_EINVAL.
+ */
+int config_parse_duration(const char *s, int64_t *seconds);
+
+/* The settings of the running process; set once by main before serving. */
+extern const struct config *config;
+
+#endif

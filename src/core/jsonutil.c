@@ -1,0 +1,154 @@
+#include "core/jsonutil.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/text.h"
+
+void
+json_error_add(json_t *errors, const char *field, const char *message)
+{
+  json_t *list = json_object_get(errors, field);
+  if (list == NULL) {
+    list = json_array();
+    json_object_set_new(errors, field, list);
+  }
+  json_array_append_new(list, json_string(message));
+}
+
+json_t *
+json_errors_ordered(json_t *errors, const char *const *fields)
+{
+  json_t *ordered = json_object();
+  for (; *fields; fields++) {
+    json_t *list = json_object_get(errors, *fields);
+    if (list)
+      json_object_set(ordered, *fields, list);
+  }
+  const char *key;
+  json_t *list;
+  json_object_foreach(errors, key, list)
+    if (!json_object_get(ordered, key))
+      json_object_set(ordered, key, list);
+  return ordered;
+}
+
+bool
+json_errors_any(const json_t *errors)
+{
+  return json_object_size(errors) > 0;
+}
+
+static bool
+is_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+enum field_result
+json_field_string(json_t *obj, const char *name, const struct string_rules *rules,
+                  json_t *errors, arena_t *arena, const char **out)
+{
+  json_t *value = json_object_get(obj, name);
+  *out = NULL;
+  if (value == NULL) {
+    if (!rules->required)
+      return FIELD_ABSENT;
+    json_error_add(errors, name, "This field is required.");
+    return FIELD_INVALID;
+  }
+  if (json_is_null(value)) {
+    if (rules->allow_null)
+      return FIELD_SET;
+    json_error_add(errors, name, "This field may not be null.");
+    return FIELD_INVALID;
+  }
+  const char *text;
+  size_t len;
+  char number[64];
+  if (json_is_string(value)) {
+    text = json_string_value(value);
+    len = json_string_length(value);
+  } else if (json_is_integer(value)) {
+    len = (size_t)snprintf(number, sizeof number, "%" JSON_INTEGER_FORMAT,
+                           json_integer_value(value));
+    text = number;
+  } else if (json_is_real(value)) {
+    len = (size_t)snprintf(number, sizeof number, "%.17g", json_real_value(value));
+    text = number;
+  } else {
+    json_error_add(errors, name, "Not a valid string.");
+    return FIELD_INVALID;
+  }
+  if (!rules->keep_spaces) {
+    while (len > 0 && is_space(*text)) {
+      text++;
+      len--;
+    }
+    while (len > 0 && is_space(text[len - 1]))
+      len--;
+  }
+  char *copy = arena_strndup(arena, text, len);
+  if (copy == NULL) {
+    json_error_add(errors, name, "Out of memory.");
+    return FIELD_INVALID;
+  }
+  if (len == 0 && !rules->allow_blank) {
+    json_error_add(errors, name, "This field may not be blank.");
+    return FIELD_INVALID;
+  }
+  if (rules->max_length && text_utf8_length(copy) > rules->max_length) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "Ensure this field has no more than %zu characters.",
+             rules->max_length);
+    json_error_add(errors, name, msg);
+    return FIELD_INVALID;
+  }
+  *out = copy;
+  return FIELD_SET;
+}
+
+enum field_result
+json_field_bool(json_t *obj, const char *name, bool required, json_t *errors, bool *out)
+{
+  static const char *const truthy[] = {"true", "1", "yes", "on", "t", "y"};
+  static const char *const falsy[] = {"false", "0", "no", "off", "f", "n"};
+  json_t *value = json_object_get(obj, name);
+  if (value == NULL) {
+    if (!required)
+      return FIELD_ABSENT;
+    json_error_add(errors, name, "This field is required.");
+    return FIELD_INVALID;
+  }
+  if (json_is_boolean(value)) {
+    *out = json_is_true(value);
+    return FIELD_SET;
+  }
+  if (json_is_integer(value) && (json_integer_value(value) == 0 || json_integer_value(value) == 1)) {
+    *out = json_integer_value(value) == 1;
+    return FIELD_SET;
+  }
+  if (json_is_string(value)) {
+    const char *s = json_string_value(value);
+    for (size_t i = 0; i < sizeof truthy / sizeof truthy[0]; i++) {
+      if (strcasecmp(s, truthy[i]) == 0) {
+        *out = true;
+        return FIELD_SET;
+      }
+      if (strcasecmp(s, falsy[i]) == 0) {
+        *out = false;
+        return FIELD_SET;
+      }
+    }
+  }
+  json_error_add(errors, name, json_is_null(value) ? "This field may not be null."
+                                                   : "Must be a valid boolean.");
+  return FIELD_INVALID;
+}
+
+void
+json_set_string(json_t *obj, const char *key, const char *value)
+{
+  json_object_set_new(obj, key, value ? json_string(value) : json_null());
+}

@@ -1,0 +1,157 @@
+#include "core/text.h"
+
+#include <locale.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+/*
+ * Decodes the well-formed UTF-8 sequence at s[0..len) into *cp and returns
+ * its length, or 0 for a NUL byte, an overlong form, a surrogate, a code
+ * point above U+10FFFF or a truncated sequence.
+ */
+static size_t
+decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+  unsigned char lead = s[0];
+  size_t need;
+  uint32_t min;
+  if (lead == 0)
+    return 0;
+  if (lead < 0x80) {
+    *cp = lead;
+    return 1;
+  } else if (lead >= 0xC2 && lead <= 0xDF) {
+    need = 2, min = 0x80, *cp = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    need = 3, min = 0x800, *cp = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    need = 4, min = 0x10000, *cp = lead & 0x07;
+  } else {
+    return 0; /* a continuation byte, C0/C1 (always overlong) or F5..FF */
+  }
+  if (len < need)
+    return 0;
+  for (size_t i = 1; i < need; i++) {
+    if ((s[i] & 0xC0) != 0x80)
+      return 0;
+    *cp = *cp << 6 | (s[i] & 0x3F);
+  }
+  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
+    return 0;
+  return need;
+}
+
+static size_t
+encode(uint32_t cp, char *out)
+{
+  if (cp < 0x80) {
+    out[0] = (char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    out[0] = (char)(0xC0 | cp >> 6);
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    out[0] = (char)(0xE0 | cp >> 12);
+    out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[2] = (char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  out[0] = (char)(0xF0 | cp >> 18);
+  out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+  out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+  out[3] = (char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+bool
+text_valid_utf8(const char *s, size_t len)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  uint32_t cp;
+  while (len > 0) {
+    size_t n = decode(p, len, &cp);
+    if (n == 0)
+      return false;
+    p += n;
+    len -= n;
+  }
+  return true;
+}
+
+size_t
+text_utf8_length(const char *s)
+{
+  size_t count = 0;
+  for (; *s; s++)
+    count += ((unsigned char)*s & 0xC0) != 0x80;
+  return count;
+}
+
+/*
+ * The case tables of glibc's C.UTF-8, loaded once and never freed: a locale
+ * object of its own, so that neither the process locale nor other threads
+ * change the result.
+ */
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+static void
+utf8_locale_init(void)
+{
+  utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/*
+ * Folds with lower(upper(c)), the usual approximation of Unicode simple case
+ * folding: it also merges the lowercase letters that have two forms, so
+ * "ΣΑΣ", "σας" and "σασ" all fold to "σασ". Returns NULL too when the
+ * C.UTF-8 locale is missing (Debian's libc-bin always ships it).
+ */
+char *
+text_fold(const char *s)
+{
+  pthread_once(&utf8_locale_once, utf8_locale_init);
+  if (utf8_locale == (locale_t)0)
+    return NULL;
+
+  size_t len = strlen(s);
+  if (len > (SIZE_MAX - 1) / 4)
+    return NULL;
+  /* A code point takes at least one byte in and at most four out. */
+  char *folded = malloc(4 * len + 1);
+  if (folded == NULL)
+    return NULL;
+  const unsigned char *p = (const unsigned char *)s;
+  size_t used = 0;
+  while (len > 0) {
+    uint32_t cp;
+    size_t n = decode(p, len, &cp);
+    if (n == 0) {
+      free(folded);
+      return NULL;
+    }
+    wint_t upper = towupper_l((wint_t)cp, utf8_locale);
+    used += encode((uint32_t)towlower_l(upper, utf8_locale), folded + used);
+    p += n;
+    len -= n;
+  }
+  folded[used] = '\0';
+  return folded;
+}
+
+void
+text_hex(const unsigned char *bytes, size_t len, char *out)
+{
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < len; i++) {
+    out[2 * i] = digits[bytes[i] >> 4];
+    out[2 * i + 1] = digits[bytes[i] & 0x0F];
+  }
+  out[2 * len] = '\0';
+}

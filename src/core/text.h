@@ -1,0 +1,26 @@
+/*
+ * text.h - small string helpers: UTF-8 checks, case folding, hex.
+ */
+#ifndef EVENTAPI_CORE_TEXT_H
+#define EVENTAPI_CORE_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when s[0..len) is well-formed UTF-8 without NUL bytes. */
+bool text_valid_utf8(const char *s, size_t len);
+
+/* Number of Unicode code points in the valid UTF-8 string s. */
+size_t text_utf8_length(const char *s);
+
+/*
+ * Lower-cases the UTF-8 string s (Unicode-aware, locale independent) into a
+ * new malloc'd string the caller frees; NULL on allocation failure or bad
+ * UTF-8. Used for case-insensitive uniqueness of usernames and emails.
+ */
+char *text_fold(const char *s);
+
+/* Writes 2*len lowercase hex digits and a NUL into out. */
+void text_hex(const unsigned char *bytes, size_t len, char *out);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * backend.h - what a storage backend provides to db.c. Private to src/db/.
+ */
+#ifndef EVENTAPI_DB_BACKEND_H
+#define EVENTAPI_DB_BACKEND_H
+
+#include "db/db.h"
+
+struct db_ops {
+  const char *name; /* "sqlite", "postgres": selects the migrations */
+  int (*open)(const char *target, bool synchronous_normal, db_t **out);
+  void (*close)(db_t *db);
+  db_stmt_t *(*prepare)(db_t *db, const char *sql);
+  int (*bind_int)(db_stmt_t *st, int idx, int64_t value);
+  int (*bind_text)(db_stmt_t *st, int idx, const char *text);
+  int (*bind_null)(db_stmt_t *st, int idx);
+  int (*step)(db_stmt_t *st);
+  int64_t (*column_int)(db_stmt_t *st, int col);
+  const char *(*column_text)(db_stmt_t *st, int col);
+  bool (*column_is_null)(db_stmt_t *st, int col);
+  int (*changes)(db_stmt_t *st);
+  void (*reset)(db_stmt_t *st);
+  int (*exec_script)(db_t *db, const char *sql);
+};
+
+/* Every backend's connection and statement start with these. */
+struct db {
+  const struct db_ops *ops;
+  struct db *next;   /* thread registry */
+  bool broken;       /* reopen before the next use */
+  int txn_depth;
+};
+
+struct db_stmt {
+  struct db *db;
+};
+
+extern const struct db_ops db_sqlite_ops;
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * db.c - backend selection, per-thread connections, and the generic calls
+ * of db.h dispatched to the backend.
+ */
+#include "db/db.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "db/backend.h"
+
+static const struct db_ops *backend;
+static char *target;          /* backend-specific: a file path, a conninfo */
+static bool sync_normal;
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct db *registry;   /* every thread's connection */
+static unsigned generation;   /* bumped by db_close_all */
+
+static _Thread_local struct db *thread_db;
+static _Thread_local unsigned thread_generation;
+
+int
+db_configure(const char *url, bool synchronous_normal)
+{
+  const char *path = NULL;
+  if (strncmp(url, "sqlite://", 9) == 0)
+    path = url + 9;                 /* sqlite:///rel/path, sqlite:////abs */
+  else if (strncmp(url, "sqlite:", 7) == 0)
+    path = url + 7;
+  if (path == NULL)
+    return EVENTAPI_EINVAL;
+  if (path[0] == '/' && strncmp(url, "sqlite://", 9) == 0)
+    path++;                         /* the third slash ends the empty host */
+  if (path[0] == '\0')
+    return EVENTAPI_EINVAL;
+  char *copy = strdup(path);
+  if (copy == NULL)
+    return EVENTAPI_ENOMEM;
+  free(target);
+  target = copy;
+  backend = &db_sqlite_ops;
+  sync_normal = synchronous_normal;
+  return 0;
+}
+
+int
+db_open(db_t **out)
+{
+  if (backend == NULL)
+    return EVENTAPI_EINVAL;
+  return backend->open(target, sync_normal, out);
+}
+
+void
+db_close(db_t *db)
+{
+  if (db)
+    db->ops->close(db);
+}
+
+static void
+unregister(struct db *db)
+{
+  pthread_mutex_lock(&registry_lock);
+  for (struct db **p = &registry; *p; p = &(*p)->next) {
+    if (*p == db) {
+      *p = db->next;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&registry_lock);
+}
+
+db_t *
+db_thread(void)
+{
+  pthread_mutex_lock(&registry_lock);
+  unsigned current = generation;
+  pthread_mutex_unlock(&registry_lock);
+  if (thread_db && thread_generation != current)
+    thread_db = NULL; /* closed by db_close_all */
+  if (thread_db && thread_db->broken) {
+    unregister(thread_db);
+    db_close(thread_db);
+    thread_db = NULL;
+  }
+  if (thread_db)
+    return thread_db;
+  db_t *db;
+  int rc = db_open(&db);
+  if (rc < 0) {
+    log_error("database: cannot open: %s", eventapi_strerror(rc));
+    return NULL;
+  }
+  pthread_mutex_lock(&registry_lock);
+  db->next = registry;
+  registry = db;
+  thread_generation = generation;
+  pthread_mutex_unlock(&registry_lock);
+  thread_db = db;
+  return db;
+}
+
+void
+db_close_all(void)
+{
+  pthread_mutex_lock(&registry_lock);
+  struct db *db = registry;
+  registry = NULL;
+  generation++;
+  pthread_mutex_unlock(&registry_lock);
+  while (db) {
+    struct db *next = db->next;
+    db_close(db);
+    db = next;
+  }
+  thread_db = NULL;
+}
+
+db_stmt_t *
+db_prepare(db_t *db, const char *sql)
+{
+  return db->ops->prepare(db, sql);
+}
+
+int
+db_bind_int(db_stmt_t *st, int idx, int64_t value)
+{
+  return st->db->ops->bind_int(st, idx, value);
+}
+
+int
+db_bind_text(db_stmt_t *st, int idx, const char *text)
+{
+  if (text == NULL)
+    return st->db->ops->bind_null(st, idx);
+  return st->db->ops->bind_text(st, idx, text);
+}
+
+int
+db_bind_null(db_stmt_t *st, int idx)
+{
+  return st->db->ops->bind_null(st, idx);
+}
+
+int
+db_step(db_stmt_t *st)
+{
+  int rc = st->db->ops->step(st);
+  if (rc == EVENTAPI_EUNAVAILABLE)
+    st->db->broken = true;
+  return rc;
+}
+
+int64_t
+db_column_int(db_stmt_t *st, int col)
+{
+  return st->db->ops->column_int(st, col);
+}
+
+const char *
+db_column_text(db_stmt_t *st, int col)
+{
+  return st->db->ops->column_text(st, col);
+}
+
+bool
+db_column_is_null(db_stmt_t *st, int col)
+{
+  return st->db->ops->column_is_null(st, col);
+}
+
+void
+db_reset(db_stmt_t *st)
+{
+  st->db->ops->reset(st);
+}
+
+static int
+bind_va(db_stmt_t *st, const char *fmt, va_list ap)
+{
+  int rc = 0;
+  for (int i = 0; fmt && fmt[i] && rc == 0; i++) {
+    switch (fmt[i]) {
+    case 'i':
+      rc = db_bind_int(st, i + 1, va_arg(ap, int64_t));
+      break;
+    case 's':
+      rc = db_bind_text(st, i + 1, va_arg(ap, const char *));
+      break;
+    case 'n':
+      rc = db_bind_null(st, i + 1);
+      break;
+    default:
+      rc = EVENTAPI_EINVAL;
+    }
+  }
+  return rc;
+}
+
+int
+db_exec(db_t *db, const char *sql, int *changes, const char *fmt, ...)
+{
+  db_stmt_t *st = db_prepare(db, sql);
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = bind_va(st, fmt, ap);
+  va_end(ap);
+  if (rc == 0) {
+    while ((rc = db_step(st)) == DB_ROW)
+      ;
+  }
+  if (rc == 0 && changes)
+    *changes = db->ops->changes(st);
+  db_reset(st);
+  return rc;
+}
+
+int
+db_exec_script(db_t *db, const char *sql)
+{
+  return db->ops->exec_script(db, sql);
+}
+
+/* Transactions are statements like any other, cached by the backend. */
+int
+db_begin(db_t *db, enum db_txn kind)
+{
+  int rc;
+  if (strcmp(db->ops->name, "sqlite") == 0)
+    rc = db_exec(db, kind == DB_WRITE ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", NULL, NULL);
+  else
+    rc = db_exec(db, "BEGIN", NULL, NULL);
+  if (rc == 0)
+    db->txn_depth = 1;
+  return rc;
+}
+
+int
+db_commit(db_t *db)
+{
+  int rc = db_exec(db, "COMMIT", NULL, NULL);
+  if (rc == 0)
+    db->txn_depth = 0;
+  else
+    db_rollback(db);
+  return rc;
+}
+
+void
+db_rollback(db_t *db)
+{
+  if (db->txn_depth == 0)
+    return;
+  int rc = db_exec(db, "ROLLBACK", NULL, NULL);
+  if (rc < 0) {
+    log_error("database: rollback failed: %s", eventapi_strerror(rc));
+    db->broken = true;
+  }
+  db->txn_depth = 0;
+}
+
+int
+db_ping(db_t *db)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT 1");
+  if (st == NULL)
+    return EVENTAPI_EUNAVAILABLE;
+  int rc = db_step(st);
+  db_reset(st);
+  return rc == DB_ROW ? 0 : (rc < 0 ? rc : EVENTAPI_EDB);
+}

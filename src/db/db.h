@@ -1,0 +1,97 @@
+/*
+ * db.h - the one storage interface.
+ *
+ * Apps speak SQL with `?` placeholders through this header and never see the
+ * backend. Each thread owns one connection for its lifetime (db_thread()),
+ * opened lazily and reopened after a failure, with its prepared statements
+ * cached: no pool, no per-request connect.
+ *
+ * Values: 64-bit integers (ids, microsecond timestamps, cents, booleans),
+ * UTF-8 text, NULL. Every write runs inside db_begin(DB_WRITE)/db_commit().
+ * New ids come from `INSERT ... RETURNING id`, which both backends speak.
+ */
+#ifndef EVENTAPI_DB_DB_H
+#define EVENTAPI_DB_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct db db_t;
+typedef struct db_stmt db_stmt_t;
+
+enum db_step { DB_DONE = 0, DB_ROW = 1 };
+enum db_txn { DB_READ, DB_WRITE };
+
+/*
+ * Sets the database every thread connects to (a DATABASE_URL). Call once
+ * before any db_thread(); returns 0 or EVENTAPI_EINVAL for an unknown scheme.
+ */
+int db_configure(const char *url, bool synchronous_normal);
+
+/*
+ * Opens a connection of its own (for commands and migrations); the caller
+ * closes it with db_close(). Returns 0 or a negative code.
+ */
+int db_open(db_t **out);
+void db_close(db_t *db);
+
+/*
+ * The calling thread's connection, opened on first use; NULL (logged) when
+ * the database cannot be opened. Owned by the thread registry: never close it.
+ */
+db_t *db_thread(void);
+
+/* Closes every thread's connection. Only once no thread uses its own. */
+void db_close_all(void);
+
+/*
+ * Returns the prepared statement for sql, from the connection's cache
+ * (sql should be a string literal: it is the cache key), or NULL on error
+ * (logged). The statement is borrowed: finish with db_reset().
+ */
+db_stmt_t *db_prepare(db_t *db, const char *sql);
+
+/* Binding: index from 1. Text is copied. Return 0 or a negative code. */
+int db_bind_int(db_stmt_t *st, int idx, int64_t value);
+int db_bind_text(db_stmt_t *st, int idx, const char *text); /* NULL binds NULL */
+int db_bind_null(db_stmt_t *st, int idx);
+
+/*
+ * Runs the statement one row further: DB_ROW, DB_DONE, or a negative code
+ * (EVENTAPI_ECONSTRAINT for a unique or foreign-key violation,
+ * EVENTAPI_EBUSY, EVENTAPI_EUNAVAILABLE, EVENTAPI_EDB).
+ */
+int db_step(db_stmt_t *st);
+
+/* Columns from 0, valid until the next step or reset. */
+int64_t db_column_int(db_stmt_t *st, int col);
+const char *db_column_text(db_stmt_t *st, int col); /* "" for NULL */
+bool db_column_is_null(db_stmt_t *st, int col);
+
+/* Clears bindings and rewinds; the statement goes back to the cache. */
+void db_reset(db_stmt_t *st);
+
+/*
+ * Convenience for one statement without result rows: binds the arguments
+ * described by fmt ('i' int64_t, 's' const char * or NULL, 'n' NULL) and
+ * runs it. Returns 0 or a negative code; *changes (if not NULL) receives the
+ * number of rows changed.
+ */
+int db_exec(db_t *db, const char *sql, int *changes, const char *fmt, ...);
+
+/* Runs a multi-statement script (migrations). Returns 0 or a negative code. */
+int db_exec_script(db_t *db, const char *sql);
+
+/*
+ * Transactions. DB_WRITE takes the write lock at once (SQLite BEGIN
+ * IMMEDIATE) so that a transaction never fails half-way on lock upgrade.
+ */
+int db_begin(db_t *db, enum db_txn kind);
+int db_commit(db_t *db);
+void db_rollback(db_t *db);
+
+/* Cheap liveness check for /healthz. Returns 0 or a negative code. */
+int db_ping(db_t *db);
+
+#endif

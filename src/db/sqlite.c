@@ -1,0 +1,300 @@
+/*
+ * sqlite.c - the SQLite backend of db.h.
+ *
+ * One connection per thread (opened with SQLITE_OPEN_NOMUTEX: the thread
+ * owns it), WAL, synchronous=FULL unless opted out, foreign keys on, a busy
+ * timeout so writers queue instead of failing. Statements are prepared once
+ * per connection and kept in a small hash table keyed by the SQL pointer.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "db/backend.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+struct sqlite_stmt {
+  struct db_stmt base;
+  sqlite3_stmt *handle;
+  const char *sql; /* cache key */
+};
+
+struct sqlite_db {
+  struct db base;
+  sqlite3 *handle;
+  struct sqlite_stmt **cache; /* open addressing, power-of-two size */
+  size_t cache_size, cache_used;
+};
+
+static int
+map_error(sqlite3 *handle, int rc)
+{
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_DONE:
+    return 0;
+  case SQLITE_CONSTRAINT:
+    return EVENTAPI_ECONSTRAINT;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return EVENTAPI_EBUSY;
+  case SQLITE_NOMEM:
+    return EVENTAPI_ENOMEM;
+  case SQLITE_CANTOPEN:
+  case SQLITE_IOERR:
+  case SQLITE_CORRUPT:
+  case SQLITE_FULL:
+  case SQLITE_NOTADB:
+  case SQLITE_READONLY:
+    log_error("sqlite: %s", handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+    return EVENTAPI_EUNAVAILABLE;
+  default:
+    log_error("sqlite: %s", handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+    return EVENTAPI_EDB;
+  }
+}
+
+/* Creates the folder that will hold the database file, if missing. */
+static int
+make_parent_dir(const char *path)
+{
+  char *copy = strdup(path);
+  if (copy == NULL)
+    return EVENTAPI_ENOMEM;
+  char *dir = dirname(copy);
+  int rc = 0;
+  if (strcmp(dir, ".") != 0 && strcmp(dir, "/") != 0 &&
+      mkdir(dir, 0750) < 0 && errno != EEXIST) {
+    log_error("sqlite: cannot create %s: %s", dir, strerror(errno));
+    rc = EVENTAPI_EIO;
+  }
+  free(copy);
+  return rc;
+}
+
+static void sqlite_close(db_t *db);
+
+static int
+sqlite_open(const char *path, bool synchronous_normal, db_t **out)
+{
+  int rc = make_parent_dir(path);
+  if (rc < 0)
+    return rc;
+  struct sqlite_db *db = calloc(1, sizeof *db);
+  if (db == NULL)
+    return EVENTAPI_ENOMEM;
+  db->base.ops = &db_sqlite_ops;
+  int src = sqlite3_open_v2(path, &db->handle,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                            NULL);
+  if (src != SQLITE_OK) {
+    log_error("sqlite: cannot open %s: %s", path,
+              db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(src));
+    sqlite_close(&db->base);
+    return EVENTAPI_EUNAVAILABLE;
+  }
+  sqlite3_busy_timeout(db->handle, BUSY_TIMEOUT_MS);
+  char pragmas[256];
+  snprintf(pragmas, sizeof pragmas,
+           "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
+           "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+           synchronous_normal ? "NORMAL" : "FULL");
+  char *msg = NULL;
+  src = sqlite3_exec(db->handle, pragmas, NULL, NULL, &msg);
+  if (src != SQLITE_OK) {
+    log_error("sqlite: cannot configure %s: %s", path, msg ? msg : sqlite3_errstr(src));
+    sqlite3_free(msg);
+    sqlite_close(&db->base);
+    return map_error(NULL, src) == EVENTAPI_EBUSY ? EVENTAPI_EBUSY : EVENTAPI_EUNAVAILABLE;
+  }
+  *out = &db->base;
+  return 0;
+}
+
+static void
+sqlite_close(db_t *base)
+{
+  struct sqlite_db *db = (struct sqlite_db *)base;
+  for (size_t i = 0; i < db->cache_size; i++) {
+    if (db->cache[i]) {
+      sqlite3_finalize(db->cache[i]->handle);
+      free(db->cache[i]);
+    }
+  }
+  free(db->cache);
+  sqlite3_close_v2(db->handle);
+  free(db);
+}
+
+static size_t
+slot_of(const char *sql, size_t size)
+{
+  uintptr_t h = (uintptr_t)sql;
+  h ^= h >> 17;
+  h *= (uintptr_t)0x9E3779B97F4A7C15ull;
+  return (size_t)(h >> 7) & (size - 1);
+}
+
+static int
+cache_grow(struct sqlite_db *db)
+{
+  size_t size = db->cache_size ? db->cache_size * 2 : 64;
+  struct sqlite_stmt **cache = calloc(size, sizeof *cache);
+  if (cache == NULL)
+    return EVENTAPI_ENOMEM;
+  for (size_t i = 0; i < db->cache_size; i++) {
+    struct sqlite_stmt *st = db->cache[i];
+    if (st == NULL)
+      continue;
+    size_t j = slot_of(st->sql, size);
+    while (cache[j])
+      j = (j + 1) & (size - 1);
+    cache[j] = st;
+  }
+  free(db->cache);
+  db->cache = cache;
+  db->cache_size = size;
+  return 0;
+}
+
+static db_stmt_t *
+sqlite_prepare(db_t *base, const char *sql)
+{
+  struct sqlite_db *db = (struct sqlite_db *)base;
+  if (db->cache_size) {
+    for (size_t i = slot_of(sql, db->cache_size); db->cache[i];
+         i = (i + 1) & (db->cache_size - 1)) {
+      if (db->cache[i]->sql == sql)
+        return &db->cache[i]->base;
+    }
+  }
+  if ((db->cache_used + 1) * 2 > db->cache_size && cache_grow(db) < 0)
+    return NULL;
+  struct sqlite_stmt *st = calloc(1, sizeof *st);
+  if (st == NULL)
+    return NULL;
+  int rc = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                              &st->handle, NULL);
+  if (rc != SQLITE_OK) {
+    log_error("sqlite: prepare failed: %s: %s", sqlite3_errmsg(db->handle), sql);
+    if (map_error(NULL, rc) == EVENTAPI_EUNAVAILABLE)
+      db->base.broken = true;
+    free(st);
+    return NULL;
+  }
+  st->base.db = base;
+  st->sql = sql;
+  size_t i = slot_of(sql, db->cache_size);
+  while (db->cache[i])
+    i = (i + 1) & (db->cache_size - 1);
+  db->cache[i] = st;
+  db->cache_used++;
+  return &st->base;
+}
+
+#define HANDLE(st) (((struct sqlite_stmt *)(st))->handle)
+#define DBH(st) (((struct sqlite_db *)(st)->db)->handle)
+
+static int
+sqlite_bind_int(db_stmt_t *st, int idx, int64_t value)
+{
+  return map_error(DBH(st), sqlite3_bind_int64(HANDLE(st), idx, value));
+}
+
+static int
+sqlite_bind_text(db_stmt_t *st, int idx, const char *text)
+{
+  return map_error(DBH(st), sqlite3_bind_text(HANDLE(st), idx, text, -1, SQLITE_TRANSIENT));
+}
+
+static int
+sqlite_bind_null(db_stmt_t *st, int idx)
+{
+  return map_error(DBH(st), sqlite3_bind_null(HANDLE(st), idx));
+}
+
+static int
+sqlite_step(db_stmt_t *st)
+{
+  int rc = sqlite3_step(HANDLE(st));
+  if (rc == SQLITE_ROW)
+    return DB_ROW;
+  if (rc == SQLITE_DONE)
+    return DB_DONE;
+  int err = map_error(DBH(st), rc);
+  if (err == EVENTAPI_ECONSTRAINT)
+    log_debug("sqlite: %s", sqlite3_errmsg(DBH(st)));
+  return err ? err : EVENTAPI_EDB;
+}
+
+static int64_t
+sqlite_column_int(db_stmt_t *st, int col)
+{
+  return sqlite3_column_int64(HANDLE(st), col);
+}
+
+static const char *
+sqlite_column_text(db_stmt_t *st, int col)
+{
+  const unsigned char *text = sqlite3_column_text(HANDLE(st), col);
+  return text ? (const char *)text : "";
+}
+
+static bool
+sqlite_column_is_null(db_stmt_t *st, int col)
+{
+  return sqlite3_column_type(HANDLE(st), col) == SQLITE_NULL;
+}
+
+static int
+sqlite_changes(db_stmt_t *st)
+{
+  return sqlite3_changes(DBH(st));
+}
+
+static void
+sqlite_reset(db_stmt_t *st)
+{
+  sqlite3_reset(HANDLE(st));
+  sqlite3_clear_bindings(HANDLE(st));
+}
+
+static int
+sqlite_exec_script(db_t *base, const char *sql)
+{
+  struct sqlite_db *db = (struct sqlite_db *)base;
+  char *msg = NULL;
+  int rc = sqlite3_exec(db->handle, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    log_error("sqlite: %s", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return map_error(NULL, rc) ? map_error(NULL, rc) : EVENTAPI_EDB;
+  }
+  return 0;
+}
+
+const struct db_ops db_sqlite_ops = {
+  .name = "sqlite",
+  .open = sqlite_open,
+  .close = sqlite_close,
+  .prepare = sqlite_prepare,
+  .bind_int = sqlite_bind_int,
+  .bind_text = sqlite_bind_text,
+  .bind_null = sqlite_bind_null,
+  .step = sqlite_step,
+  .column_int = sqlite_column_int,
+  .column_text = sqlite_column_text,
+  .column_is_null = sqlite_column_is_null,
+  .changes = sqlite_changes,
+  .reset = sqlite_reset,
+  .exec_script = sqlite_exec_script,
+};

@@ -1,0 +1,153 @@
+/*
+ * http.h - what views see of HTTP: the request, path parameters, query
+ * arguments, headers, the JSON body, and the replies.
+ *
+ * A view is called once per request with the whole body collected. It must
+ * leave exactly one reply (http_reply_*); a view that leaves none is answered
+ * 500 and logged. Per-request memory comes from req->arena and is freed when
+ * the request completes.
+ */
+#ifndef EVENTAPI_HTTP_HTTP_H
+#define EVENTAPI_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "core/arena.h"
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_HEADERS 12
+
+enum http_method {
+  HTTP_GET = 1 << 0,
+  HTTP_HEAD = 1 << 1,
+  HTTP_POST = 1 << 2,
+  HTTP_PUT = 1 << 3,
+  HTTP_PATCH = 1 << 4,
+  HTTP_DELETE = 1 << 5,
+  HTTP_OPTIONS = 1 << 6,
+  HTTP_OTHER = 1 << 7,
+};
+
+struct http_request;
+typedef void (*http_handler)(struct http_request *req);
+
+enum route_flags {
+  ROUTE_NO_AUTH = 1 << 0, /* ignores the Authorization header (token views) */
+};
+
+/*
+ * A route: one method on one path pattern. Patterns are written with their
+ * trailing slash and Django-style parameters, "<int:id>" (a positive
+ * integer) or "<str:code>" (one non-empty path segment).
+ */
+struct route {
+  unsigned method; /* one or more enum http_method bits */
+  const char *pattern;
+  http_handler handler;
+  unsigned flags;
+};
+
+struct http_header {
+  const char *name, *value;
+};
+
+struct http_request {
+  arena_t arena;
+  void *connection;                 /* struct MHD_Connection */
+  enum http_method method;
+  const char *method_name;
+  const char *path;
+  const struct route *route;
+  const char *params[HTTP_MAX_PARAMS]; /* in pattern order */
+  int64_t ids[HTTP_MAX_PARAMS];        /* the <int:...> values, same order */
+  int nparams;
+  char request_id[65];
+  int64_t started_us;
+
+  /* The body, NUL-terminated (malloc'd, freed at completion). */
+  char *body;
+  size_t body_len, body_cap, body_limit;
+  bool body_too_large;
+  json_t *json_body;                /* parsed by http_json_body() */
+
+  /* Set by the auth middleware when a valid token came with the request. */
+  const struct principal *user;
+  struct principal user_storage;
+
+  /* The reply. */
+  unsigned status;
+  char *reply;                      /* malloc'd, or NULL for none */
+  size_t reply_len;
+  const char *content_type;
+  struct http_header headers[HTTP_MAX_HEADERS];
+  int nheaders;
+  bool replied;
+};
+
+/* Query-string argument name, or NULL. Borrowed for the request. */
+const char *http_query(struct http_request *req, const char *name);
+
+/* Request header name (case-insensitive), or NULL. */
+const char *http_header(struct http_request *req, const char *name);
+
+/* The client's address as text (arena memory). */
+const char *http_client_ip(struct http_request *req);
+
+/*
+ * The request body as a JSON object (DRF's request.data): an empty body is
+ * {}. On a non-JSON content type (415), malformed JSON (400 "JSON parse
+ * error - ...") or a non-object (400 non_field_errors) it replies and returns
+ * NULL. The object is borrowed: owned by the request.
+ */
+json_t *http_json_body(struct http_request *req);
+
+/* Adds a response header; name and value must live as long as the request. */
+void http_add_header(struct http_request *req, const char *name, const char *value);
+
+/* Replies status with body serialised compactly. Steals body (may be NULL). */
+void http_reply_json(struct http_request *req, unsigned status, json_t *body);
+
+/* Replies status with {"detail": detail}. */
+void http_reply_detail(struct http_request *req, unsigned status, const char *detail);
+
+/* Replies status with an empty body (204 and the like). */
+void http_reply_empty(struct http_request *req, unsigned status);
+
+/* Replies with bytes of content_type; takes ownership of the malloc'd data. */
+void http_reply_bytes(struct http_request *req, unsigned status,
+                      const char *content_type, char *data, size_t len);
+
+/* 401 "Authentication credentials were not provided." with WWW-Authenticate. */
+void http_reply_unauthenticated(struct http_request *req);
+
+/* 403 "You do not have permission to perform this action." */
+void http_reply_forbidden(struct http_request *req);
+
+/* 404 {"detail": "Not found."} */
+void http_reply_not_found(struct http_request *req);
+
+/* 500 {"detail": "internal error"}, logging why with the request id. */
+void http_reply_internal(struct http_request *req, const char *why);
+
+/*
+ * Answers a failed database call: 503 for an unavailable or busy database,
+ * 500 (logged) for anything else.
+ */
+void http_reply_db_error(struct http_request *req, int rc);
+
+/* Registers routes (a static table) before the server starts. */
+int http_routes_add(const struct route *routes, size_t count);
+
+/*
+ * Loads the user of a token: 0 with *out and *active filled,
+ * EVENTAPI_ENOTFOUND for a missing user, or another negative code for a
+ * database failure. Set once by the users app.
+ */
+typedef int (*http_user_loader)(int64_t user_id, struct principal *out, bool *active);
+void http_set_user_loader(http_user_loader loader);
+
+#endif

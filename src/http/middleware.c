@@ -1,0 +1,214 @@
+#include "http/middleware.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/jwt.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/text.h"
+#include "core/timefmt.h"
+#include "http/router.h"
+
+static http_user_loader user_loader;
+
+void
+http_set_user_loader(http_user_loader loader)
+{
+  user_loader = loader;
+}
+
+/* ---- request id ---- */
+
+static bool
+request_id_sane(const char *id)
+{
+  size_t len = strlen(id);
+  if (len == 0 || len > 64)
+    return false;
+  for (const char *p = id; *p; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == ':'))
+      return false;
+  }
+  return true;
+}
+
+void
+middleware_request_id(struct http_request *req)
+{
+  const char *given = http_header(req, "X-Request-Id");
+  if (given && request_id_sane(given)) {
+    strcpy(req->request_id, given);
+  } else {
+    unsigned char bytes[16];
+    randombytes_buf(bytes, sizeof bytes);
+    text_hex(bytes, sizeof bytes, req->request_id);
+  }
+  http_add_header(req, "X-Request-Id", req->request_id);
+}
+
+/* ---- authentication ---- */
+
+static void
+reply_token_error(struct http_request *req, json_t *body)
+{
+  http_reply_json(req, 401, body); /* the server adds the Bearer challenge */
+}
+
+static void
+reply_invalid_token(struct http_request *req)
+{
+  reply_token_error(req, json_pack(
+      "{s:s, s:s, s:[{s:s, s:s, s:s}]}",
+      "detail", "Given token not valid for any token type",
+      "code", "token_not_valid",
+      "messages",
+      "token_class", "AccessToken", "token_type", "access",
+      "message", "Token is invalid or expired"));
+}
+
+bool
+middleware_authenticate(struct http_request *req)
+{
+  if (req->route && (req->route->flags & ROUTE_NO_AUTH))
+    return true;
+  const char *header = http_header(req, "Authorization");
+  if (header == NULL)
+    return true;
+  /* SimpleJWT: split on whitespace; another scheme means "not ours". */
+  char *copy = arena_strdup(&req->arena, header);
+  if (copy == NULL) {
+    http_reply_internal(req, "out of memory");
+    return false;
+  }
+  char *parts[3] = {0};
+  int n = 0;
+  for (char *save = NULL, *tok = strtok_r(copy, " \t", &save); tok;
+       tok = strtok_r(NULL, " \t", &save)) {
+    if (n < 3)
+      parts[n] = tok;
+    n++;
+  }
+  if (n == 0 || strcmp(parts[0], "Bearer") != 0)
+    return true;
+  if (n != 2) {
+    reply_token_error(req, json_pack("{s:s, s:s}",
+        "detail", "Authorization header must contain two space-delimited values",
+        "code", "bad_authorization_header"));
+    return false;
+  }
+  struct token_claims claims;
+  int64_t now = time_now_us() / 1000000;
+  if (auth_token_verify(config->secret_key, strlen(config->secret_key), parts[1],
+                        TOKEN_ACCESS, now, &claims) < 0) {
+    reply_invalid_token(req);
+    return false;
+  }
+  bool active = false;
+  int rc = user_loader ? user_loader(claims.user_id, &req->user_storage, &active)
+                       : EVENTAPI_ENOTFOUND;
+  if (rc == EVENTAPI_ENOTFOUND) {
+    reply_token_error(req, json_pack("{s:s, s:s}", "detail", "User not found",
+                                     "code", "user_not_found"));
+    return false;
+  }
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    return false;
+  }
+  if (!active) {
+    reply_token_error(req, json_pack("{s:s, s:s}", "detail", "User is inactive",
+                                     "code", "user_inactive"));
+    return false;
+  }
+  req->user = &req->user_storage;
+  return true;
+}
+
+/* ---- CORS ---- */
+
+static char **cors_origins;
+static size_t cors_count;
+static bool cors_any;
+
+int
+middleware_cors_configure(const char *origins)
+{
+  middleware_cors_free();
+  if (origins == NULL)
+    return 0;
+  char *copy = strdup(origins);
+  if (copy == NULL)
+    return EVENTAPI_ENOMEM;
+  for (char *save = NULL, *tok = strtok_r(copy, ", \t", &save); tok;
+       tok = strtok_r(NULL, ", \t", &save)) {
+    if (strcmp(tok, "*") == 0) {
+      cors_any = true;
+      continue;
+    }
+    size_t len = strlen(tok);
+    while (len > 0 && tok[len - 1] == '/')
+      tok[--len] = '\0';
+    char **grown = realloc(cors_origins, (cors_count + 1) * sizeof *grown);
+    char *origin = strdup(tok);
+    if (grown == NULL || origin == NULL) {
+      free(origin);
+      if (grown)
+        cors_origins = grown;
+      free(copy);
+      return EVENTAPI_ENOMEM;
+    }
+    cors_origins = grown;
+    cors_origins[cors_count++] = origin;
+  }
+  free(copy);
+  return 0;
+}
+
+void
+middleware_cors_free(void)
+{
+  for (size_t i = 0; i < cors_count; i++)
+    free(cors_origins[i]);
+  free(cors_origins);
+  cors_origins = NULL;
+  cors_count = 0;
+  cors_any = false;
+}
+
+static bool
+origin_allowed(const char *origin)
+{
+  if (cors_any)
+    return true;
+  for (size_t i = 0; i < cors_count; i++)
+    if (strcmp(cors_origins[i], origin) == 0)
+      return true;
+  return false;
+}
+
+void
+middleware_cors(struct http_request *req, unsigned allowed)
+{
+  const char *origin = http_header(req, "Origin");
+  if (origin == NULL || (!cors_any && cors_count == 0) || !origin_allowed(origin))
+    return;
+  http_add_header(req, "Access-Control-Allow-Origin", cors_any ? "*" : origin);
+  if (!cors_any)
+    http_add_header(req, "Vary", "Origin");
+  http_add_header(req, "Access-Control-Expose-Headers",
+                  "X-Request-Id, X-Total-Count, Retry-After, ETag, Content-Disposition");
+  if (req->method == HTTP_OPTIONS && http_header(req, "Access-Control-Request-Method")) {
+    char *methods = arena_alloc(&req->arena, 64);
+    if (methods) {
+      router_allow_header(allowed, methods, 64);
+      http_add_header(req, "Access-Control-Allow-Methods", methods);
+    }
+    http_add_header(req, "Access-Control-Allow-Headers",
+                    "Authorization, Content-Type, X-Request-Id, If-None-Match");
+    http_add_header(req, "Access-Control-Max-Age", "86400");
+  }
+}

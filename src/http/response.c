@@ -1,0 +1,112 @@
+/*
+ * response.c - the reply helpers of http.h. A reply is recorded on the
+ * request; server.c turns it into a libmicrohttpd response.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "http/http.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+
+void
+http_add_header(struct http_request *req, const char *name, const char *value)
+{
+  if (req->nheaders < HTTP_MAX_HEADERS)
+    req->headers[req->nheaders++] = (struct http_header){name, value};
+  else
+    log_error("rid=%s: too many response headers, dropped %s", req->request_id, name);
+}
+
+void
+http_reply_bytes(struct http_request *req, unsigned status,
+                 const char *content_type, char *data, size_t len)
+{
+  if (req->replied) {
+    /* A bug: two replies. Keep the first, never leak the second. */
+    log_error("rid=%s: second reply %u ignored", req->request_id, status);
+    free(data);
+    return;
+  }
+  req->replied = true;
+  req->status = status;
+  req->reply = data;
+  req->reply_len = len;
+  req->content_type = content_type;
+}
+
+void
+http_reply_json(struct http_request *req, unsigned status, json_t *body)
+{
+  if (body == NULL) {
+    http_reply_internal(req, "reply without a body (out of memory?)");
+    return;
+  }
+  size_t len = json_dumpb(body, NULL, 0, JSON_COMPACT);
+  char *data = len ? malloc(len) : NULL;
+  if (data == NULL || json_dumpb(body, data, len, JSON_COMPACT) != len) {
+    free(data);
+    json_decref(body);
+    http_reply_internal(req, "cannot serialise a reply");
+    return;
+  }
+  json_decref(body);
+  http_reply_bytes(req, status, JSON_TYPE, data, len);
+}
+
+void
+http_reply_detail(struct http_request *req, unsigned status, const char *detail)
+{
+  http_reply_json(req, status, json_pack("{s:s}", "detail", detail));
+}
+
+void
+http_reply_empty(struct http_request *req, unsigned status)
+{
+  http_reply_bytes(req, status, NULL, NULL, 0);
+}
+
+void
+http_reply_unauthenticated(struct http_request *req)
+{
+  http_reply_detail(req, 401, "Authentication credentials were not provided.");
+}
+
+void
+http_reply_forbidden(struct http_request *req)
+{
+  http_reply_detail(req, 403, "You do not have permission to perform this action.");
+}
+
+void
+http_reply_not_found(struct http_request *req)
+{
+  http_reply_detail(req, 404, "Not found.");
+}
+
+void
+http_reply_internal(struct http_request *req, const char *why)
+{
+  log_error("rid=%s: internal error: %s", req->request_id, why);
+  if (req->replied)
+    return;
+  static const char body[] = "{\"detail\":\"internal error\"}";
+  char *data = malloc(sizeof body - 1);
+  if (data)
+    memcpy(data, body, sizeof body - 1);
+  http_reply_bytes(req, 500, JSON_TYPE, data, data ? sizeof body - 1 : 0);
+}
+
+void
+http_reply_db_error(struct http_request *req, int rc)
+{
+  if (rc == EVENTAPI_EUNAVAILABLE || rc == EVENTAPI_EBUSY) {
+    log_warn("rid=%s: database: %s", req->request_id, eventapi_strerror(rc));
+    http_add_header(req, "Retry-After", "1");
+    http_reply_detail(req, 503, "The database is unavailable. Please retry.");
+    return;
+  }
+  http_reply_internal(req, eventapi_strerror(rc));
+}

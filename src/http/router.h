@@ -1,0 +1,36 @@
+/*
+ * router.h - the static route table: path patterns to handlers.
+ */
+#ifndef EVENTAPI_HTTP_ROUTER_H
+#define EVENTAPI_HTTP_ROUTER_H
+
+#include <stddef.h>
+
+#include "http/http.h"
+
+enum router_result {
+  ROUTER_FOUND,       /* *route and the parameters are set */
+  ROUTER_NO_METHOD,   /* the path is known, the method is not: *allowed set */
+  ROUTER_NO_PATH,
+};
+
+/*
+ * Matches method and path (with or without its trailing slash) against the
+ * table. On ROUTER_FOUND fills req->route, params, ids and nparams; params
+ * point into req->arena. *allowed receives the mask of the path's methods.
+ */
+enum router_result router_match(struct http_request *req, unsigned *allowed);
+
+/* Writes "GET, HEAD, POST, OPTIONS" for a method mask into buf. */
+void router_allow_header(unsigned methods, char *buf, size_t len);
+
+/* The method bit for a method name (HTTP_OTHER when unknown). */
+enum http_method router_method(const char *name);
+
+/* Calls fn for every route in the table (for the schema and the tests). */
+void router_each(void (*fn)(const struct route *route, void *ctx), void *ctx);
+
+/* Empties the table (tests). */
+void router_reset(void);
+
+#endif

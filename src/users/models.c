@@ -1,0 +1,309 @@
+#include "users/models.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/password.h"
+#include "core/error.h"
+#include "core/text.h"
+#include "core/timefmt.h"
+#include "users/validators.h"
+
+#define USER_COLUMNS \
+  "id, username, email, first_name, last_name, password, role, is_active, date_joined"
+
+static int
+read_user(db_stmt_t *st, arena_t *arena, struct user *u)
+{
+  u->id = db_column_int(st, 0);
+  u->username = arena_strdup(arena, db_column_text(st, 1));
+  u->email = arena_strdup(arena, db_column_text(st, 2));
+  u->first_name = arena_strdup(arena, db_column_text(st, 3));
+  u->last_name = arena_strdup(arena, db_column_text(st, 4));
+  u->password = arena_strdup(arena, db_column_text(st, 5));
+  if (role_parse(db_column_text(st, 6), &u->role) < 0)
+    u->role = ROLE_ATTENDEE;
+  u->is_active = db_column_int(st, 7) != 0;
+  u->date_joined = db_column_int(st, 8);
+  if (!u->username || !u->email || !u->first_name || !u->last_name || !u->password)
+    return EVENTAPI_ENOMEM;
+  return 0;
+}
+
+/* Steps st once into *out: 0, EVENTAPI_ENOTFOUND or an error. Resets st. */
+static int
+fetch_one(db_stmt_t *st, arena_t *arena, struct user *out)
+{
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    rc = read_user(st, arena, out);
+  else if (rc == DB_DONE)
+    rc = EVENTAPI_ENOTFOUND;
+  db_reset(st);
+  return rc;
+}
+
+int
+users_get(db_t *db, int64_t id, arena_t *arena, struct user *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, id);
+  return fetch_one(st, arena, out);
+}
+
+int
+users_get_by_username(db_t *db, const char *username, arena_t *arena, struct user *out)
+{
+  char *key = text_fold(username);
+  if (key == NULL)
+    return EVENTAPI_ENOTFOUND; /* not UTF-8: nobody has that name */
+  db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE username_key = ?");
+  int rc = EVENTAPI_EDB;
+  if (st) {
+    db_bind_text(st, 1, key);
+    rc = fetch_one(st, arena, out);
+  }
+  free(key);
+  return rc;
+}
+
+int
+users_list(db_t *db, arena_t *arena, struct user **out, size_t *count)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  size_t cap = 16, n = 0;
+  struct user *list = arena_alloc(arena, cap * sizeof *list);
+  int rc;
+  while (list && (rc = db_step(st)) == DB_ROW) {
+    if (n == cap) {
+      struct user *grown = arena_alloc(arena, 2 * cap * sizeof *grown);
+      if (grown)
+        memcpy(grown, list, n * sizeof *list);
+      list = grown;
+      cap *= 2;
+      if (list == NULL)
+        break;
+    }
+    if ((rc = read_user(st, arena, &list[n++])) < 0)
+      break;
+  }
+  db_reset(st);
+  if (list == NULL)
+    return EVENTAPI_ENOMEM;
+  if (rc < 0)
+    return rc;
+  *out = list;
+  *count = n;
+  return 0;
+}
+
+static int
+taken(db_t *db, db_stmt_t *st, const char *value, int64_t except_id)
+{
+  (void)db;
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  char *key = text_fold(value);
+  if (key == NULL) {
+    db_reset(st);
+    return EVENTAPI_ENOMEM;
+  }
+  db_bind_text(st, 1, key);
+  db_bind_int(st, 2, except_id);
+  int rc = db_step(st);
+  db_reset(st);
+  free(key);
+  return rc < 0 ? rc : rc == DB_ROW;
+}
+
+int
+users_username_taken(db_t *db, const char *username, int64_t except_id)
+{
+  return taken(db, db_prepare(db, "SELECT 1 FROM users WHERE username_key = ? AND id <> ?"),
+               username, except_id);
+}
+
+int
+users_email_taken(db_t *db, const char *email, int64_t except_id)
+{
+  return taken(db, db_prepare(db, "SELECT 1 FROM users WHERE email_key = ? AND id <> ?"),
+               email, except_id);
+}
+
+int
+users_insert(db_t *db, struct user *u)
+{
+  char *username_key = text_fold(u->username);
+  char *email_key = text_fold(u->email);
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO users (username, username_key, email, email_key, password,"
+      " first_name, last_name, role, is_active, date_joined)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  int rc = EVENTAPI_ENOMEM;
+  if (username_key && email_key && st) {
+    db_bind_text(st, 1, u->username);
+    db_bind_text(st, 2, username_key);
+    db_bind_text(st, 3, u->email);
+    db_bind_text(st, 4, email_key);
+    db_bind_text(st, 5, u->password);
+    db_bind_text(st, 6, u->first_name);
+    db_bind_text(st, 7, u->last_name);
+    db_bind_text(st, 8, role_name(u->role));
+    db_bind_int(st, 9, u->is_active);
+    db_bind_int(st, 10, u->date_joined);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+      u->id = db_column_int(st, 0);
+      rc = 0;
+    } else if (rc == DB_DONE) {
+      rc = EVENTAPI_EDB;
+    }
+    db_reset(st);
+  } else if (st == NULL) {
+    rc = EVENTAPI_EDB;
+  }
+  free(username_key);
+  free(email_key);
+  return rc;
+}
+
+int
+users_update(db_t *db, const struct user *u)
+{
+  char *email_key = text_fold(u->email);
+  if (email_key == NULL)
+    return EVENTAPI_ENOMEM;
+  int rc = db_exec(db,
+      "UPDATE users SET email = ?, email_key = ?, first_name = ?, last_name = ?,"
+      " role = ?, is_active = ? WHERE id = ?",
+      NULL, "sssssii", u->email, email_key, u->first_name, u->last_name,
+      role_name(u->role), (int64_t)u->is_active, u->id);
+  free(email_key);
+  return rc;
+}
+
+int
+users_set_password(db_t *db, int64_t id, const char *hash)
+{
+  return db_exec(db, "UPDATE users SET password = ? WHERE id = ?", NULL, "si", hash, id);
+}
+
+int
+users_delete(db_t *db, int64_t id)
+{
+  int changes = 0;
+  int rc = db_exec(db, "DELETE FROM users WHERE id = ?", &changes, "i", id);
+  if (rc == 0 && changes == 0)
+    rc = EVENTAPI_ENOTFOUND;
+  return rc;
+}
+
+int
+users_load_principal(int64_t id, struct principal *out, bool *active)
+{
+  db_t *db = db_thread();
+  if (db == NULL)
+    return EVENTAPI_EUNAVAILABLE;
+  db_stmt_t *st = db_prepare(db, "SELECT role, is_active FROM users WHERE id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, id);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    out->id = id;
+    if (role_parse(db_column_text(st, 0), &out->role) < 0)
+      out->role = ROLE_ATTENDEE;
+    *active = db_column_int(st, 1) != 0;
+    rc = 0;
+  } else if (rc == DB_DONE) {
+    rc = EVENTAPI_ENOTFOUND;
+  }
+  db_reset(st);
+  return rc;
+}
+
+int
+users_create_superuser(const char *username, const char *email, const char *password,
+                       char *err, size_t errlen)
+{
+  if (username == NULL || !users_username_valid(username) ||
+      text_utf8_length(username) > USERNAME_MAX) {
+    snprintf(err, errlen, "username: Enter a valid username. This value may contain only "
+                          "letters, numbers, and @/./+/-/_ characters.");
+    return EVENTAPI_EINVAL;
+  }
+  if (email == NULL || !users_email_valid(email) || strlen(email) > EMAIL_MAX) {
+    snprintf(err, errlen, "email: Enter a valid email address.");
+    return EVENTAPI_EINVAL;
+  }
+  json_t *messages = json_array();
+  if (messages == NULL)
+    return EVENTAPI_ENOMEM;
+  if (password == NULL || users_password_validate(password, username, email, NULL, NULL, messages) > 0) {
+    snprintf(err, errlen, "password: %s",
+             password ? json_string_value(json_array_get(messages, 0)) : "This field is required.");
+    json_decref(messages);
+    return EVENTAPI_EINVAL;
+  }
+  json_decref(messages);
+  char hash[PASSWORD_HASH_MAX];
+  if (password_hash(password, hash) < 0) {
+    snprintf(err, errlen, "cannot hash the password (out of memory)");
+    return EVENTAPI_ENOMEM;
+  }
+  db_t *db = db_thread();
+  if (db == NULL) {
+    snprintf(err, errlen, "cannot open the database");
+    return EVENTAPI_EUNAVAILABLE;
+  }
+  struct user u = {
+    .username = username, .email = email, .first_name = "", .last_name = "",
+    .password = hash, .role = ROLE_ADMIN, .is_active = true, .date_joined = time_now_us(),
+  };
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0 && (rc = users_username_taken(db, username, 0)) == 1) {
+    snprintf(err, errlen, "username: A user with that username already exists.");
+    rc = EVENTAPI_ECONFLICT;
+  } else if (rc == 0 && (rc = users_email_taken(db, email, 0)) == 1) {
+    snprintf(err, errlen, "email: A user with that email already exists.");
+    rc = EVENTAPI_ECONFLICT;
+  } else if (rc == 0 && (rc = users_insert(db, &u)) == 0) {
+    rc = db_commit(db);
+  }
+  if (rc < 0) {
+    db_rollback(db);
+    if (rc != EVENTAPI_ECONFLICT)
+      snprintf(err, errlen, "database error: %s", eventapi_strerror(rc));
+  }
+  return rc;
+}
+
+int
+token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us)
+{
+  int64_t now = time_now_us();
+  int rc = db_exec(db, "DELETE FROM token_blacklist WHERE expires_at < ?", NULL, "i", now);
+  if (rc == 0)
+    rc = db_exec(db,
+        "INSERT INTO token_blacklist (jti, user_id, expires_at, blacklisted_at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT (jti) DO NOTHING",
+        NULL, "siii", jti, user_id, expires_at_us, now);
+  return rc;
+}
+
+int
+token_blacklisted(db_t *db, const char *jti)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM token_blacklist WHERE jti = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, jti);
+  int rc = db_step(st);
+  db_reset(st);
+  return rc < 0 ? rc : rc == DB_ROW;
+}

@@ -1,0 +1,78 @@
+/*
+ * models.h - users and the refresh-token blacklist: structs and every SQL
+ * statement for them.
+ *
+ * Strings of a struct user read from the database live in the arena passed
+ * to the reading function.
+ */
+#ifndef EVENTAPI_USERS_MODELS_H
+#define EVENTAPI_USERS_MODELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "core/arena.h"
+#include "db/db.h"
+
+#define USERNAME_MAX 150
+#define NAME_MAX_CHARS 150
+#define EMAIL_MAX 254
+
+struct user {
+  int64_t id;
+  const char *username;
+  const char *email;
+  const char *first_name;
+  const char *last_name;
+  const char *password; /* the argon2id hash */
+  enum role role;
+  bool is_active;
+  int64_t date_joined;
+};
+
+/* 0 with *out filled, EVENTAPI_ENOTFOUND, or a database error. */
+int users_get(db_t *db, int64_t id, arena_t *arena, struct user *out);
+
+/* Looks a user up by username, case-insensitively. As users_get. */
+int users_get_by_username(db_t *db, const char *username, arena_t *arena, struct user *out);
+
+/* All users by id. *out is an arena array of *count users. */
+int users_list(db_t *db, arena_t *arena, struct user **out, size_t *count);
+
+/*
+ * 1 when another user (not except_id) holds username / email
+ * case-insensitively, 0 when not, negative on error.
+ */
+int users_username_taken(db_t *db, const char *username, int64_t except_id);
+int users_email_taken(db_t *db, const char *email, int64_t except_id);
+
+/* Inserts u (id ignored) and sets u->id. EVENTAPI_ECONSTRAINT when taken. */
+int users_insert(db_t *db, struct user *u);
+
+/* Writes email, names, role and is_active of u->id. */
+int users_update(db_t *db, const struct user *u);
+
+int users_set_password(db_t *db, int64_t id, const char *hash);
+
+/* EVENTAPI_ENOTFOUND when there was no such user. */
+int users_delete(db_t *db, int64_t id);
+
+/* The http_user_loader of the auth middleware (uses the thread's connection). */
+int users_load_principal(int64_t id, struct principal *out, bool *active);
+
+/*
+ * Creates an admin (the `createsuperuser` command): validates username,
+ * email and password as sign-up does, on the thread's connection. Returns 0,
+ * or EVENTAPI_EINVAL / EVENTAPI_ECONFLICT with the reason in err.
+ */
+int users_create_superuser(const char *username, const char *email,
+                           const char *password, char *err, size_t errlen);
+
+/* The refresh-token blacklist (jti of a token and its expiry). */
+int token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us);
+/* 1 when jti is blacklisted, 0 when not, negative on error. */
+int token_blacklisted(db_t *db, const char *jti);
+
+#endif

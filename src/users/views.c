@@ -1,0 +1,494 @@
+/*
+ * views.c - the users app: sign-up, SimpleJWT's token views, `me`, the
+ * password change, and the admin's user management.
+ */
+#include "users/views.h"
+
+#include <string.h>
+
+#include "auth/jwt.h"
+#include "auth/password.h"
+#include "auth/throttle.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/jsonutil.h"
+#include "core/timefmt.h"
+#include "users/models.h"
+#include "users/permissions.h"
+#include "users/serializers.h"
+
+static const char USERNAME_TAKEN[] = "A user with that username already exists.";
+static const char EMAIL_TAKEN[] = "A user with that email already exists.";
+
+static db_t *
+database(struct http_request *req)
+{
+  db_t *db = db_thread();
+  if (db == NULL)
+    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
+  return db;
+}
+
+static int64_t
+now_seconds(void)
+{
+  return time_now_us() / 1000000;
+}
+
+/* Replies 400 with errors in the order of the user's fields. */
+static void
+reply_errors(struct http_request *req, json_t *errors)
+{
+  static const char *const fields[] = {
+    "username", "email", "password", "old_password", "new_password",
+    "first_name", "last_name", "role", "is_active", NULL,
+  };
+  http_reply_json(req, 400, json_errors_ordered(errors, fields));
+}
+
+/*
+ * Adds the uniqueness errors of u's username (when check_username) and
+ * email. Returns 0 or a database error.
+ */
+static int
+check_unique(db_t *db, const struct user *u, bool check_username, json_t *errors)
+{
+  int rc = 0;
+  if (check_username && u->username &&
+      (rc = users_username_taken(db, u->username, u->id)) == 1)
+    json_error_add(errors, "username", USERNAME_TAKEN);
+  if (rc >= 0 && u->email && (rc = users_email_taken(db, u->email, u->id)) == 1)
+    json_error_add(errors, "email", EMAIL_TAKEN);
+  return rc < 0 ? rc : 0;
+}
+
+/* ---- sign-up ---- */
+
+void
+users_register(struct http_request *req)
+{
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return;
+  json_t *errors = json_object();
+  struct user u = {0};
+  const char *password = NULL;
+  users_signup_validate(body, &req->arena, &u, &password, errors);
+  db_t *db = database(req);
+  if (db == NULL)
+    goto out;
+  /* Cheap uniqueness answer before the costly hash; re-checked below. */
+  int rc = check_unique(db, &u, true, errors);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    goto out;
+  }
+  if (json_errors_any(errors)) {
+    reply_errors(req, errors);
+    goto out;
+  }
+  char hash[PASSWORD_HASH_MAX];
+  if (password_hash(password, hash) < 0) {
+    http_reply_internal(req, "cannot hash a password");
+    goto out;
+  }
+  u.password = hash;
+  u.date_joined = time_now_us();
+  if ((rc = db_begin(db, DB_WRITE)) == 0 && (rc = check_unique(db, &u, true, errors)) == 0 &&
+      !json_errors_any(errors) && (rc = users_insert(db, &u)) == 0)
+    rc = db_commit(db);
+  if (rc == EVENTAPI_ECONSTRAINT) {
+    /* Another node inserted the same name between check and insert. */
+    db_rollback(db);
+    json_error_add(errors, "username", USERNAME_TAKEN);
+  }
+  if (rc < 0 && rc != EVENTAPI_ECONSTRAINT) {
+    db_rollback(db);
+    http_reply_db_error(req, rc);
+  } else if (json_errors_any(errors)) {
+    db_rollback(db);
+    reply_errors(req, errors);
+  } else {
+    http_reply_json(req, 201, users_serialize(&u, false));
+  }
+out:
+  json_decref(errors);
+}
+
+/* ---- tokens ---- */
+
+static void
+reply_token_invalid(struct http_request *req, const char *detail)
+{
+  http_reply_json(req, 401, json_pack("{s:s, s:s}", "detail", detail, "code", "token_not_valid"));
+}
+
+/* Reads one required, non-blank string field; adds its error otherwise. */
+static const char *
+required_string(struct http_request *req, json_t *body, const char *name, bool trim,
+                json_t *errors)
+{
+  struct string_rules rules = {.required = true, .keep_spaces = !trim};
+  const char *value = NULL;
+  json_field_string(body, name, &rules, errors, &req->arena, &value);
+  return value;
+}
+
+static int
+issue(const struct config *cfg, enum token_type type, int64_t user_id, char **out,
+      struct token_claims *claims)
+{
+  return auth_token_issue(cfg->secret_key, strlen(cfg->secret_key), type, user_id,
+                          now_seconds(),
+                          type == TOKEN_ACCESS ? cfg->access_lifetime : cfg->refresh_lifetime,
+                          out, claims);
+}
+
+void
+users_token_obtain(struct http_request *req)
+{
+  const char *client = http_client_ip(req);
+  unsigned wait = throttle_check(client, time_now_us());
+  if (wait > 0) {
+    char *seconds = arena_printf(&req->arena, "%u", wait);
+    http_add_header(req, "Retry-After", seconds);
+    http_reply_detail(req, 429, arena_printf(&req->arena,
+        "Request was throttled. Expected available in %u second%s.", wait, wait == 1 ? "" : "s"));
+    return;
+  }
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return;
+  json_t *errors = json_object();
+  const char *username = required_string(req, body, "username", true, errors);
+  const char *password = required_string(req, body, "password", false, errors);
+  if (json_errors_any(errors)) {
+    reply_errors(req, errors);
+    json_decref(errors);
+    return;
+  }
+  json_decref(errors);
+  db_t *db = database(req);
+  if (db == NULL)
+    return;
+  struct user u;
+  int rc = users_get_by_username(db, username, &req->arena, &u);
+  if (rc < 0 && rc != EVENTAPI_ENOTFOUND) {
+    http_reply_db_error(req, rc);
+    return;
+  }
+  bool ok;
+  if (rc == 0) {
+    ok = password_verify(u.password, password) && u.is_active;
+  } else {
+    password_burn(password); /* the same time for unknown users */
+    ok = false;
+  }
+  if (!ok) {
+    throttle_failure(client, time_now_us());
+    http_reply_detail(req, 401, "No active account found with the given credentials");
+    return;
+  }
+  char *refresh = NULL, *access = NULL;
+  if (issue(config, TOKEN_REFRESH, u.id, &refresh, NULL) < 0 ||
+      issue(config, TOKEN_ACCESS, u.id, &access, NULL) < 0)
+    http_reply_internal(req, "cannot issue tokens");
+  else
+    http_reply_json(req, 200, json_pack("{s:s, s:s}", "refresh", refresh, "access", access));
+  free(refresh);
+  free(access);
+}
+
+/*
+ * Verifies a refresh token for the refresh and blacklist views: replies 401
+ * and returns false when it is invalid, expired or blacklisted.
+ */
+static bool
+refresh_valid(struct http_request *req, db_t *db, const char *token, struct token_claims *claims)
+{
+  if (auth_token_verify(config->secret_key, strlen(config->secret_key), token,
+                        TOKEN_REFRESH, now_seconds(), claims) < 0) {
+    reply_token_invalid(req, "Token is invalid or expired");
+    return false;
+  }
+  int rc = token_blacklisted(db, claims->jti);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    return false;
+  }
+  if (rc == 1) {
+    reply_token_invalid(req, "Token is blacklisted");
+    return false;
+  }
+  return true;
+}
+
+/* Parses {"<field>": token} into *token; replies 400 and returns false if absent. */
+static bool
+token_field(struct http_request *req, const char *field, const char **token)
+{
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return false;
+  json_t *errors = json_object();
+  *token = required_string(req, body, field, true, errors);
+  bool ok = !json_errors_any(errors);
+  if (!ok)
+    reply_errors(req, errors);
+  json_decref(errors);
+  return ok;
+}
+
+void
+users_token_refresh(struct http_request *req)
+{
+  const char *token;
+  if (!token_field(req, "refresh", &token))
+    return;
+  db_t *db = database(req);
+  struct token_claims claims;
+  if (db == NULL || !refresh_valid(req, db, token, &claims))
+    return;
+  struct principal who;
+  bool active = false;
+  int rc = users_load_principal(claims.user_id, &who, &active);
+  if (rc < 0 && rc != EVENTAPI_ENOTFOUND) {
+    http_reply_db_error(req, rc);
+    return;
+  }
+  if (rc == EVENTAPI_ENOTFOUND || !active) {
+    http_reply_json(req, 401, json_pack("{s:s, s:s}",
+        "detail", "No active account found for the given token.", "code", "no_active_account"));
+    return;
+  }
+  char *access = NULL;
+  if (issue(config, TOKEN_ACCESS, claims.user_id, &access, NULL) < 0)
+    http_reply_internal(req, "cannot issue a token");
+  else
+    http_reply_json(req, 200, json_pack("{s:s}", "access", access));
+  free(access);
+}
+
+void
+users_token_verify(struct http_request *req)
+{
+  const char *token;
+  if (!token_field(req, "token", &token))
+    return;
+  struct token_claims claims;
+  const char *key = config->secret_key;
+  if (auth_token_verify(key, strlen(key), token, TOKEN_ACCESS, now_seconds(), &claims) == 0) {
+    http_reply_json(req, 200, json_object());
+    return;
+  }
+  db_t *db = database(req);
+  if (db && refresh_valid(req, db, token, &claims))
+    http_reply_json(req, 200, json_object());
+}
+
+void
+users_token_blacklist(struct http_request *req)
+{
+  const char *token;
+  if (!token_field(req, "refresh", &token))
+    return;
+  db_t *db = database(req);
+  struct token_claims claims;
+  if (db == NULL || !refresh_valid(req, db, token, &claims))
+    return;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0 && (rc = token_blacklist_add(db, claims.jti, claims.user_id,
+                                           claims.exp * 1000000)) == 0)
+    rc = db_commit(db);
+  if (rc < 0) {
+    db_rollback(db);
+    http_reply_db_error(req, rc);
+    return;
+  }
+  http_reply_json(req, 200, json_object());
+}
+
+/* ---- me ---- */
+
+/* Loads the caller; replies and returns false when that fails. */
+static bool
+load_me(struct http_request *req, db_t *db, struct user *me)
+{
+  int rc = users_get(db, req->user->id, &req->arena, me);
+  if (rc == 0)
+    return true;
+  if (rc == EVENTAPI_ENOTFOUND) /* deleted since the token was checked */
+    http_reply_unauthenticated(req);
+  else
+    http_reply_db_error(req, rc);
+  return false;
+}
+
+void
+users_me_get(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  db_t *db = database(req);
+  struct user me;
+  if (db && load_me(req, db, &me))
+    http_reply_json(req, 200, users_serialize(&me, false));
+}
+
+/*
+ * Validates body onto u and writes it in one transaction, re-checking the
+ * email's uniqueness inside it. Replies in every case.
+ */
+static void
+update_user(struct http_request *req, db_t *db, struct user *u, bool by_admin, bool with_status)
+{
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return;
+  json_t *errors = json_object();
+  users_update_validate(body, req->method == HTTP_PATCH, by_admin, &req->arena, u, errors);
+  int rc = 0;
+  if (!json_errors_any(errors) && (rc = db_begin(db, DB_WRITE)) == 0 &&
+      (rc = check_unique(db, u, false, errors)) == 0 && !json_errors_any(errors) &&
+      (rc = users_update(db, u)) == 0)
+    rc = db_commit(db);
+  if (rc == EVENTAPI_ECONSTRAINT) {
+    rc = 0;
+    json_error_add(errors, "email", EMAIL_TAKEN);
+  }
+  db_rollback(db); /* nothing to undo after a commit */
+  if (rc < 0)
+    http_reply_db_error(req, rc);
+  else if (json_errors_any(errors))
+    reply_errors(req, errors);
+  else
+    http_reply_json(req, 200, users_serialize(u, with_status));
+  json_decref(errors);
+}
+
+void
+users_me_update(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  db_t *db = database(req);
+  struct user me;
+  if (db && load_me(req, db, &me))
+    update_user(req, db, &me, false, false);
+}
+
+void
+users_me_password(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return;
+  db_t *db = database(req);
+  struct user me;
+  if (db == NULL || !load_me(req, db, &me))
+    return;
+  json_t *errors = json_object();
+  const char *old_password = required_string(req, body, "old_password", false, errors);
+  const char *new_password = required_string(req, body, "new_password", false, errors);
+  if (old_password && !password_verify(me.password, old_password))
+    json_error_add(errors, "old_password", "Wrong password.");
+  if (new_password)
+    users_password_check(new_password, &me, "new_password", errors);
+  char hash[PASSWORD_HASH_MAX];
+  int rc = 0;
+  if (json_errors_any(errors)) {
+    reply_errors(req, errors);
+  } else if (password_hash(new_password, hash) < 0) {
+    http_reply_internal(req, "cannot hash a password");
+  } else if ((rc = db_begin(db, DB_WRITE)) < 0 ||
+             (rc = users_set_password(db, me.id, hash)) < 0 || (rc = db_commit(db)) < 0) {
+    db_rollback(db);
+    http_reply_db_error(req, rc);
+  } else {
+    http_reply_empty(req, 204);
+  }
+  json_decref(errors);
+}
+
+/* ---- admin ---- */
+
+void
+users_admin_list(struct http_request *req)
+{
+  if (!permission_admin(req))
+    return;
+  db_t *db = database(req);
+  if (db == NULL)
+    return;
+  struct user *users;
+  size_t count;
+  int rc = users_list(db, &req->arena, &users, &count);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    return;
+  }
+  json_t *list = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(list, users_serialize(&users[i], true));
+  http_add_header(req, "X-Total-Count", arena_printf(&req->arena, "%zu", count));
+  http_reply_json(req, 200, list);
+}
+
+/* Loads the user of the path; replies 404 and returns false when missing. */
+static bool
+load_target(struct http_request *req, db_t *db, struct user *u)
+{
+  int rc = users_get(db, req->ids[0], &req->arena, u);
+  if (rc == 0)
+    return true;
+  if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, "No User matches the given query.");
+  else
+    http_reply_db_error(req, rc);
+  return false;
+}
+
+void
+users_admin_get(struct http_request *req)
+{
+  if (!permission_admin(req))
+    return;
+  db_t *db = database(req);
+  struct user u;
+  if (db && load_target(req, db, &u))
+    http_reply_json(req, 200, users_serialize(&u, true));
+}
+
+void
+users_admin_update(struct http_request *req)
+{
+  if (!permission_admin(req))
+    return;
+  db_t *db = database(req);
+  struct user u;
+  if (db && load_target(req, db, &u))
+    update_user(req, db, &u, true, true);
+}
+
+void
+users_admin_delete(struct http_request *req)
+{
+  if (!permission_admin(req))
+    return;
+  db_t *db = database(req);
+  if (db == NULL)
+    return;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0 && (rc = users_delete(db, req->ids[0])) == 0)
+    rc = db_commit(db);
+  if (rc < 0)
+    db_rollback(db);
+  if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, "No User matches the given query.");
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_empty(req, 204);
+}

@@ -1,0 +1,576 @@
+/*
+ * http.c - API.md "Conventions" as seen on the wire: JSON and request ids
+ * on every answer, the router (404, 405, OPTIONS, trailing slashes), body
+ * limits and malformed bodies, hostile bytes, and kept-alive connections.
+ * After every hostile request the server must still answer.
+ */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <string.h>
+
+#include "support/api.h"
+
+#define ME "/api/users/me/"
+#define REGISTER "/api/users/register/"
+#define ONE_MIB 1048576
+
+TestSuite(http, .init = api_server_start, .fini = api_server_stop);
+
+static const char *const sign_up_body =
+    "{\"username\":\"alice\",\"email\":\"alice@example.com\",\"password\":\"" API_PASSWORD "\"}";
+
+static struct api_resp *post_bytes(const char *path, const char *content_type,
+                                   const void *body, size_t len)
+{
+  return api_request("POST", path, NULL, content_type, body, len, NULL);
+}
+
+/* Whether id looks like one the server made: 32 hex digits. */
+static bool is_generated_id(const char *id)
+{
+  if (!id || strlen(id) != 32)
+    return false;
+  for (const char *p = id; *p; p++)
+    if (!isxdigit((unsigned char)*p))
+      return false;
+  return true;
+}
+
+/* The X-Request-Id answered to a GET of me sending header (or none). */
+static const char *request_id_for(const char *header)
+{
+  const char *const headers[] = { header, NULL };
+  struct api_resp *r = api_request("GET", ME, NULL, NULL, NULL, 0, header ? headers : NULL);
+  expect_status(r, 401);
+  return api_header(r, "X-Request-Id");
+}
+
+/* The body is {"non_field_errors": ["Invalid data. Expected a dictionary, ..."]}. */
+static void expect_not_a_dictionary(struct api_resp *r)
+{
+  expect_status(r, 400);
+  expect_keys(r, "non_field_errors", NULL);
+  json_t *errors = json_object_get(r->json, "non_field_errors");
+  expect_that(json_is_array(errors) && json_array_size(errors) == 1,
+              "one non-field error: %s", r->body);
+  const char *message = json_string_value(json_array_get(errors, 0));
+  const char *prefix = "Invalid data. Expected a dictionary, but got ";
+  expect_that(message && strncmp(message, prefix, strlen(prefix)) == 0,
+              "not-a-dictionary message: %s", r->body);
+}
+
+/* ---- JSON answers ------------------------------------------------------- */
+
+Test(http, answers_are_compact_utf8_json)
+{
+  struct api_resp *answers[] = {
+    post_bytes(REGISTER, "application/json", sign_up_body, strlen(sign_up_body)),
+    post_bytes(REGISTER, "application/json", "{}", 2),
+    api_get(ME, NULL),
+    api_get("/nope/", NULL),
+    api_delete(REGISTER, NULL),
+  };
+  long statuses[] = { 201, 400, 401, 404, 405 };
+  for (size_t i = 0; i < sizeof answers / sizeof *answers; i++) {
+    expect_status(answers[i], statuses[i]);
+    expect_json_response(answers[i]);
+    char *compact = json_dumps(answers[i]->json, JSON_COMPACT);
+    api_keep(compact, free);
+    expect_that(strcmp(compact, answers[i]->body) == 0,
+                "not compact JSON: %s", answers[i]->body);
+  }
+}
+
+Test(http, json_with_a_charset_is_accepted)
+{
+  struct api_resp *r = post_bytes(REGISTER, "application/json; charset=utf-8",
+                                  sign_up_body, strlen(sign_up_body));
+  expect_status(r, 201);
+  expect_str(r, "username", "alice");
+}
+
+/* ---- request ids -------------------------------------------------------- */
+
+Test(http, sane_request_ids_are_echoed)
+{
+  const char *sane[] = { "abc", "1", "req-42.retry_1:a", "A.b-C_d:E",
+                         "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+  for (size_t i = 0; i < sizeof sane / sizeof *sane; i++) {
+    const char *echoed = request_id_for(api_printf("X-Request-Id: %s", sane[i]));
+    expect_that(echoed && strcmp(echoed, sane[i]) == 0,
+                "X-Request-Id %s came back as %s", sane[i], echoed ? echoed : "(none)");
+  }
+}
+
+Test(http, request_ids_are_generated_when_absent)
+{
+  const char *first = request_id_for(NULL);
+  const char *second = request_id_for(NULL);
+  expect_that(is_generated_id(first), "generated id: %s", first ? first : "(none)");
+  expect_that(is_generated_id(second), "generated id: %s", second ? second : "(none)");
+  expect_that(strcmp(first, second) != 0, "two requests got the same id %s", first);
+
+  struct api_resp *r = api_get("/nope/", NULL);
+  expect_that(is_generated_id(api_header(r, "X-Request-Id")), "a 404 carries an id too");
+  r = post_bytes(REGISTER, "application/json", sign_up_body, strlen(sign_up_body));
+  expect_status(r, 201);
+  expect_that(is_generated_id(api_header(r, "X-Request-Id")), "a 201 carries an id too");
+}
+
+Test(http, unsafe_request_ids_are_replaced)
+{
+  const char *unsafe[] = {
+    "X-Request-Id: <script>alert(1)</script>",
+    "X-Request-Id: a b",
+    "X-Request-Id: a/b",
+    "X-Request-Id: a\"b",
+    "X-Request-Id: ${jndi:ldap://x}",
+    "X-Request-Id: caf\xc3\xa9",
+    "X-Request-Id: \xff\xfe",
+    "X-Request-Id;", /* empty */
+    api_printf("X-Request-Id: %s", api_repeat('a', 65)),
+    api_printf("X-Request-Id: %s", api_repeat('b', 5000)),
+  };
+  for (size_t i = 0; i < sizeof unsafe / sizeof *unsafe; i++) {
+    const char *echoed = request_id_for(unsafe[i]);
+    expect_that(is_generated_id(echoed), "%.80s came back as %.80s", unsafe[i],
+                echoed ? echoed : "(none)");
+  }
+}
+
+/* ---- the router --------------------------------------------------------- */
+
+Test(http, unknown_paths_are_404)
+{
+  const char *paths[] = { "/nope/", "/api/nope/", "/api/users/me/extra/",
+                          "/api/users/1/2/", "/auth/token/extra/", "/api/users/abc/",
+                          "/API/USERS/ME/", "/api/users//me/" };
+  for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+    struct api_resp *r = api_get(paths[i], NULL);
+    expect_status(r, 404);
+    expect_json_response(r);
+    expect_detail(r, "Not found.");
+  }
+  struct api_resp *r = api_post("/nope/", NULL, "{}");
+  expect_status(r, 404);
+  expect_detail(r, "Not found.");
+}
+
+Test(http, user_path_with_a_non_numeric_id_is_404_for_the_admin_too)
+{
+  struct api_user root = api_admin("root");
+  struct api_resp *r = api_get("/api/users/abc/", root.access);
+  expect_status(r, 404);
+  expect_detail(r, "Not found.");
+
+  r = api_get("/api/users/99999999999999999999999999/", root.access);
+  expect_status(r, 404);
+  expect_keys(r, "detail", NULL);
+}
+
+Test(http, paths_without_the_trailing_slash_answer_the_same)
+{
+  struct api_resp *r = post_bytes("/api/users/register", "application/json",
+                                  sign_up_body, strlen(sign_up_body));
+  expect_status(r, 201);
+  expect_keys(r, USER_KEYS);
+
+  r = api_post("/auth/token", NULL,
+               api_json("{'username':'alice','password':'" API_PASSWORD "'}"));
+  expect_status(r, 200);
+  const char *access = json_string_value(json_object_get(r->json, "access"));
+
+  struct api_resp *with = api_get(ME, access);
+  struct api_resp *without = api_get("/api/users/me", access);
+  expect_status(with, 200);
+  expect_status(without, 200);
+  cr_assert_str_eq(with->body, without->body);
+
+  r = api_get("/api/users/me", NULL);
+  expect_status(r, 401);
+  expect_detail(r, "Authentication credentials were not provided.");
+}
+
+Test(http, other_methods_on_a_known_path_are_405_with_allow)
+{
+  struct api_user alice = api_signup("alice", NULL);
+
+  struct api_resp *r = api_delete(ME, alice.access);
+  expect_status(r, 405);
+  expect_json_response(r);
+  expect_detail(r, "Method \"DELETE\" not allowed.");
+  expect_header_lists(r, "Allow", "GET", "PUT", "PATCH", "OPTIONS", NULL);
+  expect_header_not_lists(r, "Allow", "DELETE");
+  expect_header_not_lists(r, "Allow", "POST");
+
+  r = api_post(ME, alice.access, "{}");
+  expect_status(r, 405);
+  expect_detail(r, "Method \"POST\" not allowed.");
+
+  r = api_get(REGISTER, NULL);
+  expect_status(r, 405);
+  expect_detail(r, "Method \"GET\" not allowed.");
+  expect_header_lists(r, "Allow", "POST", "OPTIONS", NULL);
+  expect_header_not_lists(r, "Allow", "GET");
+
+  r = api_get("/auth/token/", NULL);
+  expect_status(r, 405);
+  expect_detail(r, "Method \"GET\" not allowed.");
+  expect_header_lists(r, "Allow", "POST", NULL);
+
+  r = api_delete("/api/users/me", alice.access);
+  expect_status(r, 405);
+  expect_detail(r, "Method \"DELETE\" not allowed.");
+}
+
+Test(http, admin_paths_answer_405_with_their_methods)
+{
+  struct api_user root = api_admin("root");
+  struct api_resp *r = api_put("/api/users/", root.access, "{}");
+  expect_status(r, 405);
+  expect_detail(r, "Method \"PUT\" not allowed.");
+  expect_header_lists(r, "Allow", "GET", NULL);
+
+  r = api_post(api_user_path(root.id), root.access, "{}");
+  expect_status(r, 405);
+  expect_detail(r, "Method \"POST\" not allowed.");
+  expect_header_lists(r, "Allow", "GET", "PATCH", "DELETE", NULL);
+}
+
+Test(http, options_answers_the_allowed_methods)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_options(ME, alice.access);
+  expect_status(r, 200);
+  expect_header_lists(r, "Allow", "GET", "PUT", "PATCH", "OPTIONS", NULL);
+  expect_header_not_lists(r, "Allow", "DELETE");
+
+  r = api_options(REGISTER, NULL);
+  expect_status(r, 200);
+  expect_header_lists(r, "Allow", "POST", "OPTIONS", NULL);
+}
+
+/* ---- body limits -------------------------------------------------------- */
+
+/* A sign-up body padded with spaces to exactly len bytes. */
+static char *padded_sign_up(size_t len)
+{
+  char *body = api_repeat(' ', len);
+  memcpy(body, sign_up_body, strlen(sign_up_body));
+  return body;
+}
+
+Test(http, body_of_exactly_one_mib_is_read)
+{
+  struct api_resp *r = post_bytes(REGISTER, "application/json", padded_sign_up(ONE_MIB),
+                                  ONE_MIB);
+  expect_status(r, 201);
+  expect_str(r, "username", "alice");
+}
+
+Test(http, body_over_one_mib_is_413)
+{
+  struct api_resp *r = post_bytes(REGISTER, "application/json", padded_sign_up(ONE_MIB + 1),
+                                  ONE_MIB + 1);
+  expect_status(r, 413);
+  expect_json_response(r);
+  expect_keys(r, "detail", NULL);
+  expect_str_prefix(r, "detail", "");
+  expect_alive();
+  /* Nothing was signed up: the name is still free. */
+  expect_status(post_bytes(REGISTER, "application/json", sign_up_body,
+                           strlen(sign_up_body)), 201);
+}
+
+Test(http, huge_body_is_413)
+{
+  size_t size = 8 * ONE_MIB;
+  struct api_resp *r = post_bytes(REGISTER, "application/json", padded_sign_up(size), size);
+  expect_status(r, 413);
+  expect_keys(r, "detail", NULL);
+  expect_alive();
+}
+
+Test(http, chunked_body_is_read)
+{
+  struct api_resp *r = api_request_chunked("POST", REGISTER, NULL, "application/json",
+                                           sign_up_body, strlen(sign_up_body));
+  expect_status(r, 201);
+  expect_str(r, "username", "alice");
+}
+
+Test(http, chunked_body_over_one_mib_is_413)
+{
+  size_t size = 2 * ONE_MIB;
+  struct api_resp *r = api_request_chunked("POST", REGISTER, NULL, "application/json",
+                                           padded_sign_up(size), size);
+  expect_status(r, 413);
+  expect_keys(r, "detail", NULL);
+  expect_alive();
+  expect_status(post_bytes(REGISTER, "application/json", sign_up_body,
+                           strlen(sign_up_body)), 201);
+}
+
+/* ---- malformed bodies --------------------------------------------------- */
+
+Test(http, text_plain_is_415)
+{
+  struct api_resp *r = post_bytes(REGISTER, "text/plain", sign_up_body, strlen(sign_up_body));
+  expect_status(r, 415);
+  expect_json_response(r);
+  expect_detail(r, "Unsupported media type \"text/plain\" in request.");
+  expect_alive();
+}
+
+Test(http, malformed_json_is_400_parse_error)
+{
+  const char *bad[] = { "{", "{\"username\":}", "nul", "{'username':'alice'}",
+                        "{} trailing", "\"unterminated", "{\"a\":1,}", "[1,2" };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    struct api_resp *r = post_bytes(REGISTER, "application/json", bad[i], strlen(bad[i]));
+    expect_status(r, 400);
+    expect_json_response(r);
+    expect_keys(r, "detail", NULL);
+    expect_str_prefix(r, "detail", "JSON parse error - ");
+  }
+  expect_alive();
+}
+
+Test(http, a_list_is_not_a_dictionary)
+{
+  struct api_resp *r = post_bytes(REGISTER, "application/json", "[]", 2);
+  expect_status(r, 400);
+  expect_body(r, "{'non_field_errors':['Invalid data. Expected a dictionary, but got list.']}");
+}
+
+Test(http, other_json_values_are_not_a_dictionary)
+{
+  const char *values[] = { "[{\"username\":\"alice\"}]", "\"text\"", "42", "null", "true",
+                           "1.5" };
+  for (size_t i = 0; i < sizeof values / sizeof *values; i++)
+    expect_not_a_dictionary(post_bytes(REGISTER, "application/json", values[i],
+                                       strlen(values[i])));
+  expect_not_a_dictionary(api_post("/auth/token/", NULL, "[]"));
+  expect_alive();
+}
+
+Test(http, deeply_nested_json_is_400)
+{
+  size_t depth = 100000;
+  char *open = api_repeat('[', depth);
+  expect_status(post_bytes(REGISTER, "application/json", open, depth), 400);
+
+  char *balanced = api_repeat('[', 2 * depth);
+  memset(balanced + depth, ']', depth);
+  expect_status(post_bytes(REGISTER, "application/json", balanced, 2 * depth), 400);
+
+  char *nested = api_repeat(' ', 5 * depth);
+  for (size_t i = 0; i < depth; i++)
+    memcpy(nested + 5 * i, "{\"a\":", 5);
+  expect_status(post_bytes(REGISTER, "application/json", nested, 5 * depth), 400);
+  expect_alive();
+}
+
+Test(http, invalid_utf8_is_400)
+{
+  const char *bad[] = {
+    "{\"username\":\"\xff\xfe\",\"email\":\"x@example.com\",\"password\":\"" API_PASSWORD "\"}",
+    "{\"username\":\"\xc0\xaf\",\"email\":\"x@example.com\",\"password\":\"" API_PASSWORD "\"}",
+    "{\"username\":\"a\xed\xa0\x80\",\"email\":\"x@example.com\",\"password\":\"" API_PASSWORD "\"}",
+    "{\"username\":\"\\ud800\",\"email\":\"x@example.com\",\"password\":\"" API_PASSWORD "\"}",
+    "{\"\xff\":1}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    struct api_resp *r = post_bytes(REGISTER, "application/json", bad[i], strlen(bad[i]));
+    expect_status(r, 400);
+    expect_json_response(r);
+  }
+  expect_alive();
+}
+
+Test(http, nul_in_json_is_400)
+{
+  const char *escaped = "{\"username\":\"a\\u0000b\",\"email\":\"x@example.com\","
+                        "\"password\":\"" API_PASSWORD "\"}";
+  expect_status(post_bytes(REGISTER, "application/json", escaped, strlen(escaped)), 400);
+
+  const char raw[] = "{\"username\":\"a\0b\",\"email\":\"x@example.com\","
+                     "\"password\":\"" API_PASSWORD "\"}";
+  expect_status(post_bytes(REGISTER, "application/json", raw, sizeof raw - 1), 400);
+
+  const char after[] = "{}\0{}";
+  expect_status(post_bytes("/auth/token/", "application/json", after, sizeof after - 1), 400);
+  expect_alive();
+}
+
+Test(http, empty_json_body_is_an_empty_object)
+{
+  struct api_resp *r = post_bytes(REGISTER, "application/json", "", 0);
+  expect_status(r, 400);
+  expect_body(r, "{'username':['This field is required.'],"
+                 "'email':['This field is required.'],"
+                 "'password':['This field is required.']}");
+
+  r = post_bytes("/auth/token/", "application/json", NULL, 0);
+  expect_status(r, 400);
+  expect_body(r, "{'username':['This field is required.'],'password':['This field is required.']}");
+}
+
+/* ---- hostile bytes on the wire ------------------------------------------ */
+
+Test(http, truncated_body_is_dropped_harmlessly)
+{
+  size_t len = strlen(sign_up_body);
+  const char *request = api_printf("POST " REGISTER " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   "Content-Type: application/json\r\n"
+                                   "Content-Length: %zu\r\n\r\n%.*s",
+                                   len, (int)(len - 10), sign_up_body);
+  api_raw_abort(request, strlen(request));
+  api_raw_abort(request, strlen(request) - len + 10); /* headers and a little */
+  const char *headers_only = "POST " REGISTER " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Len";
+  api_raw_abort(headers_only, strlen(headers_only));
+
+  expect_alive();
+  /* The truncated sign-up did not happen. */
+  expect_status(post_bytes(REGISTER, "application/json", sign_up_body, len), 201);
+}
+
+Test(http, a_raw_request_is_answered)
+{
+  /* The control for the hostile requests: the raw client reads answers. */
+  const char *request = "GET " ME " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  struct api_resp *r = api_raw(request, strlen(request));
+  expect_status(r, 401);
+  expect_detail(r, "Authentication credentials were not provided.");
+}
+
+Test(http, malformed_request_lines_are_4xx)
+{
+  const char *requests[] = {
+    "GET " ME " HTTP/1.1\r\n\r\n", /* no Host */
+    "G@T " ME " HTTP/1.1\r\nHost: x\r\n\r\n",
+    "BREW " ME " HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/users/me/?a=%zz&%ff=\xff HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/users/\x01/ HTTP/1.1\r\nHost: x\r\n\r\n",
+    "GET /api/users/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
+    struct api_resp *r = api_raw(requests[i], strlen(requests[i]));
+    expect_client_error(r);
+    expect_alive();
+  }
+}
+
+Test(http, unparsable_request_lines_never_get_a_5xx)
+{
+  /* libmicrohttpd drops a request line it cannot split into method, path
+   * and version before the server sees it, so closing is allowed here;
+   * any answer must be a 4xx, and the server must live on. */
+  const char *garbage[] = { "GARBAGE\r\n\r\n", "\x01\x02\x03\x04\x05\r\n\r\n", "GET\r\n\r\n" };
+  for (size_t i = 0; i < sizeof garbage / sizeof *garbage; i++) {
+    struct api_resp *r = api_raw(garbage[i], strlen(garbage[i]));
+    expect_that(r->status == 0 || (r->status >= 400 && r->status < 500),
+                "garbage request line %zu answered %ld: %s", i, r->status, r->body);
+    expect_alive();
+  }
+}
+
+Test(http, long_request_line_is_4xx)
+{
+  const char *request = api_printf("GET /%s HTTP/1.1\r\nHost: x\r\n\r\n",
+                                   api_repeat('a', 100000));
+  expect_client_error(api_raw(request, strlen(request)));
+  expect_alive();
+}
+
+Test(http, hostile_framing_headers_are_4xx)
+{
+  const char *requests[] = {
+    "GET " ME " HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    "GET " ME " HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    "POST " REGISTER " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    "Content-Length: 99999999999999999999999\r\n\r\n{}",
+    "POST " REGISTER " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    "Content-Length: 7\r\nContent-Length: 2\r\n\r\n{}     ",
+    "GET " ME " HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n",
+    "GET " ME " HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",
+    "GET " ME " HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n",
+    "POST " REGISTER " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
+    struct api_resp *r = api_raw(requests[i], strlen(requests[i]));
+    expect_client_error(r);
+    expect_alive();
+  }
+}
+
+Test(http, hostile_header_values_are_4xx)
+{
+  const char *values[] = {
+    api_printf("Authorization: Bearer %s", api_repeat('a', 20000)),
+    "Authorization: Bearer a.b.c",
+    "Authorization: Bearer \x7f\x01\x02",
+    "Authorization: Bearer ....",
+    "Authorization: Bearer eyJhbGciOiJub25lIn0.eyJ1c2VyX2lkIjoxfQ.",
+    "Authorization: bearer abc",
+    "Authorization: Bearer  abc",
+    "Authorization;",
+    "Authorization: \xff\xfe",
+    api_printf("Cookie: %s", api_repeat('c', 20000)),
+    api_printf("Host: %s", api_repeat('h', 4000)),
+    "Content-Type: application/json; charset=\xff",
+    api_printf("Accept: %s", api_repeat(',', 8000)),
+    "If-None-Match: \"\xff",
+    "Origin: null",
+    "X-Forwarded-For: ::1, 999.999.999.999, <script>",
+  };
+  for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+    const char *const headers[] = { values[i], NULL };
+    struct api_resp *r = api_request("GET", ME, NULL, NULL, NULL, 0, headers);
+    expect_client_error(r);
+    expect_alive();
+  }
+}
+
+Test(http, many_headers_are_4xx)
+{
+  const char *headers[201];
+  for (int i = 0; i < 200; i++)
+    headers[i] = api_printf("X-Filler-%d: %s", i, api_repeat('v', 100));
+  headers[200] = NULL;
+  expect_client_error(api_request("GET", ME, NULL, NULL, NULL, 0, headers));
+  expect_alive();
+}
+
+/* ---- connections -------------------------------------------------------- */
+
+Test(http, connections_are_kept_alive)
+{
+  struct api_resp *first = api_get(ME, NULL);
+  struct api_resp *second = api_get(ME, NULL);
+  expect_status(first, 401);
+  expect_status(second, 401);
+  cr_assert_eq(first->num_connects, 1);
+  cr_assert_eq(second->num_connects, 0, "the second request opened a new connection");
+}
+
+Test(http, connections_survive_error_answers)
+{
+  expect_status(api_get(ME, NULL), 401);
+  struct api_resp *answers[] = {
+    api_get("/nope/", NULL),
+    api_delete(REGISTER, NULL),
+    post_bytes(REGISTER, "application/json", "{", 1),
+    post_bytes(REGISTER, "application/json", "{}", 2),
+    post_bytes(REGISTER, "application/json", sign_up_body, strlen(sign_up_body)),
+    api_get(ME, "garbage"),
+  };
+  long statuses[] = { 404, 405, 400, 400, 201, 401 };
+  for (size_t i = 0; i < sizeof answers / sizeof *answers; i++) {
+    expect_status(answers[i], statuses[i]);
+    cr_assert_eq(answers[i]->num_connects, 0, "%s %s closed the connection",
+                 answers[i]->method, answers[i]->path);
+  }
+}

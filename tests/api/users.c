@@ -1,0 +1,877 @@
+/*
+ * users.c - API.md "Users and auth": sign-up and its validation, the
+ * caller's own account (me, password), the admin's user management, and
+ * sign-ups racing each other.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/api.h"
+
+#define REGISTER "/api/users/register/"
+#define ME "/api/users/me/"
+
+TestSuite(users, .init = api_server_start, .fini = api_server_stop);
+
+static struct api_resp *sign_up(const char *single_quoted_json)
+{
+  return api_post(REGISTER, NULL, api_json(single_quoted_json));
+}
+
+/* A sign-up of username with a good password and email, plus extra fields
+ * (single-quoted JSON members, or ""). */
+static struct api_resp *sign_up_as(const char *username, const char *extra)
+{
+  return api_post(REGISTER, NULL,
+                  api_jsonf("{'username':'%s','email':'%s@example.com',"
+                            "'password':'" API_PASSWORD "'%s%s}",
+                            username, username, extra[0] ? "," : "", extra));
+}
+
+/* A sign-up of a fresh user with the password given, and its attributes. */
+static struct api_resp *sign_up_with_password(const char *password,
+                                              const char *attributes)
+{
+  return api_post(REGISTER, NULL,
+                  api_jsonf("{'password':'%s',%s}", password, attributes));
+}
+
+static struct api_resp *log_in(const char *username, const char *password)
+{
+  return api_post("/auth/token/", NULL,
+                  api_jsonf("{'username':'%s','password':'%s'}", username, password));
+}
+
+/* ---- sign-up ------------------------------------------------------------ */
+
+Test(users, sign_up_answers_the_user_and_never_the_password)
+{
+  struct api_resp *r = sign_up("{'username':'alice','email':'alice@example.com',"
+                               "'password':'" API_PASSWORD "',"
+                               "'first_name':'Alice','last_name':'Liddell'}");
+  expect_status(r, 201);
+  expect_json_response(r);
+  expect_keys(r, USER_KEYS);
+  expect_that(json_integer_value(json_object_get(r->json, "id")) > 0,
+              "the id is a positive integer: %s", r->body);
+  expect_str(r, "username", "alice");
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "Alice");
+  expect_str(r, "last_name", "Liddell");
+  expect_str(r, "role", "attendee");
+  expect_that(strstr(r->body, API_PASSWORD) == NULL, "the password leaked: %s", r->body);
+}
+
+Test(users, sign_up_defaults_names_to_empty_and_role_to_attendee)
+{
+  struct api_resp *r = sign_up_as("bob", "");
+  expect_status(r, 201);
+  expect_str(r, "first_name", "");
+  expect_str(r, "last_name", "");
+  expect_str(r, "role", "attendee");
+}
+
+Test(users, sign_up_as_organizer)
+{
+  struct api_resp *r = sign_up_as("olga", "'role':'organizer'");
+  expect_status(r, 201);
+  expect_str(r, "role", "organizer");
+
+  struct api_user olga = api_login("olga", API_PASSWORD);
+  expect_str(api_get(ME, olga.access), "role", "organizer");
+}
+
+Test(users, sign_up_refuses_the_admin_role)
+{
+  struct api_resp *r = sign_up_as("mallory", "'role':'admin'");
+  expect_status(r, 400);
+  expect_keys(r, "role", NULL);
+  expect_field_errors(r, "role", "\"admin\" is not a valid choice.", NULL);
+  expect_status(log_in("mallory", API_PASSWORD), 401);
+}
+
+Test(users, sign_up_refuses_an_unknown_role)
+{
+  struct api_resp *r = sign_up_as("mallory", "'role':'superuser'");
+  expect_status(r, 400);
+  expect_field_errors(r, "role", "\"superuser\" is not a valid choice.", NULL);
+}
+
+Test(users, sign_up_alias_shares_the_same_users)
+{
+  struct api_resp *r = api_post("/api/auth/register/", NULL,
+                                api_json("{'username':'carol','email':'carol@example.com',"
+                                         "'password':'" API_PASSWORD "'}"));
+  expect_status(r, 201);
+  expect_keys(r, USER_KEYS);
+  expect_str(r, "username", "carol");
+
+  r = sign_up_as("carol", "");
+  expect_status(r, 400);
+  expect_field_errors(r, "username", "A user with that username already exists.", NULL);
+}
+
+Test(users, sign_up_requires_username_email_and_password_at_once)
+{
+  struct api_resp *r = sign_up("{}");
+  expect_status(r, 400);
+  expect_body(r, "{'username':['This field is required.'],"
+                 "'email':['This field is required.'],"
+                 "'password':['This field is required.']}");
+}
+
+Test(users, sign_up_refuses_nulls)
+{
+  struct api_resp *r = sign_up("{'username':null,'email':null,'password':null}");
+  expect_status(r, 400);
+  expect_body(r, "{'username':['This field may not be null.'],"
+                 "'email':['This field may not be null.'],"
+                 "'password':['This field may not be null.']}");
+}
+
+Test(users, sign_up_refuses_blanks)
+{
+  struct api_resp *r = sign_up("{'username':'','email':'','password':''}");
+  expect_status(r, 400);
+  expect_body(r, "{'username':['This field may not be blank.'],"
+                 "'email':['This field may not be blank.'],"
+                 "'password':['This field may not be blank.']}");
+}
+
+Test(users, sign_up_refuses_values_that_are_not_strings)
+{
+  struct api_resp *r = sign_up("{'username':true,'email':{'a':1},'password':['x'],"
+                               "'first_name':false}");
+  expect_status(r, 400);
+  expect_body(r, "{'username':['Not a valid string.'],"
+                 "'email':['Not a valid string.'],"
+                 "'password':['Not a valid string.'],"
+                 "'first_name':['Not a valid string.']}");
+}
+
+Test(users, sign_up_accepts_a_username_of_150_characters)
+{
+  const char *name = api_repeat('u', 150);
+  struct api_resp *r = sign_up_as(name, "");
+  expect_status(r, 201);
+  expect_str(r, "username", name);
+}
+
+Test(users, sign_up_refuses_a_username_of_151_characters)
+{
+  struct api_resp *r = sign_up_as(api_repeat('u', 151), "");
+  expect_status(r, 400);
+  expect_field_error(r, "username", "Ensure this field has no more than 150 characters.");
+}
+
+Test(users, sign_up_refuses_names_over_150_characters)
+{
+  struct api_resp *r = sign_up_as("dave", api_jsonf("'first_name':'%s','last_name':'%s'",
+                                                    api_repeat('f', 151),
+                                                    api_repeat('l', 151)));
+  expect_status(r, 400);
+  expect_body(r, "{'first_name':['Ensure this field has no more than 150 characters.'],"
+                 "'last_name':['Ensure this field has no more than 150 characters.']}");
+}
+
+Test(users, sign_up_refuses_an_email_over_254_characters)
+{
+  /* 64 + 1 + 63 + 1 + 63 + 1 + 58 + 4 = 255 characters, otherwise valid. */
+  const char *email = api_printf("%s@%s.%s.%s.com", api_repeat('a', 64),
+                                 api_repeat('b', 63), api_repeat('c', 63),
+                                 api_repeat('d', 58));
+  cr_assert_eq(strlen(email), 255);
+  struct api_resp *r = sign_up(api_jsonf("{'username':'erin','email':'%s',"
+                                         "'password':'" API_PASSWORD "'}", email));
+  expect_status(r, 400);
+  expect_keys(r, "email", NULL);
+  expect_field_error(r, "email", "Ensure this field has no more than 254 characters.");
+}
+
+Test(users, sign_up_refuses_usernames_with_other_characters)
+{
+  const char *bad[] = { "bad name", "semi;colon", "slash/", "quote\\\"", "tab\\tinside", "a#b" };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    struct api_resp *r = sign_up(api_jsonf("{'username':'%s','email':'x%zu@example.com',"
+                                           "'password':'" API_PASSWORD "'}", bad[i], i));
+    expect_status(r, 400);
+    expect_field_errors(r, "username",
+                        "Enter a valid username. This value may contain only letters, "
+                        "numbers, and @/./+/-/_ characters.", NULL);
+  }
+}
+
+Test(users, sign_up_accepts_usernames_with_at_dot_plus_dash_underscore)
+{
+  struct api_resp *r = sign_up("{'username':'a.b+c-d_e@f','email':'punct@example.com',"
+                               "'password':'" API_PASSWORD "'}");
+  expect_status(r, 201);
+  expect_str(r, "username", "a.b+c-d_e@f");
+}
+
+Test(users, sign_up_accepts_unicode_letters_in_usernames)
+{
+  struct api_resp *r = sign_up("{'username':'jos\u00e9','email':'jose@example.com',"
+                               "'password':'" API_PASSWORD "'}");
+  expect_status(r, 201);
+  expect_str(r, "username", "jos\u00e9");
+}
+
+Test(users, sign_up_refuses_a_taken_username_in_any_case)
+{
+  expect_status(sign_up_as("alice", ""), 201);
+  struct api_resp *r = sign_up("{'username':'Alice','email':'other@example.com',"
+                               "'password':'" API_PASSWORD "'}");
+  expect_status(r, 400);
+  expect_keys(r, "username", NULL);
+  expect_field_errors(r, "username", "A user with that username already exists.", NULL);
+}
+
+Test(users, sign_up_refuses_a_taken_email_in_any_case)
+{
+  expect_status(sign_up_as("alice", ""), 201);
+  struct api_resp *r = sign_up("{'username':'alicia','email':'ALICE@Example.COM',"
+                               "'password':'" API_PASSWORD "'}");
+  expect_status(r, 400);
+  expect_keys(r, "email", NULL);
+  expect_field_errors(r, "email", "A user with that email already exists.", NULL);
+}
+
+Test(users, sign_up_refuses_invalid_emails)
+{
+  const char *bad[] = { "not-an-email", "alice@", "@example.com", "a b@example.com",
+                        "alice@@example.com" };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    struct api_resp *r = sign_up(api_jsonf("{'username':'user%zu','email':'%s',"
+                                           "'password':'" API_PASSWORD "'}", i, bad[i]));
+    expect_status(r, 400);
+    expect_field_errors(r, "email", "Enter a valid email address.", NULL);
+  }
+}
+
+Test(users, sign_up_refuses_a_password_like_the_username)
+{
+  struct api_resp *r = sign_up_with_password(
+      "marmaduke7", "'username':'marmaduke','email':'m@example.com'");
+  expect_status(r, 400);
+  expect_keys(r, "password", NULL);
+  expect_field_errors(r, "password", "The password is too similar to the username.", NULL);
+}
+
+Test(users, sign_up_refuses_a_password_like_the_email)
+{
+  struct api_resp *r = sign_up_with_password(
+      "bartholomew5", "'username':'zed','email':'bartholomew@example.com'");
+  expect_status(r, 400);
+  expect_field_errors(r, "password", "The password is too similar to the email address.",
+                      NULL);
+}
+
+Test(users, sign_up_refuses_a_password_like_the_first_name)
+{
+  struct api_resp *r = sign_up_with_password(
+      "hildegard42",
+      "'username':'zed2','email':'zed2@example.com','first_name':'Hildegard'");
+  expect_status(r, 400);
+  expect_field_errors(r, "password", "The password is too similar to the first name.",
+                      NULL);
+}
+
+Test(users, sign_up_refuses_a_password_like_the_last_name)
+{
+  struct api_resp *r = sign_up_with_password(
+      "featherstonehaugh1",
+      "'username':'zed3','email':'zed3@example.com','last_name':'Featherstonehaugh'");
+  expect_status(r, 400);
+  expect_field_errors(r, "password", "The password is too similar to the last name.",
+                      NULL);
+}
+
+Test(users, sign_up_refuses_a_short_password)
+{
+  struct api_resp *r = sign_up_with_password("Xk7#", "'username':'fay','email':'fay@example.com'");
+  expect_status(r, 400);
+  expect_field_errors(r, "password",
+                      "This password is too short. It must contain at least 8 characters.",
+                      NULL);
+}
+
+Test(users, sign_up_refuses_a_common_password)
+{
+  struct api_resp *r = sign_up_with_password("password", "'username':'gus','email':'gus@example.com'");
+  expect_status(r, 400);
+  expect_field_errors(r, "password", "This password is too common.", NULL);
+}
+
+Test(users, sign_up_refuses_an_entirely_numeric_password)
+{
+  struct api_resp *r = sign_up_with_password("5820193746", "'username':'hal','email':'hal@example.com'");
+  expect_status(r, 400);
+  expect_field_errors(r, "password", "This password is entirely numeric.", NULL);
+}
+
+Test(users, sign_up_lists_every_password_problem_in_django_order)
+{
+  struct api_resp *r = sign_up_with_password(
+      "marmadu", "'username':'marmaduke','email':'m@example.com'");
+  expect_status(r, 400);
+  expect_field_errors(r, "password", "The password is too similar to the username.",
+                      "This password is too short. It must contain at least 8 characters.",
+                      NULL);
+}
+
+Test(users, sign_up_reports_every_field_at_once)
+{
+  struct api_resp *r = sign_up("{'username':'bad name','email':'nope','password':'Xk7#',"
+                               "'role':'root'}");
+  expect_status(r, 400);
+  expect_keys(r, "username", "email", "password", "role", NULL);
+  expect_field_error(r, "email", "Enter a valid email address.");
+  expect_field_error(r, "password",
+                     "This password is too short. It must contain at least 8 characters.");
+}
+
+Test(users, sign_up_ignores_unknown_and_read_only_fields)
+{
+  struct api_resp *r = sign_up_as("ivan", "'id':999,'is_staff':true,'is_active':false,"
+                                          "'is_superuser':true,'colour':'blue'");
+  expect_status(r, 201);
+  expect_keys(r, USER_KEYS);
+  expect_that(json_integer_value(json_object_get(r->json, "id")) != 999,
+              "the id was taken from the body: %s", r->body);
+  expect_str(r, "role", "attendee");
+
+  struct api_user ivan = api_login("ivan", API_PASSWORD); /* still active */
+  expect_status(api_get("/api/users/", ivan.access), 403);  /* not staff */
+}
+
+/* ---- me ----------------------------------------------------------------- */
+
+Test(users, me_answers_the_caller)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_get(ME, alice.access);
+  expect_status(r, 200);
+  expect_json_response(r);
+  expect_keys(r, USER_KEYS);
+  expect_int(r, "id", alice.id);
+  expect_str(r, "username", "alice");
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "role", "attendee");
+}
+
+Test(users, me_alias_answers_the_same)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_get("/api/auth/me/", alice.access);
+  expect_status(r, 200);
+  expect_keys(r, USER_KEYS);
+  expect_int(r, "id", alice.id);
+  expect_str(r, "username", "alice");
+}
+
+Test(users, me_needs_a_token)
+{
+  struct api_resp *r = api_get(ME, NULL);
+  expect_status(r, 401);
+  expect_detail(r, "Authentication credentials were not provided.");
+  expect_header(r, "WWW-Authenticate", "Bearer realm=\"api\"");
+}
+
+Test(users, me_patch_changes_only_what_is_sent)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_patch(ME, alice.access, api_json("{'first_name':'Alice'}"));
+  expect_status(r, 200);
+  expect_keys(r, USER_KEYS);
+  expect_str(r, "first_name", "Alice");
+  expect_str(r, "last_name", "");
+  expect_str(r, "email", "alice@example.com");
+
+  r = api_get(ME, alice.access);
+  expect_str(r, "first_name", "Alice");
+}
+
+Test(users, me_put_requires_the_email)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_put(ME, alice.access,
+                               api_json("{'first_name':'Alice','last_name':'Liddell'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'email':['This field is required.']}");
+  expect_str(api_get(ME, alice.access), "first_name", "");
+}
+
+Test(users, me_put_replaces_the_profile)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_put(ME, alice.access,
+                               api_json("{'email':'liddell@example.com','first_name':'Alice',"
+                                        "'last_name':'Liddell','role':'organizer'}"));
+  expect_status(r, 200);
+  expect_keys(r, USER_KEYS);
+  expect_int(r, "id", alice.id);
+  expect_str(r, "username", "alice");
+  expect_str(r, "email", "liddell@example.com");
+  expect_str(r, "first_name", "Alice");
+  expect_str(r, "last_name", "Liddell");
+  expect_str(r, "role", "organizer");
+
+  r = api_get(ME, alice.access);
+  expect_str(r, "email", "liddell@example.com");
+  expect_str(r, "role", "organizer");
+}
+
+Test(users, me_switches_between_attendee_and_organizer)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  expect_str(api_patch(ME, alice.access, api_json("{'role':'organizer'}")), "role", "organizer");
+  expect_str(api_get(ME, alice.access), "role", "organizer");
+  expect_str(api_patch(ME, alice.access, api_json("{'role':'attendee'}")), "role", "attendee");
+  expect_str(api_get(ME, alice.access), "role", "attendee");
+}
+
+Test(users, me_cannot_make_itself_admin)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_resp *r = api_patch(ME, olga.access, api_json("{'role':'admin'}"));
+  expect_status(r, 400);
+  expect_keys(r, "role", NULL);
+  expect_field_errors(r, "role", "\"admin\" is not a valid choice.", NULL);
+  expect_str(api_get(ME, olga.access), "role", "organizer");
+  expect_status(api_get("/api/users/", olga.access), 403);
+}
+
+Test(users, me_ignores_username_id_and_password)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_patch(ME, alice.access,
+                                 api_json("{'username':'queen','id':4242,"
+                                          "'password':'An0ther-Secret-Pw','last_name':'L'}"));
+  expect_status(r, 200);
+  expect_str(r, "username", "alice");
+  expect_int(r, "id", alice.id);
+  expect_str(r, "last_name", "L");
+
+  expect_status(log_in("alice", API_PASSWORD), 200);
+  expect_status(log_in("alice", "An0ther-Secret-Pw"), 401);
+  expect_status(log_in("queen", "An0ther-Secret-Pw"), 401);
+}
+
+Test(users, me_refuses_an_email_taken_by_another_user)
+{
+  api_signup("bob", NULL);
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_patch(ME, alice.access, api_json("{'email':'BOB@example.com'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'email':['A user with that email already exists.']}");
+  expect_str(api_get(ME, alice.access), "email", "alice@example.com");
+}
+
+Test(users, me_keeps_its_own_email)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_put(ME, alice.access,
+                               api_json("{'email':'alice@example.com','first_name':'A'}"));
+  expect_status(r, 200);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "A");
+}
+
+Test(users, me_refuses_an_invalid_email_and_long_names)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_patch(ME, alice.access,
+                                 api_jsonf("{'email':'nope','first_name':'%s'}",
+                                           api_repeat('f', 151)));
+  expect_status(r, 400);
+  expect_body(r, "{'email':['Enter a valid email address.'],"
+                 "'first_name':['Ensure this field has no more than 150 characters.']}");
+}
+
+/* ---- password ----------------------------------------------------------- */
+
+#define PASSWORD "/api/users/me/password/"
+
+Test(users, password_change_swaps_the_password)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_post(PASSWORD, alice.access,
+                                api_json("{'old_password':'" API_PASSWORD "',"
+                                         "'new_password':'Brand-New-Passw0rd'}"));
+  expect_status(r, 204);
+  expect_empty_body(r);
+  expect_status(log_in("alice", "Brand-New-Passw0rd"), 200);
+  struct api_resp *old = log_in("alice", API_PASSWORD);
+  expect_status(old, 401);
+  expect_detail(old, "No active account found with the given credentials");
+}
+
+Test(users, password_change_checks_the_old_password)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_post(PASSWORD, alice.access,
+                                api_json("{'old_password':'not-my-password',"
+                                         "'new_password':'Brand-New-Passw0rd'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'old_password':['Wrong password.']}");
+  expect_status(log_in("alice", API_PASSWORD), 200);
+  expect_status(log_in("alice", "Brand-New-Passw0rd"), 401);
+}
+
+Test(users, password_change_validates_the_new_password)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_post(PASSWORD, alice.access,
+                                api_json("{'old_password':'" API_PASSWORD "',"
+                                         "'new_password':'Xk7#'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'new_password':['This password is too short. "
+                 "It must contain at least 8 characters.']}");
+
+  r = api_post(PASSWORD, alice.access,
+               api_json("{'old_password':'" API_PASSWORD "','new_password':'5820193746'}"));
+  expect_status(r, 400);
+  expect_field_errors(r, "new_password", "This password is entirely numeric.", NULL);
+  expect_status(log_in("alice", API_PASSWORD), 200);
+}
+
+Test(users, password_change_compares_the_new_password_with_the_user)
+{
+  struct api_user marmaduke = api_signup("marmaduke", NULL);
+  struct api_resp *r = api_post(PASSWORD, marmaduke.access,
+                                api_json("{'old_password':'" API_PASSWORD "',"
+                                         "'new_password':'marmaduke7'}"));
+  expect_status(r, 400);
+  expect_field_errors(r, "new_password", "The password is too similar to the username.",
+                      NULL);
+}
+
+Test(users, password_change_requires_both_fields)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_post(PASSWORD, alice.access, "{}");
+  expect_status(r, 400);
+  expect_body(r, "{'old_password':['This field is required.'],"
+                 "'new_password':['This field is required.']}");
+}
+
+Test(users, password_change_needs_a_token)
+{
+  struct api_resp *r = api_post(PASSWORD, NULL,
+                                api_json("{'old_password':'a','new_password':'b'}"));
+  expect_status(r, 401);
+  expect_detail(r, "Authentication credentials were not provided.");
+}
+
+/* ---- admin -------------------------------------------------------------- */
+
+Test(users, admin_is_an_admin_on_me)
+{
+  struct api_user root = api_admin("root");
+  struct api_resp *r = api_get(ME, root.access);
+  expect_status(r, 200);
+  expect_keys(r, USER_KEYS);
+  expect_str(r, "username", "root");
+  expect_str(r, "role", "admin");
+}
+
+Test(users, user_list_is_for_admins_only)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user olga = api_signup("olga", "organizer");
+
+  struct api_resp *r = api_get("/api/users/", NULL);
+  expect_status(r, 401);
+  expect_detail(r, "Authentication credentials were not provided.");
+  r = api_get("/api/users/", alice.access);
+  expect_status(r, 403);
+  expect_detail(r, "You do not have permission to perform this action.");
+  r = api_get("/api/users/", olga.access);
+  expect_status(r, 403);
+  expect_detail(r, "You do not have permission to perform this action.");
+}
+
+Test(users, user_list_answers_every_user_by_id)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+  struct api_user olga = api_signup("olga", "organizer");
+
+  struct api_resp *r = api_get("/api/users/", root.access);
+  expect_status(r, 200);
+  expect_json_response(r);
+  cr_assert(json_is_array(r->json), "expected an array: %s", r->body);
+  cr_assert_eq(json_array_size(r->json), 3, "%s", r->body);
+
+  json_t *first = json_array_get(r->json, 0);
+  json_t *second = json_array_get(r->json, 1);
+  json_t *third = json_array_get(r->json, 2);
+  expect_keys(first, ADMIN_USER_KEYS);
+  expect_int(first, "id", alice.id);
+  expect_str(first, "username", "alice");
+  expect_str(first, "role", "attendee");
+  expect_bool(first, "is_active", true);
+  expect_int(second, "id", root.id);
+  expect_str(second, "role", "admin");
+  expect_int(third, "id", olga.id);
+  expect_str(third, "role", "organizer");
+  cr_assert(alice.id < root.id && root.id < olga.id);
+}
+
+Test(users, user_detail_answers_one_user)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+
+  struct api_resp *r = api_get(api_user_path(alice.id), root.access);
+  expect_status(r, 200);
+  expect_keys(r, ADMIN_USER_KEYS);
+  expect_int(r, "id", alice.id);
+  expect_str(r, "username", "alice");
+  expect_str(r, "email", "alice@example.com");
+  expect_bool(r, "is_active", true);
+}
+
+Test(users, user_detail_of_a_missing_user_is_404)
+{
+  struct api_user root = api_admin("root");
+  struct api_resp *r = api_get("/api/users/987654/", root.access);
+  expect_status(r, 404);
+  expect_detail(r, "No User matches the given query.");
+}
+
+Test(users, user_detail_is_for_admins_only)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  const char *path = api_user_path(bob.id);
+
+  struct api_resp *r = api_get(path, alice.access);
+  expect_status(r, 403);
+  expect_detail(r, "You do not have permission to perform this action.");
+  expect_status(api_get(api_user_path(alice.id), alice.access), 403);
+  expect_status(api_patch(path, alice.access, api_json("{'role':'organizer'}")), 403);
+  expect_status(api_delete(path, alice.access), 403);
+  expect_status(api_get(path, NULL), 401);
+  expect_status(api_delete(path, NULL), 401);
+  expect_status(api_get(ME, bob.access), 200);
+}
+
+Test(users, admin_can_grant_the_admin_role)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+
+  struct api_resp *r = api_patch(api_user_path(alice.id), root.access,
+                                 api_json("{'role':'admin'}"));
+  expect_status(r, 200);
+  expect_keys(r, ADMIN_USER_KEYS);
+  expect_str(r, "role", "admin");
+  expect_str(api_get(ME, alice.access), "role", "admin");
+  expect_status(api_get("/api/users/", alice.access), 200);
+}
+
+Test(users, admin_can_edit_the_profile)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+
+  struct api_resp *r = api_patch(api_user_path(alice.id), root.access,
+                                 api_json("{'email':'a2@example.com','first_name':'Al',"
+                                          "'last_name':'Lid','role':'organizer'}"));
+  expect_status(r, 200);
+  expect_str(r, "email", "a2@example.com");
+  expect_str(r, "first_name", "Al");
+  expect_str(r, "last_name", "Lid");
+  expect_str(r, "role", "organizer");
+  expect_str(r, "username", "alice");
+
+  r = api_get(ME, alice.access);
+  expect_str(r, "email", "a2@example.com");
+  expect_str(r, "role", "organizer");
+}
+
+Test(users, admin_patch_refuses_a_non_boolean_is_active)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+
+  struct api_resp *r = api_patch(api_user_path(alice.id), root.access,
+                                 api_json("{'is_active':'maybe'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'is_active':['Must be a valid boolean.']}");
+  expect_status(api_get(ME, alice.access), 200);
+}
+
+Test(users, deactivated_user_is_locked_out)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+
+  struct api_resp *r = api_patch(api_user_path(alice.id), root.access,
+                                 api_json("{'is_active':false}"));
+  expect_status(r, 200);
+  expect_bool(r, "is_active", false);
+
+  r = api_get(ME, alice.access);
+  expect_status(r, 401);
+  expect_body(r, "{'detail':'User is inactive','code':'user_inactive'}");
+  expect_header(r, "WWW-Authenticate", "Bearer realm=\"api\"");
+
+  r = log_in("alice", API_PASSWORD);
+  expect_status(r, 401);
+  expect_detail(r, "No active account found with the given credentials");
+
+  r = api_post("/auth/token/refresh/", NULL, api_jsonf("{'refresh':'%s'}", alice.refresh));
+  expect_status(r, 401);
+  expect_str_prefix(r, "detail", "");
+
+  expect_bool(api_get(api_user_path(alice.id), root.access), "is_active", false);
+}
+
+Test(users, reactivated_user_gets_back_in)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+  const char *path = api_user_path(alice.id);
+
+  expect_status(api_patch(path, root.access, api_json("{'is_active':false}")), 200);
+  expect_status(api_get(ME, alice.access), 401);
+  expect_status(api_patch(path, root.access, api_json("{'is_active':true}")), 200);
+  expect_status(api_get(ME, alice.access), 200);
+  expect_status(log_in("alice", API_PASSWORD), 200);
+}
+
+Test(users, deleted_user_is_gone)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+  const char *path = api_user_path(alice.id);
+
+  struct api_resp *r = api_delete(path, root.access);
+  expect_status(r, 204);
+  expect_empty_body(r);
+
+  r = api_get(ME, alice.access);
+  expect_status(r, 401);
+  expect_body(r, "{'detail':'User not found','code':'user_not_found'}");
+  expect_header(r, "WWW-Authenticate", "Bearer realm=\"api\"");
+
+  r = log_in("alice", API_PASSWORD);
+  expect_status(r, 401);
+  expect_detail(r, "No active account found with the given credentials");
+
+  r = api_post("/auth/token/refresh/", NULL, api_jsonf("{'refresh':'%s'}", alice.refresh));
+  expect_status(r, 401);
+  expect_str_prefix(r, "detail", "");
+
+  r = api_get(path, root.access);
+  expect_status(r, 404);
+  expect_detail(r, "No User matches the given query.");
+  expect_status(api_delete(path, root.access), 404);
+}
+
+Test(users, deleted_username_can_sign_up_again)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+  expect_status(api_delete(api_user_path(alice.id), root.access), 204);
+
+  struct api_resp *r = sign_up_as("alice", "");
+  expect_status(r, 201);
+  expect_that(json_integer_value(json_object_get(r->json, "id")) != alice.id,
+              "a deleted id was reused: %s", r->body);
+  /* The old token names the old id, which is gone. */
+  expect_status(api_get(ME, alice.access), 401);
+}
+
+/* ---- sign-ups racing ---------------------------------------------------- */
+
+#define RACERS 50
+
+struct racer {
+  pthread_barrier_t *start;
+  const char *body;
+  struct api_resp *resp;
+};
+
+static void *race_sign_up(void *arg)
+{
+  struct racer *racer = arg;
+  pthread_barrier_wait(racer->start);
+  racer->resp = api_post(REGISTER, NULL, racer->body);
+  return NULL;
+}
+
+/* Starts every racer at the same instant and waits for all of them. */
+static void race(struct racer *racers, size_t count)
+{
+  pthread_t threads[RACERS];
+  pthread_barrier_t start;
+  cr_assert(count <= RACERS);
+  pthread_barrier_init(&start, NULL, (unsigned)count);
+  for (size_t i = 0; i < count; i++) {
+    racers[i].start = &start;
+    cr_assert_eq(pthread_create(&threads[i], NULL, race_sign_up, &racers[i]), 0);
+  }
+  for (size_t i = 0; i < count; i++)
+    pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&start);
+}
+
+Test(users, one_username_signed_up_by_fifty_at_once_is_taken_once)
+{
+  struct racer racers[RACERS] = { 0 };
+  for (size_t i = 0; i < RACERS; i++)
+    racers[i].body = api_jsonf("{'username':'popular','email':'fan%zu@example.com',"
+                               "'password':'" API_PASSWORD "'}", i);
+  race(racers, RACERS);
+
+  int created = 0;
+  for (size_t i = 0; i < RACERS; i++) {
+    struct api_resp *r = racers[i].resp;
+    if (r->status == 201) {
+      created++;
+      expect_str(r, "username", "popular");
+      continue;
+    }
+    expect_status(r, 400);
+    expect_body(r, "{'username':['A user with that username already exists.']}");
+  }
+  cr_assert_eq(created, 1, "%d sign-ups of one username succeeded", created);
+  expect_status(log_in("popular", API_PASSWORD), 200);
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return (x > y) - (x < y);
+}
+
+Test(users, fifty_different_sign_ups_at_once_all_succeed)
+{
+  struct racer racers[RACERS] = { 0 };
+  long long ids[RACERS];
+  for (size_t i = 0; i < RACERS; i++)
+    racers[i].body = api_jsonf("{'username':'guest%zu','email':'guest%zu@example.com',"
+                               "'password':'" API_PASSWORD "'}", i, i);
+  race(racers, RACERS);
+
+  for (size_t i = 0; i < RACERS; i++) {
+    struct api_resp *r = racers[i].resp;
+    expect_status(r, 201);
+    expect_str(r, "username", api_printf("guest%zu", i));
+    ids[i] = json_integer_value(json_object_get(r->json, "id"));
+  }
+  qsort(ids, RACERS, sizeof *ids, compare_ids);
+  for (size_t i = 1; i < RACERS; i++)
+    cr_assert_neq(ids[i], ids[i - 1], "two sign-ups got id %lld", ids[i]);
+
+  struct api_user root = api_admin("root");
+  struct api_resp *r = api_get("/api/users/", root.access);
+  expect_status(r, 200);
+  cr_assert_eq(json_array_size(r->json), RACERS + 1, "%s", r->body);
+}

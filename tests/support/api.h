@@ -1,0 +1,295 @@
+/*
+ * api.h - support for the API tests: a real server started in-process for
+ * each test, an HTTP client whose calls read like the contract, and
+ * assertions on what the server answers.
+ *
+ * Criterion runs every test in its own process, so the harness keeps one
+ * server and its state in globals. Everything the harness hands out
+ * (responses, strings, json values, curl handles) is owned by the harness
+ * and freed by api_server_stop(), so a test never frees anything.
+ *
+ * A suite reads:
+ *
+ *   TestSuite(users, .init = api_server_start, .fini = api_server_stop);
+ *
+ *   Test(users, register_returns_the_user)
+ *   {
+ *     struct api_resp *r = api_post("/api/users/register/", NULL,
+ *         api_json("{'username':'alice','email':'alice@example.com',"
+ *                  "'password':'" API_PASSWORD "'}"));
+ *     expect_status(r, 201);
+ *     expect_keys(r, USER_KEYS);
+ *     expect_str(r, "username", "alice");
+ *   }
+ */
+#ifndef EVENTAPI_TESTS_API_H
+#define EVENTAPI_TESTS_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ---- the server (server.c) ---------------------------------------------- */
+
+/*
+ * Starts a server on a free port of 127.0.0.1, with a fresh SQLite database
+ * and media folder in a new temporary directory, a random SECRET_KEY, fast
+ * password hashing and 4 threads. Any failure fails the test. Use as a
+ * Criterion .init.
+ */
+void api_server_start(void);
+
+/*
+ * Like api_server_start(), after setting extra environment variables:
+ * env is a NULL-terminated list of name, value pairs, e.g.
+ *   { "LOGIN_MAX_FAILURES", "3", "ACCESS_TOKEN_LIFETIME", "1", NULL }.
+ * Call it from a test's own .init function.
+ */
+void api_server_start_with(const char *const *env);
+
+/*
+ * Closes the client's connections, stops the server, frees everything the
+ * harness handed out and removes the temporary directory. Use as .fini.
+ */
+void api_server_stop(void);
+
+unsigned api_server_port(void);
+const char *api_server_secret(void);     /* the SECRET_KEY in use */
+const char *api_server_dir(void);        /* the temporary directory */
+const char *api_url(const char *path);   /* "http://127.0.0.1:<port>" + path */
+
+/* Harness-owned memory, freed by api_server_stop(); safe from any thread. */
+void api_keep(void *p, void (*release)(void *));
+char *api_strdup(const char *s);
+char *api_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+json_t *api_keep_json(json_t *json);     /* steals the reference */
+char *api_repeat(char c, size_t n);      /* n times c, NUL-terminated */
+
+/* Creates an admin through the model (as `eventapi createsuperuser` does). */
+void api_create_superuser(const char *username, const char *email,
+                          const char *password);
+
+/* ---- the HTTP client (client.c) ----------------------------------------- */
+
+struct api_header {
+  char *name;
+  char *value;
+};
+
+/* One answer; owned by the harness. */
+struct api_resp {
+  const char *method;
+  const char *path;
+  long status;                  /* 0 when no answer came (see error) */
+  char *body;                   /* always NUL-terminated */
+  size_t len;
+  json_t *json;                 /* the body parsed, or NULL if not JSON */
+  struct api_header *headers;   /* of the final answer, in order */
+  size_t nheaders;
+  long num_connects;            /* new connections this request opened */
+  char error[256];              /* why status is 0 */
+};
+
+/*
+ * Sends one request over this thread's own curl handle (connections are kept
+ * alive between a thread's requests). token, if not NULL, goes out as
+ * "Authorization: Bearer <token>". content_type NULL sends no Content-Type.
+ * body NULL sends no body (POST, PUT and PATCH then send Content-Length: 0).
+ * headers is a NULL-terminated list of extra "Name: value" lines, or NULL.
+ * A 5xx answer fails the test at once when it happens on the test's thread.
+ */
+struct api_resp *api_request(const char *method, const char *path,
+                             const char *token, const char *content_type,
+                             const void *body, size_t len,
+                             const char *const *headers);
+
+/* The same with the body sent with Transfer-Encoding: chunked. */
+struct api_resp *api_request_chunked(const char *method, const char *path,
+                                     const char *token,
+                                     const char *content_type,
+                                     const void *body, size_t len);
+
+/* JSON requests: json is a JSON text (or NULL for no body). */
+struct api_resp *api_get(const char *path, const char *token);
+struct api_resp *api_delete(const char *path, const char *token);
+struct api_resp *api_options(const char *path, const char *token);
+struct api_resp *api_post(const char *path, const char *token, const char *json);
+struct api_resp *api_put(const char *path, const char *token, const char *json);
+struct api_resp *api_patch(const char *path, const char *token, const char *json);
+
+/*
+ * Sends bytes as they are on a new connection and reads one answer: until
+ * its Content-Length is complete, the server closes, or 5 seconds pass.
+ * status is 0 when nothing parsable came back.
+ */
+struct api_resp *api_raw(const void *bytes, size_t len);
+
+/* Sends bytes on a new connection and closes it at once, without reading. */
+void api_raw_abort(const void *bytes, size_t len);
+
+/* The value of the answer's header name (case-insensitive), or NULL. */
+const char *api_header(const struct api_resp *r, const char *name);
+
+/*
+ * JSON written with single quotes, for readable tests: every ' becomes ".
+ * api_json("{'username':'alice'}") is {"username":"alice"}. Harness-owned.
+ */
+const char *api_json(const char *single_quoted);
+const char *api_jsonf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- users and tokens (client.c) ---------------------------------------- */
+
+/* A password that passes every validator for the users the tests make. */
+#define API_PASSWORD "Vq8-Lantern-Tide"
+
+struct api_user {
+  long long id;
+  const char *username;
+  const char *email;            /* <username>@example.com */
+  const char *access;
+  const char *refresh;
+};
+
+/*
+ * Signs username up (role NULL for the default) with API_PASSWORD and logs
+ * in; asserts both succeed.
+ */
+struct api_user api_signup(const char *username, const char *role);
+
+/* Logs in at /auth/token/ and asserts 200. id comes from the token. */
+struct api_user api_login(const char *username, const char *password);
+
+/* Creates an admin with API_PASSWORD and logs in. */
+struct api_user api_admin(const char *username);
+
+/* "/api/users/<id>/" */
+const char *api_user_path(long long id);
+
+/* The decoded header and payload of a JWT (harness-owned), or NULL. */
+json_t *api_jwt_header(const char *token);
+json_t *api_jwt_payload(const char *token);
+
+/* An integer claim of token's payload; fails the test if it has none. */
+long long api_jwt_claim(const char *token, const char *claim);
+
+/*
+ * Builds a JWT by hand: header {"alg":alg,"typ":"JWT"}, the payload given,
+ * signed with key by alg ("HS256", "HS512"; "none" leaves the signature
+ * empty). Harness-owned.
+ */
+const char *api_jwt_sign(const char *alg, const char *payload_json,
+                         const char *key);
+
+/* token with its payload replaced and its header and signature kept. */
+const char *api_jwt_with_payload(const char *token, const char *payload_json);
+
+/* ---- assertions (expect.c) ---------------------------------------------- */
+
+/*
+ * Each macro fails the test at the caller's line with the request and the
+ * answer's body in the message. Those taking `x` accept a struct api_resp *
+ * (its parsed body) or a json_t * (e.g. an element of an array).
+ */
+
+#define USER_KEYS "id", "username", "email", "first_name", "last_name", "role", NULL
+#define ADMIN_USER_KEYS "id", "username", "email", "first_name", "last_name", \
+    "role", "is_active", NULL
+
+#define API_JSON_OF(x) _Generic((x), \
+    struct api_resp *: expect_json_of_resp, \
+    json_t *: expect_json_of_json)(x)
+#define API_RESP_OF(x) _Generic((x), \
+    struct api_resp *: expect_resp_of_resp, \
+    json_t *: expect_resp_of_json)(x)
+
+/* r->status == status. */
+#define expect_status(r, status) expect_status_at(__FILE__, __LINE__, (r), (status))
+/* The object's keys are exactly these (any order); NULL-terminated. */
+#define expect_keys(x, ...) \
+  expect_keys_at(__FILE__, __LINE__, API_RESP_OF(x), API_JSON_OF(x), __VA_ARGS__)
+#define expect_str(x, key, value) \
+  expect_str_at(__FILE__, __LINE__, API_RESP_OF(x), API_JSON_OF(x), (key), (value))
+#define expect_str_prefix(x, key, prefix) \
+  expect_str_prefix_at(__FILE__, __LINE__, API_RESP_OF(x), API_JSON_OF(x), (key), (prefix))
+#define expect_int(x, key, value) \
+  expect_int_at(__FILE__, __LINE__, API_RESP_OF(x), API_JSON_OF(x), (key), (value))
+#define expect_bool(x, key, value) \
+  expect_bool_at(__FILE__, __LINE__, API_RESP_OF(x), API_JSON_OF(x), (key), (value))
+#define expect_null(x, key) \
+  expect_null_at(__FILE__, __LINE__, API_RESP_OF(x), API_JSON_OF(x), (key))
+#define expect_no_key(x, key) \
+  expect_no_key_at(__FILE__, __LINE__, API_RESP_OF(x), API_JSON_OF(x), (key))
+/* The body equals this JSON (single-quoted JSON as api_json() takes). */
+#define expect_body(r, json) expect_body_at(__FILE__, __LINE__, (r), (json))
+#define expect_empty_body(r) expect_empty_body_at(__FILE__, __LINE__, (r))
+/* The body is exactly {"detail": detail}. */
+#define expect_detail(r, detail) expect_detail_at(__FILE__, __LINE__, (r), (detail))
+/* The body is an object whose field holds a list that contains message. */
+#define expect_field_error(r, field, message) \
+  expect_field_error_at(__FILE__, __LINE__, (r), (field), (message))
+/* The field's list is exactly these messages, in order; NULL-terminated. */
+#define expect_field_errors(r, field, ...) \
+  expect_field_errors_at(__FILE__, __LINE__, (r), (field), __VA_ARGS__)
+#define expect_header(r, name, value) \
+  expect_header_at(__FILE__, __LINE__, (r), (name), (value))
+/* The comma-separated header (e.g. Allow) lists each of these; NULL-terminated. */
+#define expect_header_lists(r, name, ...) \
+  expect_header_lists_at(__FILE__, __LINE__, (r), (name), __VA_ARGS__)
+#define expect_header_not_lists(r, name, item) \
+  expect_header_not_lists_at(__FILE__, __LINE__, (r), (name), (item))
+/* Content-Type is application/json; charset=utf-8 and the body parses. */
+#define expect_json_response(r) expect_json_response_at(__FILE__, __LINE__, (r))
+/* 400 <= status < 500. */
+#define expect_client_error(r) expect_client_error_at(__FILE__, __LINE__, (r))
+/* The server still answers: GET /api/users/me/ anonymously is 401. */
+#define expect_alive() expect_alive_at(__FILE__, __LINE__)
+/* A plain condition, with a message. */
+#define expect_that(cond, ...) expect_that_at(__FILE__, __LINE__, !!(cond), __VA_ARGS__)
+
+json_t *expect_json_of_resp(struct api_resp *r);
+json_t *expect_json_of_json(json_t *json);
+struct api_resp *expect_resp_of_resp(struct api_resp *r);
+struct api_resp *expect_resp_of_json(json_t *json);
+
+void expect_status_at(const char *file, int line, const struct api_resp *r, long status);
+void expect_keys_at(const char *file, int line, const struct api_resp *r,
+                    const json_t *json, ...);
+void expect_str_at(const char *file, int line, const struct api_resp *r,
+                   const json_t *json, const char *key, const char *value);
+void expect_str_prefix_at(const char *file, int line, const struct api_resp *r,
+                          const json_t *json, const char *key, const char *prefix);
+void expect_int_at(const char *file, int line, const struct api_resp *r,
+                   const json_t *json, const char *key, long long value);
+void expect_bool_at(const char *file, int line, const struct api_resp *r,
+                    const json_t *json, const char *key, bool value);
+void expect_null_at(const char *file, int line, const struct api_resp *r,
+                    const json_t *json, const char *key);
+void expect_no_key_at(const char *file, int line, const struct api_resp *r,
+                      const json_t *json, const char *key);
+void expect_body_at(const char *file, int line, const struct api_resp *r,
+                    const char *json);
+void expect_empty_body_at(const char *file, int line, const struct api_resp *r);
+void expect_detail_at(const char *file, int line, const struct api_resp *r,
+                      const char *detail);
+void expect_field_error_at(const char *file, int line, const struct api_resp *r,
+                           const char *field, const char *message);
+void expect_field_errors_at(const char *file, int line, const struct api_resp *r,
+                            const char *field, ...);
+void expect_header_at(const char *file, int line, const struct api_resp *r,
+                      const char *name, const char *value);
+void expect_header_lists_at(const char *file, int line, const struct api_resp *r,
+                            const char *name, ...);
+void expect_header_not_lists_at(const char *file, int line,
+                                const struct api_resp *r, const char *name,
+                                const char *item);
+void expect_json_response_at(const char *file, int line, const struct api_resp *r);
+void expect_client_error_at(const char *file, int line, const struct api_resp *r);
+void expect_alive_at(const char *file, int line);
+void expect_that_at(const char *file, int line, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Fails the test at file:line with a formatted message (never returns). */
+_Noreturn void expect_fail_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

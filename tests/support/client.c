@@ -1,0 +1,597 @@
+/*
+ * client.c - the tests' HTTP client (libcurl, and raw sockets for bytes no
+ * well-behaved client sends), plus helpers for users and tokens.
+ */
+#include "support/api.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Each thread talks over its own handle, so a thread's requests share a
+ * kept-alive connection and threads never share a handle. */
+static _Thread_local CURL *thread_curl;
+
+static void release_curl(void *p)
+{
+  curl_easy_cleanup(p);
+}
+
+static void release_resp(void *p)
+{
+  struct api_resp *r = p;
+  for (size_t i = 0; i < r->nheaders; i++) {
+    free(r->headers[i].name);
+    free(r->headers[i].value);
+  }
+  free(r->headers);
+  free(r->body);
+  json_decref(r->json);
+  free(r);
+}
+
+static struct api_resp *resp_new(const char *method, const char *path)
+{
+  struct api_resp *r = calloc(1, sizeof *r);
+  if (!r)
+    abort();
+  r->method = api_strdup(method);
+  r->path = api_strdup(path);
+  r->body = calloc(1, 1);
+  if (!r->body)
+    abort();
+  api_keep(r, release_resp);
+  return r;
+}
+
+static void body_append(struct api_resp *r, const char *data, size_t n)
+{
+  char *grown = realloc(r->body, r->len + n + 1);
+  if (!grown)
+    abort();
+  memcpy(grown + r->len, data, n);
+  r->len += n;
+  grown[r->len] = '\0';
+  r->body = grown;
+}
+
+static void headers_clear(struct api_resp *r)
+{
+  for (size_t i = 0; i < r->nheaders; i++) {
+    free(r->headers[i].name);
+    free(r->headers[i].value);
+  }
+  r->nheaders = 0;
+}
+
+/* Adds one "Name: value" line (without its line end). */
+static void header_add(struct api_resp *r, const char *line, size_t n)
+{
+  const char *colon = memchr(line, ':', n);
+  if (!colon)
+    return;
+  const char *value = colon + 1;
+  const char *end = line + n;
+  while (value < end && (*value == ' ' || *value == '\t'))
+    value++;
+  while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  struct api_header *grown =
+      realloc(r->headers, (r->nheaders + 1) * sizeof *grown);
+  if (!grown)
+    abort();
+  r->headers = grown;
+  r->headers[r->nheaders].name = strndup(line, (size_t)(colon - line));
+  r->headers[r->nheaders].value = strndup(value, (size_t)(end - value));
+  r->nheaders++;
+}
+
+static void resp_parse_json(struct api_resp *r)
+{
+  json_error_t error;
+  if (r->len > 0)
+    r->json = json_loadb(r->body, r->len, JSON_DECODE_ANY, &error);
+}
+
+static void check_no_server_error(const struct api_resp *r)
+{
+  if (r->status < 500)
+    return;
+  /* Only the test's own (main) thread may fail the test; the answers of
+   * other threads are checked by the test when they are joined. */
+  if (gettid() == getpid())
+    expect_fail_at(__FILE__, __LINE__, "%s %s answered %ld: %.500s", r->method,
+                   r->path, r->status, r->body);
+}
+
+const char *api_header(const struct api_resp *r, const char *name)
+{
+  for (size_t i = 0; i < r->nheaders; i++)
+    if (strcasecmp(r->headers[i].name, name) == 0)
+      return r->headers[i].value;
+  return NULL;
+}
+
+/* ---- libcurl ------------------------------------------------------------ */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+  body_append(userdata, data, size * nmemb);
+  return size * nmemb;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+  struct api_resp *r = userdata;
+  size_t n = size * nmemb;
+  size_t len = n;
+  while (len > 0 && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+    len--;
+  if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+    headers_clear(r); /* a new answer (after a 100 Continue) */
+  else if (len > 0)
+    header_add(r, data, len);
+  return n;
+}
+
+struct upload {
+  const char *data;
+  size_t len;
+  size_t sent;
+};
+
+static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+  struct upload *up = userdata;
+  size_t room = size * nitems;
+  size_t left = up->len - up->sent;
+  size_t n = left < room ? left : room;
+  if (n > 16384)
+    n = 16384;
+  memcpy(buffer, up->data + up->sent, n);
+  up->sent += n;
+  return n;
+}
+
+static CURL *thread_handle(void)
+{
+  if (!thread_curl) {
+    thread_curl = curl_easy_init();
+    if (!thread_curl)
+      abort();
+    api_keep(thread_curl, release_curl);
+  } else {
+    curl_easy_reset(thread_curl); /* keeps the open connection */
+  }
+  return thread_curl;
+}
+
+static struct api_resp *perform(const char *method, const char *path,
+                                const char *token, const char *content_type,
+                                const void *body, size_t len,
+                                const char *const *headers, bool chunked)
+{
+  struct api_resp *r = resp_new(method, path);
+  CURL *curl = thread_handle();
+  struct curl_slist *list = NULL;
+  struct upload up = { body, len, 0 };
+  bool sends_body = body || strcmp(method, "POST") == 0 ||
+                    strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+
+  curl_easy_setopt(curl, CURLOPT_URL, api_url(path));
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+
+  if (chunked) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+    list = curl_slist_append(list, "Transfer-Encoding: chunked");
+  } else if (sends_body) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
+  } else if (strcmp(method, "HEAD") == 0) {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  }
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+
+  /* "Content-Type:" with no value stops curl adding its form type. */
+  list = curl_slist_append(list, api_printf("Content-Type:%s%s",
+                                            content_type ? " " : "",
+                                            content_type ? content_type : ""));
+  if (token)
+    list = curl_slist_append(list, api_printf("Authorization: Bearer %s", token));
+  for (const char *const *h = headers; h && *h; h++)
+    list = curl_slist_append(list, *h);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+
+  CURLcode rc = curl_easy_perform(curl);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &r->num_connects);
+  if (rc != CURLE_OK)
+    snprintf(r->error, sizeof r->error, "curl: %s", curl_easy_strerror(rc));
+  curl_slist_free_all(list);
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+
+  resp_parse_json(r);
+  check_no_server_error(r);
+  return r;
+}
+
+struct api_resp *api_request(const char *method, const char *path,
+                             const char *token, const char *content_type,
+                             const void *body, size_t len,
+                             const char *const *headers)
+{
+  return perform(method, path, token, content_type, body, len, headers, false);
+}
+
+struct api_resp *api_request_chunked(const char *method, const char *path,
+                                     const char *token,
+                                     const char *content_type,
+                                     const void *body, size_t len)
+{
+  return perform(method, path, token, content_type, body, len, NULL, true);
+}
+
+static struct api_resp *json_request(const char *method, const char *path,
+                                     const char *token, const char *json)
+{
+  return api_request(method, path, token, json ? "application/json" : NULL,
+                     json, json ? strlen(json) : 0, NULL);
+}
+
+struct api_resp *api_get(const char *path, const char *token)
+{
+  return json_request("GET", path, token, NULL);
+}
+
+struct api_resp *api_delete(const char *path, const char *token)
+{
+  return json_request("DELETE", path, token, NULL);
+}
+
+struct api_resp *api_options(const char *path, const char *token)
+{
+  return json_request("OPTIONS", path, token, NULL);
+}
+
+struct api_resp *api_post(const char *path, const char *token, const char *json)
+{
+  return json_request("POST", path, token, json);
+}
+
+struct api_resp *api_put(const char *path, const char *token, const char *json)
+{
+  return json_request("PUT", path, token, json);
+}
+
+struct api_resp *api_patch(const char *path, const char *token, const char *json)
+{
+  return json_request("PATCH", path, token, json);
+}
+
+/* ---- raw sockets -------------------------------------------------------- */
+
+static int raw_connect(void)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)api_server_port()) };
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cr_assert(fd >= 0, "socket: %s", strerror(errno));
+  cr_assert(connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0,
+            "connect: %s", strerror(errno));
+  return fd;
+}
+
+/* Sends all of bytes; stops quietly if the server closed (it may answer
+ * before reading everything). */
+static void raw_send(int fd, const void *bytes, size_t len)
+{
+  const char *p = bytes;
+  while (len > 0) {
+    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return;
+    p += n;
+    len -= (size_t)n;
+  }
+}
+
+static long long now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether the raw bytes read so far hold a whole answer; parses it if so. */
+static bool raw_parse(struct api_resp *r, const char *data, size_t len,
+                      bool closed)
+{
+  const char *end = memmem(data, len, "\r\n\r\n", 4);
+  if (!end)
+    return false;
+  size_t head_len = (size_t)(end - data) + 4;
+  const char *body = data + head_len;
+  size_t body_len = len - head_len;
+
+  long status = 0;
+  if (sscanf(data, "HTTP/%*d.%*d %ld", &status) != 1)
+    return false;
+  if (status >= 100 && status < 200) /* 100 Continue: the answer follows */
+    return raw_parse(r, body, body_len, closed);
+
+  headers_clear(r);
+  const char *line = memchr(data, '\n', head_len) + 1;
+  while (line < end) {
+    const char *eol = memmem(line, (size_t)(end + 2 - line), "\r\n", 2);
+    header_add(r, line, (size_t)(eol - line));
+    line = eol + 2;
+  }
+  const char *content_length = api_header(r, "Content-Length");
+  if (content_length) {
+    size_t want = strtoul(content_length, NULL, 10);
+    if (body_len < want && !closed)
+      return false;
+    if (body_len > want)
+      body_len = want;
+  } else if (!closed) {
+    return false;
+  }
+  r->status = status;
+  r->len = 0;
+  body_append(r, body, body_len);
+  return true;
+}
+
+struct api_resp *api_raw(const void *bytes, size_t len)
+{
+  struct api_resp *r = resp_new("RAW", "(raw bytes)");
+  int fd = raw_connect();
+  raw_send(fd, bytes, len);
+
+  char *data = NULL;
+  size_t got = 0;
+  bool closed = false, complete = false;
+  long long deadline = now_ms() + 5000;
+  while (!complete && !closed) {
+    long long left = deadline - now_ms();
+    if (left <= 0)
+      break;
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int ready = poll(&pfd, 1, (int)left);
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready <= 0)
+      break;
+    char chunk[16384];
+    ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      closed = true;
+    } else {
+      char *grown = realloc(data, got + (size_t)n + 1);
+      if (!grown)
+        abort();
+      data = grown;
+      memcpy(data + got, chunk, (size_t)n);
+      got += (size_t)n;
+      data[got] = '\0'; /* for sscanf */
+    }
+    complete = data && raw_parse(r, data, got, closed);
+  }
+  close(fd);
+  if (!complete && (!data || !raw_parse(r, data, got, true)))
+    snprintf(r->error, sizeof r->error, "no parsable answer (%zu bytes read%s)",
+             got, closed ? ", then closed" : "");
+  free(data);
+  resp_parse_json(r);
+  check_no_server_error(r);
+  return r;
+}
+
+void api_raw_abort(const void *bytes, size_t len)
+{
+  int fd = raw_connect();
+  raw_send(fd, bytes, len);
+  close(fd);
+}
+
+/* ---- JSON text ---------------------------------------------------------- */
+
+const char *api_json(const char *single_quoted)
+{
+  char *json = api_strdup(single_quoted);
+  for (char *p = json; *p; p++)
+    if (*p == '\'')
+      *p = '"';
+  return json;
+}
+
+const char *api_jsonf(const char *fmt, ...)
+{
+  va_list ap;
+  char *s = NULL;
+  va_start(ap, fmt);
+  int n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    abort();
+  const char *json = api_json(s);
+  free(s);
+  return json;
+}
+
+static const char *dump(json_t *json)
+{
+  char *text = json_dumps(json, JSON_COMPACT);
+  if (!text)
+    abort();
+  api_keep(text, free);
+  json_decref(json);
+  return text;
+}
+
+/* ---- users -------------------------------------------------------------- */
+
+struct api_user api_login(const char *username, const char *password)
+{
+  struct api_resp *r = api_post(
+      "/auth/token/", NULL,
+      dump(json_pack("{s:s, s:s}", "username", username, "password", password)));
+  expect_status(r, 200);
+  expect_keys(r, "refresh", "access", NULL);
+  struct api_user user = {
+    .username = api_strdup(username),
+    .access = api_strdup(json_string_value(json_object_get(r->json, "access"))),
+    .refresh = api_strdup(json_string_value(json_object_get(r->json, "refresh"))),
+  };
+  user.id = api_jwt_claim(user.access, "user_id");
+  return user;
+}
+
+struct api_user api_signup(const char *username, const char *role)
+{
+  const char *email = api_printf("%s@example.com", username);
+  json_t *body = json_pack("{s:s, s:s, s:s}", "username", username,
+                           "email", email, "password", API_PASSWORD);
+  if (role)
+    json_object_set_new(body, "role", json_string(role));
+  struct api_resp *r = api_post("/api/users/register/", NULL, dump(body));
+  expect_status(r, 201);
+  struct api_user user = api_login(username, API_PASSWORD);
+  user.email = email;
+  expect_int(r, "id", user.id);
+  return user;
+}
+
+struct api_user api_admin(const char *username)
+{
+  const char *email = api_printf("%s@example.com", username);
+  api_create_superuser(username, email, API_PASSWORD);
+  struct api_user user = api_login(username, API_PASSWORD);
+  user.email = email;
+  return user;
+}
+
+const char *api_user_path(long long id)
+{
+  return api_printf("/api/users/%lld/", id);
+}
+
+/* ---- JWT ---------------------------------------------------------------- */
+
+static const char *b64url(const void *bin, size_t len)
+{
+  size_t size = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  char *text = malloc(size);
+  if (!text)
+    abort();
+  sodium_bin2base64(text, size, bin, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  api_keep(text, free);
+  return text;
+}
+
+/* The n-th dot-separated part of token, decoded as JSON, or NULL. */
+static json_t *jwt_part(const char *token, int n)
+{
+  const char *start = token;
+  for (int i = 0; i < n && start; i++) {
+    start = strchr(start, '.');
+    if (start)
+      start++;
+  }
+  if (!start)
+    return NULL;
+  const char *end = strchr(start, '.');
+  size_t len = end ? (size_t)(end - start) : strlen(start);
+  unsigned char *bin = malloc(len + 1);
+  size_t bin_len = 0;
+  json_t *json = NULL;
+  if (bin && sodium_base642bin(bin, len + 1, start, len, NULL, &bin_len, NULL,
+                               sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0)
+    json = json_loadb((const char *)bin, bin_len, 0, NULL);
+  free(bin);
+  return json ? api_keep_json(json) : NULL;
+}
+
+json_t *api_jwt_header(const char *token)
+{
+  return jwt_part(token, 0);
+}
+
+json_t *api_jwt_payload(const char *token)
+{
+  return jwt_part(token, 1);
+}
+
+long long api_jwt_claim(const char *token, const char *claim)
+{
+  json_t *payload = api_jwt_payload(token);
+  json_t *value = payload ? json_object_get(payload, claim) : NULL;
+  cr_assert(json_is_integer(value), "token %s has no integer claim %s", token, claim);
+  return json_integer_value(value);
+}
+
+const char *api_jwt_sign(const char *alg, const char *payload_json,
+                         const char *key)
+{
+  const char *header = api_printf("{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
+  const char *input = api_printf("%s.%s", b64url(header, strlen(header)),
+                                 b64url(payload_json, strlen(payload_json)));
+  const unsigned char *k = (const unsigned char *)key;
+  const unsigned char *in = (const unsigned char *)input;
+  if (strcmp(alg, "HS256") == 0) {
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, k, strlen(key));
+    crypto_auth_hmacsha256_update(&st, in, strlen(input));
+    crypto_auth_hmacsha256_final(&st, mac);
+    return api_printf("%s.%s", input, b64url(mac, sizeof mac));
+  }
+  if (strcmp(alg, "HS512") == 0) {
+    unsigned char mac[crypto_auth_hmacsha512_BYTES];
+    crypto_auth_hmacsha512_state st;
+    crypto_auth_hmacsha512_init(&st, k, strlen(key));
+    crypto_auth_hmacsha512_update(&st, in, strlen(input));
+    crypto_auth_hmacsha512_final(&st, mac);
+    return api_printf("%s.%s", input, b64url(mac, sizeof mac));
+  }
+  return api_printf("%s.", input);
+}
+
+const char *api_jwt_with_payload(const char *token, const char *payload_json)
+{
+  const char *first = strchr(token, '.');
+  const char *second = first ? strchr(first + 1, '.') : NULL;
+  cr_assert(second != NULL, "not a JWT: %s", token);
+  return api_printf("%.*s.%s%s", (int)(first - token), token,
+                    b64url(payload_json, strlen(payload_json)), second);
+}

@@ -1,0 +1,231 @@
+/*
+ * server.c - one real eventapi server per test process, and the memory the
+ * harness hands out.
+ */
+#include "support/api.h"
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "core/config.h"
+#include "users/models.h"
+
+/* Settings a developer's shell might carry that would change what is tested. */
+static const char *const cleared_env[] = {
+  "ACCESS_TOKEN_LIFETIME", "REFRESH_TOKEN_LIFETIME", "LOGIN_MAX_FAILURES",
+  "LOGIN_WINDOW", "CORS_ALLOWED_ORIGINS", "PUBLIC_URL", "CREATE_STATUS",
+  "COMMON_PASSWORDS_FILE", "CONNECTION_TIMEOUT", "CONNECTION_LIMIT",
+  "PER_IP_CONNECTION_LIMIT", "SQLITE_SYNCHRONOUS", "EMAIL_URL",
+  "REMINDER_OFFSETS", NULL,
+};
+
+struct kept {
+  void *p;
+  void (*release)(void *);
+};
+
+static struct {
+  struct config cfg;
+  bool cfg_loaded;
+  struct app *app;
+  char dir[64];
+  char secret[97];
+  char base_url[64];
+  pthread_mutex_t lock;
+  struct kept *kept;
+  size_t nkept, capkept;
+} srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+void api_keep(void *p, void (*release)(void *))
+{
+  if (!p)
+    return;
+  pthread_mutex_lock(&srv.lock);
+  if (srv.nkept == srv.capkept) {
+    size_t cap = srv.capkept ? srv.capkept * 2 : 256;
+    struct kept *grown = realloc(srv.kept, cap * sizeof *grown);
+    if (!grown)
+      abort();
+    srv.kept = grown;
+    srv.capkept = cap;
+  }
+  srv.kept[srv.nkept++] = (struct kept){ p, release };
+  pthread_mutex_unlock(&srv.lock);
+}
+
+char *api_strdup(const char *s)
+{
+  char *copy = strdup(s);
+  if (!copy)
+    abort();
+  api_keep(copy, free);
+  return copy;
+}
+
+char *api_printf(const char *fmt, ...)
+{
+  va_list ap;
+  char *s = NULL;
+  va_start(ap, fmt);
+  int n = vasprintf(&s, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    abort();
+  api_keep(s, free);
+  return s;
+}
+
+char *api_repeat(char c, size_t n)
+{
+  char *s = malloc(n + 1);
+  if (!s)
+    abort();
+  memset(s, c, n);
+  s[n] = '\0';
+  api_keep(s, free);
+  return s;
+}
+
+static void release_json(void *p)
+{
+  json_decref(p);
+}
+
+json_t *api_keep_json(json_t *json)
+{
+  api_keep(json, release_json);
+  return json;
+}
+
+static void set_env(const char *name, const char *value)
+{
+  cr_assert(setenv(name, value, 1) == 0, "setenv %s", name);
+}
+
+void api_server_start_with(const char *const *env)
+{
+  char err[256] = "";
+
+  signal(SIGPIPE, SIG_IGN);
+  cr_assert(sodium_init() >= 0, "sodium_init");
+  cr_assert(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK, "curl_global_init");
+
+  snprintf(srv.dir, sizeof srv.dir, "/tmp/eventapi-test-XXXXXX");
+  cr_assert(mkdtemp(srv.dir) != NULL, "mkdtemp failed");
+
+  unsigned char random[48];
+  randombytes_buf(random, sizeof random);
+  sodium_bin2hex(srv.secret, sizeof srv.secret, random, sizeof random);
+
+  for (const char *const *name = cleared_env; *name; name++)
+    unsetenv(*name);
+  set_env("SECRET_KEY", srv.secret);
+  /* An absolute path: "sqlite:///" + "/tmp/...", four slashes. */
+  set_env("DATABASE_URL", api_printf("sqlite:///%s/db.sqlite3", srv.dir));
+  set_env("BIND", "127.0.0.1");
+  set_env("PORT", "0");
+  set_env("THREADS", "4");
+  set_env("ARGON2_OPSLIMIT", "1");
+  set_env("ARGON2_MEMLIMIT_KIB", "8192");
+  set_env("LOG_LEVEL", "warn");
+  set_env("MEDIA_ROOT", api_printf("%s/media", srv.dir));
+  for (const char *const *pair = env; pair && pair[0]; pair += 2) {
+    cr_assert(pair[1] != NULL, "env pair %s has no value", pair[0]);
+    set_env(pair[0], pair[1]);
+  }
+
+  /* Criterion skips .fini when .init fails, so a failed start cleans up
+   * after itself before failing. */
+  int rc = config_load(&srv.cfg, api_printf("%s/.env", srv.dir), err, sizeof err);
+  if (rc != 0) {
+    api_server_stop();
+    cr_assert_fail("config_load: %d %s", rc, err);
+  }
+  srv.cfg_loaded = true;
+
+  rc = app_start(&srv.cfg, &srv.app);
+  if (rc != 0 || !srv.app) {
+    srv.app = NULL;
+    api_server_stop();
+    cr_assert_fail("app_start failed: %d (see the log above)", rc);
+  }
+  snprintf(srv.base_url, sizeof srv.base_url, "http://127.0.0.1:%u",
+           app_port(srv.app));
+}
+
+void api_server_start(void)
+{
+  api_server_start_with(NULL);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+  (void)st, (void)flag, (void)ftw;
+  remove(path);
+  return 0;
+}
+
+void api_server_stop(void)
+{
+  /* Released first, so the client's connections are closed before the
+   * server waits for them. */
+  pthread_mutex_lock(&srv.lock);
+  for (size_t i = srv.nkept; i-- > 0;)
+    srv.kept[i].release(srv.kept[i].p);
+  free(srv.kept);
+  srv.kept = NULL;
+  srv.nkept = srv.capkept = 0;
+  pthread_mutex_unlock(&srv.lock);
+
+  if (srv.app)
+    app_stop(srv.app);
+  srv.app = NULL;
+  if (srv.cfg_loaded)
+    config_free(&srv.cfg);
+  srv.cfg_loaded = false;
+  if (srv.dir[0])
+    nftw(srv.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  srv.dir[0] = '\0';
+  curl_global_cleanup();
+}
+
+unsigned api_server_port(void)
+{
+  cr_assert(srv.app != NULL, "the server is not running");
+  return app_port(srv.app);
+}
+
+const char *api_server_secret(void)
+{
+  return srv.secret;
+}
+
+const char *api_server_dir(void)
+{
+  return srv.dir;
+}
+
+const char *api_url(const char *path)
+{
+  cr_assert(srv.app != NULL, "the server is not running");
+  return api_printf("%s%s", srv.base_url, path);
+}
+
+void api_create_superuser(const char *username, const char *email,
+                          const char *password)
+{
+  char err[256] = "";
+  int rc = users_create_superuser(username, email, password, err, sizeof err);
+  cr_assert(rc == 0, "users_create_superuser(%s): %d %s", username, rc, err);
+}
