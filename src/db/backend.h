@@ -21,6 +21,8 @@ struct db_ops {
   int (*changes)(db_stmt_t *st);
   void (*reset)(db_stmt_t *st);
   int (*exec_script)(db_t *db, const char *sql);
+  const char *begin_read;  /* the statements that open a transaction */
+  const char *begin_write;
 };
 
 /* Every backend's connection and statement start with these. */

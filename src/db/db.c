@@ -233,11 +233,7 @@ db_exec_script(db_t *db, const char *sql)
 int
 db_begin(db_t *db, enum db_txn kind)
 {
-  int rc;
-  if (strcmp(db->ops->name, "sqlite") == 0)
-    rc = db_exec(db, kind == DB_WRITE ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", NULL, NULL);
-  else
-    rc = db_exec(db, "BEGIN", NULL, NULL);
+  int rc = db_exec(db, kind == DB_WRITE ? db->ops->begin_write : db->ops->begin_read, NULL, NULL);
   if (rc == 0)
     db->txn_depth = 1;
   return rc;

@@ -297,4 +297,8 @@ const struct db_ops db_sqlite_ops = {
   .changes = sqlite_changes,
   .reset = sqlite_reset,
   .exec_script = sqlite_exec_script,
+  /* IMMEDIATE: the write lock from the first statement, so a transaction
+   * never fails half-way on a lock upgrade. */
+  .begin_read = "BEGIN DEFERRED",
+  .begin_write = "BEGIN IMMEDIATE",
 };
