@@ -277,12 +277,19 @@ users_token_verify(struct http_request *req)
     return;
   struct token_claims claims;
   const char *key = config->secret_key;
-  if (auth_token_verify(key, strlen(key), token, TOKEN_ACCESS, now_seconds(), &claims) == 0) {
-    http_reply_json(req, 200, json_object());
-    return;
-  }
+  bool valid = auth_token_verify(key, strlen(key), token, TOKEN_ACCESS, now_seconds(), &claims) == 0;
   db_t *db = database(req);
-  if (db && refresh_valid(req, db, token, &claims))
+  if (db == NULL || (!valid && !refresh_valid(req, db, token, &claims)))
+    return;
+  /* API.md: the token of a deleted or deactivated user is not valid. */
+  struct principal who;
+  bool active = false;
+  int rc = users_load_principal(claims.user_id, &who, &active);
+  if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
+    http_reply_db_error(req, rc);
+  else if (rc == EVENTAPI_ENOTFOUND || !active)
+    reply_token_invalid(req, "Token is invalid or expired");
+  else
     http_reply_json(req, 200, json_object());
 }
 

@@ -1,7 +1,7 @@
 -- Users and the refresh-token blacklist.
 -- Times are microseconds since the Unix epoch (UTC); booleans are 0/1.
 CREATE TABLE users (
-  id            INTEGER PRIMARY KEY,
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused
   username      TEXT    NOT NULL,
   username_key  TEXT    NOT NULL UNIQUE,   -- case-folded username
   email         TEXT    NOT NULL,
