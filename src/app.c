@@ -17,6 +17,8 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "users/models.h"
+#include "events/cache.h"
+#include "events/urls.h"
 #include "users/urls.h"
 #include "users/validators.h"
 
@@ -51,7 +53,10 @@ static int
 register_routes(void)
 {
   router_reset();
-  return users_urls_register();
+  int rc = users_urls_register();
+  if (rc == 0)
+    rc = events_urls_register();
+  return rc;
 }
 
 int
@@ -66,6 +71,7 @@ app_start(const struct config *cfg, struct app **out)
   }
   password_set_limits(cfg->argon2_opslimit, cfg->argon2_memlimit);
   throttle_configure(cfg->login_max_failures, cfg->login_window);
+  events_cache_configure((size_t)cfg->event_cache_mb * 1024 * 1024);
   if (users_common_passwords_load(cfg->common_passwords_file) < 0)
     log_warn("COMMON_PASSWORDS_FILE: cannot read %s; using the built-in list",
              cfg->common_passwords_file);

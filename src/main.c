@@ -17,9 +17,12 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "auth/password.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "db/db.h"
+#include "events/demo.h"
 #include "users/models.h"
 
 static const char usage[] =
@@ -32,6 +35,8 @@ static const char usage[] =
     "  createsuperuser --username U --email E [--password P]\n"
     "                      create an admin (password from --password, the\n"
     "                      EVENTAPI_PASSWORD variable, or a prompt)\n"
+    "  demo                fill an empty database with demo events and print\n"
+    "                      the demo organizer's credentials\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help\n"
@@ -233,6 +238,7 @@ cmd_createsuperuser(int argc, char **argv)
   struct config cfg;
   if (load_config(&cfg) < 0)
     return 1;
+  password_set_limits(cfg.argon2_opslimit, cfg.argon2_memlimit);
   int rc = app_migrate(&cfg, 0);
   char err[512] = "";
   if (rc == 0)
@@ -243,6 +249,24 @@ cmd_createsuperuser(int argc, char **argv)
     fprintf(stderr, "eventapi: %s\n", err);
   explicit_bzero(typed, sizeof typed);
   explicit_bzero(again, sizeof again);
+  db_close_all();
+  config_free(&cfg);
+  return rc < 0 ? 1 : 0;
+}
+
+static int
+cmd_demo(int argc, char **argv)
+{
+  if (argc > 1)
+    return fail("demo: unexpected argument \"%s\"", argv[1]);
+  struct config cfg;
+  if (load_config(&cfg) < 0)
+    return 1;
+  password_set_limits(cfg.argon2_opslimit, cfg.argon2_memlimit);
+  int rc = app_migrate(&cfg, 0);
+  if (rc == 0)
+    rc = events_demo(stdout);
+  db_close_all();
   config_free(&cfg);
   return rc < 0 ? 1 : 0;
 }
@@ -270,5 +294,7 @@ main(int argc, char **argv)
     return cmd_migrate(argc - 1, argv + 1);
   if (strcmp(command, "createsuperuser") == 0)
     return cmd_createsuperuser(argc - 1, argv + 1);
+  if (strcmp(command, "demo") == 0)
+    return cmd_demo(argc - 1, argv + 1);
   return fail("unknown command \"%s\"", command);
 }

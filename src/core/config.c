@@ -166,6 +166,21 @@ get_synchronous(const struct source *src, bool *normal)
               value);
 }
 
+/* API.md: create and register answer 200; CREATE_STATUS=201 as the original. */
+static int
+get_create_status(const struct source *src, unsigned *status)
+{
+  const char *value = lookup(src, "CREATE_STATUS");
+  *status = 200;
+  if (value == NULL || strcmp(value, "200") == 0)
+    return 0;
+  if (strcmp(value, "201") == 0) {
+    *status = 201;
+    return 0;
+  }
+  return fail(src, "CREATE_STATUS: expected 200 or 201, got \"%s\"", value);
+}
+
 /* DESIGN.md: twice the cores by default, since handlers block on the database. */
 static unsigned
 default_threads(void)
@@ -259,6 +274,10 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
                     &cfg->common_passwords_file);
   if (rc == 0)
     rc = get_synchronous(&src, &cfg->sqlite_synchronous_normal);
+  if (rc == 0)
+    rc = get_create_status(&src, &cfg->create_status);
+  if (rc == 0)
+    rc = get_unsigned(&src, "EVENT_CACHE_MB", 64, 0, 65536, &cfg->event_cache_mb);
 
   dotenv_free(&file);
   if (rc == EVENTAPI_ENOMEM)

@@ -35,6 +35,8 @@ struct config {
   unsigned login_window;       /* LOGIN_WINDOW, seconds: 300 ... per client and window */
   char *common_passwords_file; /* COMMON_PASSWORDS_FILE: Django's list when installed */
   bool sqlite_synchronous_normal; /* SQLITE_SYNCHRONOUS=normal opts out of FULL */
+  unsigned create_status;
+  unsigned event_cache_mb;     /* EVENT_CACHE_MB: 64 MiB of event JSON; 0 turns it off */      /* CREATE_STATUS: 200 (API.md) or 201 (the original) */
 };
 
 /*

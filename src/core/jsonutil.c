@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "core/text.h"
+#include "core/timefmt.h"
 
 void
 json_error_add(json_t *errors, const char *field, const char *message)
@@ -151,4 +152,100 @@ void
 json_set_string(json_t *obj, const char *key, const char *value)
 {
   json_object_set_new(obj, key, value ? json_string(value) : json_null());
+}
+
+/* Parses a whole string as a decimal integer (Python's int(), roughly). */
+static bool
+parse_int_text(const char *s, int64_t *out)
+{
+  while (is_space(*s))
+    s++;
+  bool negative = *s == '-';
+  if (*s == '-' || *s == '+')
+    s++;
+  if (*s < '0' || *s > '9')
+    return false;
+  int64_t value = 0;
+  for (; *s >= '0' && *s <= '9'; s++) {
+    if (value > (INT64_MAX - (*s - '0')) / 10)
+      return false;
+    value = value * 10 + (*s - '0');
+  }
+  if (*s == '.') /* DRF accepts "5.0" and "5." */
+    for (s++; *s == '0'; s++)
+      ;
+  while (is_space(*s))
+    s++;
+  if (*s)
+    return false;
+  *out = negative ? -value : value;
+  return true;
+}
+
+enum field_result
+json_field_int(json_t *obj, const char *name, bool required, int64_t min, int64_t max,
+               json_t *errors, int64_t *out)
+{
+  json_t *value = json_object_get(obj, name);
+  if (value == NULL) {
+    if (!required)
+      return FIELD_ABSENT;
+    json_error_add(errors, name, "This field is required.");
+    return FIELD_INVALID;
+  }
+  int64_t n = 0;
+  bool ok = false;
+  if (json_is_integer(value)) {
+    n = json_integer_value(value);
+    ok = true;
+  } else if (json_is_real(value)) {
+    double d = json_real_value(value);
+    ok = d == (double)(int64_t)d && d > -9e18 && d < 9e18;
+    n = (int64_t)d;
+  } else if (json_is_string(value)) {
+    ok = parse_int_text(json_string_value(value), &n);
+  } else if (json_is_null(value)) {
+    json_error_add(errors, name, "This field may not be null.");
+    return FIELD_INVALID;
+  }
+  if (!ok) {
+    json_error_add(errors, name, "A valid integer is required.");
+    return FIELD_INVALID;
+  }
+  char msg[96];
+  if (n < min) {
+    snprintf(msg, sizeof msg, "Ensure this value is greater than or equal to %lld.", (long long)min);
+    json_error_add(errors, name, msg);
+    return FIELD_INVALID;
+  }
+  if (n > max) {
+    snprintf(msg, sizeof msg, "Ensure this value is less than or equal to %lld.", (long long)max);
+    json_error_add(errors, name, msg);
+    return FIELD_INVALID;
+  }
+  *out = n;
+  return FIELD_SET;
+}
+
+enum field_result
+json_field_datetime(json_t *obj, const char *name, bool required, json_t *errors, int64_t *out)
+{
+  json_t *value = json_object_get(obj, name);
+  if (value == NULL) {
+    if (!required)
+      return FIELD_ABSENT;
+    json_error_add(errors, name, "This field is required.");
+    return FIELD_INVALID;
+  }
+  if (json_is_null(value)) {
+    json_error_add(errors, name, "This field may not be null.");
+    return FIELD_INVALID;
+  }
+  if (!json_is_string(value) || time_parse_iso(json_string_value(value), out) < 0) {
+    json_error_add(errors, name,
+                   "Datetime has wrong format. Use one of these formats instead: "
+                   "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].");
+    return FIELD_INVALID;
+  }
+  return FIELD_SET;
 }

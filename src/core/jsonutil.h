@@ -54,6 +54,20 @@ enum field_result json_field_string(json_t *obj, const char *name,
 enum field_result json_field_bool(json_t *obj, const char *name, bool required,
                                   json_t *errors, bool *out);
 
+/*
+ * Reads a DRF IntegerField: integers, integral reals, and strings of them;
+ * "A valid integer is required." otherwise, then the bounds' messages.
+ */
+enum field_result json_field_int(json_t *obj, const char *name, bool required,
+                                 int64_t min, int64_t max, json_t *errors, int64_t *out);
+
+/*
+ * Reads a DRF DateTimeField (ISO 8601, any offset, normalised to UTC
+ * microseconds); DRF's wrong-format message otherwise.
+ */
+enum field_result json_field_datetime(json_t *obj, const char *name, bool required,
+                                      json_t *errors, int64_t *out);
+
 /* Sets obj[key] to a string, or JSON null when value is NULL. */
 void json_set_string(json_t *obj, const char *key, const char *value);
 

@@ -157,6 +157,20 @@ db_step(db_stmt_t *st)
   return rc;
 }
 
+int
+db_step_id(db_stmt_t *st, int64_t *id)
+{
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *id = db_column_int(st, 0);
+    rc = 0;
+  } else if (rc == DB_DONE) {
+    rc = EVENTAPI_EDB; /* no row: not an INSERT ... RETURNING */
+  }
+  db_reset(st);
+  return rc;
+}
+
 int64_t
 db_column_int(db_stmt_t *st, int col)
 {

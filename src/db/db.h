@@ -17,6 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * An IN-list of ids as one parameter: `WHERE id IN DB_ID_LIST`, bound with
+ * db_bind_text() to a JSON array of integers ("[3,5,8]"). One statement for
+ * any number of ids, so it stays cached. Each backend understands this
+ * spelling (PostgreSQL's rewrites it with its `?` placeholders).
+ */
+#define DB_ID_LIST "(SELECT value FROM json_each(?))"
+
 typedef struct db db_t;
 typedef struct db_stmt db_stmt_t;
 
@@ -47,8 +55,8 @@ void db_close_all(void);
 
 /*
  * Returns the prepared statement for sql, from the connection's cache
- * (sql should be a string literal: it is the cache key), or NULL on error
- * (logged). The statement is borrowed: finish with db_reset().
+ * (keyed by the text), or NULL on error (logged). The statement is
+ * borrowed: finish with db_reset(), after which it must not be used.
  */
 db_stmt_t *db_prepare(db_t *db, const char *sql);
 
@@ -63,6 +71,14 @@ int db_bind_null(db_stmt_t *st, int idx);
  * EVENTAPI_EBUSY, EVENTAPI_EUNAVAILABLE, EVENTAPI_EDB).
  */
 int db_step(db_stmt_t *st);
+
+/*
+ * Runs an `INSERT ... RETURNING id` (or any statement giving one row whose
+ * first column is an id), stores the id in *id and resets the statement.
+ * Returns 0 or a negative code (EVENTAPI_ECONSTRAINT when a constraint
+ * refused the row).
+ */
+int db_step_id(db_stmt_t *st, int64_t *id);
 
 /* Columns from 0, valid until the next step or reset. */
 int64_t db_column_int(db_stmt_t *st, int col);

@@ -4,7 +4,9 @@
  * One connection per thread (opened with SQLITE_OPEN_NOMUTEX: the thread
  * owns it), WAL, synchronous=FULL unless opted out, foreign keys on, a busy
  * timeout so writers queue instead of failing. Statements are prepared once
- * per connection and kept in a small hash table keyed by the SQL pointer.
+ * per connection and kept in a hash table keyed by their SQL text (queries
+ * assembled at run time are cached too, up to CACHE_MAX statements; past
+ * that a statement is finalized when it is reset).
  */
 #include <errno.h>
 #include <libgen.h>
@@ -20,11 +22,14 @@
 #include "db/backend.h"
 
 #define BUSY_TIMEOUT_MS 10000
+#define CACHE_MAX 512
 
 struct sqlite_stmt {
   struct db_stmt base;
   sqlite3_stmt *handle;
-  const char *sql; /* cache key */
+  char *sql;       /* cache key: a copy of the text */
+  size_t hash;
+  bool uncached;   /* finalized by reset */
 };
 
 struct sqlite_db {
@@ -127,6 +132,7 @@ sqlite_close(db_t *base)
   for (size_t i = 0; i < db->cache_size; i++) {
     if (db->cache[i]) {
       sqlite3_finalize(db->cache[i]->handle);
+      free(db->cache[i]->sql);
       free(db->cache[i]);
     }
   }
@@ -136,12 +142,12 @@ sqlite_close(db_t *base)
 }
 
 static size_t
-slot_of(const char *sql, size_t size)
+hash_sql(const char *sql)
 {
-  uintptr_t h = (uintptr_t)sql;
-  h ^= h >> 17;
-  h *= (uintptr_t)0x9E3779B97F4A7C15ull;
-  return (size_t)(h >> 7) & (size - 1);
+  size_t h = 1469598103934665603ull;
+  for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  return h;
 }
 
 static int
@@ -155,7 +161,7 @@ cache_grow(struct sqlite_db *db)
     struct sqlite_stmt *st = db->cache[i];
     if (st == NULL)
       continue;
-    size_t j = slot_of(st->sql, size);
+    size_t j = st->hash & (size - 1);
     while (cache[j])
       j = (j + 1) & (size - 1);
     cache[j] = st;
@@ -170,19 +176,21 @@ static db_stmt_t *
 sqlite_prepare(db_t *base, const char *sql)
 {
   struct sqlite_db *db = (struct sqlite_db *)base;
+  size_t hash = hash_sql(sql);
   if (db->cache_size) {
-    for (size_t i = slot_of(sql, db->cache_size); db->cache[i];
+    for (size_t i = hash & (db->cache_size - 1); db->cache[i];
          i = (i + 1) & (db->cache_size - 1)) {
-      if (db->cache[i]->sql == sql)
+      if (db->cache[i]->hash == hash && strcmp(db->cache[i]->sql, sql) == 0)
         return &db->cache[i]->base;
     }
   }
-  if ((db->cache_used + 1) * 2 > db->cache_size && cache_grow(db) < 0)
+  bool cached = db->cache_used < CACHE_MAX;
+  if (cached && (db->cache_used + 1) * 2 > db->cache_size && cache_grow(db) < 0)
     return NULL;
   struct sqlite_stmt *st = calloc(1, sizeof *st);
   if (st == NULL)
     return NULL;
-  int rc = sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT,
+  int rc = sqlite3_prepare_v3(db->handle, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0,
                               &st->handle, NULL);
   if (rc != SQLITE_OK) {
     log_error("sqlite: prepare failed: %s: %s", sqlite3_errmsg(db->handle), sql);
@@ -192,8 +200,16 @@ sqlite_prepare(db_t *base, const char *sql)
     return NULL;
   }
   st->base.db = base;
-  st->sql = sql;
-  size_t i = slot_of(sql, db->cache_size);
+  st->hash = hash;
+  st->uncached = !cached;
+  if (!cached)
+    return &st->base;
+  if ((st->sql = strdup(sql)) == NULL) {
+    sqlite3_finalize(st->handle);
+    free(st);
+    return NULL;
+  }
+  size_t i = hash & (db->cache_size - 1);
   while (db->cache[i])
     i = (i + 1) & (db->cache_size - 1);
   db->cache[i] = st;
@@ -264,8 +280,14 @@ sqlite_changes(db_stmt_t *st)
 static void
 sqlite_reset(db_stmt_t *st)
 {
-  sqlite3_reset(HANDLE(st));
-  sqlite3_clear_bindings(HANDLE(st));
+  struct sqlite_stmt *s = (struct sqlite_stmt *)st;
+  if (s->uncached) {
+    sqlite3_finalize(s->handle);
+    free(s);
+    return;
+  }
+  sqlite3_reset(s->handle);
+  sqlite3_clear_bindings(s->handle);
 }
 
 static int

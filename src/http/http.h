@@ -37,7 +37,11 @@ typedef void (*http_handler)(struct http_request *req);
 
 enum route_flags {
   ROUTE_NO_AUTH = 1 << 0, /* ignores the Authorization header (token views) */
+  ROUTE_UPLOAD = 1 << 1,  /* takes a file body up to HTTP_UPLOAD_LIMIT */
 };
+
+#define HTTP_BODY_LIMIT (1024 * 1024)       /* JSON bodies */
+#define HTTP_UPLOAD_LIMIT (5 * 1024 * 1024) /* ROUTE_UPLOAD bodies */
 
 /*
  * A route: one method on one path pattern. Patterns are written with their
@@ -62,6 +66,8 @@ struct http_request {
   const char *method_name;
   const char *path;
   const struct route *route;
+  int routed;                       /* enum router_result */
+  unsigned allowed;                 /* the path's methods, when not routed */
   const char *params[HTTP_MAX_PARAMS]; /* in pattern order */
   int64_t ids[HTTP_MAX_PARAMS];        /* the <int:...> values, same order */
   int nparams;
@@ -93,6 +99,20 @@ const char *http_query(struct http_request *req, const char *name);
 
 /* Request header name (case-insensitive), or NULL. */
 const char *http_header(struct http_request *req, const char *name);
+
+/*
+ * The absolute base URL for links in answers, without a trailing slash:
+ * PUBLIC_URL when set, else http:// and the request's Host header (when it
+ * is a sane host[:port]), else the server's own address. Arena memory.
+ */
+const char *http_base_url(struct http_request *req);
+
+/*
+ * The absolute URL of this request's path with its query, limit and offset
+ * set to the values given (offset 0 is left out), the other parameters kept,
+ * sorted by name and URL-encoded: DRF's LimitOffsetPagination links.
+ */
+const char *http_page_url(struct http_request *req, int64_t limit, int64_t offset);
 
 /* The client's address as text (arena memory). */
 const char *http_client_ip(struct http_request *req);
@@ -138,6 +158,13 @@ void http_reply_internal(struct http_request *req, const char *why);
  * 500 (logged) for anything else.
  */
 void http_reply_db_error(struct http_request *req, int rc);
+
+/*
+ * The calling thread's database connection, or NULL after replying 503 when
+ * the database cannot be reached.
+ */
+struct db;
+struct db *http_database(struct http_request *req);
 
 /* Registers routes (a static table) before the server starts. */
 int http_routes_add(const struct route *routes, size_t count);

@@ -3,9 +3,11 @@
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/config.h"
 #include "http/http.h"
 
 const char *
@@ -37,6 +39,37 @@ http_client_ip(struct http_request *req)
   if (inet_ntop(sa->sa_family, addr, buf, INET6_ADDRSTRLEN) == NULL)
     return strcpy(buf, "unknown");
   return buf;
+}
+
+/* A Host header we are willing to echo into URLs: host or host:port. */
+static bool
+host_sane(const char *host)
+{
+  size_t len = strlen(host);
+  if (len == 0 || len > 255)
+    return false;
+  for (const char *p = host; *p; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
+      return false;
+  }
+  return true;
+}
+
+const char *
+http_base_url(struct http_request *req)
+{
+  if (config->public_url && config->public_url[0]) {
+    size_t len = strlen(config->public_url);
+    while (len > 0 && config->public_url[len - 1] == '/')
+      len--;
+    return arena_strndup(&req->arena, config->public_url, len);
+  }
+  const char *host = http_header(req, "Host");
+  if (host && host_sane(host))
+    return arena_printf(&req->arena, "http://%s", host);
+  return arena_printf(&req->arena, "http://%s:%u", config->bind, config->port);
 }
 
 /* True for application/json and any application/...+json, with parameters. */
@@ -101,4 +134,83 @@ http_json_body(struct http_request *req)
     return NULL;
   }
   return req->json_body = value;
+}
+
+struct query_args {
+  const char *keys[64];
+  const char *values[64];
+  int count;
+};
+
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  struct query_args *args = cls;
+  if (strcmp(key, "limit") == 0 || strcmp(key, "offset") == 0 || args->count == 64)
+    return MHD_YES;
+  args->keys[args->count] = key;
+  args->values[args->count++] = value ? value : "";
+  return MHD_YES;
+}
+
+/* Writes s URL-encoded as Python's quote_plus does; returns the end. */
+static char *
+write_encoded(char *p, const char *s)
+{
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+        *c == '-' || *c == '_' || *c == '.' || *c == '~')
+      *p++ = (char)*c;
+    else if (*c == ' ')
+      *p++ = '+';
+    else
+      p += sprintf(p, "%%%02X", *c);
+  }
+  return p;
+}
+
+const char *
+http_page_url(struct http_request *req, int64_t limit, int64_t offset)
+{
+  struct query_args args = {.count = 0};
+  MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
+  char limit_text[24], offset_text[24];
+  snprintf(limit_text, sizeof limit_text, "%lld", (long long)limit);
+  snprintf(offset_text, sizeof offset_text, "%lld", (long long)offset);
+  args.keys[args.count] = "limit";
+  args.values[args.count++] = limit_text;
+  if (offset > 0 && args.count < 64) {
+    args.keys[args.count] = "offset";
+    args.values[args.count++] = offset_text;
+  }
+  /* Sorted by name (a stable insertion sort: few parameters). */
+  for (int i = 1; i < args.count; i++) {
+    for (int j = i; j > 0 && strcmp(args.keys[j - 1], args.keys[j]) > 0; j--) {
+      const char *k = args.keys[j], *v = args.values[j];
+      args.keys[j] = args.keys[j - 1];
+      args.values[j] = args.values[j - 1];
+      args.keys[j - 1] = k;
+      args.values[j - 1] = v;
+    }
+  }
+  const char *base = http_base_url(req);
+  if (base == NULL)
+    return NULL;
+  size_t size = strlen(base) + strlen(req->path) + 2;
+  for (int i = 0; i < args.count; i++)
+    size += 3 * (strlen(args.keys[i]) + strlen(args.values[i])) + 2;
+  char *url = arena_alloc(&req->arena, size);
+  if (url == NULL)
+    return NULL;
+  char *p = url + sprintf(url, "%s%s?", base, req->path);
+  for (int i = 0; i < args.count; i++) {
+    if (i > 0)
+      *p++ = '&';
+    p = write_encoded(p, args.keys[i]);
+    *p++ = '=';
+    p = write_encoded(p, args.values[i]);
+  }
+  *p = '\0';
+  return url;
 }

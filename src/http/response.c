@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "db/db.h"
 #include "http/http.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
@@ -109,4 +110,13 @@ http_reply_db_error(struct http_request *req, int rc)
     return;
   }
   http_reply_internal(req, eventapi_strerror(rc));
+}
+
+db_t *
+http_database(struct http_request *req)
+{
+  db_t *db = db_thread();
+  if (db == NULL)
+    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
+  return db;
 }

@@ -26,8 +26,6 @@
 #include "http/middleware.h"
 #include "http/router.h"
 
-#define JSON_BODY_LIMIT (1024 * 1024)
-
 struct http_server {
   struct MHD_Daemon *daemon;
   unsigned port;
@@ -52,7 +50,7 @@ request_new(struct MHD_Connection *connection, const char *url, const char *meth
   req->method = router_method(method);
   req->method_name = arena_strdup(&req->arena, method);
   req->path = arena_strdup(&req->arena, url);
-  req->body_limit = JSON_BODY_LIMIT;
+  req->body_limit = HTTP_BODY_LIMIT;
   if (req->method_name == NULL || req->path == NULL) {
     arena_free(&req->arena);
     free(req);
@@ -102,8 +100,8 @@ collect(struct http_request *req, const char *data, size_t size)
 static void
 dispatch(struct http_request *req)
 {
-  unsigned allowed = 0;
-  enum router_result found = router_match(req, &allowed);
+  enum router_result found = req->routed;
+  unsigned allowed = req->allowed;
   middleware_cors(req, allowed);
   if (req->body_too_large) {
     reply_too_large(req);
@@ -171,6 +169,9 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
     *con_cls = req;
     atomic_fetch_add(&in_flight, 1);
     middleware_request_id(req);
+    req->routed = router_match(req, &req->allowed);
+    if (req->routed == ROUTER_FOUND && (req->route->flags & ROUTE_UPLOAD))
+      req->body_limit = HTTP_UPLOAD_LIMIT;
     const char *length = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > req->body_limit) {
@@ -257,7 +258,8 @@ http_server_start(const struct http_server_options *opts, struct http_server **o
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->connection_timeout,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->connection_limit,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)opts->per_ip_limit,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+      /* Headers of up to ~32 KiB; libmicrohttpd clears it per request. */
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,

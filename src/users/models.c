@@ -156,14 +156,7 @@ users_insert(db_t *db, struct user *u)
     db_bind_text(st, 8, role_name(u->role));
     db_bind_int(st, 9, u->is_active);
     db_bind_int(st, 10, u->date_joined);
-    rc = db_step(st);
-    if (rc == DB_ROW) {
-      u->id = db_column_int(st, 0);
-      rc = 0;
-    } else if (rc == DB_DONE) {
-      rc = EVENTAPI_EDB;
-    }
-    db_reset(st);
+    rc = db_step_id(st, &u->id);
   } else if (st == NULL) {
     rc = EVENTAPI_EDB;
   }

@@ -20,15 +20,6 @@
 static const char USERNAME_TAKEN[] = "A user with that username already exists.";
 static const char EMAIL_TAKEN[] = "A user with that email already exists.";
 
-static db_t *
-database(struct http_request *req)
-{
-  db_t *db = db_thread();
-  if (db == NULL)
-    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
-  return db;
-}
-
 static int64_t
 now_seconds(void)
 {
@@ -74,7 +65,7 @@ users_register(struct http_request *req)
   struct user u = {0};
   const char *password = NULL;
   users_signup_validate(body, &req->arena, &u, &password, errors);
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   if (db == NULL)
     goto out;
   /* Cheap uniqueness answer before the costly hash; re-checked below. */
@@ -168,7 +159,7 @@ users_token_obtain(struct http_request *req)
     return;
   }
   json_decref(errors);
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   if (db == NULL)
     return;
   struct user u;
@@ -245,7 +236,7 @@ users_token_refresh(struct http_request *req)
   const char *token;
   if (!token_field(req, "refresh", &token))
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   struct token_claims claims;
   if (db == NULL || !refresh_valid(req, db, token, &claims))
     return;
@@ -278,7 +269,7 @@ users_token_verify(struct http_request *req)
   struct token_claims claims;
   const char *key = config->secret_key;
   bool valid = auth_token_verify(key, strlen(key), token, TOKEN_ACCESS, now_seconds(), &claims) == 0;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   if (db == NULL || (!valid && !refresh_valid(req, db, token, &claims)))
     return;
   /* API.md: the token of a deleted or deactivated user is not valid. */
@@ -299,7 +290,7 @@ users_token_blacklist(struct http_request *req)
   const char *token;
   if (!token_field(req, "refresh", &token))
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   struct token_claims claims;
   if (db == NULL || !refresh_valid(req, db, token, &claims))
     return;
@@ -336,7 +327,7 @@ users_me_get(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   struct user me;
   if (db && load_me(req, db, &me))
     http_reply_json(req, 200, users_serialize(&me, false));
@@ -378,7 +369,7 @@ users_me_update(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   struct user me;
   if (db && load_me(req, db, &me))
     update_user(req, db, &me, false, false);
@@ -392,7 +383,7 @@ users_me_password(struct http_request *req)
   json_t *body = http_json_body(req);
   if (body == NULL)
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   struct user me;
   if (db == NULL || !load_me(req, db, &me))
     return;
@@ -426,7 +417,7 @@ users_admin_list(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   if (db == NULL)
     return;
   struct user *users;
@@ -462,7 +453,7 @@ users_admin_get(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   struct user u;
   if (db && load_target(req, db, &u))
     http_reply_json(req, 200, users_serialize(&u, true));
@@ -473,7 +464,7 @@ users_admin_update(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   struct user u;
   if (db && load_target(req, db, &u))
     update_user(req, db, &u, true, true);
@@ -484,7 +475,7 @@ users_admin_delete(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = database(req);
+  db_t *db = http_database(req);
   if (db == NULL)
     return;
   int rc = db_begin(db, DB_WRITE);

@@ -1,0 +1,273 @@
+/*
+ * calendar.c - events as iCalendar files (libical) and the two views that
+ * serve them.
+ *
+ * libical builds the components, escapes TEXT values (\\ \; \, \n) and
+ * folds long lines; this file only makes sure what it hands libical is
+ * text RFC 5545 allows (no control characters but tab and newline).
+ */
+#include "events/calendar.h"
+
+#include <libical/ical.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "core/timefmt.h"
+#include "db/db.h"
+#include "events/filters.h"
+#include "events/permissions.h"
+
+#define US_PER_SECOND INT64_C(1000000)
+#define DEFAULT_DURATION_US (3600 * US_PER_SECOND) /* an event without sessions */
+
+/*
+ * A copy of s fit for a TEXT value: CRLF and lone CR become LF (libical
+ * escapes it as \n), other control characters are dropped, and when s is
+ * not well-formed UTF-8 every non-ASCII byte becomes '?'. malloc'd; NULL
+ * when memory runs out.
+ */
+static char *
+clean_text(const char *s)
+{
+  size_t len = strlen(s);
+  bool utf8 = text_valid_utf8(s, len);
+  char *out = malloc(len + 1);
+  if (out == NULL)
+    return NULL;
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\r') {
+      out[n++] = '\n';
+      if (s[i + 1] == '\n')
+        i++;
+    } else if (c == '\n' || c == '\t') {
+      out[n++] = (char)c;
+    } else if (c < 0x20 || c == 0x7f) {
+      continue;
+    } else if (c >= 0x80 && !utf8) {
+      out[n++] = '?';
+    } else {
+      out[n++] = (char)c;
+    }
+  }
+  out[n] = '\0';
+  return out;
+}
+
+/* Adds p to c; false when p is NULL (libical ran out of memory). */
+static bool
+add(icalcomponent *c, icalproperty *p)
+{
+  if (p == NULL)
+    return false;
+  icalcomponent_add_property(c, p);
+  return true;
+}
+
+/* A TEXT property made by make from a cleaned copy of text. */
+static bool
+add_text(icalcomponent *c, icalproperty *(*make)(const char *), const char *text)
+{
+  char *clean = clean_text(text ? text : "");
+  if (clean == NULL)
+    return false;
+  bool ok = add(c, make(clean));
+  free(clean);
+  return ok;
+}
+
+/* A UTC date-time (whole seconds, rounded down) for microseconds us. */
+static struct icaltimetype
+utc_time(int64_t us)
+{
+  int64_t seconds = us / US_PER_SECOND;
+  if (us % US_PER_SECOND < 0)
+    seconds--;
+  return icaltime_from_timet_with_zone((time_t)seconds, 0, icaltimezone_get_utc_timezone());
+}
+
+/* When e ends: its latest session's end if later than its start, else an hour after. */
+static int64_t
+event_end(const struct event *e)
+{
+  int64_t end = e->date_time;
+  for (size_t i = 0; i < e->nsessions; i++)
+    if (e->sessions[i].end_time > end)
+      end = e->sessions[i].end_time;
+  return end > e->date_time ? end : e->date_time + DEFAULT_DURATION_US;
+}
+
+static bool
+has_control(const char *s)
+{
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+      return true;
+  return false;
+}
+
+static icalcomponent *
+vevent(const struct event *e, const char *base_url, struct icaltimetype stamp)
+{
+  icalcomponent *v = icalcomponent_new(ICAL_VEVENT_COMPONENT);
+  if (v == NULL)
+    return NULL;
+  char uid[64];
+  snprintf(uid, sizeof uid, "event-%lld@eventapi", (long long)e->id);
+  bool ok = add(v, icalproperty_new_uid(uid)) &&
+            add(v, icalproperty_new_dtstamp(stamp)) &&
+            add(v, icalproperty_new_dtstart(utc_time(e->date_time))) &&
+            add(v, icalproperty_new_dtend(utc_time(event_end(e)))) &&
+            add_text(v, icalproperty_new_summary, e->title) &&
+            (e->description == NULL || e->description[0] == '\0' ||
+             add_text(v, icalproperty_new_description, e->description)) &&
+            add_text(v, icalproperty_new_location, e->location);
+  if (ok && base_url) {
+    /* A URI is not escaped by libical: one with control characters is left out. */
+    size_t size = strlen(base_url) + 48;
+    char *url = malloc(size);
+    ok = url != NULL;
+    if (ok) {
+      snprintf(url, size, "%s/api/events/%lld/", base_url, (long long)e->id);
+      if (!has_control(url))
+        ok = add(v, icalproperty_new_url(url));
+      free(url);
+    }
+  }
+  if (!ok) {
+    icalcomponent_free(v);
+    return NULL;
+  }
+  return v;
+}
+
+static icalcomponent *
+vcalendar(void)
+{
+  icalcomponent *cal = icalcomponent_new(ICAL_VCALENDAR_COMPONENT);
+  if (cal == NULL)
+    return NULL;
+  icalproperty *name = icalproperty_new_x("eventapi");
+  if (name)
+    icalproperty_set_x_name(name, "X-WR-CALNAME");
+  if (add(cal, icalproperty_new_prodid("-//eventapi//eventapi//EN")) &&
+      add(cal, icalproperty_new_version("2.0")) &&
+      add(cal, icalproperty_new_calscale("GREGORIAN")) &&
+      add(cal, icalproperty_new_method(ICAL_METHOD_PUBLISH)) &&
+      add(cal, name))
+    return cal;
+  icalcomponent_free(cal);
+  return NULL;
+}
+
+char *
+events_calendar_render(const struct event *events, size_t count, const char *base_url,
+                       int64_t now_us, size_t *len)
+{
+  icalcomponent *cal = vcalendar();
+  if (cal == NULL)
+    return NULL;
+  struct icaltimetype stamp = utc_time(now_us);
+  for (size_t i = 0; i < count; i++) {
+    icalcomponent *v = vevent(&events[i], base_url, stamp);
+    if (v == NULL) {
+      icalcomponent_free(cal);
+      return NULL;
+    }
+    icalcomponent_add_component(cal, v);
+  }
+  char *text = icalcomponent_as_ical_string_r(cal);
+  icalcomponent_free(cal);
+  if (text == NULL)
+    return NULL;
+  /* Copied so that the caller frees with free(), whatever libical's allocator. */
+  size_t length = strlen(text);
+  char *out = malloc(length + 1);
+  if (out)
+    memcpy(out, text, length + 1);
+  icalmemory_free_buffer(text);
+  if (out && len)
+    *len = length;
+  return out;
+}
+
+/* ---- views ---- */
+
+/* Answers 200 with the calendar of events as an attachment named filename. */
+static void
+reply_calendar(struct http_request *req, const struct event *events, size_t count,
+               const char *filename)
+{
+  const char *disposition =
+      arena_printf(&req->arena, "attachment; filename=\"%s\"", filename);
+  size_t len = 0;
+  char *ics = disposition
+                  ? events_calendar_render(events, count, http_base_url(req), time_now_us(), &len)
+                  : NULL;
+  if (ics == NULL) {
+    http_reply_internal(req, "calendar: out of memory");
+    return;
+  }
+  http_add_header(req, "Content-Disposition", disposition);
+  http_reply_bytes(req, 200, CALENDAR_CONTENT_TYPE, ics, len);
+}
+
+void
+events_calendar_one(struct http_request *req)
+{
+  db_t *db = db_thread();
+  if (db == NULL) {
+    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
+    return;
+  }
+  struct event e;
+  if (!events_load_visible(req, db, req->ids[0], &e))
+    return;
+  char filename[48];
+  snprintf(filename, sizeof filename, "event-%lld.ics", (long long)e.id);
+  reply_calendar(req, &e, 1, filename);
+}
+
+void
+events_calendar_feed(struct http_request *req)
+{
+  db_t *db = db_thread();
+  if (db == NULL) {
+    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
+    return;
+  }
+  json_t *errors = json_object();
+  if (errors == NULL) {
+    http_reply_internal(req, "calendar: out of memory");
+    return;
+  }
+  struct event_filter f;
+  events_filter_parse(req, &f, errors);
+  if (json_object_size(errors) > 0) {
+    http_reply_json(req, 400, errors);
+    return;
+  }
+  json_decref(errors);
+  struct event *list = NULL;
+  size_t count = 0;
+  int64_t total = 0;
+  int rc = events_list(db, &f, req->user, &req->arena, &list, &count, &total);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    return;
+  }
+  /* API.md: X-Total-Count gives the full count, as on the list. */
+  const char *total_text = arena_printf(&req->arena, "%lld", (long long)total);
+  if (total_text == NULL) {
+    http_reply_internal(req, "calendar: out of memory");
+    return;
+  }
+  http_add_header(req, "X-Total-Count", total_text);
+  reply_calendar(req, list, count, "events.ics");
+}

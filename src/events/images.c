@@ -1,0 +1,415 @@
+/*
+ * images.c - recognising uploaded images by their bytes, and the views that
+ * set and remove an event's image.
+ *
+ * The order of an upload: permission, then the bytes (multipart or raw),
+ * then the type by content, then the file (atomically, under a new random
+ * name), then the database in one write transaction, and only after the
+ * commit the old file goes. A failure before the commit removes the new
+ * file; a crash between the two leaves at worst an unreferenced file, never
+ * a reference to a missing one.
+ */
+#include "events/images.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "events/models.h"
+#include "events/permissions.h"
+#include "events/serializers.h"
+#include "http/media.h"
+#include "http/multipart.h"
+
+/* DRF's FileField and ImageField messages. */
+static const char NO_FILE[] = "No file was submitted.";
+static const char NOT_A_FILE[] =
+    "The submitted data was not a file. Check the encoding type on the form.";
+static const char EMPTY_FILE[] = "The submitted file is empty.";
+static const char INVALID_IMAGE[] =
+    "Upload a valid image. The file you uploaded was either not an image or a corrupted image.";
+
+/* ---- recognising images ---- */
+
+static uint32_t
+be32(const unsigned char *p)
+{
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+  return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static bool
+is_letter(unsigned char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Chunks with valid lengths and CRCs: IHDR first, an IDAT, IEND last at the end. */
+static bool
+png_valid(const unsigned char *p, size_t len)
+{
+  static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (len < 8 || memcmp(p, signature, 8) != 0)
+    return false;
+  bool seen_idat = false;
+  for (size_t pos = 8, index = 0; len - pos >= 12; index++) {
+    uint32_t chunk_len = be32(p + pos);
+    const unsigned char *type = p + pos + 4;
+    if (chunk_len > 0x7fffffffu || chunk_len > len - pos - 12)
+      return false;
+    for (int i = 0; i < 4; i++)
+      if (!is_letter(type[i]))
+        return false;
+    uint32_t crc = (uint32_t)crc32(0L, type, (uInt)chunk_len + 4);
+    if (crc != be32(p + pos + 8 + chunk_len))
+      return false;
+    bool is_ihdr = memcmp(type, "IHDR", 4) == 0;
+    if ((index == 0) != is_ihdr)
+      return false;
+    if (is_ihdr && (chunk_len != 13 || be32(type + 4) == 0 || be32(type + 8) == 0 ||
+                    be32(type + 4) > 0x7fffffffu || be32(type + 8) > 0x7fffffffu))
+      return false;
+    if (memcmp(type, "IDAT", 4) == 0)
+      seen_idat = true;
+    pos += 12 + chunk_len;
+    if (memcmp(type, "IEND", 4) == 0)
+      return chunk_len == 0 && pos == len && seen_idat;
+  }
+  return false; /* no IEND: truncated */
+}
+
+static bool
+jpeg_is_sof(unsigned char marker)
+{
+  return marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 &&
+         marker != 0xcc;
+}
+
+/* SOI, marker segments with a frame header before the first scan, EOI last. */
+static bool
+jpeg_valid(const unsigned char *p, size_t len)
+{
+  if (len < 4 || p[0] != 0xff || p[1] != 0xd8 || p[2] != 0xff)
+    return false;
+  if (p[len - 2] != 0xff || p[len - 1] != 0xd9)
+    return false;
+  bool seen_frame = false;
+  size_t pos = 2;
+  for (;;) {
+    if (pos >= len || p[pos] != 0xff)
+      return false;
+    while (pos < len && p[pos] == 0xff)
+      pos++; /* fill bytes */
+    if (pos >= len)
+      return false;
+    unsigned char marker = p[pos++];
+    if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7))
+      continue; /* TEM, RSTn: no length */
+    if (marker == 0x00 || marker == 0xd8 || marker == 0xd9)
+      return false; /* a stray byte, a second SOI, EOI before any scan */
+    if (len - pos < 2)
+      return false;
+    size_t segment_len = (size_t)p[pos] << 8 | p[pos + 1];
+    if (segment_len < 2 || segment_len > len - pos)
+      return false;
+    if (jpeg_is_sof(marker)) {
+      /* length, precision, height, width, components, 3 bytes each */
+      if (segment_len < 8)
+        return false;
+      unsigned width = (unsigned)p[pos + 5] << 8 | p[pos + 6];
+      unsigned components = p[pos + 7];
+      if (width == 0 || components == 0 || segment_len != 8 + 3 * (size_t)components)
+        return false;
+      seen_frame = true;
+    }
+    pos += segment_len;
+    if (marker == 0xda) /* SOS: entropy-coded data follows up to the EOI */
+      return seen_frame && len - pos >= 2;
+  }
+}
+
+/* Skips a chain of data sub-blocks at *pos; false when it runs off the end. */
+static bool
+gif_skip_sub_blocks(const unsigned char *p, size_t len, size_t *pos)
+{
+  for (;;) {
+    if (*pos >= len)
+      return false;
+    size_t size = p[(*pos)++];
+    if (size == 0)
+      return true;
+    if (size > len - *pos)
+      return false;
+    *pos += size;
+  }
+}
+
+/* Header, screen descriptor, blocks with at least one image, 0x3B last. */
+static bool
+gif_valid(const unsigned char *p, size_t len)
+{
+  if (len < 14 || (memcmp(p, "GIF87a", 6) != 0 && memcmp(p, "GIF89a", 6) != 0))
+    return false;
+  if ((p[6] | p[7]) == 0 || (p[8] | p[9]) == 0)
+    return false; /* zero width or height */
+  size_t pos = 13;
+  if (p[10] & 0x80)
+    pos += 3u << ((p[10] & 7) + 1); /* global colour table */
+  unsigned images = 0;
+  while (pos < len) {
+    unsigned char block = p[pos++];
+    if (block == 0x3b) /* trailer */
+      return pos == len && images > 0;
+    if (block == 0x21) { /* extension: label, sub-blocks */
+      if (pos >= len)
+        return false;
+      pos++;
+    } else if (block == 0x2c) { /* image descriptor */
+      if (len - pos < 9)
+        return false;
+      unsigned char flags = p[pos + 8];
+      pos += 9;
+      if (flags & 0x80) {
+        size_t table = 3u << ((flags & 7) + 1);
+        if (table > len - pos)
+          return false;
+        pos += table;
+      }
+      if (pos >= len || p[pos] < 1 || p[pos] > 11)
+        return false; /* LZW minimum code size */
+      pos++;
+      images++;
+    } else {
+      return false;
+    }
+    if (!gif_skip_sub_blocks(p, len, &pos))
+      return false;
+  }
+  return false; /* no trailer: truncated */
+}
+
+/* RIFF size equal to the length, chunks to the end, a bitstream header first. */
+static bool
+webp_valid(const unsigned char *p, size_t len)
+{
+  if (len < 20 || memcmp(p, "RIFF", 4) != 0 || memcmp(p + 8, "WEBP", 4) != 0)
+    return false;
+  if (le32(p + 4) != len - 8)
+    return false;
+  bool seen_image = false;
+  for (size_t pos = 12, index = 0; pos < len; index++) {
+    if (len - pos < 8)
+      return false;
+    const unsigned char *fourcc = p + pos;
+    size_t size = le32(p + pos + 4);
+    const unsigned char *d = p + pos + 8;
+    if (size > len - pos - 8)
+      return false;
+    bool vp8 = memcmp(fourcc, "VP8 ", 4) == 0, vp8l = memcmp(fourcc, "VP8L", 4) == 0,
+         vp8x = memcmp(fourcc, "VP8X", 4) == 0;
+    if (index == 0 && !vp8 && !vp8l && !vp8x)
+      return false;
+    if (vp8) {
+      /* frame tag (key frame), start code, 14-bit width and height */
+      if (size < 10 || (d[0] & 1) != 0 || d[3] != 0x9d || d[4] != 0x01 || d[5] != 0x2a ||
+          ((d[6] | d[7] << 8) & 0x3fff) == 0 || ((d[8] | d[9] << 8) & 0x3fff) == 0)
+        return false;
+      seen_image = true;
+    } else if (vp8l) {
+      /* signature 0x2f; version (top 3 bits of the fifth byte) 0 */
+      if (size < 5 || d[0] != 0x2f || (d[4] >> 5) != 0)
+        return false;
+      seen_image = true;
+    } else if (vp8x) {
+      if (size < 10 || index != 0)
+        return false;
+    } else if (memcmp(fourcc, "ANMF", 4) == 0) {
+      seen_image = true; /* frames of an animation */
+    }
+    pos += 8 + size + (size & 1);
+    if (pos > len)
+      return false; /* the padding byte is missing */
+  }
+  return seen_image;
+}
+
+enum image_type
+image_detect(const unsigned char *data, size_t len)
+{
+  if (data == NULL || len < 4)
+    return IMAGE_NONE;
+  if (data[0] == 0x89 && png_valid(data, len))
+    return IMAGE_PNG;
+  if (data[0] == 0xff && jpeg_valid(data, len))
+    return IMAGE_JPEG;
+  if (data[0] == 'G' && gif_valid(data, len))
+    return IMAGE_GIF;
+  if (data[0] == 'R' && webp_valid(data, len))
+    return IMAGE_WEBP;
+  return IMAGE_NONE;
+}
+
+const char *
+image_extension(enum image_type type)
+{
+  switch (type) {
+  case IMAGE_PNG: return "png";
+  case IMAGE_JPEG: return "jpg";
+  case IMAGE_GIF: return "gif";
+  case IMAGE_WEBP: return "webp";
+  case IMAGE_NONE: break;
+  }
+  return NULL;
+}
+
+/* ---- the views ---- */
+
+static void
+reply_image_error(struct http_request *req, const char *message)
+{
+  http_reply_json(req, 400, json_pack("{s:[s]}", "image", message));
+}
+
+/*
+ * The uploaded file's bytes: the "image" part of a multipart/form-data
+ * body, or else the whole body. Replies 400 and returns false when there is
+ * no file.
+ */
+static bool
+upload_bytes(struct http_request *req, const unsigned char **data, size_t *len)
+{
+  const char *type = http_header(req, "Content-Type");
+  if (req->body_len == 0) {
+    reply_image_error(req, NO_FILE);
+    return false;
+  }
+  if (!multipart_is_form_data(type)) {
+    *data = (const unsigned char *)req->body;
+    *len = req->body_len;
+    return true;
+  }
+  struct multipart_part part;
+  const char *why;
+  int rc = multipart_find(type, req->body, req->body_len, "image", &req->arena, &part, &why);
+  if (rc == EVENTAPI_ENOTFOUND) {
+    reply_image_error(req, NO_FILE);
+  } else if (rc == EVENTAPI_ENOMEM) {
+    http_reply_internal(req, "out of memory");
+  } else if (rc < 0) {
+    http_reply_detail(req, 400, arena_printf(&req->arena, "Multipart form parse error - %s", why));
+  } else if (part.filename == NULL) {
+    reply_image_error(req, NOT_A_FILE); /* a plain form field */
+  } else if (part.filename[0] == '\0') {
+    reply_image_error(req, NO_FILE); /* what a form sends for no file chosen */
+  } else if (part.len == 0) {
+    reply_image_error(req, EMPTY_FILE);
+  } else {
+    *data = (const unsigned char *)part.data;
+    *len = part.len;
+    return true;
+  }
+  return false;
+}
+
+/*
+ * Sets event id's image to image (NULL: none) in one write transaction,
+ * reading the name it replaces inside it (so two racing uploads each remove
+ * the file the other replaced, never one still referenced). Fills *updated
+ * with the event as committed and *old with the replaced name (or NULL).
+ */
+static int
+swap_image(struct http_request *req, db_t *db, int64_t id, const char *image,
+           struct event *updated, const char **old)
+{
+  struct event current;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0)
+    rc = events_get(db, id, &req->arena, &current);
+  if (rc == 0 && (current.image != NULL || image != NULL))
+    rc = events_set_image(db, id, image);
+  if (rc == 0)
+    rc = events_get(db, id, &req->arena, updated);
+  if (rc == 0)
+    rc = db_commit(db);
+  if (rc < 0) {
+    db_rollback(db);
+    return rc;
+  }
+  *old = current.image;
+  return 0;
+}
+
+static void
+reply_swap_error(struct http_request *req, int rc)
+{
+  if (rc == EVENTAPI_ENOTFOUND) /* deleted since it was loaded */
+    http_reply_detail(req, 404, "No Event matches the given query.");
+  else
+    http_reply_db_error(req, rc);
+}
+
+void
+events_image_put(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+    return;
+  const unsigned char *data;
+  size_t len;
+  if (!upload_bytes(req, &data, &len))
+    return;
+  /* API.md: the type is decided by the bytes alone. */
+  enum image_type type = image_detect(data, len);
+  if (type == IMAGE_NONE) {
+    reply_image_error(req, INVALID_IMAGE);
+    return;
+  }
+  char name[MEDIA_NAME_SIZE];
+  if (media_store(config->media_root, data, len, image_extension(type), name) < 0) {
+    http_reply_internal(req, "cannot store an uploaded image");
+    return;
+  }
+  struct event updated;
+  const char *old;
+  int rc = swap_image(req, db, e.id, name, &updated, &old);
+  if (rc < 0) {
+    media_remove(config->media_root, name);
+    reply_swap_error(req, rc);
+    return;
+  }
+  media_remove(config->media_root, old);
+  http_reply_json(req, 200, events_serialize(&updated, http_base_url(req)));
+}
+
+void
+events_image_delete(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+    return;
+  struct event updated;
+  const char *old;
+  int rc = swap_image(req, db, e.id, NULL, &updated, &old);
+  if (rc < 0) {
+    reply_swap_error(req, rc);
+    return;
+  }
+  media_remove(config->media_root, old);
+  http_reply_json(req, 200, events_serialize(&updated, http_base_url(req)));
+}
+
+void
+events_image_remove_file(const char *name)
+{
+  if (name != NULL)
+    media_remove(config->media_root, name);
+}

@@ -1,0 +1,585 @@
+#include "events/models.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/text.h"
+
+static const char *const visibility_names[] = {"public", "private"};
+
+const char *
+visibility_name(enum visibility v)
+{
+  return v == VISIBILITY_PRIVATE ? "private" : "public";
+}
+
+int
+visibility_parse(const char *name, enum visibility *out)
+{
+  for (int i = 0; i < 2; i++) {
+    if (strcmp(name, visibility_names[i]) == 0) {
+      *out = (enum visibility)i;
+      return 0;
+    }
+  }
+  return EVENTAPI_EINVAL;
+}
+
+/* A growable arena array: doubles its capacity, copying the old items. */
+static void *
+grow(arena_t *arena, void *items, size_t count, size_t *cap, size_t size)
+{
+  if (count < *cap)
+    return items;
+  size_t next = *cap ? *cap * 2 : 8;
+  void *grown = arena_alloc(arena, next * size);
+  if (grown && count)
+    memcpy(grown, items, count * size);
+  *cap = next;
+  return grown;
+}
+
+static const char *
+dup_column(db_stmt_t *st, int col, arena_t *arena, int *rc)
+{
+  const char *s = arena_strdup(arena, db_column_text(st, col));
+  if (s == NULL)
+    *rc = EVENTAPI_ENOMEM;
+  return s;
+}
+
+/* ---- categories ---- */
+
+static int
+read_category(db_stmt_t *st, arena_t *arena, struct category *c)
+{
+  int rc = 0;
+  c->id = db_column_int(st, 0);
+  c->name = dup_column(st, 1, arena, &rc);
+  c->slug = dup_column(st, 2, arena, &rc);
+  return rc;
+}
+
+int
+categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories ORDER BY name, id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  struct category *list = NULL;
+  size_t n = 0, cap = 0;
+  int rc;
+  while ((rc = db_step(st)) == DB_ROW) {
+    if ((list = grow(arena, list, n, &cap, sizeof *list)) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
+    }
+    if ((rc = read_category(st, arena, &list[n++])) < 0)
+      break;
+  }
+  db_reset(st);
+  if (rc < 0)
+    return rc;
+  *out = list;
+  *count = n;
+  return 0;
+}
+
+static int
+category_one(db_stmt_t *st, arena_t *arena, struct category *out)
+{
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    rc = read_category(st, arena, out);
+  else if (rc == DB_DONE)
+    rc = EVENTAPI_ENOTFOUND;
+  db_reset(st);
+  return rc;
+}
+
+int
+categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories WHERE id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, id);
+  return category_one(st, arena, out);
+}
+
+int
+categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories WHERE slug = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, slug);
+  return category_one(st, arena, out);
+}
+
+static int
+exists(db_stmt_t *st, const char *value, int64_t except_id)
+{
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, value);
+  db_bind_int(st, 2, except_id);
+  int rc = db_step(st);
+  db_reset(st);
+  return rc < 0 ? rc : rc == DB_ROW;
+}
+
+int
+categories_name_taken(db_t *db, const char *name, int64_t except_id)
+{
+  char *key = text_fold(name);
+  if (key == NULL)
+    return EVENTAPI_ENOMEM;
+  int rc = exists(db_prepare(db, "SELECT 1 FROM categories WHERE name_key = ? AND id <> ?"),
+                  key, except_id);
+  free(key);
+  return rc;
+}
+
+int
+categories_slug_taken(db_t *db, const char *slug, int64_t except_id)
+{
+  return exists(db_prepare(db, "SELECT 1 FROM categories WHERE slug = ? AND id <> ?"),
+                slug, except_id);
+}
+
+int
+categories_insert(db_t *db, struct category *c)
+{
+  char *key = text_fold(c->name);
+  if (key == NULL)
+    return EVENTAPI_ENOMEM;
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO categories (name, name_key, slug) VALUES (?, ?, ?) RETURNING id");
+  int rc = EVENTAPI_EDB;
+  if (st) {
+    db_bind_text(st, 1, c->name);
+    db_bind_text(st, 2, key);
+    db_bind_text(st, 3, c->slug);
+    rc = db_step_id(st, &c->id);
+  }
+  free(key);
+  return rc;
+}
+
+int
+categories_update(db_t *db, const struct category *c)
+{
+  char *key = text_fold(c->name);
+  if (key == NULL)
+    return EVENTAPI_ENOMEM;
+  int rc = db_exec(db, "UPDATE categories SET name = ?, name_key = ?, slug = ? WHERE id = ?",
+                   NULL, "sssi", c->name, key, c->slug, c->id);
+  free(key);
+  return rc;
+}
+
+int
+categories_delete(db_t *db, int64_t id)
+{
+  /* The events' JSON changes ("category": null): new versions. */
+  int rc = db_exec(db, "UPDATE events SET category_id = NULL, version = version + 1"
+                       " WHERE category_id = ?", NULL, "i", id);
+  int changes = 0;
+  if (rc == 0)
+    rc = db_exec(db, "DELETE FROM categories WHERE id = ?", &changes, "i", id);
+  if (rc == 0 && changes == 0)
+    rc = EVENTAPI_ENOTFOUND;
+  return rc;
+}
+
+/* ---- events ---- */
+
+int
+events_read_row(db_stmt_t *st, arena_t *arena, struct event *e)
+{
+  int rc = 0;
+  memset(e, 0, sizeof *e);
+  e->id = db_column_int(st, 0);
+  e->title = dup_column(st, 1, arena, &rc);
+  e->description = dup_column(st, 2, arena, &rc);
+  e->date_time = db_column_int(st, 3);
+  e->location = dup_column(st, 4, arena, &rc);
+  e->capacity = db_column_int(st, 5);
+  e->confirmed_count = db_column_int(st, 6);
+  e->created_at = db_column_int(st, 7);
+  e->organizer_id = db_column_int(st, 8);
+  if (visibility_parse(db_column_text(st, 9), &e->visibility) < 0)
+    e->visibility = VISIBILITY_PRIVATE; /* fail closed */
+  e->image = db_column_is_null(st, 10) ? NULL : dup_column(st, 10, arena, &rc);
+  e->category_id = db_column_is_null(st, 11) ? 0 : db_column_int(st, 11);
+  e->version = db_column_int(st, 12);
+  return rc;
+}
+
+static int
+read_session(db_stmt_t *st, arena_t *arena, struct session *s)
+{
+  int rc = 0;
+  s->id = db_column_int(st, 0);
+  s->event_id = db_column_int(st, 1);
+  s->title = dup_column(st, 2, arena, &rc);
+  s->speaker = dup_column(st, 3, arena, &rc);
+  s->start_time = db_column_int(st, 4);
+  s->end_time = db_column_int(st, 5);
+  s->description = dup_column(st, 6, arena, &rc);
+  return rc;
+}
+
+static int
+read_ticket_type(db_stmt_t *st, arena_t *arena, struct ticket_type *t)
+{
+  int rc = 0;
+  t->id = db_column_int(st, 0);
+  t->event_id = db_column_int(st, 1);
+  t->name = dup_column(st, 2, arena, &rc);
+  t->price_cents = db_column_int(st, 3);
+  t->quantity = db_column_int(st, 4);
+  t->confirmed_count = db_column_int(st, 5);
+  return rc;
+}
+
+/*
+ * Attaches to each event of list (sorted by nothing in particular) the rows
+ * of st, whose column 1 is the event id. One query for all the events.
+ */
+static int
+attach(db_stmt_t *st, struct event *list, size_t count, arena_t *arena, bool sessions)
+{
+  int rc;
+  /* Rows come grouped by event id; find each group's event by a scan
+   * from the last match, which is linear for the orders we use. */
+  size_t *caps = arena_calloc(arena, count ? count : 1, sizeof *caps);
+  if (caps == NULL) {
+    db_reset(st);
+    return EVENTAPI_ENOMEM;
+  }
+  size_t at = 0;
+  while ((rc = db_step(st)) == DB_ROW) {
+    int64_t event_id = db_column_int(st, 1);
+    size_t i = at, seen = 0;
+    while (seen < count && list[i].id != event_id) {
+      i = (i + 1) % count;
+      seen++;
+    }
+    if (seen == count)
+      continue;
+    at = i;
+    struct event *e = &list[i];
+    if (sessions) {
+      e->sessions = grow(arena, e->sessions, e->nsessions, &caps[i], sizeof *e->sessions);
+      if (e->sessions == NULL || (rc = read_session(st, arena, &e->sessions[e->nsessions++])) < 0)
+        break;
+    } else {
+      e->ticket_types = grow(arena, e->ticket_types, e->nticket_types, &caps[i],
+                             sizeof *e->ticket_types);
+      if (e->ticket_types == NULL ||
+          (rc = read_ticket_type(st, arena, &e->ticket_types[e->nticket_types++])) < 0)
+        break;
+    }
+  }
+  db_reset(st);
+  if (rc == DB_ROW)
+    rc = EVENTAPI_ENOMEM;
+  return rc < 0 ? rc : 0;
+}
+
+#define SESSION_COLUMNS "id, event_id, title, speaker, start_time, end_time, description"
+#define TICKET_COLUMNS "id, event_id, name, price_cents, quantity, confirmed_count"
+
+int
+events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *arena)
+{
+  if (count == 0)
+    return 0;
+  /* The page's ids as a JSON array, expanded by json_each in one query. */
+  json_t *ids = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(ids, json_integer(list[i].id));
+  char *ids_text = json_dumps(ids, JSON_COMPACT);
+  json_decref(ids);
+  if (ids_text == NULL)
+    return EVENTAPI_ENOMEM;
+  int rc = EVENTAPI_EDB;
+  db_stmt_t *st = db_prepare(db,
+      "SELECT " SESSION_COLUMNS " FROM event_sessions"
+      " WHERE event_id IN " DB_ID_LIST
+      " ORDER BY event_id, start_time, id");
+  if (st) {
+    db_bind_text(st, 1, ids_text);
+    rc = attach(st, list, count, arena, true);
+  }
+  if (rc == 0) {
+    st = db_prepare(db,
+        "SELECT " TICKET_COLUMNS " FROM ticket_types"
+        " WHERE event_id IN " DB_ID_LIST
+        " ORDER BY event_id, id");
+    rc = EVENTAPI_EDB;
+    if (st) {
+      db_bind_text(st, 1, ids_text);
+      rc = attach(st, list, count, arena, false);
+    }
+  }
+  free(ids_text);
+  return rc;
+}
+
+int
+events_get(db_t *db, int64_t id, arena_t *arena, struct event *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT " EVENTS_COLUMNS " FROM events WHERE id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, id);
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    rc = events_read_row(st, arena, out);
+  else if (rc == DB_DONE)
+    rc = EVENTAPI_ENOTFOUND;
+  db_reset(st);
+  if (rc < 0)
+    return rc;
+  return events_attach_nested(db, out, 1, arena);
+}
+
+int
+events_can_see(db_t *db, const struct event *e, const struct principal *who)
+{
+  (void)db;
+  if (e->visibility == VISIBILITY_PUBLIC)
+    return 1;
+  if (who == NULL)
+    return 0;
+  return who->role == ROLE_ADMIN || who->id == e->organizer_id;
+}
+
+/* The folded search columns of e: *search and *location_key, malloc'd. */
+static int
+search_keys(const struct event *e, char **search, char **location_key)
+{
+  size_t len = strlen(e->title) + strlen(e->description) + strlen(e->location) + 3;
+  char *joined = malloc(len);
+  if (joined == NULL)
+    return EVENTAPI_ENOMEM;
+  snprintf(joined, len, "%s\n%s\n%s", e->title, e->description, e->location);
+  *search = text_fold(joined);
+  *location_key = text_fold(e->location);
+  free(joined);
+  if (*search == NULL || *location_key == NULL) {
+    free(*search);
+    free(*location_key);
+    return EVENTAPI_ENOMEM;
+  }
+  return 0;
+}
+
+static void
+bind_category(db_stmt_t *st, int idx, int64_t category_id)
+{
+  if (category_id)
+    db_bind_int(st, idx, category_id);
+  else
+    db_bind_null(st, idx);
+}
+
+int
+events_insert(db_t *db, struct event *e)
+{
+  char *search, *location_key;
+  int rc = search_keys(e, &search, &location_key);
+  if (rc < 0)
+    return rc;
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO events (title, description, date_time, location, capacity, created_at,"
+      " organizer_id, visibility, image, category_id, search_text, location_key)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version");
+  rc = EVENTAPI_EDB;
+  if (st) {
+    db_bind_text(st, 1, e->title);
+    db_bind_text(st, 2, e->description);
+    db_bind_int(st, 3, e->date_time);
+    db_bind_text(st, 4, e->location);
+    db_bind_int(st, 5, e->capacity);
+    db_bind_int(st, 6, e->created_at);
+    db_bind_int(st, 7, e->organizer_id);
+    db_bind_text(st, 8, visibility_name(e->visibility));
+    db_bind_text(st, 9, e->image);
+    bind_category(st, 10, e->category_id);
+    db_bind_text(st, 11, search);
+    db_bind_text(st, 12, location_key);
+    rc = db_step(st);
+    if (rc == DB_ROW) {
+      e->id = db_column_int(st, 0);
+      e->version = db_column_int(st, 1);
+      rc = 0;
+    } else if (rc == DB_DONE) {
+      rc = EVENTAPI_EDB;
+    }
+    db_reset(st);
+  }
+  free(search);
+  free(location_key);
+  for (size_t i = 0; rc == 0 && i < e->nsessions; i++) {
+    e->sessions[i].event_id = e->id;
+    rc = sessions_insert(db, &e->sessions[i]);
+  }
+  for (size_t i = 0; rc == 0 && i < e->nticket_types; i++) {
+    e->ticket_types[i].event_id = e->id;
+    rc = ticket_types_insert(db, &e->ticket_types[i]);
+  }
+  return rc;
+}
+
+int
+events_update(db_t *db, const struct event *e)
+{
+  char *search, *location_key;
+  int rc = search_keys(e, &search, &location_key);
+  if (rc < 0)
+    return rc;
+  db_stmt_t *st = db_prepare(db,
+      "UPDATE events SET title = ?, description = ?, date_time = ?, location = ?,"
+      " capacity = ?, visibility = ?, category_id = ?, search_text = ?, location_key = ?,"
+      " version = version + 1 WHERE id = ?");
+  rc = EVENTAPI_EDB;
+  if (st) {
+    db_bind_text(st, 1, e->title);
+    db_bind_text(st, 2, e->description);
+    db_bind_int(st, 3, e->date_time);
+    db_bind_text(st, 4, e->location);
+    db_bind_int(st, 5, e->capacity);
+    db_bind_text(st, 6, visibility_name(e->visibility));
+    bind_category(st, 7, e->category_id);
+    db_bind_text(st, 8, search);
+    db_bind_text(st, 9, location_key);
+    db_bind_int(st, 10, e->id);
+    rc = db_step(st);
+    db_reset(st);
+  }
+  free(search);
+  free(location_key);
+  return rc < 0 ? rc : 0;
+}
+
+int
+events_touch(db_t *db, int64_t id)
+{
+  return db_exec(db, "UPDATE events SET version = version + 1 WHERE id = ?", NULL, "i", id);
+}
+
+int
+events_delete(db_t *db, int64_t id)
+{
+  int changes = 0;
+  int rc = db_exec(db, "DELETE FROM events WHERE id = ?", &changes, "i", id);
+  if (rc == 0 && changes == 0)
+    rc = EVENTAPI_ENOTFOUND;
+  return rc;
+}
+
+int
+events_set_image(db_t *db, int64_t id, const char *image)
+{
+  return db_exec(db, "UPDATE events SET image = ?, version = version + 1 WHERE id = ?",
+                 NULL, "si", image, id);
+}
+
+/* ---- sessions and ticket types ---- */
+
+int
+sessions_insert(db_t *db, struct session *s)
+{
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO event_sessions (event_id, title, speaker, start_time, end_time, description)"
+      " VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, s->event_id);
+  db_bind_text(st, 2, s->title);
+  db_bind_text(st, 3, s->speaker);
+  db_bind_int(st, 4, s->start_time);
+  db_bind_int(st, 5, s->end_time);
+  db_bind_text(st, 6, s->description);
+  int rc = db_step_id(st, &s->id);
+  return rc;
+}
+
+int
+sessions_update(db_t *db, const struct session *s)
+{
+  return db_exec(db,
+      "UPDATE event_sessions SET title = ?, speaker = ?, start_time = ?, end_time = ?,"
+      " description = ? WHERE id = ? AND event_id = ?",
+      NULL, "ssiisii", s->title, s->speaker, s->start_time, s->end_time, s->description,
+      s->id, s->event_id);
+}
+
+static int
+delete_child(db_t *db, const char *sql, int64_t event_id, int64_t id)
+{
+  int changes = 0;
+  int rc = db_exec(db, sql, &changes, "ii", id, event_id);
+  if (rc == 0 && changes == 0)
+    rc = EVENTAPI_ENOTFOUND;
+  return rc;
+}
+
+int
+sessions_delete(db_t *db, int64_t event_id, int64_t id)
+{
+  return delete_child(db, "DELETE FROM event_sessions WHERE id = ? AND event_id = ?",
+                      event_id, id);
+}
+
+int
+ticket_types_insert(db_t *db, struct ticket_type *t)
+{
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO ticket_types (event_id, name, price_cents, quantity)"
+      " VALUES (?, ?, ?, ?) RETURNING id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, t->event_id);
+  db_bind_text(st, 2, t->name);
+  db_bind_int(st, 3, t->price_cents);
+  db_bind_int(st, 4, t->quantity);
+  int rc = db_step_id(st, &t->id);
+  return rc;
+}
+
+int
+ticket_types_update(db_t *db, const struct ticket_type *t)
+{
+  return db_exec(db,
+      "UPDATE ticket_types SET name = ?, price_cents = ?, quantity = ?"
+      " WHERE id = ? AND event_id = ?",
+      NULL, "siiii", t->name, t->price_cents, t->quantity, t->id, t->event_id);
+}
+
+int
+ticket_types_delete(db_t *db, int64_t event_id, int64_t id)
+{
+  return delete_child(db, "DELETE FROM ticket_types WHERE id = ? AND event_id = ?",
+                      event_id, id);
+}
+
+int
+ticket_types_in_use(db_t *db, int64_t id)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT confirmed_count > 0 FROM ticket_types WHERE id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, id);
+  int rc = db_step(st);
+  int in_use = rc == DB_ROW && db_column_int(st, 0) != 0;
+  db_reset(st);
+  return rc < 0 ? rc : in_use;
+}

@@ -1,0 +1,152 @@
+/*
+ * models.h - categories, events, sessions and ticket types: the structs and
+ * every SQL statement for them.
+ *
+ * Strings of structs read from the database live in the arena passed to the
+ * reading function. Writing functions run inside the caller's write
+ * transaction and bump the event's version whenever its JSON changes.
+ */
+#ifndef EVENTAPI_EVENTS_MODELS_H
+#define EVENTAPI_EVENTS_MODELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "core/arena.h"
+#include "db/db.h"
+
+#define EVENT_TITLE_MAX 255
+#define EVENT_LOCATION_MAX 255
+#define SESSION_TITLE_MAX 255
+#define SESSION_SPEAKER_MAX 255
+#define TICKET_NAME_MAX 50
+#define TICKET_PRICE_MAX 99999999 /* cents: 999999.99 */
+#define CATEGORY_NAME_MAX 100
+#define CATEGORY_SLUG_MAX 100
+
+enum visibility { VISIBILITY_PUBLIC, VISIBILITY_PRIVATE };
+
+struct category {
+  int64_t id;
+  const char *name;
+  const char *slug;
+};
+
+struct session {
+  int64_t id;
+  int64_t event_id;
+  const char *title;
+  const char *speaker;
+  int64_t start_time;
+  int64_t end_time;
+  const char *description;
+};
+
+struct ticket_type {
+  int64_t id;
+  int64_t event_id;
+  const char *name;
+  int64_t price_cents;
+  int64_t quantity;        /* 0: unlimited */
+  int64_t confirmed_count;
+};
+
+struct event {
+  int64_t id;
+  const char *title;
+  const char *description;
+  int64_t date_time;
+  const char *location;
+  int64_t capacity;        /* 0: unlimited */
+  int64_t confirmed_count;
+  int64_t created_at;
+  int64_t organizer_id;
+  enum visibility visibility;
+  const char *image;       /* file name under MEDIA_ROOT, or NULL */
+  int64_t category_id;     /* 0: none */
+  int64_t version;
+  struct session *sessions;
+  size_t nsessions;
+  struct ticket_type *ticket_types;
+  size_t nticket_types;
+};
+
+const char *visibility_name(enum visibility v);
+int visibility_parse(const char *name, enum visibility *out);
+
+/* ---- categories ---- */
+
+/* All categories ordered by name. */
+int categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count);
+/* 0, EVENTAPI_ENOTFOUND or a database error. */
+int categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out);
+int categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out);
+/* 1 when another category (not except_id) has the name (case-insensitively) / slug. */
+int categories_name_taken(db_t *db, const char *name, int64_t except_id);
+int categories_slug_taken(db_t *db, const char *slug, int64_t except_id);
+/* Inserts c and sets c->id; EVENTAPI_ECONSTRAINT when name or slug is taken. */
+int categories_insert(db_t *db, struct category *c);
+int categories_update(db_t *db, const struct category *c);
+/* Deletes the category; its events get no category (and a new version). */
+int categories_delete(db_t *db, int64_t id);
+
+/* ---- events ---- */
+
+/*
+ * Reads the event columns of a row selected with EVENTS_COLUMNS (no nested
+ * items), and fetches the sessions and ticket types of a whole list of
+ * events in two queries.
+ */
+#define EVENTS_COLUMNS                                                         \
+  "id, title, description, date_time, location, capacity, confirmed_count,"    \
+  " created_at, organizer_id, visibility, image, category_id, version"
+int events_read_row(db_stmt_t *st, arena_t *arena, struct event *e);
+int events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *arena);
+
+/*
+ * Reads event id with its sessions (by start_time, id) and ticket types (by
+ * id). 0, EVENTAPI_ENOTFOUND or a database error.
+ */
+int events_get(db_t *db, int64_t id, arena_t *arena, struct event *out);
+
+/*
+ * Whether who (NULL: anonymous) may see event e: public events, and private
+ * ones to their organizer, admins and (from registrations) their registrants.
+ * 1 yes, 0 no, negative on error.
+ */
+int events_can_see(db_t *db, const struct event *e, const struct principal *who);
+
+/* Inserts e with its sessions and ticket types; sets every id. */
+int events_insert(db_t *db, struct event *e);
+
+/* Writes the event's own fields (not the nested ones) and bumps its version. */
+int events_update(db_t *db, const struct event *e);
+
+/* Bumps the version of event id (after a nested change). */
+int events_touch(db_t *db, int64_t id);
+
+/* Deletes the event (sessions and ticket types go with it). */
+int events_delete(db_t *db, int64_t id);
+
+/*
+ * Sets the event's image file name (NULL removes it) and bumps its version.
+ * The caller removes the old file after the commit.
+ */
+int events_set_image(db_t *db, int64_t id, const char *image);
+
+/* ---- sessions and ticket types (of one event) ---- */
+
+int sessions_insert(db_t *db, struct session *s);
+int sessions_update(db_t *db, const struct session *s);
+/* EVENTAPI_ENOTFOUND unless session id belongs to event_id. */
+int sessions_delete(db_t *db, int64_t event_id, int64_t id);
+
+int ticket_types_insert(db_t *db, struct ticket_type *t); /* ECONSTRAINT: name taken */
+int ticket_types_update(db_t *db, const struct ticket_type *t);
+int ticket_types_delete(db_t *db, int64_t event_id, int64_t id);
+/* 1 when registrations hold ticket type id (it cannot be deleted), 0 when not. */
+int ticket_types_in_use(db_t *db, int64_t id);
+
+#endif

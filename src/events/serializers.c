@@ -1,0 +1,567 @@
+#include "events/serializers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/jsonutil.h"
+#include "core/timefmt.h"
+
+#define INT32_MAXIMUM 2147483647
+
+/* ---- output ---- */
+
+void
+money_format(int64_t cents, char *out, size_t len)
+{
+  snprintf(out, len, "%s%lld.%02lld", cents < 0 ? "-" : "",
+           (long long)(cents < 0 ? -cents : cents) / 100,
+           (long long)(cents < 0 ? -cents : cents) % 100);
+}
+
+static json_t *
+timestamp(int64_t us)
+{
+  char text[TIME_ISO_MAX];
+  time_format_iso(us, text);
+  return json_string(text);
+}
+
+json_t *
+sessions_serialize(const struct session *s)
+{
+  json_t *obj = json_object();
+  json_object_set_new(obj, "id", json_integer(s->id));
+  json_object_set_new(obj, "title", json_string(s->title));
+  json_object_set_new(obj, "speaker", json_string(s->speaker));
+  json_object_set_new(obj, "start_time", timestamp(s->start_time));
+  json_object_set_new(obj, "end_time", timestamp(s->end_time));
+  json_object_set_new(obj, "description", json_string(s->description));
+  return obj;
+}
+
+json_t *
+ticket_types_serialize(const struct ticket_type *t)
+{
+  char price[32];
+  money_format(t->price_cents, price, sizeof price);
+  json_t *obj = json_object();
+  json_object_set_new(obj, "id", json_integer(t->id));
+  json_object_set_new(obj, "name", json_string(t->name));
+  json_object_set_new(obj, "price", json_string(price));
+  json_object_set_new(obj, "quantity", json_integer(t->quantity));
+  return obj;
+}
+
+json_t *
+categories_serialize(const struct category *c)
+{
+  return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)c->id, "name", c->name,
+                   "slug", c->slug);
+}
+
+json_t *
+events_serialize(const struct event *e, const char *base_url)
+{
+  json_t *obj = json_object();
+  json_object_set_new(obj, "id", json_integer(e->id));
+  json_object_set_new(obj, "title", json_string(e->title));
+  json_object_set_new(obj, "description", json_string(e->description));
+  json_object_set_new(obj, "date_time", timestamp(e->date_time));
+  json_object_set_new(obj, "location", json_string(e->location));
+  json_object_set_new(obj, "capacity", json_integer(e->capacity));
+  json_object_set_new(obj, "created_at", timestamp(e->created_at));
+  json_object_set_new(obj, "organizer", json_integer(e->organizer_id));
+  json_object_set_new(obj, "visibility", json_string(visibility_name(e->visibility)));
+  if (e->image) {
+    size_t len = strlen(base_url) + strlen(e->image) + 16;
+    char *url = malloc(len);
+    if (url)
+      snprintf(url, len, "%s/media/%s", base_url, e->image);
+    json_object_set_new(obj, "image", url ? json_string(url) : json_null());
+    free(url);
+  } else {
+    json_object_set_new(obj, "image", json_null());
+  }
+  json_object_set_new(obj, "category", e->category_id ? json_integer(e->category_id) : json_null());
+  json_t *sessions = json_array();
+  for (size_t i = 0; i < e->nsessions; i++)
+    json_array_append_new(sessions, sessions_serialize(&e->sessions[i]));
+  json_object_set_new(obj, "sessions", sessions);
+  json_t *types = json_array();
+  for (size_t i = 0; i < e->nticket_types; i++)
+    json_array_append_new(types, ticket_types_serialize(&e->ticket_types[i]));
+  json_object_set_new(obj, "ticket_types", types);
+  return obj;
+}
+
+/* ---- money ---- */
+
+/*
+ * DRF DecimalField(max_digits=8, decimal_places=2, min_value=0,
+ * max_value=999999.99), on the decimal text: never through a float.
+ */
+static int
+money_parse_text(const char *s, int64_t *cents, const char **message)
+{
+  static const char invalid[] = "A valid number is required.";
+  while (*s == ' ' || *s == '\t')
+    s++;
+  bool negative = *s == '-';
+  if (*s == '-' || *s == '+')
+    s++;
+  const char *whole = s;
+  while (*s >= '0' && *s <= '9')
+    s++;
+  size_t whole_len = (size_t)(s - whole);
+  const char *frac = NULL;
+  size_t frac_len = 0;
+  if (*s == '.') {
+    frac = ++s;
+    while (*s >= '0' && *s <= '9')
+      s++;
+    frac_len = (size_t)(s - frac);
+  }
+  while (*s == ' ' || *s == '\t')
+    s++;
+  if (*s || (whole_len == 0 && frac_len == 0)) {
+    *message = invalid;
+    return EVENTAPI_EINVAL;
+  }
+  /* Python's Decimal drops leading zeros of the whole part. */
+  while (whole_len > 0 && *whole == '0') {
+    whole++;
+    whole_len--;
+  }
+  size_t digits = whole_len + frac_len; /* as Decimal's as_tuple() counts them */
+  if (digits > 8) {
+    *message = "Ensure that there are no more than 8 digits in total.";
+    return EVENTAPI_EINVAL;
+  }
+  if (frac_len > 2) {
+    *message = "Ensure that there are no more than 2 decimal places.";
+    return EVENTAPI_EINVAL;
+  }
+  if (whole_len > 6) {
+    *message = "Ensure that there are no more than 6 digits before the decimal point.";
+    return EVENTAPI_EINVAL;
+  }
+  int64_t value = 0;
+  for (size_t i = 0; i < whole_len; i++)
+    value = value * 10 + (whole[i] - '0');
+  for (size_t i = 0; i < 2; i++)
+    value = value * 10 + (i < frac_len ? frac[i] - '0' : 0);
+  if (negative && value > 0) {
+    *message = "Ensure this value is greater than or equal to 0.";
+    return EVENTAPI_EINVAL;
+  }
+  *cents = value;
+  return 0;
+}
+
+int
+money_parse(const json_t *value, int64_t *cents, const char **message)
+{
+  char text[64];
+  if (json_is_string(value)) {
+    if (json_string_length(value) > 1000) { /* DRF's DecimalField limit */
+      *message = "String value too large.";
+      return EVENTAPI_EINVAL;
+    }
+    return money_parse_text(json_string_value(value), cents, message);
+  }
+  if (json_is_integer(value)) {
+    snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+    return money_parse_text(text, cents, message);
+  }
+  if (json_is_real(value)) {
+    /* The shortest text that reads back as the same double: what was sent. */
+    snprintf(text, sizeof text, "%.15g", json_real_value(value));
+    if (strchr(text, 'e') || strchr(text, 'n') || strchr(text, 'i')) {
+      *message = "A valid number is required.";
+      return EVENTAPI_EINVAL;
+    }
+    return money_parse_text(text, cents, message);
+  }
+  *message = "A valid number is required.";
+  return EVENTAPI_EINVAL;
+}
+
+/* ---- input ---- */
+
+static void
+choice_error(json_t *errors, const char *field, json_t *value, arena_t *arena)
+{
+  const char *shown = json_is_string(value) ? json_string_value(value) : "";
+  char *text = json_is_string(value) ? NULL : json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
+  if (text)
+    shown = text;
+  json_error_add(errors, field, arena_printf(arena, "\"%.100s\" is not a valid choice.", shown));
+  free(text);
+}
+
+void
+sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s, json_t *errors)
+{
+  static const struct string_rules title = {.required = true, .max_length = SESSION_TITLE_MAX};
+  static const struct string_rules speaker = {.allow_blank = true, .max_length = SESSION_SPEAKER_MAX};
+  static const struct string_rules description = {.allow_blank = true};
+  struct string_rules title_rules = title;
+  title_rules.required = !partial;
+  const char *text;
+  if (json_field_string(item, "title", &title_rules, errors, arena, &text) == FIELD_SET)
+    s->title = text;
+  if (json_field_string(item, "speaker", &speaker, errors, arena, &text) == FIELD_SET)
+    s->speaker = text;
+  if (json_field_string(item, "description", &description, errors, arena, &text) == FIELD_SET)
+    s->description = text;
+  int64_t when;
+  bool times_ok = true;
+  enum field_result got = json_field_datetime(item, "start_time", !partial, errors, &when);
+  if (got == FIELD_SET)
+    s->start_time = when;
+  times_ok &= got != FIELD_INVALID;
+  got = json_field_datetime(item, "end_time", !partial, errors, &when);
+  if (got == FIELD_SET)
+    s->end_time = when;
+  times_ok &= got != FIELD_INVALID;
+  /* API.md: session times must lie in order. */
+  if (times_ok && s->start_time >= s->end_time)
+    json_error_add(errors, "non_field_errors", "start_time must be before end_time.");
+}
+
+void
+ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
+                      json_t *errors)
+{
+  struct string_rules name = {.required = !partial, .max_length = TICKET_NAME_MAX};
+  const char *text;
+  if (json_field_string(item, "name", &name, errors, arena, &text) == FIELD_SET)
+    t->name = text;
+  json_t *price = json_object_get(item, "price");
+  if (price == NULL) {
+    if (!partial)
+      json_error_add(errors, "price", "This field is required.");
+  } else if (json_is_null(price)) {
+    json_error_add(errors, "price", "This field may not be null.");
+  } else {
+    const char *message;
+    int64_t cents;
+    if (money_parse(price, &cents, &message) < 0)
+      json_error_add(errors, "price", message);
+    else
+      t->price_cents = cents;
+  }
+  int64_t quantity;
+  if (json_field_int(item, "quantity", !partial, 0, INT32_MAXIMUM, errors, &quantity) == FIELD_SET)
+    t->quantity = quantity;
+}
+
+/* Python's name for a JSON value's type, as DRF's messages show it. */
+static const char *
+python_type(const json_t *value)
+{
+  switch (json_typeof(value)) {
+  case JSON_OBJECT: return "dict";
+  case JSON_ARRAY: return "list";
+  case JSON_STRING: return "str";
+  case JSON_INTEGER: return "int";
+  case JSON_REAL: return "float";
+  case JSON_TRUE:
+  case JSON_FALSE: return "bool";
+  default: return "NoneType";
+  }
+}
+
+/*
+ * Reads a nested list field: absent, an empty list (nothing given) or a list
+ * whose items go to validate(). Returns the number of items, or -1 when the
+ * field is not a list (error added).
+ */
+static long
+nested_list(json_t *body, const char *field, json_t *errors, json_t **items)
+{
+  json_t *value = json_object_get(body, field);
+  *items = NULL;
+  if (value == NULL)
+    return 0;
+  if (json_is_null(value)) {
+    json_error_add(errors, field, "This field may not be null.");
+    return -1;
+  }
+  if (!json_is_array(value)) {
+    json_t *inner = json_object();
+    char msg[96];
+    snprintf(msg, sizeof msg, "Expected a list of items but got type \"%s\".",
+             python_type(value));
+    json_error_add(inner, "non_field_errors", msg);
+    json_object_set_new(errors, field, inner);
+    return -1;
+  }
+  *items = value;
+  return (long)json_array_size(value);
+}
+
+/* The id an item names ({"id": 3}), or 0. */
+static int64_t
+item_id(json_t *item)
+{
+  json_t *id = json_object_get(item, "id");
+  return json_is_integer(id) && json_integer_value(id) > 0 ? json_integer_value(id) : 0;
+}
+
+/*
+ * Validates each item of a nested list into a new arena array; the list's
+ * errors are one object per item, as DRF reports them.
+ */
+static void
+nested_items(json_t *items, bool sessions, arena_t *arena, struct event_nested *nested,
+             json_t *errors)
+{
+  size_t count = json_array_size(items);
+  json_t *item_errors = json_array();
+  bool any = false;
+  void *list = arena_calloc(arena, count, sessions ? sizeof(struct session) : sizeof(struct ticket_type));
+  if (list == NULL) {
+    json_decref(item_errors);
+    return;
+  }
+  for (size_t i = 0; i < count; i++) {
+    json_t *item = json_array_get(items, i);
+    json_t *errs = json_object();
+    if (!json_is_object(item)) {
+      json_error_add(errs, "non_field_errors", arena_printf(arena,
+          "Invalid data. Expected a dictionary, but got %s.", python_type(item)));
+    } else if (sessions) {
+      struct session *s = &((struct session *)list)[i];
+      s->id = item_id(item);
+      s->speaker = "";
+      s->description = "";
+      sessions_validate(item, false, arena, s, errs);
+    } else {
+      struct ticket_type *t = &((struct ticket_type *)list)[i];
+      t->id = item_id(item);
+      ticket_types_validate(item, false, arena, t, errs);
+      /* API.md: names are unique within the event. */
+      for (size_t j = 0; t->name && j < i; j++) {
+        const struct ticket_type *other = &((struct ticket_type *)list)[j];
+        if (other->name && strcmp(other->name, t->name) == 0) {
+          json_error_add(errs, "name", "Ticket type names must be unique within an event.");
+          break;
+        }
+      }
+    }
+    any |= json_object_size(errs) > 0;
+    json_array_append_new(item_errors, errs);
+  }
+  if (any)
+    json_object_set(errors, sessions ? "sessions" : "ticket_types", item_errors);
+  json_decref(item_errors);
+  if (sessions) {
+    nested->sessions = list;
+    nested->nsessions = count;
+    nested->sessions_given = count > 0;
+  } else {
+    nested->ticket_types = list;
+    nested->nticket_types = count;
+    nested->ticket_types_given = count > 0;
+  }
+}
+
+int
+events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now,
+                arena_t *arena, struct event *e, struct event_nested *nested, json_t *errors)
+{
+  struct string_rules title = {.required = !partial, .max_length = EVENT_TITLE_MAX};
+  struct string_rules location = {.required = !partial, .max_length = EVENT_LOCATION_MAX};
+  static const struct string_rules description = {.allow_blank = true};
+  const char *text;
+  if (json_field_string(body, "title", &title, errors, arena, &text) == FIELD_SET)
+    e->title = text;
+  if (json_field_string(body, "description", &description, errors, arena, &text) == FIELD_SET)
+    e->description = text;
+  int64_t when;
+  if (json_field_datetime(body, "date_time", !partial, errors, &when) == FIELD_SET) {
+    /* API.md: in the future on create, and on update when it changes. */
+    if ((creating || when != e->date_time) && when <= now)
+      json_error_add(errors, "date_time", "Event date/time must be in the future.");
+    else
+      e->date_time = when;
+  }
+  if (json_field_string(body, "location", &location, errors, arena, &text) == FIELD_SET)
+    e->location = text;
+  int64_t capacity;
+  if (json_field_int(body, "capacity", !partial, 0, INT32_MAXIMUM, errors, &capacity) == FIELD_SET)
+    e->capacity = capacity;
+  json_t *visibility = json_object_get(body, "visibility");
+  if (visibility) {
+    enum visibility v;
+    if (json_is_null(visibility))
+      json_error_add(errors, "visibility", "This field may not be null.");
+    else if (!json_is_string(visibility) || visibility_parse(json_string_value(visibility), &v) < 0)
+      choice_error(errors, "visibility", visibility, arena);
+    else
+      e->visibility = v;
+  }
+  int rc = 0;
+  json_t *category = json_object_get(body, "category");
+  if (category && json_is_null(category)) {
+    e->category_id = 0;
+  } else if (category) {
+    int64_t id = 0;
+    bool parsed = false;
+    if (json_is_integer(category)) {
+      id = json_integer_value(category);
+      parsed = true;
+    } else if (json_is_string(category)) {
+      char *end;
+      const char *digits = json_string_value(category);
+      long long n = strtoll(digits, &end, 10);
+      parsed = *end == '\0' && end != digits;
+      if (parsed)
+        id = n;
+      else
+        json_error_add(errors, "category", "Incorrect type. Expected pk value, received str.");
+    } else {
+      json_error_add(errors, "category", arena_printf(arena,
+          "Incorrect type. Expected pk value, received %s.", python_type(category)));
+    }
+    if (parsed) {
+      struct category found;
+      rc = id > 0 ? categories_get(db, id, arena, &found) : EVENTAPI_ENOTFOUND;
+      if (rc == 0)
+        e->category_id = id;
+      else if (rc == EVENTAPI_ENOTFOUND)
+        json_error_add(errors, "category", arena_printf(arena,
+            "Invalid pk \"%lld\" - object does not exist.", (long long)id));
+      rc = rc == EVENTAPI_ENOTFOUND ? 0 : rc;
+    }
+  }
+  json_t *items;
+  memset(nested, 0, sizeof *nested);
+  if (nested_list(body, "sessions", errors, &items) > 0)
+    nested_items(items, true, arena, nested, errors);
+  if (nested_list(body, "ticket_types", errors, &items) > 0)
+    nested_items(items, false, arena, nested, errors);
+  return rc;
+}
+
+/* ---- categories ---- */
+
+/*
+ * What Unicode's compatibility decomposition (NFKD) leaves in ASCII of the
+ * Latin-1 and Latin Extended-A letters, U+00C0 to U+017F: the base letter,
+ * '-' for none (Æ, ß, Ø... do not decompose and are dropped, as in Django),
+ * '#' for the ligatures IJ and ij.
+ */
+static const char latin_ascii[] =
+    "AAAAAA-CEEEEIIII-NOOOOO--UUUUY--aaaaaa-ceeeeiiii-nooooo--uuuuy-y"
+    "AaAaAaCcCcCcCcDd--EeEeEeEeEeGgGgGgGgHh--IiIiIiIiI-##JjKk-LlLlLlLl--"
+    "NnNnNnn--OoOoOo--RrRrRrSsSsSsSsTtTt--UuUuUuUuUuUuWwYyYZzZzZzs";
+
+/* Decodes one UTF-8 sequence at *p (valid input), advancing *p. */
+static unsigned
+next_code_point(const unsigned char **p)
+{
+  const unsigned char *s = *p;
+  unsigned cp;
+  int extra;
+  if (s[0] < 0x80) {
+    cp = s[0];
+    extra = 0;
+  } else if ((s[0] & 0xe0) == 0xc0) {
+    cp = s[0] & 0x1f;
+    extra = 1;
+  } else if ((s[0] & 0xf0) == 0xe0) {
+    cp = s[0] & 0x0f;
+    extra = 2;
+  } else {
+    cp = s[0] & 0x07;
+    extra = 3;
+  }
+  int i;
+  for (i = 1; i <= extra && (s[i] & 0xc0) == 0x80; i++)
+    cp = (cp << 6) | (s[i] & 0x3f);
+  *p = s + i;
+  return cp;
+}
+
+char *
+categories_slugify(arena_t *arena, const char *name)
+{
+  size_t len = strlen(name);
+  char *slug = arena_alloc(arena, 2 * len + 1);
+  if (slug == NULL)
+    return NULL;
+  size_t n = 0;
+  bool dash = false;
+  const unsigned char *p = (const unsigned char *)name;
+  while (*p) {
+    unsigned cp = next_code_point(&p);
+    char ascii[3] = {0};
+    if (cp < 0x80) {
+      ascii[0] = (char)cp;
+    } else if (cp >= 0xc0 && cp < 0xc0 + sizeof latin_ascii - 1) {
+      char c = latin_ascii[cp - 0xc0];
+      if (c == '#') {
+        ascii[0] = cp == 0x132 ? 'I' : 'i';
+        ascii[1] = cp == 0x132 ? 'J' : 'j';
+      } else if (c != '-') {
+        ascii[0] = c;
+      }
+    }
+    for (int i = 0; ascii[i]; i++) {
+      char c = ascii[i];
+      if (c >= 'A' && c <= 'Z')
+        c = (char)(c - 'A' + 'a');
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
+        if (dash && n > 0)
+          slug[n++] = '-';
+        dash = false;
+        slug[n++] = c;
+      } else if (c == '-' || c == ' ' || (c >= '\t' && c <= '\r')) {
+        dash = true;
+      }
+      /* Other punctuation is dropped, as Django's slugify does. */
+    }
+  }
+  slug[n] = '\0';
+  while (n > 0 && (slug[n - 1] == '-' || slug[n - 1] == '_'))
+    slug[--n] = '\0';
+  size_t start = 0;
+  while (slug[start] == '-' || slug[start] == '_')
+    start++;
+  return slug + start;
+}
+
+static bool
+slug_valid(const char *slug)
+{
+  if (*slug == '\0')
+    return false;
+  for (; *slug; slug++) {
+    char c = *slug;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '-' || c == '_'))
+      return false;
+  }
+  return true;
+}
+
+void
+categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
+                    json_t *errors)
+{
+  struct string_rules name = {.required = !partial, .max_length = CATEGORY_NAME_MAX};
+  static const struct string_rules slug = {.max_length = CATEGORY_SLUG_MAX};
+  const char *text;
+  if (json_field_string(body, "name", &name, errors, arena, &text) == FIELD_SET)
+    c->name = text;
+  enum field_result got = json_field_string(body, "slug", &slug, errors, arena, &text);
+  if (got == FIELD_SET && !slug_valid(text))
+    json_error_add(errors, "slug", "Enter a valid \"slug\" consisting of letters, numbers, "
+                                   "underscores or hyphens."); /* DRF's SlugField */
+  else if (got == FIELD_SET)
+    c->slug = text;
+}

@@ -1,0 +1,71 @@
+/*
+ * serializers.h - events, sessions, ticket types and categories between
+ * JSON and structs, with DRF's validation messages.
+ */
+#ifndef EVENTAPI_EVENTS_SERIALIZERS_H
+#define EVENTAPI_EVENTS_SERIALIZERS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "core/arena.h"
+#include "db/db.h"
+#include "events/models.h"
+
+/*
+ * The API's event, with "image" as an absolute URL under base_url/media/
+ * (or null) and its nested sessions and ticket types. Caller owns it.
+ */
+json_t *events_serialize(const struct event *e, const char *base_url);
+json_t *sessions_serialize(const struct session *s);
+json_t *ticket_types_serialize(const struct ticket_type *t);
+json_t *categories_serialize(const struct category *c);
+
+/* "50.00" for 5000 cents, into out (at least 24 bytes). */
+void money_format(int64_t cents, char *out, size_t len);
+
+/*
+ * Parses a DRF DecimalField(max_digits=8, decimal_places=2) from a string or
+ * a number into cents without floating point. 0, or EVENTAPI_EINVAL with
+ * DRF's message in *message.
+ */
+int money_parse(const json_t *value, int64_t *cents, const char **message);
+
+/* The nested lists of an event body; *_given when a non-empty list came. */
+struct event_nested {
+  bool sessions_given, ticket_types_given;
+  struct session *sessions;
+  size_t nsessions;
+  struct ticket_type *ticket_types;
+  size_t nticket_types;
+};
+
+/*
+ * Validates an event body onto e, which holds the current values for an
+ * update (partial: PATCH) and defaults for a create. API.md: date_time must
+ * be in the future on create, and on update when it changes. The category
+ * must exist (a query on db). Nested lists go to *nested, each item's errors
+ * at its index. Every problem is added to errors. Returns 0 or a database
+ * error.
+ */
+int events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now,
+                    arena_t *arena, struct event *e, struct event_nested *nested,
+                    json_t *errors);
+
+/* One session or ticket type body onto s / t (current values when partial). */
+void sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s,
+                       json_t *errors);
+void ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
+                           json_t *errors);
+
+/*
+ * A category body onto c; the slug is made from the name when absent (the
+ * view makes it unique). Uniqueness is the view's to check.
+ */
+void categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
+                         json_t *errors);
+
+/* Django's slugify (ASCII): lowercase, runs of other characters to "-". */
+char *categories_slugify(arena_t *arena, const char *name);
+
+#endif

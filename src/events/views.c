@@ -1,0 +1,746 @@
+/*
+ * views.c - the events app: categories, the event catalogue, and the
+ * sessions and ticket types of an event.
+ */
+#include "events/views.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/jsonutil.h"
+#include "core/timefmt.h"
+#include "events/cache.h"
+#include "events/filters.h"
+#include "events/images.h"
+#include "events/permissions.h"
+#include "events/serializers.h"
+#include "users/permissions.h"
+
+/* Replies 400 with errors; takes a reference of its own. */
+static void
+reply_errors(struct http_request *req, json_t *errors)
+{
+  http_reply_json(req, 400, json_incref(errors));
+}
+
+/* Commits, or rolls back and answers the database error. True on commit. */
+static bool
+commit(struct http_request *req, db_t *db, int rc)
+{
+  if (rc == 0 && (rc = db_commit(db)) == 0)
+    return true;
+  db_rollback(db);
+  http_reply_db_error(req, rc);
+  return false;
+}
+
+/* ---- categories ---- */
+
+static const char CATEGORY_NAME_TAKEN[] = "category with this name already exists.";
+static const char CATEGORY_SLUG_TAKEN[] = "category with this slug already exists.";
+
+void
+categories_list_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  if (db == NULL)
+    return;
+  struct category *list;
+  size_t count;
+  int rc = categories_list(db, &req->arena, &list, &count);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    return;
+  }
+  json_t *body = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(body, categories_serialize(&list[i]));
+  http_reply_json(req, 200, body);
+}
+
+static bool
+load_category(struct http_request *req, db_t *db, struct category *c)
+{
+  int rc = categories_get(db, req->ids[0], &req->arena, c);
+  if (rc == 0)
+    return true;
+  if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, "No Category matches the given query.");
+  else
+    http_reply_db_error(req, rc);
+  return false;
+}
+
+void
+categories_detail_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct category c;
+  if (db && load_category(req, db, &c))
+    http_reply_json(req, 200, categories_serialize(&c));
+}
+
+/*
+ * Checks name and slug against the other categories inside the write
+ * transaction; a slug made from the name gets "-2", "-3"... when taken.
+ */
+static int
+category_unique(struct http_request *req, db_t *db, struct category *c, bool slug_made,
+                json_t *errors)
+{
+  int rc = categories_name_taken(db, c->name, c->id);
+  if (rc == 1)
+    json_error_add(errors, "name", CATEGORY_NAME_TAKEN);
+  if (rc < 0)
+    return rc;
+  const char *base = c->slug;
+  for (int n = 2; (rc = categories_slug_taken(db, c->slug, c->id)) == 1; n++) {
+    if (!slug_made) {
+      json_error_add(errors, "slug", CATEGORY_SLUG_TAKEN);
+      return 0;
+    }
+    c->slug = arena_printf(&req->arena, "%s-%d", base, n);
+  }
+  return rc < 0 ? rc : 0;
+}
+
+/* Validates, checks uniqueness and writes c (inserting when c->id is 0). */
+static void
+save_category(struct http_request *req, struct category *c, bool partial, unsigned status)
+{
+  json_t *body = http_json_body(req);
+  db_t *db = body ? http_database(req) : NULL;
+  if (db == NULL)
+    return;
+  json_t *errors = json_object();
+  const char *old_slug = c->slug;
+  c->slug = NULL;
+  categories_validate(body, partial, &req->arena, c, errors);
+  bool slug_made = false;
+  if (c->slug == NULL && c->id && old_slug) {
+    c->slug = old_slug; /* an update without a slug keeps it */
+  } else if (c->slug == NULL && c->name) {
+    c->slug = categories_slugify(&req->arena, c->name);
+    if (c->slug && c->slug[0] == '\0')
+      c->slug = "category";
+    slug_made = true;
+  }
+  int rc = 0;
+  if (!json_errors_any(errors)) {
+    rc = db_begin(db, DB_WRITE);
+    if (rc == 0)
+      rc = category_unique(req, db, c, slug_made, errors);
+    if (rc == 0 && !json_errors_any(errors))
+      rc = c->id ? categories_update(db, c) : categories_insert(db, c);
+    if (rc == EVENTAPI_ECONSTRAINT) { /* lost a race with another writer */
+      json_error_add(errors, "name", CATEGORY_NAME_TAKEN);
+      rc = 0;
+    }
+    if (json_errors_any(errors))
+      db_rollback(db);
+    else if (!commit(req, db, rc))
+      goto out;
+  }
+  if (json_errors_any(errors))
+    reply_errors(req, errors);
+  else
+    http_reply_json(req, status, categories_serialize(c));
+out:
+  json_decref(errors);
+}
+
+void
+categories_create_view(struct http_request *req)
+{
+  if (!permission_organizer(req))
+    return;
+  struct category c = {0};
+  save_category(req, &c, false, 201);
+}
+
+void
+categories_update_view(struct http_request *req)
+{
+  if (!permission_admin(req))
+    return;
+  db_t *db = http_database(req);
+  struct category c;
+  if (db && load_category(req, db, &c))
+    save_category(req, &c, req->method == HTTP_PATCH, 200);
+}
+
+void
+categories_delete_view(struct http_request *req)
+{
+  if (!permission_admin(req))
+    return;
+  db_t *db = http_database(req);
+  if (db == NULL)
+    return;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0)
+    rc = categories_delete(db, req->ids[0]);
+  if (rc == EVENTAPI_ENOTFOUND) {
+    db_rollback(db);
+    http_reply_detail(req, 404, "No Category matches the given query.");
+  } else if (commit(req, db, rc)) {
+    http_reply_empty(req, 204);
+  }
+}
+
+/* ---- events ---- */
+
+/* Reloads event id and answers it with status. */
+static void
+reply_event(struct http_request *req, db_t *db, int64_t id, unsigned status)
+{
+  struct event e;
+  int rc = events_get(db, id, &req->arena, &e);
+  if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_json(req, status, events_serialize(&e, http_base_url(req)));
+}
+
+void
+events_create_view(struct http_request *req)
+{
+  if (!permission_organizer(req))
+    return;
+  json_t *body = http_json_body(req);
+  db_t *db = body ? http_database(req) : NULL;
+  if (db == NULL)
+    return;
+  json_t *errors = json_object();
+  int64_t now = time_now_us();
+  struct event e = {
+    .description = "", .visibility = VISIBILITY_PUBLIC,
+    .organizer_id = req->user->id, .created_at = now,
+  };
+  struct event_nested nested;
+  int rc = events_validate(body, false, true, db, now, &req->arena, &e, &nested, errors);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+  } else if (json_errors_any(errors)) {
+    reply_errors(req, errors);
+  } else {
+    e.sessions = nested.sessions;
+    e.nsessions = nested.nsessions;
+    e.ticket_types = nested.ticket_types;
+    e.nticket_types = nested.nticket_types;
+    rc = db_begin(db, DB_WRITE);
+    if (rc == 0)
+      rc = events_insert(db, &e);
+    /* API.md: the create answer is 200 (CREATE_STATUS=201 as the original). */
+    if (commit(req, db, rc))
+      reply_event(req, db, e.id, config->create_status);
+  }
+  json_decref(errors);
+}
+
+void
+events_detail_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  if (db && events_load_visible(req, db, req->ids[0], &e))
+    http_reply_json(req, 200, events_serialize(&e, http_base_url(req)));
+}
+
+/* FNV-1a over a value's bytes, continuing from h. */
+static uint64_t
+fnv(uint64_t h, const void *data, size_t len)
+{
+  const unsigned char *p = data;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+static uint64_t
+fnv_str(uint64_t h, const char *s)
+{
+  return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "", 1);
+}
+
+/*
+ * Appends the JSON array of the events ids/versions to out, from the cache
+ * where it can, serialising (and caching) the rest, fetched in one go. Runs
+ * in the caller's read transaction, so every listed event can be fetched.
+ */
+static int
+render_page(struct http_request *req, db_t *db, const int64_t *ids, const int64_t *versions,
+            size_t count, const char *base, struct strbuf *out)
+{
+  int64_t *missing = arena_alloc(&req->arena, (count + 1) * sizeof *missing);
+  if (missing == NULL)
+    return EVENTAPI_ENOMEM;
+  size_t nmissing = 0;
+  for (size_t i = 0; i < count; i++)
+    if (!events_cache_has(ids[i], versions[i]))
+      missing[nmissing++] = ids[i];
+  struct event *fetched = NULL;
+  size_t nfetched = 0;
+  int rc = events_get_many(db, missing, nmissing, &req->arena, &fetched, &nfetched);
+  if (rc < 0)
+    return rc;
+  strbuf_puts(out, "[");
+  for (size_t i = 0; i < count && rc == 0; i++) {
+    if (i > 0)
+      strbuf_puts(out, ",");
+    if (events_cache_append(ids[i], versions[i], base, out))
+      continue;
+    struct event *e = NULL, one;
+    for (size_t j = 0; e == NULL && j < nfetched; j++)
+      if (fetched[j].id == ids[i])
+        e = &fetched[j];
+    if (e == NULL && (rc = events_get(db, ids[i], &req->arena, &one)) == 0)
+      e = &one; /* evicted between the check and now */
+    if (e && !events_cache_render(e, base, out))
+      rc = EVENTAPI_ENOMEM;
+  }
+  strbuf_puts(out, "]");
+  return rc < 0 ? rc : out->failed ? EVENTAPI_ENOMEM : 0;
+}
+
+void
+events_list_view(struct http_request *req)
+{
+  json_t *errors = json_object();
+  struct event_filter f;
+  events_filter_parse(req, &f, errors);
+  if (json_errors_any(errors)) {
+    reply_errors(req, errors);
+    json_decref(errors);
+    return;
+  }
+  json_decref(errors);
+  db_t *db = http_database(req);
+  if (db == NULL)
+    return;
+  int64_t *ids = NULL, *versions = NULL, total = 0;
+  size_t count = 0;
+  const char *base = http_base_url(req);
+  struct strbuf body = {0};
+  /* One read transaction: count, page and fetched events agree. */
+  int rc = db_begin(db, DB_READ);
+  if (rc == 0)
+    rc = events_list_versions(db, &f, req->user, &req->arena, &ids, &versions, &count, &total);
+  const char *next = NULL, *previous = NULL;
+  if (f.paginate) {
+    if (f.offset + f.limit < total)
+      next = http_page_url(req, f.limit, f.offset + f.limit);
+    if (f.offset > 0)
+      previous = http_page_url(req, f.limit, f.offset > f.limit ? f.offset - f.limit : 0);
+  }
+  /* The answer is a function of these: its entity tag. */
+  uint64_t tag = fnv_str(1469598103934665603ull, base);
+  tag = fnv(tag, &f.paginate, sizeof f.paginate);
+  tag = fnv(tag, &total, sizeof total);
+  tag = fnv_str(fnv_str(tag, next), previous);
+  for (size_t i = 0; i < count; i++)
+    tag = fnv(fnv(tag, &ids[i], sizeof ids[i]), &versions[i], sizeof versions[i]);
+  char *etag = arena_printf(&req->arena, "W/\"%016llx\"", (unsigned long long)tag);
+  const char *match = http_header(req, "If-None-Match");
+  bool fresh = rc == 0 && etag && match && strcmp(match, etag) == 0;
+  if (rc == 0 && !fresh) {
+    if (f.paginate) {
+      json_t *head = json_object();
+      json_object_set_new(head, "count", json_integer(total));
+      json_set_string(head, "next", next);
+      json_set_string(head, "previous", previous);
+      char *text = json_dumps(head, JSON_COMPACT);
+      json_decref(head);
+      if (text) /* {"count":..,"next":..,"previous":..  then ,"results":[...]} */
+        strbuf_append(&body, text, strlen(text) - 1);
+      free(text);
+      strbuf_puts(&body, ",\"results\":");
+    }
+    rc = render_page(req, db, ids, versions, count, base, &body);
+    if (f.paginate)
+      strbuf_puts(&body, "}");
+  }
+  if (rc < 0) {
+    db_rollback(db);
+    strbuf_free(&body);
+    http_reply_db_error(req, rc);
+    return;
+  }
+  db_commit(db);
+  http_add_header(req, "X-Total-Count", arena_printf(&req->arena, "%lld", (long long)total));
+  if (etag)
+    http_add_header(req, "ETag", etag);
+  if (fresh) {
+    http_reply_empty(req, 304);
+    return;
+  }
+  if (body.failed) {
+    strbuf_free(&body);
+    http_reply_internal(req, "out of memory");
+    return;
+  }
+  size_t len;
+  char *data = strbuf_take(&body, &len);
+  http_reply_bytes(req, 200, "application/json; charset=utf-8", data, len);
+}
+
+/* API.md: lowering capacity below the confirmed registrations is 400. */
+static void
+check_capacity(const struct event *e, int64_t confirmed, json_t *errors, arena_t *arena)
+{
+  if (e->capacity != 0 && e->capacity < confirmed)
+    json_error_add(errors, "capacity", arena_printf(arena,
+        "Capacity cannot be lower than the number of confirmed registrations (%lld).",
+        (long long)confirmed));
+}
+
+static const struct ticket_type *
+find_ticket_type(const struct event *e, int64_t id, const char *name)
+{
+  for (size_t i = 0; i < e->nticket_types; i++)
+    if ((id && e->ticket_types[i].id == id) ||
+        (!id && name && strcmp(e->ticket_types[i].name, name) == 0))
+      return &e->ticket_types[i];
+  return NULL;
+}
+
+/*
+ * API.md's synchronisation of nested items on update: matched (by id, else
+ * ticket types by name) items are updated, unmatched ones created, existing
+ * ones left out deleted; a ticket type that holds registrations cannot be
+ * deleted (409). Returns 0, a database error, or EVENTAPI_ECONFLICT after
+ * replying 409; item errors go to errors.
+ */
+static int
+sync_nested(struct http_request *req, db_t *db, const struct event *old,
+            struct event_nested *nested, json_t *errors)
+{
+  int rc = 0;
+  if (nested->ticket_types_given) {
+    bool *kept = arena_calloc(&req->arena, old->nticket_types + 1, sizeof *kept);
+    json_t *item_errors = json_array();
+    bool any = false;
+    /* Matched by id first, then by name among the items left. */
+    const struct ticket_type **matches =
+        arena_calloc(&req->arena, nested->nticket_types + 1, sizeof *matches);
+    for (size_t i = 0; kept && matches && i < nested->nticket_types; i++) {
+      const struct ticket_type *match = find_ticket_type(old, nested->ticket_types[i].id, NULL);
+      if (match && !kept[match - old->ticket_types]) {
+        matches[i] = match;
+        kept[match - old->ticket_types] = true;
+      }
+    }
+    for (size_t i = 0; kept && matches && i < nested->nticket_types; i++) {
+      for (size_t j = 0; !matches[i] && j < old->nticket_types; j++) {
+        if (!kept[j] && strcmp(old->ticket_types[j].name, nested->ticket_types[i].name) == 0) {
+          matches[i] = &old->ticket_types[j];
+          kept[j] = true;
+        }
+      }
+    }
+    for (size_t i = 0; kept && matches && i < nested->nticket_types; i++) {
+      struct ticket_type *t = &nested->ticket_types[i];
+      const struct ticket_type *match = matches[i];
+      json_t *errs = json_object();
+      t->event_id = old->id;
+      t->id = match ? match->id : 0;
+      if (match) {
+        if (t->quantity != 0 && t->quantity < match->confirmed_count)
+          json_error_add(errs, "quantity", arena_printf(&req->arena,
+              "Quantity cannot be lower than the number of confirmed registrations (%lld).",
+              (long long)match->confirmed_count));
+      }
+      any |= json_object_size(errs) > 0;
+      json_array_append_new(item_errors, errs);
+    }
+    if (any)
+      json_object_set(errors, "ticket_types", item_errors);
+    json_decref(item_errors);
+    if (kept == NULL || matches == NULL)
+      return EVENTAPI_ENOMEM;
+    if (json_errors_any(errors))
+      return 0;
+    for (size_t i = 0; rc == 0 && i < old->nticket_types; i++) {
+      if (kept[i])
+        continue;
+      rc = ticket_types_in_use(db, old->ticket_types[i].id);
+      if (rc == 1) {
+        http_reply_detail(req, 409, arena_printf(&req->arena,
+            "Ticket type \"%s\" holds registrations and cannot be deleted.",
+            old->ticket_types[i].name));
+        return EVENTAPI_ECONFLICT;
+      }
+      if (rc == 0)
+        rc = ticket_types_delete(db, old->id, old->ticket_types[i].id);
+    }
+    for (size_t i = 0; rc == 0 && i < nested->nticket_types; i++) {
+      struct ticket_type *t = &nested->ticket_types[i];
+      rc = t->id ? ticket_types_update(db, t) : ticket_types_insert(db, t);
+    }
+    if (rc == EVENTAPI_ECONSTRAINT) {
+      json_t *list = json_object();
+      json_error_add(list, "non_field_errors", "Ticket type names must be unique within an event.");
+      json_object_set_new(errors, "ticket_types", list);
+      return 0;
+    }
+  }
+  if (rc == 0 && nested->sessions_given) {
+    bool *kept = arena_calloc(&req->arena, old->nsessions + 1, sizeof *kept);
+    if (kept == NULL)
+      return EVENTAPI_ENOMEM;
+    for (size_t i = 0; i < nested->nsessions; i++) {
+      struct session *s = &nested->sessions[i];
+      s->event_id = old->id;
+      size_t j;
+      for (j = 0; j < old->nsessions && old->sessions[j].id != s->id; j++)
+        ;
+      if (s->id && j < old->nsessions)
+        kept[j] = true;
+      else
+        s->id = 0;
+    }
+    for (size_t i = 0; rc == 0 && i < old->nsessions; i++)
+      if (!kept[i])
+        rc = sessions_delete(db, old->id, old->sessions[i].id);
+    for (size_t i = 0; rc == 0 && i < nested->nsessions; i++) {
+      struct session *s = &nested->sessions[i];
+      rc = s->id ? sessions_update(db, s) : sessions_insert(db, s);
+    }
+  }
+  return rc;
+}
+
+void
+events_update_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+    return;
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return;
+  struct event old = e;
+  json_t *errors = json_object();
+  struct event_nested nested;
+  int rc = events_validate(body, req->method == HTTP_PATCH, false, db, time_now_us(),
+                           &req->arena, &e, &nested, errors);
+  if (rc == 0 && !json_errors_any(errors)) {
+    rc = db_begin(db, DB_WRITE);
+    /* Re-read inside the transaction: the counts are what they are now. */
+    if (rc == 0 && (rc = events_get(db, e.id, &req->arena, &old)) == 0) {
+      check_capacity(&e, old.confirmed_count, errors, &req->arena);
+      if (!json_errors_any(errors))
+        rc = sync_nested(req, db, &old, &nested, errors);
+      if (rc == 0 && !json_errors_any(errors))
+        rc = events_update(db, &e);
+    }
+    if (rc == EVENTAPI_ECONFLICT || json_errors_any(errors)) {
+      db_rollback(db);
+    } else if (commit(req, db, rc)) {
+      reply_event(req, db, e.id, 200);
+    }
+  } else if (rc < 0) {
+    http_reply_db_error(req, rc);
+  }
+  if (json_errors_any(errors))
+    reply_errors(req, errors);
+  json_decref(errors);
+}
+
+void
+events_delete_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+    return;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0)
+    rc = events_delete(db, e.id);
+  if (rc == EVENTAPI_ENOTFOUND) { /* deleted meanwhile */
+    db_rollback(db);
+    http_reply_detail(req, 404, "No Event matches the given query.");
+    return;
+  }
+  if (!commit(req, db, rc))
+    return;
+  events_image_remove_file(e.image);
+  http_reply_empty(req, 204);
+}
+
+/* ---- ticket types and sessions of one event ---- */
+
+static struct ticket_type *
+path_ticket_type(struct http_request *req, struct event *e)
+{
+  for (size_t i = 0; i < e->nticket_types; i++)
+    if (e->ticket_types[i].id == req->ids[1])
+      return &e->ticket_types[i];
+  http_reply_detail(req, 404, "No TicketType matches the given query.");
+  return NULL;
+}
+
+static struct session *
+path_session(struct http_request *req, struct event *e)
+{
+  for (size_t i = 0; i < e->nsessions; i++)
+    if (e->sessions[i].id == req->ids[1])
+      return &e->sessions[i];
+  http_reply_detail(req, 404, "No Session matches the given query.");
+  return NULL;
+}
+
+/*
+ * Validates and writes one ticket type (t->id 0: a new one) of event e, and
+ * bumps the event's version. Replies in every case.
+ */
+static void
+save_ticket_type(struct http_request *req, db_t *db, struct event *e, struct ticket_type *t,
+                 unsigned status)
+{
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return;
+  json_t *errors = json_object();
+  ticket_types_validate(body, req->method == HTTP_PATCH, &req->arena, t, errors);
+  int rc = 0;
+  if (!json_errors_any(errors)) {
+    rc = db_begin(db, DB_WRITE);
+    if (rc == 0 && t->id) {
+      /* API.md: never below the confirmed registrations. */
+      struct event fresh;
+      if ((rc = events_get(db, e->id, &req->arena, &fresh)) == 0) {
+        const struct ticket_type *now = find_ticket_type(&fresh, t->id, NULL);
+        if (now && t->quantity != 0 && t->quantity < now->confirmed_count)
+          json_error_add(errors, "quantity", arena_printf(&req->arena,
+              "Quantity cannot be lower than the number of confirmed registrations (%lld).",
+              (long long)now->confirmed_count));
+      }
+    }
+    if (rc == 0 && !json_errors_any(errors))
+      rc = t->id ? ticket_types_update(db, t) : ticket_types_insert(db, t);
+    if (rc == EVENTAPI_ECONSTRAINT) {
+      json_error_add(errors, "name", "Ticket type names must be unique within an event.");
+      rc = 0;
+    }
+    if (rc == 0 && !json_errors_any(errors))
+      rc = events_touch(db, e->id);
+    if (json_errors_any(errors))
+      db_rollback(db);
+    else if (commit(req, db, rc))
+      http_reply_json(req, status, ticket_types_serialize(t));
+  }
+  if (json_errors_any(errors))
+    reply_errors(req, errors);
+  json_decref(errors);
+}
+
+void
+ticket_types_create_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+    return;
+  struct ticket_type t = {.event_id = e.id};
+  save_ticket_type(req, db, &e, &t, 201);
+}
+
+void
+ticket_types_update_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  struct ticket_type *t;
+  if (db && events_load_for_change(req, db, req->ids[0], &e) && (t = path_ticket_type(req, &e)))
+    save_ticket_type(req, db, &e, t, 200);
+}
+
+void
+ticket_types_delete_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  struct ticket_type *t;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e) ||
+      (t = path_ticket_type(req, &e)) == NULL)
+    return;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0 && (rc = ticket_types_in_use(db, t->id)) == 1) {
+    db_rollback(db);
+    http_reply_detail(req, 409, arena_printf(&req->arena,
+        "Ticket type \"%s\" holds registrations and cannot be deleted.", t->name));
+    return;
+  }
+  if (rc == 0)
+    rc = ticket_types_delete(db, e.id, t->id);
+  if (rc == 0)
+    rc = events_touch(db, e.id);
+  if (commit(req, db, rc))
+    http_reply_empty(req, 204);
+}
+
+static void
+save_session(struct http_request *req, db_t *db, struct event *e, struct session *s,
+             unsigned status)
+{
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return;
+  json_t *errors = json_object();
+  sessions_validate(body, req->method == HTTP_PATCH, &req->arena, s, errors);
+  if (json_errors_any(errors)) {
+    reply_errors(req, errors);
+  } else {
+    int rc = db_begin(db, DB_WRITE);
+    if (rc == 0)
+      rc = s->id ? sessions_update(db, s) : sessions_insert(db, s);
+    if (rc == 0)
+      rc = events_touch(db, e->id);
+    if (commit(req, db, rc))
+      http_reply_json(req, status, sessions_serialize(s));
+  }
+  json_decref(errors);
+}
+
+void
+sessions_create_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+    return;
+  struct session s = {.event_id = e.id, .speaker = "", .description = ""};
+  save_session(req, db, &e, &s, 201);
+}
+
+void
+sessions_update_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  struct session *s;
+  if (db && events_load_for_change(req, db, req->ids[0], &e) && (s = path_session(req, &e)))
+    save_session(req, db, &e, s, 200);
+}
+
+void
+sessions_delete_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  struct session *s;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e) ||
+      (s = path_session(req, &e)) == NULL)
+    return;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0)
+    rc = sessions_delete(db, e.id, s->id);
+  if (rc == 0)
+    rc = events_touch(db, e.id);
+  if (commit(req, db, rc))
+    http_reply_empty(req, 204);
+}

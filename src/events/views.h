@@ -1,0 +1,29 @@
+/*
+ * views.h - the events app's handlers: categories, events, their sessions
+ * and ticket types.
+ */
+#ifndef EVENTAPI_EVENTS_VIEWS_H
+#define EVENTAPI_EVENTS_VIEWS_H
+
+#include "http/http.h"
+
+void categories_list_view(struct http_request *req);
+void categories_detail_view(struct http_request *req);
+void categories_create_view(struct http_request *req);
+void categories_update_view(struct http_request *req);
+void categories_delete_view(struct http_request *req);
+
+void events_create_view(struct http_request *req);
+void events_list_view(struct http_request *req);
+void events_detail_view(struct http_request *req);
+void events_update_view(struct http_request *req);
+void events_delete_view(struct http_request *req);
+
+void ticket_types_create_view(struct http_request *req);
+void ticket_types_update_view(struct http_request *req);
+void ticket_types_delete_view(struct http_request *req);
+void sessions_create_view(struct http_request *req);
+void sessions_update_view(struct http_request *req);
+void sessions_delete_view(struct http_request *req);
+
+#endif

@@ -1,0 +1,815 @@
+/*
+ * images.c - API.md "Events": an event's image. Uploads raw and multipart,
+ * recognised by their bytes; files stored under generated names in
+ * MEDIA_ROOT and served at /media/ with their type, ETag and 304; the old
+ * file removed on replace, image delete and event delete; who may upload;
+ * and no request reaching a path outside MEDIA_ROOT.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "support/api.h"
+
+#define EVENT_KEYS "id", "title", "description", "date_time", "location", "capacity", \
+    "created_at", "organizer", "visibility", "image", "category", "sessions",          \
+    "ticket_types", NULL
+
+#define NO_FILE "No file was submitted."
+#define INVALID_IMAGE "Upload a valid image. The file you uploaded was either not an image " \
+    "or a corrupted image."
+#define BOUNDARY "----eventapiTestBoundary7MA4YWxk"
+#define FORM_TYPE "multipart/form-data; boundary=" BOUNDARY
+#define UPLOAD_LIMIT (5 * 1024 * 1024)
+
+static struct api_user olga;   /* the organizer of the event */
+static long long event_id;
+
+static long long
+create_event(const char *token)
+{
+  struct api_resp *r = api_post("/api/events/create/", token,
+      api_json("{'title':'T','date_time':'2030-01-01T10:00:00Z','location':'L','capacity':10}"));
+  expect_status(r, 200);
+  expect_null(r, "image");
+  return (long long)json_integer_value(json_object_get(r->json, "id"));
+}
+
+static void
+setup(void)
+{
+  api_server_start();
+  olga = api_signup("olga", "organizer");
+  event_id = create_event(olga.access);
+}
+
+TestSuite(images, .init = setup, .fini = api_server_stop);
+
+/* ---- tiny images ---- */
+
+static void
+put_be32(unsigned char *p, uint32_t v)
+{
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+static size_t
+png_chunk(unsigned char *out, const char *type, const unsigned char *data, size_t len)
+{
+  put_be32(out, (uint32_t)len);
+  memcpy(out + 4, type, 4);
+  if (len)
+    memcpy(out + 8, data, len);
+  put_be32(out + 8 + len, (uint32_t)crc32(0L, out + 4, (uInt)len + 4));
+  return 12 + len;
+}
+
+/*
+ * A 1x1 grey PNG of exactly size bytes (0: as small as it gets), padded
+ * with an ancillary chunk. Harness-owned; *len gets its size.
+ */
+static const unsigned char *
+png_of_size(size_t size, size_t *len)
+{
+  static const unsigned char raw[2] = {0, 0x80};
+  unsigned char idat[64];
+  uLongf idat_len = sizeof idat;
+  cr_assert_eq(compress(idat, &idat_len, raw, sizeof raw), Z_OK);
+  unsigned char ihdr[13] = {0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
+  size_t minimal = 8 + 25 + 12 + idat_len + 12;
+  if (size)
+    cr_assert(size >= minimal + 12);
+  unsigned char *png = calloc(1, size ? size : minimal);
+  api_keep(png, free);
+  memcpy(png, "\x89PNG\r\n\x1a\n", 8);
+  size_t n = 8;
+  n += png_chunk(png + n, "IHDR", ihdr, sizeof ihdr);
+  n += png_chunk(png + n, "IDAT", idat, idat_len);
+  if (size) {
+    size_t pad = size - minimal - 12;
+    unsigned char *zeros = calloc(1, pad ? pad : 1);
+    n += png_chunk(png + n, "skIp", zeros, pad);
+    free(zeros);
+  }
+  n += png_chunk(png + n, "IEND", NULL, 0);
+  *len = n;
+  return png;
+}
+
+static const unsigned char *
+png(size_t *len)
+{
+  return png_of_size(0, len);
+}
+
+/* 1x1 grey baseline JPEG, as libjpeg writes it. */
+static const unsigned char jpeg[] = {
+  0xff, 0xd8, 0xff, 0xdb, 0x00, 0x43, 0x00, 0x10, 0x0b, 0x0c, 0x0e, 0x0c,
+  0x0a, 0x10, 0x0e, 0x0d, 0x0e, 0x12, 0x11, 0x10, 0x13, 0x18, 0x28, 0x1a,
+  0x18, 0x16, 0x16, 0x18, 0x31, 0x23, 0x25, 0x1d, 0x28, 0x3a, 0x33, 0x3d,
+  0x3c, 0x39, 0x33, 0x38, 0x37, 0x40, 0x48, 0x5c, 0x4e, 0x40, 0x44, 0x57,
+  0x45, 0x37, 0x38, 0x50, 0x6d, 0x51, 0x57, 0x5f, 0x62, 0x67, 0x68, 0x67,
+  0x3e, 0x4d, 0x71, 0x79, 0x70, 0x64, 0x78, 0x5c, 0x65, 0x67, 0x63, 0xff,
+  0xc0, 0x00, 0x0b, 0x08, 0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x11, 0x00,
+  0xff, 0xc4, 0x00, 0x14, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xc4,
+  0x00, 0x14, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xda, 0x00, 0x08,
+  0x01, 0x01, 0x00, 0x00, 0x3f, 0x00, 0x3f, 0xff, 0xd9,
+};
+
+/* The classic 1x1 transparent GIF89a. */
+static const unsigned char gif[] = {
+  0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00,
+  0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00,
+  0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00,
+  0x00, 0x02, 0x01, 0x44, 0x00, 0x3b,
+};
+
+/* 1x1 lossless WebP (VP8L). */
+static const unsigned char webp[] = {
+  0x52, 0x49, 0x46, 0x46, 0x1a, 0x00, 0x00, 0x00, 0x57, 0x45, 0x42, 0x50,
+  0x56, 0x50, 0x38, 0x4c, 0x0d, 0x00, 0x00, 0x00, 0x2f, 0x00, 0x00, 0x00,
+  0x10, 0x07, 0x10, 0x11, 0x11, 0x88, 0x88, 0xfe, 0x07, 0x00,
+};
+
+/* ---- requests ---- */
+
+static const char *
+image_path(long long id)
+{
+  return api_printf("/api/events/%lld/image/", id);
+}
+
+static struct api_resp *
+put_raw(const char *token, const char *content_type, const void *bytes, size_t len)
+{
+  return api_request("PUT", image_path(event_id), token, content_type, bytes, len, NULL);
+}
+
+/*
+ * A multipart body of one part: its Content-Disposition parameters after
+ * "form-data; " (e.g. "name=\"image\"; filename=\"a.png\""), an optional
+ * Content-Type line, and its content. Harness-owned; *len gets its size.
+ */
+static const char *
+form_body(const char *disposition, const char *part_type, const void *bytes, size_t len,
+          size_t *body_len)
+{
+  const char *head = api_printf("--" BOUNDARY "\r\n"
+                                "Content-Disposition: form-data; %s\r\n"
+                                "%s%s%s\r\n",
+                                disposition, part_type ? "Content-Type: " : "",
+                                part_type ? part_type : "", part_type ? "\r\n" : "");
+  const char *tail = "\r\n--" BOUNDARY "--\r\n";
+  size_t head_len = strlen(head), tail_len = strlen(tail);
+  char *body = malloc(head_len + len + tail_len);
+  api_keep(body, free);
+  memcpy(body, head, head_len);
+  if (len)
+    memcpy(body + head_len, bytes, len);
+  memcpy(body + head_len + len, tail, tail_len);
+  *body_len = head_len + len + tail_len;
+  return body;
+}
+
+static struct api_resp *
+put_form(const char *token, const char *disposition, const char *part_type,
+         const void *bytes, size_t len)
+{
+  size_t body_len;
+  const char *body = form_body(disposition, part_type, bytes, len, &body_len);
+  return put_raw(token, FORM_TYPE, body, body_len);
+}
+
+/* ---- the media folder ---- */
+
+static const char *
+media_root(void)
+{
+  return api_printf("%s/media", api_server_dir());
+}
+
+static bool
+is_hex_name(const char *name, const char *ext)
+{
+  for (int i = 0; i < 32; i++)
+    if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+      return false;
+  return name[32] == '.' && strcmp(name + 33, ext) == 0;
+}
+
+/*
+ * The stored file's name from an event answer: "image" must be
+ * http://127.0.0.1:<port>/media/<32 hex>.<ext>.
+ */
+static const char *
+stored_name(struct api_resp *r, const char *ext)
+{
+  const char *url = json_string_value(json_object_get(r->json, "image"));
+  if (url == NULL)
+    expect_fail_at(__FILE__, __LINE__, "image is not a URL: %s", r->body);
+  const char *prefix = api_url("/media/");
+  expect_str_prefix(r, "image", prefix);
+  const char *name = url + strlen(prefix);
+  expect_that(is_hex_name(name, ext), "%s is 32 hex digits and .%s", name, ext);
+  return api_strdup(name);
+}
+
+static const char *
+media_path(const char *name)
+{
+  return api_printf("/media/%s", name);
+}
+
+static bool
+media_file_exists(const char *name)
+{
+  return access(api_printf("%s/%s", media_root(), name), F_OK) == 0;
+}
+
+/* How many entries MEDIA_ROOT holds (0 when it does not exist yet). */
+static int
+media_count(void)
+{
+  DIR *d = opendir(media_root());
+  if (d == NULL)
+    return 0;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+      n++;
+  closedir(d);
+  return n;
+}
+
+/* Every file under the test's folder: the database, or a generated media name. */
+static const char *stray;
+
+static int
+check_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st;
+  (void)ftw;
+  if (flag == FTW_D || flag == FTW_DP)
+    return 0;
+  const char *rel = path + strlen(api_server_dir()) + 1;
+  const char *last = strrchr(path, '/') + 1;
+  bool database = strncmp(rel, "db.sqlite3", 10) == 0;
+  bool media = strncmp(rel, "media/", 6) == 0 && strchr(rel + 6, '/') == NULL &&
+               (is_hex_name(last, "png") || is_hex_name(last, "jpg") ||
+                is_hex_name(last, "gif") || is_hex_name(last, "webp"));
+  if (!database && !media && strcmp(rel, ".env") != 0) {
+    stray = api_strdup(rel);
+    return 1;
+  }
+  return 0;
+}
+
+static void
+expect_nothing_outside_media(void)
+{
+  stray = NULL;
+  nftw(api_server_dir(), check_entry, 16, FTW_PHYS);
+  expect_that(stray == NULL, "unexpected file %s in the test folder", stray ? stray : "");
+}
+
+/* GETs the stored file and checks its bytes and headers. */
+static void
+expect_served(const char *name, const char *type, const void *bytes, size_t len)
+{
+  struct api_resp *r = api_get(media_path(name), NULL);
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", type);
+  expect_header(r, "ETag", api_printf("\"%s\"", name));
+  expect_header(r, "Cache-Control", "public, max-age=31536000, immutable");
+  expect_that(r->len == len && memcmp(r->body, bytes, len) == 0,
+              "%s: %zu bytes served, %zu uploaded", name, r->len, len);
+}
+
+/* ---- uploads of each type ---- */
+
+Test(images, raw_png_upload_answers_the_event_with_an_absolute_url)
+{
+  size_t len;
+  const unsigned char *bytes = png(&len);
+  struct api_resp *r = put_raw(olga.access, "image/png", bytes, len);
+  expect_status(r, 200);
+  expect_json_response(r);
+  expect_keys(r, EVENT_KEYS);
+  expect_int(r, "id", event_id);
+  expect_str(r, "title", "T");
+  const char *name = stored_name(r, "png");
+  expect_that(media_file_exists(name), "%s stored in MEDIA_ROOT", name);
+  expect_served(name, "image/png", bytes, len);
+
+  /* The event itself now shows the same URL. */
+  struct api_resp *detail = api_get(api_printf("/api/events/%lld/", event_id), NULL);
+  expect_status(detail, 200);
+  expect_str(detail, "image", api_url(media_path(name)));
+}
+
+Test(images, every_type_is_recognised_by_its_bytes_whatever_is_declared)
+{
+  size_t png_len;
+  const unsigned char *png_bytes = png(&png_len);
+  const struct {
+    const void *bytes;
+    size_t len;
+    const char *declared, *ext, *type;
+  } uploads[] = {
+    {png_bytes, png_len, "application/octet-stream", "png", "image/png"},
+    {jpeg, sizeof jpeg, "image/jpeg", "jpg", "image/jpeg"},
+    {gif, sizeof gif, NULL, "gif", "image/gif"},
+    {webp, sizeof webp, "image/png", "webp", "image/webp"}, /* a lie, ignored */
+  };
+  for (size_t i = 0; i < sizeof uploads / sizeof uploads[0]; i++) {
+    struct api_resp *r = put_raw(olga.access, uploads[i].declared, uploads[i].bytes,
+                                 uploads[i].len);
+    expect_status(r, 200);
+    const char *name = stored_name(r, uploads[i].ext);
+    expect_served(name, uploads[i].type, uploads[i].bytes, uploads[i].len);
+    expect_that(media_count() == 1, "only the current image is kept: %d files", media_count());
+  }
+}
+
+Test(images, media_answers_304_to_a_matching_if_none_match)
+{
+  struct api_resp *r = put_raw(olga.access, "image/gif", gif, sizeof gif);
+  expect_status(r, 200);
+  const char *name = stored_name(r, "gif");
+  const char *etag = api_printf("\"%s\"", name);
+  const char *matching[] = {
+    api_printf("If-None-Match: %s", etag),
+    api_printf("If-None-Match: W/%s", etag),
+    api_printf("If-None-Match: \"other\", %s", etag),
+    "If-None-Match: *",
+  };
+  for (size_t i = 0; i < sizeof matching / sizeof matching[0]; i++) {
+    const char *headers[] = {matching[i], NULL};
+    struct api_resp *cached = api_request("GET", media_path(name), NULL, NULL, NULL, 0, headers);
+    expect_status(cached, 304);
+    expect_empty_body(cached);
+    expect_header(cached, "ETag", etag);
+  }
+  const char *other[] = {"If-None-Match: \"something-else\"", NULL};
+  struct api_resp *fresh = api_request("GET", media_path(name), NULL, NULL, NULL, 0, other);
+  expect_status(fresh, 200);
+  expect_that(fresh->len == sizeof gif, "the file again");
+
+  struct api_resp *head = api_request("HEAD", media_path(name), NULL, NULL, NULL, 0, NULL);
+  expect_status(head, 200);
+  expect_header(head, "Content-Type", "image/gif");
+  expect_header(head, "Content-Length", api_printf("%zu", sizeof gif));
+}
+
+Test(images, a_chunked_upload_is_read_whole)
+{
+  size_t len;
+  const unsigned char *bytes = png(&len);
+  struct api_resp *r = api_request_chunked("PUT", image_path(event_id), olga.access,
+                                           "image/png", bytes, len);
+  expect_status(r, 200);
+  expect_served(stored_name(r, "png"), "image/png", bytes, len);
+}
+
+/* ---- multipart ---- */
+
+Test(images, multipart_upload_never_uses_the_client_filename)
+{
+  const char *escape = api_printf("eventapi-escape-%d.png", (int)getpid());
+  const char *filenames[] = {
+    api_printf("../../%s", escape),
+    api_printf("../%s", escape),
+    api_printf("/tmp/%s", escape),
+    "a%0D%0Ab.png",                   /* CR LF as browsers escape them */
+    "..\\\\..\\\\win.ini",            /* backslashes, escaped as Django reads them */
+    api_printf("%s.png", api_repeat('f', 4000)),
+    "",                               /* checked below: no file chosen */
+  };
+  for (size_t i = 0; i + 1 < sizeof filenames / sizeof filenames[0]; i++) {
+    struct api_resp *r = put_form(olga.access,
+        api_printf("name=\"image\"; filename=\"%s\"", filenames[i]), "text/x-shellscript",
+        jpeg, sizeof jpeg);
+    expect_status(r, 200);
+    const char *name = stored_name(r, "jpg");
+    expect_served(name, "image/jpeg", jpeg, sizeof jpeg);
+    expect_that(media_count() == 1, "one file in MEDIA_ROOT, %d found", media_count());
+  }
+  expect_nothing_outside_media();
+  const char *outside[] = {
+    api_printf("%s/../%s", api_server_dir(), escape),
+    api_printf("%s/../../%s", api_server_dir(), escape),
+    api_printf("/tmp/%s", escape),
+    escape,
+    api_printf("../%s", escape),
+  };
+  for (size_t i = 0; i < sizeof outside / sizeof outside[0]; i++)
+    expect_that(access(outside[i], F_OK) != 0, "%s was written", outside[i]);
+
+  struct api_resp *r = put_form(olga.access, "name=\"image\"; filename=\"\"", NULL, jpeg,
+                                sizeof jpeg);
+  expect_status(r, 400);
+  expect_body(r, "{'image':['" NO_FILE "']}");
+}
+
+Test(images, multipart_with_other_fields_and_the_image_among_them)
+{
+  size_t len;
+  const unsigned char *bytes = png(&len);
+  const char *head = "preamble\r\n"
+                     "--" BOUNDARY "\r\n"
+                     "Content-Disposition: form-data; name=\"title\"\r\n\r\nignored\r\n"
+                     "--" BOUNDARY "\r\n"
+                     "Content-Disposition: form-data; name=\"image\"; filename=\"p.png\"\r\n"
+                     "Content-Type: image/png\r\n\r\n";
+  const char *tail = "\r\n--" BOUNDARY "--\r\nepilogue";
+  size_t body_len = strlen(head) + len + strlen(tail);
+  char *body = malloc(body_len);
+  api_keep(body, free);
+  memcpy(body, head, strlen(head));
+  memcpy(body + strlen(head), bytes, len);
+  memcpy(body + strlen(head) + len, tail, strlen(tail));
+  struct api_resp *r = put_raw(olga.access, "multipart/form-data; boundary=\"" BOUNDARY "\"",
+                               body, body_len);
+  expect_status(r, 200);
+  expect_served(stored_name(r, "png"), "image/png", bytes, len);
+  expect_str(api_get(api_printf("/api/events/%lld/", event_id), NULL), "title", "T");
+}
+
+Test(images, multipart_without_a_file_is_400)
+{
+  struct api_resp *r = put_form(olga.access, "name=\"picture\"; filename=\"a.gif\"", NULL,
+                                gif, sizeof gif);
+  expect_status(r, 400);
+  expect_body(r, "{'image':['" NO_FILE "']}");
+
+  r = put_form(olga.access, "name=\"image\"", NULL, gif, sizeof gif);
+  expect_status(r, 400);
+  expect_body(r, "{'image':['The submitted data was not a file. "
+                 "Check the encoding type on the form.']}");
+
+  r = put_form(olga.access, "name=\"image\"; filename=\"empty.png\"", "image/png", "", 0);
+  expect_status(r, 400);
+  expect_body(r, "{'image':['The submitted file is empty.']}");
+
+  const char *closed = "--" BOUNDARY "--\r\n";
+  r = put_raw(olga.access, FORM_TYPE, closed, strlen(closed));
+  expect_status(r, 400);
+  expect_body(r, "{'image':['" NO_FILE "']}");
+  expect_that(media_count() == 0, "nothing stored");
+}
+
+Test(images, malformed_multipart_is_400)
+{
+  size_t len;
+  const char *good = form_body("name=\"image\"; filename=\"a.gif\"", NULL, gif, sizeof gif, &len);
+
+  struct api_resp *r = put_raw(olga.access, "multipart/form-data", good, len);
+  expect_status(r, 400);
+  expect_detail(r, "Multipart form parse error - Invalid boundary in multipart: None");
+
+  r = put_raw(olga.access, "multipart/form-data; boundary=other", good, len);
+  expect_status(r, 400);
+  expect_str_prefix(r, "detail", "Multipart form parse error - ");
+
+  r = put_raw(olga.access, FORM_TYPE, good, len - 4); /* no closing delimiter */
+  expect_status(r, 400);
+  expect_str_prefix(r, "detail", "Multipart form parse error - ");
+
+  /* A raw CR LF inside the quoted filename breaks the header line. */
+  const char *crlf = form_body("name=\"image\"; filename=\"a\r\nb.png\"", NULL, gif,
+                               sizeof gif, &len);
+  r = put_raw(olga.access, FORM_TYPE, crlf, len);
+  expect_status(r, 400);
+  expect_str_prefix(r, "detail", "Multipart form parse error - ");
+
+  /* A header line far over the limit. */
+  const char *huge = form_body(api_printf("name=\"image\"; filename=\"%s\"",
+                                          api_repeat('x', 100000)), NULL, gif, sizeof gif, &len);
+  r = put_raw(olga.access, FORM_TYPE, huge, len);
+  expect_status(r, 400);
+  expect_str_prefix(r, "detail", "Multipart form parse error - ");
+
+  const char *no_blank_line = "--" BOUNDARY "\r\n"
+                              "Content-Disposition: form-data; name=\"image\"; filename=\"a\"\r\n"
+                              "GIF89a\r\n--" BOUNDARY "--\r\n";
+  r = put_raw(olga.access, FORM_TYPE, no_blank_line, strlen(no_blank_line));
+  expect_status(r, 400);
+  expect_str_prefix(r, "detail", "Multipart form parse error - ");
+  expect_that(media_count() == 0, "nothing stored");
+  expect_alive();
+}
+
+/* ---- what is not an image ---- */
+
+Test(images, empty_body_is_400)
+{
+  struct api_resp *r = put_raw(olga.access, "image/png", NULL, 0);
+  expect_status(r, 400);
+  expect_body(r, "{'image':['" NO_FILE "']}");
+  r = put_raw(olga.access, NULL, NULL, 0);
+  expect_status(r, 400);
+  expect_body(r, "{'image':['" NO_FILE "']}");
+}
+
+Test(images, text_and_truncated_images_are_400)
+{
+  size_t png_len;
+  const unsigned char *png_bytes = png(&png_len);
+  const char *text = "just some text, not an image\n";
+  const struct {
+    const void *bytes;
+    size_t len;
+    const char *declared;
+  } bad[] = {
+    {text, strlen(text), "text/plain"},
+    {text, strlen(text), "image/png"},
+    {"{\"image\":null}", 14, "application/json"},
+    {"<svg xmlns=\"http://www.w3.org/2000/svg\"/>", 41, "image/svg+xml"},
+    {png_bytes, png_len - 1, "image/png"},
+    {png_bytes, png_len / 2, "image/png"},
+    {jpeg, sizeof jpeg - 2, "image/jpeg"},
+    {jpeg, 3, "image/jpeg"},
+    {gif, sizeof gif - 1, "image/gif"},
+    {webp, sizeof webp - 2, "image/webp"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct api_resp *r = put_raw(olga.access, bad[i].declared, bad[i].bytes, bad[i].len);
+    expect_status(r, 400);
+    expect_body(r, "{'image':['" INVALID_IMAGE "']}");
+  }
+  struct api_resp *r = put_form(olga.access, "name=\"image\"; filename=\"cat.png\"", "image/png",
+                                text, strlen(text));
+  expect_status(r, 400);
+  expect_body(r, "{'image':['" INVALID_IMAGE "']}");
+  expect_that(media_count() == 0, "nothing stored: %d files", media_count());
+  expect_null(api_get(api_printf("/api/events/%lld/", event_id), NULL), "image");
+}
+
+Test(images, an_image_of_exactly_five_mib_is_taken)
+{
+  size_t len;
+  const unsigned char *bytes = png_of_size(UPLOAD_LIMIT, &len);
+  cr_assert_eq(len, UPLOAD_LIMIT);
+  struct api_resp *r = put_raw(olga.access, "image/png", bytes, len);
+  expect_status(r, 200);
+  expect_served(stored_name(r, "png"), "image/png", bytes, len);
+}
+
+Test(images, over_five_mib_is_413)
+{
+  size_t len;
+  const unsigned char *bytes = png_of_size(UPLOAD_LIMIT + 1, &len);
+  struct api_resp *r = put_raw(olga.access, "image/png", bytes, len);
+  expect_status(r, 413);
+  expect_keys(r, "detail", NULL);
+
+  r = api_request_chunked("PUT", image_path(event_id), olga.access, "image/png", bytes, len);
+  expect_status(r, 413);
+  expect_alive();
+  expect_that(media_count() == 0, "nothing stored");
+  expect_null(api_get(api_printf("/api/events/%lld/", event_id), NULL), "image");
+}
+
+/* ---- replacing and removing ---- */
+
+Test(images, replacing_removes_the_old_file)
+{
+  struct api_resp *r = put_raw(olga.access, "image/gif", gif, sizeof gif);
+  expect_status(r, 200);
+  const char *first = stored_name(r, "gif");
+  r = put_raw(olga.access, "image/webp", webp, sizeof webp);
+  expect_status(r, 200);
+  const char *second = stored_name(r, "webp");
+  expect_that(!media_file_exists(first), "%s removed", first);
+  expect_that(media_file_exists(second), "%s kept", second);
+  expect_that(media_count() == 1, "one file: %d", media_count());
+  expect_status(api_get(media_path(first), NULL), 404);
+  expect_served(second, "image/webp", webp, sizeof webp);
+
+  /* The same bytes again get a new name: names are never reused. */
+  r = put_raw(olga.access, "image/webp", webp, sizeof webp);
+  expect_status(r, 200);
+  const char *third = stored_name(r, "webp");
+  expect_that(strcmp(second, third) != 0, "a new name");
+  expect_that(media_count() == 1, "one file: %d", media_count());
+}
+
+Test(images, a_failed_upload_keeps_the_current_image)
+{
+  struct api_resp *r = put_raw(olga.access, "image/gif", gif, sizeof gif);
+  expect_status(r, 200);
+  const char *name = stored_name(r, "gif");
+  expect_status(put_raw(olga.access, "text/plain", "nope", 4), 400);
+  expect_status(put_raw(olga.access, "image/gif", gif, sizeof gif - 1), 400);
+  expect_str(api_get(api_printf("/api/events/%lld/", event_id), NULL), "image",
+             api_url(media_path(name)));
+  expect_that(media_count() == 1 && media_file_exists(name), "the image is still there");
+}
+
+Test(images, deleting_the_image_removes_the_file)
+{
+  struct api_resp *r = put_raw(olga.access, "image/jpeg", jpeg, sizeof jpeg);
+  expect_status(r, 200);
+  const char *name = stored_name(r, "jpg");
+
+  r = api_delete(image_path(event_id), olga.access);
+  expect_status(r, 200);
+  expect_keys(r, EVENT_KEYS);
+  expect_null(r, "image");
+  expect_that(!media_file_exists(name), "%s removed", name);
+  expect_status(api_get(media_path(name), NULL), 404);
+  expect_null(api_get(api_printf("/api/events/%lld/", event_id), NULL), "image");
+
+  r = api_delete(image_path(event_id), olga.access); /* no image: still 200 */
+  expect_status(r, 200);
+  expect_null(r, "image");
+}
+
+Test(images, deleting_the_event_removes_the_file)
+{
+  struct api_resp *r = put_raw(olga.access, "image/png", jpeg, sizeof jpeg);
+  expect_status(r, 200);
+  const char *name = stored_name(r, "jpg");
+  expect_status(api_delete(api_printf("/api/events/%lld/delete/", event_id), olga.access), 204);
+  expect_that(!media_file_exists(name), "%s removed with its event", name);
+  expect_status(api_get(media_path(name), NULL), 404);
+  expect_status(put_raw(olga.access, "image/gif", gif, sizeof gif), 404);
+  expect_that(media_count() == 0, "nothing left: %d", media_count());
+}
+
+/* ---- who may ---- */
+
+Test(images, anonymous_callers_are_401)
+{
+  struct api_resp *r = put_raw(NULL, "image/gif", gif, sizeof gif);
+  expect_status(r, 401);
+  expect_detail(r, "Authentication credentials were not provided.");
+  r = api_delete(image_path(event_id), NULL);
+  expect_status(r, 401);
+  expect_that(media_count() == 0, "nothing stored");
+}
+
+Test(images, attendees_and_other_organizers_are_403)
+{
+  const char *callers[] = {
+    api_signup("anna", NULL).access,
+    api_signup("otto", "organizer").access,
+  };
+  for (size_t i = 0; i < 2; i++) {
+    struct api_resp *r = put_raw(callers[i], "image/gif", gif, sizeof gif);
+    expect_status(r, 403);
+    expect_detail(r, "You do not have permission to perform this action.");
+    expect_status(api_delete(image_path(event_id), callers[i]), 403);
+    /* Multipart or raw, the answer is the same before the body is read. */
+    expect_status(put_form(callers[i], "name=\"image\"; filename=\"a.gif\"", NULL,
+                           gif, sizeof gif), 403);
+  }
+  expect_that(media_count() == 0, "nothing stored");
+}
+
+Test(images, an_admin_may)
+{
+  struct api_user admin = api_admin("root");
+  struct api_resp *r = put_raw(admin.access, "image/gif", gif, sizeof gif);
+  expect_status(r, 200);
+  const char *name = stored_name(r, "gif");
+  expect_int(r, "organizer", olga.id);
+  r = api_delete(image_path(event_id), admin.access);
+  expect_status(r, 200);
+  expect_null(r, "image");
+  expect_that(!media_file_exists(name), "removed");
+}
+
+Test(images, an_unknown_event_is_404)
+{
+  struct api_resp *r = api_request("PUT", image_path(999999), olga.access, "image/gif",
+                                   gif, sizeof gif, NULL);
+  expect_status(r, 404);
+  expect_detail(r, "No Event matches the given query.");
+  expect_status(api_delete(image_path(999999), olga.access), 404);
+  expect_that(media_count() == 0, "nothing stored");
+}
+
+/* ---- /media/ serves nothing else ---- */
+
+Test(images, media_serves_only_generated_names)
+{
+  struct api_resp *r = put_raw(olga.access, "image/gif", gif, sizeof gif);
+  expect_status(r, 200);
+  const char *name = stored_name(r, "gif");
+
+  /* A file the server did not make, under a name it would never make. */
+  FILE *f = fopen(api_printf("%s/notes.png", media_root()), "w");
+  cr_assert_not_null(f);
+  fputs("secret", f);
+  fclose(f);
+  /* A link with a generated-looking name to the database: never followed. */
+  const char *link_name = "0123456789abcdef0123456789abcdef.png";
+  cr_assert_eq(symlink(api_printf("%s/db.sqlite3", api_server_dir()),
+                       api_printf("%s/%s", media_root(), link_name)), 0);
+
+  char upper[64];
+  snprintf(upper, sizeof upper, "%s", name);
+  for (char *c = upper; *c; c++)
+    if (*c >= 'a' && *c <= 'z')
+      *c = (char)(*c - 'a' + 'A');
+  const char *paths[] = {
+    "/media/unknown.png",
+    "/media/notes.png",
+    "/media/ffffffffffffffffffffffffffffffff.png", /* well formed, absent */
+    api_printf("/media/%s", link_name),
+    api_printf("/media/%s", upper),
+    api_printf("/media/%.32s.png", name),         /* the right name, another type */
+    api_printf("/media/%s.gif", name),
+    "/media/..%2fdb.sqlite3",
+    "/media/%2e%2e%2fdb.sqlite3",
+    "/media/db.sqlite3",
+    "/media/.env",
+  };
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+    r = api_get(paths[i], NULL);
+    expect_status(r, 404);
+    expect_detail(r, "Not found.");
+  }
+  expect_status(api_get(media_path(name), NULL), 200);
+}
+
+Test(images, media_paths_with_dot_segments_are_404)
+{
+  const char *requests[] = {
+    "GET /media/../x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    "GET /media/../db.sqlite3 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    "GET /media/.. HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    "GET /media/../../../../etc/passwd HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    "GET /media/./x.png HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
+    struct api_resp *r = api_raw(requests[i], strlen(requests[i]));
+    expect_status(r, 404);
+    expect_that(strstr(r->body, "SQLite") == NULL && strstr(r->body, "root:") == NULL,
+                "nothing of a file leaked: %s", r->body);
+  }
+}
+
+/* ---- concurrency ---- */
+
+#define UPLOADERS 4
+#define UPLOADS_EACH 6
+
+struct uploader {
+  const char *token;
+  long statuses[UPLOADS_EACH];
+};
+
+static void *
+upload_many(void *arg)
+{
+  struct uploader *u = arg;
+  for (int i = 0; i < UPLOADS_EACH; i++) {
+    const void *bytes = i % 2 ? (const void *)gif : (const void *)webp;
+    size_t len = i % 2 ? sizeof gif : sizeof webp;
+    u->statuses[i] = api_request("PUT", image_path(event_id), u->token, "image/x", bytes, len,
+                                 NULL)->status;
+  }
+  return NULL;
+}
+
+Test(images, racing_uploads_leave_exactly_the_current_file)
+{
+  struct api_user admin = api_admin("root");
+  struct uploader uploaders[UPLOADERS];
+  pthread_t threads[UPLOADERS];
+  for (int t = 0; t < UPLOADERS; t++) {
+    uploaders[t].token = t % 2 ? olga.access : admin.access;
+    cr_assert_eq(pthread_create(&threads[t], NULL, upload_many, &uploaders[t]), 0);
+  }
+  for (int t = 0; t < UPLOADERS; t++)
+    pthread_join(threads[t], NULL);
+  for (int t = 0; t < UPLOADERS; t++)
+    for (int i = 0; i < UPLOADS_EACH; i++)
+      expect_that(uploaders[t].statuses[i] == 200 || uploaders[t].statuses[i] == 503,
+                  "upload %d of thread %d: %ld", i, t, uploaders[t].statuses[i]);
+
+  struct api_resp *r = api_get(api_printf("/api/events/%lld/", event_id), NULL);
+  expect_status(r, 200);
+  const char *url = json_string_value(json_object_get(r->json, "image"));
+  if (url == NULL)
+    expect_fail_at(__FILE__, __LINE__, "no image is set: %s", r->body);
+  const char *name = strrchr(url, '/') + 1;
+  expect_that(media_count() == 1 && media_file_exists(name),
+              "exactly the current file is kept (%d files)", media_count());
+  expect_nothing_outside_media();
+}

@@ -1,0 +1,157 @@
+/*
+ * listing.c - the event list's read path: cached JSON never changes an
+ * answer's bytes, every write is seen at once, and entity tags answer 304.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "support/api.h"
+
+static const char *organizer;
+
+static long long
+create_event(const char *title, int day)
+{
+  struct api_resp *r = api_post("/api/events/create/", organizer, api_jsonf(
+      "{\"title\":\"%s\",\"description\":\"About %s\",\"date_time\":\"2031-06-%02dT18:00:00Z\","
+      "\"location\":\"Hall %d\",\"capacity\":%d,"
+      "\"sessions\":[{\"title\":\"Talk\",\"speaker\":\"Ada\",\"start_time\":\"2031-06-%02dT18:00:00Z\","
+      "\"end_time\":\"2031-06-%02dT19:00:00Z\"}],"
+      "\"ticket_types\":[{\"name\":\"General\",\"price\":\"12.50\",\"quantity\":10}]}",
+      title, title, day, day, day * 10, day, day));
+  expect_status(r, 200);
+  return (long long)json_integer_value(json_object_get(r->json, "id"));
+}
+
+static void
+setup_with(const char *const *env)
+{
+  api_server_start_with(env);
+  organizer = api_signup("olga", "organizer").access;
+  for (int day = 1; day <= 5; day++)
+    create_event(api_printf("Event %d", day), day);
+}
+
+static void
+setup_cached(void)
+{
+  setup_with(NULL);
+}
+
+static void
+setup_uncached(void)
+{
+  static const char *const env[] = {"EVENT_CACHE_MB", "0", NULL};
+  setup_with(env);
+}
+
+/* Each listed event's bytes are exactly the detail answer's bytes. */
+static void
+expect_list_matches_details(struct api_resp *list)
+{
+  expect_status(list, 200);
+  size_t i;
+  json_t *item;
+  expect_that(json_array_size(list->json) == 5, "five events: %s", list->body);
+  json_array_foreach(list->json, i, item) {
+    long long id = (long long)json_integer_value(json_object_get(item, "id"));
+    struct api_resp *detail = api_get(api_printf("/api/events/%lld/", id), NULL);
+    expect_status(detail, 200);
+    char *listed = json_dumps(item, JSON_COMPACT);
+    api_keep(listed, free);
+    expect_that(strstr(list->body, detail->body) != NULL,
+                "event %lld listed as %s, detail %s", id, listed, detail->body);
+  }
+}
+
+TestSuite(listing, .init = setup_cached, .fini = api_server_stop);
+TestSuite(listing_uncached, .init = setup_uncached, .fini = api_server_stop);
+
+Test(listing, cached_answers_are_byte_identical)
+{
+  struct api_resp *first = api_get("/api/events/", NULL);
+  struct api_resp *second = api_get("/api/events/", NULL);
+  expect_status(first, 200);
+  expect_status(second, 200);
+  expect_that(first->len == second->len && memcmp(first->body, second->body, first->len) == 0,
+              "second answer differs: %s", second->body);
+  expect_list_matches_details(second);
+  struct api_resp *page = api_get("/api/events/?limit=2&offset=1", NULL);
+  expect_status(page, 200);
+  expect_that(strncmp(page->body, "{\"count\":5,\"next\":", 18) == 0, "envelope: %s", page->body);
+}
+
+Test(listing_uncached, uncached_answers_match_details)
+{
+  expect_list_matches_details(api_get("/api/events/", NULL));
+}
+
+Test(listing, a_write_is_seen_at_once)
+{
+  struct api_resp *before = api_get("/api/events/?search=event", NULL);
+  expect_status(before, 200);
+  long long id = (long long)json_integer_value(json_object_get(json_array_get(before->json, 2), "id"));
+  expect_status(api_patch(api_printf("/api/events/%lld/update/", id), organizer,
+                          api_json("{'title':'Renamed'}")), 200);
+  struct api_resp *after = api_get("/api/events/", NULL);
+  expect_str(json_array_get(after->json, 2), "title", "Renamed");
+  /* A nested change is a change of the event too. */
+  expect_status(api_post(api_printf("/api/events/%lld/ticket-types/", id), organizer,
+                         api_json("{'name':'VIP','price':'99.00','quantity':2}")), 201);
+  after = api_get("/api/events/", NULL);
+  json_t *types = json_object_get(json_array_get(after->json, 2), "ticket_types");
+  expect_that(json_array_size(types) == 2, "two ticket types: %s", after->body);
+  expect_list_matches_details(after);
+}
+
+Test(listing, deleting_a_category_changes_the_cached_events)
+{
+  struct api_user admin = api_admin("root");
+  struct api_resp *c = api_post("/api/events/categories/", admin.access, api_json("{'name':'Jazz'}"));
+  expect_status(c, 201);
+  long long category = (long long)json_integer_value(json_object_get(c->json, "id"));
+  struct api_resp *list = api_get("/api/events/", NULL);
+  long long id = (long long)json_integer_value(json_object_get(json_array_get(list->json, 0), "id"));
+  expect_status(api_patch(api_printf("/api/events/%lld/update/", id), organizer,
+                          api_jsonf("{\"category\":%lld}", category)), 200);
+  expect_int(json_array_get(api_get("/api/events/", NULL)->json, 0), "category", category);
+  expect_status(api_delete(api_printf("/api/events/categories/%lld/", category), admin.access), 204);
+  expect_null(json_array_get(api_get("/api/events/", NULL)->json, 0), "category");
+}
+
+Test(listing, entity_tags_answer_not_modified)
+{
+  struct api_resp *r = api_get("/api/events/?ordering=-title", NULL);
+  const char *etag = api_header(r, "ETag");
+  expect_that(etag && strncmp(etag, "W/\"", 3) == 0, "weak ETag: %s", etag ? etag : "(none)");
+  const char *const if_none_match[] = {api_printf("If-None-Match: %s", etag), NULL};
+  struct api_resp *again = api_request("GET", "/api/events/?ordering=-title", NULL, NULL, NULL, 0,
+                                       if_none_match);
+  expect_status(again, 304);
+  expect_that(again->len == 0, "304 without a body");
+  expect_header(again, "ETag", etag);
+  /* Another query, or a change, is another tag. */
+  struct api_resp *other = api_request("GET", "/api/events/?ordering=title", NULL, NULL, NULL, 0,
+                                       if_none_match);
+  expect_status(other, 200);
+  long long id = (long long)json_integer_value(json_object_get(json_array_get(r->json, 0), "id"));
+  expect_status(api_patch(api_printf("/api/events/%lld/update/", id), organizer,
+                          api_json("{'location':'Elsewhere'}")), 200);
+  struct api_resp *changed = api_request("GET", "/api/events/?ordering=-title", NULL, NULL, NULL,
+                                         0, if_none_match);
+  expect_status(changed, 200);
+  expect_that(strcmp(api_header(changed, "ETag"), etag) != 0, "a new tag after a change");
+}
+
+Test(listing, visibility_is_part_of_the_answer)
+{
+  expect_status(api_post("/api/events/create/", organizer, api_json(
+      "{'title':'Secret','date_time':'2031-07-01T10:00:00Z','location':'X','capacity':0,"
+      "'visibility':'private'}")), 200);
+  struct api_resp *anonymous = api_get("/api/events/", NULL);
+  struct api_resp *owner = api_get("/api/events/", organizer);
+  expect_that(json_array_size(anonymous->json) == 5, "anonymous sees the public five");
+  expect_that(json_array_size(owner->json) == 6, "the organizer sees their private one");
+  expect_that(strcmp(api_header(anonymous, "ETag"), api_header(owner, "ETag")) != 0,
+              "different answers, different tags");
+}
