@@ -38,6 +38,7 @@ test: build
 sanitize: deps $(SANITIZE)/build.ninja
 	$(NINJA) -C $(SANITIZE)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  scripts/run-tests $(SANITIZE)
 

@@ -19,6 +19,8 @@
 #include "users/models.h"
 #include "events/cache.h"
 #include "events/urls.h"
+#include "registrations/urls.h"
+#include "tickets/urls.h"
 #include "users/urls.h"
 #include "users/validators.h"
 
@@ -56,6 +58,10 @@ register_routes(void)
   int rc = users_urls_register();
   if (rc == 0)
     rc = events_urls_register();
+  if (rc == 0)
+    rc = registrations_urls_register();
+  if (rc == 0)
+    rc = tickets_urls_register();
   return rc;
 }
 

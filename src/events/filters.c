@@ -238,8 +238,11 @@ where(struct query *q, const struct event_filter *f, const struct principal *who
   add(q, " WHERE 1 = 1");
   if (who == NULL)
     add(q, " AND visibility = 'public'");
-  else if (who->role != ROLE_ADMIN)
-    add_int(q, " AND (visibility = 'public' OR organizer_id = ?)", who->id);
+  else if (who->role != ROLE_ADMIN) {
+    add_int(q, " AND (visibility = 'public' OR organizer_id = ?", who->id);
+    add_int(q, " OR id IN (SELECT event_id FROM registrations"
+               " WHERE user_id = ? AND cancelled_at IS NULL))", who->id);
+  }
   if (f->category_id)
     add_int(q, " AND category_id = ?", f->category_id);
   if (f->category_slug)

@@ -353,12 +353,22 @@ events_get(db_t *db, int64_t id, arena_t *arena, struct event *out)
 int
 events_can_see(db_t *db, const struct event *e, const struct principal *who)
 {
-  (void)db;
   if (e->visibility == VISIBILITY_PUBLIC)
     return 1;
   if (who == NULL)
     return 0;
-  return who->role == ROLE_ADMIN || who->id == e->organizer_id;
+  if (who->role == ROLE_ADMIN || who->id == e->organizer_id)
+    return 1;
+  /* API.md: registrants see the private events they are registered for. */
+  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
+                                 " WHERE event_id = ? AND user_id = ? AND cancelled_at IS NULL");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, e->id);
+  db_bind_int(st, 2, who->id);
+  int rc = db_step(st);
+  db_reset(st);
+  return rc < 0 ? rc : rc == DB_ROW;
 }
 
 /* The folded search columns of e: *search and *location_key, malloc'd. */
@@ -574,12 +584,13 @@ ticket_types_delete(db_t *db, int64_t event_id, int64_t id)
 int
 ticket_types_in_use(db_t *db, int64_t id)
 {
-  db_stmt_t *st = db_prepare(db, "SELECT confirmed_count > 0 FROM ticket_types WHERE id = ?");
+  /* API.md: a ticket type that holds registrations (confirmed or waiting). */
+  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
+                                 " WHERE ticket_type_id = ? AND cancelled_at IS NULL LIMIT 1");
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, id);
   int rc = db_step(st);
-  int in_use = rc == DB_ROW && db_column_int(st, 0) != 0;
   db_reset(st);
-  return rc < 0 ? rc : in_use;
+  return rc < 0 ? rc : rc == DB_ROW;
 }

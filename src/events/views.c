@@ -16,6 +16,7 @@
 #include "events/images.h"
 #include "events/permissions.h"
 #include "events/serializers.h"
+#include "events/signals.h"
 #include "users/permissions.h"
 
 /* Replies 400 with errors; takes a reference of its own. */
@@ -191,6 +192,19 @@ categories_delete_view(struct http_request *req)
 }
 
 /* ---- events ---- */
+
+/* Tells the other apps that places may have opened (API.md: promotion). */
+static int
+places_opened(struct http_request *req, db_t *db, int64_t event_id)
+{
+  return events_places_opened ? events_places_opened(db, event_id, &req->arena) : 0;
+}
+
+static bool
+more_places(int64_t old_limit, int64_t new_limit)
+{
+  return old_limit != 0 && (new_limit == 0 || new_limit > old_limit);
+}
 
 /* Reloads event id and answers it with status. */
 static void
@@ -536,6 +550,9 @@ events_update_view(struct http_request *req)
         rc = sync_nested(req, db, &old, &nested, errors);
       if (rc == 0 && !json_errors_any(errors))
         rc = events_update(db, &e);
+      /* Any raised limit (event or ticket type) may let the waitlist in. */
+      if (rc == 0 && !json_errors_any(errors))
+        rc = places_opened(req, db, e.id);
     }
     if (rc == EVENTAPI_ECONFLICT || json_errors_any(errors)) {
       db_rollback(db);
@@ -605,6 +622,7 @@ save_ticket_type(struct http_request *req, db_t *db, struct event *e, struct tic
   if (body == NULL)
     return;
   json_t *errors = json_object();
+  int64_t old_quantity = t->quantity;
   ticket_types_validate(body, req->method == HTTP_PATCH, &req->arena, t, errors);
   int rc = 0;
   if (!json_errors_any(errors)) {
@@ -628,6 +646,8 @@ save_ticket_type(struct http_request *req, db_t *db, struct event *e, struct tic
     }
     if (rc == 0 && !json_errors_any(errors))
       rc = events_touch(db, e->id);
+    if (rc == 0 && !json_errors_any(errors) && t->id && more_places(old_quantity, t->quantity))
+      rc = places_opened(req, db, e->id);
     if (json_errors_any(errors))
       db_rollback(db);
     else if (commit(req, db, rc))

@@ -290,7 +290,11 @@ http_server_stop(struct http_server *srv, int grace_ms)
   /* The listening socket is closed only after the daemon stops: the pool
    * threads take it out of their epoll sets on their own schedule. */
   MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
-  for (int waited = 0; waited < grace_ms && atomic_load(&in_flight) > 0; waited += 10) {
+  /* At least a moment, so that every pool thread has taken in the quiesce
+   * (stopping while one is still at it trips an assertion in
+   * libmicrohttpd 0.9.75), then until the requests in flight are done. */
+  for (int waited = 0; waited < grace_ms && (waited < 50 || atomic_load(&in_flight) > 0);
+       waited += 10) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }

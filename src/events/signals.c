@@ -1,0 +1,3 @@
+#include "events/signals.h"
+
+events_places_opened_fn events_places_opened;

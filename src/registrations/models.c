@@ -1,0 +1,276 @@
+#include "registrations/models.h"
+
+#include <string.h>
+
+#include "core/error.h"
+
+#define REGISTRATION_COLUMNS                                                    \
+  "r.id, r.user_id, r.event_id, r.ticket_type_id, r.registered_at, r.is_waitlisted," \
+  " r.cancelled_at, e.organizer_id, t.id, t.code, t.issued_at, t.checked_in_at"
+#define REGISTRATION_FROM                                                       \
+  " FROM registrations r JOIN events e ON e.id = r.event_id"                    \
+  " LEFT JOIN tickets t ON t.registration_id = r.id"
+
+static int
+read_registration(db_stmt_t *st, arena_t *arena, struct registration *r)
+{
+  memset(r, 0, sizeof *r);
+  r->id = db_column_int(st, 0);
+  r->user_id = db_column_int(st, 1);
+  r->event_id = db_column_int(st, 2);
+  r->ticket_type_id = db_column_is_null(st, 3) ? 0 : db_column_int(st, 3);
+  r->registered_at = db_column_int(st, 4);
+  r->is_waitlisted = db_column_int(st, 5) != 0;
+  r->cancelled_at = db_column_is_null(st, 6) ? 0 : db_column_int(st, 6);
+  r->organizer_id = db_column_int(st, 7);
+  r->has_ticket = !db_column_is_null(st, 8);
+  if (r->has_ticket) {
+    struct ticket *t = &r->ticket;
+    t->id = db_column_int(st, 8);
+    t->code = arena_strdup(arena, db_column_text(st, 9));
+    t->issued_at = db_column_int(st, 10);
+    t->checked_in_at = db_column_is_null(st, 11) ? 0 : db_column_int(st, 11);
+    t->registration_id = r->id;
+    t->event_id = r->event_id;
+    t->ticket_type_id = r->ticket_type_id;
+    t->user_id = r->user_id;
+    t->organizer_id = r->organizer_id;
+    if (t->code == NULL)
+      return EVENTAPI_ENOMEM;
+  }
+  return 0;
+}
+
+int
+registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
+                                 " WHERE r.id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, id);
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    rc = read_registration(st, arena, out);
+  else if (rc == DB_DONE)
+    rc = EVENTAPI_ENOTFOUND;
+  db_reset(st);
+  return rc;
+}
+
+int
+registrations_active_exists(db_t *db, int64_t user_id, int64_t event_id)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
+                                 " WHERE user_id = ? AND event_id = ? AND cancelled_at IS NULL");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, user_id);
+  db_bind_int(st, 2, event_id);
+  int rc = db_step(st);
+  db_reset(st);
+  return rc < 0 ? rc : rc == DB_ROW;
+}
+
+/*
+ * Takes one place of the event and of the ticket type, or none: the
+ * conditional UPDATEs succeed only below the limits (0: unlimited), and the
+ * first is undone when the second finds no room. 1 taken, 0 full.
+ */
+static int
+take_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
+{
+  int changes = 0;
+  int rc = db_exec(db,
+      "UPDATE events SET confirmed_count = confirmed_count + 1"
+      " WHERE id = ? AND (capacity = 0 OR confirmed_count < capacity)",
+      &changes, "i", event_id);
+  if (rc < 0 || changes == 0)
+    return rc;
+  if (ticket_type_id == 0)
+    return 1;
+  rc = db_exec(db,
+      "UPDATE ticket_types SET confirmed_count = confirmed_count + 1"
+      " WHERE id = ? AND (quantity = 0 OR confirmed_count < quantity)",
+      &changes, "i", ticket_type_id);
+  if (rc < 0)
+    return rc;
+  if (changes == 1)
+    return 1;
+  rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count - 1 WHERE id = ?",
+               NULL, "i", event_id);
+  return rc < 0 ? rc : 0;
+}
+
+static int
+free_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
+{
+  int rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count - 1"
+                       " WHERE id = ? AND confirmed_count > 0", NULL, "i", event_id);
+  if (rc == 0 && ticket_type_id)
+    rc = db_exec(db, "UPDATE ticket_types SET confirmed_count = confirmed_count - 1"
+                     " WHERE id = ? AND confirmed_count > 0", NULL, "i", ticket_type_id);
+  return rc;
+}
+
+int
+registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *arena)
+{
+  int taken = take_place(db, r->event_id, r->ticket_type_id);
+  if (taken < 0)
+    return taken;
+  r->registered_at = now;
+  r->is_waitlisted = taken == 0;
+  r->cancelled_at = 0;
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO registrations (user_id, event_id, ticket_type_id, registered_at, is_waitlisted)"
+      " VALUES (?, ?, ?, ?, ?) RETURNING id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, r->user_id);
+  db_bind_int(st, 2, r->event_id);
+  if (r->ticket_type_id)
+    db_bind_int(st, 3, r->ticket_type_id);
+  else
+    db_bind_null(st, 3);
+  db_bind_int(st, 4, now);
+  db_bind_int(st, 5, r->is_waitlisted);
+  int rc = db_step_id(st, &r->id);
+  if (rc < 0)
+    return rc; /* the caller rolls back: the place taken goes with it */
+  r->has_ticket = !r->is_waitlisted;
+  if (r->has_ticket) {
+    rc = tickets_issue(db, r->id, now, arena, &r->ticket);
+    r->ticket.event_id = r->event_id;
+    r->ticket.ticket_type_id = r->ticket_type_id;
+    r->ticket.user_id = r->user_id;
+  }
+  return rc;
+}
+
+int
+registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_t *arena)
+{
+  int changes = 0;
+  int rc = db_exec(db, "UPDATE registrations SET cancelled_at = ?"
+                       " WHERE id = ? AND cancelled_at IS NULL", &changes, "ii", now, r->id);
+  if (rc < 0)
+    return rc;
+  if (changes == 0)
+    return EVENTAPI_ENOTFOUND; /* cancelled meanwhile */
+  if (r->is_waitlisted)
+    return 0;
+  if ((rc = tickets_void(db, r->id)) < 0 || (rc = free_place(db, r->event_id, r->ticket_type_id)) < 0)
+    return rc;
+  return registrations_promote(db, r->event_id, now, arena, NULL);
+}
+
+/* The oldest waitlisted registration of event_id whose ticket type has room. */
+static int
+next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id)
+{
+  db_stmt_t *st = db_prepare(db,
+      "SELECT r.id, r.ticket_type_id FROM registrations r"
+      " LEFT JOIN ticket_types t ON t.id = r.ticket_type_id"
+      " WHERE r.event_id = ? AND r.cancelled_at IS NULL AND r.is_waitlisted = 1"
+      " AND (r.ticket_type_id IS NULL OR t.quantity = 0 OR t.confirmed_count < t.quantity)"
+      " ORDER BY r.registered_at, r.id LIMIT 1");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, event_id);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *id = db_column_int(st, 0);
+    *ticket_type_id = db_column_is_null(st, 1) ? 0 : db_column_int(st, 1);
+  }
+  db_reset(st);
+  return rc;
+}
+
+int
+registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, int *promoted)
+{
+  int count = 0, rc;
+  int64_t id, ticket_type_id;
+  while ((rc = next_in_line(db, event_id, &id, &ticket_type_id)) == DB_ROW) {
+    int taken = take_place(db, event_id, ticket_type_id);
+    if (taken <= 0) {
+      rc = taken; /* the event is full (0), or an error */
+      break;
+    }
+    rc = db_exec(db, "UPDATE registrations SET is_waitlisted = 0 WHERE id = ?", NULL, "i", id);
+    struct ticket ticket;
+    if (rc == 0)
+      rc = tickets_issue(db, id, now, arena, &ticket);
+    if (rc < 0)
+      break;
+    count++;
+  }
+  if (promoted)
+    *promoted = count;
+  return rc < 0 ? rc : 0;
+}
+
+static int
+list(db_stmt_t *st, arena_t *arena, bool with_users, struct registration **out, size_t *count)
+{
+  size_t n = 0, cap = 16;
+  struct registration *items = arena_alloc(arena, cap * sizeof *items);
+  int rc = items ? 0 : EVENTAPI_ENOMEM;
+  while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
+    if (n == cap) {
+      struct registration *grown = arena_alloc(arena, 2 * cap * sizeof *grown);
+      if (grown == NULL) {
+        rc = EVENTAPI_ENOMEM;
+        break;
+      }
+      memcpy(grown, items, n * sizeof *items);
+      items = grown;
+      cap *= 2;
+    }
+    struct registration *r = &items[n++];
+    rc = read_registration(st, arena, r);
+    if (rc == 0 && with_users) {
+      r->username = arena_strdup(arena, db_column_text(st, 12));
+      r->email = arena_strdup(arena, db_column_text(st, 13));
+      r->first_name = arena_strdup(arena, db_column_text(st, 14));
+      r->last_name = arena_strdup(arena, db_column_text(st, 15));
+      if (!r->username || !r->email || !r->first_name || !r->last_name)
+        rc = EVENTAPI_ENOMEM;
+    }
+  }
+  db_reset(st);
+  if (rc < 0)
+    return rc;
+  *out = items;
+  *count = n;
+  return 0;
+}
+
+int
+registrations_list_user(db_t *db, int64_t user_id, arena_t *arena,
+                        struct registration **out, size_t *count)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
+                                 " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
+                                 " ORDER BY r.registered_at DESC, r.id DESC");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, user_id);
+  return list(st, arena, false, out, count);
+}
+
+int
+registrations_list_event(db_t *db, int64_t event_id, arena_t *arena,
+                         struct registration **out, size_t *count)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS ","
+                                 " u.username, u.email, u.first_name, u.last_name"
+                                 REGISTRATION_FROM " JOIN users u ON u.id = r.user_id"
+                                 " WHERE r.event_id = ? AND r.cancelled_at IS NULL"
+                                 " ORDER BY r.registered_at, r.id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, event_id);
+  return list(st, arena, true, out, count);
+}

@@ -1,0 +1,71 @@
+/*
+ * models.h - registrations, the waitlist, and the capacity counters.
+ *
+ * API.md: confirmed registrations never exceed the event's capacity nor
+ * their ticket type's quantity, whatever the concurrency. The counters
+ * (confirmed_count on events and ticket types) change only through
+ * conditional UPDATEs inside the caller's write transaction, so the
+ * database itself refuses an oversell, on one node or many.
+ */
+#ifndef EVENTAPI_REGISTRATIONS_MODELS_H
+#define EVENTAPI_REGISTRATIONS_MODELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "db/db.h"
+#include "tickets/models.h"
+
+struct registration {
+  int64_t id;
+  int64_t user_id;
+  int64_t event_id;
+  int64_t ticket_type_id;  /* 0: none */
+  int64_t registered_at;
+  bool is_waitlisted;
+  int64_t cancelled_at;    /* 0: active */
+  int64_t organizer_id;    /* the event's */
+  bool has_ticket;
+  struct ticket ticket;
+  /* For the organizer's list: */
+  const char *username, *email, *first_name, *last_name;
+};
+
+/* Registration id (active or not) with its ticket. 0 or EVENTAPI_ENOTFOUND. */
+int registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration *out);
+
+/* 1 when user_id holds an active registration for event_id. */
+int registrations_active_exists(db_t *db, int64_t user_id, int64_t event_id);
+
+/*
+ * Registers r->user_id for r->event_id (r->ticket_type_id, 0 for none):
+ * confirmed with a ticket when the event and the ticket type have room,
+ * else waitlisted. Sets every field of r. EVENTAPI_ECONSTRAINT when the user
+ * already holds an active registration. Run inside a write transaction.
+ */
+int registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *arena);
+
+/*
+ * Cancels r: a confirmed registration frees its place (and its ticket),
+ * and the waitlist is promoted in order. Inside a write transaction.
+ */
+int registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_t *arena);
+
+/*
+ * Confirms the oldest waitlisted registrations of event_id that fit, one
+ * by one, while the event has room: each gets a ticket. *promoted (if not
+ * NULL) counts them. Inside a write transaction.
+ */
+int registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, int *promoted);
+
+/* The user's active registrations, newest first. */
+int registrations_list_user(db_t *db, int64_t user_id, arena_t *arena,
+                            struct registration **out, size_t *count);
+
+/* The event's active registrations with their users and tickets, oldest first. */
+int registrations_list_event(db_t *db, int64_t event_id, arena_t *arena,
+                             struct registration **out, size_t *count);
+
+#endif

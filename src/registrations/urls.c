@@ -1,0 +1,20 @@
+#include "registrations/urls.h"
+
+#include "registrations/views.h"
+
+static const struct route routes[] = {
+  {HTTP_POST, "/api/registrations/<int:event_id>/register/", registrations_register_view, 0},
+  {HTTP_POST, "/api/registrations/register/", registrations_register_body_view, 0},
+  {HTTP_GET, "/api/registrations/me/", registrations_me_view, 0},
+  {HTTP_GET, "/registrations/me/", registrations_me_view, 0},
+  {HTTP_GET, "/api/registrations/<int:id>/", registrations_detail_view, 0},
+  {HTTP_DELETE, "/api/registrations/<int:id>/", registrations_cancel_view, 0},
+  {HTTP_GET, "/api/events/<int:id>/registrations/", registrations_event_list_view, 0},
+};
+
+int
+registrations_urls_register(void)
+{
+  registrations_signals_connect();
+  return http_routes_add(routes, sizeof routes / sizeof routes[0]);
+}

@@ -1,0 +1,386 @@
+/*
+ * views.c - registering, the waitlist, cancelling, and the organizer's list
+ * of an event's registrations (JSON or CSV).
+ */
+#include "registrations/views.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/jsonutil.h"
+#include "core/strbuf.h"
+#include "core/timefmt.h"
+#include "events/models.h"
+#include "events/permissions.h"
+#include "events/signals.h"
+#include "registrations/models.h"
+#include "registrations/serializers.h"
+#include "users/permissions.h"
+
+static const char NO_EVENT[] = "No Event matches the given query.";
+static const char NO_REGISTRATION[] = "No Registration matches the given query.";
+
+/* Commits, or rolls back and answers the database error. True on commit. */
+static bool
+commit(struct http_request *req, db_t *db, int rc)
+{
+  if (rc == 0 && (rc = db_commit(db)) == 0)
+    return true;
+  db_rollback(db);
+  http_reply_db_error(req, rc);
+  return false;
+}
+
+/*
+ * Reads a primary-key field as DRF's PrimaryKeyRelatedField does: FIELD_SET
+ * with *id, FIELD_ABSENT for absent or null, FIELD_INVALID (error added).
+ */
+static enum field_result
+pk_field(json_t *body, const char *name, json_t *errors, arena_t *arena, int64_t *id)
+{
+  json_t *value = json_object_get(body, name);
+  if (value == NULL || json_is_null(value))
+    return FIELD_ABSENT;
+  if (json_is_integer(value)) {
+    *id = json_integer_value(value);
+    return FIELD_SET;
+  }
+  if (json_is_string(value)) {
+    char *end;
+    const char *digits = json_string_value(value);
+    long long n = strtoll(digits, &end, 10);
+    if (*end == '\0' && end != digits) {
+      *id = n;
+      return FIELD_SET;
+    }
+  }
+  json_error_add(errors, name, arena_printf(arena, "Incorrect type. Expected pk value, received %s.",
+                 json_is_string(value) ? "str" : json_is_boolean(value) ? "bool"
+                 : json_is_real(value) ? "float" : json_is_array(value) ? "list" : "dict"));
+  return FIELD_INVALID;
+}
+
+static void
+invalid_pk(json_t *errors, const char *name, int64_t id, arena_t *arena)
+{
+  json_error_add(errors, name, arena_printf(arena, "Invalid pk \"%lld\" - object does not exist.",
+                                            (long long)id));
+}
+
+/*
+ * The registration of API.md, in one write transaction: the event must be
+ * visible and not started, the ticket type given when the event has any and
+ * of this event, one active registration per user; then confirmed or
+ * waitlisted by the database's conditional updates.
+ */
+static void
+register_for(struct http_request *req, int64_t event_id, bool event_in_body, json_t *body)
+{
+  db_t *db = http_database(req);
+  if (db == NULL)
+    return;
+  json_t *errors = json_object();
+  int64_t ticket_type_id = 0;
+  enum field_result got = pk_field(body, "ticket_type", errors, &req->arena, &ticket_type_id);
+  int rc = db_begin(db, DB_WRITE);
+  struct event e;
+  if (rc == 0) {
+    rc = events_get(db, event_id, &req->arena, &e);
+    if (rc == 0 && (rc = events_can_see(db, &e, req->user)) >= 0)
+      rc = rc == 1 ? 0 : EVENTAPI_ENOTFOUND;
+  }
+  if (rc == EVENTAPI_ENOTFOUND) {
+    db_rollback(db);
+    if (event_in_body) {
+      invalid_pk(errors, "event", event_id, &req->arena);
+      http_reply_json(req, 400, json_incref(errors));
+    } else {
+      http_reply_detail(req, 404, NO_EVENT);
+    }
+    goto out;
+  }
+  if (rc < 0) {
+    commit(req, db, rc);
+    goto out;
+  }
+  int64_t now = time_now_us();
+  if (got == FIELD_SET) {
+    const struct ticket_type *type = NULL;
+    for (size_t i = 0; i < e.nticket_types; i++)
+      if (e.ticket_types[i].id == ticket_type_id)
+        type = &e.ticket_types[i];
+    if (type == NULL) {
+      /* Another event's ticket type, or none at all. */
+      db_stmt_t *st = db_prepare(db, "SELECT 1 FROM ticket_types WHERE id = ?");
+      int exists = st ? (db_bind_int(st, 1, ticket_type_id), db_step(st)) : EVENTAPI_EDB;
+      if (st)
+        db_reset(st);
+      if (exists == DB_ROW)
+        json_error_add(errors, "non_field_errors",
+                       "This ticket type does not belong to the selected event.");
+      else if (exists >= 0)
+        invalid_pk(errors, "ticket_type", ticket_type_id, &req->arena);
+      else
+        rc = exists;
+    }
+  } else if (got == FIELD_ABSENT && e.nticket_types > 0) {
+    /* API.md: required when the event has ticket types. */
+    json_error_add(errors, "ticket_type", "This field is required.");
+  }
+  if (rc == 0 && !json_errors_any(errors)) {
+    if (e.date_time <= now) {
+      json_error_add(errors, "non_field_errors", "This event has already started.");
+    } else if ((rc = registrations_active_exists(db, req->user->id, e.id)) == 1) {
+      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
+      rc = 0;
+    }
+  }
+  struct registration r = {.user_id = req->user->id, .event_id = e.id,
+                           .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0};
+  if (rc == 0 && !json_errors_any(errors)) {
+    rc = registrations_create(db, &r, now, &req->arena);
+    if (rc == EVENTAPI_ECONSTRAINT) { /* a concurrent registration won */
+      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
+      rc = 0;
+    }
+  }
+  if (rc == 0 && json_errors_any(errors)) {
+    db_rollback(db);
+    http_reply_json(req, 400, json_incref(errors));
+  } else if (commit(req, db, rc)) {
+    /* API.md: 200 (CREATE_STATUS=201 as the original). */
+    http_reply_json(req, config->create_status, registrations_serialize(&r));
+  }
+out:
+  json_decref(errors);
+}
+
+void
+registrations_register_view(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  json_t *body = http_json_body(req);
+  if (body)
+    register_for(req, req->ids[0], false, body);
+}
+
+void
+registrations_register_body_view(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  json_t *body = http_json_body(req);
+  if (body == NULL)
+    return;
+  json_t *errors = json_object();
+  int64_t event_id = 0;
+  enum field_result got = pk_field(body, "event", errors, &req->arena, &event_id);
+  if (got == FIELD_ABSENT)
+    json_error_add(errors, "event", json_object_get(body, "event") ? "This field may not be null."
+                                                                   : "This field is required.");
+  if (json_errors_any(errors))
+    http_reply_json(req, 400, json_incref(errors));
+  else
+    register_for(req, event_id, true, body);
+  json_decref(errors);
+}
+
+void
+registrations_me_view(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  db_t *db = http_database(req);
+  if (db == NULL)
+    return;
+  struct registration *list;
+  size_t count;
+  int rc = registrations_list_user(db, req->user->id, &req->arena, &list, &count);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    return;
+  }
+  json_t *body = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(body, registrations_serialize_short(&list[i]));
+  http_reply_json(req, 200, body);
+}
+
+/*
+ * Loads the active registration of the path for its user, the event's
+ * organizer or an admin; 404 for everyone else (no hint that it exists).
+ */
+static bool
+load_registration(struct http_request *req, db_t *db, struct registration *r)
+{
+  int rc = registrations_get(db, req->ids[0], &req->arena, r);
+  if (rc == 0 && r->cancelled_at == 0 &&
+      (r->user_id == req->user->id || r->organizer_id == req->user->id ||
+       req->user->role == ROLE_ADMIN))
+    return true;
+  if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_detail(req, 404, NO_REGISTRATION);
+  return false;
+}
+
+void
+registrations_detail_view(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  db_t *db = http_database(req);
+  struct registration r;
+  if (db && load_registration(req, db, &r))
+    http_reply_json(req, 200, registrations_serialize(&r));
+}
+
+void
+registrations_cancel_view(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  db_t *db = http_database(req);
+  if (db == NULL)
+    return;
+  int rc = db_begin(db, DB_WRITE);
+  struct registration r;
+  if (rc < 0) {
+    commit(req, db, rc);
+    return;
+  }
+  /* Read inside the transaction: its state is what we change. */
+  if (!load_registration(req, db, &r)) {
+    db_rollback(db);
+    return;
+  }
+  rc = registrations_cancel(db, &r, time_now_us(), &req->arena);
+  if (rc == EVENTAPI_ENOTFOUND) {
+    db_rollback(db);
+    http_reply_detail(req, 404, NO_REGISTRATION);
+  } else if (commit(req, db, rc)) {
+    http_reply_empty(req, 204);
+  }
+}
+
+/* ---- the organizer's list ---- */
+
+/*
+ * Appends one CSV cell: quoted when it holds a comma, quote or line break,
+ * and defused when a spreadsheet would read it as a formula (=, +, -, @, and
+ * tab or carriage return first).
+ */
+static void
+csv_cell(struct strbuf *out, const char *value, bool last)
+{
+  bool formula = strchr("=+-@\t\r", value[0]) != NULL && value[0] != '\0';
+  bool quote = formula || strpbrk(value, ",\"\r\n") != NULL;
+  if (quote)
+    strbuf_puts(out, "\"");
+  if (formula)
+    strbuf_puts(out, "'");
+  for (const char *p = value; *p; p++) {
+    if (*p == '"')
+      strbuf_puts(out, "\"\"");
+    else
+      strbuf_append(out, p, 1);
+  }
+  if (quote)
+    strbuf_puts(out, "\"");
+  strbuf_puts(out, last ? "\r\n" : ",");
+}
+
+static const char *
+ticket_type_name(const struct event *e, int64_t id)
+{
+  for (size_t i = 0; i < e->nticket_types; i++)
+    if (e->ticket_types[i].id == id)
+      return e->ticket_types[i].name;
+  return "";
+}
+
+static void
+reply_csv(struct http_request *req, const struct event *e, const struct registration *list,
+          size_t count)
+{
+  struct strbuf out = {0};
+  static const char *const header[] = {
+    "registration_id", "username", "email", "first_name", "last_name", "ticket_type",
+    "status", "registered_at", "ticket_code", "checked_in_at",
+  };
+  for (size_t i = 0; i < 10; i++)
+    csv_cell(&out, header[i], i == 9);
+  for (size_t i = 0; i < count; i++) {
+    const struct registration *r = &list[i];
+    char id[24], registered[TIME_ISO_MAX], checked[TIME_ISO_MAX] = "";
+    snprintf(id, sizeof id, "%lld", (long long)r->id);
+    time_format_iso(r->registered_at, registered);
+    if (r->has_ticket && r->ticket.checked_in_at)
+      time_format_iso(r->ticket.checked_in_at, checked);
+    const char *row[] = {
+      id, r->username, r->email, r->first_name, r->last_name,
+      ticket_type_name(e, r->ticket_type_id), r->is_waitlisted ? "waitlisted" : "confirmed",
+      registered, r->has_ticket ? r->ticket.code : "", checked,
+    };
+    for (size_t j = 0; j < 10; j++)
+      csv_cell(&out, row[j], j == 9);
+  }
+  if (out.failed) {
+    strbuf_free(&out);
+    http_reply_internal(req, "out of memory");
+    return;
+  }
+  http_add_header(req, "Content-Disposition",
+                  arena_printf(&req->arena, "attachment; filename=\"event-%lld-registrations.csv\"",
+                               (long long)e->id));
+  size_t len;
+  char *data = strbuf_take(&out, &len);
+  http_reply_bytes(req, 200, "text/csv; charset=utf-8", data, len);
+}
+
+void
+registrations_event_list_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct event e;
+  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+    return;
+  const char *format = http_query(req, "format");
+  if (format && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
+    http_reply_detail(req, 404, "Not found."); /* DRF: an unknown format suffix */
+    return;
+  }
+  struct registration *list;
+  size_t count;
+  int rc = registrations_list_event(db, e.id, &req->arena, &list, &count);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    return;
+  }
+  if (format && strcmp(format, "csv") == 0) {
+    reply_csv(req, &e, list, count);
+    return;
+  }
+  json_t *body = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(body, registrations_serialize_for_organizer(&list[i]));
+  http_reply_json(req, 200, body);
+}
+
+/* ---- signals ---- */
+
+static int
+promote_on_places_opened(db_t *db, int64_t event_id, arena_t *arena)
+{
+  return registrations_promote(db, event_id, time_now_us(), arena, NULL);
+}
+
+void
+registrations_signals_connect(void)
+{
+  events_places_opened = promote_on_places_opened;
+}

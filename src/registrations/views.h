@@ -1,0 +1,19 @@
+/*
+ * views.h - the registrations app's handlers.
+ */
+#ifndef EVENTAPI_REGISTRATIONS_VIEWS_H
+#define EVENTAPI_REGISTRATIONS_VIEWS_H
+
+#include "http/http.h"
+
+void registrations_register_view(struct http_request *req);      /* .../<event_id>/register/ */
+void registrations_register_body_view(struct http_request *req); /* .../register/ {"event"} */
+void registrations_me_view(struct http_request *req);
+void registrations_detail_view(struct http_request *req);
+void registrations_cancel_view(struct http_request *req);
+void registrations_event_list_view(struct http_request *req);    /* the organizer's list, CSV */
+
+/* Connects the registrations app to the events app's signals. */
+void registrations_signals_connect(void);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * models.h - tickets: the proof of a confirmed registration, with a random
+ * UUID code, checked in once at the door.
+ */
+#ifndef EVENTAPI_TICKETS_MODELS_H
+#define EVENTAPI_TICKETS_MODELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "db/db.h"
+
+#define TICKET_CODE_LEN 36
+
+struct ticket {
+  int64_t id;
+  const char *code;
+  int64_t registration_id;
+  int64_t issued_at;
+  int64_t checked_in_at;   /* 0: not checked in */
+  /* From the registration: */
+  int64_t event_id;
+  int64_t ticket_type_id;  /* 0: none */
+  int64_t user_id;
+  int64_t organizer_id;    /* the event's */
+};
+
+/* Issues the ticket of registration_id with a new random code (into out). */
+int tickets_issue(db_t *db, int64_t registration_id, int64_t now, arena_t *arena,
+                  struct ticket *out);
+
+/* The ticket of code (of an active registration). 0 or EVENTAPI_ENOTFOUND. */
+int tickets_get(db_t *db, const char *code, arena_t *arena, struct ticket *out);
+
+/* The user's tickets, newest first. */
+int tickets_list_user(db_t *db, int64_t user_id, arena_t *arena, struct ticket **out,
+                      size_t *count);
+
+/*
+ * Checks ticket id in at now, once: 0 when this call did it, or
+ * EVENTAPI_ECONFLICT when it was already checked in (*first gets when).
+ * One conditional UPDATE: two scanners at once cannot both succeed.
+ */
+int tickets_check_in(db_t *db, int64_t id, int64_t now, int64_t *first);
+
+/* Removes the ticket of a registration that is cancelled. */
+int tickets_void(db_t *db, int64_t registration_id);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * views.c - tickets: the holder's list and detail, the check-in at the
+ * door, and the QR codes that carry the ticket's code.
+ */
+#include "tickets/views.h"
+
+#include <string.h>
+
+#include "core/error.h"
+#include "core/timefmt.h"
+#include "tickets/models.h"
+#include "tickets/qr.h"
+#include "tickets/serializers.h"
+#include "users/permissions.h"
+
+static const char NO_TICKET[] = "No Ticket matches the given query.";
+
+void
+tickets_list_view(struct http_request *req)
+{
+  if (!permission_authenticated(req))
+    return;
+  db_t *db = http_database(req);
+  if (db == NULL)
+    return;
+  struct ticket *list;
+  size_t count;
+  int rc = tickets_list_user(db, req->user->id, &req->arena, &list, &count);
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    return;
+  }
+  json_t *body = json_array();
+  for (size_t i = 0; i < count; i++)
+    json_array_append_new(body, tickets_serialize(&list[i]));
+  http_reply_json(req, 200, body);
+}
+
+/*
+ * Loads the ticket of the path for its holder (unless organizer_only), the
+ * event's organizer or an admin. Others get 404, except a holder asking for
+ * an organizer's action, who gets 403.
+ */
+static bool
+load_ticket(struct http_request *req, db_t *db, bool organizer_only, struct ticket *t)
+{
+  if (!permission_authenticated(req))
+    return false;
+  int rc = tickets_get(db, req->params[0], &req->arena, t);
+  if (rc < 0 && rc != EVENTAPI_ENOTFOUND) {
+    http_reply_db_error(req, rc);
+    return false;
+  }
+  bool owner = rc == 0 && (t->organizer_id == req->user->id || req->user->role == ROLE_ADMIN);
+  bool holder = rc == 0 && t->user_id == req->user->id;
+  if (owner || (holder && !organizer_only))
+    return true;
+  if (holder)
+    http_reply_forbidden(req);
+  else
+    http_reply_detail(req, 404, NO_TICKET);
+  return false;
+}
+
+void
+tickets_detail_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct ticket t;
+  if (db && load_ticket(req, db, false, &t))
+    http_reply_json(req, 200, tickets_serialize(&t));
+}
+
+void
+tickets_check_in_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  struct ticket t;
+  if (db == NULL || !load_ticket(req, db, true, &t))
+    return;
+  int64_t first = 0;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0)
+    rc = tickets_check_in(db, t.id, time_now_us(), &first);
+  if (rc == EVENTAPI_ECONFLICT) {
+    /* API.md: counted once; the second scanner learns when it was. */
+    db_rollback(db);
+    char when[TIME_ISO_MAX];
+    time_format_iso(first, when);
+    http_reply_json(req, 409, json_pack("{s:s, s:s}", "detail", "Ticket already checked in.",
+                                        "checked_in_at", when));
+    return;
+  }
+  if (rc < 0 || (rc = db_commit(db)) < 0) {
+    db_rollback(db);
+    http_reply_db_error(req, rc);
+    return;
+  }
+  t.checked_in_at = first;
+  http_reply_json(req, 200, tickets_serialize(&t));
+}
+
+static void
+reply_qr(struct http_request *req, bool png)
+{
+  db_t *db = http_database(req);
+  struct ticket t;
+  if (db == NULL || !load_ticket(req, db, false, &t))
+    return;
+  size_t len;
+  char *image = png ? tickets_qr_png(t.code, &len) : tickets_qr_svg(t.code, &len);
+  if (image == NULL) {
+    http_reply_internal(req, "cannot draw a QR code");
+    return;
+  }
+  http_add_header(req, "Cache-Control", "private, max-age=86400");
+  http_reply_bytes(req, 200, png ? "image/png" : "image/svg+xml", image, len);
+}
+
+void
+tickets_qr_svg_view(struct http_request *req)
+{
+  reply_qr(req, false);
+}
+
+void
+tickets_qr_png_view(struct http_request *req)
+{
+  reply_qr(req, true);
+}
+
