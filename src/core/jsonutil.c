@@ -200,8 +200,8 @@ json_field_int(json_t *obj, const char *name, bool required, int64_t min, int64_
     ok = true;
   } else if (json_is_real(value)) {
     double d = json_real_value(value);
-    ok = d == (double)(int64_t)d && d > -9e18 && d < 9e18;
-    n = (int64_t)d;
+    ok = d > -9e18 && d < 9e18 && d == (double)(int64_t)d; /* range first: no UB cast */
+    n = ok ? (int64_t)d : 0;
   } else if (json_is_string(value)) {
     ok = parse_int_text(json_string_value(value), &n);
   } else if (json_is_null(value)) {

@@ -192,6 +192,10 @@ time_parse_iso(const char *s, int64_t *us)
 
   int64_t seconds = days * SECONDS_PER_DAY + hour * 3600 + minute * 60 +
                     second - offset;
+  /* In UTC the instant must still lie in years 1..9999 (Python's range). */
+  if (seconds < days_from_civil(1, 1, 1) * SECONDS_PER_DAY ||
+      seconds >= days_from_civil(10000, 1, 1) * SECONDS_PER_DAY)
+    return EVENTAPI_EINVAL;
   *us = seconds * US_PER_SECOND + fraction;
   return 0;
 }

@@ -10,7 +10,7 @@ struct db_ops {
   const char *name; /* "sqlite", "postgres": selects the migrations */
   int (*open)(const char *target, bool synchronous_normal, db_t **out);
   void (*close)(db_t *db);
-  db_stmt_t *(*prepare)(db_t *db, const char *sql);
+  db_stmt_t *(*prepare)(db_t *db, const char *sql, bool assembled);
   int (*bind_int)(db_stmt_t *st, int idx, int64_t value);
   int (*bind_text)(db_stmt_t *st, int idx, const char *text);
   int (*bind_null)(db_stmt_t *st, int idx);

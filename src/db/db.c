@@ -125,7 +125,13 @@ db_close_all(void)
 db_stmt_t *
 db_prepare(db_t *db, const char *sql)
 {
-  return db->ops->prepare(db, sql);
+  return db->ops->prepare(db, sql, false);
+}
+
+db_stmt_t *
+db_prepare_assembled(db_t *db, const char *sql)
+{
+  return db->ops->prepare(db, sql, true);
 }
 
 int

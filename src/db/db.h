@@ -60,6 +60,13 @@ void db_close_all(void);
  */
 db_stmt_t *db_prepare(db_t *db, const char *sql);
 
+/*
+ * As db_prepare, for SQL assembled at run time (a filter's clauses): cached
+ * within a budget of its own, so that no number of combinations can crowd
+ * the fixed statements out; past it, prepared for one use.
+ */
+db_stmt_t *db_prepare_assembled(db_t *db, const char *sql);
+
 /* Binding: index from 1. Text is copied. Return 0 or a negative code. */
 int db_bind_int(db_stmt_t *st, int idx, int64_t value);
 int db_bind_text(db_stmt_t *st, int idx, const char *text); /* NULL binds NULL */

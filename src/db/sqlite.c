@@ -4,9 +4,9 @@
  * One connection per thread (opened with SQLITE_OPEN_NOMUTEX: the thread
  * owns it), WAL, synchronous=FULL unless opted out, foreign keys on, a busy
  * timeout so writers queue instead of failing. Statements are prepared once
- * per connection and kept in a hash table keyed by their SQL text (queries
- * assembled at run time are cached too, up to CACHE_MAX statements; past
- * that a statement is finalized when it is reset).
+ * per connection and kept in a hash table keyed by their SQL text. Queries
+ * assembled at run time are cached too, up to ASSEMBLED_MAX of them; past
+ * that they are finalized when reset, and the fixed statements keep room.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -22,7 +22,7 @@
 #include "db/backend.h"
 
 #define BUSY_TIMEOUT_MS 10000
-#define CACHE_MAX 512
+#define ASSEMBLED_MAX 256 /* cached statements of run-time SQL, per connection */
 
 struct sqlite_stmt {
   struct db_stmt base;
@@ -37,6 +37,7 @@ struct sqlite_db {
   sqlite3 *handle;
   struct sqlite_stmt **cache; /* open addressing, power-of-two size */
   size_t cache_size, cache_used;
+  size_t assembled_used;
 };
 
 static int
@@ -173,7 +174,7 @@ cache_grow(struct sqlite_db *db)
 }
 
 static db_stmt_t *
-sqlite_prepare(db_t *base, const char *sql)
+sqlite_prepare(db_t *base, const char *sql, bool assembled)
 {
   struct sqlite_db *db = (struct sqlite_db *)base;
   size_t hash = hash_sql(sql);
@@ -184,7 +185,7 @@ sqlite_prepare(db_t *base, const char *sql)
         return &db->cache[i]->base;
     }
   }
-  bool cached = db->cache_used < CACHE_MAX;
+  bool cached = !assembled || db->assembled_used < ASSEMBLED_MAX;
   if (cached && (db->cache_used + 1) * 2 > db->cache_size && cache_grow(db) < 0)
     return NULL;
   struct sqlite_stmt *st = calloc(1, sizeof *st);
@@ -214,6 +215,7 @@ sqlite_prepare(db_t *base, const char *sql)
     i = (i + 1) & (db->cache_size - 1);
   db->cache[i] = st;
   db->cache_used++;
+  db->assembled_used += assembled;
   return &st->base;
 }
 

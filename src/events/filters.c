@@ -280,7 +280,7 @@ count_matches(db_t *db, const struct event_filter *f, const struct principal *wh
   struct query q = {0};
   add(&q, "SELECT count(*) FROM events");
   where(&q, f, who);
-  db_stmt_t *st = db_prepare(db, q.sql);
+  db_stmt_t *st = db_prepare_assembled(db, q.sql);
   if (st == NULL)
     return EVENTAPI_EDB;
   bind_all(st, &q);
@@ -312,7 +312,7 @@ list_page(db_t *db, const struct event_filter *f, const struct principal *who,
   add(&q, order);
   q.params[q.nparams++] = (struct param){.number = f->limit};
   q.params[q.nparams++] = (struct param){.number = f->offset};
-  db_stmt_t *st = db_prepare(db, q.sql);
+  db_stmt_t *st = db_prepare_assembled(db, q.sql);
   if (st == NULL)
     return EVENTAPI_EDB;
   bind_all(st, &q);
@@ -369,7 +369,7 @@ events_list_versions(db_t *db, const struct event_filter *f, const struct princi
   add(&q, order);
   q.params[q.nparams++] = (struct param){.number = f->limit};
   q.params[q.nparams++] = (struct param){.number = f->offset};
-  db_stmt_t *st = db_prepare(db, q.sql);
+  db_stmt_t *st = db_prepare_assembled(db, q.sql);
   if (st == NULL)
     return EVENTAPI_EDB;
   bind_all(st, &q);

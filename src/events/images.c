@@ -366,6 +366,11 @@ events_image_put(struct http_request *req)
   size_t len;
   if (!upload_bytes(req, &data, &len))
     return;
+  /* API.md: at most 5 MiB of image; a multipart body may carry some more. */
+  if (len > HTTP_IMAGE_LIMIT) {
+    http_reply_detail(req, 413, "The image is too large (the limit is 5 MiB).");
+    return;
+  }
   /* API.md: the type is decided by the bytes alone. */
   enum image_type type = image_detect(data, len);
   if (type == IMAGE_NONE) {

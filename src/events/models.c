@@ -486,12 +486,23 @@ events_touch(db_t *db, int64_t id)
 }
 
 int
-events_delete(db_t *db, int64_t id)
+events_delete(db_t *db, int64_t id, arena_t *arena, const char **image)
 {
-  int changes = 0;
-  int rc = db_exec(db, "DELETE FROM events WHERE id = ?", &changes, "i", id);
-  if (rc == 0 && changes == 0)
+  *image = NULL;
+  db_stmt_t *st = db_prepare(db, "DELETE FROM events WHERE id = ? RETURNING image");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, id);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    if (!db_column_is_null(st, 0) && (*image = arena_strdup(arena, db_column_text(st, 0))) == NULL)
+      rc = EVENTAPI_ENOMEM;
+    else
+      rc = 0;
+  } else if (rc == DB_DONE) {
     rc = EVENTAPI_ENOTFOUND;
+  }
+  db_reset(st);
   return rc;
 }
 
@@ -525,11 +536,13 @@ sessions_insert(db_t *db, struct session *s)
 int
 sessions_update(db_t *db, const struct session *s)
 {
-  return db_exec(db,
+  int changes = 0;
+  int rc = db_exec(db,
       "UPDATE event_sessions SET title = ?, speaker = ?, start_time = ?, end_time = ?,"
       " description = ? WHERE id = ? AND event_id = ?",
-      NULL, "ssiisii", s->title, s->speaker, s->start_time, s->end_time, s->description,
+      &changes, "ssiisii", s->title, s->speaker, s->start_time, s->end_time, s->description,
       s->id, s->event_id);
+  return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
 }
 
 static int
@@ -568,10 +581,12 @@ ticket_types_insert(db_t *db, struct ticket_type *t)
 int
 ticket_types_update(db_t *db, const struct ticket_type *t)
 {
-  return db_exec(db,
+  int changes = 0;
+  int rc = db_exec(db,
       "UPDATE ticket_types SET name = ?, price_cents = ?, quantity = ?"
       " WHERE id = ? AND event_id = ?",
-      NULL, "siiii", t->name, t->price_cents, t->quantity, t->id, t->event_id);
+      &changes, "siiii", t->name, t->price_cents, t->quantity, t->id, t->event_id);
+  return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
 }
 
 int

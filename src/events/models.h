@@ -25,6 +25,7 @@
 #define TICKET_PRICE_MAX 99999999 /* cents: 999999.99 */
 #define CATEGORY_NAME_MAX 100
 #define CATEGORY_SLUG_MAX 100
+#define EVENT_NESTED_MAX 100 /* sessions, and ticket types, per event */
 
 enum visibility { VISIBILITY_PUBLIC, VISIBILITY_PRIVATE };
 
@@ -127,8 +128,12 @@ int events_update(db_t *db, const struct event *e);
 /* Bumps the version of event id (after a nested change). */
 int events_touch(db_t *db, int64_t id);
 
-/* Deletes the event (sessions and ticket types go with it). */
-int events_delete(db_t *db, int64_t id);
+/*
+ * Deletes the event (sessions, ticket types and registrations go with it).
+ * *image receives its image file name as it was at deletion (NULL: none),
+ * for the caller to remove after the commit.
+ */
+int events_delete(db_t *db, int64_t id, arena_t *arena, const char **image);
 
 /*
  * Sets the event's image file name (NULL removes it) and bumps its version.

@@ -299,6 +299,14 @@ nested_list(json_t *body, const char *field, json_t *errors, json_t **items)
     json_object_set_new(errors, field, inner);
     return -1;
   }
+  if (json_array_size(value) > EVENT_NESTED_MAX) {
+    json_t *inner = json_object();
+    char msg[96];
+    snprintf(msg, sizeof msg, "Ensure this field has no more than %d elements.", EVENT_NESTED_MAX);
+    json_error_add(inner, "non_field_errors", msg);
+    json_object_set_new(errors, field, inner);
+    return -1;
+  }
   *items = value;
   return (long)json_array_size(value);
 }

@@ -575,8 +575,9 @@ events_delete_view(struct http_request *req)
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
   int rc = db_begin(db, DB_WRITE);
+  const char *image = NULL;
   if (rc == 0)
-    rc = events_delete(db, e.id);
+    rc = events_delete(db, e.id, &req->arena, &image);
   if (rc == EVENTAPI_ENOTFOUND) { /* deleted meanwhile */
     db_rollback(db);
     http_reply_detail(req, 404, "No Event matches the given query.");
@@ -584,7 +585,7 @@ events_delete_view(struct http_request *req)
   }
   if (!commit(req, db, rc))
     return;
-  events_image_remove_file(e.image);
+  events_image_remove_file(image); /* as it was when the row went */
   http_reply_empty(req, 204);
 }
 

@@ -41,7 +41,8 @@ enum route_flags {
 };
 
 #define HTTP_BODY_LIMIT (1024 * 1024)       /* JSON bodies */
-#define HTTP_UPLOAD_LIMIT (5 * 1024 * 1024) /* ROUTE_UPLOAD bodies */
+#define HTTP_IMAGE_LIMIT (5 * 1024 * 1024)  /* an uploaded image */
+#define HTTP_UPLOAD_LIMIT (HTTP_IMAGE_LIMIT + 64 * 1024) /* its body, with multipart framing */
 
 /*
  * A route: one method on one path pattern. Patterns are written with their
@@ -154,8 +155,9 @@ void http_reply_not_found(struct http_request *req);
 void http_reply_internal(struct http_request *req, const char *why);
 
 /*
- * Answers a failed database call: 503 for an unavailable or busy database,
- * 500 (logged) for anything else.
+ * Answers a failed database call: 404 for a row gone meanwhile, 409 for a
+ * constraint a concurrent change trips, 503 for an unavailable or busy
+ * database, 500 (logged) for anything else.
  */
 void http_reply_db_error(struct http_request *req, int rc);
 

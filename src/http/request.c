@@ -137,17 +137,27 @@ http_json_body(struct http_request *req)
 }
 
 struct query_args {
-  const char *keys[64];
-  const char *values[64];
-  int count;
+  const char **keys;
+  const char **values;
+  int count, cap;
 };
+
+static enum MHD_Result
+count_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  (void)key;
+  (void)value;
+  (*(int *)cls)++;
+  return MHD_YES;
+}
 
 static enum MHD_Result
 collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
   (void)kind;
   struct query_args *args = cls;
-  if (strcmp(key, "limit") == 0 || strcmp(key, "offset") == 0 || args->count == 64)
+  if (strcmp(key, "limit") == 0 || strcmp(key, "offset") == 0 || args->count >= args->cap)
     return MHD_YES;
   args->keys[args->count] = key;
   args->values[args->count++] = value ? value : "";
@@ -173,14 +183,23 @@ write_encoded(char *p, const char *s)
 const char *
 http_page_url(struct http_request *req, int64_t limit, int64_t offset)
 {
-  struct query_args args = {.count = 0};
+  int total = 0;
+  MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, count_arg, &total);
+  /* Room for every parameter, plus limit and offset. */
+  struct query_args args = {
+    .keys = arena_calloc(&req->arena, (size_t)total + 2, sizeof(char *)),
+    .values = arena_calloc(&req->arena, (size_t)total + 2, sizeof(char *)),
+    .cap = total,
+  };
+  if (args.keys == NULL || args.values == NULL)
+    return NULL;
   MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
   char limit_text[24], offset_text[24];
   snprintf(limit_text, sizeof limit_text, "%lld", (long long)limit);
   snprintf(offset_text, sizeof offset_text, "%lld", (long long)offset);
   args.keys[args.count] = "limit";
   args.values[args.count++] = limit_text;
-  if (offset > 0 && args.count < 64) {
+  if (offset > 0) {
     args.keys[args.count] = "offset";
     args.values[args.count++] = offset_text;
   }

@@ -103,6 +103,16 @@ http_reply_internal(struct http_request *req, const char *why)
 void
 http_reply_db_error(struct http_request *req, int rc)
 {
+  /* A row that went away, or a constraint that a concurrent change now
+   * trips, between a view's read and its write: the client's answer. */
+  if (rc == EVENTAPI_ENOTFOUND) {
+    http_reply_not_found(req);
+    return;
+  }
+  if (rc == EVENTAPI_ECONSTRAINT || rc == EVENTAPI_ECONFLICT) {
+    http_reply_detail(req, 409, "The request conflicts with a concurrent change. Please retry.");
+    return;
+  }
   if (rc == EVENTAPI_EUNAVAILABLE || rc == EVENTAPI_EBUSY) {
     log_warn("rid=%s: database: %s", req->request_id, eventapi_strerror(rc));
     http_add_header(req, "Retry-After", "1");

@@ -3,6 +3,8 @@
  * answer's bytes, every write is seen at once, and entity tags answer 304.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "support/api.h"
@@ -154,4 +156,45 @@ Test(listing, visibility_is_part_of_the_answer)
   expect_that(json_array_size(owner->json) == 6, "the organizer sees their private one");
   expect_that(strcmp(api_header(anonymous, "ETag"), api_header(owner, "ETag")) != 0,
               "different answers, different tags");
+}
+
+Test(listing, many_query_parameters_are_kept_in_the_links)
+{
+  char path[4096] = "/api/events/?limit=1&offset=1";
+  for (int i = 0; i < 80; i++)
+    snprintf(path + strlen(path), sizeof path - strlen(path), "&p%02d=v%d", i, i);
+  struct api_resp *r = api_get(path, NULL);
+  expect_status(r, 200);
+  const char *next = json_string_value(json_object_get(r->json, "next"));
+  expect_that(next && strstr(next, "p00=v0") && strstr(next, "p79=v79") &&
+              strstr(next, "limit=1&offset=2"), "next keeps every parameter: %s", r->body);
+  expect_alive();
+}
+
+Test(listing, nested_lists_are_bounded)
+{
+  size_t cap = 64 * 1024, len = 0;
+  char *body = malloc(cap);
+  cr_assert_not_null(body);
+  api_keep(body, free);
+  len += (size_t)snprintf(body + len, cap - len,
+      "{\"title\":\"Big\",\"date_time\":\"2031-06-01T10:00:00Z\",\"location\":\"X\",\"capacity\":0,"
+      "\"ticket_types\":[");
+  for (int i = 0; i < 101; i++)
+    len += (size_t)snprintf(body + len, cap - len, "%s{\"name\":\"T%d\",\"price\":\"1\",\"quantity\":1}",
+                            i ? "," : "", i);
+  snprintf(body + len, cap - len, "]}");
+  struct api_resp *r = api_post("/api/events/create/", organizer, body);
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_types':{'non_field_errors':['Ensure this field has no more than 100 elements.']}}");
+}
+
+Test(listing, dates_past_year_9999_in_utc_are_refused)
+{
+  struct api_resp *r = api_post("/api/events/create/", organizer, api_json(
+      "{'title':'Far','date_time':'9999-12-31T23:59:59-23:59','location':'X','capacity':0}"));
+  expect_status(r, 400);
+  expect_field_error(r, "date_time",
+      "Datetime has wrong format. Use one of these formats instead: "
+      "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].");
 }
