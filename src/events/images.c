@@ -51,7 +51,7 @@ is_letter(unsigned char c)
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Chunks with valid lengths and CRCs: IHDR first, an IDAT, IEND last at the end. */
+/* Chunks with valid lengths and CRCs: IHDR first, an IDAT, then IEND. */
 static bool
 png_valid(const unsigned char *p, size_t len)
 {
@@ -79,8 +79,8 @@ png_valid(const unsigned char *p, size_t len)
     if (memcmp(type, "IDAT", 4) == 0)
       seen_idat = true;
     pos += 12 + chunk_len;
-    if (memcmp(type, "IEND", 4) == 0)
-      return chunk_len == 0 && pos == len && seen_idat;
+    if (memcmp(type, "IEND", 4) == 0) /* bytes after it are ignored, as Pillow does */
+      return chunk_len == 0 && seen_idat;
   }
   return false; /* no IEND: truncated */
 }
@@ -92,13 +92,11 @@ jpeg_is_sof(unsigned char marker)
          marker != 0xcc;
 }
 
-/* SOI, marker segments with a frame header before the first scan, EOI last. */
+/* SOI, marker segments with a frame header before the first scan, an EOI. */
 static bool
 jpeg_valid(const unsigned char *p, size_t len)
 {
   if (len < 4 || p[0] != 0xff || p[1] != 0xd8 || p[2] != 0xff)
-    return false;
-  if (p[len - 2] != 0xff || p[len - 1] != 0xd9)
     return false;
   bool seen_frame = false;
   size_t pos = 2;
@@ -130,8 +128,10 @@ jpeg_valid(const unsigned char *p, size_t len)
       seen_frame = true;
     }
     pos += segment_len;
-    if (marker == 0xda) /* SOS: entropy-coded data follows up to the EOI */
-      return seen_frame && len - pos >= 2;
+    /* SOS: entropy-coded data up to the EOI (in it, 0xFF is never followed
+     * by 0xD9); what follows the EOI, as phone cameras add, is ignored. */
+    if (marker == 0xda)
+      return seen_frame && memmem(p + pos, len - pos, "\xff\xd9", 2) != NULL;
   }
 }
 
@@ -165,8 +165,8 @@ gif_valid(const unsigned char *p, size_t len)
   unsigned images = 0;
   while (pos < len) {
     unsigned char block = p[pos++];
-    if (block == 0x3b) /* trailer */
-      return pos == len && images > 0;
+    if (block == 0x3b) /* trailer; bytes after it are ignored */
+      return images > 0;
     if (block == 0x21) { /* extension: label, sub-blocks */
       if (pos >= len)
         return false;
