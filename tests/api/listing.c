@@ -3,6 +3,7 @@
  * answer's bytes, every write is seen at once, and entity tags answer 304.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,4 +198,47 @@ Test(listing, dates_past_year_9999_in_utc_are_refused)
   expect_field_error(r, "date_time",
       "Datetime has wrong format. Use one of these formats instead: "
       "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].");
+}
+
+struct deleter {
+  const char *path;
+  pthread_barrier_t *start;
+  long status;
+};
+
+static void *
+delete_at_once(void *arg)
+{
+  struct deleter *d = arg;
+  pthread_barrier_wait(d->start);
+  d->status = api_delete(d->path, organizer)->status;
+  return NULL;
+}
+
+Test(listing, concurrent_deletes_of_one_session_are_204_then_404)
+{
+  struct api_resp *list = api_get("/api/events/", NULL);
+  long long id = (long long)json_integer_value(json_object_get(json_array_get(list->json, 0), "id"));
+  struct api_resp *event = api_get(api_printf("/api/events/%lld/", id), NULL);
+  long long session = (long long)json_integer_value(
+      json_object_get(json_array_get(json_object_get(event->json, "sessions"), 0), "id"));
+  enum { N = 6 };
+  pthread_t threads[N];
+  struct deleter deleters[N];
+  pthread_barrier_t start;
+  pthread_barrier_init(&start, NULL, N);
+  const char *path = api_printf("/api/events/%lld/sessions/%lld/", id, session);
+  for (int i = 0; i < N; i++) {
+    deleters[i] = (struct deleter){.path = path, .start = &start};
+    pthread_create(&threads[i], NULL, delete_at_once, &deleters[i]);
+  }
+  int deleted = 0;
+  for (int i = 0; i < N; i++) {
+    pthread_join(threads[i], NULL);
+    expect_that(deleters[i].status == 204 || deleters[i].status == 404,
+                "a racing delete answered %ld", deleters[i].status);
+    deleted += deleters[i].status == 204;
+  }
+  pthread_barrier_destroy(&start);
+  expect_that(deleted == 1, "exactly one delete won, not %d", deleted);
 }
