@@ -26,17 +26,6 @@ reply_errors(struct http_request *req, json_t *errors)
   http_reply_json(req, 400, json_incref(errors));
 }
 
-/* Commits, or rolls back and answers the database error. True on commit. */
-static bool
-commit(struct http_request *req, db_t *db, int rc)
-{
-  if (rc == 0 && (rc = db_commit(db)) == 0)
-    return true;
-  db_rollback(db);
-  http_reply_db_error(req, rc);
-  return false;
-}
-
 /* ---- categories ---- */
 
 static const char CATEGORY_NAME_TAKEN[] = "category with this name already exists.";
@@ -141,7 +130,7 @@ save_category(struct http_request *req, struct category *c, bool partial, unsign
     }
     if (json_errors_any(errors))
       db_rollback(db);
-    else if (!commit(req, db, rc))
+    else if (!http_commit(req, db, rc))
       goto out;
   }
   if (json_errors_any(errors))
@@ -186,7 +175,7 @@ categories_delete_view(struct http_request *req)
   if (rc == EVENTAPI_ENOTFOUND) {
     db_rollback(db);
     http_reply_detail(req, 404, "No Category matches the given query.");
-  } else if (commit(req, db, rc)) {
+  } else if (http_commit(req, db, rc)) {
     http_reply_empty(req, 204);
   }
 }
@@ -248,7 +237,7 @@ events_create_view(struct http_request *req)
     if (rc == 0)
       rc = events_insert(db, &e);
     /* API.md: the create answer is 200 (CREATE_STATUS=201 as the original). */
-    if (commit(req, db, rc))
+    if (http_commit(req, db, rc))
       reply_event(req, db, e.id, config->create_status);
   }
   json_decref(errors);
@@ -556,7 +545,7 @@ events_update_view(struct http_request *req)
     }
     if (rc == EVENTAPI_ECONFLICT || json_errors_any(errors)) {
       db_rollback(db);
-    } else if (commit(req, db, rc)) {
+    } else if (http_commit(req, db, rc)) {
       reply_event(req, db, e.id, 200);
     }
   } else if (rc < 0) {
@@ -583,7 +572,7 @@ events_delete_view(struct http_request *req)
     http_reply_detail(req, 404, "No Event matches the given query.");
     return;
   }
-  if (!commit(req, db, rc))
+  if (!http_commit(req, db, rc))
     return;
   events_image_remove_file(image); /* as it was when the row went */
   http_reply_empty(req, 204);
@@ -651,7 +640,7 @@ save_ticket_type(struct http_request *req, db_t *db, struct event *e, struct tic
       rc = places_opened(req, db, e->id);
     if (json_errors_any(errors))
       db_rollback(db);
-    else if (commit(req, db, rc))
+    else if (http_commit(req, db, rc))
       http_reply_json(req, status, ticket_types_serialize(t));
   }
   if (json_errors_any(errors))
@@ -700,7 +689,7 @@ ticket_types_delete_view(struct http_request *req)
     rc = ticket_types_delete(db, e.id, t->id);
   if (rc == 0)
     rc = events_touch(db, e.id);
-  if (commit(req, db, rc))
+  if (http_commit(req, db, rc))
     http_reply_empty(req, 204);
 }
 
@@ -721,7 +710,7 @@ save_session(struct http_request *req, db_t *db, struct event *e, struct session
       rc = s->id ? sessions_update(db, s) : sessions_insert(db, s);
     if (rc == 0)
       rc = events_touch(db, e->id);
-    if (commit(req, db, rc))
+    if (http_commit(req, db, rc))
       http_reply_json(req, status, sessions_serialize(s));
   }
   json_decref(errors);
@@ -762,6 +751,6 @@ sessions_delete_view(struct http_request *req)
     rc = sessions_delete(db, e.id, s->id);
   if (rc == 0)
     rc = events_touch(db, e.id);
-  if (commit(req, db, rc))
+  if (http_commit(req, db, rc))
     http_reply_empty(req, 204);
 }

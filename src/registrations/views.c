@@ -22,17 +22,6 @@
 static const char NO_EVENT[] = "No Event matches the given query.";
 static const char NO_REGISTRATION[] = "No Registration matches the given query.";
 
-/* Commits, or rolls back and answers the database error. True on commit. */
-static bool
-commit(struct http_request *req, db_t *db, int rc)
-{
-  if (rc == 0 && (rc = db_commit(db)) == 0)
-    return true;
-  db_rollback(db);
-  http_reply_db_error(req, rc);
-  return false;
-}
-
 /*
  * Reads a primary-key field as DRF's PrimaryKeyRelatedField does: FIELD_SET
  * with *id, FIELD_ABSENT for absent or null, FIELD_INVALID (error added).
@@ -102,7 +91,7 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
     goto out;
   }
   if (rc < 0) {
-    commit(req, db, rc);
+    http_commit(req, db, rc);
     goto out;
   }
   int64_t now = time_now_us();
@@ -149,7 +138,7 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
   if (rc == 0 && json_errors_any(errors)) {
     db_rollback(db);
     http_reply_json(req, 400, json_incref(errors));
-  } else if (commit(req, db, rc)) {
+  } else if (http_commit(req, db, rc)) {
     /* API.md: 200 (CREATE_STATUS=201 as the original). */
     http_reply_json(req, config->create_status, registrations_serialize(&r));
   }
@@ -250,7 +239,7 @@ registrations_cancel_view(struct http_request *req)
   int rc = db_begin(db, DB_WRITE);
   struct registration r;
   if (rc < 0) {
-    commit(req, db, rc);
+    http_commit(req, db, rc);
     return;
   }
   /* Read inside the transaction: its state is what we change. */
@@ -262,7 +251,7 @@ registrations_cancel_view(struct http_request *req)
   if (rc == EVENTAPI_ENOTFOUND) {
     db_rollback(db);
     http_reply_detail(req, 404, NO_REGISTRATION);
-  } else if (commit(req, db, rc)) {
+  } else if (http_commit(req, db, rc)) {
     http_reply_empty(req, 204);
   }
 }

@@ -91,11 +91,8 @@ tickets_check_in_view(struct http_request *req)
                                         "checked_in_at", when));
     return;
   }
-  if (rc < 0 || (rc = db_commit(db)) < 0) {
-    db_rollback(db);
-    http_reply_db_error(req, rc);
+  if (!http_commit(req, db, rc))
     return;
-  }
   t.checked_in_at = first;
   http_reply_json(req, 200, tickets_serialize(&t));
 }
