@@ -19,6 +19,9 @@
 #include "users/models.h"
 #include "events/cache.h"
 #include "events/urls.h"
+#include "notifications/mailer.h"
+#include "notifications/urls.h"
+#include "notifications/worker.h"
 #include "registrations/urls.h"
 #include "tickets/urls.h"
 #include "users/urls.h"
@@ -30,6 +33,7 @@
 
 struct app {
   struct http_server *http;
+  struct worker *worker; /* NULL: WORKER=off or `serve --no-worker` */
 };
 
 int
@@ -62,6 +66,8 @@ register_routes(void)
     rc = registrations_urls_register();
   if (rc == 0)
     rc = tickets_urls_register();
+  if (rc == 0)
+    rc = notifications_urls_register();
   return rc;
 }
 
@@ -81,8 +87,12 @@ app_start(const struct config *cfg, struct app **out)
   if (users_common_passwords_load(cfg->common_passwords_file) < 0)
     log_warn("COMMON_PASSWORDS_FILE: cannot read %s; using the built-in list",
              cfg->common_passwords_file);
-  int rc = app_migrate(cfg, 0);
+  int rc = worker_check_config(cfg);
   if (rc < 0)
+    return rc;
+  if ((rc = mailer_global_init()) < 0)
+    return rc;
+  if ((rc = app_migrate(cfg, 0)) < 0)
     return rc;
   http_set_user_loader(users_load_principal);
   if ((rc = register_routes()) < 0)
@@ -103,6 +113,11 @@ app_start(const struct config *cfg, struct app **out)
     free(app);
     return rc;
   }
+  if (cfg->worker && (rc = worker_start(cfg, &app->worker)) < 0) {
+    http_server_stop(app->http, 0);
+    free(app);
+    return rc;
+  }
   *out = app;
   return 0;
 }
@@ -119,7 +134,9 @@ app_stop(struct app *app)
   if (app == NULL)
     return;
   http_server_stop(app->http, SHUTDOWN_GRACE_MS);
+  worker_stop(app->worker);
   db_close_all();
+  mailer_global_cleanup();
   users_common_passwords_free();
   free(app);
 }

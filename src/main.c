@@ -1,7 +1,9 @@
 /*
  * main.c - the eventapi command line.
  *
- *   eventapi serve [--bind ADDR] [--port N] [--threads N]
+ *   eventapi serve [--bind ADDR] [--port N] [--threads N] [--no-worker]
+ *   eventapi worker [--once]
+ *   eventapi outbox [--limit N] | outbox requeue (ID | --all)
  *   eventapi migrate
  *   eventapi createsuperuser --username U --email E [--password P]
  *   eventapi --help | --version
@@ -23,14 +25,22 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "events/demo.h"
+#include "notifications/commands.h"
 #include "users/models.h"
 
 static const char usage[] =
     "usage: eventapi <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  serve [--bind ADDR] [--port N] [--threads N]\n"
-    "                      migrate the database, then serve the API\n"
+    "  serve [--bind ADDR] [--port N] [--threads N] [--no-worker]\n"
+    "                      migrate the database, then serve the API (with a\n"
+    "                      thread that sends the outbox's mail, unless\n"
+    "                      --no-worker or WORKER=off)\n"
+    "  worker [--once]     send the outbox's mail until stopped (--once: until\n"
+    "                      nothing is due); any number may run\n"
+    "  outbox [--limit N]  show the outbox: counts, pending and dead mail\n"
+    "  outbox requeue (ID | --all)\n"
+    "                      send dead mail again\n"
     "  migrate             apply pending database migrations\n"
     "  createsuperuser --username U --email E [--password P]\n"
     "                      create an admin (password from --password, the\n"
@@ -91,6 +101,7 @@ cmd_serve(int argc, char **argv)
     {"bind", required_argument, NULL, 'b'},
     {"port", required_argument, NULL, 'p'},
     {"threads", required_argument, NULL, 't'},
+    {"no-worker", no_argument, NULL, 'W'},
     {"help", no_argument, NULL, 'h'},
     {0, 0, 0, 0},
   };
@@ -111,6 +122,9 @@ cmd_serve(int argc, char **argv)
     case 't':
       if (parse_uint(optarg, 1, 1024, &cfg.threads) < 0)
         status = fail("--threads: expected a number from 1 to 1024, got \"%s\"", optarg);
+      break;
+    case 'W':
+      cfg.worker = false;
       break;
     case 'h':
       fputs(usage, stdout);
@@ -150,6 +164,81 @@ cmd_serve(int argc, char **argv)
   log_info("stopped");
   config_free(&cfg);
   return 0;
+}
+
+static int
+cmd_worker(int argc, char **argv)
+{
+  static const struct option options[] = {
+    {"once", no_argument, NULL, 'o'},
+    {"help", no_argument, NULL, 'h'},
+    {0, 0, 0, 0},
+  };
+  bool once = false;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "oh", options, NULL)) != -1) {
+    if (opt == 'o')
+      once = true;
+    else if (opt == 'h') {
+      fputs(usage, stdout);
+      return 0;
+    } else
+      return 2;
+  }
+  if (optind < argc)
+    return fail("worker: unexpected argument \"%s\"", argv[optind]);
+  struct config cfg;
+  if (load_config(&cfg) < 0)
+    return 1;
+  int status = notifications_cmd_worker(&cfg, once);
+  config_free(&cfg);
+  return status;
+}
+
+static int
+cmd_outbox(int argc, char **argv)
+{
+  static const struct option options[] = {
+    {"limit", required_argument, NULL, 'l'},
+    {"all", no_argument, NULL, 'a'},
+    {"help", no_argument, NULL, 'h'},
+    {0, 0, 0, 0},
+  };
+  unsigned limit = 50;
+  bool all = false;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "l:ah", options, NULL)) != -1) {
+    if (opt == 'l') {
+      if (parse_uint(optarg, 1, 1000000, &limit) < 0)
+        return fail("--limit: expected a number from 1 to 1000000, got \"%s\"", optarg);
+    } else if (opt == 'a') {
+      all = true;
+    } else if (opt == 'h') {
+      fputs(usage, stdout);
+      return 0;
+    } else {
+      return 2;
+    }
+  }
+  bool requeue = optind < argc && strcmp(argv[optind], "requeue") == 0;
+  unsigned id = 0;
+  if (requeue) {
+    if (all == (optind + 1 < argc))
+      return fail("outbox requeue: give one ID or --all");
+    if (!all && (optind + 2 < argc || parse_uint(argv[optind + 1], 1, UINT32_MAX, &id) < 0))
+      return fail("outbox requeue: expected a notification id, got \"%s\"", argv[optind + 1]);
+  } else if (optind < argc) {
+    return fail("outbox: unexpected argument \"%s\"", argv[optind]);
+  } else if (all) {
+    return fail("outbox: --all goes with requeue");
+  }
+  struct config cfg;
+  if (load_config(&cfg) < 0)
+    return 1;
+  int status = requeue ? notifications_cmd_outbox_requeue(&cfg, id, stdout)
+                       : notifications_cmd_outbox_list(&cfg, limit, stdout);
+  config_free(&cfg);
+  return status;
 }
 
 static int
@@ -292,6 +381,10 @@ main(int argc, char **argv)
     return cmd_serve(argc - 1, argv + 1);
   if (strcmp(command, "migrate") == 0)
     return cmd_migrate(argc - 1, argv + 1);
+  if (strcmp(command, "worker") == 0)
+    return cmd_worker(argc - 1, argv + 1);
+  if (strcmp(command, "outbox") == 0)
+    return cmd_outbox(argc - 1, argv + 1);
   if (strcmp(command, "createsuperuser") == 0)
     return cmd_createsuperuser(argc - 1, argv + 1);
   if (strcmp(command, "demo") == 0)

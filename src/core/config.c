@@ -127,6 +127,48 @@ get_duration(const struct source *src, const char *name, int64_t def,
 }
 
 static int
+get_millis(const struct source *src, const char *name, int64_t def, int64_t *out)
+{
+  const char *value = lookup(src, name);
+  if (value == NULL) {
+    *out = def;
+    return 0;
+  }
+  if (config_parse_millis(value, out) != 0)
+    return fail(src, "%s: expected a duration such as 250ms, 30s or 5m, got \"%s\"",
+                name, value);
+  return 0;
+}
+
+static int
+get_bool(const struct source *src, const char *name, bool def, bool *out)
+{
+  const char *value = lookup(src, name);
+  *out = def;
+  if (value == NULL)
+    return 0;
+  if (strcmp(value, "on") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+    *out = true;
+  else if (strcmp(value, "off") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+    *out = false;
+  else
+    return fail(src, "%s: expected on or off, got \"%s\"", name, value);
+  return 0;
+}
+
+static int
+get_offsets(const struct source *src, struct config *cfg)
+{
+  const char *value = lookup(src, "REMINDER_OFFSETS");
+  if (value == NULL)
+    value = "24h,3h";
+  if (config_parse_offsets(value, cfg->reminder_offsets, &cfg->nreminder_offsets) != 0)
+    return fail(src, "REMINDER_OFFSETS: expected up to %d durations such as 24h,3h, got \"%s\"",
+                CONFIG_REMINDERS_MAX, value);
+  return 0;
+}
+
+static int
 get_log_level(const struct source *src, enum log_level *out)
 {
   static const struct {
@@ -278,6 +320,24 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
     rc = get_create_status(&src, &cfg->create_status);
   if (rc == 0)
     rc = get_unsigned(&src, "EVENT_CACHE_MB", 64, 0, 65536, &cfg->event_cache_mb);
+  if (rc == 0)
+    rc = get_string(&src, "EMAIL_URL", "console://", &cfg->email_url);
+  if (rc == 0)
+    rc = get_string(&src, "EMAIL_FROM", "eventapi <noreply@localhost>", &cfg->email_from);
+  if (rc == 0 && strpbrk(cfg->email_from, "\r\n"))
+    rc = fail(&src, "EMAIL_FROM: must be one line");
+  if (rc == 0)
+    rc = get_unsigned(&src, "EMAIL_MAX_ATTEMPTS", 8, 1, 100, &cfg->email_max_attempts);
+  if (rc == 0)
+    rc = get_millis(&src, "EMAIL_RETRY_DELAY", 30 * 1000, &cfg->email_retry_ms);
+  if (rc == 0)
+    rc = get_millis(&src, "EMAIL_TIMEOUT", 30 * 1000, &cfg->email_timeout_ms);
+  if (rc == 0)
+    rc = get_offsets(&src, cfg);
+  if (rc == 0)
+    rc = get_bool(&src, "WORKER", true, &cfg->worker);
+  if (rc == 0)
+    rc = get_millis(&src, "WORKER_INTERVAL", 1000, &cfg->worker_interval_ms);
 
   dotenv_free(&file);
   if (rc == EVENTAPI_ENOMEM)
@@ -297,6 +357,8 @@ config_free(struct config *cfg)
   free(cfg->media_root);
   free(cfg->public_url);
   free(cfg->common_passwords_file);
+  free(cfg->email_url);
+  free(cfg->email_from);
   *cfg = (struct config){0};
 }
 
@@ -328,5 +390,57 @@ config_parse_duration(const char *s, int64_t *seconds)
       n > (unsigned long long)(DURATION_MAX / scale))
     return EVENTAPI_EINVAL;
   *seconds = (int64_t)n * scale;
+  return 0;
+}
+
+int
+config_parse_millis(const char *s, int64_t *millis)
+{
+  size_t len = strlen(s);
+  if (len > 2 && strcmp(s + len - 2, "ms") == 0) {
+    char digits[21];
+    unsigned long long n;
+    if (len - 2 > 20)
+      return EVENTAPI_EINVAL;
+    memcpy(digits, s, len - 2);
+    digits[len - 2] = '\0';
+    if (parse_integer(digits, &n) != 0 || n == 0 || n > (unsigned long long)DURATION_MAX)
+      return EVENTAPI_EINVAL;
+    *millis = (int64_t)n;
+    return 0;
+  }
+  int64_t seconds;
+  if (config_parse_duration(s, &seconds) != 0 || seconds > DURATION_MAX / 1000)
+    return EVENTAPI_EINVAL;
+  *millis = seconds * 1000;
+  return 0;
+}
+
+int
+config_parse_offsets(const char *s, int64_t *seconds, size_t *count)
+{
+  *count = 0;
+  while (*s) {
+    size_t len = strcspn(s, ",");
+    char item[32];
+    int64_t value;
+    if (len == 0 || len >= sizeof item || *count == CONFIG_REMINDERS_MAX)
+      return EVENTAPI_EINVAL;
+    memcpy(item, s, len);
+    item[len] = '\0';
+    if (config_parse_duration(item, &value) != 0)
+      return EVENTAPI_EINVAL;
+    size_t at = 0; /* keep them distinct, largest first */
+    while (at < *count && seconds[at] > value)
+      at++;
+    if (at < *count && seconds[at] == value)
+      return EVENTAPI_EINVAL;
+    memmove(seconds + at + 1, seconds + at, (*count - at) * sizeof *seconds);
+    seconds[at] = value;
+    (*count)++;
+    s += len;
+    if (*s == ',' && *++s == '\0')
+      return EVENTAPI_EINVAL;
+  }
   return 0;
 }

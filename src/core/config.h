@@ -14,6 +14,8 @@
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
+#define CONFIG_REMINDERS_MAX 8
+
 struct config {
   char *secret_key;            /* SECRET_KEY: required by serve, >= 32 bytes */
   char *database_url;          /* DATABASE_URL: sqlite:///data/eventapi.sqlite3 */
@@ -35,8 +37,19 @@ struct config {
   unsigned login_window;       /* LOGIN_WINDOW, seconds: 300 ... per client and window */
   char *common_passwords_file; /* COMMON_PASSWORDS_FILE: Django's list when installed */
   bool sqlite_synchronous_normal; /* SQLITE_SYNCHRONOUS=normal opts out of FULL */
-  unsigned create_status;
-  unsigned event_cache_mb;     /* EVENT_CACHE_MB: 64 MiB of event JSON; 0 turns it off */      /* CREATE_STATUS: 200 (API.md) or 201 (the original) */
+  unsigned create_status;       /* CREATE_STATUS: 200 (API.md) or 201 (the original) */
+  unsigned event_cache_mb;     /* EVENT_CACHE_MB: 64 MiB of event JSON; 0 turns it off */
+
+  /* Notifications (src/notifications/). */
+  char *email_url;             /* EMAIL_URL: console:// (file://, smtp://, smtps://) */
+  char *email_from;            /* EMAIL_FROM: eventapi <noreply@localhost> */
+  unsigned email_max_attempts; /* EMAIL_MAX_ATTEMPTS: 8 tries, then the mail is dead */
+  int64_t email_retry_ms;      /* EMAIL_RETRY_DELAY: 30s, doubled per try, at most 1h */
+  int64_t email_timeout_ms;    /* EMAIL_TIMEOUT: 30s for one message to the mail server */
+  int64_t reminder_offsets[CONFIG_REMINDERS_MAX]; /* REMINDER_OFFSETS, seconds: 24h,3h */
+  size_t nreminder_offsets;
+  bool worker;                 /* WORKER: on; off (or `serve --no-worker`) sends no mail */
+  int64_t worker_interval_ms;  /* WORKER_INTERVAL: 1s between looks at an idle outbox */
 };
 
 /*
@@ -53,6 +66,16 @@ void config_free(struct config *cfg);
  * ("90" = 90 seconds, "30m", "7d"). Returns 0 or EVENTAPI_EINVAL.
  */
 int config_parse_duration(const char *s, int64_t *seconds);
+
+/* The same in milliseconds, also accepting the unit ms ("250ms", "2s"). */
+int config_parse_millis(const char *s, int64_t *millis);
+
+/*
+ * Parses a comma-separated list of durations ("24h,3h") into at most
+ * CONFIG_REMINDERS_MAX distinct values, largest first; "" is the empty
+ * list. Returns 0 or EVENTAPI_EINVAL.
+ */
+int config_parse_offsets(const char *s, int64_t *seconds, size_t *count);
 
 /* The settings of the running process; set once by main before serving. */
 extern const struct config *config;

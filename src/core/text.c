@@ -12,14 +12,12 @@
  * its length, or 0 for a NUL byte, an overlong form, a surrogate, a code
  * point above U+10FFFF or a truncated sequence.
  */
-static size_t
-decode(const unsigned char *s, size_t len, uint32_t *cp)
+size_t
+text_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 {
   unsigned char lead = s[0];
   size_t need;
   uint32_t min;
-  if (lead == 0)
-    return 0;
   if (lead < 0x80) {
     *cp = lead;
     return 1;
@@ -42,6 +40,13 @@ decode(const unsigned char *s, size_t len, uint32_t *cp)
   if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
     return 0;
   return need;
+}
+
+/* As text_utf8_next, with NUL refused: text is a C string here. */
+static size_t
+decode(const unsigned char *s, size_t len, uint32_t *cp)
+{
+  return s[0] == 0 ? 0 : text_utf8_next(s, len, cp);
 }
 
 static size_t

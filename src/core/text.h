@@ -6,9 +6,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* True when s[0..len) is well-formed UTF-8 without NUL bytes. */
 bool text_valid_utf8(const char *s, size_t len);
+
+/*
+ * The length of the well-formed UTF-8 sequence at s[0..len) (len > 0) with
+ * its code point in *cp, or 0 when there is none there (overlong, surrogate,
+ * above U+10FFFF, truncated, a stray continuation byte). NUL is a one-byte
+ * character.
+ */
+size_t text_utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
 
 /* Number of Unicode code points in the valid UTF-8 string s. */
 size_t text_utf8_length(const char *s);

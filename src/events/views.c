@@ -539,6 +539,8 @@ events_update_view(struct http_request *req)
         rc = sync_nested(req, db, &old, &nested, errors);
       if (rc == 0 && !json_errors_any(errors))
         rc = events_update(db, &e);
+      if (rc == 0 && !json_errors_any(errors) && events_changed)
+        rc = events_changed(db, &old, &e, &req->arena);
       /* Any raised limit (event or ticket type) may let the waitlist in. */
       if (rc == 0 && !json_errors_any(errors))
         rc = places_opened(req, db, e.id);
@@ -565,6 +567,9 @@ events_delete_view(struct http_request *req)
     return;
   int rc = db_begin(db, DB_WRITE);
   const char *image = NULL;
+  /* As it is now, for whoever the deletion concerns. */
+  if (rc == 0 && (rc = events_get(db, e.id, &req->arena, &e)) == 0 && events_deleting)
+    rc = events_deleting(db, &e, &req->arena);
   if (rc == 0)
     rc = events_delete(db, e.id, &req->arena, &image);
   if (rc == EVENTAPI_ENOTFOUND) { /* deleted meanwhile */

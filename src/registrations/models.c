@@ -1,4 +1,5 @@
 #include "registrations/models.h"
+#include "registrations/signals.h"
 
 #include <string.h>
 
@@ -145,6 +146,10 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
     r->ticket.ticket_type_id = r->ticket_type_id;
     r->ticket.user_id = r->user_id;
   }
+  registrations_signal_fn signal = r->is_waitlisted ? registrations_waitlisted
+                                                    : registrations_confirmed;
+  if (rc == 0 && signal)
+    rc = signal(db, r->id, now, arena);
   return rc;
 }
 
@@ -158,6 +163,8 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
     return rc;
   if (changes == 0)
     return EVENTAPI_ENOTFOUND; /* cancelled meanwhile */
+  if (registrations_cancelled && (rc = registrations_cancelled(db, r->id, now, arena)) < 0)
+    return rc;
   if (r->is_waitlisted)
     return 0;
   if ((rc = tickets_void(db, r->id)) < 0 || (rc = free_place(db, r->event_id, r->ticket_type_id)) < 0)
@@ -202,6 +209,8 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
     struct ticket ticket;
     if (rc == 0)
       rc = tickets_issue(db, id, now, arena, &ticket);
+    if (rc == 0 && registrations_promoted)
+      rc = registrations_promoted(db, id, now, arena);
     if (rc < 0)
       break;
     count++;

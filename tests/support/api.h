@@ -53,6 +53,12 @@ void api_server_start_with(const char *const *env);
  */
 void api_server_stop(void);
 
+/*
+ * Points the client at another server on 127.0.0.1:port (an `eventapi
+ * serve` child process, see process.h); api_url() and every request follow.
+ */
+void api_server_attach(unsigned port);
+
 unsigned api_server_port(void);
 const char *api_server_secret(void);     /* the SECRET_KEY in use */
 const char *api_server_dir(void);        /* the temporary directory */

@@ -26,7 +26,8 @@ static const char *const cleared_env[] = {
   "LOGIN_WINDOW", "CORS_ALLOWED_ORIGINS", "PUBLIC_URL", "CREATE_STATUS",
   "COMMON_PASSWORDS_FILE", "CONNECTION_TIMEOUT", "CONNECTION_LIMIT",
   "PER_IP_CONNECTION_LIMIT", "SQLITE_SYNCHRONOUS", "EMAIL_URL",
-  "REMINDER_OFFSETS", NULL,
+  "REMINDER_OFFSETS", "EMAIL_FROM", "EMAIL_MAX_ATTEMPTS", "EMAIL_RETRY_DELAY",
+  "WORKER", "WORKER_INTERVAL", NULL,
 };
 
 struct kept {
@@ -139,6 +140,9 @@ void api_server_start_with(const char *const *env)
   set_env("ARGON2_MEMLIMIT_KIB", "8192");
   set_env("LOG_LEVEL", "warn");
   set_env("MEDIA_ROOT", api_printf("%s/media", srv.dir));
+  /* Mail goes to files (api_server_dir()/mail), found quickly. */
+  set_env("EMAIL_URL", api_printf("file://%s/mail/", srv.dir));
+  set_env("WORKER_INTERVAL", "100ms");
   for (const char *const *pair = env; pair && pair[0]; pair += 2) {
     cr_assert(pair[1] != NULL, "env pair %s has no value", pair[0]);
     set_env(pair[0], pair[1]);
@@ -161,6 +165,11 @@ void api_server_start_with(const char *const *env)
   }
   snprintf(srv.base_url, sizeof srv.base_url, "http://127.0.0.1:%u",
            app_port(srv.app));
+}
+
+void api_server_attach(unsigned port)
+{
+  snprintf(srv.base_url, sizeof srv.base_url, "http://127.0.0.1:%u", port);
 }
 
 void api_server_start(void)

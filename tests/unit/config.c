@@ -293,3 +293,65 @@ Test(config, global_starts_unset)
 {
   cr_assert_null(config);
 }
+
+Test(config, mail_defaults)
+{
+  load_ok();
+  cr_assert_str_eq(cfg.email_url, "console://");
+  cr_assert_str_eq(cfg.email_from, "eventapi <noreply@localhost>");
+  cr_assert_eq(cfg.email_max_attempts, 8);
+  cr_assert_eq(cfg.email_retry_ms, 30000);
+  cr_assert_eq(cfg.email_timeout_ms, 30000);
+  cr_assert_eq(cfg.nreminder_offsets, 2);
+  cr_assert_eq(cfg.reminder_offsets[0], 24 * 3600);
+  cr_assert_eq(cfg.reminder_offsets[1], 3 * 3600);
+  cr_assert(cfg.worker);
+  cr_assert_eq(cfg.worker_interval_ms, 1000);
+}
+
+Test(config, mail_settings)
+{
+  setenv("EMAIL_RETRY_DELAY", "250ms", 1);
+  setenv("WORKER", "off", 1);
+  setenv("REMINDER_OFFSETS", "30m,2d,1h", 1);
+  load_ok();
+  cr_assert_eq(cfg.email_retry_ms, 250);
+  cr_assert(!cfg.worker);
+  cr_assert_eq(cfg.nreminder_offsets, 3);
+  cr_assert_eq(cfg.reminder_offsets[0], 2 * 86400, "largest first");
+  cr_assert_eq(cfg.reminder_offsets[1], 3600);
+  cr_assert_eq(cfg.reminder_offsets[2], 1800);
+  config_free(&cfg);
+  setenv("REMINDER_OFFSETS", "", 1);
+  load_ok();
+  cr_assert_eq(cfg.nreminder_offsets, 0, "empty: no reminders");
+  unsetenv("EMAIL_RETRY_DELAY");
+  unsetenv("WORKER");
+  unsetenv("REMINDER_OFFSETS");
+}
+
+Test(config, bad_mail_settings)
+{
+  expect_bad("EMAIL_RETRY_DELAY", "soon");
+  expect_bad("EMAIL_TIMEOUT", "0ms");
+  expect_bad("EMAIL_MAX_ATTEMPTS", "0");
+  expect_bad("WORKER", "maybe");
+  expect_bad("REMINDER_OFFSETS", "24h,24h");
+  expect_bad("REMINDER_OFFSETS", "24h,");
+  expect_bad("REMINDER_OFFSETS", "1h,2h,3h,4h,5h,6h,7h,8h,9h");
+  expect_bad("REMINDER_OFFSETS", "-1h");
+}
+
+Test(config, parse_millis)
+{
+  int64_t ms = 0;
+  cr_assert_eq(config_parse_millis("250ms", &ms), 0);
+  cr_assert_eq(ms, 250);
+  cr_assert_eq(config_parse_millis("2s", &ms), 0);
+  cr_assert_eq(ms, 2000);
+  cr_assert_eq(config_parse_millis("1h", &ms), 0);
+  cr_assert_eq(ms, 3600000);
+  static const char *const bad[] = {"0ms", "ms", "-5ms", "1.5s", "5 ms", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    cr_assert_eq(config_parse_millis(bad[i], &ms), EVENTAPI_EINVAL, "\"%s\"", bad[i]);
+}

@@ -1,0 +1,124 @@
+#include "notifications/commands.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "app.h"
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/timefmt.h"
+#include "db/db.h"
+#include "notifications/mailer.h"
+#include "notifications/models.h"
+#include "notifications/worker.h"
+
+static volatile sig_atomic_t stopping;
+
+static void
+on_stop(int sig)
+{
+  (void)sig;
+  stopping = 1;
+}
+
+int
+notifications_cmd_worker(const struct config *cfg, bool once)
+{
+  if (worker_check_config(cfg) < 0 || mailer_global_init() < 0 || app_migrate(cfg, 0) < 0)
+    return 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  int rc = worker_run(cfg, &stopping, once);
+  db_close_all();
+  mailer_global_cleanup();
+  return rc < 0 ? 1 : 0;
+}
+
+/* Opens the configured database for a one-shot command. */
+static db_t *
+open_database(const struct config *cfg)
+{
+  db_t *db;
+  if (app_migrate(cfg, 0) < 0)
+    return NULL;
+  int rc = db_open(&db);
+  if (rc < 0) {
+    log_error("database: cannot open: %s", eventapi_strerror(rc));
+    return NULL;
+  }
+  return db;
+}
+
+static void
+print_rows(FILE *out, const char *state, const struct notification *list, size_t count)
+{
+  if (count == 0)
+    return;
+  fprintf(out, "\n%s:\n%-8s %-24s %-8s %-28s %-30s %s\n", state, "ID", "KIND", "TRIES",
+          strcmp(state, "dead") == 0 ? "LAST TRY" : "NEXT TRY", "TO", "LAST ERROR");
+  for (size_t i = 0; i < count; i++) {
+    const struct notification *n = &list[i];
+    char when[TIME_ISO_MAX];
+    time_format_iso(n->next_attempt_at, when);
+    fprintf(out, "%-8lld %-24s %-8lld %-28s %-30s %s\n", (long long)n->id,
+            notification_kind_name(n->kind), (long long)n->attempts, when, n->email,
+            n->last_error ? n->last_error : "-");
+  }
+}
+
+int
+notifications_cmd_outbox_list(const struct config *cfg, int64_t limit, FILE *out)
+{
+  db_t *db = open_database(cfg);
+  if (db == NULL)
+    return 1;
+  arena_t arena = {0};
+  struct notification *pending = NULL, *dead = NULL;
+  size_t npending = 0, ndead = 0;
+  int64_t counts[3];
+  int rc = outbox_counts(db, &counts[0], &counts[1], &counts[2]);
+  if (rc == 0)
+    rc = outbox_list(db, "pending", limit, &arena, &pending, &npending);
+  if (rc == 0)
+    rc = outbox_list(db, "dead", limit, &arena, &dead, &ndead);
+  if (rc == 0) {
+    fprintf(out, "pending %lld  sent %lld  dead %lld\n", (long long)counts[0],
+            (long long)counts[1], (long long)counts[2]);
+    print_rows(out, "pending", pending, npending);
+    print_rows(out, "dead", dead, ndead);
+  } else {
+    log_error("outbox: %s", eventapi_strerror(rc));
+  }
+  arena_free(&arena);
+  db_close(db);
+  return rc < 0 ? 1 : 0;
+}
+
+int
+notifications_cmd_outbox_requeue(const struct config *cfg, int64_t id, FILE *out)
+{
+  db_t *db = open_database(cfg);
+  if (db == NULL)
+    return 1;
+  int changed = 0;
+  int rc = db_begin(db, DB_WRITE);
+  if (rc == 0)
+    rc = outbox_requeue(db, id, time_now_us(), &changed);
+  if (rc == 0)
+    rc = db_commit(db);
+  else
+    db_rollback(db);
+  if (rc < 0)
+    log_error("outbox: %s", eventapi_strerror(rc));
+  else if (id && changed == 0)
+    fprintf(out, "no dead notification %lld\n", (long long)id);
+  else
+    fprintf(out, "requeued %d\n", changed);
+  db_close(db);
+  return rc < 0 ? 1 : (id && changed == 0) ? 1 : 0;
+}

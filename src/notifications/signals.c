@@ -1,0 +1,79 @@
+#include "notifications/signals.h"
+
+#include "core/config.h"
+#include "core/timefmt.h"
+#include "events/signals.h"
+#include "notifications/models.h"
+#include "notifications/worker.h"
+#include "registrations/signals.h"
+
+static int
+woken(int rc)
+{
+  if (rc == 0)
+    worker_wake();
+  return rc;
+}
+
+static int
+on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)arena;
+  int rc = notifications_add_for_registration(db, NOTIFY_CONFIRMED, registration_id, now);
+  if (rc == 0)
+    rc = notifications_schedule_reminders(db, registration_id, config->reminder_offsets,
+                                          config->nreminder_offsets, now);
+  return woken(rc);
+}
+
+static int
+on_waitlisted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)arena;
+  return woken(notifications_add_for_registration(db, NOTIFY_WAITLISTED, registration_id, now));
+}
+
+static int
+on_promoted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)arena;
+  int rc = notifications_add_for_registration(db, NOTIFY_PROMOTED, registration_id, now);
+  if (rc == 0)
+    rc = notifications_schedule_reminders(db, registration_id, config->reminder_offsets,
+                                          config->nreminder_offsets, now);
+  return woken(rc);
+}
+
+static int
+on_cancelled(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)now;
+  (void)arena;
+  return notifications_drop_reminders(db, registration_id);
+}
+
+static int
+on_event_changed(db_t *db, const struct event *old, const struct event *now, arena_t *arena)
+{
+  (void)arena;
+  return woken(notifications_event_changed(db, old, now, config->reminder_offsets,
+                                           config->nreminder_offsets, time_now_us()));
+}
+
+static int
+on_event_deleting(db_t *db, const struct event *e, arena_t *arena)
+{
+  (void)arena;
+  return woken(notifications_event_deleted(db, e, time_now_us()));
+}
+
+void
+notifications_signals_connect(void)
+{
+  registrations_confirmed = on_confirmed;
+  registrations_waitlisted = on_waitlisted;
+  registrations_promoted = on_promoted;
+  registrations_cancelled = on_cancelled;
+  events_changed = on_event_changed;
+  events_deleting = on_event_deleting;
+}

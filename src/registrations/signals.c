@@ -1,0 +1,6 @@
+#include "registrations/signals.h"
+
+registrations_signal_fn registrations_confirmed;
+registrations_signal_fn registrations_waitlisted;
+registrations_signal_fn registrations_promoted;
+registrations_signal_fn registrations_cancelled;

@@ -1,0 +1,708 @@
+/*
+ * notifications.c - API.md "Notifications": every trigger delivers exactly
+ * the expected mail to the expected people through a real SMTP server on
+ * loopback (smtpd.py, decoded back by Python's email package); reminders;
+ * retries while the mail server is down, dead mail and requeueing; a node
+ * killed with SIGKILL; two standalone workers on one database; hostile
+ * titles and names; and the in-app list.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support/api.h"
+#include "support/process.h"
+#include "support/smtp.h"
+
+#define CREATE "/api/events/create/"
+#define EVENTS "/api/events/"
+#define NOTIFICATIONS "/api/notifications/"
+#define NOTIFICATION_KEYS "id", "type", "event", "title", "message", "is_read", "created_at", NULL
+#define NO_NOTIFICATION "No Notification matches the given query."
+#define FROM "Events Team <events@example.com>"
+#define WHEN "2031-05-01T18:00:00Z"
+#define MAIL_WAIT_MS 10000
+
+/* ---- set-up --------------------------------------------------------------- */
+
+/* The SMTP server, then the API server mailing it, with extra settings. */
+static void start_mailing(const char *const *extra)
+{
+  smtp_start();
+  const char *env[32] = {"EMAIL_URL", api_strdup(smtp_url()), "EMAIL_FROM", FROM,
+                         "EMAIL_RETRY_DELAY", "100ms", "EMAIL_TIMEOUT", "2s"};
+  size_t n = 8;
+  for (const char *const *pair = extra; pair && pair[0] && n < 30; pair += 2) {
+    env[n++] = pair[0];
+    env[n++] = pair[1];
+  }
+  env[n] = NULL;
+  api_server_start_with(env);
+}
+
+static void start(void) { start_mailing(NULL); }
+
+static void stop(void)
+{
+  api_server_stop();
+  smtp_cleanup();
+}
+
+TestSuite(notifications, .init = start, .fini = stop);
+
+static void pause_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- the API -------------------------------------------------------------- */
+
+static long long id_of(struct api_resp *r)
+{
+  json_t *id = json_object_get(r->json, "id");
+  expect_that(json_is_integer(id), "expected an id: %s", r->body);
+  return (long long)json_integer_value(id);
+}
+
+/* An ISO 8601 UTC time seconds from now. */
+static const char *from_now(long long seconds)
+{
+  time_t t = time(NULL) + (time_t)seconds;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char text[32];
+  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return api_strdup(text);
+}
+
+static long long create_event(const char *token, const char *title, const char *when,
+                              int capacity)
+{
+  json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:i}", "title", title, "description", "",
+                           "date_time", when, "location", "Berlin", "capacity", capacity);
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  api_keep(text, free);
+  struct api_resp *r = api_post(CREATE, token, text);
+  expect_status(r, 200);
+  return id_of(r);
+}
+
+/* Registers; returns the answer (asserting 200). */
+static struct api_resp *register_for(const char *token, long long event)
+{
+  struct api_resp *r = api_post(api_printf("/api/registrations/%lld/register/", event), token,
+                                "{}");
+  expect_status(r, 200);
+  return r;
+}
+
+static const char *ticket_code(struct api_resp *r)
+{
+  const char *code = json_string_value(json_object_get(json_object_get(r->json, "ticket"),
+                                                       "code"));
+  expect_that(code != NULL, "expected a ticket: %s", r->body);
+  return code;
+}
+
+static void cancel(const char *token, long long registration)
+{
+  expect_status(api_delete(api_printf("/api/registrations/%lld/", registration), token), 204);
+}
+
+/* ---- the mail ------------------------------------------------------------- */
+
+static const char *str(json_t *message, const char *key)
+{
+  const char *s = json_string_value(json_object_get(message, key));
+  return s ? s : "";
+}
+
+/* The messages received for rcpt, in order of arrival (a new array). */
+static json_t *mail_to(json_t *messages, const char *rcpt)
+{
+  json_t *out = api_keep_json(json_array());
+  size_t i;
+  json_t *m;
+  json_array_foreach(messages, i, m) {
+    json_t *to = json_object_get(m, "rcpt_tos");
+    if (json_array_size(to) == 1 && strcmp(json_string_value(json_array_get(to, 0)), rcpt) == 0)
+      json_array_append(out, m);
+  }
+  return out;
+}
+
+/* Messages whose subject starts with prefix. */
+static size_t count_subject(json_t *messages, const char *prefix)
+{
+  size_t i, n = 0;
+  json_t *m;
+  json_array_foreach(messages, i, m)
+    n += strncmp(str(m, "subject"), prefix, strlen(prefix)) == 0;
+  return n;
+}
+
+#define expect_contains(m, key, needle) \
+  cr_expect(strstr(str((m), (key)), (needle)) != NULL, "%s lacks \"%s\":\n%s", (key), \
+            (needle), str((m), (key)))
+#define expect_lacks(m, key, needle) \
+  cr_expect(strstr(str((m), (key)), (needle)) == NULL, "%s has \"%s\":\n%s", (key), \
+            (needle), str((m), (key)))
+
+/* A well-formed message from FROM to rcpt with subject. */
+static void expect_mail(json_t *m, const char *rcpt, const char *subject)
+{
+  cr_assert(m != NULL, "no message to %s \"%s\"", rcpt, subject);
+  cr_expect_str_eq(str(m, "subject"), subject);
+  cr_expect_str_eq(str(m, "mail_from"), "events@example.com");
+  cr_expect_eq(json_array_size(json_object_get(m, "rcpt_tos")), 1);
+  cr_expect_str_eq(json_string_value(json_array_get(json_object_get(m, "rcpt_tos"), 0)), rcpt);
+  expect_contains(m, "to", rcpt);
+  expect_contains(m, "from", "events@example.com");
+  cr_expect_str_eq(str(m, "content_type"), "multipart/alternative");
+  json_t *parts = json_object_get(m, "parts");
+  cr_expect_eq(json_array_size(parts), 2, "parts: %s", str(m, "raw"));
+  cr_expect_str_eq(json_string_value(json_array_get(parts, 0)), "text/plain");
+  cr_expect_str_eq(json_string_value(json_array_get(parts, 1)), "text/html");
+  cr_expect(str(m, "message_id")[0] == '<', "Message-ID: %s", str(m, "message_id"));
+  cr_expect(str(m, "date")[0] != '\0', "a Date header");
+  cr_expect_str_eq(str(m, "auto_submitted"), "auto-generated");
+  cr_expect_eq(json_array_size(json_object_get(m, "defects")), 0, "defects in:\n%s",
+               str(m, "raw"));
+  cr_expect(json_is_true(json_object_get(m, "raw_ok")), "CRLF lines under 998 octets");
+}
+
+/* ---- the database, observed --------------------------------------------- */
+
+/* One integer from the test server's database (-1 when no row). */
+static long long db_int(const char *sql)
+{
+  sqlite3 *db;
+  cr_assert(sqlite3_open_v2(api_printf("%s/db.sqlite3", api_server_dir()), &db,
+                            SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt *st;
+  cr_assert(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+  long long value = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return value;
+}
+
+/* Waits up to timeout_ms for sql to give at least want. */
+static long long db_wait(const char *sql, long long want, int timeout_ms)
+{
+  long long value = db_int(sql);
+  for (int waited = 0; value < want && waited < timeout_ms; waited += 50) {
+    pause_ms(50);
+    value = db_int(sql);
+  }
+  return value;
+}
+
+/* ---- each trigger ---------------------------------------------------------- */
+
+Test(notifications, confirmed_registration_mails_its_ticket)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  long long event = create_event(org.access, "Jazz Night", WHEN, 10);
+  const char *code = ticket_code(register_for(alice.access, event));
+
+  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  cr_assert_eq(json_array_size(all), 1);
+  json_t *m = json_array_get(all, 0);
+  expect_mail(m, "alice@example.com", "Registration confirmed: Jazz Night");
+  expect_contains(m, "text", code);
+  expect_contains(m, "text", WHEN);
+  expect_contains(m, "text", "Thursday 1 May 2031, 18:00 UTC");
+  expect_contains(m, "text", "Berlin");
+  expect_contains(m, "text", "Jazz Night");
+  expect_contains(m, "html", code);
+  expect_contains(m, "html", "Berlin");
+
+  /* The same notification in the app, for alice alone. */
+  struct api_resp *r = api_get(NOTIFICATIONS, alice.access);
+  expect_status(r, 200);
+  cr_assert_eq(json_array_size(r->json), 1, "%s", r->body);
+  json_t *n = json_array_get(r->json, 0);
+  expect_keys(n, NOTIFICATION_KEYS);
+  expect_str(n, "type", "registration_confirmed");
+  expect_int(n, "event", event);
+  expect_str(n, "title", "Registration confirmed: Jazz Night");
+  expect_bool(n, "is_read", false);
+  cr_expect(strstr(json_string_value(json_object_get(n, "message")), code) != NULL);
+  r = api_get(NOTIFICATIONS, org.access);
+  expect_status(r, 200);
+  expect_body(r, "[]");
+  /* Nothing more: the registration's reminders are years away. */
+  pause_ms(500);
+  cr_expect_eq(smtp_count(), 1);
+}
+
+Test(notifications, waitlist_and_promotion_mail_the_right_people)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  long long event = create_event(org.access, "Jazz Night", WHEN, 1);
+  long long alices = id_of(register_for(alice.access, event));
+  struct api_resp *r = register_for(bob.access, event);
+  expect_bool(r, "is_waitlisted", true);
+  long long bobs = id_of(r);
+
+  json_t *all = smtp_wait(2, MAIL_WAIT_MS);
+  cr_assert_eq(json_array_size(all), 2);
+  json_t *waiting = json_array_get(mail_to(all, "bob@example.com"), 0);
+  expect_mail(waiting, "bob@example.com", "You are on the waitlist: Jazz Night");
+  expect_contains(waiting, "text", "waitlist");
+  expect_lacks(waiting, "text", "Ticket:");
+
+  cancel(alice.access, alices);
+  all = smtp_wait(3, MAIL_WAIT_MS);
+  cr_assert_eq(json_array_size(all), 3);
+  r = api_get(api_printf("/api/registrations/%lld/", bobs), bob.access);
+  expect_status(r, 200);
+  expect_bool(r, "is_waitlisted", false);
+  json_t *promoted = json_array_get(all, 2);
+  expect_mail(promoted, "bob@example.com", "A place opened up: Jazz Night");
+  expect_contains(promoted, "text", ticket_code(r));
+  /* Alice, who cancelled, got her confirmation and nothing else. */
+  cr_expect_eq(json_array_size(mail_to(all, "alice@example.com")), 1);
+
+  r = api_get(NOTIFICATIONS, bob.access);
+  cr_assert_eq(json_array_size(r->json), 2, "%s", r->body);
+  expect_str(json_array_get(r->json, 0), "type", "registration_promoted");
+  expect_str(json_array_get(r->json, 1), "type", "registration_waitlisted");
+}
+
+Test(notifications, a_moved_event_mails_every_registrant)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  struct api_user carol = api_signup("carol", NULL);
+  long long event = create_event(org.access, "Jazz Night", WHEN, 1);
+  register_for(alice.access, event);
+  register_for(bob.access, event); /* waitlisted: a registrant too */
+  cancel(carol.access, id_of(register_for(carol.access, event)));
+  cr_assert_eq(json_array_size(smtp_wait(3, MAIL_WAIT_MS)), 3);
+
+  /* Only the description: nobody is told. */
+  expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
+                          api_json("{'description':'Bring friends'}")), 200);
+  expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
+                          api_json("{'date_time':'2031-06-02T20:30:00Z','location':'Paris'}")),
+                200);
+  json_t *all = smtp_wait(5, MAIL_WAIT_MS);
+  pause_ms(300);
+  all = smtp_messages();
+  cr_assert_eq(json_array_size(all), 5, "two updates, one per active registrant");
+  const char *const people[] = {"alice@example.com", "bob@example.com"};
+  for (size_t i = 0; i < 2; i++) {
+    json_t *mine = mail_to(all, people[i]);
+    json_t *m = json_array_get(mine, json_array_size(mine) - 1);
+    expect_mail(m, people[i], "Event updated: Jazz Night");
+    expect_contains(m, "text", "2031-06-02T20:30:00Z");
+    expect_contains(m, "text", "Paris");
+    expect_contains(m, "text", WHEN); /* and what it was */
+    expect_contains(m, "text", "Berlin");
+  }
+  cr_expect_eq(count_subject(mail_to(all, "carol@example.com"), "Event updated"), 0);
+}
+
+Test(notifications, a_deleted_event_mails_every_registrant)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  struct api_user carol = api_signup("carol", NULL);
+  long long event = create_event(org.access, "Jazz Night", WHEN, 1);
+  register_for(alice.access, event);
+  register_for(bob.access, event);
+  cancel(carol.access, id_of(register_for(carol.access, event)));
+  cr_assert_eq(json_array_size(smtp_wait(3, MAIL_WAIT_MS)), 3);
+
+  expect_status(api_delete(api_printf(EVENTS "%lld/delete/", event), org.access), 204);
+  json_t *all = smtp_wait(5, MAIL_WAIT_MS);
+  pause_ms(300);
+  all = smtp_messages();
+  cr_assert_eq(json_array_size(all), 5);
+  expect_mail(json_array_get(mail_to(all, "alice@example.com"), 1), "alice@example.com",
+              "Event cancelled: Jazz Night");
+  expect_mail(json_array_get(mail_to(all, "bob@example.com"), 1), "bob@example.com",
+              "Event cancelled: Jazz Night");
+  expect_contains(json_array_get(all, 3), "text", "cancelled");
+  cr_expect_eq(json_array_size(mail_to(all, "carol@example.com")), 1);
+  /* The notice outlives the event, in the app too. */
+  struct api_resp *r = api_get(NOTIFICATIONS, alice.access);
+  expect_str(json_array_get(r->json, 0), "type", "event_cancelled");
+  expect_int(json_array_get(r->json, 0), "event", event);
+}
+
+/* ---- reminders ------------------------------------------------------------- */
+
+static void start_reminding(void)
+{
+  const char *env[] = {"REMINDER_OFFSETS", "1h,5h", NULL};
+  start_mailing(env);
+}
+
+Test(notification_reminders, reminders_due_now_are_sent_once, .init = start_reminding, .fini = stop)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user carol = api_signup("carol", NULL);
+  /* The 1-hour reminder falls due in 3 seconds; the 5-hour one has passed. */
+  long long event = create_event(org.access, "Jazz Night", from_now(3600 + 3), 10);
+  register_for(alice.access, event);
+  cancel(carol.access, id_of(register_for(carol.access, event)));
+
+  json_t *all = smtp_wait(3, MAIL_WAIT_MS);
+  pause_ms(1500);
+  all = smtp_messages();
+  cr_assert_eq(json_array_size(all), 3, "two confirmations and one reminder");
+  json_t *alices = mail_to(all, "alice@example.com");
+  cr_assert_eq(json_array_size(alices), 2);
+  expect_mail(json_array_get(alices, 1), "alice@example.com",
+              "Reminder: Jazz Night starts in 1 hour");
+  cr_expect_eq(count_subject(mail_to(all, "carol@example.com"), "Reminder"), 0);
+  cr_expect_eq(count_subject(all, "Reminder: Jazz Night starts in 5 hours"), 0);
+
+  struct api_resp *r = api_get(NOTIFICATIONS, alice.access);
+  cr_assert_eq(json_array_size(r->json), 2, "%s", r->body);
+  expect_str(json_array_get(r->json, 0), "type", "event_reminder");
+}
+
+Test(notification_reminders, a_rescheduled_event_moves_its_reminders, .init = start_reminding,
+     .fini = stop)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user dave = api_signup("dave", NULL);
+  /* Its 1-hour reminder is ten minutes away ... */
+  long long event = create_event(org.access, "Jazz Night", from_now(3600 + 600), 10);
+  register_for(dave.access, event);
+  cr_assert_eq(json_array_size(smtp_wait(1, MAIL_WAIT_MS)), 1);
+  pause_ms(300);
+  cr_assert_eq(smtp_count(), 1);
+  struct api_resp *r = api_get(NOTIFICATIONS, dave.access);
+  cr_expect_eq(json_array_size(r->json), 1, "a reminder not yet due is not listed: %s", r->body);
+
+  /* ... until the event moves 597 seconds earlier. */
+  const char *when = from_now(3600 + 3);
+  expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
+                          api_jsonf("{\"date_time\":\"%s\"}", when)), 200);
+  json_t *all = smtp_wait(3, MAIL_WAIT_MS);
+  pause_ms(1500);
+  all = smtp_messages();
+  cr_assert_eq(json_array_size(all), 3, "confirmed, updated, reminded: %zu %s %s", json_array_size(all), str(json_array_get(all, 1), "subject"), str(json_array_get(all, 2), "subject"));
+  expect_mail(json_array_get(all, 1), "dave@example.com", "Event updated: Jazz Night");
+  json_t *reminder = json_array_get(all, 2);
+  expect_mail(reminder, "dave@example.com", "Reminder: Jazz Night starts in 1 hour");
+  expect_contains(reminder, "text", when);
+  cr_expect_eq(db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"), 1,
+               "the 5-hour reminder, already past, was never written");
+}
+
+/* ---- hostile content ------------------------------------------------------ */
+
+Test(notifications, hostile_titles_and_names_stay_in_their_place)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  expect_status(api_patch("/api/users/me/", alice.access,
+                          api_json("{'first_name':'Ann\\r\\nBcc: evil@example.com',"
+                                   "'last_name':'\\\"<O&apos;Neil>\\\"'}")), 200);
+  char title[600];
+  snprintf(title, sizeof title, "Café \"Zürich\" <b>bold</b> & 東京 🎉\r\nBcc: evil@example.com %s",
+           api_repeat('x', 150));
+  long long event = create_event(org.access, title, WHEN, 10);
+  register_for(alice.access, event);
+
+  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  cr_assert_eq(json_array_size(all), 1);
+  json_t *m = json_array_get(all, 0);
+  char flat[600];
+  snprintf(flat, sizeof flat, "Registration confirmed: Café \"Zürich\" <b>bold</b> & 東京 🎉 "
+           "Bcc: evil@example.com %s", api_repeat('x', 150));
+  expect_mail(m, "alice@example.com", flat);
+  size_t i;
+  json_t *name;
+  json_array_foreach(json_object_get(m, "header_names"), i, name)
+    cr_expect(strcasecmp(json_string_value(name), "Bcc") != 0, "an injected Bcc header");
+  expect_lacks(m, "to", "\n");
+  expect_contains(m, "to", "Ann");
+  expect_contains(m, "text", "Café \"Zürich\" <b>bold</b> & 東京 🎉 Bcc: evil@example.com");
+  expect_contains(m, "html", "Café &quot;Zürich&quot; &lt;b&gt;bold&lt;/b&gt; &amp; 東京 🎉");
+  expect_lacks(m, "html", "<b>bold</b>");
+}
+
+/* ---- the mail server down ---------------------------------------------------- */
+
+#define CONFIRMED_ROW "FROM notifications WHERE kind = 'registration_confirmed'"
+
+Test(notifications, mail_waits_for_the_server_to_come_back)
+{
+  unsigned port = smtp_port();
+  smtp_stop();
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+
+  cr_assert_geq(db_wait("SELECT attempts " CONFIRMED_ROW, 2, MAIL_WAIT_MS), 2,
+                "tried again");
+  cr_expect_eq(db_int("SELECT last_error IS NOT NULL " CONFIRMED_ROW), 1);
+  cr_expect_eq(smtp_count(), 0);
+
+  smtp_start_args(port, NULL);
+  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  cr_assert_eq(json_array_size(all), 1);
+  expect_mail(json_array_get(all, 0), "alice@example.com", "Registration confirmed: Jazz Night");
+  cr_expect_eq(db_wait("SELECT state = 'sent' " CONFIRMED_ROW, 1, MAIL_WAIT_MS), 1);
+  pause_ms(500);
+  cr_expect_eq(smtp_count(), 1, "delivered once");
+}
+
+static void start_two_attempts(void)
+{
+  const char *env[] = {"EMAIL_MAX_ATTEMPTS", "2", NULL};
+  start_mailing(env);
+}
+
+Test(notification_retries, mail_dies_after_max_attempts_and_can_be_requeued,
+     .init = start_two_attempts, .fini = stop)
+{
+  unsigned port = smtp_port();
+  smtp_stop();
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+
+  cr_assert_eq(db_wait("SELECT state = 'dead' " CONFIRMED_ROW, 1, MAIL_WAIT_MS), 1);
+  cr_expect_eq(db_int("SELECT attempts " CONFIRMED_ROW), 2);
+  const char *out;
+  const char *list[] = {"outbox", NULL};
+  cr_assert_eq(api_process_run(list, NULL, &out), 0, "%s", out);
+  cr_expect(strstr(out, "dead 1") != NULL, "%s", out);
+  cr_expect(strstr(out, "registration_confirmed") != NULL, "%s", out);
+  cr_expect(strstr(out, "alice@example.com") != NULL, "%s", out);
+
+  smtp_start_args(port, NULL);
+  pause_ms(300);
+  cr_expect_eq(smtp_count(), 0, "dead mail stays dead");
+  const char *requeue[] = {"outbox", "requeue", "--all", NULL};
+  cr_assert_eq(api_process_run(requeue, NULL, &out), 0, "%s", out);
+  cr_expect(strstr(out, "requeued 1") != NULL, "%s", out);
+  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  cr_assert_eq(json_array_size(all), 1);
+  cr_expect_eq(db_wait("SELECT state = 'sent' " CONFIRMED_ROW, 1, MAIL_WAIT_MS), 1);
+}
+
+Test(notifications, a_permanent_refusal_is_dead_at_once)
+{
+  const char *args[] = {"--reject-rcpt", "550", NULL};
+  smtp_start_args(smtp_port(), args);
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+  cr_assert_eq(db_wait("SELECT state = 'dead' " CONFIRMED_ROW, 1, MAIL_WAIT_MS), 1);
+  cr_expect_eq(db_int("SELECT attempts " CONFIRMED_ROW), 1);
+  cr_expect_eq(db_int("SELECT instr(last_error, '550') > 0 " CONFIRMED_ROW), 1);
+}
+
+/* ---- processes: killed, and side by side -------------------------------------- */
+
+static void start_without_worker(void)
+{
+  const char *env[] = {"WORKER", "off", NULL};
+  start_mailing(env);
+}
+
+Test(notification_workers, a_killed_node_loses_no_mail, .init = start_without_worker, .fini = stop)
+{
+  unsigned port = smtp_port();
+  smtp_stop();
+  struct api_process node;
+  const char *serve[] = {"serve", NULL};
+  const char *on[] = {"WORKER", "on", NULL};
+  api_process_start(&node, serve, on);
+  api_server_attach(node.port);
+  struct api_user org = api_signup("org", "organizer");
+  long long event = create_event(org.access, "Jazz Night", WHEN, 10);
+  struct api_user people[5];
+  for (size_t i = 0; i < 5; i++)
+    register_for((people[i] = api_signup(api_printf("p%zu", i), NULL)).access, event);
+  db_wait("SELECT min(attempts) FROM notifications WHERE kind = 'registration_confirmed'", 1,
+          MAIL_WAIT_MS);
+  api_process_kill(&node, SIGKILL);
+  cr_expect_eq(db_int("SELECT count(*) FROM notifications WHERE state = 'pending'"
+                      " AND kind = 'registration_confirmed'"), 5);
+
+  smtp_start_args(port, NULL);
+  struct api_process worker;
+  const char *work[] = {"worker", NULL};
+  api_process_start(&worker, work, NULL);
+  json_t *all = smtp_wait(5, 3 * MAIL_WAIT_MS);
+  cr_expect_eq(api_process_kill(&worker, SIGTERM), 0, "the worker stops cleanly: %s",
+               api_process_output(&worker));
+  cr_assert_eq(json_array_size(all), 5, "%s", api_process_output(&worker));
+  for (size_t i = 0; i < 5; i++)
+    cr_expect_eq(json_array_size(mail_to(all, api_printf("p%zu@example.com", i))), 1);
+}
+
+Test(notification_workers, mail_recorded_as_sent_is_not_sent_again, .init = start_without_worker,
+     .fini = stop)
+{
+  struct api_process node;
+  const char *serve[] = {"serve", NULL};
+  const char *on[] = {"WORKER", "on", NULL};
+  api_process_start(&node, serve, on);
+  api_server_attach(node.port);
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+  cr_assert_eq(db_wait("SELECT state = 'sent' " CONFIRMED_ROW, 1, MAIL_WAIT_MS), 1);
+  api_process_kill(&node, SIGKILL);
+
+  struct api_process worker;
+  const char *work[] = {"worker", NULL};
+  api_process_start(&worker, work, NULL);
+  pause_ms(1500);
+  cr_expect_eq(api_process_kill(&worker, SIGTERM), 0);
+  cr_expect_eq(smtp_count(), 1, "delivered once");
+}
+
+Test(notification_workers, two_workers_deliver_each_mail_once, .init = start_without_worker,
+     .fini = stop)
+{
+  enum { PEOPLE = 30 };
+  struct api_user org = api_signup("org", "organizer");
+  long long event = create_event(org.access, "Jazz Night", WHEN, 0);
+  for (size_t i = 0; i < PEOPLE; i++)
+    register_for(api_signup(api_printf("p%zu", i), NULL).access, event);
+  cr_expect_eq(smtp_count(), 0, "no worker in the server");
+
+  struct api_process workers[2];
+  const char *work[] = {"worker", NULL};
+  for (size_t i = 0; i < 2; i++)
+    api_process_start(&workers[i], work, NULL);
+  json_t *all = smtp_wait(PEOPLE, 3 * MAIL_WAIT_MS);
+  pause_ms(1000);
+  for (size_t i = 0; i < 2; i++)
+    cr_expect_eq(api_process_kill(&workers[i], SIGTERM), 0);
+  all = smtp_messages();
+  cr_assert_eq(json_array_size(all), PEOPLE);
+  for (size_t i = 0; i < PEOPLE; i++)
+    cr_expect_eq(json_array_size(mail_to(all, api_printf("p%zu@example.com", i))), 1);
+  for (size_t i = 0; i < PEOPLE; i++)
+    for (size_t j = i + 1; j < PEOPLE; j++)
+      cr_expect_str_neq(str(json_array_get(all, i), "message_id"),
+                        str(json_array_get(all, j), "message_id"));
+  cr_expect_eq(db_int("SELECT count(*) FROM notifications WHERE state = 'sent'"
+                      " AND attempts = 1"), PEOPLE, "each taken once");
+}
+
+Test(notification_workers, the_console_mailer_prints_the_whole_message, .init = start_without_worker,
+     .fini = stop)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+  const char *once[] = {"worker", "--once", NULL};
+  const char *console[] = {"EMAIL_URL", "console://", "LOG_LEVEL", "info", NULL};
+  const char *out;
+  cr_assert_eq(api_process_run(once, console, &out), 0, "%s", out);
+  cr_expect(strstr(out, "To: alice@example.com") || strstr(out, "<alice@example.com>"),
+            "%s", out);
+  cr_expect(strstr(out, "Subject: Registration confirmed: Jazz Night") != NULL, "%s", out);
+  cr_expect(strstr(out, "Ticket: ") != NULL, "%s", out);
+  cr_expect_eq(db_int("SELECT state = 'sent' " CONFIRMED_ROW), 1);
+  cr_expect_eq(smtp_count(), 0);
+}
+
+Test(notifications, a_bad_email_url_is_refused_at_start)
+{
+  const char *once[] = {"worker", "--once", NULL};
+  const char *bad[] = {"EMAIL_URL", "http://mail.example.com/", NULL};
+  const char *out;
+  cr_expect_eq(api_process_run(once, bad, &out), 1, "%s", out);
+  cr_expect(strstr(out, "EMAIL_URL") != NULL, "%s", out);
+  const char *from[] = {"EMAIL_FROM", "not an address", NULL};
+  cr_expect_eq(api_process_run(once, from, &out), 1, "%s", out);
+  cr_expect(strstr(out, "EMAIL_FROM") != NULL, "%s", out);
+}
+
+/* ---- the in-app list ---------------------------------------------------------- */
+
+Test(notifications, the_list_is_the_callers_own_newest_first)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  long long first = create_event(org.access, "First", WHEN, 10);
+  long long second = create_event(org.access, "Second", WHEN, 10);
+  register_for(alice.access, first);
+  register_for(alice.access, second);
+
+  struct api_resp *r = api_get(NOTIFICATIONS, alice.access);
+  expect_status(r, 200);
+  expect_that(strcmp(api_header(r, "X-Total-Count"), "2") == 0, "X-Total-Count");
+  cr_assert_eq(json_array_size(r->json), 2);
+  expect_int(json_array_get(r->json, 0), "event", second);
+  expect_int(json_array_get(r->json, 1), "event", first);
+  long long newest = (long long)json_integer_value(json_object_get(json_array_get(r->json, 0),
+                                                                   "id"));
+
+  r = api_post(api_printf(NOTIFICATIONS "%lld/read/", newest), alice.access, NULL);
+  expect_status(r, 200);
+  expect_keys(r, NOTIFICATION_KEYS);
+  expect_bool(r, "is_read", true);
+  r = api_post(api_printf(NOTIFICATIONS "%lld/read/", newest), alice.access, NULL);
+  expect_status(r, 200);
+  expect_bool(r, "is_read", true);
+  r = api_get(api_printf(NOTIFICATIONS "%lld/", newest), alice.access);
+  expect_status(r, 200);
+  expect_bool(r, "is_read", true);
+  r = api_get(NOTIFICATIONS, alice.access);
+  expect_bool(json_array_get(r->json, 0), "is_read", true);
+  expect_bool(json_array_get(r->json, 1), "is_read", false);
+
+  /* Another user's is not found, whatever the method. */
+  r = api_post(api_printf(NOTIFICATIONS "%lld/read/", newest), bob.access, NULL);
+  expect_status(r, 404);
+  expect_detail(r, NO_NOTIFICATION);
+  expect_status(api_get(api_printf(NOTIFICATIONS "%lld/", newest), bob.access), 404);
+  expect_status(api_post(NOTIFICATIONS "999999/read/", alice.access, NULL), 404);
+  r = api_get(NOTIFICATIONS, bob.access);
+  expect_body(r, "[]");
+  expect_status(api_get(NOTIFICATIONS, NULL), 401);
+  expect_status(api_post(api_printf(NOTIFICATIONS "%lld/read/", newest), NULL, NULL), 401);
+}
+
+Test(notifications, the_list_paginates_as_the_event_list)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  for (int i = 0; i < 3; i++)
+    register_for(alice.access, create_event(org.access, api_printf("E%d", i), WHEN, 10));
+  struct api_resp *r = api_get(NOTIFICATIONS "?limit=2", alice.access);
+  expect_status(r, 200);
+  expect_keys(r, "count", "next", "previous", "results", NULL);
+  expect_int(r, "count", 3);
+  expect_null(r, "previous");
+  cr_expect_eq(json_array_size(json_object_get(r->json, "results")), 2);
+  expect_str(r, "next", api_url(NOTIFICATIONS "?limit=2&offset=2"));
+  r = api_get(NOTIFICATIONS "?limit=2&offset=2", alice.access);
+  cr_expect_eq(json_array_size(json_object_get(r->json, "results")), 1);
+  expect_null(r, "next");
+  r = api_get(NOTIFICATIONS "?limit=abc", alice.access);
+  expect_status(r, 400);
+  expect_field_error(r, "limit", "A valid integer is required.");
+  r = api_get(NOTIFICATIONS "?limit=0", alice.access);
+  expect_status(r, 400);
+}
