@@ -73,6 +73,7 @@ struct http_request {
   int64_t ids[HTTP_MAX_PARAMS];        /* the <int:...> values, same order */
   int nparams;
   char request_id[65];
+  bool late;                        /* begun after the server began to stop */
   int64_t started_us;
 
   /* The body, NUL-terminated (malloc'd, freed at completion). */

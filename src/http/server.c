@@ -32,6 +32,7 @@ struct http_server {
 };
 
 static atomic_uint in_flight;
+static atomic_bool stopping; /* http_server_stop() began: new requests get 503 */
 
 unsigned
 http_server_in_flight(void)
@@ -168,6 +169,7 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
       return MHD_NO;
     *con_cls = req;
     atomic_fetch_add(&in_flight, 1);
+    req->late = atomic_load(&stopping);
     middleware_request_id(req);
     req->routed = router_match(req, &req->allowed);
     if (req->routed == ROUTER_FOUND && (req->route->flags & ROUTE_UPLOAD))
@@ -189,6 +191,13 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
   }
   if (req->replied)
     return MHD_YES; /* already answered (413 on the first callback) */
+  if (req->late) {
+    /* Begun after shut-down did: another node (or this one, restarted) serves it. */
+    http_add_header(req, "Retry-After", "1");
+    http_add_header(req, "Connection", "close");
+    http_reply_detail(req, 503, "The server is shutting down; try again.");
+    return queue_reply(connection, req);
+  }
   dispatch(req);
   return queue_reply(connection, req);
 }
@@ -230,6 +239,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 int
 http_server_start(const struct http_server_options *opts, struct http_server **out)
 {
+  atomic_store(&stopping, false);
   struct sockaddr_storage addr = {0};
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                    MHD_USE_ERROR_LOG;
@@ -287,20 +297,17 @@ http_server_stop(struct http_server *srv, int grace_ms)
 {
   if (srv == NULL)
     return;
-  /* The listening socket is closed only after the daemon stops: the pool
-   * threads take it out of their epoll sets on their own schedule. */
-  MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
-  /* At least a moment, so that every pool thread has taken in the quiesce
-   * (stopping while one is still at it trips an assertion in
-   * libmicrohttpd 0.9.75), then until the requests in flight are done. */
-  for (int waited = 0; waited < grace_ms && (waited < 50 || atomic_load(&in_flight) > 0);
-       waited += 10) {
+  /* No MHD_quiesce_daemon(): with a thread pool on epoll, libmicrohttpd
+   * 0.9.75 can abort in MHD_stop_daemon() after it ("Failed to remove listen
+   * FD from epoll set") when a pool thread has not yet taken the quiesce in.
+   * Requests begun from now on are answered 503 instead; those in flight
+   * finish, then the daemon stops and closes the listening socket. */
+  atomic_store(&stopping, true);
+  for (int waited = 0; waited < grace_ms && atomic_load(&in_flight) > 0; waited += 10) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
   MHD_stop_daemon(srv->daemon);
-  if (listener != MHD_INVALID_SOCKET)
-    close(listener);
   middleware_cors_free();
   free(srv);
 }
