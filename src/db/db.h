@@ -25,6 +25,14 @@
  */
 #define DB_ID_LIST "(SELECT value FROM json_each(?))"
 
+/*
+ * Ends a `SELECT ... LIMIT n` that claims rows for this transaction, which
+ * other claimers skip (a work queue): PostgreSQL's backend makes it
+ * `FOR UPDATE SKIP LOCKED`; SQLite, whose write transactions already run one
+ * at a time, reads it as a comment.
+ */
+#define DB_SKIP_LOCKED " /* skip locked */"
+
 typedef struct db db_t;
 typedef struct db_stmt db_stmt_t;
 

@@ -313,7 +313,7 @@ outbox_claim(db_t *db, int64_t now, int64_t lease_us, const char *message_id, in
       " message_id = COALESCE(message_id, ?)"
       " WHERE id = (SELECT id FROM notifications WHERE state = 'pending'"
       " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
-      " ORDER BY next_attempt_at, id LIMIT 1) RETURNING id");
+      " ORDER BY next_attempt_at, id LIMIT 1" DB_SKIP_LOCKED ") RETURNING id");
   if (st == NULL) {
     db_rollback(db);
     return EVENTAPI_EDB;

@@ -7,13 +7,13 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "support/api.h"
+#include "support/db.h"
 
 #define CREATE "/api/events/create/"
 #define EVENTS "/api/events/"
@@ -1113,17 +1113,6 @@ static void race(struct call *calls, size_t count)
   pthread_barrier_destroy(&start);
 }
 
-static long long query_int(sqlite3 *db, const char *sql, long long id)
-{
-  sqlite3_stmt *st;
-  cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-               sqlite3_errmsg(db));
-  sqlite3_bind_int64(st, 1, id);
-  cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s: %s", sql, sqlite3_errmsg(db));
-  long long value = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return value;
-}
 
 /*
  * The stored counters of the event and its ticket types equal the active
@@ -1131,30 +1120,25 @@ static long long query_int(sqlite3 *db, const char *sql, long long id)
  */
 static void expect_counters_match_rows(long long event, const long long *types, size_t ntypes)
 {
-  sqlite3 *db;
-  const char *path = api_printf("%s/db.sqlite3", api_server_dir());
-  cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", path);
-  sqlite3_busy_timeout(db, 5000);
-  long long rows = query_int(db, "SELECT COUNT(*) FROM registrations WHERE event_id = ?"
+  long long rows = api_db_int("SELECT COUNT(*) FROM registrations WHERE event_id = ?"
                                  " AND cancelled_at IS NULL AND is_waitlisted = 0", event);
-  long long counter = query_int(db, "SELECT confirmed_count FROM events WHERE id = ?", event);
-  long long tickets = query_int(db, "SELECT COUNT(*) FROM tickets t JOIN registrations r"
+  long long counter = api_db_int("SELECT confirmed_count FROM events WHERE id = ?", event);
+  long long tickets = api_db_int("SELECT COUNT(*) FROM tickets t JOIN registrations r"
                                     " ON r.id = t.registration_id WHERE r.event_id = ?", event);
-  long long stray = query_int(db, "SELECT COUNT(*) FROM tickets t JOIN registrations r"
+  long long stray = api_db_int("SELECT COUNT(*) FROM tickets t JOIN registrations r"
                                   " ON r.id = t.registration_id WHERE r.event_id = ?"
                                   " AND (r.cancelled_at IS NOT NULL OR r.is_waitlisted = 1)", event);
   cr_assert_eq(counter, rows, "events.confirmed_count %lld, confirmed rows %lld", counter, rows);
   cr_assert_eq(tickets, rows, "%lld tickets for %lld confirmed registrations", tickets, rows);
   cr_assert_eq(stray, 0, "%lld tickets of cancelled or waiting registrations", stray);
   for (size_t i = 0; i < ntypes; i++) {
-    long long trows = query_int(db, "SELECT COUNT(*) FROM registrations WHERE ticket_type_id = ?"
+    long long trows = api_db_int("SELECT COUNT(*) FROM registrations WHERE ticket_type_id = ?"
                                     " AND cancelled_at IS NULL AND is_waitlisted = 0", types[i]);
-    long long tcounter = query_int(db, "SELECT confirmed_count FROM ticket_types WHERE id = ?",
+    long long tcounter = api_db_int("SELECT confirmed_count FROM ticket_types WHERE id = ?",
                                    types[i]);
     cr_assert_eq(tcounter, trows, "ticket type %lld: confirmed_count %lld, confirmed rows %lld",
                  types[i], tcounter, trows);
   }
-  sqlite3_close(db);
 }
 
 /* Counts of the organizer's list: confirmed in all and per ticket type. */

@@ -1,0 +1,21 @@
+/*
+ * db.h - reading the test server's database directly, whatever its
+ * backend (SQLite or PostgreSQL), through the project's own db.h: for the
+ * tests that check what the API cannot show, such as counters against the
+ * rows they count, or the state of the outbox.
+ */
+#ifndef EVENTAPI_TESTS_DB_H
+#define EVENTAPI_TESTS_DB_H
+
+/*
+ * The integer in the first column of the first row of sql, with each `?`
+ * bound to arg (write portable SQL: counts rather than booleans). Opens a
+ * connection of its own; fails the test on an error or when there is no row.
+ */
+long long api_db_int(const char *sql, long long arg);
+
+/* As api_db_int, retried every 50 ms until the value is at least want or
+ * timeout_ms passed; the last value. */
+long long api_db_wait(const char *sql, long long arg, long long want, int timeout_ms);
+
+#endif
