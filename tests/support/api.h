@@ -62,7 +62,8 @@ void api_server_attach(unsigned port);
 unsigned api_server_port(void);
 const char *api_server_secret(void);     /* the SECRET_KEY in use */
 const char *api_server_dir(void);        /* the temporary directory */
-const char *api_url(const char *path);   /* "http://127.0.0.1:<port>" + path */
+/* "http://127.0.0.1:<port>" + path; an absolute "http://..." path as it is. */
+const char *api_url(const char *path);
 
 /* Harness-owned memory, freed by api_server_stop(); safe from any thread. */
 void api_keep(void *p, void (*release)(void *));

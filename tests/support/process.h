@@ -7,7 +7,8 @@
  * has set (SECRET_KEY, DATABASE_URL, EMAIL_URL, ...), so it shares the
  * in-process server's database and secret; env overrides single variables.
  * Its stdout and stderr go to a log file in api_server_dir(). The binary
- * is $EVENTAPI_BIN, which meson sets for the API tests. A child never
+ * is $EVENTAPI_BIN, which meson sets for the API tests (./eventapi when
+ * unset, for a test run by hand from the build directory). A child never
  * outlives the test: it is killed at exit, and by the kernel should the
  * test process die (PR_SET_PDEATHSIG).
  */

@@ -227,6 +227,8 @@ const char *api_server_dir(void)
 
 const char *api_url(const char *path)
 {
+  if (strncmp(path, "http://", 7) == 0)
+    return path; /* another server's (a child node's) absolute URL */
   cr_assert(srv.app != NULL, "the server is not running");
   return api_printf("%s%s", srv.base_url, path);
 }
