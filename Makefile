@@ -1,5 +1,7 @@
 # eventapi: `make run` serves the API on http://127.0.0.1:8000, `make test`
-# runs every test. Both install what is missing first (Debian, as root).
+# runs every test, on SQLite and then again on PostgreSQL (a throwaway
+# cluster, scripts/with-postgres). Both install what is missing first
+# (Debian, as root).
 
 BUILD    ?= build
 SANITIZE ?= build-sanitize
@@ -32,15 +34,22 @@ run: build .env
 	$(BUILD)/eventapi migrate
 	$(BUILD)/eventapi serve
 
+# Both backends run even when the first fails; the target fails if either did.
 test: build
-	scripts/run-tests $(BUILD)
+	@status=0; \
+	scripts/run-tests $(BUILD) || status=1; \
+	scripts/with-postgres scripts/run-tests $(BUILD) || status=1; \
+	exit $$status
 
 sanitize: deps $(SANITIZE)/build.ninja
 	$(NINJA) -C $(SANITIZE)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  scripts/run-tests $(SANITIZE)
+	@status=0; \
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1; \
+	scripts/run-tests $(SANITIZE) || status=1; \
+	scripts/with-postgres scripts/run-tests $(SANITIZE) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(BUILD) $(SANITIZE)

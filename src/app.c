@@ -41,7 +41,8 @@ app_migrate(const struct config *cfg, int verbose)
 {
   int rc = db_configure(cfg->database_url, cfg->sqlite_synchronous_normal);
   if (rc < 0) {
-    log_error("DATABASE_URL: unsupported database URL (expected sqlite:///path)");
+    log_error("DATABASE_URL: unsupported database URL (expected sqlite:///path, "
+              "postgres://user:password@host:port/database or libpq's key=value form)");
     return rc;
   }
   db_t *db;

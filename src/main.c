@@ -249,7 +249,7 @@ cmd_migrate(int argc, char **argv)
   struct config cfg;
   if (load_config(&cfg) < 0)
     return 1;
-  printf("Applying migrations to %s\n", cfg.database_url);
+  printf("Applying migrations\n"); /* not the URL: it may hold a password */
   int rc = app_migrate(&cfg, 1);
   if (rc == 0)
     printf("Database is up to date.\n");

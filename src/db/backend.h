@@ -31,6 +31,7 @@ struct db {
   struct db *next;   /* thread registry */
   bool broken;       /* reopen before the next use */
   int txn_depth;
+  bool txn_write;    /* the open transaction is a DB_WRITE one */
 };
 
 struct db_stmt {
@@ -38,5 +39,6 @@ struct db_stmt {
 };
 
 extern const struct db_ops db_sqlite_ops;
+extern const struct db_ops db_postgres_ops;
 
 #endif

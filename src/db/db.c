@@ -24,8 +24,21 @@ static unsigned generation;   /* bumped by db_close_all */
 static _Thread_local struct db *thread_db;
 static _Thread_local unsigned thread_generation;
 
-int
-db_configure(const char *url, bool synchronous_normal)
+/*
+ * Whether url names a PostgreSQL database: a postgres:// or postgresql://
+ * URI, or libpq's key=value form ("host=... dbname=...").
+ */
+static bool
+is_postgres(const char *url)
+{
+  if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+    return true;
+  return strchr(url, '=') != NULL && strstr(url, "://") == NULL;
+}
+
+/* The SQLite file of a sqlite: URL, or NULL. */
+static const char *
+sqlite_path(const char *url)
 {
   const char *path = NULL;
   if (strncmp(url, "sqlite://", 9) == 0)
@@ -33,17 +46,29 @@ db_configure(const char *url, bool synchronous_normal)
   else if (strncmp(url, "sqlite:", 7) == 0)
     path = url + 7;
   if (path == NULL)
-    return EVENTAPI_EINVAL;
+    return NULL;
   if (path[0] == '/' && strncmp(url, "sqlite://", 9) == 0)
     path++;                         /* the third slash ends the empty host */
-  if (path[0] == '\0')
+  return path[0] ? path : NULL;
+}
+
+int
+db_configure(const char *url, bool synchronous_normal)
+{
+  const struct db_ops *ops = &db_sqlite_ops;
+  const char *chosen = sqlite_path(url);
+  if (chosen == NULL && is_postgres(url)) {
+    ops = &db_postgres_ops;
+    chosen = url;                   /* libpq reads it whole */
+  }
+  if (chosen == NULL)
     return EVENTAPI_EINVAL;
-  char *copy = strdup(path);
+  char *copy = strdup(chosen);
   if (copy == NULL)
     return EVENTAPI_ENOMEM;
   free(target);
   target = copy;
-  backend = &db_sqlite_ops;
+  backend = ops;
   sync_normal = synchronous_normal;
   return 0;
 }
@@ -254,8 +279,10 @@ int
 db_begin(db_t *db, enum db_txn kind)
 {
   int rc = db_exec(db, kind == DB_WRITE ? db->ops->begin_write : db->ops->begin_read, NULL, NULL);
-  if (rc == 0)
+  if (rc == 0) {
     db->txn_depth = 1;
+    db->txn_write = kind == DB_WRITE;
+  }
   return rc;
 }
 
@@ -263,9 +290,10 @@ int
 db_commit(db_t *db)
 {
   int rc = db_exec(db, "COMMIT", NULL, NULL);
-  if (rc == 0)
+  if (rc == 0) {
     db->txn_depth = 0;
-  else
+    db->txn_write = false;
+  } else
     db_rollback(db);
   return rc;
 }
@@ -281,6 +309,7 @@ db_rollback(db_t *db)
     db->broken = true;
   }
   db->txn_depth = 0;
+  db->txn_write = false;
 }
 
 int

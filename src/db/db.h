@@ -33,6 +33,15 @@
  */
 #define DB_SKIP_LOCKED " /* skip locked */"
 
+/*
+ * Ends a SELECT of the rows that a write transaction checks and then goes on
+ * to change (an event re-read to check its capacity): inside
+ * db_begin(DB_WRITE), PostgreSQL's backend makes it FOR UPDATE, so that the
+ * rows stay as read until the commit, as they do under SQLite, whose write
+ * transactions run one at a time; elsewhere, and on SQLite, a comment.
+ */
+#define DB_FOR_WRITE " /* for write */"
+
 typedef struct db db_t;
 typedef struct db_stmt db_stmt_t;
 

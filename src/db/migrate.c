@@ -1,3 +1,12 @@
+/*
+ * migrate.c - applies the embedded migrations of the connection's backend.
+ *
+ * Each migration runs in its own write transaction that first re-checks
+ * schema_migrations, so several processes may migrate at once. On SQLite the
+ * write lock (BEGIN IMMEDIATE) serialises them. On PostgreSQL a write
+ * transaction takes no lock by itself, so the whole run, from creating
+ * schema_migrations on, is serialised by a session advisory lock.
+ */
 #include "db/migrate.h"
 
 #include <stdio.h>
@@ -8,12 +17,38 @@
 #include "core/timefmt.h"
 #include "db/backend.h"
 
+/* The advisory lock's key on PostgreSQL: any constant the app uses for nothing else. */
+#define MIGRATE_LOCK_KEY "7300430001"
+
+static bool
+is_postgres(const db_t *db)
+{
+  return strcmp(db->ops->name, "postgres") == 0;
+}
+
 static const struct migration *
 migrations_for(const db_t *db)
 {
   if (strcmp(db->ops->name, "sqlite") == 0)
     return db_migrations_sqlite;
+  if (is_postgres(db))
+    return db_migrations_postgres;
   return NULL;
+}
+
+/* The bookkeeping table, in each backend's types (times need 64 bits). */
+static const char *
+schema_migrations_sql(const db_t *db)
+{
+  if (is_postgres(db))
+    return "CREATE TABLE IF NOT EXISTS schema_migrations ("
+           " version BIGINT PRIMARY KEY,"
+           " name TEXT NOT NULL,"
+           " applied_at BIGINT NOT NULL)";
+  return "CREATE TABLE IF NOT EXISTS schema_migrations ("
+         " version INTEGER PRIMARY KEY,"
+         " name TEXT NOT NULL,"
+         " applied_at INTEGER NOT NULL)";
 }
 
 /* 1 when version is recorded, 0 when not, negative on error. */
@@ -29,21 +64,15 @@ applied(db_t *db, int version)
   return rc < 0 ? rc : rc == DB_ROW;
 }
 
-int
-db_migrate(db_t *db, int verbose)
+static int
+apply_all(db_t *db, const struct migration *list, int verbose)
 {
-  const struct migration *list = migrations_for(db);
-  if (list == NULL)
-    return EVENTAPI_EINVAL;
-  int rc = db_exec_script(db,
-      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-      " version INTEGER PRIMARY KEY,"
-      " name TEXT NOT NULL,"
-      " applied_at INTEGER NOT NULL)");
+  int rc = db_exec_script(db, schema_migrations_sql(db));
   if (rc < 0)
     return rc;
   for (const struct migration *m = list; m->version; m++) {
-    /* The write lock serialises concurrent migrators: each re-checks. */
+    /* Each re-checks inside its write transaction: another process may
+     * have applied it meanwhile. */
     if ((rc = db_begin(db, DB_WRITE)) < 0)
       return rc;
     rc = applied(db, m->version);
@@ -64,4 +93,26 @@ db_migrate(db_t *db, int verbose)
     }
   }
   return 0;
+}
+
+int
+db_migrate(db_t *db, int verbose)
+{
+  const struct migration *list = migrations_for(db);
+  if (list == NULL)
+    return EVENTAPI_EINVAL;
+  if (!is_postgres(db))
+    return apply_all(db, list, verbose);
+  /* Held by this session until unlocked (or the session ends): another
+   * node's migrate waits here, then finds everything applied. */
+  int rc = db_exec(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", NULL, NULL);
+  if (rc < 0) {
+    log_error("migrate: cannot take the migration lock: %s", eventapi_strerror(rc));
+    return rc;
+  }
+  rc = apply_all(db, list, verbose);
+  int unlocked = db_exec(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", NULL, NULL);
+  if (unlocked < 0)
+    log_error("migrate: cannot release the migration lock: %s", eventapi_strerror(unlocked));
+  return rc;
 }

@@ -16,6 +16,7 @@ struct migration {
 };
 
 extern const struct migration db_migrations_sqlite[];
+extern const struct migration db_migrations_postgres[];
 
 /*
  * Applies every migration not yet recorded in schema_migrations, each in its

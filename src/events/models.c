@@ -335,7 +335,10 @@ events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *arena)
 int
 events_get(db_t *db, int64_t id, arena_t *arena, struct event *out)
 {
-  db_stmt_t *st = db_prepare(db, "SELECT " EVENTS_COLUMNS " FROM events WHERE id = ?");
+  /* In a write transaction the event stays as read until the commit: its
+   * counts are checked, then changed. */
+  db_stmt_t *st = db_prepare(db, "SELECT " EVENTS_COLUMNS " FROM events WHERE id = ?"
+                                 DB_FOR_WRITE);
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, id);

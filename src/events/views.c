@@ -96,6 +96,9 @@ category_unique(struct http_request *req, db_t *db, struct category *c, bool slu
   return rc < 0 ? rc : 0;
 }
 
+/* Tries for a generated slug that concurrent writers keep taking. */
+#define SLUG_RACE_RETRIES 8
+
 /* Validates, checks uniqueness and writes c (inserting when c->id is 0). */
 static void
 save_category(struct http_request *req, struct category *c, bool partial, unsigned status)
@@ -118,12 +121,20 @@ save_category(struct http_request *req, struct category *c, bool partial, unsign
     slug_made = true;
   }
   int rc = 0;
-  if (!json_errors_any(errors)) {
+  const char *wanted = c->slug;
+  for (int attempt = 0; !json_errors_any(errors); attempt++) {
+    c->slug = wanted;
     rc = db_begin(db, DB_WRITE);
     if (rc == 0)
       rc = category_unique(req, db, c, slug_made, errors);
     if (rc == 0 && !json_errors_any(errors))
       rc = c->id ? categories_update(db, c) : categories_insert(db, c);
+    /* A concurrent writer took the generated slug between the check and the
+     * write (writers run side by side on PostgreSQL): number it anew. */
+    if (rc == EVENTAPI_ECONSTRAINT && slug_made && attempt < SLUG_RACE_RETRIES) {
+      db_rollback(db);
+      continue;
+    }
     if (rc == EVENTAPI_ECONSTRAINT) { /* lost a race with another writer */
       json_error_add(errors, "name", CATEGORY_NAME_TAKEN);
       rc = 0;
@@ -132,6 +143,7 @@ save_category(struct http_request *req, struct category *c, bool partial, unsign
       db_rollback(db);
     else if (!http_commit(req, db, rc))
       goto out;
+    break;
   }
   if (json_errors_any(errors))
     reply_errors(req, errors);

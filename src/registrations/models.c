@@ -86,6 +86,21 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
       "UPDATE events SET confirmed_count = confirmed_count + 1"
       " WHERE id = ? AND (capacity = 0 OR confirmed_count < capacity)",
       &changes, "i", event_id);
+  if (rc == 0 && changes == 0) {
+    /* Full. A cancellation frees a place and promotes the waitlist under
+     * the event's row lock, which a failed UPDATE does not take (PostgreSQL,
+     * READ COMMITTED): take it, and look again, so that the cancellation
+     * either ran before (its place is seen here) or runs after this commits
+     * (and promotes this registration). SQLite's write transactions run one
+     * at a time: there the second look finds the same. */
+    rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count WHERE id = ?",
+                 NULL, "i", event_id);
+    if (rc == 0)
+      rc = db_exec(db,
+          "UPDATE events SET confirmed_count = confirmed_count + 1"
+          " WHERE id = ? AND (capacity = 0 OR confirmed_count < capacity)",
+          &changes, "i", event_id);
+  }
   if (rc < 0 || changes == 0)
     return rc;
   if (ticket_type_id == 0)
@@ -156,18 +171,34 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
 int
 registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_t *arena)
 {
-  int changes = 0;
-  int rc = db_exec(db, "UPDATE registrations SET cancelled_at = ?"
-                       " WHERE id = ? AND cancelled_at IS NULL", &changes, "ii", now, r->id);
+  /* Whether it holds a place is read from the row as cancelled, not from r:
+   * a promotion may have committed since r was read (on PostgreSQL, whose
+   * UPDATE waits for the promoter's row lock, then sees its change). */
+  db_stmt_t *st = db_prepare(db, "UPDATE registrations SET cancelled_at = ?"
+                                 " WHERE id = ? AND cancelled_at IS NULL"
+                                 " RETURNING is_waitlisted, ticket_type_id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, now);
+  db_bind_int(st, 2, r->id);
+  int rc = db_step(st);
+  bool waitlisted = false;
+  int64_t ticket_type_id = 0;
+  if (rc == DB_ROW) {
+    waitlisted = db_column_int(st, 0) != 0;
+    ticket_type_id = db_column_is_null(st, 1) ? 0 : db_column_int(st, 1);
+    rc = 0;
+  } else if (rc == DB_DONE) {
+    rc = EVENTAPI_ENOTFOUND; /* cancelled meanwhile */
+  }
+  db_reset(st);
   if (rc < 0)
     return rc;
-  if (changes == 0)
-    return EVENTAPI_ENOTFOUND; /* cancelled meanwhile */
   if (registrations_cancelled && (rc = registrations_cancelled(db, r->id, now, arena)) < 0)
     return rc;
-  if (r->is_waitlisted)
+  if (waitlisted)
     return 0;
-  if ((rc = tickets_void(db, r->id)) < 0 || (rc = free_place(db, r->event_id, r->ticket_type_id)) < 0)
+  if ((rc = tickets_void(db, r->id)) < 0 || (rc = free_place(db, r->event_id, ticket_type_id)) < 0)
     return rc;
   return registrations_promote(db, r->event_id, now, arena, NULL);
 }
@@ -205,7 +236,18 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
       rc = taken; /* the event is full (0), or an error */
       break;
     }
-    rc = db_exec(db, "UPDATE registrations SET is_waitlisted = 0 WHERE id = ?", NULL, "i", id);
+    /* Still waiting: a cancellation may have committed since the look
+     * (PostgreSQL re-checks the condition after waiting for its row lock).
+     * If so, the place goes back and the next in line is looked for. */
+    int changes = 0;
+    rc = db_exec(db, "UPDATE registrations SET is_waitlisted = 0"
+                     " WHERE id = ? AND cancelled_at IS NULL AND is_waitlisted = 1",
+                 &changes, "i", id);
+    if (rc == 0 && changes == 0) {
+      if ((rc = free_place(db, event_id, ticket_type_id)) < 0)
+        break;
+      continue;
+    }
     struct ticket ticket;
     if (rc == 0)
       rc = tickets_issue(db, id, now, arena, &ticket);

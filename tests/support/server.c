@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <ftw.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -42,6 +43,8 @@ static struct {
   char dir[64];
   char secret[97];
   char base_url[64];
+  char pg_database[64];  /* the test's own PostgreSQL database, if any */
+  unsigned pg_databases; /* created by this process so far */
   pthread_mutex_t lock;
   struct kept *kept;
   size_t nkept, capkept;
@@ -113,6 +116,105 @@ static void set_env(const char *name, const char *value)
   cr_assert(setenv(name, value, 1) == 0, "setenv %s", name);
 }
 
+/* ---- PostgreSQL: a fresh database per test -------------------------------- */
+
+/*
+ * Runs one statement on the cluster of EVENTAPI_TEST_POSTGRES (its admin
+ * database). Returns NULL on success, else the SQLSTATE (or "?") with the
+ * message in err.
+ */
+static const char *pg_admin(const char *sql, char *err, size_t errlen)
+{
+  static char state[8];
+  PGconn *conn = PQconnectdb(getenv("EVENTAPI_TEST_POSTGRES"));
+  if (PQstatus(conn) != CONNECTION_OK) {
+    snprintf(err, errlen, "%s", PQerrorMessage(conn));
+    PQfinish(conn);
+    return "?";
+  }
+  PGresult *res = PQexec(conn, sql);
+  const char *failed = NULL;
+  if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+    const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    snprintf(state, sizeof state, "%s", code ? code : "?");
+    snprintf(err, errlen, "%s", PQresultErrorMessage(res));
+    failed = state;
+  }
+  PQclear(res);
+  PQfinish(conn);
+  return failed;
+}
+
+/* Appends key='value' (libpq's quoting) to the harness-owned string *out. */
+static char *pg_conninfo_add(char *out, const char *key, const char *value)
+{
+  size_t len = strlen(out);
+  char *grown = malloc(len + strlen(key) + 2 * strlen(value) + 5);
+  cr_assert(grown != NULL);
+  char *p = grown + sprintf(grown, "%s%s%s='", out, len ? " " : "", key);
+  for (const char *v = value; *v; v++) {
+    if (*v == '\\' || *v == '\'')
+      *p++ = '\\';
+    *p++ = *v;
+  }
+  strcpy(p, "'");
+  api_keep(grown, free);
+  return grown;
+}
+
+/* The admin URL's connection settings with another database name. */
+static const char *pg_database_url(const char *dbname)
+{
+  char *err = NULL;
+  PQconninfoOption *options = PQconninfoParse(getenv("EVENTAPI_TEST_POSTGRES"), &err);
+  cr_assert(options != NULL, "EVENTAPI_TEST_POSTGRES: %s", err ? err : "out of memory");
+  char *url = api_strdup("");
+  for (PQconninfoOption *o = options; o->keyword; o++) {
+    if (strcmp(o->keyword, "dbname") != 0 && o->val && o->val[0])
+      url = pg_conninfo_add(url, o->keyword, o->val);
+  }
+  PQconninfoFree(options);
+  return pg_conninfo_add(url, "dbname", dbname);
+}
+
+/*
+ * Creates this test's database and points DATABASE_URL at it. Returns NULL,
+ * or what went wrong (harness-owned).
+ */
+static const char *pg_database_create(void)
+{
+  char err[512] = "";
+  snprintf(srv.pg_database, sizeof srv.pg_database, "eventapi_t_%ld_%u", (long)getpid(),
+           ++srv.pg_databases);
+  char *create = api_printf("CREATE DATABASE %s TEMPLATE template0", srv.pg_database);
+  const char *state = pg_admin(create, err, sizeof err);
+  if (state && strcmp(state, "42P04") == 0) { /* left over by a process that died */
+    pg_admin(api_printf("DROP DATABASE IF EXISTS %s WITH (FORCE)", srv.pg_database),
+             err, sizeof err);
+    state = pg_admin(create, err, sizeof err);
+  }
+  if (state) {
+    srv.pg_database[0] = '\0';
+    return api_printf("%s %s", state, err);
+  }
+  set_env("DATABASE_URL", pg_database_url(srv.pg_database));
+  return NULL;
+}
+
+/* Drops this test's database, with whatever is still connected to it. */
+static void pg_database_drop(void)
+{
+  if (srv.pg_database[0] == '\0')
+    return;
+  char err[512] = "";
+  char sql[128];
+  snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", srv.pg_database);
+  const char *state = pg_admin(sql, err, sizeof err);
+  if (state)
+    fprintf(stderr, "cannot drop the test database %s: %s %s\n", srv.pg_database, state, err);
+  srv.pg_database[0] = '\0';
+}
+
 void api_server_start_with(const char *const *env)
 {
   char err[256] = "";
@@ -133,6 +235,14 @@ void api_server_start_with(const char *const *env)
   set_env("SECRET_KEY", srv.secret);
   /* An absolute path: "sqlite:///" + "/tmp/...", four slashes. */
   set_env("DATABASE_URL", api_printf("sqlite:///%s/db.sqlite3", srv.dir));
+  /* scripts/with-postgres: the same tests on PostgreSQL. */
+  const char *failed = getenv("EVENTAPI_TEST_POSTGRES") ? pg_database_create() : NULL;
+  if (failed) {
+    char reason[512];
+    snprintf(reason, sizeof reason, "%s", failed);
+    api_server_stop();
+    cr_assert_fail("cannot create the test database: %s", reason);
+  }
   set_env("BIND", "127.0.0.1");
   set_env("PORT", "0");
   set_env("THREADS", "4");
@@ -203,6 +313,7 @@ void api_server_stop(void)
   if (srv.cfg_loaded)
     config_free(&srv.cfg);
   srv.cfg_loaded = false;
+  pg_database_drop();
   if (srv.dir[0])
     nftw(srv.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   srv.dir[0] = '\0';
