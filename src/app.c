@@ -22,6 +22,8 @@
 #include "notifications/mailer.h"
 #include "notifications/urls.h"
 #include "notifications/worker.h"
+#include "ops/schema.h"
+#include "ops/urls.h"
 #include "registrations/urls.h"
 #include "tickets/urls.h"
 #include "users/urls.h"
@@ -69,6 +71,10 @@ register_routes(void)
     rc = tickets_urls_register();
   if (rc == 0)
     rc = notifications_urls_register();
+  if (rc == 0)
+    rc = ops_schema_urls_register();
+  if (rc == 0)
+    rc = ops_urls_register();
   return rc;
 }
 

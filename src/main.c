@@ -6,6 +6,7 @@
  *   eventapi outbox [--limit N] | outbox requeue (ID | --all)
  *   eventapi migrate
  *   eventapi createsuperuser --username U --email E [--password P]
+ *   eventapi schema [--format json|yaml]
  *   eventapi --help | --version
  */
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "db/db.h"
 #include "events/demo.h"
 #include "notifications/commands.h"
+#include "ops/schema.h"
 #include "users/models.h"
 
 static const char usage[] =
@@ -47,6 +49,9 @@ static const char usage[] =
     "                      EVENTAPI_PASSWORD variable, or a prompt)\n"
     "  demo                fill an empty database with demo events and print\n"
     "                      the demo organizer's credentials\n"
+    "  schema [--format json|yaml]\n"
+    "                      print the OpenAPI document of the API (JSON by\n"
+    "                      default), as GET /api/schema/ serves it\n"
     "\n"
     "Options:\n"
     "  -h, --help          show this help\n"
@@ -360,6 +365,35 @@ cmd_demo(int argc, char **argv)
   return rc < 0 ? 1 : 0;
 }
 
+/* Prints the OpenAPI document; needs no settings and no database. */
+static int
+cmd_schema(int argc, char **argv)
+{
+  static const struct option options[] = {
+    {"format", required_argument, NULL, 'f'},
+    {0, 0, 0, 0},
+  };
+  enum ops_schema_format format = OPS_SCHEMA_JSON_PRETTY;
+  int opt;
+  while ((opt = getopt_long(argc, argv, "f:", options, NULL)) != -1) {
+    if (opt != 'f')
+      return fail("schema: unknown option");
+    if (strcmp(optarg, "json") == 0)
+      format = OPS_SCHEMA_JSON_PRETTY;
+    else if (strcmp(optarg, "yaml") == 0)
+      format = OPS_SCHEMA_YAML;
+    else
+      return fail("schema: --format: expected json or yaml, got \"%s\"", optarg);
+  }
+  if (optind < argc)
+    return fail("schema: unexpected argument \"%s\"", argv[optind]);
+  size_t len;
+  const char *text = ops_schema_text(format, &len);
+  if (text == NULL)
+    return 1;
+  return fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -389,5 +423,7 @@ main(int argc, char **argv)
     return cmd_createsuperuser(argc - 1, argv + 1);
   if (strcmp(command, "demo") == 0)
     return cmd_demo(argc - 1, argv + 1);
+  if (strcmp(command, "schema") == 0)
+    return cmd_schema(argc - 1, argv + 1);
   return fail("unknown command \"%s\"", command);
 }

@@ -16,6 +16,9 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 #define CONFIG_REMINDERS_MAX 8
 
+/* DOCS_ASSETS_URL's default: Swagger UI 5 from jsDelivr, as drf-spectacular. */
+#define CONFIG_DOCS_CDN_URL "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+
 struct config {
   char *secret_key;            /* SECRET_KEY: required by serve, >= 32 bytes */
   char *database_url;          /* DATABASE_URL: sqlite:///data/eventapi.sqlite3 */
@@ -50,6 +53,11 @@ struct config {
   size_t nreminder_offsets;
   bool worker;                 /* WORKER: on; off (or `serve --no-worker`) sends no mail */
   int64_t worker_interval_ms;  /* WORKER_INTERVAL: 1s between looks at an idle outbox */
+
+  /* The API reference page (src/ops/docs.c). */
+  char *docs_assets_dir;       /* DOCS_ASSETS_DIR: "" = none; else served at /static/docs/ */
+  char *docs_assets_url;       /* DOCS_ASSETS_URL: jsDelivr's swagger-ui-dist@5, or
+                                  /static/docs/ when DOCS_ASSETS_DIR is set */
 };
 
 /*

@@ -81,6 +81,7 @@ struct pg_db {
   size_t cache_size, cache_used;
   size_t assembled_used;
   unsigned next_id;       /* names server statements */
+  char where[160];        /* "host/database", for the log (no password) */
 };
 
 #define PGDB(st) ((struct pg_db *)(st)->db)
@@ -230,9 +231,8 @@ map_error(struct pg_db *db, const PGresult *res, const char *sql)
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   if (PQstatus(db->conn) != CONNECTION_OK || state_is(state, "08") ||
       state_is(state, "57P01") || state_is(state, "57P02") || state_is(state, "57P03")) {
-    if (!db->base.broken)
-      log_error("postgres: connection to %s/%s lost: %s", PQhost(db->conn) ? PQhost(db->conn) : "?",
-                PQdb(db->conn) ? PQdb(db->conn) : "?", state ? state : "no SQLSTATE");
+    if (!db->base.broken) /* not PQhost(): a lost connection may have let it go */
+      log_error("postgres: connection to %s lost: %s", db->where, state ? state : "no SQLSTATE");
     db->base.broken = true;
     return EVENTAPI_EUNAVAILABLE;
   }
@@ -305,13 +305,13 @@ pg_open(const char *target, bool synchronous_normal, db_t **out)
   }
   if (PQstatus(db->conn) != CONNECTION_OK) {
     const char *msg = PQerrorMessage(db->conn);
-    log_error("postgres: cannot connect to %s/%s: %.*s",
-              PQhost(db->conn) ? PQhost(db->conn) : "?", PQdb(db->conn) ? PQdb(db->conn) : "?",
-              (int)strcspn(msg, "\n"), msg);
+    log_error("postgres: cannot connect: %.*s", (int)strcspn(msg, "\n"), msg);
     pg_close(&db->base);
     return EVENTAPI_EUNAVAILABLE;
   }
   PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
+  snprintf(db->where, sizeof db->where, "%s/%s", PQhost(db->conn) ? PQhost(db->conn) : "?",
+           PQdb(db->conn) ? PQdb(db->conn) : "?");
   *out = &db->base;
   return 0;
 }

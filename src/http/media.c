@@ -237,6 +237,26 @@ add_cache_headers(struct http_request *req, const char *etag)
   http_add_header(req, "X-Content-Type-Options", "nosniff");
 }
 
+char *
+media_read_all(int fd, size_t size)
+{
+  size_t got = 0;
+  char *data = malloc(size ? size : 1);
+  while (data && got < size) {
+    ssize_t n = pread(fd, data + got, size - got, (off_t)got);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+  }
+  if (data && got != size) {
+    free(data);
+    data = NULL;
+  }
+  return data;
+}
+
 void
 media_serve(struct http_request *req)
 {
@@ -275,25 +295,11 @@ media_serve(struct http_request *req)
     return;
   }
 
-  size_t size = (size_t)st.st_size, got = 0;
-  char *data = malloc(size ? size : 1);
-  if (data == NULL) {
-    close(fd);
-    http_reply_internal(req, "out of memory");
-    return;
-  }
-  while (got < size) {
-    ssize_t n = pread(fd, data + got, size - got, (off_t)got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-  }
+  size_t size = (size_t)st.st_size;
+  char *data = media_read_all(fd, size);
   close(fd);
-  if (got != size) {
-    free(data);
-    http_reply_internal(req, "media: short read");
+  if (data == NULL) {
+    http_reply_internal(req, "media: cannot read the file");
     return;
   }
   add_cache_headers(req, etag);

@@ -50,4 +50,10 @@ int media_remove(const char *root, const char *name);
  */
 void media_serve(struct http_request *req);
 
+/*
+ * The size bytes of the open file fd, read whole into a malloc'd buffer
+ * (the caller frees it), or NULL on a short read or no memory.
+ */
+char *media_read_all(int fd, size_t size);
+
 #endif

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "http/http.h"
+#include "ops/metrics.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
@@ -109,6 +110,7 @@ http_reply_db_error(struct http_request *req, int rc)
     http_reply_not_found(req);
     return;
   }
+  metrics_observe_db_error(rc);
   if (rc == EVENTAPI_ECONSTRAINT || rc == EVENTAPI_ECONFLICT) {
     http_reply_detail(req, 409, "The request conflicts with a concurrent change. Please retry.");
     return;

@@ -13,15 +13,13 @@
 
 #include "core/error.h"
 
-#define MAX_ROUTES 256
-
-static const struct route *table[MAX_ROUTES];
+static const struct route *table[ROUTER_MAX];
 static size_t table_len;
 
 int
 http_routes_add(const struct route *routes, size_t count)
 {
-  if (table_len + count > MAX_ROUTES)
+  if (table_len + count > ROUTER_MAX)
     return EVENTAPI_ENOMEM;
   for (size_t i = 0; i < count; i++)
     table[table_len++] = &routes[i];
@@ -32,6 +30,28 @@ void
 router_reset(void)
 {
   table_len = 0;
+}
+
+size_t
+router_count(void)
+{
+  return table_len;
+}
+
+const struct route *
+router_at(size_t index)
+{
+  return index < table_len ? table[index] : NULL;
+}
+
+/* A scan of pointers: tens of compares, cheaper than widening the request. */
+size_t
+router_index(const struct route *route)
+{
+  for (size_t i = 0; i < table_len; i++)
+    if (table[i] == route)
+      return i;
+  return ROUTER_MAX;
 }
 
 void

@@ -27,6 +27,22 @@ void router_allow_header(unsigned methods, char *buf, size_t len);
 /* The method bit for a method name (HTTP_OTHER when unknown). */
 enum http_method router_method(const char *name);
 
+/*
+ * Routes are numbered from 0 in the order they were registered; the table
+ * is fixed once the server starts, so a number names one route for the life
+ * of the process (metrics count by it). ROUTER_MAX bounds the numbers.
+ */
+#define ROUTER_MAX 256
+
+/* How many routes the table holds. */
+size_t router_count(void);
+
+/* Route number index, or NULL past the end. */
+const struct route *router_at(size_t index);
+
+/* The number of route (a pointer from the table), or ROUTER_MAX for another. */
+size_t router_index(const struct route *route);
+
 /* Calls fn for every route in the table (for the schema and the tests). */
 void router_each(void (*fn)(const struct route *route, void *ctx), void *ctx);
 

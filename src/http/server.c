@@ -25,6 +25,7 @@
 #include "core/timefmt.h"
 #include "http/middleware.h"
 #include "http/router.h"
+#include "ops/metrics.h"
 
 struct http_server {
   struct MHD_Daemon *daemon;
@@ -212,10 +213,16 @@ on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
   if (req == NULL)
     return;
   *con_cls = NULL;
+  int64_t duration_us = time_monotonic_us() - req->started_us;
   log_access(req->method_name, req->path,
              req->replied ? req->status : 0,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? req->reply_len : 0,
-             time_monotonic_us() - req->started_us, req->request_id);
+             duration_us, req->request_id);
+  /* By route template, never by raw path: a request that matched no route
+   * (404, 405) counts as unmatched; one that got no reply, as status 0. */
+  metrics_observe_request(req->method,
+                          req->routed == ROUTER_FOUND ? req->route : NULL,
+                          req->replied ? req->status : 0, duration_us);
   json_decref(req->json_body);
   free(req->body);
   free(req->reply);

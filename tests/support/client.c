@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "support/schema_check.h"
 
 /* Each thread talks over its own handle, so a thread's requests share a
  * kept-alive connection and threads never share a handle. */
@@ -114,6 +117,118 @@ static void check_no_server_error(const struct api_resp *r)
   if (gettid() == getpid())
     expect_fail_at(__FILE__, __LINE__, "%s %s answered %ld: %.500s", r->method,
                    r->path, r->status, r->body);
+}
+
+/* ---- every answer against the OpenAPI document ------------------------ */
+
+/*
+ * Each answer the client receives is checked against the document the
+ * server serves at /api/schema/ (fetched once per server, on the first
+ * answer): its status must be documented for the operation, and a JSON body
+ * must match the documented schema (schema_check.h). EVENTAPI_SCHEMA_CHECK=0
+ * turns this off. A mismatch fails the test at once on the test's own
+ * thread; another thread's first mismatch is reported at the test thread's
+ * next request, or failing that when the server stops.
+ */
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *schema_doc;       /* NULL: not fetched, or not available */
+static bool schema_tried;        /* fetched (or failed to) for this server */
+static char schema_pending[2048]; /* another thread's first mismatch */
+
+/* Called by api_server_stop(), when the test's threads have ended (so
+ * without schema_lock, which is held while api_keep takes the harness's). */
+static void release_schema(void *p)
+{
+  (void)p;
+  if (schema_pending[0]) /* never reported: no request followed */
+    cr_expect_fail("%s", schema_pending);
+  schema_pending[0] = '\0';
+  json_decref(schema_doc);
+  schema_doc = NULL;
+  schema_tried = false;
+}
+
+static size_t on_schema_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+  body_append(userdata, data, size * nmemb);
+  return size * nmemb;
+}
+
+/* The document, fetched on a handle of its own; NULL when unavailable.
+ * Called with schema_lock held. */
+static json_t *schema_fetch(void)
+{
+  struct api_resp r = { .body = calloc(1, 1) };
+  CURL *curl = curl_easy_init();
+  json_t *doc = NULL;
+  if (!r.body || !curl)
+    abort();
+  curl_easy_setopt(curl, CURLOPT_URL, api_url("/api/schema/"));
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_schema_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+    if (r.status == 200)
+      doc = json_loadb(r.body, r.len, 0, NULL);
+  }
+  curl_easy_cleanup(curl);
+  free(r.body);
+  return doc;
+}
+
+static void check_against_schema(const struct api_resp *r)
+{
+  const char *env = getenv("EVENTAPI_SCHEMA_CHECK");
+  if (env && strcmp(env, "0") == 0)
+    return;
+  bool main_thread = gettid() == getpid();
+  char pending[sizeof schema_pending] = "";
+  char err[sizeof schema_pending] = "";
+  bool ok = true;
+
+  /* The document is read-only once fetched (until the server stops, after
+   * the test's threads ended), so answers are checked outside the lock. */
+  pthread_mutex_lock(&schema_lock);
+  if (!schema_tried) {
+    schema_tried = true;
+    schema_doc = schema_fetch();
+    api_keep(&schema_doc, release_schema);
+  }
+  const json_t *doc = schema_doc;
+  if (main_thread && schema_pending[0]) {
+    memcpy(pending, schema_pending, sizeof pending);
+    schema_pending[0] = '\0';
+  }
+  pthread_mutex_unlock(&schema_lock);
+
+  if (doc) {
+    /* A child node's absolute URL: its path, against the same document. */
+    const char *path = r->path;
+    if (strncmp(path, "http://", 7) == 0) {
+      const char *slash = strchr(path + 7, '/');
+      path = slash ? slash : "/";
+    }
+    ok = schema_check_response(doc, r->method, path, r->status,
+                               api_header(r, "Content-Type"), r->json, r->len,
+                               err, sizeof err);
+  }
+  if (!ok && !main_thread) {
+    pthread_mutex_lock(&schema_lock);
+    if (!schema_pending[0])
+      snprintf(schema_pending, sizeof schema_pending,
+               "answer not as the OpenAPI document says (on another thread): %s; body: %.300s",
+               err, r->body);
+    pthread_mutex_unlock(&schema_lock);
+  }
+  if (pending[0])
+    expect_fail_at(__FILE__, __LINE__, "%s", pending);
+  if (!ok && main_thread)
+    expect_fail_at(__FILE__, __LINE__, "answer not as the OpenAPI document says: %s; body: %.500s",
+                   err, r->body);
 }
 
 const char *api_header(const struct api_resp *r, const char *name)
@@ -237,6 +352,7 @@ static struct api_resp *perform(const char *method, const char *path,
 
   resp_parse_json(r);
   check_no_server_error(r);
+  check_against_schema(r);
   return r;
 }
 

@@ -219,6 +219,9 @@ void api_server_start_with(const char *const *env)
 {
   char err[256] = "";
 
+  /* Criterion runs a suite's .init before a test's own: a test with its own
+   * start belongs to a suite without one. */
+  cr_assert(srv.app == NULL, "a server is already running in this test process");
   signal(SIGPIPE, SIG_IGN);
   cr_assert(sodium_init() >= 0, "sodium_init");
   cr_assert(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK, "curl_global_init");

@@ -1,0 +1,30 @@
+/*
+ * urls.c - the operations route table (see urls.h).
+ */
+#include "ops/urls.h"
+
+#include "core/config.h"
+#include "http/http.h"
+#include "ops/docs.h"
+#include "ops/health.h"
+#include "ops/metrics.h"
+
+static const struct route routes[] = {
+  {HTTP_GET, "/healthz/", health_view, 0},
+  {HTTP_GET, "/metrics/", metrics_view, 0},
+  {HTTP_GET, "/api/docs/", docs_page_view, 0},
+};
+
+/* Only with DOCS_ASSETS_DIR: no route serves files nobody configured. */
+static const struct route asset_routes[] = {
+  {HTTP_GET, "/static/docs/<str:name>/", docs_asset_view, 0},
+};
+
+int
+ops_urls_register(void)
+{
+  int rc = http_routes_add(routes, sizeof routes / sizeof routes[0]);
+  if (rc == 0 && config && config->docs_assets_dir && config->docs_assets_dir[0])
+    rc = http_routes_add(asset_routes, sizeof asset_routes / sizeof asset_routes[0]);
+  return rc;
+}

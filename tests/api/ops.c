@@ -1,0 +1,494 @@
+/*
+ * ops.c - API.md "Operations": /healthz answering for the database (also
+ * when it cannot be opened), /metrics in Prometheus's text format read back
+ * by a small parser, and /api/docs/ with its locally served assets. The
+ * rendering of the page in a real browser is tests/api/docs_page.c.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support/api.h"
+#include "support/db.h"
+#include "support/process.h"
+
+#define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define EVENT_ROUTE "/api/events/{id}/"
+
+TestSuite(ops, .init = api_server_start, .fini = api_server_stop);
+
+/* ---- a Prometheus text parser --------------------------------------------- */
+
+struct sample {
+  const char *name;   /* eventapi_http_requests_total */
+  const char *labels; /* method="GET",route="/x/",status="200" (without braces) */
+  double value;
+};
+
+struct scrape {
+  struct sample *samples;
+  size_t count;
+  const char *text;
+};
+
+/* The TYPE of metric name declared in the scrape, or NULL. */
+static const char *type_of(const struct scrape *s, const char *name)
+{
+  char prefix[256];
+  snprintf(prefix, sizeof prefix, "# TYPE %s ", name);
+  const char *line = strstr(s->text, prefix);
+  if (line == NULL)
+    return NULL;
+  line += strlen(prefix);
+  return api_printf("%.*s", (int)strcspn(line, "\n"), line);
+}
+
+/*
+ * Parses the exposition: "# HELP"/"# TYPE" and other comments are skipped
+ * (TYPE is read by type_of), each other line must be `name{labels} value`
+ * or `name value`; a malformed line fails the test.
+ */
+static struct scrape parse(const char *text)
+{
+  struct scrape s = {.text = text};
+  size_t cap = 0;
+  const char *line = text;
+  while (*line) {
+    size_t len = strcspn(line, "\n");
+    expect_that(line[len] == '\n', "the exposition must end each line with \\n: %s", line);
+    char *copy = api_printf("%.*s", (int)len, line);
+    line += len + 1;
+    if (copy[0] == '#' || copy[0] == '\0')
+      continue;
+    char *name = copy, *labels = "", *value;
+    char *brace = strchr(copy, '{');
+    char *space = strchr(copy, ' ');
+    expect_that(space != NULL, "a sample line without a value: %s", copy);
+    if (brace && brace < space) {
+      char *close = strstr(brace, "} ");
+      expect_that(close != NULL, "unterminated labels: %s", copy);
+      *brace = '\0';
+      *close = '\0';
+      labels = brace + 1;
+      value = close + 2;
+    } else {
+      *space = '\0';
+      value = space + 1;
+    }
+    char *end;
+    errno = 0;
+    double number = strtod(value, &end);
+    expect_that(errno == 0 && end != value && *end == '\0', "not a number in: %s", value);
+    for (const char *c = name; *c; c++)
+      expect_that((*c >= 'a' && *c <= 'z') || *c == '_', "a bad metric name: %s", name);
+    if (s.count == cap) {
+      cap = cap ? 2 * cap : 64;
+      struct sample *grown = realloc(s.samples, cap * sizeof *grown);
+      cr_assert(grown != NULL);
+      s.samples = grown;
+    }
+    s.samples[s.count++] = (struct sample){name, labels, number};
+  }
+  api_keep(s.samples, free);
+  return s;
+}
+
+/* The value of name{labels}, or -1 when the scrape has no such sample. */
+static double value_of(const struct scrape *s, const char *name, const char *labels)
+{
+  for (size_t i = 0; i < s->count; i++)
+    if (strcmp(s->samples[i].name, name) == 0 && strcmp(s->samples[i].labels, labels) == 0)
+      return s->samples[i].value;
+  return -1;
+}
+
+/* As value_of, 0 for a counter that has not appeared yet. */
+static double counter_of(const struct scrape *s, const char *name, const char *labels)
+{
+  double value = value_of(s, name, labels);
+  return value < 0 ? 0 : value;
+}
+
+static const char *requests_labels(const char *method, const char *route, const char *status)
+{
+  return api_printf("method=\"%s\",route=\"%s\",status=\"%s\"", method, route, status);
+}
+
+static struct scrape scrape_at(const char *url)
+{
+  struct api_resp *r = api_get(url, NULL);
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", METRICS_TYPE);
+  return parse(r->body);
+}
+
+static struct scrape scrape(void)
+{
+  return scrape_at("/metrics");
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static long long id_of(struct api_resp *r)
+{
+  json_t *id = json_object_get(r->json, "id");
+  expect_that(json_is_integer(id) && json_integer_value(id) > 0,
+              "expected a positive id: %s", r->body);
+  return (long long)json_integer_value(id);
+}
+
+static long long create_event(const char *token)
+{
+  struct api_resp *r = api_post("/api/events/create/", token, api_json(
+      "{'title':'Jazz Night','date_time':'2031-05-01T18:00:00Z',"
+      "'location':'Berlin','capacity':10}"));
+  expect_status(r, 200);
+  return id_of(r);
+}
+
+struct fetch {
+  const char *url;
+  struct api_resp *resp;
+};
+
+static void *fetch_main(void *arg)
+{
+  struct fetch *f = arg;
+  f->resp = api_get(f->url, NULL);
+  return NULL;
+}
+
+/*
+ * GET url from a thread of its own (a new connection each time), so that
+ * a 5xx is returned to the test rather than failing it.
+ */
+static struct api_resp *get_expecting_5xx(const char *url)
+{
+  struct fetch f = {.url = url};
+  pthread_t thread;
+  cr_assert(pthread_create(&thread, NULL, fetch_main, &f) == 0);
+  pthread_join(thread, NULL);
+  return f.resp;
+}
+
+/* 25 GETs of events that do not exist, ids by thread number. */
+static void *hammer(void *arg)
+{
+  long t = (long)arg;
+  for (int i = 0; i < 25; i++) {
+    struct api_resp *r = api_get(api_printf("/api/events/%ld/", 900000 + t * 25 + i), NULL);
+    if (r->status != 404)
+      return NULL; /* the counts below then tell */
+  }
+  return NULL;
+}
+
+/*
+ * Scrapes until name{labels} reaches want (at most 5 s): a request is
+ * counted when libmicrohttpd reports it complete, an instant after the
+ * client has its answer, and the next scrape may come on another thread.
+ */
+static struct scrape scrape_until(const char *name, const char *labels, double want)
+{
+  struct scrape s;
+  for (int tries = 0;; tries++) {
+    s = scrape();
+    if (counter_of(&s, name, labels) >= want || tries == 250)
+      return s;
+    usleep(20 * 1000);
+  }
+}
+
+/* ---- /healthz --------------------------------------------------------------- */
+
+Test(ops, healthz_is_ok_while_the_database_answers)
+{
+  struct api_resp *r = api_get("/healthz", NULL);
+  expect_status(r, 200);
+  expect_json_response(r);
+  expect_body(r, "{'status':'ok'}");
+  expect_header(r, "Cache-Control", "no-store");
+  expect_status(api_get("/healthz/", NULL), 200);
+}
+
+/*
+ * A node of its own on a SQLite file (whatever backend the suite runs on),
+ * whose file is replaced by a folder after start: no thread of it has
+ * connected yet (the start-up migration closes its connection and WORKER is
+ * off), so each must open the database anew, and cannot.
+ */
+Test(ops, healthz_is_503_when_the_database_cannot_be_opened)
+{
+  const char *file = api_printf("%s/health.sqlite3", api_server_dir());
+  const char *moved = api_printf("%s.moved", file);
+  struct api_process node = {0};
+  api_process_start(&node, (const char *const[]){"serve", NULL},
+                    (const char *const[]){"DATABASE_URL", api_printf("sqlite:///%s", file),
+                                          "WORKER", "off", NULL});
+  const char *base = api_printf("http://127.0.0.1:%u", node.port);
+
+  cr_assert(rename(file, moved) == 0, "rename %s: %s", file, strerror(errno));
+  cr_assert(mkdir(file, 0700) == 0, "mkdir %s: %s", file, strerror(errno));
+
+  /* Eight new connections: more than the node's four threads. */
+  for (int i = 0; i < 8; i++) {
+    struct api_resp *r = get_expecting_5xx(api_printf("%s/healthz", base));
+    expect_status(r, 503);
+    expect_json_response(r);
+    expect_keys(r, "status", "detail", NULL);
+    expect_str(r, "status", "unavailable");
+    expect_header(r, "Retry-After", "1");
+  }
+  /* A view that needs the database counts the error by its class. */
+  expect_status(get_expecting_5xx(api_printf("%s/api/events/", base)), 503);
+  struct scrape s = scrape_at(api_printf("%s/metrics", base));
+  cr_assert_eq(counter_of(&s, "eventapi_http_requests_total",
+                          requests_labels("GET", "/healthz/", "503")), 8);
+  cr_assert_eq(counter_of(&s, "eventapi_db_errors_total", "kind=\"unavailable\""), 1);
+  cr_assert_eq(counter_of(&s, "eventapi_db_errors_total", "kind=\"busy\""), 0);
+  /* The outbox cannot be read: its gauge is left out, not made up. */
+  cr_assert_eq(value_of(&s, "eventapi_outbox_messages", "state=\"pending\""), -1, "%s", s.text);
+
+  /* The database back: the next connection opens it. */
+  cr_assert(rmdir(file) == 0);
+  cr_assert(rename(moved, file) == 0);
+  struct api_resp *r = api_get(api_printf("%s/healthz", base), NULL);
+  expect_status(r, 200);
+  expect_body(r, "{'status':'ok'}");
+  api_process_kill(&node, SIGTERM);
+}
+
+/* ---- /metrics --------------------------------------------------------------- */
+
+Test(ops, metrics_count_requests_by_route_template)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  long long event = create_event(olga.access);
+  long long missing = event + 1000;
+
+  struct scrape before = scrape();
+  expect_status(api_get(api_printf("/api/events/%lld/", event), NULL), 200);
+  expect_status(api_get(api_printf("/api/events/%lld/", missing), NULL), 404);
+  expect_status(api_get("/no/such/path/", NULL), 404);
+  expect_status(api_post("/api/events/", NULL, "{}"), 405);
+  struct scrape after = scrape();
+
+  const char *counter = "eventapi_http_requests_total";
+  cr_assert_eq(type_of(&after, counter) ? strcmp(type_of(&after, counter), "counter") : 1, 0);
+  struct {
+    const char *method, *route, *status;
+    double delta;
+  } moved[] = {
+    {"GET", EVENT_ROUTE, "200", 1},
+    {"GET", EVENT_ROUTE, "404", 1},
+    {"GET", "unmatched", "404", 1},
+    {"POST", "unmatched", "405", 1},
+    {"GET", "/metrics/", "200", 1}, /* the first scrape; a scrape counts once done */
+    {"GET", "/api/events/create/", "200", 0},
+  };
+  for (size_t i = 0; i < sizeof moved / sizeof moved[0]; i++) {
+    const char *labels = requests_labels(moved[i].method, moved[i].route, moved[i].status);
+    double delta = counter_of(&after, counter, labels) - counter_of(&before, counter, labels);
+    cr_expect_eq(delta, moved[i].delta, "%s{%s} moved by %g, expected %g", counter, labels,
+                 delta, moved[i].delta);
+  }
+  /* Never the raw path: no label holds an id. */
+  cr_assert_null(strstr(after.text, api_printf("/%lld/", missing)), "%s", after.text);
+  cr_assert_null(strstr(after.text, "/no/such/path/"), "%s", after.text);
+
+  /* The histogram: cumulative buckets ending at +Inf == _count, per route. */
+  const char *histogram = "eventapi_http_request_duration_seconds";
+  cr_assert_str_eq(type_of(&after, histogram), "histogram");
+  const char *route = "route=\"" EVENT_ROUTE "\"";
+  const char *count_name = api_printf("%s_count", histogram);
+  cr_assert_eq(counter_of(&after, count_name, route) - counter_of(&before, count_name, route), 2);
+  const char *bucket_name = api_printf("%s_bucket", histogram);
+  size_t routes_seen = 0;
+  for (size_t i = 0; i < after.count; i++) {
+    if (strcmp(after.samples[i].name, count_name) != 0)
+      continue;
+    routes_seen++;
+    const char *labels = after.samples[i].labels;
+    double previous = 0, last = -1;
+    size_t buckets = 0;
+    for (size_t j = 0; j < after.count; j++) {
+      const struct sample *b = &after.samples[j];
+      size_t len = strlen(labels);
+      if (strcmp(b->name, bucket_name) != 0 || strncmp(b->labels, labels, len) != 0 ||
+          strncmp(b->labels + len, ",le=\"", 5) != 0)
+        continue;
+      cr_expect_geq(b->value, previous, "%s{%s} is not cumulative", bucket_name, b->labels);
+      previous = last = b->value;
+      buckets++;
+      if (strstr(b->labels, "le=\"+Inf\""))
+        cr_expect_eq(b->value, after.samples[i].value, "+Inf differs from _count for %s", labels);
+    }
+    cr_expect_geq(buckets, 10, "%s has %zu buckets", labels, buckets);
+    cr_expect_eq(last, after.samples[i].value, "the last bucket of %s is not +Inf", labels);
+    cr_expect_geq(value_of(&after, api_printf("%s_sum", histogram), labels), 0);
+  }
+  cr_assert_geq(routes_seen, 4);
+
+  /* The scrape is itself in flight while it is written. */
+  cr_assert_str_eq(type_of(&after, "eventapi_http_requests_in_flight"), "gauge");
+  cr_assert_geq(value_of(&after, "eventapi_http_requests_in_flight", ""), 1);
+  cr_assert_eq(value_of(&after, "eventapi_build_info", "version=\"0.1.0\""), 1, "%s", after.text);
+  cr_assert_str_eq(type_of(&after, "eventapi_db_errors_total"), "counter");
+  const char *kinds[] = {"busy", "unavailable", "constraint", "other"};
+  for (size_t i = 0; i < 4; i++)
+    cr_assert_eq(value_of(&after, "eventapi_db_errors_total",
+                          api_printf("kind=\"%s\"", kinds[i])), 0);
+}
+
+Test(ops, metrics_count_exactly_under_concurrency)
+{
+  /* 4 threads x 25 requests on one templated route, every id different. */
+  enum { THREADS = 4, EACH = 25 };
+  struct scrape before = scrape();
+  pthread_t threads[THREADS];
+  for (int t = 0; t < THREADS; t++)
+    cr_assert(pthread_create(&threads[t], NULL, hammer, (void *)(long)t) == 0);
+  for (int t = 0; t < THREADS; t++)
+    pthread_join(threads[t], NULL);
+  const char *labels = requests_labels("GET", EVENT_ROUTE, "404");
+  struct scrape after = scrape_until("eventapi_http_requests_total", labels,
+                                     counter_of(&before, "eventapi_http_requests_total", labels) +
+                                         THREADS * EACH);
+  cr_assert_eq(counter_of(&after, "eventapi_http_requests_total", labels) -
+                   counter_of(&before, "eventapi_http_requests_total", labels),
+               THREADS * EACH);
+  const char *count = "eventapi_http_request_duration_seconds_count";
+  const char *route = "route=\"" EVENT_ROUTE "\"";
+  cr_assert_eq(counter_of(&after, count, route) - counter_of(&before, count, route),
+               THREADS * EACH);
+}
+
+Test(ops, metrics_show_the_outbox_of_a_registration)
+{
+  struct scrape before = scrape();
+  for (const char *const *state = (const char *const[]){"pending", "sent", "dead", NULL}; *state;
+       state++)
+    cr_assert_eq(value_of(&before, "eventapi_outbox_messages", api_printf("state=\"%s\"", *state)),
+                 0, "%s", before.text);
+  cr_assert_str_eq(type_of(&before, "eventapi_outbox_messages"), "gauge");
+
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  long long event = create_event(olga.access);
+  expect_status(api_post(api_printf("/api/registrations/%lld/register/", event), alice.access,
+                         "{}"), 200);
+  /* The worker (WORKER_INTERVAL=100ms, mail to files) sends the confirmation. */
+  api_db_wait("SELECT count(*) FROM notifications WHERE state = 'sent' AND id > ?", 0, 1, 10000);
+
+  struct scrape after = scrape();
+  double pending = value_of(&after, "eventapi_outbox_messages", "state=\"pending\"");
+  double sent = value_of(&after, "eventapi_outbox_messages", "state=\"sent\"");
+  double dead = value_of(&after, "eventapi_outbox_messages", "state=\"dead\"");
+  cr_assert_geq(sent, 1, "%s", after.text);
+  cr_assert_eq(dead, 0);
+  cr_assert_eq(pending + sent + dead,
+               api_db_int("SELECT count(*) FROM notifications WHERE id > ?", 0), "%s", after.text);
+}
+
+/* ---- /api/docs/ ---------------------------------------------------------------- */
+
+Test(ops, docs_page_loads_swagger_ui_from_the_cdn_by_default)
+{
+  struct api_resp *r = api_get("/api/docs/", NULL);
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/html; charset=utf-8");
+  cr_assert_not_null(strstr(r->body,
+      "<script src=\"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js\">"),
+      "%s", r->body);
+  cr_assert_not_null(strstr(r->body,
+      "href=\"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css\""), "%s", r->body);
+  cr_assert_not_null(strstr(r->body, "url: \"/api/schema/\""), "%s", r->body);
+  /* Nothing is served locally unless DOCS_ASSETS_DIR says where from. */
+  expect_status(api_get("/static/docs/swagger-ui.css", NULL), 404);
+}
+
+/* A folder of fake assets, and one file beside it that must stay out of reach. */
+static char assets_dir[64];
+
+static void start_with_local_assets(void)
+{
+  snprintf(assets_dir, sizeof assets_dir, "/tmp/eventapi-docs-XXXXXX");
+  cr_assert(mkdtemp(assets_dir) != NULL);
+  const char *files[][2] = {
+    {"swagger-ui.css", "body{margin:0}\n"},
+    {"swagger-ui-bundle.js", "window.SwaggerUIBundle=function(){};\n"},
+    {".hidden.js", "secret\n"},
+    {"package.json", "{}\n"},
+  };
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", assets_dir, files[i][0]);
+    FILE *f = fopen(path, "w");
+    cr_assert(f != NULL && fputs(files[i][1], f) >= 0 && fclose(f) == 0);
+  }
+  char outside[128], link[128];
+  snprintf(outside, sizeof outside, "%s.secret.js", assets_dir);
+  snprintf(link, sizeof link, "%s/link.js", assets_dir);
+  FILE *f = fopen(outside, "w");
+  cr_assert(f != NULL && fputs("secret\n", f) >= 0 && fclose(f) == 0);
+  cr_assert(symlink(outside, link) == 0);
+  api_server_start_with((const char *const[]){"DOCS_ASSETS_DIR", assets_dir, NULL});
+}
+
+static void stop_with_local_assets(void)
+{
+  api_server_stop();
+  const char *names[] = {"swagger-ui.css", "swagger-ui-bundle.js", ".hidden.js", "package.json",
+                         "link.js"};
+  char path[128];
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", assets_dir, names[i]);
+    unlink(path);
+  }
+  snprintf(path, sizeof path, "%s.secret.js", assets_dir);
+  unlink(path);
+  rmdir(assets_dir);
+}
+
+Test(ops_local_assets, docs_assets_are_served_from_docs_assets_dir,
+     .init = start_with_local_assets,
+     .fini = stop_with_local_assets)
+{
+  struct api_resp *r = api_get("/api/docs/", NULL);
+  expect_status(r, 200);
+  cr_assert_not_null(strstr(r->body, "<script src=\"/static/docs/swagger-ui-bundle.js\">"),
+                     "%s", r->body);
+  cr_assert_not_null(strstr(r->body, "href=\"/static/docs/swagger-ui.css\""), "%s", r->body);
+
+  r = api_get("/static/docs/swagger-ui-bundle.js", NULL);
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/javascript; charset=utf-8");
+  cr_assert_str_eq(r->body, "window.SwaggerUIBundle=function(){};\n");
+  const char *etag = api_header(r, "ETag");
+  cr_assert_not_null(etag);
+  r = api_request("GET", "/static/docs/swagger-ui-bundle.js", NULL, NULL, NULL, 0,
+                  (const char *const[]){api_printf("If-None-Match: %s", etag), NULL});
+  expect_status(r, 304);
+  r = api_get("/static/docs/swagger-ui.css", NULL);
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/css; charset=utf-8");
+
+  /* Only plain asset names inside the folder, never through a link. */
+  const char *refused[] = {
+    "/static/docs/.hidden.js", "/static/docs/package.json", "/static/docs/link.js",
+    "/static/docs/missing.js", "/static/docs/..%2F" "x.js",
+    api_printf("/static/docs/..%%2F%s.secret.js", strrchr(assets_dir, '/') + 1),
+    "/static/docs/%2e%2e",
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    r = api_get(refused[i], NULL);
+    expect_status(r, 404);
+    cr_assert_null(strstr(r->body, "secret"), "%s: %s", refused[i], r->body);
+  }
+}
