@@ -187,7 +187,7 @@ static void check_against_schema(const struct api_resp *r)
     return;
   bool main_thread = gettid() == getpid();
   char pending[sizeof schema_pending] = "";
-  char err[sizeof schema_pending] = "";
+  char err[1024] = ""; /* fits in schema_pending with its prefix and body */
   bool ok = true;
 
   /* The document is read-only once fetched (until the server stops, after
