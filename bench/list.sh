@@ -8,6 +8,8 @@
 #
 #   bench/list.sh            # prints wrk's reports
 #   DURATION=30s bench/list.sh
+#   scripts/with-postgres sh -c 'DATABASE_URL=$EVENTAPI_TEST_POSTGRES bench/list.sh'
+#                            # the same on PostgreSQL (an empty database)
 set -eu
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -26,7 +28,7 @@ trap cleanup EXIT INT TERM
 
 start() {
   SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
-  DATABASE_URL="sqlite:///$dir/db.sqlite3" MEDIA_ROOT="$dir/media" \
+  DATABASE_URL="${DATABASE_URL:-sqlite:///$dir/db.sqlite3}" MEDIA_ROOT="$dir/media" \
   PORT=$port LOG_LEVEL=warn EVENT_CACHE_MB=$1 "$build/eventapi" serve &
   pid=$!
   for _ in $(seq 50); do curl -s -o /dev/null "$base/api/events/" && return; sleep 0.1; done
