@@ -88,6 +88,8 @@ asset_type(const char *name)
       return NULL;
   }
   const char *dot = strrchr(name, '.');
+  if (dot == NULL)
+    return NULL; /* no extension, no type we serve */
   for (size_t i = 0; i < sizeof asset_types / sizeof asset_types[0]; i++)
     if (strcmp(dot, asset_types[i].ext) == 0)
       return asset_types[i].type;

@@ -425,6 +425,7 @@ static void start_with_local_assets(void)
     {"swagger-ui-bundle.js", "window.SwaggerUIBundle=function(){};\n"},
     {".hidden.js", "secret\n"},
     {"package.json", "{}\n"},
+    {"LICENSE", "secret\n"},
   };
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     char path[128];
@@ -445,7 +446,7 @@ static void stop_with_local_assets(void)
 {
   api_server_stop();
   const char *names[] = {"swagger-ui.css", "swagger-ui-bundle.js", ".hidden.js", "package.json",
-                         "link.js"};
+                         "LICENSE", "link.js"};
   char path[128];
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     snprintf(path, sizeof path, "%s/%s", assets_dir, names[i]);
@@ -484,7 +485,7 @@ Test(ops_local_assets, docs_assets_are_served_from_docs_assets_dir,
     "/static/docs/.hidden.js", "/static/docs/package.json", "/static/docs/link.js",
     "/static/docs/missing.js", "/static/docs/..%2F" "x.js",
     api_printf("/static/docs/..%%2F%s.secret.js", strrchr(assets_dir, '/') + 1),
-    "/static/docs/%2e%2e",
+    "/static/docs/%2e%2e", "/static/docs/swagger-ui-bundle", "/static/docs/LICENSE",
   };
   for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
     r = api_get(refused[i], NULL);
