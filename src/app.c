@@ -94,10 +94,10 @@ app_start(const struct config *cfg, struct app **out)
   if (users_common_passwords_load(cfg->common_passwords_file) < 0)
     log_warn("COMMON_PASSWORDS_FILE: cannot read %s; using the built-in list",
              cfg->common_passwords_file);
-  int rc = worker_check_config(cfg);
+  int rc = mailer_global_init(); /* before any mailer, the check's included */
   if (rc < 0)
     return rc;
-  if ((rc = mailer_global_init()) < 0)
+  if ((rc = worker_check_config(cfg)) < 0)
     return rc;
   if ((rc = app_migrate(cfg, 0)) < 0)
     return rc;

@@ -32,6 +32,8 @@ struct db {
   bool broken;       /* reopen before the next use */
   int txn_depth;
   bool txn_write;    /* the open transaction is a DB_WRITE one */
+  struct db_on_commit *on_commit; /* db_on_commit(), in order */
+  size_t non_commit, on_commit_cap;
 };
 
 struct db_stmt {

@@ -81,11 +81,18 @@ db_open(db_t **out)
   return backend->open(target, sync_normal, out);
 }
 
+struct db_on_commit {
+  void (*fn)(void *arg);
+  void *arg;
+};
+
 void
 db_close(db_t *db)
 {
-  if (db)
+  if (db) {
+    free(db->on_commit);
     db->ops->close(db);
+  }
 }
 
 static void
@@ -269,6 +276,35 @@ db_exec(db_t *db, const char *sql, int *changes, const char *fmt, ...)
 }
 
 int
+db_ints(db_t *db, const char *sql, int64_t arg, arena_t *arena, int64_t **out, size_t *count)
+{
+  *out = NULL;
+  *count = 0;
+  db_stmt_t *st = db_prepare(db, sql);
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, arg);
+  size_t cap = 0;
+  int rc;
+  while ((rc = db_step(st)) == DB_ROW) {
+    if (*count == cap) {
+      cap = cap ? 2 * cap : 16;
+      int64_t *grown = arena_alloc(arena, cap * sizeof *grown);
+      if (grown == NULL) {
+        rc = EVENTAPI_ENOMEM;
+        break;
+      }
+      if (*count)
+        memcpy(grown, *out, *count * sizeof *grown);
+      *out = grown;
+    }
+    (*out)[(*count)++] = db_column_int(st, 0);
+  }
+  db_reset(st);
+  return rc == DB_DONE ? 0 : rc;
+}
+
+int
 db_exec_script(db_t *db, const char *sql)
 {
   return db->ops->exec_script(db, sql);
@@ -278,6 +314,7 @@ db_exec_script(db_t *db, const char *sql)
 int
 db_begin(db_t *db, enum db_txn kind)
 {
+  db->non_commit = 0; /* none left over from a transaction never ended */
   int rc = db_exec(db, kind == DB_WRITE ? db->ops->begin_write : db->ops->begin_read, NULL, NULL);
   if (rc == 0) {
     db->txn_depth = 1;
@@ -290,17 +327,41 @@ int
 db_commit(db_t *db)
 {
   int rc = db_exec(db, "COMMIT", NULL, NULL);
-  if (rc == 0) {
-    db->txn_depth = 0;
-    db->txn_write = false;
-  } else
+  if (rc < 0) {
     db_rollback(db);
-  return rc;
+    return rc;
+  }
+  db->txn_depth = 0;
+  db->txn_write = false;
+  for (size_t i = 0; i < db->non_commit; i++)
+    db->on_commit[i].fn(db->on_commit[i].arg);
+  db->non_commit = 0;
+  return 0;
+}
+
+int
+db_on_commit(db_t *db, void (*fn)(void *arg), void *arg)
+{
+  if (db->txn_depth == 0) {
+    fn(arg);
+    return 0;
+  }
+  if (db->non_commit == db->on_commit_cap) {
+    size_t cap = db->on_commit_cap ? 2 * db->on_commit_cap : 8;
+    struct db_on_commit *grown = realloc(db->on_commit, cap * sizeof *grown);
+    if (grown == NULL)
+      return EVENTAPI_ENOMEM;
+    db->on_commit = grown;
+    db->on_commit_cap = cap;
+  }
+  db->on_commit[db->non_commit++] = (struct db_on_commit){fn, arg};
+  return 0;
 }
 
 void
 db_rollback(db_t *db)
 {
+  db->non_commit = 0;
   if (db->txn_depth == 0)
     return;
   int rc = db_exec(db, "ROLLBACK", NULL, NULL);

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
+
 /*
  * An IN-list of ids as one parameter: `WHERE id IN DB_ID_LIST`, bound with
  * db_bind_text() to a JSON array of integers ("[3,5,8]"). One statement for
@@ -120,6 +122,14 @@ void db_reset(db_stmt_t *st);
  */
 int db_exec(db_t *db, const char *sql, int *changes, const char *fmt, ...);
 
+/*
+ * The integers of the first column of every row of sql (ids), with its one
+ * `?` bound to arg, in an array allocated from arena (NULL when none).
+ * Returns 0 or a negative code.
+ */
+int db_ints(db_t *db, const char *sql, int64_t arg, arena_t *arena, int64_t **out,
+            size_t *count);
+
 /* Runs a multi-statement script (migrations). Returns 0 or a negative code. */
 int db_exec_script(db_t *db, const char *sql);
 
@@ -130,6 +140,16 @@ int db_exec_script(db_t *db, const char *sql);
 int db_begin(db_t *db, enum db_txn kind);
 int db_commit(db_t *db);
 void db_rollback(db_t *db);
+
+/*
+ * Runs fn(arg) once the open transaction has committed, in the order
+ * registered; drops it if the transaction rolls back (Django's
+ * transaction.on_commit): for what must not happen unless the change
+ * stands, such as removing a deleted event's image file. Outside a
+ * transaction fn runs at once. fn must not use db; arg must live until
+ * the commit (the request's arena does). 0, or EVENTAPI_ENOMEM having run nothing.
+ */
+int db_on_commit(db_t *db, void (*fn)(void *arg), void *arg);
 
 /* Cheap liveness check for /healthz. Returns 0 or a negative code. */
 int db_ping(db_t *db);

@@ -15,6 +15,10 @@
  * FOR UPDATE SKIP LOCKED, DB_FOR_WRITE nothing. Stores the number of
  * placeholders in *nparams. Returns a new string that the caller frees, or
  * NULL when out of memory.
+ *
+ * The portable SQL has plain `?` only: numbered `?N`, dollar quoting and
+ * E'...' strings are not understood (SQLite has no dollar quoting or E'',
+ * and the project writes neither).
  */
 char *pg_rewrite_sql(const char *sql, int *nparams);
 

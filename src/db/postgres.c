@@ -21,7 +21,10 @@
  * are EVENTAPI_ECONSTRAINT; serialization failures, deadlocks and lock
  * timeouts EVENTAPI_EBUSY; a lost connection or a server shutting down
  * EVENTAPI_EUNAVAILABLE, and the connection is marked broken so that the
- * thread reconnects before its next use. Logs name the host and database,
+ * thread reconnects before its next use. A connection found dead by a BEGIN
+ * or a read outside any transaction (the server restarted while it sat
+ * idle) is reconnected at once and the statement run again, since it cannot
+ * have changed anything: a restart costs no request that came after it. Logs name the host and database,
  * never the URL (it may hold a password), and never a bound value.
  */
 #include <libpq-fe.h>
@@ -72,6 +75,7 @@ struct pg_stmt {
   bool executed;
   bool uncached;        /* freed by reset */
   bool commit;          /* the statement is COMMIT */
+  bool rerunnable;      /* BEGIN or SELECT: safe to run again on a new connection */
 };
 
 struct pg_db {
@@ -248,7 +252,8 @@ map_error(struct pg_db *db, const PGresult *res, const char *sql)
     log_debug("postgres: constraint %s violated (SQLSTATE %s)", name ? name : "?", state);
     return EVENTAPI_ECONSTRAINT;
   }
-  if (state_is(state, "40001") || state_is(state, "40P01") || state_is(state, "55P03")) {
+  if (state_is(state, "40001") || state_is(state, "40P01") || state_is(state, "55P03") ||
+      state_is(state, "26000") /* a prepared statement dropped under us, in a transaction */) {
     log_debug("postgres: busy (SQLSTATE %s)", state);
     return EVENTAPI_EBUSY;
   }
@@ -273,6 +278,20 @@ ignore_notice(void *arg, const char *message)
 }
 
 static void pg_close(db_t *db);
+
+/*
+ * What every session needs, whatever the server's or the role's defaults:
+ * backslashes are plain characters in string literals (LIKE ... ESCAPE '\'
+ * is written so, and the `?` rewrite reads quotes so).
+ */
+static int
+session_setup(struct pg_db *db)
+{
+  PGresult *res = PQexec(db->conn, "SET standard_conforming_strings = on");
+  int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : EVENTAPI_EUNAVAILABLE;
+  PQclear(res);
+  return rc;
+}
 
 static int
 pg_open(const char *target, bool synchronous_normal, db_t **out)
@@ -310,6 +329,11 @@ pg_open(const char *target, bool synchronous_normal, db_t **out)
     return EVENTAPI_EUNAVAILABLE;
   }
   PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
+  if (session_setup(db) < 0) {
+    log_error("postgres: cannot set up the session: %s", PQerrorMessage(db->conn));
+    pg_close(&db->base);
+    return EVENTAPI_EUNAVAILABLE;
+  }
   snprintf(db->where, sizeof db->where, "%s/%s", PQhost(db->conn) ? PQhost(db->conn) : "?",
            PQdb(db->conn) ? PQdb(db->conn) : "?");
   *out = &db->base;
@@ -320,7 +344,7 @@ static void
 stmt_free(struct pg_stmt *st)
 {
   PQclear(st->result);
-  for (int i = 0; i < st->nparams; i++)
+  for (int i = 0; st->kinds && i < st->nparams; i++)
     if (st->kinds[i] == BOUND_TEXT)
       free((char *)st->values[i]);
   for (int i = 0; i < st->nvariants; i++)
@@ -405,6 +429,7 @@ stmt_new(const char *sql, size_t hash)
     return NULL;
   }
   st->commit = strcmp(sql, "COMMIT") == 0;
+  st->rerunnable = strncmp(sql, "BEGIN", 5) == 0 || strncmp(sql, "SELECT", 6) == 0;
   return st;
 }
 
@@ -499,7 +524,9 @@ type_of(enum bound kind)
 
 /*
  * Whether v is the statement's text for now (a write transaction's or not)
- * and its declared types accept the values bound now (NULL fits any).
+ * and its declared types accept the values bound now: the same types, or a
+ * NULL where v declared one. Not the other way round: a placeholder left
+ * unknown had its type guessed by the server, maybe too narrow.
  */
 static bool
 variant_fits(const struct pg_stmt *st, const struct variant *v, bool writing)
@@ -508,7 +535,7 @@ variant_fits(const struct pg_stmt *st, const struct variant *v, bool writing)
     return false;
   for (int i = 0; i < st->nparams; i++) {
     Oid bound = type_of((enum bound)st->kinds[i]);
-    if (bound != OID_UNKNOWN && v->types[i] != OID_UNKNOWN && v->types[i] != bound)
+    if (bound != OID_UNKNOWN && v->types[i] != bound)
       return false;
   }
   return true;
@@ -598,14 +625,18 @@ run(struct pg_db *db, struct pg_stmt *st, int *rc)
     char name[16];
     variant_name(v, name, sizeof name);
     PGresult *res = PQexecPrepared(db->conn, name, st->nparams, st->values, NULL, NULL, 0);
-    /* Gone from the server (a DISCARD, a pooler in between): prepare again. */
+    /* Gone from the server (a DISCARD, a pooler in between): forgotten, and
+     * prepared again unless the failure has aborted a transaction, which
+     * then fails as busy, for the client to retry. */
     if (attempt == 0 && PQresultStatus(res) == PGRES_FATAL_ERROR &&
         state_is(PQresultErrorField(res, PG_DIAG_SQLSTATE), "26000")) {
-      PQclear(res);
       free(v->types);
       *v = st->variants[--st->nvariants];
       st->variants[st->nvariants] = (struct variant){0};
       v = NULL;
+      if (PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+        return res;
+      PQclear(res);
       continue;
     }
     return res;
@@ -615,10 +646,18 @@ run(struct pg_db *db, struct pg_stmt *st, int *rc)
 }
 
 static int
-execute(struct pg_db *db, struct pg_stmt *st)
+execute_once(struct pg_db *db, struct pg_stmt *st)
 {
   if (PQstatus(db->conn) != CONNECTION_OK)
     return map_error(db, NULL, st->sql);
+  /* After an error, PostgreSQL refuses all but the end of the transaction;
+   * nothing is prepared or evicted for a statement that cannot run. */
+  if (PQtransactionStatus(db->conn) == PQTRANS_INERROR && !st->commit &&
+      strcmp(st->sql, "ROLLBACK") != 0) {
+    log_error("postgres: statement after an error in the transaction: %.*s", SQL_LOG_MAX,
+              st->sql);
+    return EVENTAPI_EDB;
+  }
   int rc = EVENTAPI_ENOMEM;
   PGresult *res = run(db, st, &rc);
   if (res == NULL)
@@ -645,6 +684,40 @@ execute(struct pg_db *db, struct pg_stmt *st)
   st->result = res;
   st->row = -1;
   return 0;
+}
+
+/*
+ * Opens the connection again with the same parameters. The new session has
+ * none of the old one's prepared statements: every variant is forgotten.
+ */
+static int
+reconnect(struct pg_db *db)
+{
+  PQreset(db->conn);
+  if (PQstatus(db->conn) != CONNECTION_OK || session_setup(db) < 0)
+    return EVENTAPI_EUNAVAILABLE;
+  for (size_t i = 0; i < db->cache_size; i++) {
+    struct pg_stmt *st = db->cache[i];
+    for (int j = 0; st && j < st->nvariants; j++) {
+      free(st->variants[j].types);
+      st->variants[j] = (struct variant){0};
+    }
+    if (st)
+      st->nvariants = 0;
+  }
+  db->base.broken = false;
+  log_info("postgres: reconnected to %s", db->where);
+  return 0;
+}
+
+static int
+execute(struct pg_db *db, struct pg_stmt *st)
+{
+  int rc = execute_once(db, st);
+  if (rc == EVENTAPI_EUNAVAILABLE && db->base.broken && db->base.txn_depth == 0 &&
+      st->rerunnable && reconnect(db) == 0)
+    rc = execute_once(db, st);
+  return rc;
 }
 
 static int

@@ -18,6 +18,7 @@
 #include "events/serializers.h"
 #include "events/signals.h"
 #include "users/permissions.h"
+#include "users/signals.h"
 
 /* Replies 400 with errors; takes a reference of its own. */
 static void
@@ -570,6 +571,28 @@ events_update_view(struct http_request *req)
   json_decref(errors);
 }
 
+static void
+remove_image_file(void *name)
+{
+  events_image_remove_file(name);
+}
+
+/*
+ * Deletes e, read as it is now inside the write transaction, telling whoever
+ * the deletion concerns; its image file goes once the deletion commits.
+ */
+static int
+delete_event(db_t *db, const struct event *e, arena_t *arena)
+{
+  int rc = events_deleting ? events_deleting(db, e, arena) : 0;
+  const char *image = NULL;
+  if (rc == 0)
+    rc = events_delete(db, e->id, arena, &image);
+  if (rc == 0 && image)
+    rc = db_on_commit(db, remove_image_file, (char *)image);
+  return rc;
+}
+
 void
 events_delete_view(struct http_request *req)
 {
@@ -578,21 +601,43 @@ events_delete_view(struct http_request *req)
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
   int rc = db_begin(db, DB_WRITE);
-  const char *image = NULL;
-  /* As it is now, for whoever the deletion concerns. */
-  if (rc == 0 && (rc = events_get(db, e.id, &req->arena, &e)) == 0 && events_deleting)
-    rc = events_deleting(db, &e, &req->arena);
-  if (rc == 0)
-    rc = events_delete(db, e.id, &req->arena, &image);
+  if (rc == 0 && (rc = events_get(db, e.id, &req->arena, &e)) == 0)
+    rc = delete_event(db, &e, &req->arena);
   if (rc == EVENTAPI_ENOTFOUND) { /* deleted meanwhile */
     db_rollback(db);
     http_reply_detail(req, 404, "No Event matches the given query.");
     return;
   }
-  if (!http_commit(req, db, rc))
-    return;
-  events_image_remove_file(image); /* as it was when the row went */
-  http_reply_empty(req, 204);
+  if (http_commit(req, db, rc))
+    http_reply_empty(req, 204);
+}
+
+/*
+ * users_deleting: an organizer's events go as if deleted one by one, so
+ * that their registrants hear of it and the image files go too.
+ */
+static int
+delete_organized_events(db_t *db, int64_t user_id, int64_t now, arena_t *arena)
+{
+  (void)now;
+  int64_t *ids;
+  size_t count;
+  int rc = db_ints(db, "SELECT id FROM events WHERE organizer_id = ? ORDER BY id" DB_FOR_WRITE,
+                   user_id, arena, &ids, &count);
+  for (size_t i = 0; rc == 0 && i < count; i++) {
+    struct event e;
+    if ((rc = events_get(db, ids[i], arena, &e)) == 0)
+      rc = delete_event(db, &e, arena);
+    if (rc == EVENTAPI_ENOTFOUND)
+      rc = 0; /* gone meanwhile */
+  }
+  return rc;
+}
+
+void
+events_signals_connect(void)
+{
+  users_deleting_connect(delete_organized_events);
 }
 
 /* ---- ticket types and sessions of one event ---- */

@@ -25,7 +25,7 @@ on_stop(int sig)
 int
 notifications_cmd_worker(const struct config *cfg, bool once)
 {
-  if (worker_check_config(cfg) < 0 || mailer_global_init() < 0 || app_migrate(cfg, 0) < 0)
+  if (mailer_global_init() < 0 || worker_check_config(cfg) < 0 || app_migrate(cfg, 0) < 0)
     return 1;
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);

@@ -186,14 +186,18 @@ notifications_event_changed(db_t *db, const struct event *old, const struct even
   int rc = 0;
   if (moved || strcmp(old->location, now->location) != 0)
     rc = tell_registrants(db, kind_names[NOTIFY_EVENT_UPDATED], now, old, at);
-  /* Unsent reminders describe the event as it is and fall due anew. */
+  /* Unsent reminders describe the event as it is and fall due anew, those
+   * waiting for a retry too (as new ones); only one being sent this moment
+   * (claimed) stays as it is. */
   if (rc == 0)
     rc = db_exec(db,
         "UPDATE notifications SET event_title = ?, event_date_time = ?, event_location = ?,"
-        " due_at = ? - reminder_offset * 1000000, next_attempt_at = ? - reminder_offset * 1000000"
-        " WHERE event_id = ? AND kind = 'event_reminder' AND state = 'pending' AND attempts = 0",
-        NULL, "sisiii", now->title, now->date_time, now->location, now->date_time,
-        now->date_time, now->id);
+        " due_at = ? - reminder_offset * 1000000, next_attempt_at = ? - reminder_offset * 1000000,"
+        " attempts = 0, last_error = NULL"
+        " WHERE event_id = ? AND kind = 'event_reminder' AND state = 'pending'"
+        " AND (claimed_until IS NULL OR claimed_until <= ?)",
+        NULL, "sisiiii", now->title, now->date_time, now->location, now->date_time,
+        now->date_time, now->id, at);
   if (rc == 0 && moved)
     rc = db_exec(db,
         "DELETE FROM notifications WHERE event_id = ? AND kind = 'event_reminder'"
@@ -344,22 +348,37 @@ outbox_get(db_t *db, int64_t id, arena_t *arena, struct notification *out)
   return read_one(st, arena, out);
 }
 
-int
-outbox_mark_sent(db_t *db, int64_t id, int64_t now)
+/* The claim is the row's attempts count: each claim raises it. */
+#define STILL_CLAIMED " WHERE id = ? AND attempts = ? AND state = 'pending'"
+
+static int
+recorded(int rc, int changes)
 {
-  return db_exec(db, "UPDATE notifications SET state = 'sent', sent_at = ?,"
-                     " claimed_until = NULL, last_error = NULL WHERE id = ?",
-                 NULL, "ii", now, id);
+  return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
 }
 
 int
-outbox_mark_failed(db_t *db, int64_t id, const char *error, int64_t retry_at)
+outbox_mark_sent(db_t *db, int64_t id, int64_t attempts, int64_t now)
 {
+  int changes = 0;
+  int rc = db_exec(db, "UPDATE notifications SET state = 'sent', sent_at = ?,"
+                       " claimed_until = NULL, last_error = NULL" STILL_CLAIMED,
+                   &changes, "iii", now, id, attempts);
+  return recorded(rc, changes);
+}
+
+int
+outbox_mark_failed(db_t *db, int64_t id, int64_t attempts, const char *error, int64_t retry_at)
+{
+  int changes = 0, rc;
   if (retry_at == 0)
-    return db_exec(db, "UPDATE notifications SET state = 'dead', claimed_until = NULL,"
-                       " last_error = ? WHERE id = ?", NULL, "si", error, id);
-  return db_exec(db, "UPDATE notifications SET next_attempt_at = ?, claimed_until = NULL,"
-                     " last_error = ? WHERE id = ?", NULL, "isi", retry_at, error, id);
+    rc = db_exec(db, "UPDATE notifications SET state = 'dead', claimed_until = NULL,"
+                     " last_error = ?" STILL_CLAIMED, &changes, "sii", error, id, attempts);
+  else
+    rc = db_exec(db, "UPDATE notifications SET next_attempt_at = ?, claimed_until = NULL,"
+                     " last_error = ?" STILL_CLAIMED, &changes, "isii", retry_at, error, id,
+                 attempts);
+  return recorded(rc, changes);
 }
 
 int

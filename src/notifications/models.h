@@ -119,11 +119,16 @@ int outbox_claim(db_t *db, int64_t now, int64_t lease_us, const char *message_id
 /* Row id with its recipient (any state). 0 or EVENTAPI_ENOTFOUND. */
 int outbox_get(db_t *db, int64_t id, arena_t *arena, struct notification *out);
 
-/* Records a delivery. */
-int outbox_mark_sent(db_t *db, int64_t id, int64_t now);
+/*
+ * Records a delivery, for the claim that made try number attempts: a row
+ * claimed again since (this worker's lease ran out) or no longer pending is
+ * left to its new owner, and EVENTAPI_ENOTFOUND returned.
+ */
+int outbox_mark_sent(db_t *db, int64_t id, int64_t attempts, int64_t now);
 
-/* Records a failure: tried again at retry_at, or dead when retry_at is 0. */
-int outbox_mark_failed(db_t *db, int64_t id, const char *error, int64_t retry_at);
+/* Records a failure as above: tried again at retry_at, or dead when retry_at is 0. */
+int outbox_mark_failed(db_t *db, int64_t id, int64_t attempts, const char *error,
+                       int64_t retry_at);
 
 /* Rows in state ("pending" or "dead"), oldest first, at most limit. */
 int outbox_list(db_t *db, const char *state, int64_t limit, arena_t *arena,

@@ -7,12 +7,18 @@
 #include "notifications/worker.h"
 #include "registrations/signals.h"
 
-static int
-woken(int rc)
+static void
+wake(void *unused)
 {
-  if (rc == 0)
-    worker_wake();
-  return rc;
+  (void)unused;
+  worker_wake();
+}
+
+/* New mail: the worker is woken once it can see the rows (the commit). */
+static int
+woken(db_t *db, int rc)
+{
+  return rc == 0 ? db_on_commit(db, wake, NULL) : rc;
 }
 
 static int
@@ -23,14 +29,14 @@ on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
   if (rc == 0)
     rc = notifications_schedule_reminders(db, registration_id, config->reminder_offsets,
                                           config->nreminder_offsets, now);
-  return woken(rc);
+  return woken(db, rc);
 }
 
 static int
 on_waitlisted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
 {
   (void)arena;
-  return woken(notifications_add_for_registration(db, NOTIFY_WAITLISTED, registration_id, now));
+  return woken(db, notifications_add_for_registration(db, NOTIFY_WAITLISTED, registration_id, now));
 }
 
 static int
@@ -41,7 +47,7 @@ on_promoted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
   if (rc == 0)
     rc = notifications_schedule_reminders(db, registration_id, config->reminder_offsets,
                                           config->nreminder_offsets, now);
-  return woken(rc);
+  return woken(db, rc);
 }
 
 static int
@@ -56,7 +62,7 @@ static int
 on_event_changed(db_t *db, const struct event *old, const struct event *now, arena_t *arena)
 {
   (void)arena;
-  return woken(notifications_event_changed(db, old, now, config->reminder_offsets,
+  return woken(db, notifications_event_changed(db, old, now, config->reminder_offsets,
                                            config->nreminder_offsets, time_now_us()));
 }
 
@@ -64,7 +70,7 @@ static int
 on_event_deleting(db_t *db, const struct event *e, arena_t *arena)
 {
   (void)arena;
-  return woken(notifications_event_deleted(db, e, time_now_us()));
+  return woken(db, notifications_event_deleted(db, e, time_now_us()));
 }
 
 void

@@ -100,6 +100,11 @@ worker_check_config(const struct config *cfg)
               "\"Events <noreply@example.com>\"");
     return EVENTAPI_EINVAL;
   }
+  const char *at = strrchr(address, '@');
+  if (at && 1 + 32 + strlen(at) + 1 > MAIL_MESSAGE_ID_MAX) { /* "<hex@domain>" */
+    log_error("EMAIL_FROM: the domain is too long to name a Message-ID");
+    return EVENTAPI_EINVAL;
+  }
   struct mailer *m;
   if (mailer_open(cfg->email_url, &m, err, sizeof err) < 0) {
     log_error("EMAIL_URL: %s", err);
@@ -109,15 +114,20 @@ worker_check_config(const struct config *cfg)
   return 0;
 }
 
-/* Runs one outcome-recording statement in a write transaction, retried while busy. */
+/*
+ * Runs one outcome-recording statement for the claim of try attempts, in a
+ * write transaction, retried while busy.
+ */
 static int
-record(db_t *db, int64_t id, const char *error, int64_t retry_at, bool sent, int64_t now)
+record(db_t *db, int64_t id, int64_t attempts, const char *error, int64_t retry_at, bool sent,
+       int64_t now)
 {
   int rc = 0;
   for (int i = 0; i < RECORD_TRIES; i++) {
     rc = db_begin(db, DB_WRITE);
     if (rc == 0)
-      rc = sent ? outbox_mark_sent(db, id, now) : outbox_mark_failed(db, id, error, retry_at);
+      rc = sent ? outbox_mark_sent(db, id, attempts, now)
+                : outbox_mark_failed(db, id, attempts, error, retry_at);
     if (rc == 0 && (rc = db_commit(db)) == 0)
       return 0;
     db_rollback(db);
@@ -125,9 +135,31 @@ record(db_t *db, int64_t id, const char *error, int64_t retry_at, bool sent, int
       break;
     pause_ms(RECORD_PAUSE_MS);
   }
-  log_error("outbox: notification %lld: cannot record the outcome: %s", (long long)id,
-            eventapi_strerror(rc));
+  if (rc == EVENTAPI_ENOTFOUND)
+    log_warn("outbox: notification %lld: claimed again after this worker's lease ran out; "
+             "its outcome is left to the new claim", (long long)id);
+  else
+    log_error("outbox: notification %lld: cannot record the outcome: %s", (long long)id,
+              eventapi_strerror(rc));
   return rc;
+}
+
+/*
+ * Why n must not be sent at all, or NULL: claimed more often than tries are
+ * allowed without an outcome (a worker died while sending it each time), or
+ * a reminder so late that its "starts in ..." would mislead: less than half
+ * its offset to go (after an outage of the mail server, say), or the event
+ * has begun.
+ */
+static const char *
+unsendable(const struct notification *n, const struct config *cfg, int64_t now)
+{
+  if (n->attempts > (int64_t)cfg->email_max_attempts)
+    return "claimed more often than EMAIL_MAX_ATTEMPTS without an outcome";
+  if (n->kind == NOTIFY_REMINDER &&
+      n->event_date_time - now < n->reminder_offset * 1000000 / 2)
+    return "too late: the event is less than half the reminder's offset away";
+  return NULL;
 }
 
 /* "<random@domain of EMAIL_FROM>" */
@@ -150,7 +182,7 @@ make_message_id(const char *from_address, char *out, size_t outlen)
 static int
 deliver_one(db_t *db, struct mailer *mailer, const struct config *cfg, const char *from_address)
 {
-  char message_id[128];
+  char message_id[MAIL_MESSAGE_ID_MAX + 1];
   make_message_id(from_address, message_id, sizeof message_id);
   int64_t id;
   int64_t lease = 2 * cfg->email_timeout_ms * 1000 + LEASE_MARGIN_US;
@@ -170,7 +202,11 @@ deliver_one(db_t *db, struct mailer *mailer, const struct config *cfg, const cha
   }
   const char *to_name = arena_printf(&arena, "%s%s%s", n.first_name,
                                      n.first_name[0] && n.last_name[0] ? " " : "", n.last_name);
-  if (!mail_address_valid(n.email)) {
+  const char *refusal = unsendable(&n, cfg, time_now_us());
+  if (refusal) {
+    snprintf(err, sizeof err, "%s", refusal);
+    rc = EVENTAPI_EINVAL;
+  } else if (!mail_address_valid(n.email)) {
     snprintf(err, sizeof err, "the recipient's address cannot be used");
     rc = EVENTAPI_EINVAL;
   } else if ((rc = notification_render(&n, &arena, &words)) == 0) {
@@ -197,7 +233,7 @@ deliver_one(db_t *db, struct mailer *mailer, const struct config *cfg, const cha
   if (rc == 0) {
     log_info("outbox: notification %lld (%s) sent, try %lld", (long long)id,
              notification_kind_name(n.kind), (long long)n.attempts);
-    record(db, id, NULL, 0, true, now);
+    record(db, id, n.attempts, NULL, 0, true, now);
   } else {
     bool last = rc == EVENTAPI_EINVAL || n.attempts >= cfg->email_max_attempts;
     int64_t retry_at = last ? 0 : now + worker_backoff_us(cfg, n.attempts);
@@ -208,7 +244,7 @@ deliver_one(db_t *db, struct mailer *mailer, const struct config *cfg, const cha
       log_warn("outbox: notification %lld (%s) failed, try %lld of %u: %s", (long long)id,
                notification_kind_name(n.kind), (long long)n.attempts, cfg->email_max_attempts,
                err);
-    record(db, id, err, retry_at, false, now);
+    record(db, id, n.attempts, err, retry_at, false, now);
   }
   arena_free(&arena);
   return 1;

@@ -1,5 +1,6 @@
 #include "tickets/models.h"
 
+#include <stdbool.h>
 #include <string.h>
 #include <uuid/uuid.h>
 
@@ -35,20 +36,30 @@ tickets_issue(db_t *db, int64_t registration_id, int64_t now, arena_t *arena, st
   if (code == NULL)
     return EVENTAPI_ENOMEM;
   /* API.md: codes are random UUIDs (version 4); the unique index is the
-   * last word, and a collision (never seen in practice) is retried. */
-  int rc = EVENTAPI_ECONSTRAINT;
-  for (int attempt = 0; attempt < 3 && rc == EVENTAPI_ECONSTRAINT; attempt++) {
+   * last word. A clash (never seen in practice) inserts nothing rather than
+   * failing, which would abort the whole transaction on PostgreSQL, and
+   * another code is drawn. */
+  int rc = DB_DONE; /* (0) nothing inserted yet */
+  bool inserted = false;
+  for (int attempt = 0; attempt < 3 && rc == DB_DONE && !inserted; attempt++) {
     uuid_generate_random(uuid);
     uuid_unparse_lower(uuid, code);
     db_stmt_t *st = db_prepare(db, "INSERT INTO tickets (code, registration_id, issued_at)"
-                                   " VALUES (?, ?, ?) RETURNING id");
+                                   " VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING RETURNING id");
     if (st == NULL)
       return EVENTAPI_EDB;
     db_bind_text(st, 1, code);
     db_bind_int(st, 2, registration_id);
     db_bind_int(st, 3, now);
-    rc = db_step_id(st, &out->id);
+    if ((rc = db_step(st)) == DB_ROW) {
+      out->id = db_column_int(st, 0);
+      inserted = true;
+      rc = 0;
+    }
+    db_reset(st);
   }
+  if (rc == 0 && !inserted)
+    rc = EVENTAPI_ECONSTRAINT;
   if (rc == 0) {
     out->code = code;
     out->registration_id = registration_id;

@@ -16,6 +16,7 @@
 #include "users/models.h"
 #include "users/permissions.h"
 #include "users/serializers.h"
+#include "users/signals.h"
 
 static const char USERNAME_TAKEN[] = "A user with that username already exists.";
 static const char EMAIL_TAKEN[] = "A user with that email already exists.";
@@ -479,6 +480,9 @@ users_admin_delete(struct http_request *req)
   if (db == NULL)
     return;
   int rc = db_begin(db, DB_WRITE);
+  /* The other apps first: their rows are still there to wind up. */
+  if (rc == 0)
+    rc = users_deleting_send(db, req->ids[0], time_now_us(), &req->arena);
   if (rc == 0 && (rc = users_delete(db, req->ids[0])) == 0)
     rc = db_commit(db);
   if (rc < 0)

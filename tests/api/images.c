@@ -650,6 +650,22 @@ Test(images, deleting_the_event_removes_the_file)
   expect_that(media_count() == 0, "nothing left: %d", media_count());
 }
 
+Test(images, deleting_the_organizer_removes_their_events_files)
+{
+  struct api_resp *r = put_raw(olga.access, "image/png", jpeg, sizeof jpeg);
+  expect_status(r, 200);
+  const char *name = stored_name(r, "jpg");
+  struct api_user root = api_admin("root");
+  /* A refused deletion leaves the file. */
+  expect_status(api_delete(api_user_path(olga.id), olga.access), 403);
+  expect_that(media_file_exists(name), "%s kept", name);
+  expect_status(api_delete(api_user_path(olga.id), root.access), 204);
+  expect_that(!media_file_exists(name), "%s removed with its organizer", name);
+  expect_status(api_get(media_path(name), NULL), 404);
+  expect_status(api_get(api_printf("/api/events/%lld/", event_id), root.access), 404);
+  expect_that(media_count() == 0, "nothing left: %d", media_count());
+}
+
 /* ---- who may ---- */
 
 Test(images, anonymous_callers_are_401)

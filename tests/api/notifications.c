@@ -578,6 +578,51 @@ Test(notification_workers, two_workers_deliver_each_mail_once, .init = start_wit
                "each taken once");
 }
 
+static void start_reminding_without_worker(void)
+{
+  const char *env[] = {"WORKER", "off", "REMINDER_OFFSETS", "10s", NULL};
+  start_mailing(env);
+}
+
+Test(notification_workers, a_reminder_too_late_to_be_true_is_not_sent,
+     .init = start_reminding_without_worker, .fini = stop)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  /* Its "starts in 10 seconds" reminder falls due at once, but no worker
+   * runs until less than half of that is left. */
+  register_for(alice.access, create_event(org.access, "Jazz Night", from_now(13), 10));
+  cr_assert_eq(api_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'", 0),
+               1);
+  pause_ms(9000);
+  const char *once[] = {"worker", "--once", NULL}, *out;
+  cr_assert_eq(api_process_run(once, NULL, &out), 0, "%s", out);
+  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  cr_assert_eq(json_array_size(all), 1, "the confirmation only");
+  expect_mail(json_array_get(all, 0), "alice@example.com", "Registration confirmed: Jazz Night");
+  cr_expect_eq(api_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
+                          " AND state = 'dead' AND last_error LIKE 'too late%'", 0), 1,
+               "dead, with the reason: %s", out);
+}
+
+Test(notification_workers, a_mail_whose_workers_keep_dying_ends_dead, .init = start_without_worker,
+     .fini = stop)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+  /* Claimed EMAIL_MAX_ATTEMPTS times by workers that died before an outcome. */
+  cr_assert_eq(api_db_int("UPDATE notifications SET attempts = 3"
+                          " WHERE kind = 'registration_confirmed' RETURNING attempts", 0), 3);
+  const char *once[] = {"worker", "--once", NULL}, *out;
+  const char *three[] = {"EMAIL_MAX_ATTEMPTS", "3", NULL};
+  cr_assert_eq(api_process_run(once, three, &out), 0, "%s", out);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'dead' AND attempts = 4"
+                          " AND last_error LIKE 'claimed more often%'", 0), 1, "%s", out);
+  pause_ms(300);
+  cr_expect_eq(smtp_count(), 0, "not sent a fourth time");
+}
+
 Test(notification_workers, the_console_mailer_prints_the_whole_message, .init = start_without_worker,
      .fini = stop)
 {
@@ -676,4 +721,32 @@ Test(notifications, the_list_paginates_as_the_event_list)
   expect_field_error(r, "limit", "A valid integer is required.");
   r = api_get(NOTIFICATIONS "?limit=0", alice.access);
   expect_status(r, 400);
+}
+
+Test(notifications, a_deleted_organizer_cancels_their_events_to_every_registrant)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user root = api_admin("root");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  long long jazz = create_event(org.access, "Jazz Night", WHEN, 0);
+  long long poetry = create_event(org.access, "Poetry Slam", WHEN, 0);
+  register_for(alice.access, jazz);
+  register_for(bob.access, poetry);
+  cr_assert_eq(json_array_size(smtp_wait(2, MAIL_WAIT_MS)), 2);
+
+  expect_status(api_delete(api_user_path(org.id), root.access), 204);
+  json_t *all = smtp_wait(4, MAIL_WAIT_MS);
+  pause_ms(300);
+  all = smtp_messages();
+  cr_assert_eq(json_array_size(all), 4);
+  expect_mail(json_array_get(mail_to(all, "alice@example.com"), 1), "alice@example.com",
+              "Event cancelled: Jazz Night");
+  expect_mail(json_array_get(mail_to(all, "bob@example.com"), 1), "bob@example.com",
+              "Event cancelled: Poetry Slam");
+  cr_expect_eq(json_array_size(mail_to(all, "org@example.com")), 0);
+  struct api_resp *r = api_get(NOTIFICATIONS, bob.access);
+  expect_str(json_array_get(r->json, 0), "type", "event_cancelled");
+  expect_int(json_array_get(r->json, 0), "event", poetry);
+  expect_status(api_get(api_printf(EVENTS "%lld/", jazz), alice.access), 404);
 }

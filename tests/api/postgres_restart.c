@@ -169,3 +169,36 @@ Test(postgres, a_restart_under_load_loses_no_2xx_and_oversells_nothing)
   cr_expect_eq(api_db_int("SELECT count(*) FROM registrations WHERE event_id = ?", event),
                THREADS * EACH, "each registered once, retries included");
 }
+
+/* One GET of path on a connection of its own to node i (of NODES, round); its status. */
+static long get_on_new_connection(size_t i, const char *path)
+{
+  api_server_attach(nodes[i % NODES].port);
+  const char *request = api_printf("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   "Connection: close\r\n\r\n", path);
+  return api_raw(request, strlen(request))->status;
+}
+
+Test(postgres, a_restart_while_the_nodes_sit_idle_costs_no_request)
+{
+  const char *restart = getenv("EVENTAPI_TEST_POSTGRES_RESTART");
+  cr_assert(restart != NULL, "EVENTAPI_TEST_POSTGRES_RESTART is not set: this suite runs "
+                             "under scripts/with-postgres");
+  /* Connections spread over the nodes' threads, each of which opens its own
+   * database connection on its first request. */
+  for (size_t n = 0; n < 16 * NODES; n++)
+    cr_assert_eq(get_on_new_connection(n, "/api/events/"), 200);
+  cr_assert_eq(system(restart), 0, "the restart command failed: %s", restart);
+
+  /* Every thread finds its connection dead at its next use, and opens a
+   * new one before it answers: nothing in the log of a client. */
+  int answered = 0;
+  for (size_t n = 0; n < 16 * NODES; n++) {
+    long status = get_on_new_connection(n, n % 2 ? "/api/events/" : "/healthz");
+    cr_expect_eq(status, 200, "request %zu after the restart: %ld", n, status);
+    answered += status == 200;
+  }
+  cr_assert_eq(answered, 16 * NODES);
+  for (size_t i = 0; i < NODES; i++)
+    cr_expect_eq(api_process_wait(&nodes[i], 0), -1, "node %zu died", i);
+}

@@ -1403,3 +1403,39 @@ Test(registrations, cancels_and_registrations_at_once_keep_the_waitlist_in_order
     }
   }
 }
+
+/* ---- a deleted user ------------------------------------------------------ */
+
+Test(registrations, deleting_a_user_gives_their_places_to_the_waitlist)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user root = api_admin("root");
+  struct api_user u[4];
+  sign_up_many(u, 4, "fan");
+  struct event e = create_event(olga.access,
+      "{'capacity':2,'ticket_types':[{'name':'A','price':'1','quantity':1},"
+      "{'name':'B','price':'1','quantity':0}]}");
+  struct event other = create_event(olga.access, "{'capacity':1}");
+  confirmed(u[0].access, e.id, e.types[0]);
+  confirmed(u[1].access, e.id, e.types[1]);
+  long long a = id_of(waitlisted(u[2].access, e.id, e.types[0]));
+  long long b = id_of(waitlisted(u[3].access, e.id, e.types[1]));
+  confirmed(u[0].access, other.id, 0);
+  long long next = id_of(waitlisted(u[1].access, other.id, 0));
+
+  /* fan0 held type A's only place and one of each event's. */
+  expect_status(api_delete(api_user_path(u[0].id), root.access), 204);
+  expect_promoted(a, u[2].access);
+  expect_waiting(b, u[3].access);
+  expect_promoted(next, u[1].access);
+  expect_counters_match_rows(e.id, e.types, 2);
+  expect_counters_match_rows(other.id, NULL, 0);
+  cr_assert_eq(api_db_int("SELECT COUNT(*) FROM registrations WHERE user_id = ?", u[0].id), 0);
+
+  /* A waiting user's deletion takes nobody's place. */
+  expect_status(api_delete(api_user_path(u[3].id), root.access), 204);
+  expect_counters_match_rows(e.id, e.types, 2);
+  struct api_resp *list = api_get(event_registrations_path(e.id), olga.access);
+  expect_status(list, 200);
+  cr_assert_eq(json_array_size(list->json), 2, "%s", list->body);
+}
