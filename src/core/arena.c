@@ -49,6 +49,21 @@ arena_calloc(arena_t *a, size_t n, size_t size)
   return p;
 }
 
+void *
+arena_grow(arena_t *a, void *items, size_t count, size_t *cap, size_t size)
+{
+  if (count < *cap)
+    return items;
+  size_t next = *cap ? *cap * 2 : 16;
+  void *grown = arena_calloc(a, next, size);
+  if (grown == NULL)
+    return NULL;
+  if (count)
+    memcpy(grown, items, count * size);
+  *cap = next;
+  return grown;
+}
+
 char *
 arena_strndup(arena_t *a, const char *s, size_t n)
 {

@@ -21,6 +21,14 @@ typedef struct arena {
 void *arena_alloc(arena_t *a, size_t size);
 void *arena_calloc(arena_t *a, size_t n, size_t size);
 char *arena_strdup(arena_t *a, const char *s);
+
+/*
+ * Room for one more item in a growable array of count items of size bytes
+ * whose capacity is *cap (0 at first, items NULL): items while it has room,
+ * else a copy with twice the room (the old one stays until arena_free()).
+ * NULL when out of memory.
+ */
+void *arena_grow(arena_t *a, void *items, size_t count, size_t *cap, size_t size);
 char *arena_strndup(arena_t *a, const char *s, size_t n);
 char *arena_printf(arena_t *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -10,7 +10,10 @@ struct db_ops {
   const char *name; /* "sqlite", "postgres": selects the migrations */
   int (*open)(const char *target, bool synchronous_normal, db_t **out);
   void (*close)(db_t *db);
-  db_stmt_t *(*prepare)(db_t *db, const char *sql, bool assembled);
+  /* A new statement (db.c caches it), kept for the connection's life when
+   * persistent; NULL on an error, logged. */
+  db_stmt_t *(*prepare)(db_t *db, const char *sql, bool persistent);
+  void (*finalize)(db_stmt_t *st); /* frees the statement */
   int (*bind_int)(db_stmt_t *st, int idx, int64_t value);
   int (*bind_text)(db_stmt_t *st, int idx, const char *text);
   int (*bind_null)(db_stmt_t *st, int idx);
@@ -19,7 +22,7 @@ struct db_ops {
   const char *(*column_text)(db_stmt_t *st, int col);
   bool (*column_is_null)(db_stmt_t *st, int col);
   int (*changes)(db_stmt_t *st);
-  void (*reset)(db_stmt_t *st);
+  void (*reset)(db_stmt_t *st);    /* rewinds it for the next use */
   int (*exec_script)(db_t *db, const char *sql);
   const char *begin_read;  /* the statements that open a transaction */
   const char *begin_write;
@@ -34,10 +37,15 @@ struct db {
   bool txn_write;    /* the open transaction is a DB_WRITE one */
   struct db_on_commit *on_commit; /* db_on_commit(), in order */
   size_t non_commit, on_commit_cap;
+  struct db_stmt **cache; /* by SQL text: open addressing, power-of-two size */
+  size_t cache_size, cache_used, assembled_used;
 };
 
 struct db_stmt {
   struct db *db;
+  char *sql;         /* a copy of the text: the cache key, for the logs too */
+  size_t hash;
+  bool uncached;     /* finalized by db_reset() */
 };
 
 extern const struct db_ops db_sqlite_ops;

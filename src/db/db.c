@@ -24,6 +24,8 @@ static unsigned generation;   /* bumped by db_close_all */
 static _Thread_local struct db *thread_db;
 static _Thread_local unsigned thread_generation;
 
+#define ASSEMBLED_MAX 256 /* cached statements of run-time SQL, per connection */
+
 /*
  * Whether url names a PostgreSQL database: a postgres:// or postgresql://
  * URI, or libpq's key=value form ("host=... dbname=...").
@@ -86,13 +88,24 @@ struct db_on_commit {
   void *arg;
 };
 
+static void
+stmt_finalize(db_stmt_t *st)
+{
+  free(st->sql);
+  st->db->ops->finalize(st);
+}
+
 void
 db_close(db_t *db)
 {
-  if (db) {
-    free(db->on_commit);
-    db->ops->close(db);
-  }
+  if (db == NULL)
+    return;
+  for (size_t i = 0; i < db->cache_size; i++)
+    if (db->cache[i])
+      stmt_finalize(db->cache[i]);
+  free(db->cache);
+  free(db->on_commit);
+  db->ops->close(db);
 }
 
 static void
@@ -154,16 +167,84 @@ db_close_all(void)
   thread_db = NULL;
 }
 
+/* ---- the statement cache of a connection ---- */
+
+static size_t
+hash_sql(const char *sql)
+{
+  size_t h = 1469598103934665603ull; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  return h;
+}
+
+static void
+cache_put(struct db_stmt **cache, size_t size, struct db_stmt *st)
+{
+  size_t i = st->hash & (size - 1);
+  while (cache[i])
+    i = (i + 1) & (size - 1);
+  cache[i] = st;
+}
+
+static int
+cache_grow(struct db *db)
+{
+  size_t size = db->cache_size ? db->cache_size * 2 : 64;
+  struct db_stmt **cache = calloc(size, sizeof *cache);
+  if (cache == NULL)
+    return EVENTAPI_ENOMEM;
+  for (size_t i = 0; i < db->cache_size; i++)
+    if (db->cache[i])
+      cache_put(cache, size, db->cache[i]);
+  free(db->cache);
+  db->cache = cache;
+  db->cache_size = size;
+  return 0;
+}
+
+static db_stmt_t *
+prepare(db_t *db, const char *sql, bool assembled)
+{
+  size_t hash = hash_sql(sql);
+  if (db->cache_size) {
+    for (size_t i = hash & (db->cache_size - 1); db->cache[i];
+         i = (i + 1) & (db->cache_size - 1)) {
+      if (db->cache[i]->hash == hash && strcmp(db->cache[i]->sql, sql) == 0)
+        return db->cache[i];
+    }
+  }
+  bool cached = !assembled || db->assembled_used < ASSEMBLED_MAX;
+  if (cached && (db->cache_used + 1) * 2 > db->cache_size && cache_grow(db) < 0)
+    return NULL;
+  db_stmt_t *st = db->ops->prepare(db, sql, cached);
+  if (st == NULL)
+    return NULL;
+  st->db = db;
+  st->hash = hash;
+  st->uncached = !cached;
+  if ((st->sql = strdup(sql)) == NULL) {
+    db->ops->finalize(st);
+    return NULL;
+  }
+  if (cached) {
+    cache_put(db->cache, db->cache_size, st);
+    db->cache_used++;
+    db->assembled_used += assembled;
+  }
+  return st;
+}
+
 db_stmt_t *
 db_prepare(db_t *db, const char *sql)
 {
-  return db->ops->prepare(db, sql, false);
+  return prepare(db, sql, false);
 }
 
 db_stmt_t *
 db_prepare_assembled(db_t *db, const char *sql)
 {
-  return db->ops->prepare(db, sql, true);
+  return prepare(db, sql, true);
 }
 
 int
@@ -230,7 +311,10 @@ db_column_is_null(db_stmt_t *st, int col)
 void
 db_reset(db_stmt_t *st)
 {
-  st->db->ops->reset(st);
+  if (st->uncached)
+    stmt_finalize(st);
+  else
+    st->db->ops->reset(st);
 }
 
 static int
@@ -287,16 +371,9 @@ db_ints(db_t *db, const char *sql, int64_t arg, arena_t *arena, int64_t **out, s
   size_t cap = 0;
   int rc;
   while ((rc = db_step(st)) == DB_ROW) {
-    if (*count == cap) {
-      cap = cap ? 2 * cap : 16;
-      int64_t *grown = arena_alloc(arena, cap * sizeof *grown);
-      if (grown == NULL) {
-        rc = EVENTAPI_ENOMEM;
-        break;
-      }
-      if (*count)
-        memcpy(grown, *out, *count * sizeof *grown);
-      *out = grown;
+    if ((*out = arena_grow(arena, *out, *count, &cap, sizeof **out)) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
     }
     (*out)[(*count)++] = db_column_int(st, 0);
   }

@@ -8,9 +8,9 @@
  *
  * The portable SQL of db.h is rewritten once per statement (pg_rewrite_sql:
  * `?` to `$n`, DB_ID_LIST, DB_SKIP_LOCKED, DB_FOR_WRITE, which is FOR UPDATE
- * only when run inside a write transaction) and cached per connection by its
- * text, like the SQLite backend, within the same budget for SQL assembled at
- * run time. Statements are prepared on the server lazily, at their first
+ * only when run inside a write transaction) once per connection, as db.c
+ * caches statements by their text; one it does not cache (run-time SQL past
+ * its budget) runs unnamed, with PQexecParams. Statements are prepared on the server lazily, at their first
  * step, with the types of the values bound (int8, text, or unknown for
  * NULL): PostgreSQL cannot infer the type of a bare placeholder in a SELECT
  * list. A later run that binds other types gets a statement of its own.
@@ -39,7 +39,6 @@
 #include "db/backend.h"
 #include "db/pgsql.h"
 
-#define ASSEMBLED_MAX 256 /* cached statements of run-time SQL, per connection */
 #define VARIANTS_MAX 4    /* server statements per SQL text, by bound types */
 #define CONNECT_TIMEOUT "5"
 #define SQL_LOG_MAX 300   /* how much of a failed statement's text is logged */
@@ -59,9 +58,7 @@ struct variant {
 };
 
 struct pg_stmt {
-  struct db_stmt base;
-  char *sql;            /* cache key: a copy of the portable text */
-  size_t hash;
+  struct db_stmt base;  /* base.sql: the portable text */
   char *pgsql;          /* rewritten for PostgreSQL */
   char *pgsql_write;    /* with DB_FOR_WRITE: as run in a write transaction */
   int nparams;
@@ -73,7 +70,6 @@ struct pg_stmt {
   PGresult *result;
   int row, nrows;       /* row: the current one, -1 before the first */
   bool executed;
-  bool uncached;        /* freed by reset */
   bool commit;          /* the statement is COMMIT */
   bool rerunnable;      /* BEGIN or SELECT: safe to run again on a new connection */
 };
@@ -81,9 +77,6 @@ struct pg_stmt {
 struct pg_db {
   struct db base;
   PGconn *conn;
-  struct pg_stmt **cache; /* open addressing, power-of-two size */
-  size_t cache_size, cache_used;
-  size_t assembled_used;
   unsigned next_id;       /* names server statements */
   char where[160];        /* "host/database", for the log (no password) */
 };
@@ -354,70 +347,38 @@ stmt_free(struct pg_stmt *st)
   free(st->numbers);
   free(st->pgsql);
   free(st->pgsql_write);
-  free(st->sql);
   free(st);
+}
+
+static void
+pg_finalize(db_stmt_t *st)
+{
+  stmt_free((struct pg_stmt *)st);
 }
 
 static void
 pg_close(db_t *base)
 {
   struct pg_db *db = (struct pg_db *)base;
-  for (size_t i = 0; i < db->cache_size; i++)
-    if (db->cache[i])
-      stmt_free(db->cache[i]);
-  free(db->cache);
   PQfinish(db->conn);
   free(db);
 }
 
-/* ---- the statement cache ------------------------------------------------ */
-
-static size_t
-hash_sql(const char *sql)
-{
-  size_t h = 1469598103934665603ull;
-  for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-    h = (h ^ *p) * 1099511628211ull;
-  return h;
-}
-
-static int
-cache_grow(struct pg_db *db)
-{
-  size_t size = db->cache_size ? db->cache_size * 2 : 64;
-  struct pg_stmt **cache = calloc(size, sizeof *cache);
-  if (cache == NULL)
-    return EVENTAPI_ENOMEM;
-  for (size_t i = 0; i < db->cache_size; i++) {
-    struct pg_stmt *st = db->cache[i];
-    if (st == NULL)
-      continue;
-    size_t j = st->hash & (size - 1);
-    while (cache[j])
-      j = (j + 1) & (size - 1);
-    cache[j] = st;
-  }
-  free(db->cache);
-  db->cache = cache;
-  db->cache_size = size;
-  return 0;
-}
+/* ---- statements ---------------------------------------------------------- */
 
 static struct pg_stmt *
-stmt_new(const char *sql, size_t hash)
+stmt_new(const char *sql)
 {
   struct pg_stmt *st = calloc(1, sizeof *st);
   if (st == NULL)
     return NULL;
-  st->hash = hash;
   st->row = -1;
   st->pgsql = pg_rewrite_sql(sql, &st->nparams);
-  st->sql = strdup(sql);
   size_t n = st->pgsql && st->nparams > 0 ? (size_t)st->nparams : 1;
   st->values = calloc(n, sizeof *st->values);
   st->kinds = calloc(n, sizeof *st->kinds);
   st->numbers = calloc(n, sizeof *st->numbers);
-  if (st->pgsql == NULL || st->sql == NULL || st->values == NULL || st->kinds == NULL ||
+  if (st->pgsql == NULL || st->values == NULL || st->kinds == NULL ||
       st->numbers == NULL) {
     stmt_free(st);
     return NULL;
@@ -435,36 +396,14 @@ stmt_new(const char *sql, size_t hash)
 
 /* Nothing reaches the server here: statements are prepared at their first step. */
 static db_stmt_t *
-pg_prepare(db_t *base, const char *sql, bool assembled)
+pg_prepare(db_t *base, const char *sql, bool persistent)
 {
-  struct pg_db *db = (struct pg_db *)base;
-  size_t hash = hash_sql(sql);
-  if (db->cache_size) {
-    for (size_t i = hash & (db->cache_size - 1); db->cache[i];
-         i = (i + 1) & (db->cache_size - 1)) {
-      if (db->cache[i]->hash == hash && strcmp(db->cache[i]->sql, sql) == 0)
-        return &db->cache[i]->base;
-    }
-  }
-  bool cached = !assembled || db->assembled_used < ASSEMBLED_MAX;
-  if (cached && (db->cache_used + 1) * 2 > db->cache_size && cache_grow(db) < 0)
-    return NULL;
-  struct pg_stmt *st = stmt_new(sql, hash);
-  if (st == NULL) {
+  (void)base;
+  (void)persistent; /* base.uncached, set by db.c, says how it runs */
+  struct pg_stmt *st = stmt_new(sql);
+  if (st == NULL)
     log_error("postgres: out of memory preparing a statement");
-    return NULL;
-  }
-  st->base.db = base;
-  st->uncached = !cached;
-  if (!cached)
-    return &st->base;
-  size_t i = hash & (db->cache_size - 1);
-  while (db->cache[i])
-    i = (i + 1) & (db->cache_size - 1);
-  db->cache[i] = st;
-  db->cache_used++;
-  db->assembled_used += assembled;
-  return &st->base;
+  return st ? &st->base : NULL;
 }
 
 /* ---- binding ------------------------------------------------------------ */
@@ -586,7 +525,7 @@ variant_prepare(struct pg_db *db, struct pg_stmt *st, bool writing, int *rc)
   PGresult *res = PQprepare(db->conn, name, writing ? st->pgsql_write : st->pgsql,
                             st->nparams, types);
   if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-    *rc = map_error(db, res, st->sql);
+    *rc = map_error(db, res, st->base.sql);
     PQclear(res);
     free(types);
     return NULL;
@@ -601,7 +540,7 @@ static PGresult *
 run(struct pg_db *db, struct pg_stmt *st, int *rc)
 {
   bool writing = st->pgsql_write && db->base.txn_write && db->base.txn_depth > 0;
-  if (st->uncached) {
+  if (st->base.uncached) {
     size_t n = st->nparams > 0 ? (size_t)st->nparams : 1;
     Oid *declared = calloc(n, sizeof *declared);
     if (declared == NULL) {
@@ -649,19 +588,19 @@ static int
 execute_once(struct pg_db *db, struct pg_stmt *st)
 {
   if (PQstatus(db->conn) != CONNECTION_OK)
-    return map_error(db, NULL, st->sql);
+    return map_error(db, NULL, st->base.sql);
   /* After an error, PostgreSQL refuses all but the end of the transaction;
    * nothing is prepared or evicted for a statement that cannot run. */
   if (PQtransactionStatus(db->conn) == PQTRANS_INERROR && !st->commit &&
-      strcmp(st->sql, "ROLLBACK") != 0) {
+      strcmp(st->base.sql, "ROLLBACK") != 0) {
     log_error("postgres: statement after an error in the transaction: %.*s", SQL_LOG_MAX,
-              st->sql);
+              st->base.sql);
     return EVENTAPI_EDB;
   }
   int rc = EVENTAPI_ENOMEM;
   PGresult *res = run(db, st, &rc);
   if (res == NULL)
-    return PQstatus(db->conn) != CONNECTION_OK ? map_error(db, NULL, st->sql) : rc;
+    return PQstatus(db->conn) != CONNECTION_OK ? map_error(db, NULL, st->base.sql) : rc;
   switch (PQresultStatus(res)) {
   case PGRES_TUPLES_OK:
     st->nrows = PQntuples(res);
@@ -677,7 +616,7 @@ execute_once(struct pg_db *db, struct pg_stmt *st)
     }
     break;
   default:
-    rc = map_error(db, res, st->sql);
+    rc = map_error(db, res, st->base.sql);
     PQclear(res);
     return rc;
   }
@@ -696,8 +635,8 @@ reconnect(struct pg_db *db)
   PQreset(db->conn);
   if (PQstatus(db->conn) != CONNECTION_OK || session_setup(db) < 0)
     return EVENTAPI_EUNAVAILABLE;
-  for (size_t i = 0; i < db->cache_size; i++) {
-    struct pg_stmt *st = db->cache[i];
+  for (size_t i = 0; i < db->base.cache_size; i++) {
+    struct pg_stmt *st = (struct pg_stmt *)db->base.cache[i];
     for (int j = 0; st && j < st->nvariants; j++) {
       free(st->variants[j].types);
       st->variants[j] = (struct variant){0};
@@ -785,10 +724,6 @@ static void
 pg_reset(db_stmt_t *base)
 {
   struct pg_stmt *st = (struct pg_stmt *)base;
-  if (st->uncached) {
-    stmt_free(st);
-    return;
-  }
   PQclear(st->result);
   st->result = NULL;
   st->executed = false;
@@ -818,6 +753,7 @@ const struct db_ops db_postgres_ops = {
   .open = pg_open,
   .close = pg_close,
   .prepare = pg_prepare,
+  .finalize = pg_finalize,
   .bind_int = pg_bind_int,
   .bind_text = pg_bind_text,
   .bind_null = pg_bind_null,

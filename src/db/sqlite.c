@@ -4,9 +4,8 @@
  * One connection per thread (opened with SQLITE_OPEN_NOMUTEX: the thread
  * owns it), WAL, synchronous=FULL unless opted out, foreign keys on, a busy
  * timeout so writers queue instead of failing. Statements are prepared once
- * per connection and kept in a hash table keyed by their SQL text. Queries
- * assembled at run time are cached too, up to ASSEMBLED_MAX of them; past
- * that they are finalized when reset, and the fixed statements keep room.
+ * per connection (db.c caches them by their SQL text), persistent when
+ * cached.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -22,22 +21,14 @@
 #include "db/backend.h"
 
 #define BUSY_TIMEOUT_MS 10000
-#define ASSEMBLED_MAX 256 /* cached statements of run-time SQL, per connection */
-
 struct sqlite_stmt {
   struct db_stmt base;
   sqlite3_stmt *handle;
-  char *sql;       /* cache key: a copy of the text */
-  size_t hash;
-  bool uncached;   /* finalized by reset */
 };
 
 struct sqlite_db {
   struct db base;
   sqlite3 *handle;
-  struct sqlite_stmt **cache; /* open addressing, power-of-two size */
-  size_t cache_size, cache_used;
-  size_t assembled_used;
 };
 
 static int
@@ -130,68 +121,18 @@ static void
 sqlite_close(db_t *base)
 {
   struct sqlite_db *db = (struct sqlite_db *)base;
-  for (size_t i = 0; i < db->cache_size; i++) {
-    if (db->cache[i]) {
-      sqlite3_finalize(db->cache[i]->handle);
-      free(db->cache[i]->sql);
-      free(db->cache[i]);
-    }
-  }
-  free(db->cache);
   sqlite3_close_v2(db->handle);
   free(db);
 }
 
-static size_t
-hash_sql(const char *sql)
-{
-  size_t h = 1469598103934665603ull;
-  for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-    h = (h ^ *p) * 1099511628211ull;
-  return h;
-}
-
-static int
-cache_grow(struct sqlite_db *db)
-{
-  size_t size = db->cache_size ? db->cache_size * 2 : 64;
-  struct sqlite_stmt **cache = calloc(size, sizeof *cache);
-  if (cache == NULL)
-    return EVENTAPI_ENOMEM;
-  for (size_t i = 0; i < db->cache_size; i++) {
-    struct sqlite_stmt *st = db->cache[i];
-    if (st == NULL)
-      continue;
-    size_t j = st->hash & (size - 1);
-    while (cache[j])
-      j = (j + 1) & (size - 1);
-    cache[j] = st;
-  }
-  free(db->cache);
-  db->cache = cache;
-  db->cache_size = size;
-  return 0;
-}
-
 static db_stmt_t *
-sqlite_prepare(db_t *base, const char *sql, bool assembled)
+sqlite_prepare(db_t *base, const char *sql, bool persistent)
 {
   struct sqlite_db *db = (struct sqlite_db *)base;
-  size_t hash = hash_sql(sql);
-  if (db->cache_size) {
-    for (size_t i = hash & (db->cache_size - 1); db->cache[i];
-         i = (i + 1) & (db->cache_size - 1)) {
-      if (db->cache[i]->hash == hash && strcmp(db->cache[i]->sql, sql) == 0)
-        return &db->cache[i]->base;
-    }
-  }
-  bool cached = !assembled || db->assembled_used < ASSEMBLED_MAX;
-  if (cached && (db->cache_used + 1) * 2 > db->cache_size && cache_grow(db) < 0)
-    return NULL;
   struct sqlite_stmt *st = calloc(1, sizeof *st);
   if (st == NULL)
     return NULL;
-  int rc = sqlite3_prepare_v3(db->handle, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0,
+  int rc = sqlite3_prepare_v3(db->handle, sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0,
                               &st->handle, NULL);
   if (rc != SQLITE_OK) {
     log_error("sqlite: prepare failed: %s: %s", sqlite3_errmsg(db->handle), sql);
@@ -200,22 +141,6 @@ sqlite_prepare(db_t *base, const char *sql, bool assembled)
     free(st);
     return NULL;
   }
-  st->base.db = base;
-  st->hash = hash;
-  st->uncached = !cached;
-  if (!cached)
-    return &st->base;
-  if ((st->sql = strdup(sql)) == NULL) {
-    sqlite3_finalize(st->handle);
-    free(st);
-    return NULL;
-  }
-  size_t i = hash & (db->cache_size - 1);
-  while (db->cache[i])
-    i = (i + 1) & (db->cache_size - 1);
-  db->cache[i] = st;
-  db->cache_used++;
-  db->assembled_used += assembled;
   return &st->base;
 }
 
@@ -280,16 +205,17 @@ sqlite_changes(db_stmt_t *st)
 }
 
 static void
+sqlite_finalize(db_stmt_t *st)
+{
+  sqlite3_finalize(HANDLE(st));
+  free(st);
+}
+
+static void
 sqlite_reset(db_stmt_t *st)
 {
-  struct sqlite_stmt *s = (struct sqlite_stmt *)st;
-  if (s->uncached) {
-    sqlite3_finalize(s->handle);
-    free(s);
-    return;
-  }
-  sqlite3_reset(s->handle);
-  sqlite3_clear_bindings(s->handle);
+  sqlite3_reset(HANDLE(st));
+  sqlite3_clear_bindings(HANDLE(st));
 }
 
 static int
@@ -311,6 +237,7 @@ const struct db_ops db_sqlite_ops = {
   .open = sqlite_open,
   .close = sqlite_close,
   .prepare = sqlite_prepare,
+  .finalize = sqlite_finalize,
   .bind_int = sqlite_bind_int,
   .bind_text = sqlite_bind_text,
   .bind_null = sqlite_bind_null,

@@ -28,20 +28,6 @@ visibility_parse(const char *name, enum visibility *out)
   return EVENTAPI_EINVAL;
 }
 
-/* A growable arena array: doubles its capacity, copying the old items. */
-static void *
-grow(arena_t *arena, void *items, size_t count, size_t *cap, size_t size)
-{
-  if (count < *cap)
-    return items;
-  size_t next = *cap ? *cap * 2 : 8;
-  void *grown = arena_alloc(arena, next * size);
-  if (grown && count)
-    memcpy(grown, items, count * size);
-  *cap = next;
-  return grown;
-}
-
 static const char *
 dup_column(db_stmt_t *st, int col, arena_t *arena, int *rc)
 {
@@ -73,7 +59,7 @@ categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count)
   size_t n = 0, cap = 0;
   int rc;
   while ((rc = db_step(st)) == DB_ROW) {
-    if ((list = grow(arena, list, n, &cap, sizeof *list)) == NULL) {
+    if ((list = arena_grow(arena, list, n, &cap, sizeof *list)) == NULL) {
       rc = EVENTAPI_ENOMEM;
       break;
     }
@@ -275,11 +261,11 @@ attach(db_stmt_t *st, struct event *list, size_t count, arena_t *arena, bool ses
     at = i;
     struct event *e = &list[i];
     if (sessions) {
-      e->sessions = grow(arena, e->sessions, e->nsessions, &caps[i], sizeof *e->sessions);
+      e->sessions = arena_grow(arena, e->sessions, e->nsessions, &caps[i], sizeof *e->sessions);
       if (e->sessions == NULL || (rc = read_session(st, arena, &e->sessions[e->nsessions++])) < 0)
         break;
     } else {
-      e->ticket_types = grow(arena, e->ticket_types, e->nticket_types, &caps[i],
+      e->ticket_types = arena_grow(arena, e->ticket_types, e->nticket_types, &caps[i],
                              sizeof *e->ticket_types);
       if (e->ticket_types == NULL ||
           (rc = read_ticket_type(st, arena, &e->ticket_types[e->nticket_types++])) < 0)

@@ -229,16 +229,9 @@ etag_listed(const char *header, const char *etag)
 }
 
 /* Only on 200 and 304: an error must not be cached for a year. */
-static void
-add_cache_headers(struct http_request *req, const char *etag)
-{
-  http_add_header(req, "ETag", etag);
-  http_add_header(req, "Cache-Control", "public, max-age=31536000, immutable");
-  http_add_header(req, "X-Content-Type-Options", "nosniff");
-}
-
-char *
-media_read_all(int fd, size_t size)
+/* The size bytes of the open file fd, read whole (malloc'd), or NULL. */
+static char *
+read_all(int fd, size_t size)
 {
   size_t got = 0;
   char *data = malloc(size ? size : 1);
@@ -257,6 +250,57 @@ media_read_all(int fd, size_t size)
   return data;
 }
 
+static void
+add_cache_headers(struct http_request *req, const char *etag, const char *cache_control)
+{
+  http_add_header(req, "ETag", etag);
+  http_add_header(req, "Cache-Control", cache_control);
+  http_add_header(req, "X-Content-Type-Options", "nosniff");
+}
+
+void
+media_send_file(struct http_request *req, const char *path, const char *type,
+                const char *etag, const char *cache_control, off_t max)
+{
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT && errno != ELOOP) /* ELOOP: a link, refused */
+      log_warn("rid=%s: cannot open %s: %s", req->request_id, path, strerror(errno));
+    http_reply_not_found(req);
+    return;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > max) {
+    close(fd);
+    http_reply_not_found(req);
+    return;
+  }
+  if (etag == NULL)
+    etag = arena_printf(&req->arena, "\"%llx-%llx\"", (unsigned long long)st.st_size,
+                        (unsigned long long)st.st_mtime);
+  if (etag == NULL) {
+    close(fd);
+    http_reply_internal(req, "out of memory");
+    return;
+  }
+  const char *if_none_match = http_header(req, "If-None-Match");
+  if (if_none_match && etag_listed(if_none_match, etag)) {
+    close(fd);
+    add_cache_headers(req, etag, cache_control);
+    http_reply_empty(req, 304);
+    return;
+  }
+  size_t size = (size_t)st.st_size;
+  char *data = read_all(fd, size);
+  close(fd);
+  if (data == NULL) {
+    http_reply_internal(req, "cannot read the file");
+    return;
+  }
+  add_cache_headers(req, etag, cache_control);
+  http_reply_bytes(req, 200, type, data, size);
+}
+
 void
 media_serve(struct http_request *req)
 {
@@ -267,41 +311,11 @@ media_serve(struct http_request *req)
     http_reply_not_found(req);
     return;
   }
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT)
-      log_warn("rid=%s: media: cannot open %s: %s", req->request_id, path, strerror(errno));
-    http_reply_not_found(req);
-    return;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > MEDIA_SERVE_MAX) {
-    close(fd);
-    http_reply_not_found(req);
-    return;
-  }
-
+  /* A stored name is never reused for other bytes: it is its own tag. */
   const char *etag = arena_printf(&req->arena, "\"%s\"", name);
   if (etag == NULL) {
-    close(fd);
     http_reply_internal(req, "out of memory");
     return;
   }
-  const char *if_none_match = http_header(req, "If-None-Match");
-  if (if_none_match && etag_listed(if_none_match, etag)) {
-    close(fd);
-    add_cache_headers(req, etag);
-    http_reply_empty(req, 304);
-    return;
-  }
-
-  size_t size = (size_t)st.st_size;
-  char *data = media_read_all(fd, size);
-  close(fd);
-  if (data == NULL) {
-    http_reply_internal(req, "media: cannot read the file");
-    return;
-  }
-  add_cache_headers(req, etag);
-  http_reply_bytes(req, 200, type, data, size);
+  media_send_file(req, path, type, etag, "public, max-age=31536000, immutable", MEDIA_SERVE_MAX);
 }

@@ -51,9 +51,12 @@ int media_remove(const char *root, const char *name);
 void media_serve(struct http_request *req);
 
 /*
- * The size bytes of the open file fd, read whole into a malloc'd buffer
- * (the caller frees it), or NULL on a short read or no memory.
+ * Answers with the regular file at path (never through a symbolic link), of
+ * at most max bytes, as type: with etag (NULL: one made of the file's size
+ * and time), cache_control and nosniff; 304 when If-None-Match lists the tag
+ * (or `*`); 404 {"detail":"Not found."} when there is no such file.
  */
-char *media_read_all(int fd, size_t size);
+void media_send_file(struct http_request *req, const char *path, const char *type,
+                     const char *etag, const char *cache_control, off_t max);
 
 #endif

@@ -397,17 +397,9 @@ outbox_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
   struct notification *list = NULL;
   int rc;
   while ((rc = db_step(st)) == DB_ROW) {
-    if (*count == cap) {
-      size_t grown = cap ? cap * 2 : 32;
-      struct notification *bigger = arena_calloc(arena, grown, sizeof *bigger);
-      if (bigger == NULL) {
-        rc = EVENTAPI_ENOMEM;
-        break;
-      }
-      if (cap)
-        memcpy(bigger, list, cap * sizeof *list);
-      list = bigger;
-      cap = grown;
+    if ((list = arena_grow(arena, list, *count, &cap, sizeof *list)) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
     }
     if ((rc = read_notification(st, arena, &list[*count])) < 0)
       break;

@@ -21,11 +21,11 @@ woken(db_t *db, int rc)
   return rc == 0 ? db_on_commit(db, wake, NULL) : rc;
 }
 
+/* A registration holding a place now: told so, and reminded before the event. */
 static int
-on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+holding_a_place(db_t *db, enum notification_kind kind, int64_t registration_id, int64_t now)
 {
-  (void)arena;
-  int rc = notifications_add_for_registration(db, NOTIFY_CONFIRMED, registration_id, now);
+  int rc = notifications_add_for_registration(db, kind, registration_id, now);
   if (rc == 0)
     rc = notifications_schedule_reminders(db, registration_id, config->reminder_offsets,
                                           config->nreminder_offsets, now);
@@ -33,20 +33,24 @@ on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
 }
 
 static int
-on_waitlisted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
 {
   (void)arena;
-  return woken(db, notifications_add_for_registration(db, NOTIFY_WAITLISTED, registration_id, now));
+  return holding_a_place(db, NOTIFY_CONFIRMED, registration_id, now);
 }
 
 static int
 on_promoted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
 {
   (void)arena;
-  int rc = notifications_add_for_registration(db, NOTIFY_PROMOTED, registration_id, now);
-  if (rc == 0)
-    rc = notifications_schedule_reminders(db, registration_id, config->reminder_offsets,
-                                          config->nreminder_offsets, now);
+  return holding_a_place(db, NOTIFY_PROMOTED, registration_id, now);
+}
+
+static int
+on_waitlisted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)arena;
+  int rc = notifications_add_for_registration(db, NOTIFY_WAITLISTED, registration_id, now);
   return woken(db, rc);
 }
 

@@ -4,13 +4,9 @@
  */
 #include "ops/docs.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/config.h"
 #include "http/media.h"
@@ -111,43 +107,6 @@ docs_asset_view(struct http_request *req)
     http_reply_internal(req, "docs: out of memory");
     return;
   }
-  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno != ENOENT && errno != ELOOP) /* ELOOP: a link, refused */
-      log_warn("rid=%s: docs: cannot open %s: %s", req->request_id, path, strerror(errno));
-    http_reply_not_found(req);
-    return;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > ASSET_SIZE_MAX) {
-    close(fd);
-    http_reply_not_found(req);
-    return;
-  }
   /* The files change only when reinstalled: size and time name a version. */
-  const char *etag = arena_printf(&req->arena, "\"%llx-%llx\"",
-                                  (unsigned long long)st.st_size,
-                                  (unsigned long long)st.st_mtime);
-  if (etag == NULL) {
-    close(fd);
-    http_reply_internal(req, "docs: out of memory");
-    return;
-  }
-  http_add_header(req, "ETag", etag);
-  http_add_header(req, "Cache-Control", "public, max-age=86400");
-  http_add_header(req, "X-Content-Type-Options", "nosniff");
-  const char *if_none_match = http_header(req, "If-None-Match");
-  if (if_none_match && strcmp(if_none_match, etag) == 0) {
-    close(fd);
-    http_reply_empty(req, 304);
-    return;
-  }
-  size_t size = (size_t)st.st_size;
-  char *data = media_read_all(fd, size);
-  close(fd);
-  if (data == NULL) {
-    http_reply_internal(req, "docs: cannot read the file");
-    return;
-  }
-  http_reply_bytes(req, 200, type, data, size);
+  media_send_file(req, path, type, NULL, "public, max-age=86400", ASSET_SIZE_MAX);
 }

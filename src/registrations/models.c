@@ -265,19 +265,13 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
 static int
 list(db_stmt_t *st, arena_t *arena, bool with_users, struct registration **out, size_t *count)
 {
-  size_t n = 0, cap = 16;
-  struct registration *items = arena_alloc(arena, cap * sizeof *items);
+  size_t n = 0, cap = 0;
+  struct registration *items = arena_grow(arena, NULL, 0, &cap, sizeof *items);
   int rc = items ? 0 : EVENTAPI_ENOMEM;
   while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
-    if (n == cap) {
-      struct registration *grown = arena_alloc(arena, 2 * cap * sizeof *grown);
-      if (grown == NULL) {
-        rc = EVENTAPI_ENOMEM;
-        break;
-      }
-      memcpy(grown, items, n * sizeof *items);
-      items = grown;
-      cap *= 2;
+    if ((items = arena_grow(arena, items, n, &cap, sizeof *items)) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
     }
     struct registration *r = &items[n++];
     rc = read_registration(st, arena, r);

@@ -95,19 +95,13 @@ tickets_list_user(db_t *db, int64_t user_id, arena_t *arena, struct ticket **out
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, user_id);
-  size_t n = 0, cap = 16;
-  struct ticket *list = arena_alloc(arena, cap * sizeof *list);
+  size_t n = 0, cap = 0;
+  struct ticket *list = arena_grow(arena, NULL, 0, &cap, sizeof *list);
   int rc = list ? 0 : EVENTAPI_ENOMEM;
   while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
-    if (n == cap) {
-      struct ticket *grown = arena_alloc(arena, 2 * cap * sizeof *grown);
-      if (grown == NULL) {
-        rc = EVENTAPI_ENOMEM;
-        break;
-      }
-      memcpy(grown, list, n * sizeof *list);
-      list = grown;
-      cap *= 2;
+    if ((list = arena_grow(arena, list, n, &cap, sizeof *list)) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
     }
     rc = read_ticket(st, arena, &list[n++]);
   }

@@ -76,19 +76,12 @@ users_list(db_t *db, arena_t *arena, struct user **out, size_t *count)
   db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY id");
   if (st == NULL)
     return EVENTAPI_EDB;
-  size_t cap = 16, n = 0;
-  struct user *list = arena_alloc(arena, cap * sizeof *list);
+  size_t cap = 0, n = 0;
+  struct user *list = arena_grow(arena, NULL, 0, &cap, sizeof *list);
   int rc;
   while (list && (rc = db_step(st)) == DB_ROW) {
-    if (n == cap) {
-      struct user *grown = arena_alloc(arena, 2 * cap * sizeof *grown);
-      if (grown)
-        memcpy(grown, list, n * sizeof *list);
-      list = grown;
-      cap *= 2;
-      if (list == NULL)
-        break;
-    }
+    if ((list = arena_grow(arena, list, n, &cap, sizeof *list)) == NULL)
+      break;
     if ((rc = read_user(st, arena, &list[n++])) < 0)
       break;
   }
