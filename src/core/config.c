@@ -194,6 +194,60 @@ get_log_level(const struct source *src, enum log_level *out)
 }
 
 static int
+get_log_format(const struct source *src, enum log_format *out)
+{
+  const char *value = lookup(src, "LOG_FORMAT");
+  *out = LOG_FORMAT_TEXT;
+  if (value == NULL || strcasecmp(value, "text") == 0)
+    return 0;
+  if (strcasecmp(value, "json") == 0) {
+    *out = LOG_FORMAT_JSON;
+    return 0;
+  }
+  return fail(src, "LOG_FORMAT: expected text or json, got \"%s\"", value);
+}
+
+/*
+ * ALLOWED_HOSTS' default: the names of this machine as a developer reaches
+ * it (Django's with DEBUG on), and the host of PUBLIC_URL when one is set.
+ */
+static int
+get_allowed_hosts(const struct source *src, const char *public_url, char **out)
+{
+  static const char local[] = "localhost,.localhost,127.0.0.1,[::1]";
+  const char *value = lookup(src, "ALLOWED_HOSTS");
+  if (value != NULL)
+    return get_string(src, "ALLOWED_HOSTS", NULL, out);
+  const char *host = strstr(public_url, "://");
+  if (host == NULL) {
+    *out = strdup(local);
+    return *out ? 0 : EVENTAPI_ENOMEM;
+  }
+  host += 3;
+  size_t len = strcspn(host, "/?#");
+  const char *at = memchr(host, '@', len);
+  if (at) {
+    len -= (size_t)(at + 1 - host);
+    host = at + 1;
+  }
+  /* Without its port: ALLOWED_HOSTS names hosts. */
+  if (host[0] == '[') {
+    const char *close = memchr(host, ']', len);
+    if (close)
+      len = (size_t)(close + 1 - host);
+  } else {
+    const char *colon = memchr(host, ':', len);
+    if (colon)
+      len = (size_t)(colon - host);
+  }
+  if (asprintf(out, "%s,%.*s", local, (int)len, host) < 0) {
+    *out = NULL;
+    return EVENTAPI_ENOMEM;
+  }
+  return 0;
+}
+
+static int
 get_synchronous(const struct source *src, bool *normal)
 {
   const char *value = lookup(src, "SQLITE_SYNCHRONOUS");
@@ -278,6 +332,8 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   if (rc == 0)
     rc = get_log_level(&src, &cfg->log_level);
   if (rc == 0)
+    rc = get_log_format(&src, &cfg->log_format);
+  if (rc == 0)
     rc = get_string(&src, "CORS_ALLOWED_ORIGINS", "",
                     &cfg->cors_allowed_origins);
   if (rc == 0)
@@ -292,8 +348,16 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
     rc = get_unsigned(&src, "CONNECTION_LIMIT", 1024, 1, UINT32_MAX,
                       &cfg->connection_limit);
   if (rc == 0)
-    rc = get_unsigned(&src, "PER_IP_CONNECTION_LIMIT", 256, 1, UINT32_MAX,
+    rc = get_unsigned(&src, "PER_IP_CONNECTION_LIMIT", 64, 1, UINT32_MAX,
                       &cfg->per_ip_limit);
+  if (rc == 0)
+    rc = get_millis(&src, "HEADER_TIMEOUT", 10 * 1000, &cfg->header_timeout_ms);
+  if (rc == 0)
+    rc = get_millis(&src, "BODY_TIMEOUT", 10 * 1000, &cfg->body_timeout_ms);
+  if (rc == 0)
+    rc = get_string(&src, "TRUSTED_PROXIES", "", &cfg->trusted_proxies);
+  if (rc == 0)
+    rc = get_allowed_hosts(&src, cfg->public_url, &cfg->allowed_hosts);
   /* libsodium's argon2id bounds: 1 to 2^32-1 passes, 8 KiB to 4 TiB. */
   if (rc == 0)
     rc = get_integer(&src, "ARGON2_OPSLIMIT", 2, 1, UINT32_MAX,
@@ -306,6 +370,9 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   if (rc == 0)
     rc = get_unsigned(&src, "LOGIN_MAX_FAILURES", 10, 1, UINT32_MAX,
                       &cfg->login_max_failures);
+  if (rc == 0)
+    rc = get_unsigned(&src, "LOGIN_MAX_CLIENT_FAILURES", 100, 1, UINT32_MAX,
+                      &cfg->login_max_client_failures);
   if (rc == 0)
     rc = get_unsigned(&src, "LOGIN_WINDOW", 300, 1, 86400 * 365,
                       &cfg->login_window);
@@ -320,6 +387,9 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
     rc = get_create_status(&src, &cfg->create_status);
   if (rc == 0)
     rc = get_unsigned(&src, "EVENT_CACHE_MB", 64, 0, 65536, &cfg->event_cache_mb);
+  if (rc == 0)
+    rc = get_integer(&src, "IMAGE_MAX_PIXELS", 50000000, 1, (unsigned long long)1 << 40,
+                     &cfg->image_max_pixels);
   if (rc == 0)
     rc = get_string(&src, "EMAIL_URL", "console://", &cfg->email_url);
   if (rc == 0)
@@ -367,6 +437,8 @@ config_free(struct config *cfg)
   free(cfg->cors_allowed_origins);
   free(cfg->media_root);
   free(cfg->public_url);
+  free(cfg->trusted_proxies);
+  free(cfg->allowed_hosts);
   free(cfg->common_passwords_file);
   free(cfg->email_url);
   free(cfg->email_from);

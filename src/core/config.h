@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 #define CONFIG_REMINDERS_MAX 8
 
@@ -28,20 +29,31 @@ struct config {
   int64_t access_lifetime;     /* ACCESS_TOKEN_LIFETIME, seconds: 30m */
   int64_t refresh_lifetime;    /* REFRESH_TOKEN_LIFETIME, seconds: 7d */
   enum log_level log_level;    /* LOG_LEVEL: debug|info|warn|error, info */
+  enum log_format log_format;  /* LOG_FORMAT: text (one line of words) or json (an object a line) */
   char *cors_allowed_origins;  /* CORS_ALLOWED_ORIGINS: comma list, "" none */
   char *media_root;            /* MEDIA_ROOT: media */
   char *public_url;            /* PUBLIC_URL: "" = from the Host header */
   unsigned connection_timeout; /* CONNECTION_TIMEOUT, seconds: 30 */
   unsigned connection_limit;   /* CONNECTION_LIMIT: 1024 */
-  unsigned per_ip_limit;       /* PER_IP_CONNECTION_LIMIT: 256 */
+  unsigned per_ip_limit;       /* PER_IP_CONNECTION_LIMIT: 64 */
+  int64_t header_timeout_ms;   /* HEADER_TIMEOUT: 10s for a request's line and headers */
+  int64_t body_timeout_ms;     /* BODY_TIMEOUT: 10s, the longest pause inside a body */
+  char *trusted_proxies;       /* TRUSTED_PROXIES: addresses/CIDRs whose X-Forwarded-For
+                                  is believed, comma-separated; "" none */
+  char *allowed_hosts;         /* ALLOWED_HOSTS: Host header values served, as Django's;
+                                  default the local names (and PUBLIC_URL's host) */
   unsigned long long argon2_opslimit; /* ARGON2_OPSLIMIT: 2 (libsodium interactive) */
   size_t argon2_memlimit;      /* ARGON2_MEMLIMIT_KIB in the env: 65536 (64 MiB) */
-  unsigned login_max_failures; /* LOGIN_MAX_FAILURES: 10 failed logins ... */
-  unsigned login_window;       /* LOGIN_WINDOW, seconds: 300 ... per client and window */
+  unsigned login_max_failures; /* LOGIN_MAX_FAILURES: 10 failed logins of one username
+                                  from one client ... */
+  unsigned login_max_client_failures; /* LOGIN_MAX_CLIENT_FAILURES: 100 failed logins of
+                                  any usernames from one client ... */
+  unsigned login_window;       /* LOGIN_WINDOW, seconds: 300 ... within this window */
   char *common_passwords_file; /* COMMON_PASSWORDS_FILE: Django's list when installed */
   bool sqlite_synchronous_normal; /* SQLITE_SYNCHRONOUS=normal opts out of FULL */
   unsigned create_status;       /* CREATE_STATUS: 200 (API.md) or 201 (the original) */
   unsigned event_cache_mb;     /* EVENT_CACHE_MB: 64 MiB of event JSON; 0 turns it off */
+  unsigned long long image_max_pixels; /* IMAGE_MAX_PIXELS: 50,000,000 (width x height) at most */
 
   /* Notifications (src/notifications/). */
   char *email_url;             /* EMAIL_URL: console:// (file://, smtp://, smtps://) */

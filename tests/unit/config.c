@@ -18,7 +18,9 @@ static const char *const variables[] = {
   "CORS_ALLOWED_ORIGINS", "MEDIA_ROOT", "PUBLIC_URL", "CONNECTION_TIMEOUT",
   "CONNECTION_LIMIT", "PER_IP_CONNECTION_LIMIT", "ARGON2_OPSLIMIT",
   "ARGON2_MEMLIMIT_KIB", "LOGIN_MAX_FAILURES", "LOGIN_WINDOW",
-  "COMMON_PASSWORDS_FILE", "SQLITE_SYNCHRONOUS",
+  "COMMON_PASSWORDS_FILE", "SQLITE_SYNCHRONOUS", "LOGIN_MAX_CLIENT_FAILURES",
+  "HEADER_TIMEOUT", "BODY_TIMEOUT", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "LOG_FORMAT",
+  "IMAGE_MAX_PIXELS",
 };
 
 static char dir[64];
@@ -96,11 +98,18 @@ Test(config, defaults)
   cr_assert_str_eq(cfg.public_url, "");
   cr_assert_eq(cfg.connection_timeout, 30);
   cr_assert_eq(cfg.connection_limit, 1024);
-  cr_assert_eq(cfg.per_ip_limit, 256);
+  cr_assert_eq(cfg.per_ip_limit, 64);
   cr_assert_eq(cfg.argon2_opslimit, 2);
   cr_assert_eq(cfg.argon2_memlimit, 64 * 1024 * 1024);
   cr_assert_eq(cfg.login_max_failures, 10);
+  cr_assert_eq(cfg.login_max_client_failures, 100);
   cr_assert_eq(cfg.login_window, 300);
+  cr_assert_eq(cfg.header_timeout_ms, 10000);
+  cr_assert_eq(cfg.body_timeout_ms, 10000);
+  cr_assert_str_eq(cfg.trusted_proxies, "");
+  cr_assert_str_eq(cfg.allowed_hosts, "localhost,.localhost,127.0.0.1,[::1]");
+  cr_assert_eq(cfg.log_format, LOG_FORMAT_TEXT);
+  cr_assert_eq(cfg.image_max_pixels, 50000000ULL);
   cr_assert_str_eq(cfg.common_passwords_file,
                    "/usr/lib/python3/dist-packages/django/contrib/auth/"
                    "common-passwords.txt.gz");
@@ -354,4 +363,30 @@ Test(config, parse_millis)
   static const char *const bad[] = {"0ms", "ms", "-5ms", "1.5s", "5 ms", ""};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     cr_assert_eq(config_parse_millis(bad[i], &ms), EVENTAPI_EINVAL, "\"%s\"", bad[i]);
+}
+
+Test(config, allowed_hosts_default_adds_the_public_url_host)
+{
+  cr_assert_eq(setenv("PUBLIC_URL", "https://user@events.example.com:8443/base/", 1), 0);
+  int rc = config_load(&cfg, dotenv_path, err, sizeof err);
+  unsetenv("PUBLIC_URL");
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert_str_eq(cfg.allowed_hosts, "localhost,.localhost,127.0.0.1,[::1],events.example.com");
+  config_free(&cfg);
+
+  cr_assert_eq(setenv("ALLOWED_HOSTS", "api.example.com", 1), 0);
+  cr_assert_eq(setenv("LOG_FORMAT", "JSON", 1), 0);
+  rc = config_load(&cfg, dotenv_path, err, sizeof err);
+  unsetenv("ALLOWED_HOSTS");
+  unsetenv("LOG_FORMAT");
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert_str_eq(cfg.allowed_hosts, "api.example.com");
+  cr_assert_eq(cfg.log_format, LOG_FORMAT_JSON);
+  config_free(&cfg);
+
+  cr_assert_eq(setenv("LOG_FORMAT", "yaml", 1), 0);
+  rc = config_load(&cfg, dotenv_path, err, sizeof err);
+  unsetenv("LOG_FORMAT");
+  cr_assert_eq(rc, EVENTAPI_EINVAL);
+  cr_assert_str_eq(err, "LOG_FORMAT: expected text or json, got \"yaml\"");
 }
