@@ -83,6 +83,7 @@ app_start(const struct config *cfg, struct app **out)
 {
   config = cfg;
   log_set_level(cfg->log_level);
+  log_set_format(cfg->log_format);
   if (cfg->secret_key == NULL || strlen(cfg->secret_key) < SECRET_KEY_MIN) {
     log_error("SECRET_KEY must be set to at least %d bytes (it signs every token); "
               "`make run` writes a random one to .env", SECRET_KEY_MIN);
@@ -114,6 +115,10 @@ app_start(const struct config *cfg, struct app **out)
     .connection_timeout = cfg->connection_timeout,
     .connection_limit = cfg->connection_limit,
     .per_ip_limit = cfg->per_ip_limit,
+    .header_timeout_ms = cfg->header_timeout_ms,
+    .body_timeout_ms = cfg->body_timeout_ms,
+    .trusted_proxies = cfg->trusted_proxies,
+    .allowed_hosts = cfg->allowed_hosts,
     .cors_allowed_origins = cfg->cors_allowed_origins,
   };
   if ((rc = http_server_start(&opts, &app->http)) < 0) {

@@ -361,7 +361,8 @@ events_list_view(struct http_request *req)
   char *etag = arena_printf(&req->arena, "W/\"%016llx\"", (unsigned long long)tag);
   const char *match = http_header(req, "If-None-Match");
   bool fresh = rc == 0 && etag && match && strcmp(match, etag) == 0;
-  if (rc == 0 && !fresh) {
+  /* Rendered even when fresh: a 304 carries the 200's length (RFC 9110). */
+  if (rc == 0) {
     if (f.paginate) {
       json_t *head = json_object();
       json_object_set_new(head, "count", json_integer(total));
@@ -388,8 +389,9 @@ events_list_view(struct http_request *req)
   http_add_header(req, "X-Total-Count", arena_printf(&req->arena, "%lld", (long long)total));
   if (etag)
     http_add_header(req, "ETag", etag);
-  if (fresh) {
-    http_reply_empty(req, 304);
+  if (fresh && !body.failed) {
+    http_reply_not_modified(req, body.len);
+    strbuf_free(&body);
     return;
   }
   if (body.failed) {

@@ -38,6 +38,7 @@ typedef void (*http_handler)(struct http_request *req);
 enum route_flags {
   ROUTE_NO_AUTH = 1 << 0, /* ignores the Authorization header (token views) */
   ROUTE_UPLOAD = 1 << 1,  /* takes a file body up to HTTP_UPLOAD_LIMIT */
+  ROUTE_ANY_HOST = 1 << 2, /* answers any Host header (probes, scrapers): no links in it */
 };
 
 #define HTTP_BODY_LIMIT (1024 * 1024)       /* JSON bodies */
@@ -60,26 +61,38 @@ struct http_header {
   const char *name, *value;
 };
 
+struct http_param;
+struct http_conn;
+
 struct http_request {
   arena_t arena;
   void *connection;                 /* struct MHD_Connection */
+  struct http_conn *conn;           /* the connection's state (server.c) */
   enum http_method method;
   const char *method_name;
-  const char *path;
-  const struct route *route;
+  const char *target;               /* the request target as sent: path?query */
+  const char *path;                 /* percent-decoded */
+  const char *query;                /* as sent, after '?'; "" for none */
+  struct http_param *query_params;  /* decoded, in order (http/query.h) */
+  size_t nquery_params;
+  int target_error;                 /* enum http_target_error */
+  const struct route *route;        /* the route; for ROUTER_NO_METHOD one of its path */
   int routed;                       /* enum router_result */
   unsigned allowed;                 /* the path's methods, when not routed */
   const char *params[HTTP_MAX_PARAMS]; /* in pattern order */
   int64_t ids[HTTP_MAX_PARAMS];        /* the <int:...> values, same order */
   int nparams;
   char request_id[65];
+  bool started;                     /* the headers have been read */
   bool late;                        /* begun after the server began to stop */
   int64_t started_us;
+  const char *client_ip;            /* http_client_ip(), once asked */
 
   /* The body, NUL-terminated (malloc'd, freed at completion). */
   char *body;
   size_t body_len, body_cap, body_limit;
   bool body_too_large;
+  bool answered_early;              /* answered before the body ended: close after */
   json_t *json_body;                /* parsed by http_json_body() */
 
   /* Set by the auth middleware when a valid token came with the request. */
@@ -90,13 +103,17 @@ struct http_request {
   unsigned status;
   char *reply;                      /* malloc'd, or NULL for none */
   size_t reply_len;
+  uint64_t representation_len;      /* a 304's: the length its 200 would have */
   const char *content_type;
   struct http_header headers[HTTP_MAX_HEADERS];
   int nheaders;
   bool replied;
 };
 
-/* Query-string argument name, or NULL. Borrowed for the request. */
+/*
+ * Query-string argument name, decoded, or NULL; for a name given more than
+ * once the last value, as Django's QueryDict.get. Borrowed for the request.
+ */
 const char *http_query(struct http_request *req, const char *name);
 
 /* Request header name (case-insensitive), or NULL. */
@@ -116,7 +133,11 @@ const char *http_base_url(struct http_request *req);
  */
 const char *http_page_url(struct http_request *req, int64_t limit, int64_t offset);
 
-/* The client's address as text (arena memory). */
+/*
+ * The client's address as text: the peer's, or behind a proxy listed in
+ * TRUSTED_PROXIES the one X-Forwarded-For names (http/address.h). Request
+ * memory.
+ */
 const char *http_client_ip(struct http_request *req);
 
 /*
@@ -138,6 +159,13 @@ void http_reply_detail(struct http_request *req, unsigned status, const char *de
 
 /* Replies status with an empty body (204 and the like). */
 void http_reply_empty(struct http_request *req, unsigned status);
+
+/*
+ * Replies 304 Not Modified. length is the size of the body a 200 would
+ * carry: RFC 9110 allows a 304's Content-Length only when it equals that,
+ * and libmicrohttpd always writes one.
+ */
+void http_reply_not_modified(struct http_request *req, uint64_t length);
 
 /* Replies with bytes of content_type; takes ownership of the malloc'd data. */
 void http_reply_bytes(struct http_request *req, unsigned status,

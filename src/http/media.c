@@ -287,7 +287,7 @@ media_send_file(struct http_request *req, const char *path, const char *type,
   if (if_none_match && etag_listed(if_none_match, etag)) {
     close(fd);
     add_cache_headers(req, etag, cache_control);
-    http_reply_empty(req, 304);
+    http_reply_not_modified(req, (uint64_t)st.st_size);
     return;
   }
   size_t size = (size_t)st.st_size;

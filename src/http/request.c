@@ -8,12 +8,18 @@
 #include <strings.h>
 
 #include "core/config.h"
+#include "http/address.h"
 #include "http/http.h"
+#include "http/query.h"
 
 const char *
 http_query(struct http_request *req, const char *name)
 {
-  return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+  /* Django's QueryDict.get: the last value of a name given more than once. */
+  for (size_t i = req->nquery_params; i-- > 0;)
+    if (strcmp(req->query_params[i].name, name) == 0)
+      return req->query_params[i].value;
+  return NULL;
 }
 
 const char *
@@ -22,23 +28,43 @@ http_header(struct http_request *req, const char *name)
   return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
 }
 
+struct joined {
+  struct http_request *req;
+  char *text;
+};
+
+/* Joins every X-Forwarded-For header with commas, as one list. */
+static enum MHD_Result
+join_forwarded(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  struct joined *j = cls;
+  if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL)
+    return MHD_YES;
+  j->text = j->text ? arena_printf(&j->req->arena, "%s,%s", j->text, value)
+                    : arena_strdup(&j->req->arena, value);
+  return j->text ? MHD_YES : MHD_NO;
+}
+
 const char *
 http_client_ip(struct http_request *req)
 {
+  if (req->client_ip)
+    return req->client_ip;
+  struct http_address peer, client;
   const union MHD_ConnectionInfo *info =
       MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  char *buf = arena_alloc(&req->arena, INET6_ADDRSTRLEN);
-  if (buf == NULL)
+  if (info == NULL || !http_address_from_sockaddr(info->client_addr, &peer))
     return "unknown";
-  if (info == NULL || info->client_addr == NULL)
-    return strcpy(buf, "unknown");
-  const struct sockaddr *sa = info->client_addr;
-  const void *addr = sa->sa_family == AF_INET6
-                         ? (const void *)&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr
-                         : (const void *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-  if (inet_ntop(sa->sa_family, addr, buf, INET6_ADDRSTRLEN) == NULL)
-    return strcpy(buf, "unknown");
-  return buf;
+  struct joined forwarded = {req, NULL};
+  if (http_proxies_trust(&peer))
+    MHD_get_connection_values(req->connection, MHD_HEADER_KIND, join_forwarded, &forwarded);
+  http_address_client(&peer, forwarded.text, &client);
+  char *text = arena_alloc(&req->arena, HTTP_ADDRESS_MAX);
+  if (text == NULL)
+    return "unknown";
+  http_address_format(&client, text);
+  return req->client_ip = text;
 }
 
 /* A Host header we are willing to echo into URLs: host or host:port. */
@@ -139,30 +165,8 @@ http_json_body(struct http_request *req)
 struct query_args {
   const char **keys;
   const char **values;
-  int count, cap;
+  int count;
 };
-
-static enum MHD_Result
-count_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-  (void)kind;
-  (void)key;
-  (void)value;
-  (*(int *)cls)++;
-  return MHD_YES;
-}
-
-static enum MHD_Result
-collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-  (void)kind;
-  struct query_args *args = cls;
-  if (strcmp(key, "limit") == 0 || strcmp(key, "offset") == 0 || args->count >= args->cap)
-    return MHD_YES;
-  args->keys[args->count] = key;
-  args->values[args->count++] = value ? value : "";
-  return MHD_YES;
-}
 
 /* Writes s URL-encoded as Python's quote_plus does; returns the end. */
 static char *
@@ -183,17 +187,21 @@ write_encoded(char *p, const char *s)
 const char *
 http_page_url(struct http_request *req, int64_t limit, int64_t offset)
 {
-  int total = 0;
-  MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, count_arg, &total);
   /* Room for every parameter, plus limit and offset. */
+  size_t total = req->nquery_params;
   struct query_args args = {
-    .keys = arena_calloc(&req->arena, (size_t)total + 2, sizeof(char *)),
-    .values = arena_calloc(&req->arena, (size_t)total + 2, sizeof(char *)),
-    .cap = total,
+    .keys = arena_calloc(&req->arena, total + 2, sizeof(char *)),
+    .values = arena_calloc(&req->arena, total + 2, sizeof(char *)),
   };
   if (args.keys == NULL || args.values == NULL)
     return NULL;
-  MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
+  for (size_t i = 0; i < total; i++) {
+    const struct http_param *param = &req->query_params[i];
+    if (strcmp(param->name, "limit") == 0 || strcmp(param->name, "offset") == 0)
+      continue;
+    args.keys[args.count] = param->name;
+    args.values[args.count++] = param->value;
+  }
   char limit_text[24], offset_text[24];
   snprintf(limit_text, sizeof limit_text, "%lld", (long long)limit);
   snprintf(offset_text, sizeof offset_text, "%lld", (long long)offset);

@@ -71,6 +71,13 @@ http_reply_empty(struct http_request *req, unsigned status)
 }
 
 void
+http_reply_not_modified(struct http_request *req, uint64_t length)
+{
+  http_reply_bytes(req, 304, NULL, NULL, 0);
+  req->representation_len = length;
+}
+
+void
 http_reply_unauthenticated(struct http_request *req)
 {
   http_reply_detail(req, 401, "Authentication credentials were not provided.");

@@ -14,6 +14,7 @@
 #include "core/error.h"
 
 static const struct route *table[ROUTER_MAX];
+static size_t templates[ROUTER_MAX]; /* the first route with the same pattern */
 static size_t table_len;
 
 int
@@ -21,8 +22,17 @@ http_routes_add(const struct route *routes, size_t count)
 {
   if (table_len + count > ROUTER_MAX)
     return EVENTAPI_ENOMEM;
-  for (size_t i = 0; i < count; i++)
+  for (size_t i = 0; i < count; i++) {
+    size_t first = table_len;
+    for (size_t j = 0; j < table_len; j++) {
+      if (strcmp(table[j]->pattern, routes[i].pattern) == 0) {
+        first = j;
+        break;
+      }
+    }
+    templates[table_len] = first;
     table[table_len++] = &routes[i];
+  }
   return 0;
 }
 
@@ -52,6 +62,13 @@ router_index(const struct route *route)
     if (table[i] == route)
       return i;
   return ROUTER_MAX;
+}
+
+size_t
+router_template(const struct route *route)
+{
+  size_t index = router_index(route);
+  return index < table_len ? templates[index] : ROUTER_MAX;
 }
 
 void
@@ -165,9 +182,13 @@ router_match(struct http_request *req, unsigned *allowed)
       return ROUTER_FOUND;
     }
   }
-  for (size_t i = 0; i < table_len; i++)
-    if (match(table[i]->pattern, req->path, NULL))
+  for (size_t i = 0; i < table_len; i++) {
+    if (match(table[i]->pattern, req->path, NULL)) {
+      if (*allowed == 0)
+        req->route = table[i]; /* its template names the path in metrics */
       *allowed |= table[i]->method;
+    }
+  }
   if (*allowed == 0)
     return ROUTER_NO_PATH;
   if (*allowed & HTTP_GET)

@@ -17,7 +17,9 @@ enum router_result {
 /*
  * Matches method and path (with or without its trailing slash) against the
  * table. On ROUTER_FOUND fills req->route, params, ids and nparams; params
- * point into req->arena. *allowed receives the mask of the path's methods.
+ * point into req->arena. On ROUTER_NO_METHOD req->route is a route of the
+ * same path (for its template, never to be called) and *allowed the mask of
+ * the path's methods.
  */
 enum router_result router_match(struct http_request *req, unsigned *allowed);
 
@@ -42,6 +44,12 @@ const struct route *router_at(size_t index);
 
 /* The number of route (a pointer from the table), or ROUTER_MAX for another. */
 size_t router_index(const struct route *route);
+
+/*
+ * The number of the first route with route's pattern: one per path template
+ * whatever the methods (metrics label by it), or ROUTER_MAX for another.
+ */
+size_t router_template(const struct route *route);
 
 /* Calls fn for every route in the table (for the schema and the tests). */
 void router_each(void (*fn)(const struct route *route, void *ctx), void *ctx);

@@ -4,7 +4,9 @@
 #ifndef EVENTAPI_HTTP_SERVER_H
 #define EVENTAPI_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_server_options {
   const char *bind;            /* an IPv4 or IPv6 address */
@@ -13,6 +15,10 @@ struct http_server_options {
   unsigned connection_timeout; /* seconds an idle connection is kept */
   unsigned connection_limit;
   unsigned per_ip_limit;
+  int64_t header_timeout_ms;   /* the request line and headers arrive within this */
+  int64_t body_timeout_ms;     /* the longest pause inside a body */
+  const char *trusted_proxies; /* TRUSTED_PROXIES (http/address.h) */
+  const char *allowed_hosts;   /* ALLOWED_HOSTS (http/hosts.h) */
   const char *cors_allowed_origins;
 };
 
@@ -23,8 +29,25 @@ int http_server_start(const struct http_server_options *opts, struct http_server
 
 unsigned http_server_port(const struct http_server *srv);
 
+/*
+ * True when libmicrohttpd's own error answers (a malformed request line,
+ * oversized headers, a bad chunk) come out as JSON (library_errors.c), false
+ * when this build or library keeps them HTML. The server logs the latter.
+ */
+bool http_library_errors_json(void);
+
 /* Requests being handled right now. */
 unsigned http_server_in_flight(void);
+
+/* What the connection guard has done since the process started. */
+struct http_server_stats {
+  unsigned open_connections;
+  uint64_t refused_per_address;  /* the address held PER_IP_CONNECTION_LIMIT */
+  uint64_t refused_headroom;     /* kept for addresses that hold few */
+  uint64_t timed_out_head;       /* answered 408: headers too slow */
+  uint64_t timed_out_body;       /* answered 408: body too slow */
+};
+void http_server_stats(struct http_server_stats *out);
 
 /*
  * Stops accepting, waits up to grace_ms for requests in flight, then closes

@@ -106,7 +106,7 @@ void
 metrics_observe_request(enum http_method method, const struct route *route,
                         unsigned status, int64_t duration_us)
 {
-  size_t slot = route ? router_index(route) : UNMATCHED;
+  size_t slot = route ? router_template(route) : UNMATCHED;
   if (duration_us < 0)
     duration_us = 0;
   atomic_fetch_add_explicit(&requests[slot][method_slot(method)][status_slot(status)], 1,
@@ -274,6 +274,26 @@ metrics_view(struct http_request *req)
       "# HELP eventapi_http_requests_in_flight Requests being handled, this scrape included.\n"
       "# TYPE eventapi_http_requests_in_flight gauge\n");
   appendf(&out, "eventapi_http_requests_in_flight %u\n", http_server_in_flight());
+  struct http_server_stats guard;
+  http_server_stats(&guard);
+  strbuf_puts(&out,
+      "# HELP eventapi_http_connections_open Client connections open now.\n"
+      "# TYPE eventapi_http_connections_open gauge\n");
+  appendf(&out, "eventapi_http_connections_open %u\n", guard.open_connections);
+  strbuf_puts(&out,
+      "# HELP eventapi_http_connections_refused_total Connections closed at accept: an address at PER_IP_CONNECTION_LIMIT, or headroom kept for new addresses.\n"
+      "# TYPE eventapi_http_connections_refused_total counter\n");
+  appendf(&out, "eventapi_http_connections_refused_total{reason=\"per_address\"} %" PRIu64 "\n",
+          guard.refused_per_address);
+  appendf(&out, "eventapi_http_connections_refused_total{reason=\"headroom\"} %" PRIu64 "\n",
+          guard.refused_headroom);
+  strbuf_puts(&out,
+      "# HELP eventapi_http_timeouts_total Requests answered 408: headers (HEADER_TIMEOUT) or body (BODY_TIMEOUT) too slow.\n"
+      "# TYPE eventapi_http_timeouts_total counter\n");
+  appendf(&out, "eventapi_http_timeouts_total{phase=\"headers\"} %" PRIu64 "\n",
+          guard.timed_out_head);
+  appendf(&out, "eventapi_http_timeouts_total{phase=\"body\"} %" PRIu64 "\n",
+          guard.timed_out_body);
   strbuf_puts(&out,
       "# HELP eventapi_db_errors_total Database errors answered to clients, by class.\n"
       "# TYPE eventapi_db_errors_total counter\n");

@@ -10,8 +10,8 @@
 #include "ops/metrics.h"
 
 static const struct route routes[] = {
-  {HTTP_GET, "/healthz/", health_view, 0},
-  {HTTP_GET, "/metrics/", metrics_view, 0},
+  {HTTP_GET, "/healthz/", health_view, ROUTE_ANY_HOST},
+  {HTTP_GET, "/metrics/", metrics_view, ROUTE_ANY_HOST},
   {HTTP_GET, "/api/docs/", docs_page_view, 0},
 };
 

@@ -277,6 +277,10 @@ Test(ops, metrics_count_requests_by_route_template)
   expect_status(api_get(api_printf("/api/events/%lld/", missing), NULL), 404);
   expect_status(api_get("/no/such/path/", NULL), 404);
   expect_status(api_post("/api/events/", NULL, "{}"), 405);
+  expect_status(api_options("/api/events/", NULL), 200);
+  /* One path, two routes (GET and POST): one template in the labels. */
+  expect_status(api_get("/api/events/categories/", NULL), 200);
+  expect_status(api_post("/api/events/categories/", NULL, "{}"), 401);
   struct scrape after = scrape();
 
   const char *counter = "eventapi_http_requests_total";
@@ -288,7 +292,11 @@ Test(ops, metrics_count_requests_by_route_template)
     {"GET", EVENT_ROUTE, "200", 1},
     {"GET", EVENT_ROUTE, "404", 1},
     {"GET", "unmatched", "404", 1},
-    {"POST", "unmatched", "405", 1},
+    {"POST", "/api/events/", "405", 1},
+    {"OPTIONS", "/api/events/", "200", 1},
+    {"POST", "unmatched", "405", 0},
+    {"GET", "/api/events/categories/", "200", 1},
+    {"POST", "/api/events/categories/", "401", 1},
     {"GET", "/metrics/", "200", 1}, /* the first scrape; a scrape counts once done */
     {"GET", "/api/events/create/", "200", 0},
   };
@@ -298,6 +306,11 @@ Test(ops, metrics_count_requests_by_route_template)
     cr_expect_eq(delta, moved[i].delta, "%s{%s} moved by %g, expected %g", counter, labels,
                  delta, moved[i].delta);
   }
+  /* Every series once: a template shared by several routes is one label. */
+  const char *count_line = "eventapi_http_request_duration_seconds_count{route=\"/api/events/categories/\"}";
+  const char *first = strstr(after.text, count_line);
+  cr_assert_not_null(first, "%s", after.text);
+  cr_assert_null(strstr(first + 1, count_line), "a series twice: %s", after.text);
   /* Never the raw path: no label holds an id. */
   cr_assert_null(strstr(after.text, api_printf("/%lld/", missing)), "%s", after.text);
   cr_assert_null(strstr(after.text, "/no/such/path/"), "%s", after.text);

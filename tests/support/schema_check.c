@@ -436,8 +436,7 @@ schema_check_response(const json_t *doc, const char *method, const char *path, l
                       char *err, size_t errlen)
 {
   err[0] = '\0';
-  /* 431: libmicrohttpd's own answer to oversized headers, before any route. */
-  if (status == 0 || status == 431 || strcmp(method, "OPTIONS") == 0)
+  if (status == 0 || strcmp(method, "OPTIONS") == 0)
     return true;
   const char *template = schema_check_template(doc, path);
   if (template == NULL)
@@ -455,9 +454,13 @@ schema_check_response(const json_t *doc, const char *method, const char *path, l
            head ? "GET" : method, template, status);
   const json_t *detail = schema_check_resolve(doc, "#/components/schemas/Detail");
 
+  /* The HTTP layer's refusals, on any path (the document's description):
+   * slow (408), too large (413, 431), or framing it cannot read (501, 505). */
+  bool any_path = status == 408 || status == 413 || status == 431 || status == 501 ||
+                  status == 505;
   if (op == NULL || !json_is_object(op)) {
-    /* Not served: the router's 405, or the body limit's 413 on any path. */
-    if (status != 405 && status != 413) {
+    /* Not served: the router's 405, or a refusal of the HTTP layer. */
+    if (status != 405 && !any_path) {
       snprintf(err, errlen, "%s, but the schema has no such operation", what);
       return false;
     }
@@ -467,8 +470,15 @@ schema_check_response(const json_t *doc, const char *method, const char *path, l
   snprintf(code, sizeof code, "%ld", status);
   const json_t *responses = json_object_get(op, "responses");
   const json_t *response = json_object_get(responses, code);
-  if (response == NULL && status == 413 && detail != NULL) /* on any path */
+  /* Also 400 from the HTTP layer (a Host not allowed, a NUL in the query,
+   * duplicate Content-Length) where the operation has no 400 of its own. */
+  if (response == NULL && (any_path || status == 400) && detail != NULL)
     return head || check_json_body(doc, detail, json, body_len, what, err, errlen);
+  /* The HTTP layer's own 400s are {"detail"} on any path, whatever the
+   * operation's 400 says of its validation errors. */
+  if (response != NULL && status == 400 && detail != NULL && json_is_object(json) &&
+      json_is_string(json_object_get(json, "detail")) && json_object_size(json) == 1)
+    return check_json_body(doc, detail, json, body_len, what, err, errlen);
   if (response == NULL)
     response = json_object_get(responses, "default");
   if (response == NULL) {

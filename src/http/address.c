@@ -1,0 +1,248 @@
+/*
+ * address.c - client addresses behind trusted proxies (see address.h).
+ */
+#include "http/address.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+struct range {
+  struct http_address base;
+  unsigned prefix; /* bits */
+};
+
+static struct range *proxies;
+static size_t nproxies;
+
+static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static void
+from_v6(const unsigned char bytes[16], struct http_address *out)
+{
+  if (memcmp(bytes, v4_mapped, sizeof v4_mapped) == 0) {
+    out->family = AF_INET;
+    memset(out->bytes, 0, sizeof out->bytes);
+    memcpy(out->bytes, bytes + 12, 4);
+  } else {
+    out->family = AF_INET6;
+    memcpy(out->bytes, bytes, 16);
+  }
+}
+
+bool
+http_address_from_sockaddr(const struct sockaddr *sa, struct http_address *out)
+{
+  memset(out, 0, sizeof *out);
+  if (sa == NULL)
+    return false;
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *v4 = (const struct sockaddr_in *)(const void *)sa;
+    out->family = AF_INET;
+    memcpy(out->bytes, &v4->sin_addr, 4);
+    return true;
+  }
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)(const void *)sa;
+    from_v6(v6->sin6_addr.s6_addr, out);
+    return true;
+  }
+  return false;
+}
+
+/* Parses exactly text[0..len) as a bare IPv4 or IPv6 address. */
+static bool
+parse_bare(const char *text, size_t len, struct http_address *out)
+{
+  char buf[HTTP_ADDRESS_MAX];
+  if (len == 0 || len >= sizeof buf)
+    return false;
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  memset(out, 0, sizeof *out);
+  unsigned char bytes[16];
+  if (inet_pton(AF_INET, buf, bytes) == 1) {
+    out->family = AF_INET;
+    memcpy(out->bytes, bytes, 4);
+    return true;
+  }
+  if (inet_pton(AF_INET6, buf, bytes) == 1) {
+    from_v6(bytes, out);
+    return true;
+  }
+  return false;
+}
+
+static bool
+all_digits(const char *s, size_t len)
+{
+  if (len == 0 || len > 5)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+  return true;
+}
+
+bool
+http_address_parse(const char *text, size_t len, struct http_address *out)
+{
+  while (len > 0 && (*text == ' ' || *text == '\t'))
+    text++, len--;
+  while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+    len--;
+  if (len > 0 && text[0] == '[') {
+    const char *close = memchr(text, ']', len);
+    if (close == NULL)
+      return false;
+    size_t rest = len - (size_t)(close + 1 - text);
+    if (rest != 0 && !(close[1] == ':' && all_digits(close + 2, rest - 1)))
+      return false;
+    return parse_bare(text + 1, (size_t)(close - text - 1), out);
+  }
+  if (parse_bare(text, len, out))
+    return true;
+  /* "1.2.3.4:5678": one colon only, so never a bare IPv6 address. */
+  const char *colon = memchr(text, ':', len);
+  if (colon && memchr(colon + 1, ':', len - (size_t)(colon + 1 - text)) == NULL &&
+      all_digits(colon + 1, len - (size_t)(colon + 1 - text))) {
+    return parse_bare(text, (size_t)(colon - text), out) && out->family == AF_INET;
+  }
+  return false;
+}
+
+void
+http_address_format(const struct http_address *addr, char *out)
+{
+  if (inet_ntop(addr->family == AF_INET6 ? AF_INET6 : AF_INET, addr->bytes, out,
+                HTTP_ADDRESS_MAX) == NULL)
+    strcpy(out, "unknown");
+}
+
+static bool
+in_range(const struct range *r, const struct http_address *addr)
+{
+  if (r->base.family != addr->family)
+    return false;
+  unsigned full = r->prefix / 8, bits = r->prefix % 8;
+  if (memcmp(r->base.bytes, addr->bytes, full) != 0)
+    return false;
+  if (bits == 0)
+    return true;
+  unsigned char mask = (unsigned char)(0xff << (8 - bits));
+  return (r->base.bytes[full] & mask) == (addr->bytes[full] & mask);
+}
+
+bool
+http_proxies_trust(const struct http_address *addr)
+{
+  for (size_t i = 0; i < nproxies; i++)
+    if (in_range(&proxies[i], addr))
+      return true;
+  return false;
+}
+
+void
+http_proxies_free(void)
+{
+  free(proxies);
+  proxies = NULL;
+  nproxies = 0;
+}
+
+/* One item of TRUSTED_PROXIES: an address, or an address with /bits. */
+static bool
+parse_range(const char *item, size_t len, struct range *out)
+{
+  const char *slash = memchr(item, '/', len);
+  size_t addr_len = slash ? (size_t)(slash - item) : len;
+  if (!parse_bare(item, addr_len, &out->base))
+    return false;
+  unsigned max = out->base.family == AF_INET ? 32 : 128;
+  /* An IPv4-mapped IPv6 range is kept as the IPv4 range it names. */
+  bool mapped = out->base.family == AF_INET && memchr(item, ':', addr_len) != NULL;
+  out->prefix = max;
+  if (slash == NULL)
+    return true;
+  const char *bits = slash + 1;
+  size_t bits_len = len - addr_len - 1;
+  if (!all_digits(bits, bits_len) || bits_len > 3)
+    return false;
+  unsigned prefix = (unsigned)atoi(bits);
+  if (mapped) {
+    if (prefix < 96 || prefix > 128)
+      return false;
+    prefix -= 96;
+  }
+  if (prefix > max)
+    return false;
+  out->prefix = prefix;
+  /* Host bits must be zero, as Python's ip_network insists. */
+  for (unsigned bit = prefix; bit < max; bit++)
+    if (out->base.bytes[bit / 8] & (0x80 >> (bit % 8)))
+      return false;
+  return true;
+}
+
+int
+http_proxies_configure(const char *list, char *err, size_t errlen)
+{
+  http_proxies_free();
+  if (list == NULL)
+    return 0;
+  size_t cap = 1;
+  for (const char *p = list; *p; p++)
+    cap += *p == ',';
+  struct range *ranges = calloc(cap, sizeof *ranges);
+  if (ranges == NULL)
+    return EVENTAPI_ENOMEM;
+  size_t count = 0;
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    const char *item = p;
+    size_t item_len = len;
+    while (item_len > 0 && (*item == ' ' || *item == '\t'))
+      item++, item_len--;
+    while (item_len > 0 && (item[item_len - 1] == ' ' || item[item_len - 1] == '\t'))
+      item_len--;
+    if (item_len > 0 && !parse_range(item, item_len, &ranges[count++])) {
+      snprintf(err, errlen, "TRUSTED_PROXIES: \"%.*s\" is not an address or a CIDR "
+               "such as 10.0.0.0/8", (int)(item_len > 64 ? 64 : item_len), item);
+      free(ranges);
+      return EVENTAPI_EINVAL;
+    }
+    p += len;
+    if (*p == ',')
+      p++;
+  }
+  proxies = ranges;
+  nproxies = count;
+  return 0;
+}
+
+void
+http_address_client(const struct http_address *peer, const char *forwarded,
+                    struct http_address *client)
+{
+  *client = *peer;
+  if (forwarded == NULL || !http_proxies_trust(peer))
+    return;
+  /* From the right: each hop a trusted proxy appended. */
+  size_t end = strlen(forwarded);
+  while (end > 0) {
+    size_t start = end;
+    while (start > 0 && forwarded[start - 1] != ',')
+      start--;
+    struct http_address hop;
+    if (!http_address_parse(forwarded + start, end - start, &hop))
+      return; /* unreadable: believe no further */
+    *client = hop;
+    if (!http_proxies_trust(&hop))
+      return;
+    end = start > 0 ? start - 1 : 0;
+  }
+}
