@@ -345,7 +345,7 @@ update_user(struct http_request *req, db_t *db, struct user *u, bool by_admin, b
   if (body == NULL)
     return;
   json_t *errors = json_object();
-  users_update_validate(body, req->method == HTTP_PATCH, by_admin, &req->arena, u, errors);
+  users_update_validate(body, by_admin, &req->arena, u, errors);
   int rc = 0;
   if (!json_errors_any(errors) && (rc = db_begin(db, DB_WRITE)) == 0 &&
       (rc = check_unique(db, u, false, errors)) == 0 && !json_errors_any(errors) &&

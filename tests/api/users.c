@@ -394,14 +394,46 @@ Test(users, me_patch_changes_only_what_is_sent)
   expect_str(r, "first_name", "Alice");
 }
 
-Test(users, me_put_requires_the_email)
+Test(users, me_put_without_email_keeps_the_email)
 {
+  /* As the original: email may be blank on the model, so PUT does not require it. */
   struct api_user alice = api_signup("alice", NULL);
   struct api_resp *r = api_put(ME, alice.access,
                                api_json("{'first_name':'Alice','last_name':'Liddell'}"));
+  expect_status(r, 200);
+  expect_keys(r, USER_KEYS);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "Alice");
+  expect_str(r, "last_name", "Liddell");
+  expect_str(r, "role", "attendee");
+
+  r = api_get(ME, alice.access);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "Alice");
+
+  r = api_put("/api/auth/me/", alice.access, api_json("{'role':'organizer'}"));
+  expect_status(r, 200);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "Alice");
+  expect_str(r, "role", "organizer");
+}
+
+Test(users, me_put_still_checks_an_email_that_is_sent)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  api_signup("bob", NULL);
+  struct api_resp *r = api_put(ME, alice.access, api_json("{'email':null,'first_name':'A'}"));
   expect_status(r, 400);
-  expect_body(r, "{'email':['This field is required.']}");
-  expect_str(api_get(ME, alice.access), "first_name", "");
+  expect_body(r, "{'email':['This field may not be null.']}");
+  r = api_put(ME, alice.access, api_json("{'email':'','first_name':'A'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'email':['This field may not be blank.']}");
+  r = api_put(ME, alice.access, api_json("{'email':'Bob@Example.com'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'email':['A user with that email already exists.']}");
+  r = api_get(ME, alice.access);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "");
 }
 
 Test(users, me_put_replaces_the_profile)
