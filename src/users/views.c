@@ -4,6 +4,7 @@
  */
 #include "users/views.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/jwt.h"
@@ -12,6 +13,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/jsonutil.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 #include "users/models.h"
 #include "users/permissions.h"
@@ -136,18 +138,36 @@ issue(const struct config *cfg, enum token_type type, int64_t user_id, char **ou
                           out, claims);
 }
 
+static void
+reply_throttled(struct http_request *req, unsigned wait)
+{
+  http_add_header(req, "Retry-After", arena_printf(&req->arena, "%u", wait));
+  http_reply_detail(req, 429, arena_printf(&req->arena,
+      "Request was throttled. Expected available in %u second%s.", wait, wait == 1 ? "" : "s"));
+}
+
+/*
+ * Checks username's password. Returns 0 with *ok and (when ok) *u filled,
+ * or a database error.
+ */
+static int
+check_credentials(struct http_request *req, db_t *db, const char *username,
+                  const char *password, struct user *u, bool *ok)
+{
+  int rc = users_get_by_username(db, username, &req->arena, u);
+  if (rc == 0) {
+    *ok = password_verify(u->password, password) && u->is_active;
+  } else if (rc == EVENTAPI_ENOTFOUND) {
+    password_burn(password); /* the same time for unknown users */
+    *ok = false;
+    rc = 0;
+  }
+  return rc;
+}
+
 void
 users_token_obtain(struct http_request *req)
 {
-  const char *client = http_client_ip(req);
-  unsigned wait = throttle_check(client, time_now_us());
-  if (wait > 0) {
-    char *seconds = arena_printf(&req->arena, "%u", wait);
-    http_add_header(req, "Retry-After", seconds);
-    http_reply_detail(req, 429, arena_printf(&req->arena,
-        "Request was throttled. Expected available in %u second%s.", wait, wait == 1 ? "" : "s"));
-    return;
-  }
   json_t *body = http_json_body(req);
   if (body == NULL)
     return;
@@ -160,24 +180,32 @@ users_token_obtain(struct http_request *req)
     return;
   }
   json_decref(errors);
+
+  /* API.md: failures are counted per client and username, folded as for
+   * uniqueness; the attempt is reserved before the slow password check so
+   * that parallel guesses are counted exactly. */
+  char *key = text_fold(username);
+  struct throttle_attempt attempt;
+  unsigned wait = throttle_reserve(http_client_ip(req), key ? key : username, time_now_us(),
+                                   &attempt);
+  free(key);
+  if (wait > 0) {
+    reply_throttled(req, wait);
+    return;
+  }
   db_t *db = http_database(req);
+  struct user u;
+  bool ok = false;
+  int rc = db ? check_credentials(req, db, username, password, &u, &ok) : 0;
+  /* Only a wrong password counts; a failed database gives the place back. */
+  throttle_settle(&attempt, db != NULL && rc == 0 && !ok, time_now_us());
   if (db == NULL)
     return;
-  struct user u;
-  int rc = users_get_by_username(db, username, &req->arena, &u);
-  if (rc < 0 && rc != EVENTAPI_ENOTFOUND) {
+  if (rc < 0) {
     http_reply_db_error(req, rc);
     return;
   }
-  bool ok;
-  if (rc == 0) {
-    ok = password_verify(u.password, password) && u.is_active;
-  } else {
-    password_burn(password); /* the same time for unknown users */
-    ok = false;
-  }
   if (!ok) {
-    throttle_failure(client, time_now_us());
     http_reply_detail(req, 401, "No active account found with the given credentials");
     return;
   }
