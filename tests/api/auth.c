@@ -809,3 +809,57 @@ Test(auth_throttle, parallel_spraying_gets_exactly_the_client_ceiling,
   cr_assert_eq(throttled, PARALLEL_LOGINS - 5);
   expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
 }
+
+/* ---- tokens from before the generation claim ---------------------------- */
+
+/* token re-signed with the server's key, its payload without claim. */
+static const char *without_claim(const char *token, const char *claim)
+{
+  json_t *payload = json_deep_copy(api_jwt_payload(token));
+  cr_assert(json_object_get(payload, claim) != NULL, "%s has no %s", token, claim);
+  json_object_del(payload, claim);
+  char *text = json_dumps(payload, JSON_COMPACT);
+  json_decref(payload);
+  api_keep(text, free);
+  return api_jwt_sign("HS256", text, api_server_secret());
+}
+
+Test(auth, tokens_without_a_generation_work_until_the_password_changes)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  const char *access = without_claim(alice.access, "token_generation");
+  const char *refresh_token = without_claim(alice.refresh, "token_generation");
+  expect_int(api_get(ME, access), "id", alice.id);
+  expect_status(refresh(REFRESH, refresh_token), 200);
+  expect_status(verify(access), 200);
+  expect_status(verify(refresh_token), 200);
+
+  expect_status(api_post("/api/users/me/password/", access,
+                         api_json("{'old_password':'" API_PASSWORD "',"
+                                  "'new_password':'Brand-New-Passw0rd'}")), 204);
+  expect_bad_token(api_get(ME, access));
+  struct api_resp *r = refresh(REFRESH, refresh_token);
+  expect_status(r, 401);
+  expect_body(r, "{'detail':'Token is blacklisted','code':'token_not_valid'}");
+}
+
+Test(auth, token_with_another_generation_is_refused)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  cr_assert_eq(api_jwt_claim(alice.access, "token_generation"), 0);
+  cr_assert_eq(api_jwt_claim(alice.refresh, "token_generation"), 0);
+  const char *key = api_server_secret();
+  long long now = (long long)time(NULL);
+  const char *ahead = api_jwt_sign("HS256", api_jsonf(
+      "{'token_type':'access','exp':%lld,'iat':%lld,'jti':'0123456789abcdef0123456789abcdef',"
+      "'user_id':%lld,'token_generation':1}", now + 600, now, alice.id), key);
+  expect_bad_token(api_get(ME, ahead));
+  const char *mistyped = api_jwt_sign("HS256", api_jsonf(
+      "{'token_type':'access','exp':%lld,'iat':%lld,'jti':'0123456789abcdef0123456789abcdef',"
+      "'user_id':%lld,'token_generation':'0'}", now + 600, now, alice.id), key);
+  expect_bad_token(api_get(ME, mistyped));
+  const char *same = api_jwt_sign("HS256", api_jsonf(
+      "{'token_type':'access','exp':%lld,'iat':%lld,'jti':'0123456789abcdef0123456789abcdef',"
+      "'user_id':%lld,'token_generation':0}", now + 600, now, alice.id), key);
+  expect_int(api_get(ME, same), "id", alice.id);
+}
