@@ -90,7 +90,8 @@ app_start(const struct config *cfg, struct app **out)
     return EVENTAPI_EINVAL;
   }
   password_set_limits(cfg->argon2_opslimit, cfg->argon2_memlimit);
-  throttle_configure(cfg->login_max_failures, cfg->login_window);
+  throttle_configure(cfg->login_max_failures, cfg->login_max_client_failures,
+                     cfg->login_window);
   events_cache_configure((size_t)cfg->event_cache_mb * 1024 * 1024);
   if (users_common_passwords_load(cfg->common_passwords_file) < 0)
     log_warn("COMMON_PASSWORDS_FILE: cannot read %s; using the built-in list",

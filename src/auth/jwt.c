@@ -56,8 +56,8 @@ jti_make(char out[33])
 
 int
 auth_token_issue(const char *key, size_t keylen, enum token_type type,
-                 int64_t user_id, int64_t now, int64_t lifetime, char **out,
-                 struct token_claims *claims)
+                 int64_t user_id, int64_t generation, int64_t now, int64_t lifetime,
+                 char **out, struct token_claims *claims)
 {
   struct token_claims made;
   json_t *payload = NULL;
@@ -69,24 +69,26 @@ auth_token_issue(const char *key, size_t keylen, enum token_type type,
   *out = NULL;
   /* libjwt refuses an empty HMAC key and takes its length as an int. */
   if (key == NULL || keylen == 0 || keylen > INT_MAX || user_id <= 0 ||
-      lifetime < 0 || now > INT64_MAX - lifetime)
+      generation < 0 || lifetime < 0 || now > INT64_MAX - lifetime)
     return EVENTAPI_EINVAL;
   pthread_once(&sodium_once, sodium_setup);
 
   made.type = type;
   made.user_id = user_id;
+  made.generation = generation;
   made.iat = now;
   made.exp = now + lifetime;
   jti_make(made.jti);
 
   /* Built with jansson so that 64-bit integers survive on every platform
    * (jwt_add_grant_int takes a long). */
-  payload = json_pack("{s:s, s:I, s:I, s:s, s:I}",
+  payload = json_pack("{s:s, s:I, s:I, s:s, s:I, s:I}",
                       "token_type", token_type_name(type),
                       "exp", (json_int_t)made.exp,
                       "iat", (json_int_t)made.iat,
                       "jti", made.jti,
-                      "user_id", (json_int_t)made.user_id);
+                      "user_id", (json_int_t)made.user_id,
+                      "token_generation", (json_int_t)made.generation);
   if (payload == NULL)
     goto done;
   payload_text = json_dumps(payload, JSON_COMPACT);
@@ -218,7 +220,7 @@ auth_token_verify(const char *key, size_t keylen, const char *token,
   size_t token_len;
   json_t *header = NULL, *payload = NULL;
   struct token_claims found;
-  json_t *jti, *nbf;
+  json_t *jti, *nbf, *generation;
   int rc = EVENTAPI_EINVAL;
 
   if (key == NULL || keylen == 0 || keylen > INT_MAX || token == NULL)
@@ -271,6 +273,12 @@ auth_token_verify(const char *key, size_t keylen, const char *token,
       json_string_length(jti) >= sizeof found.jti)
     goto done;
   memcpy(found.jti, json_string_value(jti), json_string_length(jti) + 1);
+  /* Absent in tokens issued before the claim existed: the initial generation. */
+  generation = json_object_get(payload, "token_generation");
+  found.generation = 0;
+  if (generation != NULL &&
+      (!integer_get(payload, "token_generation", &found.generation) || found.generation < 0))
+    goto done;
 
   /* PyJWT: expired when exp <= now; checked before SimpleJWT's type check. */
   if (found.exp <= now) {

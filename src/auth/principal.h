@@ -11,6 +11,7 @@ enum role { ROLE_ATTENDEE, ROLE_ORGANIZER, ROLE_ADMIN };
 struct principal {
   int64_t id;
   enum role role;
+  int64_t token_generation; /* tokens of another generation were ended */
 };
 
 /* "attendee", "organizer", "admin". */

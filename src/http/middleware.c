@@ -124,6 +124,11 @@ middleware_authenticate(struct http_request *req)
                                      "code", "user_inactive"));
     return false;
   }
+  /* Ended by a password change or a deactivation since it was issued. */
+  if (claims.generation != req->user_storage.token_generation) {
+    reply_invalid_token(req);
+    return false;
+  }
   req->user = &req->user_storage;
   return true;
 }

@@ -11,7 +11,8 @@
 #include "users/validators.h"
 
 #define USER_COLUMNS \
-  "id, username, email, first_name, last_name, password, role, is_active, date_joined"
+  "id, username, email, first_name, last_name, password, role, is_active, date_joined," \
+  " token_generation"
 
 static int
 read_user(db_stmt_t *st, arena_t *arena, struct user *u)
@@ -26,6 +27,7 @@ read_user(db_stmt_t *st, arena_t *arena, struct user *u)
     u->role = ROLE_ATTENDEE;
   u->is_active = db_column_int(st, 7) != 0;
   u->date_joined = db_column_int(st, 8);
+  u->token_generation = db_column_int(st, 9);
   if (!u->username || !u->email || !u->first_name || !u->last_name || !u->password)
     return EVENTAPI_ENOMEM;
   return 0;
@@ -164,11 +166,15 @@ users_update(db_t *db, const struct user *u)
   char *email_key = text_fold(u->email);
   if (email_key == NULL)
     return EVENTAPI_ENOMEM;
+  /* SET reads the row as it was: the generation moves only when this very
+   * update turns is_active from 1 to 0. */
   int rc = db_exec(db,
       "UPDATE users SET email = ?, email_key = ?, first_name = ?, last_name = ?,"
-      " role = ?, is_active = ? WHERE id = ?",
-      NULL, "sssssii", u->email, email_key, u->first_name, u->last_name,
-      role_name(u->role), (int64_t)u->is_active, u->id);
+      " role = ?, is_active = ?,"
+      " token_generation = token_generation + (CASE WHEN is_active = 1 AND ? = 0"
+      " THEN 1 ELSE 0 END) WHERE id = ?",
+      NULL, "sssssiii", u->email, email_key, u->first_name, u->last_name,
+      role_name(u->role), (int64_t)u->is_active, (int64_t)u->is_active, u->id);
   free(email_key);
   return rc;
 }
@@ -176,7 +182,13 @@ users_update(db_t *db, const struct user *u)
 int
 users_set_password(db_t *db, int64_t id, const char *hash)
 {
-  return db_exec(db, "UPDATE users SET password = ? WHERE id = ?", NULL, "si", hash, id);
+  int changes = 0;
+  int rc = db_exec(db,
+      "UPDATE users SET password = ?, token_generation = token_generation + 1 WHERE id = ?",
+      &changes, "si", hash, id);
+  if (rc == 0 && changes == 0)
+    rc = EVENTAPI_ENOTFOUND;
+  return rc;
 }
 
 int
@@ -195,7 +207,8 @@ users_load_principal(int64_t id, struct principal *out, bool *active)
   db_t *db = db_thread();
   if (db == NULL)
     return EVENTAPI_EUNAVAILABLE;
-  db_stmt_t *st = db_prepare(db, "SELECT role, is_active FROM users WHERE id = ?");
+  db_stmt_t *st = db_prepare(db,
+      "SELECT role, is_active, token_generation FROM users WHERE id = ?");
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, id);
@@ -205,6 +218,7 @@ users_load_principal(int64_t id, struct principal *out, bool *active)
     if (role_parse(db_column_text(st, 0), &out->role) < 0)
       out->role = ROLE_ATTENDEE;
     *active = db_column_int(st, 1) != 0;
+    out->token_generation = db_column_int(st, 2);
     rc = 0;
   } else if (rc == DB_DONE) {
     rc = EVENTAPI_ENOTFOUND;
@@ -266,6 +280,51 @@ users_create_superuser(const char *username, const char *email, const char *pass
     if (rc != EVENTAPI_ECONFLICT)
       snprintf(err, errlen, "database error: %s", eventapi_strerror(rc));
   }
+  return rc;
+}
+
+int
+users_change_password(const char *username, const char *password, char *err, size_t errlen)
+{
+  db_t *db = db_thread();
+  if (db == NULL) {
+    snprintf(err, errlen, "cannot open the database");
+    return EVENTAPI_EUNAVAILABLE;
+  }
+  arena_t arena = {0};
+  struct user u;
+  json_t *messages = json_array();
+  char hash[PASSWORD_HASH_MAX];
+  int rc = messages ? users_get_by_username(db, username ? username : "", &arena, &u)
+                    : EVENTAPI_ENOMEM;
+  if (rc == EVENTAPI_ENOTFOUND) {
+    /* Django's changepassword says the same. */
+    snprintf(err, errlen, "user '%s' does not exist", username ? username : "");
+  } else if (rc < 0) {
+    snprintf(err, errlen, "cannot read the user: %s", eventapi_strerror(rc));
+  } else if (password == NULL) {
+    snprintf(err, errlen, "This field is required.");
+    rc = EVENTAPI_EINVAL;
+  } else if (users_password_validate(password, u.username, u.email, u.first_name,
+                                     u.last_name, messages) > 0) {
+    snprintf(err, errlen, "%s", json_string_value(json_array_get(messages, 0)));
+    rc = EVENTAPI_EINVAL;
+  } else if (password_hash(password, hash) < 0) {
+    snprintf(err, errlen, "cannot hash the password (out of memory)");
+    rc = EVENTAPI_ENOMEM;
+  } else {
+    if ((rc = db_begin(db, DB_WRITE)) == 0 && (rc = users_set_password(db, u.id, hash)) == 0)
+      rc = db_commit(db);
+    if (rc < 0) {
+      db_rollback(db);
+      if (rc == EVENTAPI_ENOTFOUND) /* deleted meanwhile */
+        snprintf(err, errlen, "user '%s' does not exist", username);
+      else
+        snprintf(err, errlen, "database error: %s", eventapi_strerror(rc));
+    }
+  }
+  json_decref(messages);
+  arena_free(&arena);
   return rc;
 }
 

@@ -30,6 +30,7 @@ struct user {
   enum role role;
   bool is_active;
   int64_t date_joined;
+  int64_t token_generation; /* tokens issued at another generation are ended */
 };
 
 /* 0 with *out filled, EVENTAPI_ENOTFOUND, or a database error. */
@@ -51,15 +52,38 @@ int users_email_taken(db_t *db, const char *email, int64_t except_id);
 /* Inserts u (id ignored) and sets u->id. EVENTAPI_ECONSTRAINT when taken. */
 int users_insert(db_t *db, struct user *u);
 
-/* Writes email, names, role and is_active of u->id. */
+/*
+ * Writes email, names, role and is_active of u->id. Deactivating an active
+ * user also ends every token issued to them (moves their token generation
+ * on), decided on the row itself, so racing updates end them exactly once.
+ */
 int users_update(db_t *db, const struct user *u);
 
+/*
+ * Sets the password hash of user id and ends every token issued to them
+ * before (moves their token generation on): tokens issued from the commit
+ * on carry the new generation and work. Inside db_begin(DB_WRITE).
+ */
 int users_set_password(db_t *db, int64_t id, const char *hash);
+
+/*
+ * Sets the password of the user named username (matched case-insensitively,
+ * as at login) after Django's password validators, and ends every token
+ * issued to them before: the `changepassword` command, on the thread's
+ * connection, in one transaction. Returns 0; EVENTAPI_ENOTFOUND or
+ * EVENTAPI_EINVAL with the reason (the first validator's message) in err;
+ * or another negative code, also explained in err.
+ */
+int users_change_password(const char *username, const char *password, char *err,
+                          size_t errlen);
 
 /* EVENTAPI_ENOTFOUND when there was no such user. */
 int users_delete(db_t *db, int64_t id);
 
-/* The http_user_loader of the auth middleware (uses the thread's connection). */
+/*
+ * The http_user_loader of the auth middleware (uses the thread's connection):
+ * role, is_active and token generation of user id, in one indexed query.
+ */
 int users_load_principal(int64_t id, struct principal *out, bool *active);
 
 /*

@@ -146,10 +146,10 @@ users_signup_validate(json_t *body, arena_t *arena, struct user *u,
 }
 
 void
-users_update_validate(json_t *body, bool partial, bool by_admin, arena_t *arena,
-                      struct user *u, json_t *errors)
+users_update_validate(json_t *body, bool by_admin, arena_t *arena, struct user *u,
+                      json_t *errors)
 {
-  email_field(body, !partial, arena, u, errors);
+  email_field(body, false, arena, u, errors);
   name_fields(body, arena, u, errors);
   /* API.md: admin is granted only by an admin; an admin keeps theirs. */
   role_field(body, by_admin || u->role == ROLE_ADMIN, arena, &u->role, errors);

@@ -29,11 +29,12 @@ void users_signup_validate(json_t *body, arena_t *arena, struct user *u,
 /*
  * Applies an update body onto u, which holds the current values: email,
  * first_name, last_name and role; with by_admin also is_active and the admin
- * role. A full update (not partial) requires email. username, id and
- * password in the body are ignored.
+ * role. No field is required, on PUT either (the original's email may be
+ * blank on the model, so DRF does not require it): a field left out keeps
+ * its value. username, id and password in the body are ignored.
  */
-void users_update_validate(json_t *body, bool partial, bool by_admin,
-                           arena_t *arena, struct user *u, json_t *errors);
+void users_update_validate(json_t *body, bool by_admin, arena_t *arena, struct user *u,
+                           json_t *errors);
 
 /*
  * Validates a password against Django's validators for user u, adding the

@@ -4,6 +4,7 @@
  */
 #include "users/views.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/jwt.h"
@@ -12,6 +13,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/jsonutil.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 #include "users/models.h"
 #include "users/permissions.h"
@@ -127,27 +129,45 @@ required_string(struct http_request *req, json_t *body, const char *name, bool t
 }
 
 static int
-issue(const struct config *cfg, enum token_type type, int64_t user_id, char **out,
-      struct token_claims *claims)
+issue(const struct config *cfg, enum token_type type, int64_t user_id, int64_t generation,
+      char **out)
 {
-  return auth_token_issue(cfg->secret_key, strlen(cfg->secret_key), type, user_id,
+  return auth_token_issue(cfg->secret_key, strlen(cfg->secret_key), type, user_id, generation,
                           now_seconds(),
                           type == TOKEN_ACCESS ? cfg->access_lifetime : cfg->refresh_lifetime,
-                          out, claims);
+                          out, NULL);
+}
+
+static void
+reply_throttled(struct http_request *req, unsigned wait)
+{
+  http_add_header(req, "Retry-After", arena_printf(&req->arena, "%u", wait));
+  http_reply_detail(req, 429, arena_printf(&req->arena,
+      "Request was throttled. Expected available in %u second%s.", wait, wait == 1 ? "" : "s"));
+}
+
+/*
+ * Checks username's password. Returns 0 with *ok and (when ok) *u filled,
+ * or a database error.
+ */
+static int
+check_credentials(struct http_request *req, db_t *db, const char *username,
+                  const char *password, struct user *u, bool *ok)
+{
+  int rc = users_get_by_username(db, username, &req->arena, u);
+  if (rc == 0) {
+    *ok = password_verify(u->password, password) && u->is_active;
+  } else if (rc == EVENTAPI_ENOTFOUND) {
+    password_burn(password); /* the same time for unknown users */
+    *ok = false;
+    rc = 0;
+  }
+  return rc;
 }
 
 void
 users_token_obtain(struct http_request *req)
 {
-  const char *client = http_client_ip(req);
-  unsigned wait = throttle_check(client, time_now_us());
-  if (wait > 0) {
-    char *seconds = arena_printf(&req->arena, "%u", wait);
-    http_add_header(req, "Retry-After", seconds);
-    http_reply_detail(req, 429, arena_printf(&req->arena,
-        "Request was throttled. Expected available in %u second%s.", wait, wait == 1 ? "" : "s"));
-    return;
-  }
   json_t *body = http_json_body(req);
   if (body == NULL)
     return;
@@ -160,30 +180,38 @@ users_token_obtain(struct http_request *req)
     return;
   }
   json_decref(errors);
+
+  /* API.md: failures are counted per client and username, folded as for
+   * uniqueness; the attempt is reserved before the slow password check so
+   * that parallel guesses are counted exactly. */
+  char *key = text_fold(username);
+  struct throttle_attempt attempt;
+  unsigned wait = throttle_reserve(http_client_ip(req), key ? key : username, time_now_us(),
+                                   &attempt);
+  free(key);
+  if (wait > 0) {
+    reply_throttled(req, wait);
+    return;
+  }
   db_t *db = http_database(req);
+  struct user u;
+  bool ok = false;
+  int rc = db ? check_credentials(req, db, username, password, &u, &ok) : 0;
+  /* Only a wrong password counts; a failed database gives the place back. */
+  throttle_settle(&attempt, db != NULL && rc == 0 && !ok, time_now_us());
   if (db == NULL)
     return;
-  struct user u;
-  int rc = users_get_by_username(db, username, &req->arena, &u);
-  if (rc < 0 && rc != EVENTAPI_ENOTFOUND) {
+  if (rc < 0) {
     http_reply_db_error(req, rc);
     return;
   }
-  bool ok;
-  if (rc == 0) {
-    ok = password_verify(u.password, password) && u.is_active;
-  } else {
-    password_burn(password); /* the same time for unknown users */
-    ok = false;
-  }
   if (!ok) {
-    throttle_failure(client, time_now_us());
     http_reply_detail(req, 401, "No active account found with the given credentials");
     return;
   }
   char *refresh = NULL, *access = NULL;
-  if (issue(config, TOKEN_REFRESH, u.id, &refresh, NULL) < 0 ||
-      issue(config, TOKEN_ACCESS, u.id, &access, NULL) < 0)
+  if (issue(config, TOKEN_REFRESH, u.id, u.token_generation, &refresh) < 0 ||
+      issue(config, TOKEN_ACCESS, u.id, u.token_generation, &access) < 0)
     http_reply_internal(req, "cannot issue tokens");
   else
     http_reply_json(req, 200, json_pack("{s:s, s:s}", "refresh", refresh, "access", access));
@@ -192,18 +220,41 @@ users_token_obtain(struct http_request *req)
 }
 
 /*
- * Verifies a refresh token for the refresh and blacklist views: replies 401
- * and returns false when it is invalid, expired or blacklisted.
+ * Loads the user of claims: 0 with *alive (exists and is active) and
+ * *current (the token's generation is the user's: not ended by a password
+ * change or a deactivation since; true for a user gone, whom *alive
+ * reports), or a database error.
+ */
+static int
+token_user(const struct token_claims *claims, bool *alive, bool *current)
+{
+  struct principal who = {0};
+  bool active = false;
+  int rc = users_load_principal(claims->user_id, &who, &active);
+  *alive = rc == 0 && active;
+  *current = rc != 0 || who.token_generation == claims->generation;
+  return rc == EVENTAPI_ENOTFOUND ? 0 : rc;
+}
+
+/*
+ * Verifies a refresh token for the refresh, verify and blacklist views:
+ * replies 401 and returns false when it is invalid, expired, blacklisted or
+ * ended (answered as blacklisted, which it amounts to); else *alive tells
+ * whether its user exists and is active.
  */
 static bool
-refresh_valid(struct http_request *req, db_t *db, const char *token, struct token_claims *claims)
+refresh_valid(struct http_request *req, db_t *db, const char *token, struct token_claims *claims,
+              bool *alive)
 {
   if (auth_token_verify(config->secret_key, strlen(config->secret_key), token,
                         TOKEN_REFRESH, now_seconds(), claims) < 0) {
     reply_token_invalid(req, "Token is invalid or expired");
     return false;
   }
+  bool current = true;
   int rc = token_blacklisted(db, claims->jti);
+  if (rc == 0 && (rc = token_user(claims, alive, &current)) == 0 && !current)
+    rc = 1;
   if (rc < 0) {
     http_reply_db_error(req, rc);
     return false;
@@ -239,22 +290,17 @@ users_token_refresh(struct http_request *req)
     return;
   db_t *db = http_database(req);
   struct token_claims claims;
-  if (db == NULL || !refresh_valid(req, db, token, &claims))
+  bool alive = false;
+  if (db == NULL || !refresh_valid(req, db, token, &claims, &alive))
     return;
-  struct principal who;
-  bool active = false;
-  int rc = users_load_principal(claims.user_id, &who, &active);
-  if (rc < 0 && rc != EVENTAPI_ENOTFOUND) {
-    http_reply_db_error(req, rc);
-    return;
-  }
-  if (rc == EVENTAPI_ENOTFOUND || !active) {
+  if (!alive) {
     http_reply_json(req, 401, json_pack("{s:s, s:s}",
         "detail", "No active account found for the given token.", "code", "no_active_account"));
     return;
   }
+  /* The refresh token's generation, never a newer one: ended together. */
   char *access = NULL;
-  if (issue(config, TOKEN_ACCESS, claims.user_id, &access, NULL) < 0)
+  if (issue(config, TOKEN_ACCESS, claims.user_id, claims.generation, &access) < 0)
     http_reply_internal(req, "cannot issue a token");
   else
     http_reply_json(req, 200, json_pack("{s:s}", "access", access));
@@ -267,19 +313,24 @@ users_token_verify(struct http_request *req)
   const char *token;
   if (!token_field(req, "token", &token))
     return;
+  db_t *db = http_database(req);
+  if (db == NULL)
+    return;
   struct token_claims claims;
   const char *key = config->secret_key;
-  bool valid = auth_token_verify(key, strlen(key), token, TOKEN_ACCESS, now_seconds(), &claims) == 0;
-  db_t *db = http_database(req);
-  if (db == NULL || (!valid && !refresh_valid(req, db, token, &claims)))
+  bool alive = false, current = true;
+  if (auth_token_verify(key, strlen(key), token, TOKEN_ACCESS, now_seconds(), &claims) == 0) {
+    int rc = token_user(&claims, &alive, &current);
+    if (rc < 0) {
+      http_reply_db_error(req, rc);
+      return;
+    }
+  } else if (!refresh_valid(req, db, token, &claims, &alive)) {
     return;
-  /* API.md: the token of a deleted or deactivated user is not valid. */
-  struct principal who;
-  bool active = false;
-  int rc = users_load_principal(claims.user_id, &who, &active);
-  if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
-    http_reply_db_error(req, rc);
-  else if (rc == EVENTAPI_ENOTFOUND || !active)
+  }
+  /* API.md: the token of a deleted or deactivated user is not valid, nor
+   * an access token ended by a password change. */
+  if (!alive || !current)
     reply_token_invalid(req, "Token is invalid or expired");
   else
     http_reply_json(req, 200, json_object());
@@ -293,7 +344,8 @@ users_token_blacklist(struct http_request *req)
     return;
   db_t *db = http_database(req);
   struct token_claims claims;
-  if (db == NULL || !refresh_valid(req, db, token, &claims))
+  bool alive;
+  if (db == NULL || !refresh_valid(req, db, token, &claims, &alive))
     return;
   int rc = db_begin(db, DB_WRITE);
   if (rc == 0 && (rc = token_blacklist_add(db, claims.jti, claims.user_id,
@@ -345,7 +397,7 @@ update_user(struct http_request *req, db_t *db, struct user *u, bool by_admin, b
   if (body == NULL)
     return;
   json_t *errors = json_object();
-  users_update_validate(body, req->method == HTTP_PATCH, by_admin, &req->arena, u, errors);
+  users_update_validate(body, by_admin, &req->arena, u, errors);
   int rc = 0;
   if (!json_errors_any(errors) && (rc = db_begin(db, DB_WRITE)) == 0 &&
       (rc = check_unique(db, u, false, errors)) == 0 && !json_errors_any(errors) &&

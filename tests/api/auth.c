@@ -4,6 +4,7 @@
  * let in, forged and expired tokens, and the login throttle.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -605,7 +606,6 @@ Test(auth_throttle, failed_logins_are_throttled_even_with_the_right_password,
     expect_detail(r, NO_ACTIVE_ACCOUNT);
   }
   expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
-  expect_throttled(log_in(TOKEN, "someone-else", API_PASSWORD));
   expect_throttled(log_in("/api/token/", "alice", API_PASSWORD));
 
   /* Only logging in is throttled. */
@@ -616,20 +616,106 @@ Test(auth_throttle, failed_logins_are_throttled_even_with_the_right_password,
                                   "'password':'" API_PASSWORD "'}")), 201);
 }
 
+Test(auth_throttle, another_account_from_the_same_client_still_logs_in,
+     .init = start_strict, .fini = api_server_stop)
+{
+  api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  for (int i = 0; i < 3; i++)
+    expect_status(log_in(TOKEN, "alice", "Not-The-Passw0rd"), 401);
+  expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
+
+  /* Whoever shares alice's address (a proxy, an office) is not locked out. */
+  struct api_resp *r = log_in(TOKEN, "bob", API_PASSWORD);
+  expect_status(r, 200);
+  expect_keys(r, "refresh", "access", NULL);
+  cr_assert_eq(api_jwt_claim(json_string_value(json_object_get(r->json, "access")),
+                             "user_id"), bob.id);
+  expect_status(log_in(TOKEN, "bob", "Not-The-Passw0rd"), 401);
+  expect_status(log_in(TOKEN, "bob", API_PASSWORD), 200);
+  expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
+}
+
+Test(auth_throttle, failures_count_per_username_in_any_case, .init = start_strict,
+     .fini = api_server_stop)
+{
+  api_signup("alice", NULL);
+  expect_status(log_in(TOKEN, "alice", "Not-The-Passw0rd"), 401);
+  expect_status(log_in(TOKEN, "ALICE", "Not-The-Passw0rd"), 401);
+  expect_status(log_in(TOKEN, " Alice ", "Not-The-Passw0rd"), 401);
+  expect_throttled(log_in(TOKEN, "aLiCe", API_PASSWORD));
+}
+
 Test(auth_throttle, successful_logins_are_not_counted, .init = start_strict,
      .fini = api_server_stop)
 {
   api_signup("alice", NULL);
   for (int i = 0; i < 6; i++)
     expect_status(log_in(TOKEN, "alice", API_PASSWORD), 200);
+  for (int i = 0; i < 2; i++)
+    expect_status(log_in(TOKEN, "alice", "Not-The-Passw0rd"), 401);
+  expect_status(log_in(TOKEN, "alice", API_PASSWORD), 200);
+  expect_status(log_in(TOKEN, "alice", "Not-The-Passw0rd"), 401);
+  expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
 }
 
 Test(auth_throttle, unknown_users_count_as_failures, .init = start_strict,
      .fini = api_server_stop)
 {
-  api_signup("alice", NULL);
   for (int i = 0; i < 3; i++)
-    expect_status(log_in(TOKEN, api_printf("ghost%d", i), API_PASSWORD), 401);
+    expect_status(log_in(TOKEN, "ghost", API_PASSWORD), 401);
+  expect_throttled(log_in(TOKEN, "ghost", API_PASSWORD));
+  /* Signing the name up now does not clear the failures made before. */
+  expect_status(api_post("/api/users/register/", NULL,
+                         api_json("{'username':'ghost','email':'ghost@example.com',"
+                                  "'password':'" API_PASSWORD "'}")), 201);
+  expect_throttled(log_in(TOKEN, "ghost", API_PASSWORD));
+}
+
+Test(auth_throttle, malformed_logins_are_not_counted, .init = start_strict,
+     .fini = api_server_stop)
+{
+  api_signup("alice", NULL);
+  for (int i = 0; i < 5; i++) {
+    expect_status(api_post(TOKEN, NULL, api_json("{'username':'alice'}")), 400);
+    expect_status(api_post(TOKEN, NULL, "{not json"), 400);
+  }
+  expect_status(log_in(TOKEN, "alice", API_PASSWORD), 200);
+}
+
+static void start_with_a_client_ceiling(void)
+{
+  static const char *const env[] = {
+    "LOGIN_MAX_FAILURES", "3", "LOGIN_MAX_CLIENT_FAILURES", "5", NULL
+  };
+  api_server_start_with(env);
+}
+
+Test(auth_throttle, the_client_ceiling_stops_password_spraying,
+     .init = start_with_a_client_ceiling, .fini = api_server_stop)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  /* One guess at each of five names: no name reaches its own limit. */
+  for (int i = 0; i < 5; i++)
+    expect_status(log_in(TOKEN, api_printf("user%d", i), "Summer2024!"), 401);
+
+  /* Past the client's ceiling every login from it is refused, right ones too. */
+  expect_throttled(log_in(TOKEN, "user5", "Summer2024!"));
+  expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
+  expect_throttled(log_in("/api/users/token/", "alice", API_PASSWORD));
+  /* Tokens already issued still work. */
+  expect_int(api_get(ME, alice.access), "id", alice.id);
+}
+
+Test(auth_throttle, successes_do_not_count_toward_the_client_ceiling,
+     .init = start_with_a_client_ceiling, .fini = api_server_stop)
+{
+  api_signup("alice", NULL);
+  for (int i = 0; i < 4; i++)
+    expect_status(log_in(TOKEN, api_printf("user%d", i), "Summer2024!"), 401);
+  for (int i = 0; i < 10; i++)
+    expect_status(log_in(TOKEN, "alice", API_PASSWORD), 200);
+  expect_status(log_in(TOKEN, "user4", "Summer2024!"), 401);
   expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
 }
 
@@ -641,4 +727,139 @@ Test(auth, logins_are_throttled_after_ten_failures_by_default)
     expect_status(r, 401);
   }
   expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
+}
+
+/* ---- throttling under parallel load ------------------------------------- */
+
+#define PARALLEL_LOGINS 40
+
+struct login_racer {
+  pthread_barrier_t *start;
+  const char *username;
+  const char *password;
+  struct api_resp *resp;
+};
+
+static void *race_log_in(void *arg)
+{
+  struct login_racer *racer = arg;
+  pthread_barrier_wait(racer->start);
+  racer->resp = log_in(TOKEN, racer->username, racer->password);
+  return NULL;
+}
+
+/* Sends every login at the same instant, each from its own thread, and
+ * counts the answers: *unauthorized 401s and *throttled 429s. */
+static void race_logins(struct login_racer *racers, size_t count, int *unauthorized,
+                        int *throttled)
+{
+  pthread_t threads[PARALLEL_LOGINS];
+  pthread_barrier_t start;
+  cr_assert(count <= PARALLEL_LOGINS);
+  pthread_barrier_init(&start, NULL, (unsigned)count);
+  for (size_t i = 0; i < count; i++) {
+    racers[i].start = &start;
+    cr_assert_eq(pthread_create(&threads[i], NULL, race_log_in, &racers[i]), 0);
+  }
+  for (size_t i = 0; i < count; i++)
+    pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&start);
+
+  *unauthorized = *throttled = 0;
+  for (size_t i = 0; i < count; i++) {
+    struct api_resp *r = racers[i].resp;
+    if (r->status == 401) {
+      expect_detail(r, NO_ACTIVE_ACCOUNT);
+      ++*unauthorized;
+    } else {
+      expect_throttled(r);
+      ++*throttled;
+    }
+  }
+}
+
+Test(auth_throttle, parallel_wrong_logins_get_exactly_the_limit_of_tries,
+     .init = api_server_start, .fini = api_server_stop)
+{
+  api_signup("alice", NULL);
+  struct login_racer racers[PARALLEL_LOGINS] = { 0 };
+  for (size_t i = 0; i < PARALLEL_LOGINS; i++) {
+    racers[i].username = "alice";
+    racers[i].password = api_printf("Wrong-Guess-%zu", i);
+  }
+  int unauthorized, throttled;
+  race_logins(racers, PARALLEL_LOGINS, &unauthorized, &throttled);
+  cr_assert_eq(unauthorized, 10, "%d wrong passwords were tried, not 10", unauthorized);
+  cr_assert_eq(throttled, PARALLEL_LOGINS - 10);
+  expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
+}
+
+Test(auth_throttle, parallel_spraying_gets_exactly_the_client_ceiling,
+     .init = start_with_a_client_ceiling, .fini = api_server_stop)
+{
+  api_signup("alice", NULL);
+  struct login_racer racers[PARALLEL_LOGINS] = { 0 };
+  for (size_t i = 0; i < PARALLEL_LOGINS; i++) {
+    racers[i].username = api_printf("user%zu", i);
+    racers[i].password = "Summer2024!";
+  }
+  int unauthorized, throttled;
+  race_logins(racers, PARALLEL_LOGINS, &unauthorized, &throttled);
+  cr_assert_eq(unauthorized, 5, "%d guesses got through, not 5", unauthorized);
+  cr_assert_eq(throttled, PARALLEL_LOGINS - 5);
+  expect_throttled(log_in(TOKEN, "alice", API_PASSWORD));
+}
+
+/* ---- tokens from before the generation claim ---------------------------- */
+
+/* token re-signed with the server's key, its payload without claim. */
+static const char *without_claim(const char *token, const char *claim)
+{
+  json_t *payload = json_deep_copy(api_jwt_payload(token));
+  cr_assert(json_object_get(payload, claim) != NULL, "%s has no %s", token, claim);
+  json_object_del(payload, claim);
+  char *text = json_dumps(payload, JSON_COMPACT);
+  json_decref(payload);
+  api_keep(text, free);
+  return api_jwt_sign("HS256", text, api_server_secret());
+}
+
+Test(auth, tokens_without_a_generation_work_until_the_password_changes)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  const char *access = without_claim(alice.access, "token_generation");
+  const char *refresh_token = without_claim(alice.refresh, "token_generation");
+  expect_int(api_get(ME, access), "id", alice.id);
+  expect_status(refresh(REFRESH, refresh_token), 200);
+  expect_status(verify(access), 200);
+  expect_status(verify(refresh_token), 200);
+
+  expect_status(api_post("/api/users/me/password/", access,
+                         api_json("{'old_password':'" API_PASSWORD "',"
+                                  "'new_password':'Brand-New-Passw0rd'}")), 204);
+  expect_bad_token(api_get(ME, access));
+  struct api_resp *r = refresh(REFRESH, refresh_token);
+  expect_status(r, 401);
+  expect_body(r, "{'detail':'Token is blacklisted','code':'token_not_valid'}");
+}
+
+Test(auth, token_with_another_generation_is_refused)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  cr_assert_eq(api_jwt_claim(alice.access, "token_generation"), 0);
+  cr_assert_eq(api_jwt_claim(alice.refresh, "token_generation"), 0);
+  const char *key = api_server_secret();
+  long long now = (long long)time(NULL);
+  const char *ahead = api_jwt_sign("HS256", api_jsonf(
+      "{'token_type':'access','exp':%lld,'iat':%lld,'jti':'0123456789abcdef0123456789abcdef',"
+      "'user_id':%lld,'token_generation':1}", now + 600, now, alice.id), key);
+  expect_bad_token(api_get(ME, ahead));
+  const char *mistyped = api_jwt_sign("HS256", api_jsonf(
+      "{'token_type':'access','exp':%lld,'iat':%lld,'jti':'0123456789abcdef0123456789abcdef',"
+      "'user_id':%lld,'token_generation':'0'}", now + 600, now, alice.id), key);
+  expect_bad_token(api_get(ME, mistyped));
+  const char *same = api_jwt_sign("HS256", api_jsonf(
+      "{'token_type':'access','exp':%lld,'iat':%lld,'jti':'0123456789abcdef0123456789abcdef',"
+      "'user_id':%lld,'token_generation':0}", now + 600, now, alice.id), key);
+  expect_int(api_get(ME, same), "id", alice.id);
 }

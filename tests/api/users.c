@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "support/api.h"
+#include "users/models.h"
 
 #define REGISTER "/api/users/register/"
 #define ME "/api/users/me/"
@@ -394,14 +396,46 @@ Test(users, me_patch_changes_only_what_is_sent)
   expect_str(r, "first_name", "Alice");
 }
 
-Test(users, me_put_requires_the_email)
+Test(users, me_put_without_email_keeps_the_email)
 {
+  /* As the original: email may be blank on the model, so PUT does not require it. */
   struct api_user alice = api_signup("alice", NULL);
   struct api_resp *r = api_put(ME, alice.access,
                                api_json("{'first_name':'Alice','last_name':'Liddell'}"));
+  expect_status(r, 200);
+  expect_keys(r, USER_KEYS);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "Alice");
+  expect_str(r, "last_name", "Liddell");
+  expect_str(r, "role", "attendee");
+
+  r = api_get(ME, alice.access);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "Alice");
+
+  r = api_put("/api/auth/me/", alice.access, api_json("{'role':'organizer'}"));
+  expect_status(r, 200);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "Alice");
+  expect_str(r, "role", "organizer");
+}
+
+Test(users, me_put_still_checks_an_email_that_is_sent)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  api_signup("bob", NULL);
+  struct api_resp *r = api_put(ME, alice.access, api_json("{'email':null,'first_name':'A'}"));
   expect_status(r, 400);
-  expect_body(r, "{'email':['This field is required.']}");
-  expect_str(api_get(ME, alice.access), "first_name", "");
+  expect_body(r, "{'email':['This field may not be null.']}");
+  r = api_put(ME, alice.access, api_json("{'email':'','first_name':'A'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'email':['This field may not be blank.']}");
+  r = api_put(ME, alice.access, api_json("{'email':'Bob@Example.com'}"));
+  expect_status(r, 400);
+  expect_body(r, "{'email':['A user with that email already exists.']}");
+  r = api_get(ME, alice.access);
+  expect_str(r, "email", "alice@example.com");
+  expect_str(r, "first_name", "");
 }
 
 Test(users, me_put_replaces_the_profile)
@@ -564,6 +598,120 @@ Test(users, password_change_needs_a_token)
                                 api_json("{'old_password':'a','new_password':'b'}"));
   expect_status(r, 401);
   expect_detail(r, "Authentication credentials were not provided.");
+}
+
+/* ---- ending tokens ------------------------------------------------------ */
+
+#define BLACKLISTED "{'detail':'Token is blacklisted','code':'token_not_valid'}"
+#define INVALID_OR_EXPIRED \
+  "{'detail':'Token is invalid or expired','code':'token_not_valid'}"
+#define NOT_VALID_FOR_ANY_TYPE \
+  "{'detail':'Given token not valid for any token type','code':'token_not_valid'," \
+  "'messages':[{'token_class':'AccessToken','token_type':'access'," \
+  "'message':'Token is invalid or expired'}]}"
+
+static struct api_resp *post_token(const char *path, const char *field, const char *token)
+{
+  return api_post(path, NULL, api_jsonf("{'%s':'%s'}", field, token));
+}
+
+/* Every use of u's tokens is refused: they were ended. */
+static void expect_tokens_ended(struct api_user u)
+{
+  struct api_resp *r = post_token("/auth/token/refresh/", "refresh", u.refresh);
+  expect_status(r, 401);
+  expect_body(r, BLACKLISTED);
+  r = post_token("/api/token/refresh/", "refresh", u.refresh);
+  expect_status(r, 401);
+  expect_body(r, BLACKLISTED);
+  r = api_get(ME, u.access);
+  expect_status(r, 401);
+  expect_body(r, NOT_VALID_FOR_ANY_TYPE);
+  expect_header(r, "WWW-Authenticate", "Bearer realm=\"api\"");
+  r = post_token("/auth/token/verify/", "token", u.access);
+  expect_status(r, 401);
+  expect_body(r, INVALID_OR_EXPIRED);
+  r = post_token("/auth/token/verify/", "token", u.refresh);
+  expect_status(r, 401);
+  expect_body(r, BLACKLISTED);
+  r = post_token("/auth/token/blacklist/", "refresh", u.refresh);
+  expect_status(r, 401);
+  expect_body(r, BLACKLISTED);
+}
+
+/* Every use of u's tokens works. */
+static void expect_tokens_work(struct api_user u)
+{
+  expect_int(api_get(ME, u.access), "id", u.id);
+  struct api_resp *r = post_token("/auth/token/refresh/", "refresh", u.refresh);
+  expect_status(r, 200);
+  expect_int(api_get(ME, json_string_value(json_object_get(r->json, "access"))), "id", u.id);
+  expect_status(post_token("/auth/token/verify/", "token", u.access), 200);
+  expect_status(post_token("/auth/token/verify/", "token", u.refresh), 200);
+}
+
+Test(users, password_change_ends_every_earlier_token)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user phone = api_login("alice", API_PASSWORD);
+  struct api_user bob = api_signup("bob", NULL);
+  expect_status(api_post(PASSWORD, alice.access,
+                         api_json("{'old_password':'" API_PASSWORD "',"
+                                  "'new_password':'Brand-New-Passw0rd'}")), 204);
+  expect_tokens_ended(alice);
+  expect_tokens_ended(phone);
+  expect_tokens_work(bob);
+
+  /* Tokens issued after the change work, within the same second too. */
+  struct api_user again = api_login("alice", "Brand-New-Passw0rd");
+  cr_assert_eq(again.id, alice.id);
+  expect_tokens_work(again);
+  /* A second change ends those in turn. */
+  expect_status(api_post(PASSWORD, again.access,
+                         api_json("{'old_password':'Brand-New-Passw0rd',"
+                                  "'new_password':'Third-Passw0rd-Here'}")), 204);
+  expect_tokens_ended(again);
+  expect_tokens_work(api_login("alice", "Third-Passw0rd-Here"));
+}
+
+Test(users, refused_password_change_keeps_the_tokens)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  expect_status(api_post(PASSWORD, alice.access,
+                         api_json("{'old_password':'not-my-password',"
+                                  "'new_password':'Brand-New-Passw0rd'}")), 400);
+  expect_status(api_post(PASSWORD, alice.access,
+                         api_json("{'old_password':'" API_PASSWORD "',"
+                                  "'new_password':'123'}")), 400);
+  expect_tokens_work(alice);
+}
+
+Test(users, password_set_from_the_command_line_ends_tokens)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  char err[256] = "";
+  cr_assert_eq(users_change_password("ALICE", "Brand-New-Passw0rd", err, sizeof err), 0,
+               "%s", err);
+  expect_tokens_ended(alice);
+  expect_tokens_work(bob);
+  expect_status(log_in("alice", API_PASSWORD), 401);
+  expect_tokens_work(api_login("alice", "Brand-New-Passw0rd"));
+}
+
+Test(users, password_set_from_the_command_line_is_validated)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  char err[256] = "";
+  cr_assert_eq(users_change_password("nobody", "Brand-New-Passw0rd", err, sizeof err),
+               EVENTAPI_ENOTFOUND);
+  cr_assert_str_eq(err, "user 'nobody' does not exist");
+  cr_assert_eq(users_change_password("alice", "alice123", err, sizeof err), EVENTAPI_EINVAL);
+  cr_assert_str_eq(err, "The password is too similar to the username.");
+  cr_assert_eq(users_change_password("alice", "", err, sizeof err), EVENTAPI_EINVAL);
+  cr_assert_str_eq(err, "This password is too short. It must contain at least 8 characters.");
+  expect_tokens_work(alice);
+  expect_status(log_in("alice", API_PASSWORD), 200);
 }
 
 /* ---- admin -------------------------------------------------------------- */
@@ -732,17 +880,37 @@ Test(users, deactivated_user_is_locked_out)
   expect_bool(api_get(api_user_path(alice.id), root.access), "is_active", false);
 }
 
-Test(users, reactivated_user_gets_back_in)
+Test(users, deactivation_ends_the_tokens_for_good)
 {
   struct api_user alice = api_signup("alice", NULL);
   struct api_user root = api_admin("root");
   const char *path = api_user_path(alice.id);
 
   expect_status(api_patch(path, root.access, api_json("{'is_active':false}")), 200);
-  expect_status(api_get(ME, alice.access), 401);
+  struct api_resp *r = post_token("/auth/token/refresh/", "refresh", alice.refresh);
+  expect_status(r, 401);
+  expect_body(r, BLACKLISTED);
+
+  /* Reactivated, the user logs in again; the tokens from before stay dead. */
+  r = api_patch(path, root.access, api_json("{'is_active':true}"));
+  expect_status(r, 200);
+  expect_bool(r, "is_active", true);
+  expect_tokens_ended(alice);
+  expect_tokens_work(api_login("alice", API_PASSWORD));
+}
+
+Test(users, admin_edits_that_keep_the_user_active_keep_the_tokens)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user root = api_admin("root");
+  const char *path = api_user_path(alice.id);
+  expect_status(api_patch(path, root.access,
+                          api_json("{'first_name':'Alice','role':'organizer'}")), 200);
   expect_status(api_patch(path, root.access, api_json("{'is_active':true}")), 200);
-  expect_status(api_get(ME, alice.access), 200);
-  expect_status(log_in("alice", API_PASSWORD), 200);
+  expect_status(api_patch(path, root.access, api_json("{'is_active':'maybe'}")), 400);
+  expect_status(api_patch(ME, alice.access, api_json("{'last_name':'Liddell'}")), 200);
+  expect_tokens_work(alice);
+  expect_tokens_work(root);
 }
 
 Test(users, deleted_user_is_gone)

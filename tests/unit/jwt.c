@@ -108,7 +108,7 @@ Test(jwt, access_roundtrip)
   struct token_claims issued, verified;
   char *token = NULL;
 
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 42, NOW, 1800,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 42, 0, NOW, 1800,
                                 &token, &issued), 0);
   cr_assert_not_null(token);
   cr_assert_eq(issued.type, TOKEN_ACCESS);
@@ -133,7 +133,7 @@ Test(jwt, refresh_roundtrip)
   struct token_claims verified;
   char *token = NULL;
 
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_REFRESH, 9, NOW,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_REFRESH, 9, 0, NOW,
                                 7 * 86400, &token, NULL), 0);
   cr_assert_eq(auth_token_verify(KEY, strlen(KEY), token, TOKEN_REFRESH,
                                  NOW + 86400, &verified), 0);
@@ -150,7 +150,7 @@ Test(jwt, claims_are_simplejwt_claims)
   char *grants;
   json_t *payload;
 
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 5, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 5, 0, NOW, 60,
                                 &token, &issued), 0);
   cr_assert_eq(jwt_decode(&decoded, token, (const unsigned char *)KEY,
                           (int)strlen(KEY)), 0);
@@ -159,13 +159,15 @@ Test(jwt, claims_are_simplejwt_claims)
   cr_assert_not_null(grants);
   payload = json_loads(grants, 0, NULL);
   cr_assert_not_null(payload);
-  cr_assert_eq(json_object_size(payload), 5);
+  cr_assert_eq(json_object_size(payload), 6);
   cr_assert_str_eq(json_string_value(json_object_get(payload, "token_type")), "access");
   cr_assert(json_is_integer(json_object_get(payload, "exp")));
   cr_assert(json_is_integer(json_object_get(payload, "iat")));
   cr_assert(json_is_integer(json_object_get(payload, "user_id")));
   cr_assert_eq(json_integer_value(json_object_get(payload, "user_id")), 5);
   cr_assert_str_eq(json_string_value(json_object_get(payload, "jti")), issued.jti);
+  cr_assert(json_is_integer(json_object_get(payload, "token_generation")));
+  cr_assert_eq(json_integer_value(json_object_get(payload, "token_generation")), 0);
   json_decref(payload);
   free(grants);
   jwt_free(decoded);
@@ -177,10 +179,10 @@ Test(jwt, jti_is_uuid4_hex)
   struct token_claims first, second;
   char *token = NULL;
 
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 1, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 1, 0, NOW, 60,
                                 &token, &first), 0);
   free(token);
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 1, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 1, 0, NOW, 60,
                                 &token, &second), 0);
   free(token);
   cr_assert_eq(strlen(first.jti), 32);
@@ -196,9 +198,9 @@ Test(jwt, wrong_token_type_refused)
 {
   char *access = NULL, *refresh = NULL;
 
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, 0, NOW, 60,
                                 &access, NULL), 0);
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_REFRESH, 3, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_REFRESH, 3, 0, NOW, 60,
                                 &refresh, NULL), 0);
   cr_assert_eq(auth_token_verify(KEY, strlen(KEY), access, TOKEN_REFRESH, NOW,
                                  NULL), EVENTAPI_EINVAL);
@@ -212,7 +214,7 @@ Test(jwt, expired)
 {
   char *token = NULL;
 
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, 0, NOW, 60,
                                 &token, NULL), 0);
   cr_assert_eq(auth_token_verify(KEY, strlen(KEY), token, TOKEN_ACCESS,
                                  NOW + 59, NULL), 0);
@@ -234,7 +236,7 @@ Test(jwt, forged_signature_refused)
   char *other = NULL;
   size_t sig_at, len;
 
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, 0, NOW, 60,
                                 &token, NULL), 0);
   len = strlen(token);
   sig_at = (size_t)(strrchr(token, '.') + 1 - token);
@@ -250,7 +252,7 @@ Test(jwt, forged_signature_refused)
   free(token);
 
   /* Signed with another key. */
-  cr_assert_eq(auth_token_issue(OTHER_KEY, strlen(OTHER_KEY), TOKEN_ACCESS, 3,
+  cr_assert_eq(auth_token_issue(OTHER_KEY, strlen(OTHER_KEY), TOKEN_ACCESS, 3, 0,
                                 NOW, 60, &other, NULL), 0);
   cr_assert_eq(verify_access(other), EVENTAPI_EINVAL);
   free(other);
@@ -377,7 +379,7 @@ Test(jwt, garbage_refused)
   free(payload);
 
   /* A fourth segment after a valid token. */
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, 0, NOW, 60,
                                 &issued, NULL), 0);
   cr_assert(asprintf(&dotted, "%s.", issued) > 0);
   cr_assert_eq(verify_access(dotted), EVENTAPI_EINVAL);
@@ -412,6 +414,11 @@ Test(jwt, bad_claims_refused)
     "{\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7}",
     "{\"token_type\":1,\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7}",
     "{\"token_type\":\"Access\",\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7}",
+    /* token_generation mistyped or negative */
+    "{\"token_type\":\"access\",\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7,\"token_generation\":\"1\"}",
+    "{\"token_type\":\"access\",\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7,\"token_generation\":1.0}",
+    "{\"token_type\":\"access\",\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7,\"token_generation\":null}",
+    "{\"token_type\":\"access\",\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7,\"token_generation\":-1}",
     /* duplicate claims, nbf in the future, not an object */
     "{\"token_type\":\"access\",\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7,\"user_id\":1}",
     "{\"token_type\":\"access\",\"exp\":1700000060,\"iat\":1700000000,\"jti\":\"abc\",\"user_id\":7,\"nbf\":1700000030}",
@@ -444,12 +451,40 @@ Test(jwt, hand_built_token_accepted)
   free(token);
 }
 
+Test(jwt, the_generation_goes_round_trip)
+{
+  struct token_claims issued, verified;
+  char *token = NULL;
+
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_REFRESH, 42, 7, NOW, 60,
+                                &token, &issued), 0);
+  cr_assert_eq(issued.generation, 7);
+  cr_assert_eq(auth_token_verify(KEY, strlen(KEY), token, TOKEN_REFRESH, NOW,
+                                 &verified), 0);
+  cr_assert_eq(verified.generation, 7);
+  free(token);
+}
+
+Test(jwt, a_token_without_a_generation_is_of_the_initial_one)
+{
+  /* Issued before the claim existed. */
+  char *payload = payload_text("access", NOW + 60, 7);
+  char *token = token_by_hand(hs256_header, payload, KEY);
+  struct token_claims claims;
+
+  claims.generation = 99;
+  cr_assert_eq(auth_token_verify(KEY, strlen(KEY), token, TOKEN_ACCESS, NOW, &claims), 0);
+  cr_assert_eq(claims.generation, 0);
+  free(token);
+  free(payload);
+}
+
 Test(jwt, padded_base64_refused)
 {
   char *token = NULL;
   char *padded = NULL;
 
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, 0, NOW, 60,
                                 &token, NULL), 0);
   cr_assert_eq(verify_access(token), 0);
   cr_assert(asprintf(&padded, "%s=", token) > 0);
@@ -462,10 +497,12 @@ Test(jwt, bad_arguments)
 {
   char *token = (char *)"untouched";
 
-  cr_assert_eq(auth_token_issue(KEY, 0, TOKEN_ACCESS, 3, NOW, 60, &token, NULL),
+  cr_assert_eq(auth_token_issue(KEY, 0, TOKEN_ACCESS, 3, 0, NOW, 60, &token, NULL),
                EVENTAPI_EINVAL);
   cr_assert_null(token);
-  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 0, NOW, 60,
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 0, 0, NOW, 60,
+                                &token, NULL), EVENTAPI_EINVAL);
+  cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 3, -1, NOW, 60,
                                 &token, NULL), EVENTAPI_EINVAL);
   cr_assert_eq(auth_token_verify(KEY, 0, "a.b.c", TOKEN_ACCESS, NOW, NULL),
                EVENTAPI_EINVAL);
