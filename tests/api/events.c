@@ -750,6 +750,38 @@ Test(events, prices_as_numbers_are_checked_like_their_text)
                  "{'price':['A valid number is required.']}]}");
 }
 
+/*
+ * DRF reads a JSON number as a Python float and checks str() of it: the
+ * shortest text that reads back, so 0.1 + 0.2 has 17 decimal places.
+ */
+Test(events, json_number_prices_are_checked_as_python_prints_them)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_resp *r = create(olga.access,
+      "{'ticket_types':[{'name':'A','price':0.30000000000000004,'quantity':1},"
+      "{'name':'B','price':1e-7,'quantity':1},"
+      "{'name':'C','price':0.125,'quantity':1},"
+      "{'name':'D','price':1e20,'quantity':1},"
+      "{'name':'E','price':1e3,'quantity':1},"
+      "{'name':'F','price':0.3,'quantity':1}]}");
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_types':["
+                 "{'price':['Ensure that there are no more than 8 digits in total.']},"
+                 "{'price':['Ensure that there are no more than 2 decimal places.']},"
+                 "{'price':['Ensure that there are no more than 2 decimal places.']},"
+                 "{'price':['Ensure that there are no more than 8 digits in total.']},"
+                 "{},{}]}");
+  expect_no_events(list_events(olga.access, "upcoming=false"));
+
+  r = create(olga.access, "{'ticket_types':[{'name':'E','price':1e3,'quantity':1},"
+                          "{'name':'F','price':0.3,'quantity':1},"
+                          "{'name':'G','price':'1.5e1','quantity':1}]}");
+  expect_status(r, 200);
+  expect_str(nested(r, "ticket_types", 0), "price", "1000.00");
+  expect_str(nested(r, "ticket_types", 1), "price", "0.30");
+  expect_str(nested(r, "ticket_types", 2), "price", "15.00");
+}
+
 Test(events, every_field_error_is_reported_at_once_and_nothing_is_written)
 {
   struct api_user olga = api_signup("olga", "organizer");
@@ -1312,6 +1344,37 @@ Test(events, ticket_type_writes_are_validated)
 
   struct api_resp *detail = api_get(event_path(e.id), NULL);
   expect_that(json_equal(detail->json, e.created->json), "the event changed: %s", detail->body);
+}
+
+Test(events, json_number_prices_on_update_are_checked_as_python_prints_them)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct rich_event e = create_rich_event(olga.access);
+
+  struct api_resp *r = api_patch(ticket_type_path(e.id, e.vip), olga.access,
+                                 "{\"price\":0.30000000000000004}");
+  expect_status(r, 400);
+  expect_body(r, "{'price':['Ensure that there are no more than 8 digits in total.']}");
+  r = api_put(ticket_type_path(e.id, e.vip), olga.access,
+              "{\"name\":\"VIP\",\"price\":1e-7,\"quantity\":10}");
+  expect_status(r, 400);
+  expect_body(r, "{'price':['Ensure that there are no more than 2 decimal places.']}");
+  r = api_post(ticket_types_path(e.id), olga.access,
+               "{\"name\":\"Promo\",\"price\":0.125,\"quantity\":10}");
+  expect_status(r, 400);
+  expect_body(r, "{'price':['Ensure that there are no more than 2 decimal places.']}");
+  r = api_patch(update_path(e.id), olga.access, api_json(
+      "{'ticket_types':[{'name':'General','price':10,'quantity':100},"
+      "{'name':'VIP','price':0.30000000000000004,'quantity':10}]}"));
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_types':[{},"
+                 "{'price':['Ensure that there are no more than 8 digits in total.']}]}");
+  struct api_resp *detail = api_get(event_path(e.id), NULL);
+  expect_that(json_equal(detail->json, e.created->json), "the event changed: %s", detail->body);
+
+  r = api_patch(ticket_type_path(e.id, e.vip), olga.access, "{\"price\":0.3}");
+  expect_status(r, 200);
+  expect_str(r, "price", "0.30");
 }
 
 Test(events, ticket_type_of_another_event_is_404)
