@@ -355,7 +355,9 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
   }
   int rc = 0;
   json_t *category = json_object_get(body, "category");
-  if (category && json_is_null(category)) {
+  /* DRF's RelatedField reads a blank as null (forms send blanks). */
+  if (category && (json_is_null(category) ||
+                   (json_is_string(category) && json_string_length(category) == 0))) {
     e->category_id = 0;
   } else if (category) {
     int64_t id = 0;

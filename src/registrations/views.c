@@ -26,13 +26,15 @@ static const char NO_REGISTRATION[] = "No Registration matches the given query."
 
 /*
  * Reads a primary-key field as DRF's PrimaryKeyRelatedField does: FIELD_SET
- * with *id, FIELD_ABSENT for absent or null, FIELD_INVALID (error added).
+ * with *id, FIELD_ABSENT for absent, null or blank (RelatedField reads ""
+ * as null, as forms send it), FIELD_INVALID (error added).
  */
 static enum field_result
 pk_field(json_t *body, const char *name, json_t *errors, arena_t *arena, int64_t *id)
 {
   json_t *value = json_object_get(body, name);
-  if (value == NULL || json_is_null(value))
+  if (value == NULL || json_is_null(value) ||
+      (json_is_string(value) && json_string_length(value) == 0))
     return FIELD_ABSENT;
   if (json_is_integer(value)) {
     *id = json_integer_value(value);

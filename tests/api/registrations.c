@@ -358,6 +358,43 @@ Test(registrations, an_event_without_ticket_types_needs_none)
   expect_null(r, "ticket_type");
 }
 
+#define FORM "application/x-www-form-urlencoded"
+
+static struct api_resp *post_form(const char *path, const char *token, const char *form)
+{
+  return api_request("POST", path, token, FORM, form, strlen(form), NULL);
+}
+
+Test(registrations, register_takes_form_bodies)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct event typed = create_event(olga.access,
+      "{'ticket_types':[{'name':'G','price':'1','quantity':0}]}");
+  struct event plain = create_event(olga.access, "{'title':'Plain'}");
+
+  /* A relation's blank is null (DRF's RelatedField): required here, so refused. */
+  struct api_resp *r = post_form(register_path(typed.id), alice.access, "ticket_type=");
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_type':['This field is required.']}");
+  r = post_form(register_path(typed.id), alice.access, "ticket_type=abc");
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_type':['Incorrect type. Expected pk value, received str.']}");
+  r = post_form(register_path(typed.id), alice.access,
+                api_printf("ticket_type=%lld", typed.types[0]));
+  expect_status(r, 200);
+  expect_int(r, "ticket_type", typed.types[0]);
+
+  r = post_form("/api/registrations/register/", alice.access, "event=&ticket_type=");
+  expect_status(r, 400);
+  expect_body(r, "{'event':['This field may not be null.']}");
+  r = post_form("/api/registrations/register/", alice.access,
+                api_printf("event=%lld&ticket_type=", plain.id));
+  expect_status(r, 200);
+  expect_int(r, "event", plain.id);
+  expect_null(r, "ticket_type");
+}
+
 Test(registrations, one_active_registration_per_user_and_event)
 {
   struct api_user olga = api_signup("olga", "organizer");
