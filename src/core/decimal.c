@@ -20,7 +20,11 @@
 #include "core/error.h"
 
 #define SIGNIFICANT_MAX 17       /* digits that always identify a double */
-#define EXPONENT_LIMIT INT64_C(1000000000000000000) /* Python's is 10^18 - 1 */
+/* The exponents Python's Decimal (libmpdec, 64-bit) takes: the adjusted one
+ * (of the first digit) at most EMAX, the last digit's at least ETINY. */
+#define EXPONENT_EMAX INT64_C(999999999999999999)
+#define EXPONENT_ETINY INT64_C(-1999999999999999997)
+#define EXPONENT_SATURATED INT64_C(4000000000000000000) /* beyond both, still an int64 */
 
 /* ---- repr ---- */
 
@@ -180,16 +184,15 @@ parse_literal(const char *p, const char *end, bool *negative, int64_t *ndigits,
     if (!is_digit(c))
       return false;
     for (; is_digit(c = peek(&p, end)); p++)
-      if (written < EXPONENT_LIMIT)
-        written = written * 10 + (c - '0');
-    if (written >= EXPONENT_LIMIT && !minus)
-      return false; /* beyond what Python's Decimal takes */
+      written = written >= EXPONENT_SATURATED / 10 ? EXPONENT_SATURATED
+                                                   : written * 10 + (c - '0');
     written = minus ? -written : written;
   }
   if (p != end)
     return false;
   *exponent = written - places;
-  return true;
+  /* Beyond what Python's Decimal takes (places is at most the text's length). */
+  return *exponent >= EXPONENT_ETINY && *exponent + *ndigits - 1 <= EXPONENT_EMAX;
 }
 
 int

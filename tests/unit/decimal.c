@@ -117,3 +117,20 @@ Test(decimal, parse_checks_digits_in_drfs_order)
   cr_assert_str_eq(refused("1e-13", &wide),
                    "Ensure that there are no more than 12 digits in total.");
 }
+
+/* Python's Decimal refuses exponents out of its range; the digits refuse the rest. */
+Test(decimal, parse_bounds_the_exponent_as_python_does)
+{
+  const char *digits = "Ensure that there are no more than 8 digits in total.";
+  const char *invalid = "A valid number is required.";
+  cr_assert_str_eq(refused("1e999999999999999999", &money), digits);
+  cr_assert_str_eq(refused("0.1e1000000000000000000", &money), digits);
+  cr_assert_str_eq(refused("1e1000000000000000000", &money), invalid);
+  cr_assert_str_eq(refused("10e999999999999999999", &money), invalid);
+  cr_assert_str_eq(refused("0e1000000000000000000", &money), invalid);
+  cr_assert_str_eq(refused("1e99999999999999999999999999", &money), invalid);
+  cr_assert_str_eq(refused("12e-1999999999999999997", &money), digits);
+  cr_assert_str_eq(refused("1.5e-1999999999999999997", &money), invalid);
+  cr_assert_str_eq(refused("1e-99999999999999999999999999", &money), invalid);
+  cr_assert_eq(parsed("0e-1", &money), 0);
+}
