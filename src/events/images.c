@@ -40,6 +40,18 @@ be32(const unsigned char *p)
 }
 
 static uint32_t
+le16(const unsigned char *p)
+{
+  return (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint32_t
+le24(const unsigned char *p)
+{
+  return (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint32_t
 le32(const unsigned char *p)
 {
   return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
@@ -166,12 +178,6 @@ gif_skip_sub_blocks(const unsigned char *p, size_t len, size_t *pos)
 }
 
 /* Header, screen descriptor, blocks with at least one image, 0x3B last. */
-static uint32_t
-le16(const unsigned char *p)
-{
-  return (uint32_t)p[1] << 8 | p[0];
-}
-
 static bool
 gif_valid(const unsigned char *p, size_t len, struct image_size *size)
 {
@@ -219,12 +225,6 @@ gif_valid(const unsigned char *p, size_t len, struct image_size *size)
 }
 
 /* RIFF size equal to the length, chunks to the end, a bitstream header first. */
-static uint32_t
-le24(const unsigned char *p)
-{
-  return (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
 static bool
 webp_valid(const unsigned char *p, size_t len, struct image_size *size)
 {
