@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/error.h"
 #include "core/text.h"
@@ -24,6 +23,7 @@
 
 #define US_PER_SECOND INT64_C(1000000)
 #define DEFAULT_DURATION_US (3600 * US_PER_SECOND) /* an event without sessions */
+#define LAST_SECOND INT64_C(253402300799)             /* 9999-12-31T23:59:59Z */
 
 /*
  * A copy of s fit for a TEXT value: CRLF and lone CR become LF (libical
@@ -82,14 +82,34 @@ add_text(icalcomponent *c, icalproperty *(*make)(const char *), const char *text
   return ok;
 }
 
-/* A UTC date-time (whole seconds, rounded down) for microseconds us. */
-static struct icaltimetype
-utc_time(int64_t us)
+/*
+ * A DATE-TIME property of kind in UTC for microseconds us, to the second
+ * (rounded down), at most 9999-12-31T23:59:59Z. Made from its text:
+ * libical's struct-based constructors refuse years after 3000 (they write
+ * 00000000T000000), while RFC 5545, like Python, allows four-digit years.
+ */
+static icalproperty *
+utc_time(icalproperty_kind kind, int64_t us)
 {
-  int64_t seconds = us / US_PER_SECOND;
-  if (us % US_PER_SECOND < 0)
-    seconds--;
-  return icaltime_from_timet_with_zone((time_t)seconds, 0, icaltimezone_get_utc_timezone());
+  int64_t seconds = us / US_PER_SECOND - (us % US_PER_SECOND < 0);
+  if (seconds > LAST_SECOND)
+    seconds = LAST_SECOND;
+  char iso[TIME_ISO_MAX], text[TIME_ISO_MAX];
+  time_format_iso(seconds * US_PER_SECOND, iso); /* 2030-01-01T10:00:00Z */
+  size_t n = 0;
+  for (const char *p = iso; *p; p++)
+    if (*p != '-' && *p != ':')
+      text[n++] = *p;
+  text[n] = '\0';                                 /* 20300101T100000Z */
+  icalvalue *value = icalvalue_new_from_string(ICAL_DATETIME_VALUE, text);
+  icalproperty *property = value ? icalproperty_new(kind) : NULL;
+  if (property == NULL) {
+    if (value)
+      icalvalue_free(value);
+    return NULL;
+  }
+  icalproperty_set_value(property, value);
+  return property;
 }
 
 /* When e ends: its latest session's end if later than its start, else an hour after. */
@@ -113,7 +133,7 @@ has_control(const char *s)
 }
 
 static icalcomponent *
-vevent(const struct event *e, const char *base_url, struct icaltimetype stamp)
+vevent(const struct event *e, const char *base_url, int64_t now_us)
 {
   icalcomponent *v = icalcomponent_new(ICAL_VEVENT_COMPONENT);
   if (v == NULL)
@@ -121,9 +141,9 @@ vevent(const struct event *e, const char *base_url, struct icaltimetype stamp)
   char uid[64];
   snprintf(uid, sizeof uid, "event-%lld@eventapi", (long long)e->id);
   bool ok = add(v, icalproperty_new_uid(uid)) &&
-            add(v, icalproperty_new_dtstamp(stamp)) &&
-            add(v, icalproperty_new_dtstart(utc_time(e->date_time))) &&
-            add(v, icalproperty_new_dtend(utc_time(event_end(e)))) &&
+            add(v, utc_time(ICAL_DTSTAMP_PROPERTY, now_us)) &&
+            add(v, utc_time(ICAL_DTSTART_PROPERTY, e->date_time)) &&
+            add(v, utc_time(ICAL_DTEND_PROPERTY, event_end(e))) &&
             add_text(v, icalproperty_new_summary, e->title) &&
             (e->description == NULL || e->description[0] == '\0' ||
              add_text(v, icalproperty_new_description, e->description)) &&
@@ -173,9 +193,8 @@ events_calendar_render(const struct event *events, size_t count, const char *bas
   icalcomponent *cal = vcalendar();
   if (cal == NULL)
     return NULL;
-  struct icaltimetype stamp = utc_time(now_us);
   for (size_t i = 0; i < count; i++) {
-    icalcomponent *v = vevent(&events[i], base_url, stamp);
+    icalcomponent *v = vevent(&events[i], base_url, now_us);
     if (v == NULL) {
       icalcomponent_free(cal);
       return NULL;

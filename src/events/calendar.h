@@ -19,7 +19,8 @@
  * PUBLISH, X-WR-CALNAME) holding one VEVENT per event, in the order given:
  * UID "event-<id>@eventapi", DTSTAMP now_us, DTSTART date_time, DTEND the
  * latest session end when later than the start (else start + 1 hour), all
- * in UTC; SUMMARY, DESCRIPTION (left out when empty), LOCATION, and URL
+ * in UTC to the second, any year from 1 to 9999 (DTEND at most
+ * 9999-12-31T23:59:59Z); SUMMARY, DESCRIPTION (left out when empty), LOCATION, and URL
  * base_url + "/api/events/<id>/" (base_url without a trailing slash).
  *
  * Text is escaped and lines are folded at 75 octets by libical; CR and LF

@@ -40,6 +40,18 @@ be32(const unsigned char *p)
 }
 
 static uint32_t
+le16(const unsigned char *p)
+{
+  return (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint32_t
+le24(const unsigned char *p)
+{
+  return (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+static uint32_t
 le32(const unsigned char *p)
 {
   return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
@@ -51,9 +63,19 @@ is_letter(unsigned char c)
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+/* Widens size to hold width x height. */
+static void
+size_cover(struct image_size *size, uint32_t width, uint32_t height)
+{
+  if (width > size->width)
+    size->width = width;
+  if (height > size->height)
+    size->height = height;
+}
+
 /* Chunks with valid lengths and CRCs: IHDR first, an IDAT, then IEND. */
 static bool
-png_valid(const unsigned char *p, size_t len)
+png_valid(const unsigned char *p, size_t len, struct image_size *size)
 {
   static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (len < 8 || memcmp(p, signature, 8) != 0)
@@ -76,6 +98,8 @@ png_valid(const unsigned char *p, size_t len)
     if (is_ihdr && (chunk_len != 13 || be32(type + 4) == 0 || be32(type + 8) == 0 ||
                     be32(type + 4) > 0x7fffffffu || be32(type + 8) > 0x7fffffffu))
       return false;
+    if (is_ihdr)
+      size_cover(size, be32(type + 4), be32(type + 8));
     if (memcmp(type, "IDAT", 4) == 0)
       seen_idat = true;
     pos += 12 + chunk_len;
@@ -94,7 +118,7 @@ jpeg_is_sof(unsigned char marker)
 
 /* SOI, marker segments with a frame header before the first scan, an EOI. */
 static bool
-jpeg_valid(const unsigned char *p, size_t len)
+jpeg_valid(const unsigned char *p, size_t len, struct image_size *size)
 {
   if (len < 4 || p[0] != 0xff || p[1] != 0xd8 || p[2] != 0xff)
     return false;
@@ -121,10 +145,12 @@ jpeg_valid(const unsigned char *p, size_t len)
       /* length, precision, height, width, components, 3 bytes each */
       if (segment_len < 8)
         return false;
+      unsigned height = (unsigned)p[pos + 3] << 8 | p[pos + 4];
       unsigned width = (unsigned)p[pos + 5] << 8 | p[pos + 6];
       unsigned components = p[pos + 7];
       if (width == 0 || components == 0 || segment_len != 8 + 3 * (size_t)components)
         return false;
+      size_cover(size, width, height); /* a height of 0 comes later, in a DNL */
       seen_frame = true;
     }
     pos += segment_len;
@@ -153,12 +179,13 @@ gif_skip_sub_blocks(const unsigned char *p, size_t len, size_t *pos)
 
 /* Header, screen descriptor, blocks with at least one image, 0x3B last. */
 static bool
-gif_valid(const unsigned char *p, size_t len)
+gif_valid(const unsigned char *p, size_t len, struct image_size *size)
 {
   if (len < 14 || (memcmp(p, "GIF87a", 6) != 0 && memcmp(p, "GIF89a", 6) != 0))
     return false;
   if ((p[6] | p[7]) == 0 || (p[8] | p[9]) == 0)
     return false; /* zero width or height */
+  size_cover(size, le16(p + 6), le16(p + 8));
   size_t pos = 13;
   if (p[10] & 0x80)
     pos += 3u << ((p[10] & 7) + 1); /* global colour table */
@@ -174,6 +201,8 @@ gif_valid(const unsigned char *p, size_t len)
     } else if (block == 0x2c) { /* image descriptor */
       if (len - pos < 9)
         return false;
+      /* An image may reach past the logical screen: count where it ends. */
+      size_cover(size, le16(p + pos) + le16(p + pos + 4), le16(p + pos + 2) + le16(p + pos + 6));
       unsigned char flags = p[pos + 8];
       pos += 9;
       if (flags & 0x80) {
@@ -197,7 +226,7 @@ gif_valid(const unsigned char *p, size_t len)
 
 /* RIFF size equal to the length, chunks to the end, a bitstream header first. */
 static bool
-webp_valid(const unsigned char *p, size_t len)
+webp_valid(const unsigned char *p, size_t len, struct image_size *size)
 {
   if (len < 20 || memcmp(p, "RIFF", 4) != 0 || memcmp(p + 8, "WEBP", 4) != 0)
     return false;
@@ -208,9 +237,9 @@ webp_valid(const unsigned char *p, size_t len)
     if (len - pos < 8)
       return false;
     const unsigned char *fourcc = p + pos;
-    size_t size = le32(p + pos + 4);
+    size_t chunk = le32(p + pos + 4);
     const unsigned char *d = p + pos + 8;
-    if (size > len - pos - 8)
+    if (chunk > len - pos - 8)
       return false;
     bool vp8 = memcmp(fourcc, "VP8 ", 4) == 0, vp8l = memcmp(fourcc, "VP8L", 4) == 0,
          vp8x = memcmp(fourcc, "VP8X", 4) == 0;
@@ -218,22 +247,31 @@ webp_valid(const unsigned char *p, size_t len)
       return false;
     if (vp8) {
       /* frame tag (key frame), start code, 14-bit width and height */
-      if (size < 10 || (d[0] & 1) != 0 || d[3] != 0x9d || d[4] != 0x01 || d[5] != 0x2a ||
-          ((d[6] | d[7] << 8) & 0x3fff) == 0 || ((d[8] | d[9] << 8) & 0x3fff) == 0)
+      if (chunk < 10 || (d[0] & 1) != 0 || d[3] != 0x9d || d[4] != 0x01 || d[5] != 0x2a ||
+          (le16(d + 6) & 0x3fff) == 0 || (le16(d + 8) & 0x3fff) == 0)
         return false;
+      size_cover(size, le16(d + 6) & 0x3fff, le16(d + 8) & 0x3fff);
       seen_image = true;
     } else if (vp8l) {
-      /* signature 0x2f; version (top 3 bits of the fifth byte) 0 */
-      if (size < 5 || d[0] != 0x2f || (d[4] >> 5) != 0)
+      /* signature 0x2f; 14 bits of width - 1, 14 of height - 1; version
+       * (top 3 bits of the fifth byte) 0 */
+      if (chunk < 5 || d[0] != 0x2f || (d[4] >> 5) != 0)
         return false;
+      uint32_t bits = le32(d + 1);
+      size_cover(size, (bits & 0x3fff) + 1, (bits >> 14 & 0x3fff) + 1);
       seen_image = true;
     } else if (vp8x) {
-      if (size < 10 || index != 0)
+      /* flags, 3 reserved bytes, 24 bits of canvas width - 1, of height - 1 */
+      if (chunk < 10 || index != 0)
         return false;
+      size_cover(size, le24(d + 4) + 1, le24(d + 7) + 1);
     } else if (memcmp(fourcc, "ANMF", 4) == 0) {
-      seen_image = true; /* frames of an animation */
+      /* frames of an animation: x / 2, y / 2, width - 1, height - 1 (24 bits each) */
+      if (chunk >= 12)
+        size_cover(size, 2 * le24(d) + le24(d + 6) + 1, 2 * le24(d + 3) + le24(d + 9) + 1);
+      seen_image = true;
     }
-    pos += 8 + size + (size & 1);
+    pos += 8 + chunk + (chunk & 1);
     if (pos > len)
       return false; /* the padding byte is missing */
   }
@@ -241,19 +279,26 @@ webp_valid(const unsigned char *p, size_t len)
 }
 
 enum image_type
-image_detect(const unsigned char *data, size_t len)
+image_detect(const unsigned char *data, size_t len, struct image_size *size)
 {
+  struct image_size ignored;
+  if (size == NULL)
+    size = &ignored;
+  *size = (struct image_size){0};
+  enum image_type type = IMAGE_NONE;
   if (data == NULL || len < 4)
-    return IMAGE_NONE;
-  if (data[0] == 0x89 && png_valid(data, len))
-    return IMAGE_PNG;
-  if (data[0] == 0xff && jpeg_valid(data, len))
-    return IMAGE_JPEG;
-  if (data[0] == 'G' && gif_valid(data, len))
-    return IMAGE_GIF;
-  if (data[0] == 'R' && webp_valid(data, len))
-    return IMAGE_WEBP;
-  return IMAGE_NONE;
+    type = IMAGE_NONE;
+  else if (data[0] == 0x89 && png_valid(data, len, size))
+    type = IMAGE_PNG;
+  else if (data[0] == 0xff && jpeg_valid(data, len, size))
+    type = IMAGE_JPEG;
+  else if (data[0] == 'G' && gif_valid(data, len, size))
+    type = IMAGE_GIF;
+  else if (data[0] == 'R' && webp_valid(data, len, size))
+    type = IMAGE_WEBP;
+  if (type == IMAGE_NONE)
+    *size = (struct image_size){0};
+  return type;
 }
 
 const char *
@@ -372,9 +417,19 @@ events_image_put(struct http_request *req)
     return;
   }
   /* API.md: the type is decided by the bytes alone. */
-  enum image_type type = image_detect(data, len);
+  struct image_size size;
+  enum image_type type = image_detect(data, len, &size);
   if (type == IMAGE_NONE) {
     reply_image_error(req, INVALID_IMAGE);
+    return;
+  }
+  /* A few compressed bytes may declare billions of pixels (Pillow refuses
+   * such decompression bombs): IMAGE_MAX_PIXELS, in the words of DRF. */
+  uint64_t pixels = (uint64_t)size.width * size.height;
+  if (pixels > config->image_max_pixels) {
+    reply_image_error(req, arena_printf(&req->arena,
+        "Ensure this image has at most %llu pixels (it has %llu).",
+        config->image_max_pixels, (unsigned long long)pixels));
     return;
   }
   char name[MEDIA_NAME_SIZE];

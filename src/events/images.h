@@ -11,10 +11,16 @@
 #define EVENTAPI_EVENTS_IMAGES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/http.h"
 
 enum image_type { IMAGE_NONE, IMAGE_PNG, IMAGE_JPEG, IMAGE_GIF, IMAGE_WEBP };
+
+/* The pixels an image declares: what a decoder would have to allocate. */
+struct image_size {
+  uint32_t width, height;
+};
 
 /*
  * The type of the len bytes at data, or IMAGE_NONE when they are not a
@@ -24,8 +30,13 @@ enum image_type { IMAGE_NONE, IMAGE_PNG, IMAGE_JPEG, IMAGE_GIF, IMAGE_WEBP };
  * at the end), GIF blocks (at least one image, the 0x3B trailer last), WebP
  * RIFF chunks (the RIFF size equal to the length, a VP8/VP8L/VP8X first).
  * Pixel data is not decoded.
+ *
+ * When size is not NULL it gets the declared dimensions: the widest and
+ * tallest of the canvas (PNG header, JPEG frame, GIF logical screen, WebP
+ * VP8X canvas) and every image or frame in it, offsets included; 0 x 0 for
+ * IMAGE_NONE.
  */
-enum image_type image_detect(const unsigned char *data, size_t len);
+enum image_type image_detect(const unsigned char *data, size_t len, struct image_size *size);
 
 /* "png", "jpg", "gif", "webp"; NULL for IMAGE_NONE. */
 const char *image_extension(enum image_type type);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/decimal.h"
 #include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/timefmt.h"
@@ -100,92 +101,32 @@ events_serialize(const struct event *e, const char *base_url)
 
 /*
  * DRF DecimalField(max_digits=8, decimal_places=2, min_value=0,
- * max_value=999999.99), on the decimal text: never through a float.
+ * max_value=999999.99) on str() of the value: a string as it is, an integer
+ * in digits, a float as Python writes it (shortest text that reads back),
+ * so 0.30000000000000004 has 17 places as in DRF, not the 2 of 0.3.
  */
-static int
-money_parse_text(const char *s, int64_t *cents, const char **message)
-{
-  static const char invalid[] = "A valid number is required.";
-  while (*s == ' ' || *s == '\t')
-    s++;
-  bool negative = *s == '-';
-  if (*s == '-' || *s == '+')
-    s++;
-  const char *whole = s;
-  while (*s >= '0' && *s <= '9')
-    s++;
-  size_t whole_len = (size_t)(s - whole);
-  const char *frac = NULL;
-  size_t frac_len = 0;
-  if (*s == '.') {
-    frac = ++s;
-    while (*s >= '0' && *s <= '9')
-      s++;
-    frac_len = (size_t)(s - frac);
-  }
-  while (*s == ' ' || *s == '\t')
-    s++;
-  if (*s || (whole_len == 0 && frac_len == 0)) {
-    *message = invalid;
-    return EVENTAPI_EINVAL;
-  }
-  /* Python's Decimal drops leading zeros of the whole part. */
-  while (whole_len > 0 && *whole == '0') {
-    whole++;
-    whole_len--;
-  }
-  size_t digits = whole_len + frac_len; /* as Decimal's as_tuple() counts them */
-  if (digits > 8) {
-    *message = "Ensure that there are no more than 8 digits in total.";
-    return EVENTAPI_EINVAL;
-  }
-  if (frac_len > 2) {
-    *message = "Ensure that there are no more than 2 decimal places.";
-    return EVENTAPI_EINVAL;
-  }
-  if (whole_len > 6) {
-    *message = "Ensure that there are no more than 6 digits before the decimal point.";
-    return EVENTAPI_EINVAL;
-  }
-  int64_t value = 0;
-  for (size_t i = 0; i < whole_len; i++)
-    value = value * 10 + (whole[i] - '0');
-  for (size_t i = 0; i < 2; i++)
-    value = value * 10 + (i < frac_len ? frac[i] - '0' : 0);
-  if (negative && value > 0) {
-    *message = "Ensure this value is greater than or equal to 0.";
-    return EVENTAPI_EINVAL;
-  }
-  *cents = value;
-  return 0;
-}
-
 int
-money_parse(const json_t *value, int64_t *cents, const char **message)
+money_parse(const json_t *value, int64_t *cents, char message[DECIMAL_MESSAGE_MAX])
 {
-  char text[64];
-  if (json_is_string(value)) {
-    if (json_string_length(value) > 1000) { /* DRF's DecimalField limit */
-      *message = "String value too large.";
-      return EVENTAPI_EINVAL;
-    }
-    return money_parse_text(json_string_value(value), cents, message);
-  }
-  if (json_is_integer(value)) {
+  static const struct decimal_rules price = {.max_digits = 8, .decimal_places = 2};
+  char text[DECIMAL_REPR_MAX];
+  const char *input = text;
+  if (json_is_string(value))
+    input = json_string_value(value);
+  else if (json_is_integer(value))
     snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
-    return money_parse_text(text, cents, message);
+  else if (json_is_real(value))
+    decimal_repr(json_real_value(value), text);
+  else { /* str() of a bool, a list, ...: never a number */
+    snprintf(message, DECIMAL_MESSAGE_MAX, "A valid number is required.");
+    return EVENTAPI_EINVAL;
   }
-  if (json_is_real(value)) {
-    /* The shortest text that reads back as the same double: what was sent. */
-    snprintf(text, sizeof text, "%.15g", json_real_value(value));
-    if (strchr(text, 'e') || strchr(text, 'n') || strchr(text, 'i')) {
-      *message = "A valid number is required.";
-      return EVENTAPI_EINVAL;
-    }
-    return money_parse_text(text, cents, message);
+  int rc = decimal_parse(input, &price, cents, message);
+  if (rc == 0 && *cents < 0) {
+    snprintf(message, DECIMAL_MESSAGE_MAX, "Ensure this value is greater than or equal to 0.");
+    rc = EVENTAPI_EINVAL;
   }
-  *message = "A valid number is required.";
-  return EVENTAPI_EINVAL;
+  return rc;
 }
 
 /* ---- input ---- */
@@ -246,9 +187,9 @@ ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_
   } else if (json_is_null(price)) {
     json_error_add(errors, "price", "This field may not be null.");
   } else {
-    const char *message;
+    char message[DECIMAL_MESSAGE_MAX];
     int64_t cents;
-    if (money_parse(price, &cents, &message) < 0)
+    if (money_parse(price, &cents, message) < 0)
       json_error_add(errors, "price", message);
     else
       t->price_cents = cents;
@@ -414,7 +355,9 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
   }
   int rc = 0;
   json_t *category = json_object_get(body, "category");
-  if (category && json_is_null(category)) {
+  /* DRF's RelatedField reads a blank as null (forms send blanks). */
+  if (category && (json_is_null(category) ||
+                   (json_is_string(category) && json_string_length(category) == 0))) {
     e->category_id = 0;
   } else if (category) {
     int64_t id = 0;

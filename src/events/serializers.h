@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "core/arena.h"
+#include "core/decimal.h"
 #include "db/db.h"
 #include "events/models.h"
 
@@ -25,11 +26,12 @@ json_t *categories_serialize(const struct category *c);
 void money_format(int64_t cents, char *out, size_t len);
 
 /*
- * Parses a DRF DecimalField(max_digits=8, decimal_places=2) from a string or
- * a number into cents without floating point. 0, or EVENTAPI_EINVAL with
- * DRF's message in *message.
+ * Parses a price, DRF's DecimalField(max_digits=8, decimal_places=2,
+ * min_value=0), from a string or a number (read as the text Python prints
+ * for it) into cents, never computing with a float. 0, or EVENTAPI_EINVAL
+ * with DRF's message written into message. null is the caller's to refuse.
  */
-int money_parse(const json_t *value, int64_t *cents, const char **message);
+int money_parse(const json_t *value, int64_t *cents, char message[DECIMAL_MESSAGE_MAX]);
 
 /* The nested lists of an event body; *_given when a non-empty list came. */
 struct event_nested {

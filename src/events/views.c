@@ -17,6 +17,7 @@
 #include "events/permissions.h"
 #include "events/serializers.h"
 #include "events/signals.h"
+#include "http/form.h"
 #include "users/permissions.h"
 #include "users/signals.h"
 
@@ -97,6 +98,13 @@ category_unique(struct http_request *req, db_t *db, struct category *c, bool slu
   return rc < 0 ? rc : 0;
 }
 
+/*
+ * The optional fields that take neither a blank nor null: in a form, where
+ * every input is sent, blank means not given (DRF's html input rule).
+ */
+static const char *const CATEGORY_FORM_OPTIONAL[] = {"slug", NULL};
+static const char *const EVENT_FORM_OPTIONAL[] = {"visibility", NULL};
+
 /* Tries for a generated slug that concurrent writers keep taking. */
 #define SLUG_RACE_RETRIES 8
 
@@ -111,6 +119,7 @@ save_category(struct http_request *req, struct category *c, bool partial, unsign
   json_t *errors = json_object();
   const char *old_slug = c->slug;
   c->slug = NULL;
+  form_blank_as_absent(req, body, CATEGORY_FORM_OPTIONAL);
   categories_validate(body, partial, &req->arena, c, errors);
   bool slug_made = false;
   if (c->slug == NULL && c->id && old_slug) {
@@ -236,6 +245,7 @@ events_create_view(struct http_request *req)
     .organizer_id = req->user->id, .created_at = now,
   };
   struct event_nested nested;
+  form_blank_as_absent(req, body, EVENT_FORM_OPTIONAL);
   int rc = events_validate(body, false, true, db, now, &req->arena, &e, &nested, errors);
   if (rc < 0) {
     http_reply_db_error(req, rc);
@@ -543,6 +553,7 @@ events_update_view(struct http_request *req)
   struct event old = e;
   json_t *errors = json_object();
   struct event_nested nested;
+  form_blank_as_absent(req, body, EVENT_FORM_OPTIONAL);
   int rc = events_validate(body, req->method == HTTP_PATCH, false, db, time_now_us(),
                            &req->arena, &e, &nested, errors);
   if (rc == 0 && !json_errors_any(errors)) {

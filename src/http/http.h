@@ -142,9 +142,13 @@ const char *http_client_ip(struct http_request *req);
 
 /*
  * The request body as a JSON object (DRF's request.data): an empty body is
- * {}. On a non-JSON content type (415), malformed JSON (400 "JSON parse
- * error - ...") or a non-object (400 non_field_errors) it replies and returns
- * NULL. The object is borrowed: owned by the request.
+ * {}. Like DRF's default parsers it reads JSON (application/json or any
+ * application/...+json), application/x-www-form-urlencoded and the text
+ * fields of multipart/form-data; a form becomes an object of strings (see
+ * http/form.h). On another content type (415), malformed JSON (400 "JSON
+ * parse error - ..."), a non-object (400 non_field_errors) or a malformed
+ * form (400 "Form parse error - ..." or "Multipart form parse error - ...")
+ * it replies and returns NULL. The object is borrowed: owned by the request.
  */
 json_t *http_json_body(struct http_request *req);
 

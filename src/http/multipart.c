@@ -326,16 +326,18 @@ part_headers(const char **pos, const char *end, struct part_head *h, const char 
   return 0;
 }
 
-int
-multipart_find(const char *content_type, const char *body, size_t body_len,
-               const char *field, arena_t *arena, struct multipart_part *out,
-               const char **why)
-{
-  const char *ignored;
-  if (why == NULL)
-    why = &ignored;
-  *out = (struct multipart_part){0};
+/*
+ * Walks the whole body, calling visit(ctx, head, data, len) for each part
+ * in order; stops at the first nonzero result of visit and returns it.
+ * Otherwise 0, or EVENTAPI_EINVAL with *why for a malformed body.
+ */
+typedef int (*part_visit)(void *ctx, const struct part_head *head, const char *data,
+                          size_t len, const char **why);
 
+static int
+walk(const char *content_type, const char *body, size_t body_len, part_visit visit, void *ctx,
+     const char **why)
+{
   char boundary[MULTIPART_BOUNDARY_MAX + 1];
   if (multipart_boundary(content_type, boundary) < 0) {
     *why = "Invalid boundary in multipart: None"; /* DRF's words */
@@ -359,11 +361,9 @@ multipart_find(const char *content_type, const char *body, size_t body_len,
     p = first + delimiter_len; /* after a preamble */
   }
 
-  bool found = false;
-  struct multipart_part match = {0};
   for (int parts = 0;; parts++) {
     if (end - p >= 2 && p[0] == '-' && p[1] == '-')
-      break; /* the close delimiter; the epilogue is ignored */
+      return 0; /* the close delimiter; the epilogue is ignored */
     p = skip_ows(p, end); /* transport padding */
     if (end - p < 2 || p[0] != '\r' || p[1] != '\n') {
       *why = "Malformed boundary line.";
@@ -383,21 +383,93 @@ multipart_find(const char *content_type, const char *body, size_t body_len,
       *why = "The body has no closing boundary.";
       return EVENTAPI_EINVAL;
     }
-    if (span_equals(&head.name, field)) {
-      found = true;
-      match = (struct multipart_part){.data = p, .len = (size_t)(next - p)};
-      if ((head.has_filename && (match.filename = span_dup(&head.filename, arena)) == NULL) ||
-          (head.has_type && (match.content_type = span_dup(&head.type, arena)) == NULL)) {
-        *why = "out of memory";
-        return EVENTAPI_ENOMEM;
-      }
-    }
+    if ((rc = visit(ctx, &head, p, (size_t)(next - p), why)) != 0)
+      return rc;
     p = next + delimiter_len;
   }
-  if (!found) {
+}
+
+/* A part as the caller sees it, its declared strings copied to arena. */
+static int
+part_of(const struct part_head *head, const char *data, size_t len, arena_t *arena,
+        struct multipart_part *out, const char **why)
+{
+  *out = (struct multipart_part){.data = data, .len = len};
+  if ((out->name = span_dup(&head->name, arena)) == NULL ||
+      (head->has_filename && (out->filename = span_dup(&head->filename, arena)) == NULL) ||
+      (head->has_type && (out->content_type = span_dup(&head->type, arena)) == NULL)) {
+    *why = "out of memory";
+    return EVENTAPI_ENOMEM;
+  }
+  return 0;
+}
+
+struct find {
+  const char *field;
+  bool found;
+  struct part_head last; /* of the last match; its spans point into the body */
+  const char *data;
+  size_t len;
+};
+
+static int
+find_visit(void *ctx, const struct part_head *head, const char *data, size_t len,
+           const char **why)
+{
+  (void)why;
+  struct find *f = ctx;
+  if (span_equals(&head->name, f->field)) {
+    f->found = true;
+    f->last = *head;
+    f->data = data;
+    f->len = len;
+  }
+  return 0;
+}
+
+int
+multipart_find(const char *content_type, const char *body, size_t body_len,
+               const char *field, arena_t *arena, struct multipart_part *out,
+               const char **why)
+{
+  const char *ignored;
+  if (why == NULL)
+    why = &ignored;
+  *out = (struct multipart_part){0};
+  struct find f = {.field = field};
+  int rc = walk(content_type, body, body_len, find_visit, &f, why);
+  if (rc < 0)
+    return rc;
+  if (!f.found) {
     *why = "No such field.";
     return EVENTAPI_ENOTFOUND;
   }
-  *out = match;
-  return 0;
+  return part_of(&f.last, f.data, f.len, arena, out, why);
+}
+
+struct each {
+  multipart_visit visit;
+  void *ctx;
+  arena_t *arena;
+};
+
+static int
+each_visit(void *ctx, const struct part_head *head, const char *data, size_t len,
+           const char **why)
+{
+  struct each *e = ctx;
+  struct multipart_part part;
+  int rc = part_of(head, data, len, e->arena, &part, why);
+  return rc < 0 ? rc : e->visit(e->ctx, &part);
+}
+
+int
+multipart_each(const char *content_type, const char *body, size_t body_len, arena_t *arena,
+               multipart_visit visit, void *ctx, const char **why)
+{
+  const char *ignored;
+  if (why == NULL)
+    why = &ignored;
+  struct each e = {.visit = visit, .ctx = ctx, .arena = arena};
+  return walk(content_type, body, body_len, each_visit, &e, why);
 }

@@ -24,6 +24,7 @@
 #define MULTIPART_PARTS_MAX 1000    /* Django's DATA_UPLOAD_MAX_NUMBER_FIELDS */
 
 struct multipart_part {
+  const char *name;          /* the form-data name (arena) */
   const char *data;          /* the content, inside the body (not NUL-terminated) */
   size_t len;
   const char *filename;      /* declared filename (arena), NULL when none was given */
@@ -59,5 +60,19 @@ int multipart_boundary(const char *content_type, char out[MULTIPART_BOUNDARY_MAX
 int multipart_find(const char *content_type, const char *body, size_t body_len,
                    const char *field, arena_t *arena, struct multipart_part *out,
                    const char **why);
+
+/* Called with each part of a body in turn; a nonzero result stops the walk. */
+typedef int (*multipart_visit)(void *ctx, const struct multipart_part *part);
+
+/*
+ * Walks the whole body (parsed as multipart_find does), calling
+ * visit(ctx, part) for every part in order, with its name, filename and
+ * content type copied to arena. Returns 0 when the body is well formed and
+ * every call returned 0; else the first nonzero result of visit, or
+ * EVENTAPI_EINVAL (*why says why) for a malformed body, found before or
+ * after parts already visited, or EVENTAPI_ENOMEM.
+ */
+int multipart_each(const char *content_type, const char *body, size_t body_len, arena_t *arena,
+                   multipart_visit visit, void *ctx, const char **why);
 
 #endif

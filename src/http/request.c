@@ -8,8 +8,11 @@
 #include <strings.h>
 
 #include "core/config.h"
+#include "core/error.h"
 #include "http/address.h"
+#include "http/form.h"
 #include "http/http.h"
+#include "http/multipart.h"
 #include "http/query.h"
 
 const char *
@@ -135,6 +138,21 @@ http_json_body(struct http_request *req)
   if (req->body_len == 0)
     return req->json_body = json_object();
   const char *type = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+  bool multipart = type && multipart_is_form_data(type);
+  if (multipart || (type && form_is_urlencoded(type))) {
+    /* An HTML form, as DRF's FormParser and MultiPartParser read it. */
+    json_t *data = NULL;
+    const char *why = NULL;
+    int rc = multipart ? form_parse_multipart(type, req->body, req->body_len, &req->arena,
+                                              &data, &why)
+                       : form_parse_urlencoded(req->body, req->body_len, &data, &why);
+    if (rc == EVENTAPI_ENOMEM)
+      http_reply_internal(req, "out of memory reading a form");
+    else if (rc < 0)
+      http_reply_detail(req, 400, arena_printf(&req->arena, "%s parse error - %s",
+                                               multipart ? "Multipart form" : "Form", why));
+    return req->json_body = data;
+  }
   if (type == NULL || !is_json_type(type)) {
     const char *shown = type ? type : "";
     size_t n = strcspn(shown, ";");

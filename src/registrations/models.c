@@ -293,15 +293,32 @@ list(db_stmt_t *st, arena_t *arena, bool with_users, struct registration **out, 
 }
 
 int
-registrations_list_user(db_t *db, int64_t user_id, arena_t *arena,
-                        struct registration **out, size_t *count)
+registrations_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset,
+                        arena_t *arena, struct registration **out, size_t *count,
+                        int64_t *total)
 {
-  db_stmt_t *st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
-                                 " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
-                                 " ORDER BY r.registered_at DESC, r.id DESC");
+  *out = NULL;
+  *count = 0;
+  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM registrations"
+                                 " WHERE user_id = ? AND cancelled_at IS NULL");
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, user_id);
+  int rc = db_step(st);
+  *total = rc == DB_ROW ? db_column_int(st, 0) : 0;
+  db_reset(st);
+  if (rc < 0)
+    return rc;
+  if (*total <= offset)
+    return 0;
+  st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
+                      " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
+                      " ORDER BY r.registered_at DESC, r.id DESC LIMIT ? OFFSET ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, user_id);
+  db_bind_int(st, 2, limit);
+  db_bind_int(st, 3, offset);
   return list(st, arena, false, out, count);
 }
 

@@ -60,9 +60,14 @@ int registrations_cancel(db_t *db, const struct registration *r, int64_t now, ar
  */
 int registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, int *promoted);
 
-/* The user's active registrations, newest first. */
-int registrations_list_user(db_t *db, int64_t user_id, arena_t *arena,
-                            struct registration **out, size_t *count);
+/*
+ * One page of the user's active registrations, newest first: at most limit
+ * from offset into *out (arena memory, *count of them), and the number of
+ * all of them in *total. Run it in a read transaction for the two to agree.
+ */
+int registrations_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset,
+                            arena_t *arena, struct registration **out, size_t *count,
+                            int64_t *total);
 
 /* The event's active registrations with their users and tickets, oldest first. */
 int registrations_list_event(db_t *db, int64_t event_id, arena_t *arena,

@@ -17,6 +17,7 @@
 #include "events/signals.h"
 #include "registrations/models.h"
 #include "registrations/serializers.h"
+#include "shortcuts/pagination.h"
 #include "users/permissions.h"
 #include "users/signals.h"
 
@@ -25,13 +26,15 @@ static const char NO_REGISTRATION[] = "No Registration matches the given query."
 
 /*
  * Reads a primary-key field as DRF's PrimaryKeyRelatedField does: FIELD_SET
- * with *id, FIELD_ABSENT for absent or null, FIELD_INVALID (error added).
+ * with *id, FIELD_ABSENT for absent, null or blank (RelatedField reads ""
+ * as null, as forms send it), FIELD_INVALID (error added).
  */
 static enum field_result
 pk_field(json_t *body, const char *name, json_t *errors, arena_t *arena, int64_t *id)
 {
   json_t *value = json_object_get(body, name);
-  if (value == NULL || json_is_null(value))
+  if (value == NULL || json_is_null(value) ||
+      (json_is_string(value) && json_string_length(value) == 0))
     return FIELD_ABSENT;
   if (json_is_integer(value)) {
     *id = json_integer_value(value);
@@ -181,22 +184,30 @@ registrations_register_body_view(struct http_request *req)
 void
 registrations_me_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
+  struct page page;
+  if (!permission_authenticated(req) || !pagination_params_or_reply(req, &page))
     return;
   db_t *db = http_database(req);
   if (db == NULL)
     return;
   struct registration *list;
   size_t count;
-  int rc = registrations_list_user(db, req->user->id, &req->arena, &list, &count);
+  int64_t total;
+  /* One read transaction: the count and the page agree. */
+  int rc = db_begin(db, DB_READ);
+  if (rc == 0)
+    rc = registrations_list_user(db, req->user->id, page.limit, page.offset, &req->arena,
+                                 &list, &count, &total);
   if (rc < 0) {
+    db_rollback(db);
     http_reply_db_error(req, rc);
     return;
   }
-  json_t *body = json_array();
+  db_commit(db);
+  json_t *results = json_array();
   for (size_t i = 0; i < count; i++)
-    json_array_append_new(body, registrations_serialize_short(&list[i]));
-  http_reply_json(req, 200, body);
+    json_array_append_new(results, registrations_serialize_short(&list[i]));
+  pagination_reply(req, &page, total, results);
 }
 
 /*

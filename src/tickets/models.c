@@ -87,24 +87,39 @@ tickets_get(db_t *db, const char *code, arena_t *arena, struct ticket *out)
 }
 
 int
-tickets_list_user(db_t *db, int64_t user_id, arena_t *arena, struct ticket **out, size_t *count)
+tickets_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset, arena_t *arena,
+                  struct ticket **out, size_t *count, int64_t *total)
 {
-  db_stmt_t *st = db_prepare(db, "SELECT " TICKET_COLUMNS TICKET_FROM
-                                 " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
-                                 " ORDER BY t.issued_at DESC, t.id DESC");
+  *out = NULL;
+  *count = 0;
+  db_stmt_t *st = db_prepare(db, "SELECT count(*)" TICKET_FROM
+                                 " WHERE r.user_id = ? AND r.cancelled_at IS NULL");
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, user_id);
-  size_t n = 0, cap = 0;
-  struct ticket *list = arena_grow(arena, NULL, 0, &cap, sizeof *list);
-  int rc = list ? 0 : EVENTAPI_ENOMEM;
-  while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
-    if ((list = arena_grow(arena, list, n, &cap, sizeof *list)) == NULL) {
-      rc = EVENTAPI_ENOMEM;
+  int rc = db_step(st);
+  *total = rc == DB_ROW ? db_column_int(st, 0) : 0;
+  db_reset(st);
+  if (rc < 0)
+    return rc;
+  if (*total <= offset)
+    return 0;
+  int64_t expected = *total - offset < limit ? *total - offset : limit;
+  struct ticket *list = arena_calloc(arena, (size_t)expected, sizeof *list);
+  if (list == NULL)
+    return EVENTAPI_ENOMEM;
+  st = db_prepare(db, "SELECT " TICKET_COLUMNS TICKET_FROM
+                      " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
+                      " ORDER BY t.issued_at DESC, t.id DESC LIMIT ? OFFSET ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, user_id);
+  db_bind_int(st, 2, limit);
+  db_bind_int(st, 3, offset);
+  size_t n = 0;
+  while ((rc = db_step(st)) == DB_ROW && n < (size_t)expected)
+    if ((rc = read_ticket(st, arena, &list[n++])) < 0)
       break;
-    }
-    rc = read_ticket(st, arena, &list[n++]);
-  }
   db_reset(st);
   if (rc < 0)
     return rc;

@@ -34,9 +34,13 @@ int tickets_issue(db_t *db, int64_t registration_id, int64_t now, arena_t *arena
 /* The ticket of code (of an active registration). 0 or EVENTAPI_ENOTFOUND. */
 int tickets_get(db_t *db, const char *code, arena_t *arena, struct ticket *out);
 
-/* The user's tickets, newest first. */
-int tickets_list_user(db_t *db, int64_t user_id, arena_t *arena, struct ticket **out,
-                      size_t *count);
+/*
+ * One page of the user's tickets, newest first: at most limit from offset
+ * into *out (arena memory, *count of them), and the number of all of them
+ * in *total. Run it in a read transaction for the two to agree.
+ */
+int tickets_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset, arena_t *arena,
+                      struct ticket **out, size_t *count, int64_t *total);
 
 /*
  * Checks ticket id in at now, once: 0 when this call did it, or

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/timefmt.h"
+#include "shortcuts/pagination.h"
 #include "tickets/models.h"
 #include "tickets/qr.h"
 #include "tickets/serializers.h"
@@ -18,22 +19,30 @@ static const char NO_TICKET[] = "No Ticket matches the given query.";
 void
 tickets_list_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
+  struct page page;
+  if (!permission_authenticated(req) || !pagination_params_or_reply(req, &page))
     return;
   db_t *db = http_database(req);
   if (db == NULL)
     return;
   struct ticket *list;
   size_t count;
-  int rc = tickets_list_user(db, req->user->id, &req->arena, &list, &count);
+  int64_t total;
+  /* One read transaction: the count and the page agree. */
+  int rc = db_begin(db, DB_READ);
+  if (rc == 0)
+    rc = tickets_list_user(db, req->user->id, page.limit, page.offset, &req->arena, &list,
+                           &count, &total);
   if (rc < 0) {
+    db_rollback(db);
     http_reply_db_error(req, rc);
     return;
   }
-  json_t *body = json_array();
+  db_commit(db);
+  json_t *results = json_array();
   for (size_t i = 0; i < count; i++)
-    json_array_append_new(body, tickets_serialize(&list[i]));
-  http_reply_json(req, 200, body);
+    json_array_append_new(results, tickets_serialize(&list[i]));
+  pagination_reply(req, &page, total, results);
 }
 
 /*

@@ -15,6 +15,7 @@
 #include "core/jsonutil.h"
 #include "core/text.h"
 #include "core/timefmt.h"
+#include "http/form.h"
 #include "users/models.h"
 #include "users/permissions.h"
 #include "users/serializers.h"
@@ -67,6 +68,8 @@ users_register(struct http_request *req)
   json_t *errors = json_object();
   struct user u = {0};
   const char *password = NULL;
+  /* DRF: a blank optional choice in a form is not given. */
+  form_blank_as_absent(req, body, (const char *const[]){"role", NULL});
   users_signup_validate(body, &req->arena, &u, &password, errors);
   db_t *db = http_database(req);
   if (db == NULL)
@@ -397,6 +400,8 @@ update_user(struct http_request *req, db_t *db, struct user *u, bool by_admin, b
   if (body == NULL)
     return;
   json_t *errors = json_object();
+  /* DRF: a blank optional choice or boolean in a form is not given. */
+  form_blank_as_absent(req, body, (const char *const[]){"role", "is_active", NULL});
   users_update_validate(body, by_admin, &req->arena, u, errors);
   int rc = 0;
   if (!json_errors_any(errors) && (rc = db_begin(db, DB_WRITE)) == 0 &&

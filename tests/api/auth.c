@@ -106,6 +106,63 @@ Test(auth, each_login_gets_new_tokens)
                     json_string_value(json_object_get(api_jwt_payload(second.refresh), "jti")));
 }
 
+#define FORM "application/x-www-form-urlencoded"
+
+static struct api_resp *post_form(const char *path, const char *form)
+{
+  return api_request("POST", path, NULL, FORM, form, strlen(form), NULL);
+}
+
+/* requests.post(url, data={...}) and HTML forms send this. */
+Test(auth, token_endpoints_take_form_bodies)
+{
+  api_signup("alice", NULL);
+  struct api_resp *r = post_form(TOKEN, "username=alice&password=" API_PASSWORD);
+  expect_status(r, 200);
+  expect_json_response(r);
+  expect_keys(r, "refresh", "access", NULL);
+  const char *access = api_strdup(json_string_value(json_object_get(r->json, "access")));
+  const char *refresh_token = api_strdup(json_string_value(json_object_get(r->json, "refresh")));
+  expect_status(api_get(ME, access), 200);
+
+  r = post_form(TOKEN, "username=alice&password=wrong");
+  expect_status(r, 401);
+  expect_detail(r, NO_ACTIVE_ACCOUNT);
+  r = post_form(TOKEN, "username=&password");
+  expect_status(r, 400);
+  expect_body(r, "{'username':['This field may not be blank.'],"
+                 "'password':['This field may not be blank.']}");
+
+  r = post_form(REFRESH, api_printf("refresh=%s", refresh_token));
+  expect_status(r, 200);
+  expect_keys(r, "access", NULL);
+  r = post_form(VERIFY, api_printf("token=%s", access));
+  expect_status(r, 200);
+  expect_body(r, "{}");
+  r = post_form(VERIFY, "token=garbage");
+  expect_status(r, 401);
+  expect_body(r, INVALID_OR_EXPIRED);
+
+  /* Multipart, as a browser's FormData sends it. */
+  const char *body = api_printf("--b0undary\r\nContent-Disposition: form-data; name=\"refresh\"\r\n"
+                                "\r\n%s\r\n--b0undary--\r\n", refresh_token);
+  r = api_request("POST", BLACKLIST, NULL, "multipart/form-data; boundary=b0undary", body,
+                  strlen(body), NULL);
+  expect_status(r, 200);
+  expect_body(r, "{}");
+  r = post_form(REFRESH, api_printf("refresh=%s", refresh_token));
+  expect_status(r, 401);
+  expect_body(r, "{'detail':'Token is blacklisted','code':'token_not_valid'}");
+
+  body = "--b0undary\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n"
+         "--b0undary\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n"
+         API_PASSWORD "\r\n--b0undary--\r\n";
+  r = api_request("POST", "/api/token/", NULL, "multipart/form-data; boundary=b0undary", body,
+                  strlen(body), NULL);
+  expect_status(r, 200);
+  expect_keys(r, "refresh", "access", NULL);
+}
+
 Test(auth, login_aliases_answer_the_same)
 {
   struct api_user alice = api_signup("alice", NULL);

@@ -161,6 +161,62 @@ Test(calendar, an_event_without_sessions_lasts_an_hour)
               "no DESCRIPTION for an empty one: %s", r->body);
 }
 
+/* The raw calendar holds line (with its CRLF on both sides). */
+static void
+expect_line(struct api_resp *r, const char *line)
+{
+  expect_that(strstr(r->body, api_printf("\r\n%s\r\n", line)) != NULL, "a line %s in: %s", line,
+              r->body);
+}
+
+/* Creates a public event at date_time without sessions; its id. */
+static long long
+create_event_at(const char *token, const char *title, const char *date_time, const char *extra)
+{
+  struct api_resp *r = api_post("/api/events/create/", token, api_jsonf(
+      "{\"title\":\"%s\",\"date_time\":\"%s\",\"location\":\"Porto\",\"capacity\":0%s}",
+      title, date_time, extra));
+  expect_status(r, 200);
+  expect_str(r, "date_time", date_time);
+  return (long long)json_integer_value(json_object_get(r->json, "id"));
+}
+
+/* DRF takes years up to 9999; libical's own constructors stop at 3000. */
+Test(calendar, events_after_the_year_3000_keep_their_dates)
+{
+  const char *olga = api_signup("olga", "organizer").access;
+  long long far = create_event_at(olga, "Far", "3001-06-15T10:00:00Z",
+      ",\"sessions\":[{\"title\":\"Talk\",\"start_time\":\"3001-06-15T10:00:00Z\","
+      "\"end_time\":\"3001-06-15T12:30:00Z\"}]");
+  long long last = create_event_at(olga, "Last", "9999-12-31T22:00:00Z", "");
+  long long edge = create_event_at(olga, "Edge", "9999-12-31T23:30:00Z", "");
+
+  struct api_resp *r = api_get(event_ics(far), NULL);
+  expect_calendar(r, api_printf("event-%lld.ics", far));
+  expect_line(r, "DTSTART:30010615T100000Z");
+  expect_line(r, "DTEND:30010615T123000Z");
+  expect_that(strstr(r->body, "00000000T000000") == NULL, "no null date: %s", r->body);
+  expect_str(api_get(api_printf("/api/events/%lld/", far), NULL), "date_time",
+             "3001-06-15T10:00:00Z");
+
+  r = api_get(event_ics(last), NULL);
+  expect_calendar(r, api_printf("event-%lld.ics", last));
+  expect_line(r, "DTSTART:99991231T220000Z");
+  expect_line(r, "DTEND:99991231T230000Z");
+
+  /* An hour after the last start of 9999 would be in the year 10000. */
+  r = api_get(event_ics(edge), NULL);
+  expect_line(r, "DTSTART:99991231T233000Z");
+  expect_line(r, "DTEND:99991231T235959Z");
+
+  r = api_get(FEED, NULL);
+  expect_events(r, expect_calendar(r, "events.ics"), (long long[]){far, last, edge}, 3);
+  expect_line(r, "DTSTART:30010615T100000Z");
+  expect_line(r, "DTSTART:99991231T220000Z");
+  expect_line(r, "DTSTART:99991231T233000Z");
+  expect_that(strstr(r->body, "00000000T000000") == NULL, "no null date: %s", r->body);
+}
+
 Test(calendar, an_unknown_event_is_404)
 {
   struct api_resp *r = api_get(event_ics(999), NULL);

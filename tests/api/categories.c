@@ -287,6 +287,33 @@ Test(categories, given_slug_taken_is_refused)
   expect_names(api_get(CATEGORIES, NULL), "Jazz");
 }
 
+Test(categories, create_and_update_take_form_bodies)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  const char *form = "name=Jazz+%26+Blues&slug=";
+  struct api_resp *r = api_request("POST", CATEGORIES, olga.access,
+                                   "application/x-www-form-urlencoded", form, strlen(form), NULL);
+  expect_status(r, 201);
+  /* A blank optional slug in a form is not given: made from the name. */
+  expect_body(r, api_printf("{'id':%lld,'name':'Jazz & Blues','slug':'jazz-blues'}", id_of(r)));
+  long long id = id_of(r);
+
+  struct api_user root = api_admin("root");
+  const char *body = "--B\r\nContent-Disposition: form-data; name=\"slug\"\r\n\r\njazz\r\n--B--\r\n";
+  r = api_request("PATCH", category_path(id), root.access, "multipart/form-data; boundary=B",
+                  body, strlen(body), NULL);
+  expect_status(r, 200);
+  expect_str(r, "slug", "jazz");
+  expect_str(r, "name", "Jazz & Blues");
+  form = "name=&slug=no+spaces";
+  r = api_request("PUT", category_path(id), root.access, "application/x-www-form-urlencoded",
+                  form, strlen(form), NULL);
+  expect_status(r, 400);
+  expect_keys(r, "name", "slug", NULL);
+  expect_field_errors(r, "name", "This field may not be blank.", NULL);
+  expect_field_errors(r, "slug", SLUG_INVALID, NULL);
+}
+
 Test(categories, malformed_bodies_are_client_errors)
 {
   struct api_user olga = api_signup("olga", "organizer");

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -580,6 +581,22 @@ Test(events, category_must_be_an_existing_pk)
   expect_null(create(olga.access, "{'category':null}"), "category");
 }
 
+/* DRF's RelatedField reads a blank as null, in JSON as in forms. */
+Test(events, a_blank_category_is_null)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_resp *c = api_post("/api/events/categories/", olga.access, api_json("{'name':'Jazz'}"));
+  struct api_resp *r = create(olga.access, api_printf("{'category':%lld}", id_of(c)));
+  expect_status(r, 200);
+  expect_int(r, "category", id_of(c));
+  r = api_patch(update_path(id_of(r)), olga.access, api_json("{'category':''}"));
+  expect_status(r, 200);
+  expect_null(r, "category");
+  r = create(olga.access, "{'category':''}");
+  expect_status(r, 200);
+  expect_null(r, "category");
+}
+
 Test(events, category_zero_as_text_is_an_unknown_pk)
 {
   struct api_user olga = api_signup("olga", "organizer");
@@ -748,6 +765,38 @@ Test(events, prices_as_numbers_are_checked_like_their_text)
                  "{'price':['Ensure that there are no more than 8 digits in total.']},"
                  "{'price':['Ensure that there are no more than 8 digits in total.']},"
                  "{'price':['A valid number is required.']}]}");
+}
+
+/*
+ * DRF reads a JSON number as a Python float and checks str() of it: the
+ * shortest text that reads back, so 0.1 + 0.2 has 17 decimal places.
+ */
+Test(events, json_number_prices_are_checked_as_python_prints_them)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_resp *r = create(olga.access,
+      "{'ticket_types':[{'name':'A','price':0.30000000000000004,'quantity':1},"
+      "{'name':'B','price':1e-7,'quantity':1},"
+      "{'name':'C','price':0.125,'quantity':1},"
+      "{'name':'D','price':1e20,'quantity':1},"
+      "{'name':'E','price':1e3,'quantity':1},"
+      "{'name':'F','price':0.3,'quantity':1}]}");
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_types':["
+                 "{'price':['Ensure that there are no more than 8 digits in total.']},"
+                 "{'price':['Ensure that there are no more than 2 decimal places.']},"
+                 "{'price':['Ensure that there are no more than 2 decimal places.']},"
+                 "{'price':['Ensure that there are no more than 8 digits in total.']},"
+                 "{},{}]}");
+  expect_no_events(list_events(olga.access, "upcoming=false"));
+
+  r = create(olga.access, "{'ticket_types':[{'name':'E','price':1e3,'quantity':1},"
+                          "{'name':'F','price':0.3,'quantity':1},"
+                          "{'name':'G','price':'1.5e1','quantity':1}]}");
+  expect_status(r, 200);
+  expect_str(nested(r, "ticket_types", 0), "price", "1000.00");
+  expect_str(nested(r, "ticket_types", 1), "price", "0.30");
+  expect_str(nested(r, "ticket_types", 2), "price", "15.00");
 }
 
 Test(events, every_field_error_is_reported_at_once_and_nothing_is_written)
@@ -1312,6 +1361,37 @@ Test(events, ticket_type_writes_are_validated)
 
   struct api_resp *detail = api_get(event_path(e.id), NULL);
   expect_that(json_equal(detail->json, e.created->json), "the event changed: %s", detail->body);
+}
+
+Test(events, json_number_prices_on_update_are_checked_as_python_prints_them)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct rich_event e = create_rich_event(olga.access);
+
+  struct api_resp *r = api_patch(ticket_type_path(e.id, e.vip), olga.access,
+                                 "{\"price\":0.30000000000000004}");
+  expect_status(r, 400);
+  expect_body(r, "{'price':['Ensure that there are no more than 8 digits in total.']}");
+  r = api_put(ticket_type_path(e.id, e.vip), olga.access,
+              "{\"name\":\"VIP\",\"price\":1e-7,\"quantity\":10}");
+  expect_status(r, 400);
+  expect_body(r, "{'price':['Ensure that there are no more than 2 decimal places.']}");
+  r = api_post(ticket_types_path(e.id), olga.access,
+               "{\"name\":\"Promo\",\"price\":0.125,\"quantity\":10}");
+  expect_status(r, 400);
+  expect_body(r, "{'price':['Ensure that there are no more than 2 decimal places.']}");
+  r = api_patch(update_path(e.id), olga.access, api_json(
+      "{'ticket_types':[{'name':'General','price':10,'quantity':100},"
+      "{'name':'VIP','price':0.30000000000000004,'quantity':10}]}"));
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_types':[{},"
+                 "{'price':['Ensure that there are no more than 8 digits in total.']}]}");
+  struct api_resp *detail = api_get(event_path(e.id), NULL);
+  expect_that(json_equal(detail->json, e.created->json), "the event changed: %s", detail->body);
+
+  r = api_patch(ticket_type_path(e.id, e.vip), olga.access, "{\"price\":0.3}");
+  expect_status(r, 200);
+  expect_str(r, "price", "0.30");
 }
 
 Test(events, ticket_type_of_another_event_is_404)
@@ -2219,6 +2299,147 @@ Test(events, malformed_update_bodies_are_client_errors)
   expect_alive();
   struct api_resp *detail = api_get(event_path(e.id), NULL);
   expect_that(json_equal(detail->json, e.created->json), "the event changed: %s", detail->body);
+}
+
+/* ---- form bodies (DRF's FormParser and MultiPartParser) ----------------- */
+
+#define FORM "application/x-www-form-urlencoded"
+#define BOUNDARY "----eventapiFormBoundary42"
+#define MULTIPART "multipart/form-data; boundary=" BOUNDARY
+
+static struct api_resp *send_form(const char *method, const char *path, const char *token,
+                                  const char *form)
+{
+  return api_request(method, path, token, FORM, form, strlen(form), NULL);
+}
+
+/* A multipart body of text fields, (name, value) pairs ended by NULL. Harness-owned. */
+static const char *text_parts(const char *name, ...)
+{
+  va_list ap;
+  va_start(ap, name);
+  const char *body = "";
+  for (; name; name = va_arg(ap, const char *))
+    body = api_printf("%s--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
+                      "%s\r\n", body, name, va_arg(ap, const char *));
+  va_end(ap);
+  return api_printf("%s--" BOUNDARY "--\r\n", body);
+}
+
+Test(events, create_takes_multipart_form_fields)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_resp *c = api_post("/api/events/categories/", olga.access, api_json("{'name':'Jazz'}"));
+  expect_status(c, 201);
+  /* Form values are text: "50" is an integer, "" for the nullable category is null. */
+  const char *body = text_parts("title", "Jazz Night", "description", "",
+                                "date_time", "2031-05-01T20:00:00+02:00", "location", "Porto",
+                                "capacity", "50", "visibility", "private", "category", "",
+                                "organizer", "99", NULL);
+  struct api_resp *r = api_request("POST", CREATE, olga.access, MULTIPART, body, strlen(body),
+                                   NULL);
+  expect_status(r, 200);
+  expect_json_response(r);
+  expect_keys(r, EVENT_KEYS);
+  expect_str(r, "title", "Jazz Night");
+  expect_str(r, "description", "");
+  expect_str(r, "date_time", "2031-05-01T18:00:00Z");
+  expect_int(r, "capacity", 50);
+  expect_str(r, "visibility", "private");
+  expect_null(r, "category");
+  expect_int(r, "organizer", olga.id);
+
+  body = text_parts("title", "Jazz Morning", "date_time", "2031-05-02T10:00:00Z",
+                    "location", "Porto", "capacity", " 7.0 ",
+                    "category", api_printf("%lld", id_of(c)), "visibility", "", NULL);
+  r = api_request("POST", CREATE, olga.access, MULTIPART, body, strlen(body), NULL);
+  expect_status(r, 200);
+  expect_int(r, "capacity", 7);
+  expect_int(r, "category", id_of(c));
+  expect_str(r, "visibility", "public"); /* blank: not given, the default */
+}
+
+Test(events, form_fields_are_coerced_with_drfs_messages)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_resp *r = send_form("POST", CREATE, olga.access,
+      "title=&date_time=soon&location=Porto&capacity=ten&category=jazz&visibility=secret");
+  expect_status(r, 400);
+  expect_body(r, "{'title':['This field may not be blank.'],"
+                 "'date_time':['" DATETIME_FORMAT "'],"
+                 "'capacity':['A valid integer is required.'],"
+                 "'visibility':['\\\"secret\\\" is not a valid choice.'],"
+                 "'category':['Incorrect type. Expected pk value, received str.']}");
+  r = send_form("POST", CREATE, olga.access,
+      "title=T&date_time=2031-05-01T18%3A00%3A00%2B02%3A00&location=L&capacity=-1&category=99");
+  expect_status(r, 400);
+  expect_body(r, "{'capacity':['" NOT_NEGATIVE "'],"
+                 "'category':['Invalid pk \\\"99\\\" - object does not exist.']}");
+  r = send_form("POST", CREATE, olga.access, "title=T&location=L");
+  expect_status(r, 400);
+  expect_body(r, "{'date_time':['" REQUIRED "'],'capacity':['" REQUIRED "']}");
+  expect_no_events(list_events(olga.access, "upcoming=false"));
+}
+
+/* DRF's form parsers cannot carry lists of objects: they stay JSON only. */
+Test(events, nested_lists_in_a_form_are_refused)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  const char *expected = "{'ticket_types':{'non_field_errors':"
+                         "['Expected a list of items but got type \\\"str\\\".']}}";
+  struct api_resp *r = send_form("POST", CREATE, olga.access,
+      "title=T&date_time=2031-05-01T18:00:00Z&location=L&capacity=5"
+      "&ticket_types=%5B%7B%22name%22%3A%22General%22%7D%5D");
+  expect_status(r, 400);
+  expect_body(r, expected);
+  const char *body = text_parts("title", "T", "date_time", "2031-05-01T18:00:00Z",
+                                "location", "L", "capacity", "5", "sessions", "Keynote", NULL);
+  r = api_request("POST", CREATE, olga.access, MULTIPART, body, strlen(body), NULL);
+  expect_status(r, 400);
+  expect_body(r, "{'sessions':{'non_field_errors':"
+                 "['Expected a list of items but got type \\\"str\\\".']}}");
+  expect_no_events(list_events(olga.access, "upcoming=false"));
+
+  long long id = create_event(olga.access, "{}");
+  r = send_form("PATCH", update_path(id), olga.access, "ticket_types=General");
+  expect_status(r, 400);
+  expect_body(r, expected);
+}
+
+Test(events, updates_and_sub_resources_take_forms)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct rich_event e = create_rich_event(olga.access);
+  struct api_resp *r = send_form("PATCH", update_path(e.id), olga.access,
+                                 "capacity=150&visibility=&description=Live+%26+loud");
+  expect_status(r, 200);
+  expect_int(r, "capacity", 150);
+  expect_str(r, "visibility", "public");
+  expect_str(r, "description", "Live & loud");
+  expect_int(r, "id", e.id);
+  cr_assert_eq(nested_count(r, "ticket_types"), 3, "%s", r->body);
+  r = send_form("PATCH", update_path(e.id), olga.access, "capacity=");
+  expect_status(r, 400);
+  expect_body(r, "{'capacity':['A valid integer is required.']}");
+
+  r = send_form("POST", ticket_types_path(e.id), olga.access,
+                "name=Early+Bird&price=12.5&quantity=30");
+  expect_status(r, 201);
+  expect_str(r, "name", "Early Bird");
+  expect_str(r, "price", "12.50");
+  expect_int(r, "quantity", 30);
+  r = send_form("PATCH", ticket_type_path(e.id, id_of(r)), olga.access, "price=1e-7&quantity=x");
+  expect_status(r, 400);
+  expect_body(r, "{'price':['Ensure that there are no more than 2 decimal places.'],"
+                 "'quantity':['A valid integer is required.']}");
+
+  const char *body = text_parts("title", "Encore", "speaker", "", "start_time",
+                                "2031-05-01T22:00:00Z", "end_time", "2031-05-01T22:30:00Z", NULL);
+  r = api_request("POST", sessions_path(e.id), olga.access, MULTIPART, body, strlen(body), NULL);
+  expect_status(r, 201);
+  expect_str(r, "title", "Encore");
+  expect_str(r, "speaker", "");
+  expect_str(r, "end_time", "2031-05-01T22:30:00Z");
 }
 
 /* ---- CREATE_STATUS=201 -------------------------------------------------- */

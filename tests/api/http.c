@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -418,6 +419,202 @@ Test(http, empty_json_body_is_an_empty_object)
   r = post_bytes("/auth/token/", "application/json", NULL, 0);
   expect_status(r, 400);
   expect_body(r, "{'username':['This field is required.'],'password':['This field is required.']}");
+}
+
+/* ---- form bodies (DRF's FormParser and MultiPartParser) ----------------- */
+
+#define FORM "application/x-www-form-urlencoded"
+#define BOUNDARY "xYzZY-eventapi-7d1"
+#define MULTIPART "multipart/form-data; boundary=" BOUNDARY
+
+static struct api_resp *post_form(const char *path, const char *form)
+{
+  return post_bytes(path, FORM, form, strlen(form));
+}
+
+/*
+ * A multipart/form-data body of the parts given as (name, filename, value)
+ * triples, filename NULL for a text field, ended by a NULL name.
+ * Harness-owned.
+ */
+static const char *multipart(const char *name, ...)
+{
+  va_list ap;
+  va_start(ap, name);
+  const char *body = "";
+  for (; name; name = va_arg(ap, const char *)) {
+    const char *filename = va_arg(ap, const char *);
+    const char *value = va_arg(ap, const char *);
+    body = api_printf("%s--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"%s\"%s%s%s\r\n"
+                      "%s\r\n%s\r\n", body, name, filename ? "; filename=\"" : "",
+                      filename ? filename : "", filename ? "\"" : "",
+                      filename ? "Content-Type: application/octet-stream\r\n" : "", value);
+  }
+  va_end(ap);
+  return api_printf("%s--" BOUNDARY "--\r\n", body);
+}
+
+static struct api_resp *post_multipart(const char *path, const char *body)
+{
+  return post_bytes(path, MULTIPART, body, strlen(body));
+}
+
+Test(http, a_form_urlencoded_sign_up_is_read_as_drf_reads_it)
+{
+  /* Percent escapes (%40 is @), + for a space, an empty value. */
+  struct api_resp *r = post_form(REGISTER, "username=ali%63e&email=alice%40example.com"
+                                 "&password=" API_PASSWORD "&first_name=Alice+Liddell"
+                                 "&last_name=&unknown=1");
+  expect_status(r, 201);
+  expect_json_response(r);
+  expect_body(r, "{'id':1,'username':'alice','email':'alice@example.com',"
+                 "'first_name':'Alice Liddell','last_name':'','role':'attendee'}");
+
+  /* A charset parameter, escapes of multi-byte UTF-8, %2B for a plus, a
+   * malformed escape kept as written, raw UTF-8, empty pairs. */
+  const char *form = "username=bob&&email=bob%40example.com&password=" API_PASSWORD
+                     "&first_name=%C3%89mile%2B1+%zz%&last_name=Müller&";
+  r = post_bytes(REGISTER, FORM "; charset=UTF-8", form, strlen(form));
+  expect_status(r, 201);
+  expect_str(r, "first_name", "\xc3\x89mile+1 %zz%");
+  expect_str(r, "last_name", "M\xc3\xbcller");
+}
+
+Test(http, a_repeated_form_field_keeps_its_last_value)
+{
+  struct api_resp *r = post_form(REGISTER, "username=bob&username=carol&email=carol%40example.com"
+                                 "&password=x&password=" API_PASSWORD "&role=organizer");
+  expect_status(r, 201);
+  expect_str(r, "username", "carol");
+  expect_str(r, "role", "organizer");
+  expect_status(api_get(ME, api_login("carol", API_PASSWORD).access), 200);
+}
+
+/* DRF: in HTML form input a blank optional field that takes neither blank nor null is not given. */
+Test(http, a_blank_optional_choice_in_a_form_is_not_given)
+{
+  struct api_resp *r = post_form(REGISTER, "username=dan&email=dan%40example.com&password="
+                                 API_PASSWORD "&role=");
+  expect_status(r, 201);
+  expect_str(r, "role", "attendee");
+  r = post_form(REGISTER, "username=eve&email=eve%40example.com&password=" API_PASSWORD "&role");
+  expect_status(r, 201);
+  expect_str(r, "role", "attendee");
+  /* Required fields are not: blank is blank, as in JSON. */
+  r = post_form(REGISTER, "username=&email=&password=");
+  expect_status(r, 400);
+  expect_body(r, "{'username':['This field may not be blank.'],"
+                 "'email':['This field may not be blank.'],"
+                 "'password':['This field may not be blank.']}");
+  /* In JSON a blank choice is a choice. */
+  r = api_post(REGISTER, NULL, api_json("{'username':'fay','email':'fay@example.com',"
+                                        "'password':'" API_PASSWORD "','role':''}"));
+  expect_status(r, 400);
+  expect_body(r, "{'role':['\\\"\\\" is not a valid choice.']}");
+}
+
+Test(http, an_empty_form_is_an_empty_object)
+{
+  struct api_resp *r = post_form(REGISTER, "");
+  expect_status(r, 400);
+  expect_body(r, "{'username':['This field is required.'],"
+                 "'email':['This field is required.'],"
+                 "'password':['This field is required.']}");
+  r = post_form(REGISTER, "&&");
+  expect_status(r, 400);
+  expect_keys(r, "username", "email", "password", NULL);
+}
+
+Test(http, a_form_that_is_not_utf8_is_400)
+{
+  const char *bad[] = {
+    "username=%FF&email=x%40example.com&password=" API_PASSWORD,
+    "username=\xff&email=x%40example.com&password=" API_PASSWORD,
+    "user%C0%AFname=x&email=x%40example.com&password=" API_PASSWORD,
+    "username=a%ED%A0%80&email=x%40example.com&password=" API_PASSWORD,
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    struct api_resp *r = post_form(REGISTER, bad[i]);
+    expect_status(r, 400);
+    expect_json_response(r);
+    expect_detail(r, "Form parse error - A field name or value is not valid UTF-8.");
+  }
+  struct api_resp *r = post_form(REGISTER, "username=a%00b&email=x%40example.com&password="
+                                 API_PASSWORD);
+  expect_status(r, 400);
+  expect_detail(r, "Form parse error - A field name or value holds a NUL character.");
+  const char raw[] = "username=a\0b&email=x%40example.com";
+  r = post_bytes(REGISTER, FORM, raw, sizeof raw - 1);
+  expect_status(r, 400);
+  expect_detail(r, "Form parse error - A field name or value holds a NUL character.");
+  expect_alive();
+  /* Nothing was signed up: the email is still free. */
+  expect_status(post_form(REGISTER, "username=x&email=x%40example.com&password=" API_PASSWORD),
+                201);
+}
+
+Test(http, a_form_of_more_than_1000_fields_is_400)
+{
+  /* Django's DATA_UPLOAD_MAX_NUMBER_FIELDS counts the pairs, empty ones too. */
+  const char *fields = "email=gil%40example.com&password=" API_PASSWORD;
+  for (int i = 0; i < 997; i++)
+    fields = api_printf("%s&f%d=", fields, i); /* 999 pairs */
+  struct api_resp *r = post_form(REGISTER, api_printf("%s&&username=gil", fields));
+  expect_status(r, 400);
+  expect_json_response(r);
+  expect_detail(r, "Form parse error - Too many fields (the limit is 1000).");
+  r = post_form(REGISTER, api_printf("%s&username=gil", fields));
+  expect_status(r, 201);
+}
+
+Test(http, multipart_text_fields_are_read_and_files_ignored)
+{
+  const char *body = multipart("username", NULL, "hal", "email", NULL, "hal@example.com",
+                               "password", NULL, API_PASSWORD,
+                               "first_name", NULL, "Hal \xe2\x9c\x93",
+                               "last_name", "notes.txt", "a file, not a field",
+                               "role", NULL, "attendee", "role", NULL, "organizer", NULL);
+  struct api_resp *r = post_multipart(REGISTER, body);
+  expect_status(r, 201);
+  expect_json_response(r);
+  expect_str(r, "username", "hal");
+  expect_str(r, "first_name", "Hal \xe2\x9c\x93");
+  expect_str(r, "last_name", "");
+  expect_str(r, "role", "organizer");
+}
+
+Test(http, malformed_multipart_is_400)
+{
+  const char *body = multipart("username", NULL, "ivy", NULL);
+  struct api_resp *r = post_bytes(REGISTER, "multipart/form-data", body, strlen(body));
+  expect_status(r, 400);
+  expect_json_response(r);
+  expect_detail(r, "Multipart form parse error - Invalid boundary in multipart: None");
+  r = post_bytes(REGISTER, MULTIPART, body, strlen(body) - 4);
+  expect_status(r, 400);
+  expect_str_prefix(r, "detail", "Multipart form parse error - ");
+  body = multipart("username", NULL, "iv\xff", "email", NULL, "ivy@example.com",
+                   "password", NULL, API_PASSWORD, NULL);
+  r = post_multipart(REGISTER, body);
+  expect_status(r, 400);
+  expect_detail(r, "Multipart form parse error - A field name or value is not valid UTF-8.");
+  /* A file that is not UTF-8 is ignored with the rest of the file. */
+  body = multipart("username", NULL, "ivy", "email", NULL, "ivy@example.com",
+                   "password", NULL, API_PASSWORD, "photo", "a.jpg", "\xff\xd8\xff", NULL);
+  expect_status(post_multipart(REGISTER, body), 201);
+  expect_alive();
+}
+
+Test(http, other_content_types_are_still_415)
+{
+  const char *types[] = { "application/xml", "multipart/mixed; boundary=x", "text/html",
+                          "application/x-www-form-urlencodedx" };
+  for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+    struct api_resp *r = post_bytes(REGISTER, types[i], "username=a", 10);
+    expect_status(r, 415);
+    expect_json_response(r);
+    expect_str_prefix(r, "detail", "Unsupported media type \"");
+  }
 }
 
 /* ---- hostile bytes on the wire ------------------------------------------ */

@@ -76,17 +76,20 @@ png_chunk(unsigned char *out, const char *type, const unsigned char *data, size_
 }
 
 /*
- * A 1x1 grey PNG of exactly size bytes (0: as small as it gets), padded
- * with an ancillary chunk. Harness-owned; *len gets its size.
+ * A grey PNG of exactly size bytes (0: as small as it gets), padded with an
+ * ancillary chunk, that declares width x height pixels and holds the data of
+ * one (nothing decodes them). Harness-owned; *len gets its size.
  */
 static const unsigned char *
-png_of_size(size_t size, size_t *len)
+png_declaring(size_t size, uint32_t width, uint32_t height, size_t *len)
 {
   static const unsigned char raw[2] = {0, 0x80};
   unsigned char idat[64];
   uLongf idat_len = sizeof idat;
   cr_assert_eq(compress(idat, &idat_len, raw, sizeof raw), Z_OK);
   unsigned char ihdr[13] = {0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
+  put_be32(ihdr, width);
+  put_be32(ihdr + 4, height);
   size_t minimal = 8 + 25 + 12 + idat_len + 12;
   if (size)
     cr_assert(size >= minimal + 12);
@@ -105,6 +108,13 @@ png_of_size(size_t size, size_t *len)
   n += png_chunk(png + n, "IEND", NULL, 0);
   *len = n;
   return png;
+}
+
+/* A 1x1 grey PNG of exactly size bytes (0: as small as it gets). */
+static const unsigned char *
+png_of_size(size_t size, size_t *len)
+{
+  return png_declaring(size, 1, 1, len);
 }
 
 static const unsigned char *
@@ -581,6 +591,165 @@ Test(images, over_five_mib_is_413)
   expect_alive();
   expect_that(media_count() == 0, "nothing stored");
   expect_null(api_get(api_printf("/api/events/%lld/", event_id), NULL), "image");
+}
+
+/* ---- the pixel limit (IMAGE_MAX_PIXELS) ---- */
+
+/* A copy of bytes (harness-owned) with the 16-bit value at offset set, big or little endian. */
+static unsigned char *
+patched16(const unsigned char *bytes, size_t len, size_t offset, unsigned value, bool big)
+{
+  unsigned char *copy = malloc(len);
+  api_keep(copy, free);
+  memcpy(copy, bytes, len);
+  copy[offset + !big] = (unsigned char)(value >> 8);
+  copy[offset + big] = (unsigned char)value;
+  return copy;
+}
+
+/* The JPEG above, declaring width x height in its frame header. */
+static const unsigned char *
+jpeg_declaring(unsigned width, unsigned height)
+{
+  size_t sof = 0;
+  while (!(jpeg[sof] == 0xff && jpeg[sof + 1] == 0xc0))
+    sof++;
+  unsigned char *copy = patched16(jpeg, sizeof jpeg, sof + 5, height, true);
+  return patched16(copy, sizeof jpeg, sof + 7, width, true);
+}
+
+/* The GIF above, its screen and its one image declaring these sizes. */
+static const unsigned char *
+gif_declaring(unsigned screen_width, unsigned screen_height, unsigned width, unsigned height)
+{
+  unsigned char *copy = patched16(gif, sizeof gif, 6, screen_width, false);
+  copy = patched16(copy, sizeof gif, 8, screen_height, false);
+  copy = patched16(copy, sizeof gif, 27 + 5, width, false); /* after 0x2c, left and top */
+  return patched16(copy, sizeof gif, 27 + 7, height, false);
+}
+
+/* The lossless WebP above, declaring width x height (at most 16384 each). */
+static const unsigned char *
+webp_lossless_declaring(uint32_t width, uint32_t height)
+{
+  unsigned char *copy = malloc(sizeof webp);
+  api_keep(copy, free);
+  memcpy(copy, webp, sizeof webp);
+  uint32_t bits = (width - 1) | (height - 1) << 14 | 1u << 28; /* and the alpha bit */
+  for (int i = 0; i < 4; i++)
+    copy[21 + i] = (unsigned char)(bits >> (8 * i));
+  return copy;
+}
+
+/* A lossy WebP whose key frame header declares width x height (at most 16383). */
+static const unsigned char *
+webp_lossy_declaring(unsigned width, unsigned height, size_t *len)
+{
+  static const unsigned char head[] = {'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P',
+                                       'V', 'P', '8', ' ', 10, 0, 0, 0,
+                                       0x30, 0x01, 0x00, 0x9d, 0x01, 0x2a};
+  unsigned char *copy = calloc(1, sizeof head + 4);
+  api_keep(copy, free);
+  memcpy(copy, head, sizeof head);
+  copy[26] = (unsigned char)width;
+  copy[27] = (unsigned char)(width >> 8);
+  copy[28] = (unsigned char)height;
+  copy[29] = (unsigned char)(height >> 8);
+  *len = sizeof head + 4;
+  return copy;
+}
+
+/* An extended WebP: a VP8X canvas of width x height around the lossless 1x1 image. */
+static const unsigned char *
+webp_canvas_declaring(uint32_t width, uint32_t height, size_t *len)
+{
+  size_t image = sizeof webp - 12; /* its VP8L chunk */
+  size_t size = 12 + 18 + image;
+  unsigned char *copy = calloc(1, size);
+  api_keep(copy, free);
+  memcpy(copy, "RIFF", 4);
+  uint32_t riff = (uint32_t)size - 8;
+  for (int i = 0; i < 4; i++)
+    copy[4 + i] = (unsigned char)(riff >> (8 * i));
+  memcpy(copy + 8, "WEBPVP8X", 8);
+  copy[16] = 10;
+  copy[20] = 0x10; /* alpha */
+  for (int i = 0; i < 3; i++) {
+    copy[24 + i] = (unsigned char)((width - 1) >> (8 * i));
+    copy[27 + i] = (unsigned char)((height - 1) >> (8 * i));
+  }
+  memcpy(copy + 30, webp + 12, image);
+  *len = size;
+  return copy;
+}
+
+#define TOO_MANY_PIXELS(limit, count) \
+    "{'image':['Ensure this image has at most " limit " pixels (it has " count ").']}"
+
+/* Pillow refuses decompression bombs; eventapi refuses far smaller images. */
+Test(images, images_of_more_than_image_max_pixels_are_400)
+{
+  size_t png_len, lossy_len, canvas_len;
+  const unsigned char *big_png = png_declaring(0, 40000, 40000, &png_len);
+  const unsigned char *lossy = webp_lossy_declaring(16383, 16383, &lossy_len);
+  const unsigned char *canvas = webp_canvas_declaring(40000, 40000, &canvas_len);
+  const struct {
+    const void *bytes;
+    size_t len;
+    const char *type, *pixels;
+  } big[] = {
+    {big_png, png_len, "image/png", "1600000000"},
+    {jpeg_declaring(40000, 40000), sizeof jpeg, "image/jpeg", "1600000000"},
+    {gif_declaring(40000, 40000, 1, 1), sizeof gif, "image/gif", "1600000000"},
+    {gif_declaring(1, 1, 10000, 10000), sizeof gif, "image/gif", "100000000"},
+    {webp_lossless_declaring(16384, 16384), sizeof webp, "image/webp", "268435456"},
+    {lossy, lossy_len, "image/webp", "268402689"},
+    {canvas, canvas_len, "image/webp", "1600000000"},
+  };
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+    struct api_resp *r = put_raw(olga.access, big[i].type, big[i].bytes, big[i].len);
+    expect_status(r, 400);
+    expect_body(r, api_printf(TOO_MANY_PIXELS("50000000", "%s"), big[i].pixels));
+  }
+  struct api_resp *r = put_form(olga.access, "name=\"image\"; filename=\"big.png\"", "image/png",
+                                big_png, png_len);
+  expect_status(r, 400);
+  expect_body(r, TOO_MANY_PIXELS("50000000", "1600000000"));
+  expect_that(media_count() == 0, "nothing stored: %d files", media_count());
+  expect_null(api_get(api_printf("/api/events/%lld/", event_id), NULL), "image");
+
+  /* 10000 x 5000 is the limit itself. */
+  const unsigned char *at_limit = png_declaring(0, 10000, 5000, &png_len);
+  r = put_raw(olga.access, "image/png", at_limit, png_len);
+  expect_status(r, 200);
+  stored_name(r, "png");
+  r = put_raw(olga.access, "image/webp", webp_lossy_declaring(5000, 10000, &lossy_len),
+              lossy_len);
+  expect_status(r, 200);
+}
+
+static void
+setup_small_limit(void)
+{
+  static const char *const env[] = { "IMAGE_MAX_PIXELS", "100", NULL };
+  api_server_start_with(env);
+  olga = api_signup("olga", "organizer");
+  event_id = create_event(olga.access);
+}
+
+Test(images_limit, the_limit_is_a_setting, .init = setup_small_limit, .fini = api_server_stop)
+{
+  size_t len;
+  const unsigned char *bytes = png_declaring(0, 10, 10, &len);
+  expect_status(put_raw(olga.access, "image/png", bytes, len), 200);
+  bytes = png_declaring(0, 101, 1, &len);
+  struct api_resp *r = put_raw(olga.access, "image/png", bytes, len);
+  expect_status(r, 400);
+  expect_body(r, TOO_MANY_PIXELS("100", "101"));
+  r = put_raw(olga.access, "image/gif", gif_declaring(5, 5, 11, 10), sizeof gif);
+  expect_status(r, 400);
+  expect_body(r, TOO_MANY_PIXELS("100", "110"));
+  expect_status(put_raw(olga.access, "image/gif", gif_declaring(20, 5, 1, 1), sizeof gif), 200);
 }
 
 /* ---- replacing and removing ---- */

@@ -358,6 +358,43 @@ Test(registrations, an_event_without_ticket_types_needs_none)
   expect_null(r, "ticket_type");
 }
 
+#define FORM "application/x-www-form-urlencoded"
+
+static struct api_resp *post_form(const char *path, const char *token, const char *form)
+{
+  return api_request("POST", path, token, FORM, form, strlen(form), NULL);
+}
+
+Test(registrations, register_takes_form_bodies)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct event typed = create_event(olga.access,
+      "{'ticket_types':[{'name':'G','price':'1','quantity':0}]}");
+  struct event plain = create_event(olga.access, "{'title':'Plain'}");
+
+  /* A relation's blank is null (DRF's RelatedField): required here, so refused. */
+  struct api_resp *r = post_form(register_path(typed.id), alice.access, "ticket_type=");
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_type':['This field is required.']}");
+  r = post_form(register_path(typed.id), alice.access, "ticket_type=abc");
+  expect_status(r, 400);
+  expect_body(r, "{'ticket_type':['Incorrect type. Expected pk value, received str.']}");
+  r = post_form(register_path(typed.id), alice.access,
+                api_printf("ticket_type=%lld", typed.types[0]));
+  expect_status(r, 200);
+  expect_int(r, "ticket_type", typed.types[0]);
+
+  r = post_form("/api/registrations/register/", alice.access, "event=&ticket_type=");
+  expect_status(r, 400);
+  expect_body(r, "{'event':['This field may not be null.']}");
+  r = post_form("/api/registrations/register/", alice.access,
+                api_printf("event=%lld&ticket_type=", plain.id));
+  expect_status(r, 200);
+  expect_int(r, "event", plain.id);
+  expect_null(r, "ticket_type");
+}
+
 Test(registrations, one_active_registration_per_user_and_event)
 {
   struct api_user olga = api_signup("olga", "organizer");
@@ -507,6 +544,96 @@ Test(registrations, me_lists_the_active_registrations_newest_first)
   expect_detail(r, NO_CREDENTIALS);
   r = api_get("/registrations/me/", NULL);
   expect_status(r, 401);
+}
+
+/* The ids of a list answer's items: the array, or the page's "results". */
+static const char *ids_of(struct api_resp *r)
+{
+  json_t *items = json_is_object(r->json) ? json_object_get(r->json, "results") : r->json;
+  expect_that(json_is_array(items), "a list: %s", r->body);
+  const char *ids = "";
+  size_t i;
+  json_t *item;
+  json_array_foreach(items, i, item)
+    ids = api_printf("%s%s%lld", ids, i ? "," : "", (long long)int_of(item, "id"));
+  return ids;
+}
+
+/* API.md: paginated as the event list (DRF's LimitOffsetPagination). */
+Test(registrations, me_paginates_with_limit_and_offset)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  long long ids[5];
+  for (int i = 0; i < 5; i++) {
+    struct event e = create_event(olga.access, api_printf("{'title':'E%d'}", i));
+    ids[i] = id_of(confirmed(alice.access, e.id, 0));
+  }
+  const char *all = api_printf("%lld,%lld,%lld,%lld,%lld", ids[4], ids[3], ids[2], ids[1],
+                               ids[0]);
+  const char *paths[] = {ME, "/registrations/me/"};
+  for (size_t p = 0; p < 2; p++) {
+    /* Without limit: the plain array, newest first, and the count. */
+    struct api_resp *r = api_get(paths[p], alice.access);
+    expect_status(r, 200);
+    expect_that(json_is_array(r->json), "a plain array: %s", r->body);
+    expect_that(strcmp(ids_of(r), all) == 0, "%s: %s", all, r->body);
+    expect_header(r, "X-Total-Count", "5");
+    r = api_get(api_printf("%s?offset=3", paths[p]), alice.access);
+    expect_that(json_is_array(r->json) && strcmp(ids_of(r), all) == 0, "%s", r->body);
+
+    r = api_get(api_printf("%s?limit=2", paths[p]), alice.access);
+    expect_status(r, 200);
+    expect_json_response(r);
+    expect_keys(r, "count", "next", "previous", "results", NULL);
+    expect_int(r, "count", 5);
+    expect_str(r, "next", api_url(api_printf("%s?limit=2&offset=2", paths[p])));
+    expect_null(r, "previous");
+    expect_that(strcmp(ids_of(r), api_printf("%lld,%lld", ids[4], ids[3])) == 0, "%s", r->body);
+    expect_keys(json_array_get(json_object_get(r->json, "results"), 0), SHORT_KEYS);
+    expect_header(r, "X-Total-Count", "5");
+
+    r = api_get(api_printf("%s?offset=2&limit=2", paths[p]), alice.access);
+    expect_int(r, "count", 5);
+    expect_str(r, "next", api_url(api_printf("%s?limit=2&offset=4", paths[p])));
+    expect_str(r, "previous", api_url(api_printf("%s?limit=2", paths[p])));
+    expect_that(strcmp(ids_of(r), api_printf("%lld,%lld", ids[2], ids[1])) == 0, "%s", r->body);
+
+    r = api_get(api_printf("%s?limit=2&offset=4", paths[p]), alice.access);
+    expect_null(r, "next");
+    expect_str(r, "previous", api_url(api_printf("%s?limit=2&offset=2", paths[p])));
+    expect_that(strcmp(ids_of(r), api_printf("%lld", ids[0])) == 0, "%s", r->body);
+
+    r = api_get(api_printf("%s?limit=1000&offset=9", paths[p]), alice.access);
+    expect_body(r, api_printf("{'count':5,'next':null,'previous':'%s','results':[]}",
+                              api_url(api_printf("%s?limit=1000", paths[p]))));
+  }
+  expect_body(api_get(ME "?limit=3", olga.access),
+              "{'count':0,'next':null,'previous':null,'results':[]}");
+}
+
+Test(registrations, me_refuses_bad_limits_and_offsets)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = api_get(ME "?limit=abc&offset=-1", alice.access);
+  expect_status(r, 400);
+  expect_json_response(r);
+  expect_body(r, "{'limit':['A valid integer is required.'],"
+                 "'offset':['Ensure this value is greater than or equal to 0.']}");
+  r = api_get("/registrations/me/?limit=0", alice.access);
+  expect_status(r, 400);
+  expect_body(r, "{'limit':['Ensure this value is greater than or equal to 1.']}");
+  r = api_get(ME "?limit=1001", alice.access);
+  expect_status(r, 400);
+  expect_body(r, "{'limit':['Ensure this value is less than or equal to 1000.']}");
+  r = api_get(ME "?offset=x", alice.access);
+  expect_status(r, 400);
+  expect_body(r, "{'offset':['A valid integer is required.']}");
+  /* Empty values are ignored, as on the event list. */
+  r = api_get(ME "?limit=&offset=", alice.access);
+  expect_status(r, 200);
+  expect_body(r, "[]");
+  expect_status(api_get(ME "?limit=abc", NULL), 401);
 }
 
 /* ---- one registration --------------------------------------------------- */

@@ -146,6 +146,68 @@ Test(tickets, the_list_holds_the_callers_tickets)
   expect_detail(r, NO_CREDENTIALS);
 }
 
+/* The codes of a list answer's tickets: the array, or the page's "results". */
+static const char *codes_of(struct api_resp *r)
+{
+  json_t *items = json_is_object(r->json) ? json_object_get(r->json, "results") : r->json;
+  expect_that(json_is_array(items), "a list: %s", r->body);
+  const char *codes = "";
+  size_t i;
+  json_t *item;
+  json_array_foreach(items, i, item)
+    codes = api_printf("%s%s%s", codes, i ? "," : "", str_of(item, "code"));
+  return codes;
+}
+
+/* API.md: paginated as the event list (DRF's LimitOffsetPagination). */
+Test(tickets, the_list_paginates_with_limit_and_offset)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  const char *codes[4];
+  for (int i = 0; i < 4; i++)
+    codes[i] = hold(alice.access, create_event(olga.access, NULL)).code;
+
+  /* Newest first, without limit a plain array. */
+  struct api_resp *r = api_get(TICKETS, alice.access);
+  expect_status(r, 200);
+  expect_that(json_is_array(r->json), "a plain array: %s", r->body);
+  expect_that(strcmp(codes_of(r), api_printf("%s,%s,%s,%s", codes[3], codes[2], codes[1],
+                                             codes[0])) == 0, "%s", r->body);
+  expect_header(r, "X-Total-Count", "4");
+
+  r = api_get(TICKETS "?limit=3", alice.access);
+  expect_status(r, 200);
+  expect_json_response(r);
+  expect_keys(r, "count", "next", "previous", "results", NULL);
+  expect_int(r, "count", 4);
+  expect_str(r, "next", api_url(TICKETS "?limit=3&offset=3"));
+  expect_null(r, "previous");
+  expect_keys(json_array_get(json_object_get(r->json, "results"), 0), TICKET_KEYS);
+  expect_that(strcmp(codes_of(r), api_printf("%s,%s,%s", codes[3], codes[2], codes[1])) == 0,
+              "%s", r->body);
+  expect_header(r, "X-Total-Count", "4");
+
+  r = api_get(TICKETS "?limit=3&offset=3", alice.access);
+  expect_null(r, "next");
+  expect_str(r, "previous", api_url(TICKETS "?limit=3"));
+  expect_that(strcmp(codes_of(r), codes[0]) == 0, "%s", r->body);
+
+  r = api_get(TICKETS "?limit=2&offset=1&x=a+b", alice.access);
+  expect_str(r, "next", api_url(TICKETS "?limit=2&offset=3&x=a+b"));
+  expect_str(r, "previous", api_url(TICKETS "?limit=2&x=a+b"));
+
+  expect_body(api_get(TICKETS "?limit=5", olga.access),
+              "{'count':0,'next':null,'previous':null,'results':[]}");
+  r = api_get(TICKETS "?limit=1001&offset=-2", alice.access);
+  expect_status(r, 400);
+  expect_body(r, "{'limit':['Ensure this value is less than or equal to 1000.'],"
+                 "'offset':['Ensure this value is greater than or equal to 0.']}");
+  r = api_get(TICKETS "?limit=1.5", alice.access);
+  expect_status(r, 400);
+  expect_body(r, "{'limit':['A valid integer is required.']}");
+}
+
 Test(tickets, an_event_without_ticket_types_gives_tickets_without_one)
 {
   struct api_user olga = api_signup("olga", "organizer");

@@ -854,6 +854,57 @@ Test(users, admin_patch_refuses_a_non_boolean_is_active)
   expect_status(api_get(ME, alice.access), 200);
 }
 
+#define FORM "application/x-www-form-urlencoded"
+
+static struct api_resp *send_form(const char *method, const char *path, const char *token,
+                                  const char *form)
+{
+  return api_request(method, path, token, FORM, form, strlen(form), NULL);
+}
+
+Test(users, profile_and_password_take_form_bodies)
+{
+  struct api_user alice = api_signup("alice", "organizer");
+  /* A blank role is not given in a form; a blank name is blank. */
+  struct api_resp *r = send_form("PATCH", ME, alice.access, "first_name=Alice&last_name=&role=");
+  expect_status(r, 200);
+  expect_str(r, "first_name", "Alice");
+  expect_str(r, "last_name", "");
+  expect_str(r, "role", "organizer");
+  r = send_form("PUT", ME, alice.access, "email=alice%2Bnew%40example.com&role=attendee");
+  expect_status(r, 200);
+  expect_str(r, "email", "alice+new@example.com");
+  expect_str(r, "role", "attendee");
+  r = send_form("PUT", ME, alice.access, "email=&role=boss");
+  expect_status(r, 400);
+  expect_body(r, "{'email':['This field may not be blank.'],"
+                 "'role':['\\\"boss\\\" is not a valid choice.']}");
+
+  r = send_form("POST", "/api/users/me/password/", alice.access,
+                "old_password=" API_PASSWORD "&new_password=n3w-pass-for-alice%21");
+  expect_status(r, 204);
+  api_login("alice", "n3w-pass-for-alice!");
+}
+
+Test(users, admin_patch_takes_form_booleans)
+{
+  struct api_user root = api_admin("root");
+  struct api_user bob = api_signup("bob", NULL);
+  const char *path = api_user_path(bob.id);
+  struct api_resp *r = send_form("PATCH", path, root.access, "is_active=off&role=organizer");
+  expect_status(r, 200);
+  expect_bool(r, "is_active", false);
+  expect_str(r, "role", "organizer");
+  r = send_form("PATCH", path, root.access, "is_active=");
+  expect_status(r, 200);
+  expect_bool(r, "is_active", false); /* blank: not given */
+  r = send_form("PATCH", path, root.access, "is_active=1");
+  expect_bool(r, "is_active", true);
+  r = send_form("PATCH", path, root.access, "is_active=maybe");
+  expect_status(r, 400);
+  expect_body(r, "{'is_active':['Must be a valid boolean.']}");
+}
+
 Test(users, deactivated_user_is_locked_out)
 {
   struct api_user alice = api_signup("alice", NULL);

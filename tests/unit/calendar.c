@@ -219,6 +219,27 @@ Test(calendar, microseconds_are_dropped)
   cr_assert_not_null(strstr(text, "\r\nDTEND:20300101T110000Z\r\n"), "%s", text);
 }
 
+/* RFC 5545 (and DRF) allow four-digit years; libical's constructors stop at 3000. */
+Test(calendar, years_after_3000_are_written_as_they_are)
+{
+  /* 3001-06-15T10:00:00Z, with a session ending 12:30; and the last hour of 9999. */
+  struct event far = event_at(1, "Far", INT64_C(32549508000) * US);
+  struct session talk = {.id = 1, .title = "Talk", .speaker = "", .description = "",
+                         .start_time = far.date_time, .end_time = far.date_time + 5 * HOUR / 2};
+  far.sessions = &talk;
+  far.nsessions = 1;
+  struct event events[] = {far, event_at(2, "Last", INT64_C(253402297200) * US),
+                           event_at(3, "Edge", INT64_C(253402299000) * US)};
+  render(events, 3, BASE_URL);
+  cr_assert_not_null(strstr(text, "\r\nDTSTART:30010615T100000Z\r\nDTEND:30010615T123000Z\r\n"),
+                     "%s", text);
+  cr_assert_not_null(strstr(text, "\r\nDTSTART:99991231T230000Z\r\nDTEND:99991231T235959Z\r\n"),
+                     "%s", text);
+  cr_assert_not_null(strstr(text, "\r\nDTSTART:99991231T233000Z\r\nDTEND:99991231T235959Z\r\n"),
+                     "capped at the last second of 9999: %s", text);
+  cr_assert_null(strstr(text, "00000000T000000"), "%s", text);
+}
+
 Test(calendar, several_events_in_the_order_given)
 {
   struct event list[] = {

@@ -108,7 +108,7 @@ detect(const unsigned char *data, size_t len)
   unsigned char *copy = calloc(1, len ? len : 1);
   if (len)
     memcpy(copy, data, len);
-  enum image_type type = image_detect(copy, len);
+  enum image_type type = image_detect(copy, len, NULL);
   free(copy);
   return type;
 }
@@ -356,7 +356,7 @@ Test(images, webp_survives_every_single_byte_change)
 Test(images, garbage_is_no_image)
 {
   cr_assert_eq(detect(NULL, 0), IMAGE_NONE);
-  cr_assert_eq(image_detect(NULL, 10), IMAGE_NONE);
+  cr_assert_eq(image_detect(NULL, 10, NULL), IMAGE_NONE);
   const char *texts[] = {
     "", "x", "hello world", "<svg xmlns='http://www.w3.org/2000/svg'/>",
     "\x89PNG\r\n\x1a\n", "GIF89a", "RIFF\x04\0\0\0WEBP", "\xff\xd8\xff",
@@ -379,6 +379,79 @@ Test(images, garbage_is_no_image)
       memcpy(noise, head, strlen(head));
     cr_assert_eq(detect(noise, len), IMAGE_NONE);
   }
+}
+
+/* image_detect's declared size, over an exact-size heap copy. */
+static struct image_size
+declared(const unsigned char *data, size_t len, enum image_type expected)
+{
+  unsigned char *copy = malloc(len);
+  memcpy(copy, data, len);
+  struct image_size size = {7, 7};
+  cr_assert_eq(image_detect(copy, len, &size), expected);
+  free(copy);
+  return size;
+}
+
+#define expect_size(data, len, type, w, h)                                        \
+  do {                                                                            \
+    struct image_size s_ = declared((data), (len), (type));                      \
+    cr_assert(s_.width == (w) && s_.height == (h), "%u x %u, expected %u x %u",  \
+              s_.width, s_.height, (unsigned)(w), (unsigned)(h));                 \
+  } while (0)
+
+Test(images, declared_sizes_are_read_from_the_headers)
+{
+  size_t len;
+  unsigned char *png = make_png(&len);
+  expect_size(png, len, IMAGE_PNG, 1, 1);
+  free(png);
+  expect_size(jpeg, sizeof jpeg, IMAGE_JPEG, 1, 1);
+  expect_size(gif, sizeof gif, IMAGE_GIF, 1, 1);
+  expect_size(webp_lossless, sizeof webp_lossless, IMAGE_WEBP, 1, 1);
+  expect_size(webp_lossy, sizeof webp_lossy, IMAGE_WEBP, 1, 1);
+  expect_size((const unsigned char *)"not an image", 12, IMAGE_NONE, 0, 0);
+
+  /* JPEG: height, then width, in the frame header. */
+  unsigned char big_jpeg[sizeof jpeg];
+  memcpy(big_jpeg, jpeg, sizeof jpeg);
+  size_t sof = 0;
+  while (!(big_jpeg[sof] == 0xff && big_jpeg[sof + 1] == 0xc0))
+    sof++;
+  big_jpeg[sof + 5] = 0x12; /* height 0x1234 */
+  big_jpeg[sof + 6] = 0x34;
+  big_jpeg[sof + 7] = 0x56; /* width 0x5678 */
+  big_jpeg[sof + 8] = 0x78;
+  expect_size(big_jpeg, sizeof big_jpeg, IMAGE_JPEG, 0x5678, 0x1234);
+
+  /* GIF: an image placed at (300, 2) of 5 x 6 reaches past a 10 x 10 screen. */
+  unsigned char wide_gif[sizeof gif];
+  memcpy(wide_gif, gif, sizeof gif);
+  wide_gif[6] = 10;
+  wide_gif[8] = 10;
+  wide_gif[28] = 300 & 0xff;
+  wide_gif[29] = 300 >> 8;
+  wide_gif[30] = 2;
+  wide_gif[32] = 5;
+  wide_gif[34] = 6;
+  expect_size(wide_gif, sizeof wide_gif, IMAGE_GIF, 305, 10);
+
+  /* WebP lossless: 14 bits of width - 1 and of height - 1. */
+  unsigned char big_webp[sizeof webp_lossless];
+  memcpy(big_webp, webp_lossless, sizeof webp_lossless);
+  uint32_t bits = 16383u | 9999u << 14 | 1u << 28;
+  for (int i = 0; i < 4; i++)
+    big_webp[21 + i] = (unsigned char)(bits >> (8 * i));
+  expect_size(big_webp, sizeof big_webp, IMAGE_WEBP, 16384, 10000);
+
+  /* WebP lossy: 14-bit width and height after the start code. */
+  unsigned char lossy[sizeof webp_lossy];
+  memcpy(lossy, webp_lossy, sizeof webp_lossy);
+  lossy[26] = 0xff;
+  lossy[27] = 0xff; /* the top two bits are a scale, not size */
+  lossy[28] = 0x10;
+  lossy[29] = 0x00;
+  expect_size(lossy, sizeof lossy, IMAGE_WEBP, 16383, 16);
 }
 
 Test(images, extensions)

@@ -403,3 +403,69 @@ Test(multipart, survives_random_bytes)
     free(body);
   }
 }
+
+/* ---- every part ---- */
+
+struct seen {
+  int count, stop_at;
+  char names[8][16];
+  struct multipart_part parts[8];
+};
+
+static int
+collect(void *ctx, const struct multipart_part *part)
+{
+  struct seen *s = ctx;
+  if (s->count == s->stop_at)
+    return 42;
+  if (s->count < 8) {
+    snprintf(s->names[s->count], sizeof s->names[0], "%s", part->name);
+    s->parts[s->count] = *part;
+  }
+  s->count++;
+  return 0;
+}
+
+Test(multipart, each_visits_every_part_in_order)
+{
+  const char *body = "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nJazz\r\n"
+                     "--XyZ\r\nContent-Disposition: form-data; name=\"poster\"; filename=\"a.png\"\r\n"
+                     "Content-Type: image/png\r\n\r\n\x89PNG\r\n"
+                     "--XyZ\r\nContent-Disposition: form-data; name=\"a\\\"b\"\r\n\r\n\r\n--XyZ--\r\n";
+  struct seen s = {.stop_at = -1};
+  const char *why = NULL;
+  cr_assert_eq(multipart_each(CT, body, strlen(body), &arena, collect, &s, &why), 0);
+  cr_assert_eq(s.count, 3);
+  cr_assert_str_eq(s.names[0], "title");
+  cr_assert_null(s.parts[0].filename);
+  cr_assert_eq(s.parts[0].len, 4);
+  cr_assert(memcmp(s.parts[0].data, "Jazz", 4) == 0);
+  cr_assert_str_eq(s.names[1], "poster");
+  cr_assert_str_eq(s.parts[1].filename, "a.png");
+  cr_assert_str_eq(s.parts[1].content_type, "image/png");
+  cr_assert_str_eq(s.names[2], "a\"b");
+  cr_assert_eq(s.parts[2].len, 0);
+
+  /* A nonzero answer stops the walk and is returned. */
+  s = (struct seen){.stop_at = 1};
+  cr_assert_eq(multipart_each(CT, body, strlen(body), &arena, collect, &s, &why), 42);
+  cr_assert_eq(s.count, 1);
+}
+
+Test(multipart, each_reports_a_malformed_body)
+{
+  struct seen s = {.stop_at = -1};
+  const char *why = NULL;
+  const char *body = "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ\r\n";
+  cr_assert_eq(multipart_each(CT, body, strlen(body), &arena, collect, &s, &why),
+               EVENTAPI_EINVAL);
+  cr_assert_not_null(why);
+  cr_assert_eq(multipart_each("multipart/form-data", body, strlen(body), &arena, collect, &s,
+                              &why), EVENTAPI_EINVAL);
+  cr_assert_str_eq(why, "Invalid boundary in multipart: None");
+  /* multipart_find names the part it found too. */
+  struct multipart_part part;
+  body = "--XyZ\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\nx\r\n--XyZ--\r\n";
+  cr_assert_eq(find(CT, body, &part), 0);
+  cr_assert_str_eq(part.name, "image");
+}

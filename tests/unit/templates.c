@@ -32,6 +32,11 @@ Test(templates, times_in_words)
                    "Thursday 1 May 2031, 18:00 UTC");
   cr_assert_str_eq(notification_time_words(-1000000, &arena),
                    "Wednesday 31 December 1969, 23:59 UTC");
+  /* Every year DRF accepts, as the calendar and the JSON write them. */
+  cr_assert_str_eq(notification_time_words(32549508000LL * 1000000, &arena),
+                   "Monday 15 June 3001, 10:00 UTC");
+  cr_assert_str_eq(notification_time_words(253402299000LL * 1000000, &arena),
+                   "Friday 31 December 9999, 23:30 UTC");
 }
 
 Test(templates, html_escape)

@@ -1,0 +1,77 @@
+/*
+ * pagination.c - limit and offset in, a page or a plain array out.
+ */
+#include "shortcuts/pagination.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/jsonutil.h"
+
+/*
+ * Reads the query parameter name as an integer in [min, max] into *out;
+ * false when it is absent or empty, or (with DRF's message added to
+ * errors) invalid.
+ */
+static bool
+int_param(struct http_request *req, const char *name, int64_t min, int64_t max, json_t *errors,
+          int64_t *out)
+{
+  const char *value = http_query(req, name);
+  if (value == NULL || *value == '\0')
+    return false;
+  char *end;
+  long long n = strtoll(value, &end, 10);
+  char msg[96];
+  if (end == value || *end || value[0] == ' ' || value[0] == '+')
+    snprintf(msg, sizeof msg, "A valid integer is required.");
+  else if (n < min)
+    snprintf(msg, sizeof msg, "Ensure this value is greater than or equal to %lld.",
+             (long long)min);
+  else if (n > max)
+    snprintf(msg, sizeof msg, "Ensure this value is less than or equal to %lld.",
+             (long long)max);
+  else {
+    *out = n;
+    return true;
+  }
+  json_error_add(errors, name, msg);
+  return false;
+}
+
+bool
+pagination_params_or_reply(struct http_request *req, struct page *page)
+{
+  *page = (struct page){.limit = PAGINATION_MAX};
+  json_t *errors = json_object();
+  page->paginate = int_param(req, "limit", 1, PAGINATION_MAX, errors, &page->limit);
+  /* DRF: without a limit there is no pagination, and offset means nothing. */
+  if (int_param(req, "offset", 0, INT64_MAX / 2, errors, &page->offset) && !page->paginate)
+    page->offset = 0;
+  if (json_errors_any(errors)) {
+    http_reply_json(req, 400, errors);
+    return false;
+  }
+  json_decref(errors);
+  return true;
+}
+
+void
+pagination_reply(struct http_request *req, const struct page *page, int64_t total,
+                 json_t *results)
+{
+  http_add_header(req, "X-Total-Count", arena_printf(&req->arena, "%lld", (long long)total));
+  if (!page->paginate) {
+    http_reply_json(req, 200, results);
+    return;
+  }
+  int64_t limit = page->limit, offset = page->offset;
+  json_t *body = json_object();
+  json_object_set_new(body, "count", json_integer(total));
+  json_set_string(body, "next", offset + limit < total
+                  ? http_page_url(req, limit, offset + limit) : NULL);
+  json_set_string(body, "previous", offset > 0
+                  ? http_page_url(req, limit, offset > limit ? offset - limit : 0) : NULL);
+  json_object_set_new(body, "results", results);
+  http_reply_json(req, 200, body);
+}
