@@ -517,7 +517,7 @@ static const char global_help[] =
     "  showmigrations   list the migrations, applied [X] or not [ ]\n"
     "  createsuperuser  create an admin\n"
     "  changepassword   set a user's password\n"
-    "  demo             fill an empty database with demo events\n"
+    "  demo             add demo events, and an organizer to try them with\n"
     "  schema           print the OpenAPI document of the API\n"
     "  help             list the commands, or show one's help\n"
     "\n"
@@ -679,13 +679,15 @@ static const struct command commands[] = {
    "                       or the prompt)\n"
    "  -h, --help           show this help\n",
    "p:", changepassword_options, cmd_changepassword},
-  {"demo", "fill an empty database with demo events",
+  {"demo", "add demo events, and an organizer to try them with",
    "usage: eventapi demo\n"
    "\n"
-   "Fills a database without events with demo data: the organizer \"demo\"\n"
+   "Adds demo data beside what the database holds: the organizer \"demo\"\n"
    "(demo@example.com) with a random password shown once, the categories\n"
-   "Conferences, Workshops, Meetups, Concerts and Sports, and 12 upcoming\n"
-   "events of \"demo\" with sessions and ticket types.\n"
+   "Conferences, Workshops, Meetups, Concerts and Sports (those that exist are\n"
+   "used), and 12 upcoming events of \"demo\" with sessions and ticket types.\n"
+   "Run again, it changes nothing: the demo data is there already (`eventapi\n"
+   "changepassword demo` sets a new password for it).\n"
    "\n"
    "Options:\n"
    "  -h, --help       show this help\n",

@@ -3,7 +3,7 @@
  * server's database: every command's help, usage errors, start-up errors
  * in one format and in order, showmigrations, createsuperuser and
  * changepassword with the sign-up's password validators (on a terminal of
- * their own when they ask).
+ * their own when they ask), and demo data beside existing data.
  */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
@@ -373,4 +373,95 @@ Test(cli, changepassword_gives_up_after_three_attempts)
   cr_expect(strstr(c.out, "eventapi: changepassword: no password set after 3 attempts") != NULL,
             "%s", c.out);
   cr_assert_eq(login_status("carol", API_PASSWORD), 200);
+}
+
+/* ---- demo ------------------------------------------------------------------------------ */
+
+/* The README's walkthrough: an organizer, a category, an event. */
+static void walk_through_the_readme(void)
+{
+  struct api_user ada = api_signup("ada", "organizer");
+  expect_status(api_post("/api/events/categories/", ada.access, api_json("{'name':'Conferences'}")),
+                201);
+  expect_status(api_post("/api/events/create/", ada.access, api_json(
+      "{'title':'Systems Programming Day','date_time':'2031-03-14T09:00:00+01:00',"
+      "'location':'Congress Center, Berlin','capacity':300,'category':1}")), 200);
+}
+
+/* The demo organizer's password, as the first run prints it. */
+static const char *printed_password(const char *out)
+{
+  const char *at = strstr(out, "  password: ");
+  cr_assert(at != NULL, "%s", out);
+  at += strlen("  password: ");
+  return api_printf("%.*s", (int)strcspn(at, "\n"), at);
+}
+
+Test(cli, demo_adds_its_data_beside_the_readmes_and_again_adds_nothing)
+{
+  walk_through_the_readme();
+  struct api_command c = api_command(ARGS("demo"), NULL);
+  expect_command(c, 0, NULL, "");
+  cr_expect(starts_with(c.out, "Demo data added beside what the database holds: 12 events "
+                               "(3 private) over the next three months, 4 new categories.\n"),
+            "%s", c.out);
+  const char *demo_password = printed_password(c.out);
+  struct api_user demo = api_login("demo", demo_password);
+  expect_str(api_get("/api/users/me/", demo.access), "role", "organizer");
+  /* ada's event and the demo's nine public ones; the category was reused. */
+  struct api_resp *r = api_get("/api/events/", NULL);
+  expect_status(r, 200);
+  expect_header(r, "X-Total-Count", "10");
+  cr_assert_eq(json_array_size(api_get("/api/events/categories/", NULL)->json), 5);
+  expect_header(api_get("/api/events/?category=conferences", NULL), "X-Total-Count", "3");
+
+  c = api_command(ARGS("demo"), NULL);
+  expect_command(c, 0,
+                 api_printf("The demo data is already in the database: nothing was added.\n"
+                            "\n"
+                            "The organizer \"demo\" (user id %lld) is the one made before, with "
+                            "its password;\n`eventapi changepassword demo` sets a new one.\n",
+                            demo.id),
+                 "");
+  expect_header(api_get("/api/events/", NULL), "X-Total-Count", "10");
+  cr_assert_eq(json_array_size(api_get("/api/events/categories/", NULL)->json), 5);
+  /* The password printed the first time still holds. */
+  cr_assert_eq(login_status("demo", demo_password), 200);
+}
+
+Test(cli, demo_uses_a_category_of_the_same_name_and_restores_a_deleted_event)
+{
+  struct api_user ada = api_signup("ada", "organizer");
+  expect_status(api_post("/api/events/categories/", ada.access,
+                         api_json("{'name':'concerts','slug':'live-music'}")), 201);
+  struct api_command c = api_command(ARGS("demo"), NULL);
+  expect_command(c, 0, NULL, "");
+  cr_expect(starts_with(c.out, "Demo data added beside what the database holds: 12 events "
+                               "(3 private) over the next three months, 4 new categories.\n"),
+            "%s", c.out);
+  expect_header(api_get("/api/events/?category=live-music", NULL), "X-Total-Count", "2");
+
+  /* One demo event deleted: the next run makes it again, and only it. */
+  struct api_user demo = api_login("demo", printed_password(c.out));
+  struct api_resp *r = api_get("/api/events/?search=Jazz", NULL);
+  cr_assert_eq(json_array_size(r->json), 1, "%s", r->body);
+  long long jazz = json_integer_value(json_object_get(json_array_get(r->json, 0), "id"));
+  expect_status(api_delete(api_printf("/api/events/%lld/delete/", jazz), demo.access), 204);
+  c = api_command(ARGS("demo"), NULL);
+  expect_command(c, 0, NULL, "");
+  cr_expect(starts_with(c.out, "Demo data added beside what the database holds: 1 event "
+                               "(0 private) over the next three months, 0 new categories.\n"),
+            "%s", c.out);
+  expect_header(api_get("/api/events/?search=Jazz", NULL), "X-Total-Count", "1");
+}
+
+Test(cli, demo_refuses_when_someone_else_is_named_demo)
+{
+  expect_status(api_post("/api/users/register/", NULL, api_json(
+      "{'username':'Demo','email':'me@example.com','password':'" API_PASSWORD "'}")), 201);
+  expect_command(api_command(ARGS("demo"), NULL), 1, "",
+                 "eventapi: demo: a user named \"demo\" (me@example.com) already exists and is "
+                 "not the demo organizer (demo@example.com); nothing was changed\n");
+  expect_header(api_get("/api/events/", NULL), "X-Total-Count", "0");
+  cr_assert_eq(json_array_size(api_get("/api/events/categories/", NULL)->json), 0);
 }
