@@ -1,7 +1,8 @@
 /*
  * ops.c - API.md "Operations": /healthz answering for the database (also
  * when it cannot be opened), /metrics in Prometheus's text format read back
- * by a small parser, and /api/docs/ with its locally served assets. The
+ * by a small parser, and /api/docs/ with its locally served assets (by
+ * default, a CDN only when told, advice when there are none). The
  * rendering of the page in a real browser is tests/api/docs_page.c.
  */
 #include <criterion/criterion.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ops/docs.h"
 #include "support/api.h"
 #include "support/db.h"
 #include "support/process.h"
@@ -398,19 +400,130 @@ Test(ops, metrics_show_the_outbox_of_a_registration)
 
 /* ---- /api/docs/ ---------------------------------------------------------------- */
 
-Test(ops, docs_page_loads_swagger_ui_from_the_cdn_by_default)
+/* The whole of a file (harness-owned), with its length. */
+static const char *slurp_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  cr_assert(f != NULL, "%s: %s", path, strerror(errno));
+  cr_assert(fseek(f, 0, SEEK_END) == 0);
+  long size = ftell(f);
+  cr_assert(size >= 0 && fseek(f, 0, SEEK_SET) == 0);
+  char *data = malloc((size_t)size + 1);
+  cr_assert(data != NULL && fread(data, 1, (size_t)size, f) == (size_t)size);
+  fclose(f);
+  data[size] = '\0';
+  api_keep(data, free);
+  *len = (size_t)size;
+  return data;
+}
+
+/* The page that says what to do, for why (a fragment of its text). */
+static void expect_advice_page(struct api_resp *r, const char *why)
+{
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/html; charset=utf-8");
+  const char *must[] = {
+    "Swagger UI is not installed",
+    "scripts/install-deps",
+    "npm install --prefix /usr/local/share/eventapi/docs swagger-ui-dist@5.35.0",
+    "<code>DOCS_ASSETS_DIR</code>",
+    "DOCS_ASSETS_URL=https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/",
+    "<a href=\"/api/schema/\">/api/schema/</a>",
+    why,
+  };
+  for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+    cr_expect_not_null(strstr(r->body, must[i]), "\"%s\" is not in:\n%s", must[i], r->body);
+  /* Nothing that would load, and stay blank. */
+  cr_expect_null(strstr(r->body, "<script"), "%s", r->body);
+}
+
+/*
+ * With no setting, Swagger UI comes from this server: from the copy that
+ * scripts/install-deps installs, or another usual place (docs.h). Where
+ * none is installed the page says what to do; CI installs one.
+ */
+Test(ops, docs_page_serves_swagger_ui_from_this_server_by_default)
+{
+  const char *dir = docs_assets_find(docs_assets_search_path);
+  struct api_resp *r = api_get("/api/docs/", NULL);
+  if (dir == NULL) {
+    cr_assert(getenv("CI") == NULL, "no Swagger UI installed although CI installs it");
+    expect_advice_page(r, "It looked for npm's swagger-ui-dist in <code>"
+                          "/usr/local/share/eventapi/docs/node_modules/swagger-ui-dist</code>");
+    expect_status(api_get("/static/docs/swagger-ui.css", NULL), 404);
+    cr_skip("no Swagger UI installed here (scripts/install-deps installs it)");
+  }
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/html; charset=utf-8");
+  cr_assert_not_null(strstr(r->body, "<script src=\"/static/docs/swagger-ui-bundle.js\">"),
+                     "%s", r->body);
+  cr_assert_not_null(strstr(r->body, "href=\"/static/docs/swagger-ui.css\""), "%s", r->body);
+  cr_assert_not_null(strstr(r->body, "url: \"/api/schema/\""), "%s", r->body);
+  cr_assert_null(strstr(r->body, "https://"), "nothing from elsewhere: %s", r->body);
+
+  size_t len;
+  const char *bundle = slurp_file(api_printf("%s/swagger-ui-bundle.js", dir), &len);
+  r = api_get("/static/docs/swagger-ui-bundle.js", NULL);
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/javascript; charset=utf-8");
+  cr_assert(r->len == len && memcmp(r->body, bundle, len) == 0,
+            "/static/docs/swagger-ui-bundle.js is not %s/swagger-ui-bundle.js", dir);
+  expect_status(api_get("/static/docs/swagger-ui.css", NULL), 200);
+}
+
+static void start_without_assets(void)
+{
+  api_server_start_with((const char *const[]){"DOCS_ASSETS_DIR", "", NULL});
+}
+
+Test(docs_without_assets, docs_page_says_what_to_do_rather_than_stay_blank,
+     .init = start_without_assets, .fini = api_server_stop)
+{
+  expect_advice_page(api_get("/api/docs/", NULL),
+                     "<code>DOCS_ASSETS_DIR</code> is set empty, which turns the local copy off.");
+  /* Nothing is served locally when there is nothing to serve. */
+  expect_status(api_get("/static/docs/swagger-ui.css", NULL), 404);
+}
+
+static char empty_dir[64];
+
+static void start_with_an_empty_folder(void)
+{
+  snprintf(empty_dir, sizeof empty_dir, "/tmp/eventapi-docs-XXXXXX");
+  cr_assert(mkdtemp(empty_dir) != NULL);
+  api_server_start_with((const char *const[]){"DOCS_ASSETS_DIR", empty_dir, NULL});
+}
+
+static void stop_with_an_empty_folder(void)
+{
+  api_server_stop();
+  rmdir(empty_dir);
+}
+
+Test(docs_without_assets, a_folder_without_swagger_ui_is_named_on_the_page,
+     .init = start_with_an_empty_folder, .fini = stop_with_an_empty_folder)
+{
+  expect_advice_page(api_get("/api/docs/", NULL),
+                     "The folder that <code>DOCS_ASSETS_DIR</code> names lacks "
+                     "swagger-ui-bundle.js or swagger-ui.css");
+}
+
+#define CDN "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/"
+
+static void start_with_a_cdn(void)
+{
+  api_server_start_with((const char *const[]){"DOCS_ASSETS_URL", CDN, NULL});
+}
+
+Test(docs_from_a_cdn, docs_page_loads_swagger_ui_from_a_cdn_only_when_told,
+     .init = start_with_a_cdn, .fini = api_server_stop)
 {
   struct api_resp *r = api_get("/api/docs/", NULL);
   expect_status(r, 200);
-  expect_header(r, "Content-Type", "text/html; charset=utf-8");
-  cr_assert_not_null(strstr(r->body,
-      "<script src=\"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js\">"),
-      "%s", r->body);
-  cr_assert_not_null(strstr(r->body,
-      "href=\"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css\""), "%s", r->body);
-  cr_assert_not_null(strstr(r->body, "url: \"/api/schema/\""), "%s", r->body);
-  /* Nothing is served locally unless DOCS_ASSETS_DIR says where from. */
-  expect_status(api_get("/static/docs/swagger-ui.css", NULL), 404);
+  cr_assert_not_null(strstr(r->body, "<script src=\"" CDN "swagger-ui-bundle.js\">"), "%s",
+                     r->body);
+  cr_assert_not_null(strstr(r->body, "href=\"" CDN "swagger-ui.css\""), "%s", r->body);
+  cr_assert_null(strstr(r->body, "/static/docs/"), "%s", r->body);
 }
 
 /* A folder of fake assets, and one file beside it that must stay out of reach. */
