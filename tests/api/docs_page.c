@@ -84,7 +84,7 @@ Test(docs_page, chromium_renders_every_operation_of_the_schema, .timeout = 300)
   if (browser == NULL) {
     /* CI installs it: there, its absence is a failure, never a skip. */
     cr_assert(getenv("CI") == NULL, "chromium is missing although CI installs it");
-    cr_skip("chromium is not installed (scripts/install-deps installs it)");
+    cr_skip("chromium is not installed (scripts/install-deps --test installs it)");
   }
   struct stat st;
   const char *bundle = api_printf("%s/swagger-ui-bundle.js", assets_dir());
