@@ -39,9 +39,10 @@ int tickets_list_user(db_t *db, int64_t user_id, arena_t *arena, struct ticket *
                       size_t *count);
 
 /*
- * Checks ticket id in at now, once: 0 when this call did it, or
- * EVENTAPI_ECONFLICT when it was already checked in (*first gets when).
- * One conditional UPDATE: two scanners at once cannot both succeed.
+ * Checks ticket id in at now, once: 0 when this call did it (and sends
+ * tickets_checked_in), or EVENTAPI_ECONFLICT when it was already checked in
+ * (*first gets when). One conditional UPDATE: two scanners at once cannot
+ * both succeed.
  */
 int tickets_check_in(db_t *db, int64_t id, int64_t now, int64_t *first);
 
