@@ -150,10 +150,10 @@ users_cmd_createsuperuser(const char *username, const char *email, const char *p
 
 /*
  * Stores user_id's new password hash, in the caller's write transaction:
- * the one place the command line changes a password. Through the users
- * model's own path, which leaves the tokens the user holds valid, as the
- * API's password change does; when the model can also end them, this is
- * the call to switch.
+ * the one place the command line changes a password, through the users
+ * model's own path (users_set_password), as the API's password change.
+ * Ending the tokens the user already holds belongs to the model: should it
+ * come as a function of its own, this is the one call to switch to it.
  */
 static int
 store_new_password(db_t *db, int64_t user_id, const char *hash)
