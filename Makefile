@@ -1,26 +1,37 @@
 # eventapi: `make run` serves the API on http://127.0.0.1:8000, `make test`
 # runs every test, on SQLite and then again on PostgreSQL (a throwaway
 # cluster, scripts/with-postgres). Both install what is missing first
-# (Debian, as root).
+# (Debian, as root): `make build` and `make run` only what building and
+# running need (scripts/install-deps), `make test` and `make sanitize` the
+# test tools as well (scripts/install-deps --test).
 
 BUILD    ?= build
 SANITIZE ?= build-sanitize
 MESON    ?= meson
 NINJA    ?= ninja
 
-.PHONY: all deps build run test sanitize clean
+.PHONY: all deps test-deps build run test sanitize clean
 
 all: build
 
 deps:
 	@scripts/install-deps
 
+test-deps:
+	@scripts/install-deps --test
+
 $(BUILD)/build.ninja:
 	$(MESON) setup $(BUILD) --buildtype=debugoptimized
 
 $(SANITIZE)/build.ninja:
-	$(MESON) setup $(SANITIZE) --buildtype=debug \
+	$(MESON) setup $(SANITIZE) --buildtype=debug -Dtests=enabled \
 	  -Db_sanitize=address,undefined -Db_lundef=false
+
+# A build folder set up by `make run` before Criterion was installed has no
+# tests: turn them on (meson then looks for Criterion again).
+enable-tests = @$(MESON) introspect --buildoptions $(1) | python3 -c 'import json, sys; \
+	  sys.exit(not any(o["name"] == "tests" and o["value"] == "enabled" for o in json.load(sys.stdin)))' \
+	  || $(MESON) configure $(1) -Dtests=enabled
 
 build: deps $(BUILD)/build.ninja
 	$(NINJA) -C $(BUILD)
@@ -35,13 +46,16 @@ run: build .env
 	$(BUILD)/eventapi serve
 
 # Both backends run even when the first fails; the target fails if either did.
-test: build
+test: test-deps $(BUILD)/build.ninja
+	$(call enable-tests,$(BUILD))
+	$(NINJA) -C $(BUILD)
 	@status=0; \
 	scripts/run-tests $(BUILD) || status=1; \
 	scripts/with-postgres scripts/run-tests $(BUILD) || status=1; \
 	exit $$status
 
-sanitize: deps $(SANITIZE)/build.ninja
+sanitize: test-deps $(SANITIZE)/build.ninja
+	$(call enable-tests,$(SANITIZE))
 	$(NINJA) -C $(SANITIZE)
 	@status=0; \
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

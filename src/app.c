@@ -3,9 +3,14 @@
  */
 #include "app.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "auth/password.h"
 #include "auth/throttle.h"
@@ -38,22 +43,87 @@ struct app {
   struct worker *worker; /* NULL: WORKER=off or `serve --no-worker` */
 };
 
+void
+app_setup(const struct config *cfg)
+{
+  config = cfg;
+  log_set_level(cfg->log_level);
+  log_set_format(cfg->log_format);
+  password_set_limits(cfg->argon2_opslimit, cfg->argon2_memlimit);
+  if (users_common_passwords_load(cfg->common_passwords_file) < 0)
+    log_warn("COMMON_PASSWORDS_FILE: cannot read %s; using the built-in list",
+             cfg->common_passwords_file);
+}
+
 int
-app_migrate(const struct config *cfg, int verbose)
+app_database(const struct config *cfg, db_t **out, char *err, size_t errlen)
 {
   int rc = db_configure(cfg->database_url, cfg->sqlite_synchronous_normal);
   if (rc < 0) {
-    log_error("DATABASE_URL: unsupported database URL (expected sqlite:///path, "
-              "postgres://user:password@host:port/database or libpq's key=value form)");
+    snprintf(err, errlen, "DATABASE_URL: unsupported database URL (expected sqlite:///path, "
+             "postgres://user:password@host:port/database or libpq's key=value form)");
     return rc;
   }
+  char why[APP_ERROR_MAX - 32];
+  if ((rc = db_connect(out, why, sizeof why)) < 0)
+    snprintf(err, errlen, "%s: %s", rc == EVENTAPI_EINVAL ? "DATABASE_URL" : "database", why);
+  return rc;
+}
+
+int
+app_migrate(const struct config *cfg, int verbose, char *err, size_t errlen)
+{
   db_t *db;
-  if ((rc = db_open(&db)) < 0) {
-    log_error("database: cannot open: %s", eventapi_strerror(rc));
+  int rc = app_database(cfg, &db, err, errlen);
+  if (rc < 0)
     return rc;
-  }
-  rc = db_migrate(db, verbose);
+  char why[APP_ERROR_MAX - 32];
+  if ((rc = db_migrate(db, verbose, why, sizeof why)) < 0)
+    snprintf(err, errlen, "database: %s", why);
   db_close(db);
+  return rc;
+}
+
+/*
+ * Whether the server could listen on cfg's address and port: tried here,
+ * where the system's reason can be told (libmicrohttpd only says that it
+ * failed). The socket is closed at once; the server binds its own.
+ */
+static int
+check_listen(const struct config *cfg, char *err, size_t errlen)
+{
+  struct sockaddr_storage addr = {0};
+  struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
+  struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
+  socklen_t len;
+  if (inet_pton(AF_INET, cfg->bind, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)cfg->port);
+    len = sizeof *v4;
+  } else if (inet_pton(AF_INET6, cfg->bind, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)cfg->port);
+    len = sizeof *v6;
+  } else {
+    snprintf(err, errlen, "BIND: expected an IPv4 or IPv6 address, got \"%s\"", cfg->bind);
+    return EVENTAPI_EINVAL;
+  }
+  if (cfg->port == 0)
+    return 0; /* any free port */
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return 0; /* the server will say */
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on); /* as libmicrohttpd */
+  if (addr.ss_family == AF_INET6)
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  int rc = 0;
+  if (bind(fd, (struct sockaddr *)&addr, len) < 0) {
+    snprintf(err, errlen, "PORT: cannot listen on %s port %u: %s", cfg->bind, cfg->port,
+             strerror(errno));
+    rc = EVENTAPI_EIO;
+  }
+  close(fd);
   return rc;
 }
 
@@ -79,36 +149,38 @@ register_routes(void)
 }
 
 int
-app_start(const struct config *cfg, struct app **out)
+app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
 {
-  config = cfg;
-  log_set_level(cfg->log_level);
-  log_set_format(cfg->log_format);
+  if (errlen > 0)
+    err[0] = '\0';
+  app_setup(cfg);
   if (cfg->secret_key == NULL || strlen(cfg->secret_key) < SECRET_KEY_MIN) {
-    log_error("SECRET_KEY must be set to at least %d bytes (it signs every token); "
-              "`make run` writes a random one to .env", SECRET_KEY_MIN);
+    snprintf(err, errlen, "SECRET_KEY: must be set to at least %d bytes (it signs every "
+             "token); `make run` writes a random one to .env", SECRET_KEY_MIN);
     return EVENTAPI_EINVAL;
   }
   password_set_limits(cfg->argon2_opslimit, cfg->argon2_memlimit);
   throttle_configure(cfg->login_max_failures, cfg->login_max_client_failures,
                      cfg->login_window);
   events_cache_configure((size_t)cfg->event_cache_mb * 1024 * 1024);
-  if (users_common_passwords_load(cfg->common_passwords_file) < 0)
-    log_warn("COMMON_PASSWORDS_FILE: cannot read %s; using the built-in list",
-             cfg->common_passwords_file);
   int rc = mailer_global_init(); /* before any mailer, the check's included */
-  if (rc < 0)
+  if (rc < 0) {
+    snprintf(err, errlen, "mail: cannot initialise libcurl");
     return rc;
-  if ((rc = worker_check_config(cfg)) < 0)
-    return rc;
-  if ((rc = app_migrate(cfg, 0)) < 0)
+  }
+  if ((rc = worker_check_config(cfg, err, errlen)) < 0 ||
+      (rc = check_listen(cfg, err, errlen)) < 0 || (rc = app_migrate(cfg, 0, err, errlen)) < 0)
     return rc;
   http_set_user_loader(users_load_principal);
-  if ((rc = register_routes()) < 0)
+  if ((rc = register_routes()) < 0) {
+    snprintf(err, errlen, "routes: %s", eventapi_strerror(rc));
     return rc;
+  }
   struct app *app = calloc(1, sizeof *app);
-  if (app == NULL)
+  if (app == NULL) {
+    snprintf(err, errlen, "%s", eventapi_strerror(EVENTAPI_ENOMEM));
     return EVENTAPI_ENOMEM;
+  }
   struct http_server_options opts = {
     .bind = cfg->bind,
     .port = cfg->port,
@@ -123,10 +195,12 @@ app_start(const struct config *cfg, struct app **out)
     .cors_allowed_origins = cfg->cors_allowed_origins,
   };
   if ((rc = http_server_start(&opts, &app->http)) < 0) {
+    snprintf(err, errlen, "PORT: cannot listen on %s port %u", cfg->bind, cfg->port);
     free(app);
     return rc;
   }
   if (cfg->worker && (rc = worker_start(cfg, &app->worker)) < 0) {
+    snprintf(err, errlen, "WORKER: cannot start the mail worker: %s", eventapi_strerror(rc));
     http_server_stop(app->http, 0);
     free(app);
     return rc;

@@ -409,14 +409,11 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   if (rc == 0)
     rc = get_millis(&src, "WORKER_INTERVAL", 1000, &cfg->worker_interval_ms);
   if (rc == 0)
-    rc = get_string(&src, "DOCS_ASSETS_DIR", "", &cfg->docs_assets_dir);
+    rc = get_string(&src, "DOCS_ASSETS_DIR", NULL, &cfg->docs_assets_dir);
   if (rc == 0)
-    rc = get_string(&src, "DOCS_ASSETS_URL",
-                    cfg->docs_assets_dir[0] ? "/static/docs/" : CONFIG_DOCS_CDN_URL,
-                    &cfg->docs_assets_url);
+    rc = get_string(&src, "DOCS_ASSETS_URL", "", &cfg->docs_assets_url);
   /* It goes into the page's HTML as it is: no quotes, brackets or spaces. */
-  if (rc == 0 && (cfg->docs_assets_url[0] == '\0' ||
-                  strpbrk(cfg->docs_assets_url, "\"'<>&\\ \t\r\n")))
+  if (rc == 0 && strpbrk(cfg->docs_assets_url, "\"'<>&\\ \t\r\n"))
     rc = fail(&src, "DOCS_ASSETS_URL: expected a URL or a path such as /static/docs/, got \"%s\"",
               cfg->docs_assets_url);
 

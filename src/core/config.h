@@ -17,9 +17,6 @@ enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 #define CONFIG_REMINDERS_MAX 8
 
-/* DOCS_ASSETS_URL's default: Swagger UI 5 from jsDelivr, as drf-spectacular. */
-#define CONFIG_DOCS_CDN_URL "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
-
 struct config {
   char *secret_key;            /* SECRET_KEY: required by serve, >= 32 bytes */
   char *database_url;          /* DATABASE_URL: sqlite:///data/eventapi.sqlite3 */
@@ -67,9 +64,10 @@ struct config {
   int64_t worker_interval_ms;  /* WORKER_INTERVAL: 1s between looks at an idle outbox */
 
   /* The API reference page (src/ops/docs.c). */
-  char *docs_assets_dir;       /* DOCS_ASSETS_DIR: "" = none; else served at /static/docs/ */
-  char *docs_assets_url;       /* DOCS_ASSETS_URL: jsDelivr's swagger-ui-dist@5, or
-                                  /static/docs/ when DOCS_ASSETS_DIR is set */
+  char *docs_assets_dir;       /* DOCS_ASSETS_DIR: NULL (unset) = the usual places are
+                                  searched; "" = none; else served at /static/docs/ */
+  char *docs_assets_url;       /* DOCS_ASSETS_URL: "" = the local copy's /static/docs/;
+                                  else where the page loads Swagger UI from (a CDN) */
 };
 
 /*

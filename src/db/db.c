@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,11 +77,28 @@ db_configure(const char *url, bool synchronous_normal)
 }
 
 int
+db_connect(db_t **out, char *err, size_t errlen)
+{
+  if (errlen > 0)
+    err[0] = '\0';
+  if (backend == NULL) {
+    snprintf(err, errlen, "no database configured");
+    return EVENTAPI_EINVAL;
+  }
+  int rc = backend->open(target, sync_normal, out, err, errlen);
+  if (rc < 0 && errlen > 0 && err[0] == '\0')
+    snprintf(err, errlen, "%s", eventapi_strerror(rc));
+  return rc;
+}
+
+int
 db_open(db_t **out)
 {
-  if (backend == NULL)
-    return EVENTAPI_EINVAL;
-  return backend->open(target, sync_normal, out);
+  char err[512];
+  int rc = db_connect(out, err, sizeof err);
+  if (rc < 0)
+    log_error("database: %s", err);
+  return rc;
 }
 
 struct db_on_commit {
@@ -137,11 +155,8 @@ db_thread(void)
   if (thread_db)
     return thread_db;
   db_t *db;
-  int rc = db_open(&db);
-  if (rc < 0) {
-    log_error("database: cannot open: %s", eventapi_strerror(rc));
-    return NULL;
-  }
+  if (db_open(&db) < 0)
+    return NULL; /* logged */
   pthread_mutex_lock(&registry_lock);
   db->next = registry;
   registry = db;

@@ -58,9 +58,20 @@ int db_configure(const char *url, bool synchronous_normal);
 
 /*
  * Opens a connection of its own (for commands and migrations); the caller
- * closes it with db_close(). Returns 0 or a negative code.
+ * closes it with db_close(). Returns 0 or a negative code, after logging
+ * why.
  */
 int db_open(db_t **out);
+
+/*
+ * As db_open, but instead of logging why it failed, writes one line of it
+ * to err (the file or host, and the system's reason: "cannot create the
+ * folder /srv/x: No such file or directory"): for start-up, whose errors
+ * the command line reports itself. EVENTAPI_EINVAL means the setting is
+ * wrong (not a connection string), any other code that the database
+ * cannot be reached.
+ */
+int db_connect(db_t **out, char *err, size_t errlen);
 void db_close(db_t *db);
 
 /*

@@ -287,7 +287,7 @@ session_setup(struct pg_db *db)
 }
 
 static int
-pg_open(const char *target, bool synchronous_normal, db_t **out)
+pg_open(const char *target, bool synchronous_normal, db_t **out, char *err, size_t errlen)
 {
   (void)synchronous_normal; /* SQLite's setting; PostgreSQL's is the server's */
   /* Checked first: libpq's message about a malformed string may quote a
@@ -296,7 +296,7 @@ pg_open(const char *target, bool synchronous_normal, db_t **out)
   PQconninfoOption *options = PQconninfoParse(target, &parse_error);
   PQfreemem(parse_error);
   if (options == NULL) {
-    log_error("postgres: DATABASE_URL is not a valid PostgreSQL connection string");
+    snprintf(err, errlen, "not a valid PostgreSQL connection string");
     return EVENTAPI_EINVAL;
   }
   PQconninfoFree(options);
@@ -317,13 +317,15 @@ pg_open(const char *target, bool synchronous_normal, db_t **out)
   }
   if (PQstatus(db->conn) != CONNECTION_OK) {
     const char *msg = PQerrorMessage(db->conn);
-    log_error("postgres: cannot connect: %.*s", (int)strcspn(msg, "\n"), msg);
+    snprintf(err, errlen, "cannot connect to PostgreSQL: %.*s", (int)strcspn(msg, "\n"), msg);
     pg_close(&db->base);
     return EVENTAPI_EUNAVAILABLE;
   }
   PQsetNoticeProcessor(db->conn, ignore_notice, NULL);
   if (session_setup(db) < 0) {
-    log_error("postgres: cannot set up the session: %s", PQerrorMessage(db->conn));
+    const char *msg = PQerrorMessage(db->conn);
+    snprintf(err, errlen, "cannot set up the PostgreSQL session: %.*s", (int)strcspn(msg, "\n"),
+             msg);
     pg_close(&db->base);
     return EVENTAPI_EUNAVAILABLE;
   }

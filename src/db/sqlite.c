@@ -59,19 +59,29 @@ map_error(sqlite3 *handle, int rc)
   }
 }
 
-/* Creates the folder that will hold the database file, if missing. */
+/*
+ * Creates the folder that will hold the database file, if missing (only
+ * the last one: a mistyped path makes no tree of folders).
+ */
 static int
-make_parent_dir(const char *path)
+make_parent_dir(const char *path, char *err, size_t errlen)
 {
   char *copy = strdup(path);
   if (copy == NULL)
     return EVENTAPI_ENOMEM;
   char *dir = dirname(copy);
   int rc = 0;
-  if (strcmp(dir, ".") != 0 && strcmp(dir, "/") != 0 &&
-      mkdir(dir, 0750) < 0 && errno != EEXIST) {
-    log_error("sqlite: cannot create %s: %s", dir, strerror(errno));
-    rc = EVENTAPI_EIO;
+  struct stat st;
+  if (strcmp(dir, ".") == 0 || strcmp(dir, "/") == 0) {
+    /* the working directory or the root: there */
+  } else if (mkdir(dir, 0750) == 0) {
+    /* made */
+  } else if (errno != EEXIST) {
+    snprintf(err, errlen, "cannot create the folder %s: %s", dir, strerror(errno));
+    rc = EVENTAPI_EUNAVAILABLE;
+  } else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "cannot open %s: %s", path, strerror(ENOTDIR));
+    rc = EVENTAPI_EUNAVAILABLE;
   }
   free(copy);
   return rc;
@@ -80,9 +90,9 @@ make_parent_dir(const char *path)
 static void sqlite_close(db_t *db);
 
 static int
-sqlite_open(const char *path, bool synchronous_normal, db_t **out)
+sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, size_t errlen)
 {
-  int rc = make_parent_dir(path);
+  int rc = make_parent_dir(path, err, errlen);
   if (rc < 0)
     return rc;
   struct sqlite_db *db = calloc(1, sizeof *db);
@@ -94,8 +104,11 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out)
                                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
                             NULL);
   if (src != SQLITE_OK) {
-    log_error("sqlite: cannot open %s: %s", path,
-              db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(src));
+    /* The system's reason (a folder in the way, no permission) says more
+     * than SQLite's "unable to open database file". */
+    int sys = db->handle ? sqlite3_system_errno(db->handle) : 0;
+    snprintf(err, errlen, "cannot open %s: %s", path,
+             sys ? strerror(sys) : db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(src));
     sqlite_close(&db->base);
     return EVENTAPI_EUNAVAILABLE;
   }
@@ -108,10 +121,13 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out)
   char *msg = NULL;
   src = sqlite3_exec(db->handle, pragmas, NULL, NULL, &msg);
   if (src != SQLITE_OK) {
-    log_error("sqlite: cannot configure %s: %s", path, msg ? msg : sqlite3_errstr(src));
+    int sys = sqlite3_system_errno(db->handle);
+    snprintf(err, errlen, "cannot open %s: %s%s%s", path, msg ? msg : sqlite3_errstr(src),
+             sys ? ": " : "", sys ? strerror(sys) : "");
     sqlite3_free(msg);
     sqlite_close(&db->base);
-    return map_error(NULL, src) == EVENTAPI_EBUSY ? EVENTAPI_EBUSY : EVENTAPI_EUNAVAILABLE;
+    return (src & 0xff) == SQLITE_BUSY || (src & 0xff) == SQLITE_LOCKED ? EVENTAPI_EBUSY
+                                                                         : EVENTAPI_EUNAVAILABLE;
   }
   *out = &db->base;
   return 0;

@@ -11,17 +11,20 @@
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/password.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 #include "db/db.h"
 #include "events/filters.h"
 #include "events/models.h"
 #include "users/models.h"
+#include "users/validators.h"
 
 #define DEMO_USERNAME "demo"
 #define DEMO_EMAIL "demo@example.com"
@@ -155,41 +158,68 @@ static const struct demo_event events[] = {
 
 #define NEVENTS (sizeof events / sizeof events[0])
 
-/* A random password of letters and digits, without look-alikes. */
-static void
+/*
+ * A random password of letters and digits, without look-alikes, that
+ * passes the validators sign-up uses for the demo organizer (as every
+ * password a command sets must). Returns 0 or EVENTAPI_ENOMEM.
+ */
+static int
 random_password(char out[DEMO_PASSWORD_LEN + 1])
 {
   static const char alphabet[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  for (int i = 0; i < DEMO_PASSWORD_LEN; i++)
-    out[i] = alphabet[randombytes_uniform((uint32_t)(sizeof alphabet - 1))];
-  out[DEMO_PASSWORD_LEN] = '\0';
+  for (;;) {
+    for (int i = 0; i < DEMO_PASSWORD_LEN; i++)
+      out[i] = alphabet[randombytes_uniform((uint32_t)(sizeof alphabet - 1))];
+    out[DEMO_PASSWORD_LEN] = '\0';
+    json_t *messages = json_array();
+    int problems = messages ? users_password_validate(out, DEMO_USERNAME, DEMO_EMAIL, "Demo",
+                                                      "Organizer", messages)
+                            : EVENTAPI_ENOMEM;
+    json_decref(messages);
+    if (problems <= 0)
+      return problems;
+  }
 }
 
-/* The number of events in the database (all of them, of every organizer). */
-static int
-count_events(db_t *db, int64_t *total)
+/* Whether two category names are one, as their uniqueness compares them. */
+static bool
+same_name(const char *a, const char *b)
 {
-  static const struct principal everyone = {.id = 0, .role = ROLE_ADMIN};
-  struct event_filter f = {
-    .upcoming = false, .visibility = -1, .ordering = ORDER_ID, .limit = 1,
-  };
-  arena_t arena = {0};
-  struct event *list;
-  size_t count;
-  int rc = events_list(db, &f, &everyone, &arena, &list, &count, total);
-  arena_free(&arena);
-  return rc;
+  char *fa = text_fold(a), *fb = text_fold(b);
+  bool same = fa && fb && strcmp(fa, fb) == 0;
+  free(fa);
+  free(fb);
+  return same;
 }
 
-/* The category's id: an existing one with the slug, or a new one. */
+/*
+ * The category's id: one that exists with its slug, else with its name
+ * (an organizer may have made "Concerts" with a slug of their own), else a
+ * new one. *created says which.
+ */
 static int
-ensure_category(db_t *db, arena_t *arena, int index, int64_t *id)
+ensure_category(db_t *db, arena_t *arena, int index, int64_t *id, bool *created)
 {
   struct category c;
+  *created = false;
   int rc = categories_get_by_slug(db, categories[index].slug, arena, &c);
+  if (rc == EVENTAPI_ENOTFOUND) {
+    struct category *all;
+    size_t count;
+    if ((rc = categories_list(db, arena, &all, &count)) < 0)
+      return rc;
+    rc = EVENTAPI_ENOTFOUND;
+    for (size_t i = 0; i < count && rc == EVENTAPI_ENOTFOUND; i++) {
+      if (same_name(all[i].name, categories[index].name)) {
+        c = all[i];
+        rc = 0;
+      }
+    }
+  }
   if (rc == EVENTAPI_ENOTFOUND) {
     c = (struct category){.name = categories[index].name, .slug = categories[index].slug};
     rc = categories_insert(db, &c);
+    *created = rc == 0;
   }
   if (rc == 0)
     *id = c.id;
@@ -228,41 +258,120 @@ insert_event(db_t *db, const struct demo_event *d, int64_t today, int64_t now,
   return events_insert(db, &e);
 }
 
-/* Everything in one write transaction; *organizer_id set on success. */
+/*
+ * The events organizer_id already has, past ones too (inside the caller's
+ * write transaction): the demo events an earlier run made are not made
+ * again.
+ */
 static int
-insert_all(db_t *db, const char *hash, int64_t now, int64_t *organizer_id)
+existing_events(db_t *db, int64_t organizer_id, arena_t *arena, struct event **list,
+                size_t *count)
 {
-  arena_t arena = {0};
-  struct user organizer = {
+  int64_t *ids;
+  size_t nids;
+  int rc = db_ints(db, "SELECT id FROM events WHERE organizer_id = ? ORDER BY id", organizer_id,
+                   arena, &ids, &nids);
+  *count = 0;
+  if (rc == 0 && nids > 0)
+    rc = events_get_many(db, ids, nids, arena, list, count);
+  return rc;
+}
+
+static bool
+has_title(const struct event *list, size_t count, const char *title)
+{
+  for (size_t i = 0; i < count; i++)
+    if (strcmp(list[i].title, title) == 0)
+      return true;
+  return false;
+}
+
+/*
+ * The demo organizer: the user named demo with the email demo@example.com
+ * when it exists (an earlier run made it; *created false), else a new one
+ * with hash. Anyone else holding that name or email is a conflict, told on
+ * stderr.
+ */
+static int
+ensure_organizer(db_t *db, const char *hash, int64_t now, arena_t *arena, struct user *out,
+                 bool *created)
+{
+  *created = false;
+  int rc = users_get_by_username(db, DEMO_USERNAME, arena, out);
+  if (rc == 0 && strcmp(out->email, DEMO_EMAIL) == 0)
+    return 0;
+  if (rc == 0) {
+    fprintf(stderr, "eventapi: demo: a user named \"" DEMO_USERNAME "\" (%s) already exists "
+                    "and is not the demo organizer (" DEMO_EMAIL "); nothing was changed\n",
+            out->email);
+    return EVENTAPI_ECONFLICT;
+  }
+  if (rc != EVENTAPI_ENOTFOUND)
+    return rc;
+  if ((rc = users_email_taken(db, DEMO_EMAIL, 0)) != 0) {
+    if (rc == 1)
+      fprintf(stderr, "eventapi: demo: another user already has the email " DEMO_EMAIL
+                      "; nothing was changed\n");
+    return rc == 1 ? EVENTAPI_ECONFLICT : rc;
+  }
+  *out = (struct user){
     .username = DEMO_USERNAME, .email = DEMO_EMAIL, .first_name = "Demo",
     .last_name = "Organizer", .password = hash, .role = ROLE_ORGANIZER,
     .is_active = true, .date_joined = now,
   };
+  rc = users_insert(db, out);
+  *created = rc == 0;
+  return rc;
+}
+
+/* What one run did, for the report. */
+struct demo_result {
+  int64_t organizer_id;
+  bool organizer_created;
+  int categories_created;
+  int events_created, private_created;
+};
+
+/* Everything in one write transaction, beside the data already there. */
+static int
+insert_all(db_t *db, const char *hash, int64_t now, struct demo_result *result)
+{
+  arena_t arena = {0};
+  struct user organizer;
   int64_t category_ids[NCATEGORIES];
   int64_t today = now - now % DAY_US; /* midnight UTC */
+  struct event *mine = NULL;
+  size_t nmine = 0;
   int rc = db_begin(db, DB_WRITE);
   if (rc < 0)
     return rc;
-  if ((rc = users_username_taken(db, DEMO_USERNAME, 0)) == 0)
-    rc = users_email_taken(db, DEMO_EMAIL, 0);
-  if (rc == 1) {
-    fprintf(stderr, "eventapi: demo: a user named \"" DEMO_USERNAME "\" or with the email "
-                    DEMO_EMAIL " already exists; nothing was changed\n");
-    rc = EVENTAPI_ECONFLICT;
+  rc = ensure_organizer(db, hash, now, &arena, &organizer, &result->organizer_created);
+  if (rc == 0 && !result->organizer_created)
+    rc = existing_events(db, organizer.id, &arena, &mine, &nmine);
+  bool have_categories = false;
+  for (size_t i = 0; rc == 0 && i < NEVENTS; i++) {
+    if (has_title(mine, nmine, events[i].title))
+      continue;
+    for (int c = 0; rc == 0 && !have_categories && c < NCATEGORIES; c++) {
+      bool created;
+      rc = ensure_category(db, &arena, c, &category_ids[c], &created);
+      result->categories_created += created;
+    }
+    have_categories = true;
+    if (rc == 0)
+      rc = insert_event(db, &events[i], today, now, organizer.id, category_ids);
+    if (rc == 0) {
+      result->events_created++;
+      result->private_created += events[i].private;
+    }
   }
-  if (rc == 0)
-    rc = users_insert(db, &organizer);
-  for (int i = 0; rc == 0 && i < NCATEGORIES; i++)
-    rc = ensure_category(db, &arena, i, &category_ids[i]);
-  for (size_t i = 0; rc == 0 && i < NEVENTS; i++)
-    rc = insert_event(db, &events[i], today, now, organizer.id, category_ids);
   if (rc == 0)
     rc = db_commit(db);
   else
     db_rollback(db);
-  arena_free(&arena);
   if (rc == 0)
-    *organizer_id = organizer.id;
+    result->organizer_id = organizer.id;
+  arena_free(&arena);
   return rc;
 }
 
@@ -295,30 +404,19 @@ events_demo(FILE *out)
     fprintf(stderr, "eventapi: demo: cannot open the database\n");
     return EVENTAPI_EUNAVAILABLE;
   }
-  int64_t existing = 0;
-  int rc = count_events(db, &existing);
-  if (rc < 0) {
-    fprintf(stderr, "eventapi: demo: %s\n", eventapi_strerror(rc));
-    return rc;
-  }
-  if (existing > 0) {
-    fprintf(stderr, "eventapi: demo: the database already holds %lld event%s; demo data "
-                    "goes only into a database without events, nothing was changed\n",
-            (long long)existing, existing == 1 ? "" : "s");
-    return EVENTAPI_ECONFLICT;
-  }
-
   char password[DEMO_PASSWORD_LEN + 1], hash[PASSWORD_HASH_MAX];
   if (sodium_init() < 0)
     return EVENTAPI_EINTERNAL;
-  random_password(password);
-  if ((rc = password_hash(password, hash)) < 0) {
+  int rc = random_password(password);
+  if (rc == 0)
+    rc = password_hash(password, hash);
+  if (rc < 0) {
     fprintf(stderr, "eventapi: demo: cannot hash the password: %s\n", eventapi_strerror(rc));
     sodium_memzero(password, sizeof password);
     return rc;
   }
-  int64_t organizer_id = 0;
-  rc = insert_all(db, hash, time_now_us(), &organizer_id);
+  struct demo_result result = {0};
+  rc = insert_all(db, hash, time_now_us(), &result);
   if (rc < 0) {
     if (rc != EVENTAPI_ECONFLICT)
       fprintf(stderr, "eventapi: demo: %s; nothing was changed\n", eventapi_strerror(rc));
@@ -326,18 +424,29 @@ events_demo(FILE *out)
     return rc;
   }
 
-  int private_events = 0;
-  for (size_t i = 0; i < NEVENTS; i++)
-    private_events += events[i].private;
+  if (result.events_created == 0)
+    fprintf(out, "The demo data is already in the database: nothing was added.\n");
+  else
+    fprintf(out, "Demo data added beside what the database holds: %d event%s (%d private) over "
+                 "the next three months, %d new categor%s.\n",
+            result.events_created, result.events_created == 1 ? "" : "s",
+            result.private_created, result.categories_created,
+            result.categories_created == 1 ? "y" : "ies");
+  if (!result.organizer_created) {
+    fprintf(out, "\nThe organizer \"" DEMO_USERNAME "\" (user id %lld) is the one made before, "
+                 "with its password;\n`eventapi changepassword " DEMO_USERNAME "` sets a new "
+                 "one.\n", (long long)result.organizer_id);
+    sodium_memzero(password, sizeof password);
+    fflush(out);
+    return 0;
+  }
   fprintf(out,
-          "Demo data created: %d categories and %zu events (%d private) over the next "
-          "three months.\n\n"
-          "Organizer account (user id %lld); the password is shown only now:\n"
+          "\nOrganizer account (user id %lld); the password is shown only now:\n"
           "  username: " DEMO_USERNAME "\n"
           "  password: %s\n\n"
           "Try it, with the server running (eventapi serve):\n"
           "  curl -s ",
-          NCATEGORIES, NEVENTS, private_events, (long long)organizer_id, password);
+          (long long)result.organizer_id, password);
   print_base_url(out);
   fprintf(out, "/api/events/\n  curl -s -X POST ");
   print_base_url(out);

@@ -9,16 +9,20 @@
 
 /*
  * On the thread's connection (db_thread(), migrated by the caller), in one
- * write transaction: creates the organizer "demo" (demo@example.com) with a
- * random 20-character password, the categories Conferences, Workshops,
- * Meetups, Concerts and Sports (reusing those that exist), and 12 events
- * over the coming three months (a few private) with their sessions and
- * ticket types. Then prints the credentials (shown only there) and curl
- * lines to try to out.
+ * write transaction, beside whatever the database holds: the organizer
+ * "demo" (demo@example.com) with a random 20-character password, the
+ * categories Conferences, Workshops, Meetups, Concerts and Sports (those
+ * that exist, by slug or by name, are used), and 12 events over the coming
+ * three months (a few private) with their sessions and ticket types. Then
+ * prints what it added, the credentials (shown only there) and curl lines
+ * to try it out.
  *
- * Refuses, changing nothing, when the database already holds events or a
- * user named demo: EVENTAPI_ECONFLICT with the reason on stderr. Returns 0
- * or a negative EVENTAPI_E* code.
+ * Run again, it adds only what is missing: the organizer made before is
+ * kept with its password, and its events are recognised by title (so it
+ * adds nothing at all after a first run). Refuses, changing nothing, when
+ * another user holds the name demo or the email demo@example.com:
+ * EVENTAPI_ECONFLICT with the reason on stderr. Returns 0 or a negative
+ * EVENTAPI_E* code.
  */
 int events_demo(FILE *out);
 

@@ -22,11 +22,22 @@ on_stop(int sig)
   stopping = 1;
 }
 
+/* A start-up error, in the command line's one format. */
+static int
+failed(const char *err)
+{
+  fprintf(stderr, "eventapi: %s\n", err);
+  return 1;
+}
+
 int
 notifications_cmd_worker(const struct config *cfg, bool once)
 {
-  if (mailer_global_init() < 0 || worker_check_config(cfg) < 0 || app_migrate(cfg, 0) < 0)
-    return 1;
+  char err[APP_ERROR_MAX];
+  if (mailer_global_init() < 0)
+    return failed("mail: cannot initialise libcurl");
+  if (worker_check_config(cfg, err, sizeof err) < 0 || app_migrate(cfg, 0, err, sizeof err) < 0)
+    return failed(err);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_stop;
@@ -44,11 +55,14 @@ static db_t *
 open_database(const struct config *cfg)
 {
   db_t *db;
-  if (app_migrate(cfg, 0) < 0)
+  char err[APP_ERROR_MAX], why[APP_ERROR_MAX - 32];
+  if (app_migrate(cfg, 0, err, sizeof err) < 0) {
+    failed(err);
     return NULL;
-  int rc = db_open(&db);
-  if (rc < 0) {
-    log_error("database: cannot open: %s", eventapi_strerror(rc));
+  }
+  if (db_connect(&db, why, sizeof why) < 0) {
+    snprintf(err, sizeof err, "database: %s", why);
+    failed(err);
     return NULL;
   }
   return db;

@@ -80,10 +80,10 @@ on_event_deleting(db_t *db, const struct event *e, arena_t *arena)
 void
 notifications_signals_connect(void)
 {
-  registrations_confirmed = on_confirmed;
-  registrations_waitlisted = on_waitlisted;
-  registrations_promoted = on_promoted;
-  registrations_cancelled = on_cancelled;
+  registrations_connect(REGISTRATIONS_CONFIRMED, on_confirmed);
+  registrations_connect(REGISTRATIONS_WAITLISTED, on_waitlisted);
+  registrations_connect(REGISTRATIONS_PROMOTED, on_promoted);
+  registrations_connect(REGISTRATIONS_CANCELLED, on_cancelled);
   events_changed = on_event_changed;
   events_deleting = on_event_deleting;
 }

@@ -92,24 +92,23 @@ worker_backoff_us(const struct config *cfg, int64_t attempts)
 }
 
 int
-worker_check_config(const struct config *cfg)
+worker_check_config(const struct config *cfg, char *err, size_t errlen)
 {
-  char address[ADDRESS_MAX], err[256];
+  char address[ADDRESS_MAX];
   if (mail_envelope_address(cfg->email_from, address, sizeof address) < 0) {
-    log_error("EMAIL_FROM: expected an address such as noreply@example.com or "
-              "\"Events <noreply@example.com>\"");
+    snprintf(err, errlen, "EMAIL_FROM: expected an address such as noreply@example.com or "
+                          "\"Events <noreply@example.com>\"");
     return EVENTAPI_EINVAL;
   }
   const char *at = strrchr(address, '@');
   if (at && 1 + 32 + strlen(at) + 1 > MAIL_MESSAGE_ID_MAX) { /* "<hex@domain>" */
-    log_error("EMAIL_FROM: the domain is too long to name a Message-ID");
+    snprintf(err, errlen, "EMAIL_FROM: the domain is too long to name a Message-ID");
     return EVENTAPI_EINVAL;
   }
+  /* The mailer's messages name EMAIL_URL themselves. */
   struct mailer *m;
-  if (mailer_open(cfg->email_url, &m, err, sizeof err) < 0) {
-    log_error("EMAIL_URL: %s", err);
+  if (mailer_open(cfg->email_url, &m, err, errlen) < 0)
     return EVENTAPI_EINVAL;
-  }
   mailer_close(m);
   return 0;
 }
@@ -258,7 +257,7 @@ worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool once)
   if (mail_envelope_address(cfg->email_from, from_address, sizeof from_address) < 0)
     return EVENTAPI_EINVAL;
   if (mailer_open(cfg->email_url, &mailer, err, sizeof err) < 0) {
-    log_error("EMAIL_URL: %s", err);
+    log_error("%s", err); /* it names EMAIL_URL */
     return EVENTAPI_EINVAL;
   }
   mailer_set_timeout(mailer, cfg->email_timeout_ms);

@@ -22,9 +22,9 @@ struct worker;
 
 /*
  * Checks cfg's mail settings (EMAIL_URL, EMAIL_FROM): 0, or
- * EVENTAPI_EINVAL after logging what is wrong.
+ * EVENTAPI_EINVAL with what is wrong in err ("EMAIL_URL: ...").
  */
-int worker_check_config(const struct config *cfg);
+int worker_check_config(const struct config *cfg, char *err, size_t errlen);
 
 /* Starts a worker thread. Returns 0 with *out set, or a negative code. */
 int worker_start(const struct config *cfg, struct worker **out);

@@ -1,6 +1,6 @@
 /*
- * metrics.c - lock-free request counters and their Prometheus text (see
- * metrics.h).
+ * metrics.c - lock-free request and domain counters, the process's own
+ * figures, and their Prometheus text (see metrics.h).
  *
  * Memory is fixed: ROUTER_MAX + 1 route slots (the last one "unmatched")
  * by 8 methods by STATUS_SLOTS statuses, about half a megabyte of zeroes in
@@ -8,11 +8,14 @@
  */
 #include "ops/metrics.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/strbuf.h"
@@ -20,6 +23,8 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "notifications/models.h"
+#include "registrations/signals.h"
+#include "tickets/signals.h"
 
 #ifndef EVENTAPI_VERSION
 #define EVENTAPI_VERSION "unknown"
@@ -68,6 +73,13 @@ static struct {
   atomic_uint_fast64_t sum_us;
 } durations[ROUTE_SLOTS];
 static atomic_uint_fast64_t db_errors[DB_ERROR_KINDS];
+
+/* What the API did, counted once its transaction committed. */
+enum domain_event {
+  DOMAIN_CONFIRMED, DOMAIN_WAITLISTED, DOMAIN_CANCELLED, DOMAIN_PROMOTED, DOMAIN_CHECKED_IN,
+  DOMAIN_EVENTS
+};
+static atomic_uint_fast64_t domain[DOMAIN_EVENTS];
 
 static size_t
 method_slot(enum http_method method)
@@ -263,6 +275,191 @@ render_outbox(struct strbuf *out)
   appendf(out, "eventapi_outbox_messages{state=\"dead\"} %" PRId64 "\n", dead);
 }
 
+/* ---- domain events: counted at the commit -------------------------------- */
+
+static void
+count_one(void *counter)
+{
+  atomic_fetch_add_explicit((atomic_uint_fast64_t *)counter, 1, memory_order_relaxed);
+}
+
+/*
+ * Counts event once the transaction the signal came from commits (dropped
+ * if it rolls back, so a refused or retried change is never counted). A
+ * failure to register is not passed on: a metric missed, rather than a
+ * registration refused.
+ */
+static int
+count_at_commit(db_t *db, enum domain_event event)
+{
+  (void)db_on_commit(db, count_one, &domain[event]);
+  return 0;
+}
+
+static int
+on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)registration_id, (void)now, (void)arena;
+  return count_at_commit(db, DOMAIN_CONFIRMED);
+}
+
+static int
+on_waitlisted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)registration_id, (void)now, (void)arena;
+  return count_at_commit(db, DOMAIN_WAITLISTED);
+}
+
+static int
+on_cancelled(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)registration_id, (void)now, (void)arena;
+  return count_at_commit(db, DOMAIN_CANCELLED);
+}
+
+static int
+on_promoted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+{
+  (void)registration_id, (void)now, (void)arena;
+  return count_at_commit(db, DOMAIN_PROMOTED);
+}
+
+static int
+on_checked_in(db_t *db, int64_t ticket_id, int64_t now)
+{
+  (void)ticket_id, (void)now;
+  return count_at_commit(db, DOMAIN_CHECKED_IN);
+}
+
+void
+metrics_signals_connect(void)
+{
+  registrations_connect(REGISTRATIONS_CONFIRMED, on_confirmed);
+  registrations_connect(REGISTRATIONS_WAITLISTED, on_waitlisted);
+  registrations_connect(REGISTRATIONS_CANCELLED, on_cancelled);
+  registrations_connect(REGISTRATIONS_PROMOTED, on_promoted);
+  tickets_checked_in_connect(on_checked_in);
+}
+
+static void
+render_domain(struct strbuf *out)
+{
+  strbuf_puts(out,
+      "# HELP eventapi_registrations_total Registrations made through this process, by the state they were made in.\n"
+      "# TYPE eventapi_registrations_total counter\n");
+  appendf(out, "eventapi_registrations_total{state=\"confirmed\"} %" PRIu64 "\n",
+          load(&domain[DOMAIN_CONFIRMED]));
+  appendf(out, "eventapi_registrations_total{state=\"waitlisted\"} %" PRIu64 "\n",
+          load(&domain[DOMAIN_WAITLISTED]));
+  strbuf_puts(out,
+      "# HELP eventapi_cancellations_total Registrations cancelled through this process.\n"
+      "# TYPE eventapi_cancellations_total counter\n");
+  appendf(out, "eventapi_cancellations_total %" PRIu64 "\n", load(&domain[DOMAIN_CANCELLED]));
+  strbuf_puts(out,
+      "# HELP eventapi_promotions_total Waitlisted registrations given a place through this process.\n"
+      "# TYPE eventapi_promotions_total counter\n");
+  appendf(out, "eventapi_promotions_total %" PRIu64 "\n", load(&domain[DOMAIN_PROMOTED]));
+  strbuf_puts(out,
+      "# HELP eventapi_checkins_total Tickets checked in through this process.\n"
+      "# TYPE eventapi_checkins_total counter\n");
+  appendf(out, "eventapi_checkins_total %" PRIu64 "\n", load(&domain[DOMAIN_CHECKED_IN]));
+}
+
+/* ---- the process, from /proc/self (as Prometheus's client libraries) ----- */
+
+/* The first line of path that starts with prefix, after it, in buf; or NULL. */
+static const char *
+proc_line(const char *path, const char *prefix, char *buf, size_t len)
+{
+  FILE *f = fopen(path, "re");
+  if (f == NULL)
+    return NULL;
+  const char *found = NULL;
+  size_t plen = strlen(prefix);
+  while (found == NULL && fgets(buf, (int)len, f))
+    if (strncmp(buf, prefix, plen) == 0)
+      found = buf + plen;
+  fclose(f);
+  return found;
+}
+
+/* Open file descriptors: the entries of /proc/self/fd, less the one reading it. */
+static int
+open_fds(uint64_t *count)
+{
+  DIR *dir = opendir("/proc/self/fd");
+  if (dir == NULL)
+    return EVENTAPI_EIO;
+  uint64_t n = 0;
+  struct dirent *entry;
+  while ((entry = readdir(dir)) != NULL)
+    if (entry->d_name[0] != '.')
+      n++;
+  closedir(dir);
+  *count = n > 0 ? n - 1 : 0;
+  return 0;
+}
+
+static void
+render_process(struct strbuf *out)
+{
+  char stat[1024], line[256];
+  FILE *f = fopen("/proc/self/stat", "re");
+  size_t len = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+  if (f)
+    fclose(f);
+  stat[len] = '\0';
+  /* After the command's name in parentheses (which may hold anything),
+   * fields 3 on: utime and stime are 14 and 15, starttime 22, vsize 23,
+   * rss 24 (man 5 proc). */
+  const char *rest = strrchr(stat, ')');
+  unsigned long long utime = 0, stime = 0, starttime = 0, vsize = 0, rss = 0;
+  int fields = rest ? sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+                                       "%*d %*d %*d %*d %*d %*d %llu %llu %llu",
+                             &utime, &stime, &starttime, &vsize, &rss) : 0;
+  long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  const char *btime = proc_line("/proc/stat", "btime ", line, sizeof line);
+  if (fields != 5 || ticks <= 0 || page <= 0 || btime == NULL) {
+    strbuf_puts(out, "# process_*: /proc/self cannot be read here\n");
+    return;
+  }
+  unsigned long long boot = strtoull(btime, NULL, 10);
+  strbuf_puts(out,
+      "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+      "# TYPE process_cpu_seconds_total counter\n");
+  appendf(out, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / (double)ticks);
+  strbuf_puts(out,
+      "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+      "# TYPE process_resident_memory_bytes gauge\n");
+  appendf(out, "process_resident_memory_bytes %llu\n", rss * (unsigned long long)page);
+  strbuf_puts(out,
+      "# HELP process_virtual_memory_bytes Virtual memory size in bytes.\n"
+      "# TYPE process_virtual_memory_bytes gauge\n");
+  appendf(out, "process_virtual_memory_bytes %llu\n", vsize);
+  strbuf_puts(out,
+      "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
+      "# TYPE process_start_time_seconds gauge\n");
+  appendf(out, "process_start_time_seconds %.2f\n",
+          (double)boot + (double)starttime / (double)ticks);
+  uint64_t fds;
+  if (open_fds(&fds) == 0) {
+    strbuf_puts(out,
+        "# HELP process_open_fds Number of open file descriptors.\n"
+        "# TYPE process_open_fds gauge\n");
+    appendf(out, "process_open_fds %" PRIu64 "\n", fds);
+  }
+  /* "Max open files            1024                 524288               files" */
+  const char *limits = proc_line("/proc/self/limits", "Max open files", line, sizeof line);
+  char *end = NULL;
+  unsigned long long max = limits ? strtoull(limits, &end, 10) : 0;
+  if (end && end != limits) {
+    strbuf_puts(out,
+        "# HELP process_max_fds Maximum number of open file descriptors.\n"
+        "# TYPE process_max_fds gauge\n");
+    appendf(out, "process_max_fds %llu\n", max);
+  }
+}
+
 void
 metrics_view(struct http_request *req)
 {
@@ -300,7 +497,9 @@ metrics_view(struct http_request *req)
   for (size_t kind = 0; kind < DB_ERROR_KINDS; kind++)
     appendf(&out, "eventapi_db_errors_total{kind=\"%s\"} %" PRIu64 "\n",
             db_error_names[kind], load(&db_errors[kind]));
+  render_domain(&out);
   render_outbox(&out);
+  render_process(&out);
   strbuf_puts(&out,
       "# HELP eventapi_build_info The running version.\n"
       "# TYPE eventapi_build_info gauge\n"

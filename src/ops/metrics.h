@@ -39,10 +39,22 @@ void metrics_observe_request(enum http_method method, const struct route *route,
 void metrics_observe_db_error(int rc);
 
 /*
+ * Connects the counters of what the API did to the apps' signals:
+ * registrations by the state they were made in, cancellations, promotions
+ * off the waitlist, check-ins. Each is counted once its transaction has
+ * committed (db_on_commit), never for a change rolled back; per process,
+ * as every counter here. Call before the server's threads; connecting again
+ * does nothing.
+ */
+void metrics_signals_connect(void);
+
+/*
  * GET /metrics: the text exposition format 0.0.4 of every counter, the
- * in-flight gauge, the outbox depth by state (read from the database at
- * scrape time; left out, with a comment, when the database does not answer)
- * and eventapi_build_info.
+ * in-flight gauge, the domain counters, the outbox depth by state (read
+ * from the database at scrape time; left out, with a comment, when the
+ * database does not answer), the process's CPU time, memory, open and
+ * maximum file descriptors and start time (from /proc/self, named as
+ * Prometheus's client libraries name them), and eventapi_build_info.
  */
 void metrics_view(struct http_request *req);
 

@@ -15,7 +15,8 @@ static const struct route routes[] = {
   {HTTP_GET, "/api/docs/", docs_page_view, 0},
 };
 
-/* Only with DOCS_ASSETS_DIR: no route serves files nobody configured. */
+/* Only with a local copy of Swagger UI (docs.h): no route serves files
+ * that are not there. */
 static const struct route asset_routes[] = {
   {HTTP_GET, "/static/docs/<str:name>/", docs_asset_view, 0},
 };
@@ -23,8 +24,9 @@ static const struct route asset_routes[] = {
 int
 ops_urls_register(void)
 {
+  metrics_signals_connect();
   int rc = http_routes_add(routes, sizeof routes / sizeof routes[0]);
-  if (rc == 0 && config && config->docs_assets_dir && config->docs_assets_dir[0])
+  if (rc == 0 && docs_configure(config) != NULL)
     rc = http_routes_add(asset_routes, sizeof asset_routes / sizeof asset_routes[0]);
   return rc;
 }

@@ -1,7 +1,7 @@
 /*
- * urls.h - the operations routes: /healthz, /metrics, /api/docs/ and, when
- * DOCS_ASSETS_DIR is set, /static/docs/<name>. (/api/schema/ is registered
- * by schema.h.)
+ * urls.h - the operations routes: /healthz, /metrics, /api/docs/ and, with
+ * a local copy of Swagger UI (docs.h), /static/docs/<name>. (/api/schema/
+ * is registered by schema.h.)
  */
 #ifndef EVENTAPI_OPS_URLS_H
 #define EVENTAPI_OPS_URLS_H

@@ -161,10 +161,9 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
     r->ticket.ticket_type_id = r->ticket_type_id;
     r->ticket.user_id = r->user_id;
   }
-  registrations_signal_fn signal = r->is_waitlisted ? registrations_waitlisted
-                                                    : registrations_confirmed;
-  if (rc == 0 && signal)
-    rc = signal(db, r->id, now, arena);
+  if (rc == 0)
+    rc = registrations_send(r->is_waitlisted ? REGISTRATIONS_WAITLISTED : REGISTRATIONS_CONFIRMED,
+                            db, r->id, now, arena);
   return rc;
 }
 
@@ -194,7 +193,7 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
   db_reset(st);
   if (rc < 0)
     return rc;
-  if (registrations_cancelled && (rc = registrations_cancelled(db, r->id, now, arena)) < 0)
+  if ((rc = registrations_send(REGISTRATIONS_CANCELLED, db, r->id, now, arena)) < 0)
     return rc;
   if (waitlisted)
     return 0;
@@ -251,8 +250,8 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
     struct ticket ticket;
     if (rc == 0)
       rc = tickets_issue(db, id, now, arena, &ticket);
-    if (rc == 0 && registrations_promoted)
-      rc = registrations_promoted(db, id, now, arena);
+    if (rc == 0)
+      rc = registrations_send(REGISTRATIONS_PROMOTED, db, id, now, arena);
     if (rc < 0)
       break;
     count++;

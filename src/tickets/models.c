@@ -5,6 +5,7 @@
 #include <uuid/uuid.h>
 
 #include "core/error.h"
+#include "tickets/signals.h"
 
 #define TICKET_COLUMNS                                                          \
   "t.id, t.code, t.registration_id, t.issued_at, t.checked_in_at,"             \
@@ -146,7 +147,7 @@ tickets_check_in(db_t *db, int64_t id, int64_t now, int64_t *first)
   db_reset(st);
   if (rc < 0)
     return rc;
-  return changes == 1 ? 0 : EVENTAPI_ECONFLICT;
+  return changes == 1 ? tickets_checked_in_send(db, id, now) : EVENTAPI_ECONFLICT;
 }
 
 int

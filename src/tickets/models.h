@@ -43,9 +43,10 @@ int tickets_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset, 
                       struct ticket **out, size_t *count, int64_t *total);
 
 /*
- * Checks ticket id in at now, once: 0 when this call did it, or
- * EVENTAPI_ECONFLICT when it was already checked in (*first gets when).
- * One conditional UPDATE: two scanners at once cannot both succeed.
+ * Checks ticket id in at now, once: 0 when this call did it (and sends
+ * tickets_checked_in), or EVENTAPI_ECONFLICT when it was already checked in
+ * (*first gets when). One conditional UPDATE: two scanners at once cannot
+ * both succeed.
  */
 int tickets_check_in(db_t *db, int64_t id, int64_t now, int64_t *first);
 

@@ -284,51 +284,6 @@ users_create_superuser(const char *username, const char *email, const char *pass
 }
 
 int
-users_change_password(const char *username, const char *password, char *err, size_t errlen)
-{
-  db_t *db = db_thread();
-  if (db == NULL) {
-    snprintf(err, errlen, "cannot open the database");
-    return EVENTAPI_EUNAVAILABLE;
-  }
-  arena_t arena = {0};
-  struct user u;
-  json_t *messages = json_array();
-  char hash[PASSWORD_HASH_MAX];
-  int rc = messages ? users_get_by_username(db, username ? username : "", &arena, &u)
-                    : EVENTAPI_ENOMEM;
-  if (rc == EVENTAPI_ENOTFOUND) {
-    /* Django's changepassword says the same. */
-    snprintf(err, errlen, "user '%s' does not exist", username ? username : "");
-  } else if (rc < 0) {
-    snprintf(err, errlen, "cannot read the user: %s", eventapi_strerror(rc));
-  } else if (password == NULL) {
-    snprintf(err, errlen, "This field is required.");
-    rc = EVENTAPI_EINVAL;
-  } else if (users_password_validate(password, u.username, u.email, u.first_name,
-                                     u.last_name, messages) > 0) {
-    snprintf(err, errlen, "%s", json_string_value(json_array_get(messages, 0)));
-    rc = EVENTAPI_EINVAL;
-  } else if (password_hash(password, hash) < 0) {
-    snprintf(err, errlen, "cannot hash the password (out of memory)");
-    rc = EVENTAPI_ENOMEM;
-  } else {
-    if ((rc = db_begin(db, DB_WRITE)) == 0 && (rc = users_set_password(db, u.id, hash)) == 0)
-      rc = db_commit(db);
-    if (rc < 0) {
-      db_rollback(db);
-      if (rc == EVENTAPI_ENOTFOUND) /* deleted meanwhile */
-        snprintf(err, errlen, "user '%s' does not exist", username);
-      else
-        snprintf(err, errlen, "database error: %s", eventapi_strerror(rc));
-    }
-  }
-  json_decref(messages);
-  arena_free(&arena);
-  return rc;
-}
-
-int
 token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us)
 {
   int64_t now = time_now_us();

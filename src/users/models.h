@@ -66,17 +66,6 @@ int users_update(db_t *db, const struct user *u);
  */
 int users_set_password(db_t *db, int64_t id, const char *hash);
 
-/*
- * Sets the password of the user named username (matched case-insensitively,
- * as at login) after Django's password validators, and ends every token
- * issued to them before: the `changepassword` command, on the thread's
- * connection, in one transaction. Returns 0; EVENTAPI_ENOTFOUND or
- * EVENTAPI_EINVAL with the reason (the first validator's message) in err;
- * or another negative code, also explained in err.
- */
-int users_change_password(const char *username, const char *password, char *err,
-                          size_t errlen);
-
 /* EVENTAPI_ENOTFOUND when there was no such user. */
 int users_delete(db_t *db, int64_t id);
 

@@ -1,19 +1,28 @@
 /*
  * ops.c - API.md "Operations": /healthz answering for the database (also
  * when it cannot be opened), /metrics in Prometheus's text format read back
- * by a small parser, and /api/docs/ with its locally served assets. The
+ * by a small parser, and /api/docs/ with its locally served assets (by
+ * default, a CDN only when told, advice when there are none). The
  * rendering of the page in a real browser is tests/api/docs_page.c.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "core/arena.h"
+#include "core/timefmt.h"
+#include "db/db.h"
+#include "ops/docs.h"
+#include "registrations/models.h"
 #include "support/api.h"
 #include "support/db.h"
 #include "support/process.h"
@@ -409,21 +418,328 @@ Test(ops, metrics_show_the_outbox_of_a_registration)
                api_db_int("SELECT count(*) FROM notifications WHERE id > ?", 0), "%s", after.text);
 }
 
+/* ---- what the API did ------------------------------------------------------------ */
+
+struct domain {
+  double confirmed, waitlisted, cancelled, promoted, checkins;
+};
+
+static struct domain domain_now(void)
+{
+  struct scrape s = scrape();
+  cr_assert_str_eq(type_of(&s, "eventapi_registrations_total"), "counter");
+  cr_assert_str_eq(type_of(&s, "eventapi_checkins_total"), "counter");
+  return (struct domain){
+    value_of(&s, "eventapi_registrations_total", "state=\"confirmed\""),
+    value_of(&s, "eventapi_registrations_total", "state=\"waitlisted\""),
+    value_of(&s, "eventapi_cancellations_total", ""),
+    value_of(&s, "eventapi_promotions_total", ""),
+    value_of(&s, "eventapi_checkins_total", ""),
+  };
+}
+
+/* Each counter moved by exactly its delta since before. */
+#define expect_domain_moved(before, confirmed_, waitlisted_, cancelled_, promoted_, checkins_) \
+  do {                                                                                       \
+    struct domain after_ = domain_now();                                                     \
+    cr_expect_eq(after_.confirmed - (before).confirmed, confirmed_, "confirmed");            \
+    cr_expect_eq(after_.waitlisted - (before).waitlisted, waitlisted_, "waitlisted");        \
+    cr_expect_eq(after_.cancelled - (before).cancelled, cancelled_, "cancellations");        \
+    cr_expect_eq(after_.promoted - (before).promoted, promoted_, "promotions");              \
+    cr_expect_eq(after_.checkins - (before).checkins, checkins_, "check-ins");               \
+  } while (0)
+
+static long long create_event_of(const char *token, int capacity)
+{
+  struct api_resp *r = api_post("/api/events/create/", token, api_jsonf(
+      "{\"title\":\"Jazz Night\",\"date_time\":\"2031-05-01T18:00:00Z\","
+      "\"location\":\"Berlin\",\"capacity\":%d}", capacity));
+  expect_status(r, 200);
+  return id_of(r);
+}
+
+static struct api_resp *register_for(long long event, const char *token)
+{
+  return api_post(api_printf("/api/registrations/%lld/register/", event), token, "{}");
+}
+
+static const char *ticket_code(struct api_resp *r)
+{
+  const char *code = json_string_value(json_object_get(json_object_get(r->json, "ticket"), "code"));
+  cr_assert_not_null(code, "no ticket: %s", r->body);
+  return code;
+}
+
+Test(ops, metrics_count_registrations_cancellations_promotions_and_check_ins)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  long long event = create_event_of(olga.access, 1);
+
+  struct domain before = domain_now();
+  struct api_resp *first = register_for(event, alice.access);
+  expect_status(first, 200);
+  expect_bool(first, "is_waitlisted", false);
+  struct api_resp *second = register_for(event, bob.access);
+  expect_status(second, 200);
+  expect_bool(second, "is_waitlisted", true);
+  /* Refused: nothing happened, nothing counted. */
+  expect_status(register_for(event, bob.access), 400);
+  expect_domain_moved(before, 1, 1, 0, 0, 0);
+
+  before = domain_now();
+  const char *check_in = api_printf("/api/tickets/%s/check-in/", ticket_code(first));
+  expect_status(api_post(check_in, olga.access, NULL), 200);
+  expect_status(api_post(check_in, olga.access, NULL), 409);
+  expect_domain_moved(before, 0, 0, 0, 0, 1);
+
+  /* alice's place goes to bob. */
+  before = domain_now();
+  expect_status(api_delete(api_printf("/api/registrations/%lld/", id_of(first)), alice.access), 204);
+  expect_domain_moved(before, 0, 0, 1, 1, 0);
+  /* bob's promoted ticket, at the original's path. */
+  struct api_resp *bobs = api_get(api_printf("/api/registrations/%lld/", id_of(second)), bob.access);
+  expect_status(bobs, 200);
+  before = domain_now();
+  expect_status(api_post(api_printf("/api/registrations/ticket/%s/checkin/", ticket_code(bobs)),
+                         olga.access, NULL), 200);
+  expect_domain_moved(before, 0, 0, 0, 0, 1);
+}
+
+/*
+ * A cancellation whose transaction rolls back is not counted: its signal
+ * ran, but the count waits for the commit.
+ */
+Test(ops, metrics_count_nothing_that_rolled_back)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = register_for(create_event_of(olga.access, 5), alice.access);
+  expect_status(r, 200);
+  long long id = id_of(r);
+
+  struct domain before = domain_now();
+  db_t *db;
+  cr_assert_eq(db_open(&db), 0);
+  arena_t arena = {0};
+  struct registration registration;
+  cr_assert_eq(db_begin(db, DB_WRITE), 0);
+  cr_assert_eq(registrations_get(db, id, &arena, &registration), 0);
+  cr_assert_eq(registrations_cancel(db, &registration, time_now_us(), &arena), 0);
+  db_rollback(db);
+  arena_free(&arena);
+  db_close(db);
+  expect_domain_moved(before, 0, 0, 0, 0, 0);
+
+  expect_status(api_delete(api_printf("/api/registrations/%lld/", id), alice.access), 204);
+  expect_domain_moved(before, 0, 0, 1, 0, 0);
+}
+
+struct scan {
+  const char *path, *token;
+  long status;
+};
+
+static void *scan_main(void *arg)
+{
+  struct scan *scan = arg;
+  scan->status = api_post(scan->path, scan->token, NULL)->status;
+  return NULL;
+}
+
+Test(ops, a_ticket_scanned_at_once_by_four_scanners_counts_once)
+{
+  enum { SCANNERS = 4 };
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *r = register_for(create_event_of(olga.access, 5), alice.access);
+  expect_status(r, 200);
+  const char *path = api_printf("/api/tickets/%s/check-in/", ticket_code(r));
+
+  struct domain before = domain_now();
+  struct scan scans[SCANNERS];
+  pthread_t threads[SCANNERS];
+  for (int i = 0; i < SCANNERS; i++) {
+    scans[i] = (struct scan){path, olga.access, 0};
+    cr_assert(pthread_create(&threads[i], NULL, scan_main, &scans[i]) == 0);
+  }
+  int ok = 0, conflicts = 0;
+  for (int i = 0; i < SCANNERS; i++) {
+    pthread_join(threads[i], NULL);
+    ok += scans[i].status == 200;
+    conflicts += scans[i].status == 409;
+  }
+  cr_assert_eq(ok, 1);
+  cr_assert_eq(conflicts, SCANNERS - 1);
+  expect_domain_moved(before, 0, 0, 0, 0, 1);
+}
+
+/* ---- the process ---------------------------------------------------------------------- */
+
+Test(ops, metrics_show_the_process_as_prometheus_clients_do)
+{
+  const char *gauges[] = {"process_resident_memory_bytes", "process_virtual_memory_bytes",
+                          "process_open_fds", "process_max_fds", "process_start_time_seconds"};
+  struct scrape a = scrape();
+  cr_assert_str_eq(type_of(&a, "process_cpu_seconds_total"), "counter");
+  for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
+    cr_assert_str_eq(type_of(&a, gauges[i]), "gauge", "%s", gauges[i]);
+
+  /* The in-process server is this very process. */
+  struct rlimit limit;
+  cr_assert_eq(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  cr_assert_eq(value_of(&a, "process_max_fds", ""), (double)limit.rlim_cur);
+  double resident = value_of(&a, "process_resident_memory_bytes", "");
+  cr_assert_gt(resident, 1024 * 1024, "%s", a.text);
+  cr_assert_geq(value_of(&a, "process_virtual_memory_bytes", ""), resident);
+  double started = value_of(&a, "process_start_time_seconds", "");
+  double now = (double)time(NULL);
+  cr_assert(started <= now + 1 && started > now - 3600, "started %f, now %f", started, now);
+
+  /* Ten more open files are ten more descriptors, and closed, ten fewer. */
+  int fds[10];
+  for (int i = 0; i < 10; i++)
+    cr_assert((fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
+  struct scrape b = scrape();
+  for (int i = 0; i < 10; i++)
+    close(fds[i]);
+  struct scrape c = scrape();
+  double open_a = value_of(&a, "process_open_fds", "");
+  cr_assert_gt(open_a, 0);
+  cr_assert_eq(value_of(&b, "process_open_fds", "") - open_a, 10, "%s", b.text);
+  cr_assert_eq(value_of(&c, "process_open_fds", ""), open_a, "%s", c.text);
+  cr_assert_leq(value_of(&b, "process_open_fds", ""), value_of(&b, "process_max_fds", ""));
+  cr_assert_geq(value_of(&c, "process_cpu_seconds_total", ""),
+                value_of(&a, "process_cpu_seconds_total", ""));
+}
+
 /* ---- /api/docs/ ---------------------------------------------------------------- */
 
-Test(ops, docs_page_loads_swagger_ui_from_the_cdn_by_default)
+/* The whole of a file (harness-owned), with its length. */
+static const char *slurp_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  cr_assert(f != NULL, "%s: %s", path, strerror(errno));
+  cr_assert(fseek(f, 0, SEEK_END) == 0);
+  long size = ftell(f);
+  cr_assert(size >= 0 && fseek(f, 0, SEEK_SET) == 0);
+  char *data = malloc((size_t)size + 1);
+  cr_assert(data != NULL && fread(data, 1, (size_t)size, f) == (size_t)size);
+  fclose(f);
+  data[size] = '\0';
+  api_keep(data, free);
+  *len = (size_t)size;
+  return data;
+}
+
+/* The page that says what to do, for why (a fragment of its text). */
+static void expect_advice_page(struct api_resp *r, const char *why)
+{
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/html; charset=utf-8");
+  const char *must[] = {
+    "Swagger UI is not installed",
+    "scripts/install-deps",
+    "npm install --prefix /usr/local/share/eventapi/docs swagger-ui-dist@5.35.0",
+    "<code>DOCS_ASSETS_DIR</code>",
+    "DOCS_ASSETS_URL=https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/",
+    "<a href=\"/api/schema/\">/api/schema/</a>",
+    why,
+  };
+  for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
+    cr_expect_not_null(strstr(r->body, must[i]), "\"%s\" is not in:\n%s", must[i], r->body);
+  /* Nothing that would load, and stay blank. */
+  cr_expect_null(strstr(r->body, "<script"), "%s", r->body);
+}
+
+/*
+ * With no setting, Swagger UI comes from this server: from the copy that
+ * scripts/install-deps installs, or another usual place (docs.h). Where
+ * none is installed the page says what to do; CI installs one.
+ */
+Test(ops, docs_page_serves_swagger_ui_from_this_server_by_default)
+{
+  const char *dir = docs_assets_find(docs_assets_search_path);
+  struct api_resp *r = api_get("/api/docs/", NULL);
+  if (dir == NULL) {
+    cr_assert(getenv("CI") == NULL, "no Swagger UI installed although CI installs it");
+    expect_advice_page(r, "It looked for npm's swagger-ui-dist in <code>"
+                          "/usr/local/share/eventapi/docs/node_modules/swagger-ui-dist</code>");
+    expect_status(api_get("/static/docs/swagger-ui.css", NULL), 404);
+    cr_skip("no Swagger UI installed here (scripts/install-deps installs it)");
+  }
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/html; charset=utf-8");
+  cr_assert_not_null(strstr(r->body, "<script src=\"/static/docs/swagger-ui-bundle.js\">"),
+                     "%s", r->body);
+  cr_assert_not_null(strstr(r->body, "href=\"/static/docs/swagger-ui.css\""), "%s", r->body);
+  cr_assert_not_null(strstr(r->body, "url: \"/api/schema/\""), "%s", r->body);
+  cr_assert_null(strstr(r->body, "https://"), "nothing from elsewhere: %s", r->body);
+
+  size_t len;
+  const char *bundle = slurp_file(api_printf("%s/swagger-ui-bundle.js", dir), &len);
+  r = api_get("/static/docs/swagger-ui-bundle.js", NULL);
+  expect_status(r, 200);
+  expect_header(r, "Content-Type", "text/javascript; charset=utf-8");
+  cr_assert(r->len == len && memcmp(r->body, bundle, len) == 0,
+            "/static/docs/swagger-ui-bundle.js is not %s/swagger-ui-bundle.js", dir);
+  expect_status(api_get("/static/docs/swagger-ui.css", NULL), 200);
+}
+
+static void start_without_assets(void)
+{
+  api_server_start_with((const char *const[]){"DOCS_ASSETS_DIR", "", NULL});
+}
+
+Test(docs_without_assets, docs_page_says_what_to_do_rather_than_stay_blank,
+     .init = start_without_assets, .fini = api_server_stop)
+{
+  expect_advice_page(api_get("/api/docs/", NULL),
+                     "<code>DOCS_ASSETS_DIR</code> is set empty, which turns the local copy off.");
+  /* Nothing is served locally when there is nothing to serve. */
+  expect_status(api_get("/static/docs/swagger-ui.css", NULL), 404);
+}
+
+static char empty_dir[64];
+
+static void start_with_an_empty_folder(void)
+{
+  snprintf(empty_dir, sizeof empty_dir, "/tmp/eventapi-docs-XXXXXX");
+  cr_assert(mkdtemp(empty_dir) != NULL);
+  api_server_start_with((const char *const[]){"DOCS_ASSETS_DIR", empty_dir, NULL});
+}
+
+static void stop_with_an_empty_folder(void)
+{
+  api_server_stop();
+  rmdir(empty_dir);
+}
+
+Test(docs_without_assets, a_folder_without_swagger_ui_is_named_on_the_page,
+     .init = start_with_an_empty_folder, .fini = stop_with_an_empty_folder)
+{
+  expect_advice_page(api_get("/api/docs/", NULL),
+                     "The folder that <code>DOCS_ASSETS_DIR</code> names lacks "
+                     "swagger-ui-bundle.js or swagger-ui.css");
+}
+
+#define CDN "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0/"
+
+static void start_with_a_cdn(void)
+{
+  api_server_start_with((const char *const[]){"DOCS_ASSETS_URL", CDN, NULL});
+}
+
+Test(docs_from_a_cdn, docs_page_loads_swagger_ui_from_a_cdn_only_when_told,
+     .init = start_with_a_cdn, .fini = api_server_stop)
 {
   struct api_resp *r = api_get("/api/docs/", NULL);
   expect_status(r, 200);
-  expect_header(r, "Content-Type", "text/html; charset=utf-8");
-  cr_assert_not_null(strstr(r->body,
-      "<script src=\"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js\">"),
-      "%s", r->body);
-  cr_assert_not_null(strstr(r->body,
-      "href=\"https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css\""), "%s", r->body);
-  cr_assert_not_null(strstr(r->body, "url: \"/api/schema/\""), "%s", r->body);
-  /* Nothing is served locally unless DOCS_ASSETS_DIR says where from. */
-  expect_status(api_get("/static/docs/swagger-ui.css", NULL), 404);
+  cr_assert_not_null(strstr(r->body, "<script src=\"" CDN "swagger-ui-bundle.js\">"), "%s",
+                     r->body);
+  cr_assert_not_null(strstr(r->body, "href=\"" CDN "swagger-ui.css\""), "%s", r->body);
+  cr_assert_null(strstr(r->body, "/static/docs/"), "%s", r->body);
 }
 
 /* A folder of fake assets, and one file beside it that must stay out of reach. */

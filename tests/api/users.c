@@ -686,34 +686,6 @@ Test(users, refused_password_change_keeps_the_tokens)
   expect_tokens_work(alice);
 }
 
-Test(users, password_set_from_the_command_line_ends_tokens)
-{
-  struct api_user alice = api_signup("alice", NULL);
-  struct api_user bob = api_signup("bob", NULL);
-  char err[256] = "";
-  cr_assert_eq(users_change_password("ALICE", "Brand-New-Passw0rd", err, sizeof err), 0,
-               "%s", err);
-  expect_tokens_ended(alice);
-  expect_tokens_work(bob);
-  expect_status(log_in("alice", API_PASSWORD), 401);
-  expect_tokens_work(api_login("alice", "Brand-New-Passw0rd"));
-}
-
-Test(users, password_set_from_the_command_line_is_validated)
-{
-  struct api_user alice = api_signup("alice", NULL);
-  char err[256] = "";
-  cr_assert_eq(users_change_password("nobody", "Brand-New-Passw0rd", err, sizeof err),
-               EVENTAPI_ENOTFOUND);
-  cr_assert_str_eq(err, "user 'nobody' does not exist");
-  cr_assert_eq(users_change_password("alice", "alice123", err, sizeof err), EVENTAPI_EINVAL);
-  cr_assert_str_eq(err, "The password is too similar to the username.");
-  cr_assert_eq(users_change_password("alice", "", err, sizeof err), EVENTAPI_EINVAL);
-  cr_assert_str_eq(err, "This password is too short. It must contain at least 8 characters.");
-  expect_tokens_work(alice);
-  expect_status(log_in("alice", API_PASSWORD), 200);
-}
-
 /* ---- admin -------------------------------------------------------------- */
 
 Test(users, admin_is_an_admin_on_me)

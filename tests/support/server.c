@@ -275,11 +275,12 @@ void api_server_start_with(const char *const *env)
   }
   srv.cfg_loaded = true;
 
-  rc = app_start(&srv.cfg, &srv.app);
+  char why[APP_ERROR_MAX] = "";
+  rc = app_start(&srv.cfg, &srv.app, why, sizeof why);
   if (rc != 0 || !srv.app) {
     srv.app = NULL;
     api_server_stop();
-    cr_assert_fail("app_start failed: %d (see the log above)", rc);
+    cr_assert_fail("app_start failed: %d %s", rc, why);
   }
   snprintf(srv.base_url, sizeof srv.base_url, "http://127.0.0.1:%u",
            app_port(srv.app));

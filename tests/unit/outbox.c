@@ -57,7 +57,8 @@ setup(void)
   snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", dir);
   cr_assert_eq(db_configure(url, false), 0);
   cr_assert_eq(db_open(&db), 0);
-  cr_assert_eq(db_migrate(db, 0), 0);
+  char err[256];
+  cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
   cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
                            " password, date_joined) VALUES (1, 'ann', 'ann', 'ann@example.com',"
                            " 'ann@example.com', 'x', 0)", NULL, NULL), 0);

@@ -124,7 +124,7 @@ expect_round_trip(const char *json_text)
 
 Test(yaml, pyyaml_reads_it_back)
 {
-  cr_assert(have_pyyaml(), "python3-yaml is missing: scripts/install-deps installs it");
+  cr_assert(have_pyyaml(), "python3-yaml is missing: scripts/install-deps --test installs it");
   expect_round_trip("{\"a\":{\"b\":[1,-2.5,1e20,true,null,\"x\"],\"c\":{}},\"d\":[]}");
   expect_round_trip("{\"true\":\"yes\",\"null\":\"~\",\"on\":\"off\",\"1\":\"1.0\",\"y\":\"n\"}");
   expect_round_trip("{\"s\":\"tab\\tquote\\\" back\\\\ nl\\n cr\\r \\u007f \\u00e9 \\u2028 \\ud83c\\udfb7\"}");
