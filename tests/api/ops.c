@@ -597,20 +597,28 @@ Test(ops, metrics_show_the_process_as_prometheus_clients_do)
   double now = (double)time(NULL);
   cr_assert(started <= now + 1 && started > now - 3600, "started %f, now %f", started, now);
 
-  /* Ten more open files are ten more descriptors, and closed, ten fewer. */
-  int fds[10];
-  for (int i = 0; i < 10; i++)
-    cr_assert((fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
-  struct scrape b = scrape();
-  for (int i = 0; i < 10; i++)
-    close(fds[i]);
-  struct scrape c = scrape();
-  double open_a = value_of(&a, "process_open_fds", "");
-  cr_assert_gt(open_a, 0);
-  cr_assert_eq(value_of(&b, "process_open_fds", "") - open_a, 10, "%s", b.text);
-  cr_assert_eq(value_of(&c, "process_open_fds", ""), open_a, "%s", c.text);
+  /* Ten more open files are ten more descriptors, and closed, ten fewer.
+   * The server's own threads open and close files too (the database, the
+   * mail folder), so a round in which one of them did is tried again. */
+  bool exact = false;
+  struct scrape b = a;
+  for (int round = 0; round < 50 && !exact; round++) {
+    struct scrape before = scrape();
+    int fds[10];
+    for (int i = 0; i < 10; i++)
+      cr_assert((fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0);
+    b = scrape();
+    for (int i = 0; i < 10; i++)
+      close(fds[i]);
+    struct scrape c = scrape();
+    double open_before = value_of(&before, "process_open_fds", "");
+    cr_assert_gt(open_before, 0);
+    exact = value_of(&b, "process_open_fds", "") - open_before == 10 &&
+            value_of(&c, "process_open_fds", "") == open_before;
+  }
+  cr_assert(exact, "process_open_fds never moved by exactly the ten files: %s", b.text);
   cr_assert_leq(value_of(&b, "process_open_fds", ""), value_of(&b, "process_max_fds", ""));
-  cr_assert_geq(value_of(&c, "process_cpu_seconds_total", ""),
+  cr_assert_geq(value_of(&b, "process_cpu_seconds_total", ""),
                 value_of(&a, "process_cpu_seconds_total", ""));
 }
 
