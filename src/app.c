@@ -59,6 +59,7 @@ int
 app_database(const struct config *cfg, db_t **out, char *err, size_t errlen)
 {
   int rc = db_configure(cfg->database_url, cfg->sqlite_synchronous_normal);
+  db_write_configure(cfg->write_batch_max, cfg->write_batch_wait_ms * 1000);
   if (rc < 0) {
     snprintf(err, errlen, "DATABASE_URL: unsupported database URL (expected sqlite:///path, "
              "postgres://user:password@host:port/database or libpq's key=value form)");
@@ -220,8 +221,13 @@ app_stop(struct app *app)
 {
   if (app == NULL)
     return;
-  http_server_stop(app->http, SHUTDOWN_GRACE_MS);
+  /* Requests in flight finish; parked ones need the writer to answer, so
+   * it stops only after them (and after the mail worker, which writes too),
+   * and the server once what the writer finished has been answered. */
+  http_server_drain(app->http, SHUTDOWN_GRACE_MS);
   worker_stop(app->worker);
+  db_writer_stop();
+  http_server_stop(app->http, SHUTDOWN_GRACE_MS);
   db_close_all();
   mailer_global_cleanup();
   users_common_passwords_free();

@@ -140,6 +140,18 @@ get_millis(const struct source *src, const char *name, int64_t def, int64_t *out
   return 0;
 }
 
+/* As get_millis, also taking 0 (none). */
+static int
+get_millis_or_zero(const struct source *src, const char *name, int64_t def, int64_t *out)
+{
+  const char *value = lookup(src, name);
+  if (value != NULL && strcmp(value, "0") == 0) {
+    *out = 0;
+    return 0;
+  }
+  return get_millis(src, name, def, out);
+}
+
 static int
 get_bool(const struct source *src, const char *name, bool def, bool *out)
 {
@@ -383,6 +395,10 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
                     &cfg->common_passwords_file);
   if (rc == 0)
     rc = get_synchronous(&src, &cfg->sqlite_synchronous_normal);
+  if (rc == 0)
+    rc = get_unsigned(&src, "WRITE_BATCH_MAX", 256, 1, 100000, &cfg->write_batch_max);
+  if (rc == 0)
+    rc = get_millis_or_zero(&src, "WRITE_BATCH_WAIT", 0, &cfg->write_batch_wait_ms);
   if (rc == 0)
     rc = get_create_status(&src, &cfg->create_status);
   if (rc == 0)

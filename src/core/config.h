@@ -48,6 +48,8 @@ struct config {
   unsigned login_window;       /* LOGIN_WINDOW, seconds: 300 ... within this window */
   char *common_passwords_file; /* COMMON_PASSWORDS_FILE: Django's list when installed */
   bool sqlite_synchronous_normal; /* SQLITE_SYNCHRONOUS=normal opts out of FULL */
+  unsigned write_batch_max;    /* WRITE_BATCH_MAX: 256 units of work to a transaction */
+  int64_t write_batch_wait_ms; /* WRITE_BATCH_WAIT: 0, the writer's wait for company */
   unsigned create_status;       /* CREATE_STATUS: 200 (API.md) or 201 (the original) */
   unsigned event_cache_mb;     /* EVENT_CACHE_MB: 64 MiB of event JSON; 0 turns it off */
   unsigned long long image_max_pixels; /* IMAGE_MAX_PIXELS: 50,000,000 (width x height) at most */

@@ -29,6 +29,17 @@ struct db_ops {
   int (*exec_script)(db_t *db, const char *sql);
   const char *begin_read;  /* the statements that open a transaction */
   const char *begin_write;
+  /* Whether a transaction is open on db (SQLite may end one by itself, on a
+   * full disk or an I/O error, rolling the whole of it back). */
+  bool (*in_transaction)(db_t *db);
+  /* Writes go through one writer per process, in batches (SQLite, whose
+   * writers run one at a time anyway), rather than on each caller's own
+   * connection (PostgreSQL, which groups concurrent commits itself). */
+  bool group_commit;
+  /* Housekeeping between the writer's batches (SQLite: checkpoints, kept
+   * out of the commits of a busy writer); idle when no unit waits. May be
+   * NULL. */
+  void (*maintain)(db_t *db, bool idle);
 };
 
 /* Every backend's connection and statement start with these. */
@@ -38,6 +49,7 @@ struct db {
   bool broken;       /* reopen before the next use */
   int txn_depth;
   bool txn_write;    /* the open transaction is a DB_WRITE one */
+  bool in_unit;      /* a unit of work runs on it (db_begin is then a bug) */
   struct db_on_commit *on_commit; /* db_on_commit(), in order */
   size_t non_commit, on_commit_cap;
   struct db_stmt **cache; /* by SQL text: open addressing, power-of-two size */
@@ -50,6 +62,9 @@ struct db_stmt {
   size_t hash;
   bool uncached;     /* finalized by db_reset() */
 };
+
+/* Whether the configured backend writes through the group-committing writer. */
+bool db_backend_groups_commits(void);
 
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_postgres_ops;

@@ -5,6 +5,7 @@
 #include "db/db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static bool sync_normal;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;   /* every thread's connection */
-static unsigned generation;   /* bumped by db_close_all */
+static atomic_uint generation; /* bumped by db_close_all */
 
 static _Thread_local struct db *thread_db;
 static _Thread_local unsigned thread_generation;
@@ -74,6 +75,12 @@ db_configure(const char *url, bool synchronous_normal)
   backend = ops;
   sync_normal = synchronous_normal;
   return 0;
+}
+
+bool
+db_backend_groups_commits(void)
+{
+  return backend != NULL && backend->group_commit;
 }
 
 int
@@ -142,9 +149,9 @@ unregister(struct db *db)
 db_t *
 db_thread(void)
 {
-  pthread_mutex_lock(&registry_lock);
-  unsigned current = generation;
-  pthread_mutex_unlock(&registry_lock);
+  /* Read on every call: an atomic, no lock (a thread's own connection is
+   * the fast path of every request). */
+  unsigned current = atomic_load(&generation);
   if (thread_db && thread_generation != current)
     thread_db = NULL; /* closed by db_close_all */
   if (thread_db && thread_db->broken) {
@@ -160,7 +167,7 @@ db_thread(void)
   pthread_mutex_lock(&registry_lock);
   db->next = registry;
   registry = db;
-  thread_generation = generation;
+  thread_generation = atomic_load(&generation);
   pthread_mutex_unlock(&registry_lock);
   thread_db = db;
   return db;
@@ -169,10 +176,11 @@ db_thread(void)
 void
 db_close_all(void)
 {
+  db_writer_stop();
   pthread_mutex_lock(&registry_lock);
   struct db *db = registry;
   registry = NULL;
-  generation++;
+  atomic_fetch_add(&generation, 1);
   pthread_mutex_unlock(&registry_lock);
   while (db) {
     struct db *next = db->next;
@@ -406,6 +414,10 @@ db_exec_script(db_t *db, const char *sql)
 int
 db_begin(db_t *db, enum db_txn kind)
 {
+  if (db->in_unit) {
+    log_error("database: a unit of work began a transaction of its own");
+    return EVENTAPI_EINTERNAL;
+  }
   db->non_commit = 0; /* none left over from a transaction never ended */
   int rc = db_exec(db, kind == DB_WRITE ? db->ops->begin_write : db->ops->begin_read, NULL, NULL);
   if (rc == 0) {

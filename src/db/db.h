@@ -162,6 +162,57 @@ void db_rollback(db_t *db);
  */
 int db_on_commit(db_t *db, void (*fn)(void *arg), void *arg);
 
+/*
+ * ---- The write path: units of work ----
+ *
+ * A unit of work is a function that does database work only: no replies,
+ * no other I/O, no sleeping, no db_begin/db_commit of its own. It returns 0
+ * to keep its changes, or a negative code to undo them (its own only). A
+ * unit may be run more than once (a batch is replayed after a failure that
+ * ended its transaction, PostgreSQL retries a lost serialization race), so
+ * it starts from its context each time and only the last run counts. What
+ * it registers with db_on_commit() runs once its changes are durable.
+ */
+typedef int (*db_unit_fn)(db_t *db, void *ctx);
+
+/*
+ * Runs fn(db, ctx) in a write transaction and returns its result once the
+ * transaction committed (durably: synchronous=FULL on SQLite), or the
+ * storage error that prevented it. On SQLite units run on one writer
+ * thread per process, several to a transaction (group commit); on
+ * PostgreSQL on the calling thread's connection, retried when they lose a
+ * race. Blocks the caller.
+ */
+int db_write(db_unit_fn fn, void *ctx);
+
+/*
+ * As db_write, without blocking: done(done_arg, rc) is called once the
+ * unit's fate is durable, on the writer thread (SQLite), or before this
+ * returns (PostgreSQL). ctx must live until then.
+ */
+void db_write_async(db_unit_fn fn, void *ctx, void (*done)(void *arg, int rc),
+                    void *done_arg);
+
+/* Whether db_write_async returns before the unit has run (SQLite). */
+bool db_write_is_async(void);
+
+/*
+ * Runs fn(db, ctx) in one read transaction on the calling thread's
+ * connection (one snapshot: a list and its count agree). Returns fn's
+ * result, or the storage error.
+ */
+int db_read(db_unit_fn fn, void *ctx);
+
+/*
+ * The writer's batches: at most batch_max units to a transaction, and the
+ * writer waits up to batch_wait_us for company before it begins one (0:
+ * it takes what is pending; settings WRITE_BATCH_MAX, WRITE_BATCH_WAIT).
+ */
+void db_write_configure(unsigned batch_max, int64_t batch_wait_us);
+
+/* Finishes what was queued, stops the writer, closes its connection. */
+void db_writer_stop(void);
+
 /* Cheap liveness check for /healthz. Returns 0 or a negative code. */
 int db_ping(db_t *db);
 

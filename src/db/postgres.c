@@ -750,6 +750,13 @@ pg_exec_script(db_t *base, const char *sql)
   return rc;
 }
 
+static bool
+pg_in_transaction(db_t *base)
+{
+  PGTransactionStatusType status = PQtransactionStatus(((struct pg_db *)base)->conn);
+  return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
 const struct db_ops db_postgres_ops = {
   .name = "postgres",
   .open = pg_open,
@@ -771,4 +778,6 @@ const struct db_ops db_postgres_ops = {
    * after waiting for a row lock, so a limit is never exceeded. */
   .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
   .begin_write = "BEGIN",
+  .in_transaction = pg_in_transaction,
+  .group_commit = false,
 };

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +30,40 @@ struct sqlite_stmt {
 struct sqlite_db {
   struct db base;
   sqlite3 *handle;
+  int wal_frames;   /* frames in the write-ahead log after its last commit */
 };
+
+/*
+ * Checkpoints (copying the write-ahead log into the database file, with an
+ * fsync) are run by the writer between batches, not by SQLite inside a
+ * commit: when it is idle and the log holds WAL_CHECKPOINT_IDLE frames, or
+ * once it holds WAL_CHECKPOINT_BUSY however busy it is (bounding the log,
+ * about 64 MiB of 4 KiB pages).
+ */
+#define WAL_CHECKPOINT_IDLE 1000
+#define WAL_CHECKPOINT_BUSY 16384
+
+/* How SQLite reads: mapped into memory, not a pread() per page. */
+#define MMAP_SIZE (256 * 1024 * 1024)
+
+static pthread_once_t configured = PTHREAD_ONCE_INIT;
+
+/* Process-wide, before any connection: no memory statistics, whose global
+ * mutex every allocation of every connection would take. */
+static void
+configure_library(void)
+{
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* refused if already in use: harmless */
+}
+
+static int
+note_wal_size(void *arg, sqlite3 *handle, const char *name, int frames)
+{
+  (void)handle;
+  (void)name;
+  ((struct sqlite_db *)arg)->wal_frames = frames;
+  return SQLITE_OK;
+}
 
 static int
 map_error(sqlite3 *handle, int rc)
@@ -95,6 +129,7 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, si
   int rc = make_parent_dir(path, err, errlen);
   if (rc < 0)
     return rc;
+  pthread_once(&configured, configure_library);
   struct sqlite_db *db = calloc(1, sizeof *db);
   if (db == NULL)
     return EVENTAPI_ENOMEM;
@@ -116,8 +151,9 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, si
   char pragmas[256];
   snprintf(pragmas, sizeof pragmas,
            "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
-           "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
-           synchronous_normal ? "NORMAL" : "FULL");
+           "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+           "PRAGMA wal_autocheckpoint=0; PRAGMA mmap_size=%d;",
+           synchronous_normal ? "NORMAL" : "FULL", MMAP_SIZE);
   char *msg = NULL;
   src = sqlite3_exec(db->handle, pragmas, NULL, NULL, &msg);
   if (src != SQLITE_OK) {
@@ -129,8 +165,26 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, si
     return (src & 0xff) == SQLITE_BUSY || (src & 0xff) == SQLITE_LOCKED ? EVENTAPI_EBUSY
                                                                          : EVENTAPI_EUNAVAILABLE;
   }
+  sqlite3_wal_hook(db->handle, note_wal_size, db);
   *out = &db->base;
   return 0;
+}
+
+static void
+sqlite_maintain(db_t *base, bool idle)
+{
+  struct sqlite_db *db = (struct sqlite_db *)base;
+  if (db->wal_frames < (idle ? WAL_CHECKPOINT_IDLE : WAL_CHECKPOINT_BUSY))
+    return;
+  /* PASSIVE: it waits for no reader, and copies what no reader still needs;
+   * the log starts over once all of it was copied. */
+  int logged = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged,
+                                     &copied);
+  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+    log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db->handle));
+  else if (logged >= 0 && copied >= logged)
+    db->wal_frames = 0;
 }
 
 static void
@@ -248,6 +302,12 @@ sqlite_exec_script(db_t *base, const char *sql)
   return 0;
 }
 
+static bool
+sqlite_in_transaction(db_t *base)
+{
+  return !sqlite3_get_autocommit(((struct sqlite_db *)base)->handle);
+}
+
 const struct db_ops db_sqlite_ops = {
   .name = "sqlite",
   .open = sqlite_open,
@@ -268,4 +328,7 @@ const struct db_ops db_sqlite_ops = {
    * never fails half-way on a lock upgrade. */
   .begin_read = "BEGIN DEFERRED",
   .begin_write = "BEGIN IMMEDIATE",
+  .in_transaction = sqlite_in_transaction,
+  .group_commit = true,
+  .maintain = sqlite_maintain,
 };

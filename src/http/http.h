@@ -95,6 +95,11 @@ struct http_request {
   bool answered_early;              /* answered before the body ended: close after */
   json_t *json_body;                /* parsed by http_json_body() */
 
+  /* Parked by http_suspend(): called again on resumption to reply. */
+  void (*resumed)(struct http_request *req, void *arg);
+  void *resumed_arg;
+  bool suspended;                   /* set and cleared on the request's thread only */
+
   /* Set by the auth middleware when a valid token came with the request. */
   const struct principal *user;
   struct principal user_storage;
@@ -151,6 +156,18 @@ const char *http_client_ip(struct http_request *req);
  * it replies and returns NULL. The object is borrowed: owned by the request.
  */
 json_t *http_json_body(struct http_request *req);
+
+/*
+ * Parks the request: the view returns without a reply, the server thread
+ * goes on with other connections, and once http_resume() is called (from
+ * any thread) resumed(req, arg) runs on the request's own thread and must
+ * reply. Call it from the view, before starting whatever calls http_resume.
+ */
+void http_suspend(struct http_request *req,
+                  void (*resumed)(struct http_request *req, void *arg), void *arg);
+
+/* Wakes a request parked by http_suspend(); safe from any thread. */
+void http_resume(struct http_request *req);
 
 /* Adds a response header; name and value must live as long as the request. */
 void http_add_header(struct http_request *req, const char *name, const char *value);

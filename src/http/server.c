@@ -380,6 +380,7 @@ reap(struct http_server *srv, int64_t now)
 static void *
 reaper_main(void *arg)
 {
+  pthread_setname_np(pthread_self(), "http-reaper");
   struct http_server *srv = arg;
   pthread_mutex_lock(&srv->lock);
   while (!srv->reaper_stop) {
@@ -627,7 +628,7 @@ dispatch(struct http_request *req)
   if (!middleware_authenticate(req))
     return;
   req->route->handler(req);
-  if (!req->replied)
+  if (!req->replied && !req->suspended)
     http_reply_internal(req, "the view left no reply");
 }
 
@@ -729,6 +730,16 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
       answer_too_large_early(req);
     return MHD_YES;
   }
+  if (req->suspended) {
+    /* Woken by http_resume(): the view's second half answers. */
+    void (*resumed)(struct http_request *, void *) = req->resumed;
+    req->suspended = false;
+    req->resumed = NULL;
+    resumed(req, req->resumed_arg);
+    if (!req->replied)
+      http_reply_internal(req, "a resumed view left no reply");
+    return queue_reply(connection, req);
+  }
   if (req->answered_early)
     return MHD_NO; /* the body is read: close, the answer went out */
   if (req->replied)
@@ -743,7 +754,28 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
     return queue_reply(connection, req);
   }
   dispatch(req);
+  if (req->suspended)
+    return MHD_YES; /* parked: answered once resumed */
   return queue_reply(connection, req);
+}
+
+void
+http_suspend(struct http_request *req, void (*resumed)(struct http_request *, void *),
+             void *arg)
+{
+  req->resumed = resumed;
+  req->resumed_arg = arg;
+  req->suspended = true;
+  MHD_suspend_connection(req->connection);
+}
+
+void
+http_resume(struct http_request *req)
+{
+  /* Touches nothing of req, which belongs to its own thread: that thread
+   * calls the handler again, and so the resumption, once this is seen,
+   * even if this comes before the view that suspended it has returned. */
+  MHD_resume_connection(req->connection);
 }
 
 static void
@@ -837,7 +869,7 @@ http_server_start(const struct http_server_options *opts, struct http_server **o
   atomic_store(&stopping, false);
   struct sockaddr_storage addr = {0};
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                   MHD_USE_ERROR_LOG;
+                   MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
   struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
   if (inet_pton(AF_INET, opts->bind, &v4->sin_addr) == 1) {
@@ -923,7 +955,7 @@ http_server_port(const struct http_server *srv)
 }
 
 void
-http_server_stop(struct http_server *srv, int grace_ms)
+http_server_drain(struct http_server *srv, int grace_ms)
 {
   if (srv == NULL)
     return;
@@ -931,12 +963,20 @@ http_server_stop(struct http_server *srv, int grace_ms)
    * 0.9.75 can abort in MHD_stop_daemon() after it ("Failed to remove listen
    * FD from epoll set") when a pool thread has not yet taken the quiesce in.
    * Requests begun from now on are answered 503 instead; those in flight
-   * finish, then the daemon stops and closes the listening socket. */
+   * finish. */
   atomic_store(&stopping, true);
   for (int waited = 0; waited < grace_ms && atomic_load(&in_flight) > 0; waited += 10) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
+}
+
+void
+http_server_stop(struct http_server *srv, int grace_ms)
+{
+  if (srv == NULL)
+    return;
+  http_server_drain(srv, grace_ms);
   if (srv->reaper_running) {
     pthread_mutex_lock(&srv->lock);
     srv->reaper_stop = true;

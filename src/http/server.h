@@ -50,8 +50,14 @@ struct http_server_stats {
 void http_server_stats(struct http_server_stats *out);
 
 /*
- * Stops accepting, waits up to grace_ms for requests in flight, then closes
- * every connection and frees srv.
+ * Answers new requests 503 from now on and waits up to grace_ms for those
+ * in flight (parked ones included) to finish; the server keeps running.
+ */
+void http_server_drain(struct http_server *srv, int grace_ms);
+
+/*
+ * Drains (as http_server_drain), then stops: closes every connection and
+ * frees srv.
  */
 void http_server_stop(struct http_server *srv, int grace_ms);
 

@@ -309,32 +309,23 @@ int
 outbox_claim(db_t *db, int64_t now, int64_t lease_us, const char *message_id, int64_t *id)
 {
   *id = 0;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc < 0)
-    return rc;
   db_stmt_t *st = db_prepare(db,
       "UPDATE notifications SET claimed_until = ?, attempts = attempts + 1,"
       " message_id = COALESCE(message_id, ?)"
       " WHERE id = (SELECT id FROM notifications WHERE state = 'pending'"
       " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
       " ORDER BY next_attempt_at, id LIMIT 1" DB_SKIP_LOCKED ") RETURNING id");
-  if (st == NULL) {
-    db_rollback(db);
+  if (st == NULL)
     return EVENTAPI_EDB;
-  }
   db_bind_int(st, 1, now + lease_us);
   db_bind_text(st, 2, message_id);
   db_bind_int(st, 3, now);
   db_bind_int(st, 4, now);
-  rc = db_step(st);
+  int rc = db_step(st);
   if (rc == DB_ROW)
     *id = db_column_int(st, 0);
   db_reset(st);
-  if (rc < 0) {
-    db_rollback(db);
-    return rc;
-  }
-  return db_commit(db);
+  return rc < 0 ? rc : 0;
 }
 
 int

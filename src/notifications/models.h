@@ -111,8 +111,8 @@ int notifications_mark_read(db_t *db, int64_t user_id, int64_t id, int64_t now);
 
 /*
  * Claims the next due row for lease_us microseconds and counts the attempt,
- * giving it message_id if it has none yet. Sets *id (0: nothing due). Runs
- * its own write transaction.
+ * giving it message_id if it has none yet. Sets *id (0: nothing due). One
+ * statement: atomic alone, or a part of a unit of work (db_write).
  */
 int outbox_claim(db_t *db, int64_t now, int64_t lease_us, const char *message_id, int64_t *id);
 

@@ -113,23 +113,32 @@ worker_check_config(const struct config *cfg, char *err, size_t errlen)
   return 0;
 }
 
-/*
- * Runs one outcome-recording statement for the claim of try attempts, in a
- * write transaction, retried while busy.
- */
+/* An outcome to record, as a unit of work: for the claim of attempts tries. */
+struct outcome {
+  int64_t id, attempts, retry_at, now;
+  const char *error;
+  bool sent;
+};
+
+/* EVENTAPI_ENOTFOUND when the claim is no longer this worker's. */
 static int
-record(db_t *db, int64_t id, int64_t attempts, const char *error, int64_t retry_at, bool sent,
+record_unit(db_t *db, void *arg)
+{
+  struct outcome *o = arg;
+  return o->sent ? outbox_mark_sent(db, o->id, o->attempts, o->now)
+                 : outbox_mark_failed(db, o->id, o->attempts, o->error, o->retry_at);
+}
+
+/* Records an outcome, tried again while the database is busy or away. */
+static int
+record(int64_t id, int64_t attempts, const char *error, int64_t retry_at, bool sent,
        int64_t now)
 {
+  struct outcome o = {id, attempts, retry_at, now, error, sent};
   int rc = 0;
   for (int i = 0; i < RECORD_TRIES; i++) {
-    rc = db_begin(db, DB_WRITE);
-    if (rc == 0)
-      rc = sent ? outbox_mark_sent(db, id, attempts, now)
-                : outbox_mark_failed(db, id, attempts, error, retry_at);
-    if (rc == 0 && (rc = db_commit(db)) == 0)
+    if ((rc = db_write(record_unit, &o)) == 0)
       return 0;
-    db_rollback(db);
     if (rc != EVENTAPI_EBUSY && rc != EVENTAPI_EUNAVAILABLE)
       break;
     pause_ms(RECORD_PAUSE_MS);
@@ -141,6 +150,19 @@ record(db_t *db, int64_t id, int64_t attempts, const char *error, int64_t retry_
     log_error("outbox: notification %lld: cannot record the outcome: %s", (long long)id,
               eventapi_strerror(rc));
   return rc;
+}
+
+/* A claim, as a unit of work. */
+struct claim {
+  int64_t now, lease_us, id;
+  const char *message_id;
+};
+
+static int
+claim_unit(db_t *db, void *arg)
+{
+  struct claim *c = arg;
+  return outbox_claim(db, c->now, c->lease_us, c->message_id, &c->id);
 }
 
 /*
@@ -183,9 +205,11 @@ deliver_one(db_t *db, struct mailer *mailer, const struct config *cfg, const cha
 {
   char message_id[MAIL_MESSAGE_ID_MAX + 1];
   make_message_id(from_address, message_id, sizeof message_id);
-  int64_t id;
-  int64_t lease = 2 * cfg->email_timeout_ms * 1000 + LEASE_MARGIN_US;
-  int rc = outbox_claim(db, time_now_us(), lease, message_id, &id);
+  struct claim c = {.now = time_now_us(),
+                    .lease_us = 2 * cfg->email_timeout_ms * 1000 + LEASE_MARGIN_US,
+                    .message_id = message_id};
+  int rc = db_write(claim_unit, &c);
+  int64_t id = c.id;
   if (rc < 0 || id == 0)
     return rc;
 
@@ -232,7 +256,7 @@ deliver_one(db_t *db, struct mailer *mailer, const struct config *cfg, const cha
   if (rc == 0) {
     log_info("outbox: notification %lld (%s) sent, try %lld", (long long)id,
              notification_kind_name(n.kind), (long long)n.attempts);
-    record(db, id, n.attempts, NULL, 0, true, now);
+    record(id, n.attempts, NULL, 0, true, now);
   } else {
     bool last = rc == EVENTAPI_EINVAL || n.attempts >= cfg->email_max_attempts;
     int64_t retry_at = last ? 0 : now + worker_backoff_us(cfg, n.attempts);
@@ -243,7 +267,7 @@ deliver_one(db_t *db, struct mailer *mailer, const struct config *cfg, const cha
       log_warn("outbox: notification %lld (%s) failed, try %lld of %u: %s", (long long)id,
                notification_kind_name(n.kind), (long long)n.attempts, cfg->email_max_attempts,
                err);
-    record(db, id, n.attempts, err, retry_at, false, now);
+    record(id, n.attempts, err, retry_at, false, now);
   }
   arena_free(&arena);
   return 1;
@@ -287,6 +311,7 @@ worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool once)
 static void *
 worker_main(void *arg)
 {
+  pthread_setname_np(pthread_self(), "mail-worker");
   struct worker *w = arg;
   worker_run(w->cfg, &w->stop, false);
   return NULL;

@@ -94,7 +94,9 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
      * (and promotes this registration). SQLite's write transactions run one
      * at a time: there the second look finds the same. */
     rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count WHERE id = ?",
-                 NULL, "i", event_id);
+                 &changes, "i", event_id);
+    if (rc == 0 && changes == 0)
+      return EVENTAPI_ENOTFOUND; /* deleted since it was read */
     if (rc == 0)
       rc = db_exec(db,
           "UPDATE events SET confirmed_count = confirmed_count + 1"
@@ -113,8 +115,14 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
     return rc;
   if (changes == 1)
     return 1;
-  rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count - 1 WHERE id = ?",
-               NULL, "i", event_id);
+  /* No room for this ticket type, or no such ticket type any more. */
+  rc = db_exec(db, "UPDATE ticket_types SET confirmed_count = confirmed_count WHERE id = ?",
+               &changes, "i", ticket_type_id);
+  if (rc == 0 && changes == 0)
+    return EVENTAPI_ENOTFOUND;
+  if (rc == 0)
+    rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count - 1 WHERE id = ?",
+                 NULL, "i", event_id);
   return rc < 0 ? rc : 0;
 }
 

@@ -18,6 +18,7 @@
 #include "registrations/models.h"
 #include "registrations/serializers.h"
 #include "shortcuts/pagination.h"
+#include "shortcuts/write.h"
 #include "users/permissions.h"
 #include "users/signals.h"
 
@@ -62,11 +63,55 @@ invalid_pk(json_t *errors, const char *name, int64_t id, arena_t *arena)
                                             (long long)id));
 }
 
+/* A registration, as a unit of work: in, the user, event and ticket type;
+ * out, the registration made (confirmed or waitlisted). */
+struct register_unit {
+  struct registration r;
+  int64_t now;
+  bool event_in_body;         /* an unknown event is a field error, not 404 */
+  arena_t *arena;
+};
+
 /*
- * The registration of API.md, in one write transaction: the event must be
- * visible and not started, the ticket type given when the event has any and
- * of this event, one active registration per user; then confirmed or
- * waitlisted by the database's conditional updates.
+ * The unit: places taken by the database's conditional updates, the row,
+ * its ticket and its notifications, all or nothing. EVENTAPI_ECONSTRAINT
+ * when the user already holds an active registration (the unique index
+ * decides between racing requests), EVENTAPI_ENOTFOUND when the event or
+ * ticket type went away since the view read it.
+ */
+static int
+register_unit(db_t *db, void *arg)
+{
+  struct register_unit *u = arg;
+  return registrations_create(db, &u->r, u->now, u->arena);
+}
+
+static void
+register_reply(struct http_request *req, int rc, void *arg)
+{
+  struct register_unit *u = arg;
+  if (rc == EVENTAPI_ECONSTRAINT) {
+    http_reply_json(req, 400, json_pack("{s:[s]}", "non_field_errors",
+                                        "You are already registered for this event."));
+  } else if (rc == EVENTAPI_ENOTFOUND && u->event_in_body) {
+    json_t *errors = json_object();
+    invalid_pk(errors, "event", u->r.event_id, &req->arena);
+    http_reply_json(req, 400, errors);
+  } else if (rc == EVENTAPI_ENOTFOUND) {
+    http_reply_detail(req, 404, NO_EVENT);
+  } else if (rc < 0) {
+    http_reply_db_error(req, rc);
+  } else {
+    /* API.md: 200 (CREATE_STATUS=201 as the original). */
+    http_reply_json(req, config->create_status, registrations_serialize(&u->r));
+  }
+}
+
+/*
+ * The registration of API.md. Checked first, outside the write lock: the
+ * event visible to the caller and not started, the ticket type given when
+ * the event has any and of this event, no active registration yet. Then one
+ * unit of work registers, confirmed or waitlisted by the database.
  */
 static void
 register_for(struct http_request *req, int64_t event_id, bool event_in_body, json_t *body)
@@ -77,15 +122,11 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
   json_t *errors = json_object();
   int64_t ticket_type_id = 0;
   enum field_result got = pk_field(body, "ticket_type", errors, &req->arena, &ticket_type_id);
-  int rc = db_begin(db, DB_WRITE);
   struct event e;
-  if (rc == 0) {
-    rc = events_get(db, event_id, &req->arena, &e);
-    if (rc == 0 && (rc = events_can_see(db, &e, req->user)) >= 0)
-      rc = rc == 1 ? 0 : EVENTAPI_ENOTFOUND;
-  }
+  int rc = events_get(db, event_id, &req->arena, &e);
+  if (rc == 0 && (rc = events_can_see(db, &e, req->user)) >= 0)
+    rc = rc == 1 ? 0 : EVENTAPI_ENOTFOUND;
   if (rc == EVENTAPI_ENOTFOUND) {
-    db_rollback(db);
     if (event_in_body) {
       invalid_pk(errors, "event", event_id, &req->arena);
       http_reply_json(req, 400, json_incref(errors));
@@ -94,12 +135,8 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
     }
     goto out;
   }
-  if (rc < 0) {
-    http_commit(req, db, rc);
-    goto out;
-  }
   int64_t now = time_now_us();
-  if (got == FIELD_SET) {
+  if (rc == 0 && got == FIELD_SET) {
     const struct ticket_type *type = NULL;
     for (size_t i = 0; i < e.nticket_types; i++)
       if (e.ticket_types[i].id == ticket_type_id)
@@ -118,7 +155,7 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
       else
         rc = exists;
     }
-  } else if (got == FIELD_ABSENT && e.nticket_types > 0) {
+  } else if (rc == 0 && got == FIELD_ABSENT && e.nticket_types > 0) {
     /* API.md: required when the event has ticket types. */
     json_error_add(errors, "ticket_type", "This field is required.");
   }
@@ -130,22 +167,25 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
       rc = 0;
     }
   }
-  struct registration r = {.user_id = req->user->id, .event_id = e.id,
-                           .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0};
-  if (rc == 0 && !json_errors_any(errors)) {
-    rc = registrations_create(db, &r, now, &req->arena);
-    if (rc == EVENTAPI_ECONSTRAINT) { /* a concurrent registration won */
-      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
-      rc = 0;
-    }
+  if (rc < 0) {
+    http_reply_db_error(req, rc);
+    goto out;
   }
-  if (rc == 0 && json_errors_any(errors)) {
-    db_rollback(db);
+  if (json_errors_any(errors)) {
     http_reply_json(req, 400, json_incref(errors));
-  } else if (http_commit(req, db, rc)) {
-    /* API.md: 200 (CREATE_STATUS=201 as the original). */
-    http_reply_json(req, config->create_status, registrations_serialize(&r));
+    goto out;
   }
+  struct register_unit *u = arena_calloc(&req->arena, 1, sizeof *u);
+  if (u == NULL) {
+    http_reply_internal(req, "out of memory");
+    goto out;
+  }
+  u->r = (struct registration){.user_id = req->user->id, .event_id = e.id,
+                               .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0};
+  u->now = now;
+  u->event_in_body = event_in_body;
+  u->arena = &req->arena;
+  write_and_reply(req, register_unit, u, register_reply);
 out:
   json_decref(errors);
 }
@@ -240,32 +280,52 @@ registrations_detail_view(struct http_request *req)
     http_reply_json(req, 200, registrations_serialize(&r));
 }
 
+/* A cancellation, as a unit of work. */
+struct cancel_unit {
+  struct registration r;
+  int64_t now;
+  arena_t *arena;
+};
+
+/* EVENTAPI_ENOTFOUND when it was cancelled meanwhile. */
+static int
+cancel_unit(db_t *db, void *arg)
+{
+  struct cancel_unit *u = arg;
+  return registrations_cancel(db, &u->r, u->now, u->arena);
+}
+
+static void
+cancel_reply(struct http_request *req, int rc, void *arg)
+{
+  (void)arg;
+  if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, NO_REGISTRATION);
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_empty(req, 204);
+}
+
 void
 registrations_cancel_view(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
   db_t *db = http_database(req);
-  if (db == NULL)
-    return;
-  int rc = db_begin(db, DB_WRITE);
-  struct registration r;
-  if (rc < 0) {
-    http_commit(req, db, rc);
+  struct cancel_unit *u = arena_calloc(&req->arena, 1, sizeof *u);
+  if (db == NULL || u == NULL) {
+    if (db)
+      http_reply_internal(req, "out of memory");
     return;
   }
-  /* Read inside the transaction: its state is what we change. */
-  if (!load_registration(req, db, &r)) {
-    db_rollback(db);
+  /* Who may cancel is read here; whether it still holds a place, and whom
+   * that place promotes, the unit reads from the rows as it changes them. */
+  if (!load_registration(req, db, &u->r))
     return;
-  }
-  rc = registrations_cancel(db, &r, time_now_us(), &req->arena);
-  if (rc == EVENTAPI_ENOTFOUND) {
-    db_rollback(db);
-    http_reply_detail(req, 404, NO_REGISTRATION);
-  } else if (http_commit(req, db, rc)) {
-    http_reply_empty(req, 204);
-  }
+  u->now = time_now_us();
+  u->arena = &req->arena;
+  write_and_reply(req, cancel_unit, u, cancel_reply);
 }
 
 /* ---- the organizer's list ---- */

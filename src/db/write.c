@@ -1,0 +1,399 @@
+/*
+ * write.c - the write path of db.h: units of work.
+ *
+ * SQLite lets one writer in at a time, and every COMMIT in full-sync mode
+ * costs an fsync. Writers that take the lock themselves queue in SQLite's
+ * busy handler, which sleeps and retries, and pay an fsync each. So on
+ * SQLite one writer thread per process takes the pending units together:
+ *
+ *   BEGIN IMMEDIATE
+ *   SAVEPOINT unit; <unit 1>; RELEASE unit     (or ROLLBACK TO: it alone)
+ *   SAVEPOINT unit; <unit 2>; RELEASE unit
+ *   ...
+ *   COMMIT                                     (one fsync for the batch)
+ *
+ * and then tells each caller its own result. While it commits, new units
+ * gather for the next batch: the busier the server, the larger the batches.
+ * A unit that fails rolls back to its savepoint; one whose failure ended the
+ * whole transaction (SQLite rolls back by itself on a full disk or an I/O
+ * error) fails alone, and the units before it in the batch run again in a
+ * new one.
+ *
+ * On PostgreSQL a unit runs on the caller's own connection, retried when it
+ * loses a serialization race or a deadlock; PostgreSQL groups concurrent
+ * commits itself.
+ */
+#include "db/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "db/backend.h"
+
+/* PostgreSQL: tries of a unit that keeps losing races, with a back-off. */
+#define PG_TRIES 8
+
+struct job {
+  db_unit_fn fn;
+  void *ctx;
+  void (*done)(void *arg, int rc);
+  void *done_arg;
+  int rc;
+  bool kept;          /* its changes are in the open transaction */
+  struct job *next;
+};
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t wake;          /* work for the writer, or stop */
+  pthread_cond_t finished;      /* a synchronous caller's unit is done */
+  struct job *head, *tail;
+  size_t pending;
+  bool running, stopping;
+  pthread_t thread;
+  unsigned batch_max;
+  int64_t batch_wait_us;
+  db_t *db;                     /* the writer's own connection */
+} writer = {
+  .lock = PTHREAD_MUTEX_INITIALIZER,
+  .wake = PTHREAD_COND_INITIALIZER,
+  .finished = PTHREAD_COND_INITIALIZER,
+  .batch_max = 256,
+};
+
+void
+db_write_configure(unsigned batch_max, int64_t batch_wait_us)
+{
+  pthread_mutex_lock(&writer.lock);
+  writer.batch_max = batch_max > 0 ? batch_max : 1;
+  writer.batch_wait_us = batch_wait_us > 0 ? batch_wait_us : 0;
+  pthread_mutex_unlock(&writer.lock);
+}
+
+bool
+db_write_is_async(void)
+{
+  return db_backend_groups_commits();
+}
+
+/* ---- one unit on a connection ----------------------------------------- */
+
+static int
+exec_plain(db_t *db, const char *sql)
+{
+  return db_exec(db, sql, NULL, NULL);
+}
+
+/*
+ * Runs job's unit inside the open transaction, in a savepoint of its own.
+ * Returns 0 when the transaction is still open (job->rc says how the unit
+ * went), or the code of the failure that ended the transaction.
+ */
+static int
+run_in_savepoint(db_t *db, struct job *job)
+{
+  size_t mark = db->non_commit;
+  int rc = exec_plain(db, "SAVEPOINT unit");
+  if (rc == 0) {
+    db->in_unit = true;
+    rc = job->fn(db, job->ctx);
+    db->in_unit = false;
+    if (rc == 0)
+      rc = exec_plain(db, "RELEASE unit");
+  }
+  job->rc = rc;
+  job->kept = rc == 0;
+  if (rc == 0)
+    return 0;
+  db->non_commit = mark; /* its after-commit work goes with it */
+  if (!db->ops->in_transaction(db))
+    return rc;
+  if (exec_plain(db, "ROLLBACK TO unit") < 0 || exec_plain(db, "RELEASE unit") < 0)
+    return db->ops->in_transaction(db) ? EVENTAPI_EDB : rc;
+  return 0;
+}
+
+/* The writer's connection, opened (again) when needed; NULL when it cannot be. */
+static db_t *
+writer_db(void)
+{
+  if (writer.db && writer.db->broken) {
+    db_close(writer.db);
+    writer.db = NULL;
+  }
+  if (writer.db == NULL && db_open(&writer.db) < 0)
+    writer.db = NULL; /* logged */
+  return writer.db;
+}
+
+/*
+ * Runs the batch jobs[0..n) in one transaction. Every job's rc is set, and
+ * those whose changes committed have kept set.
+ */
+static void
+run_batch(struct job **jobs, size_t n)
+{
+  size_t from = 0;
+  while (from < n) {
+    db_t *db = writer_db();
+    int rc = db ? db_begin(db, DB_WRITE) : EVENTAPI_EUNAVAILABLE;
+    if (rc < 0) {
+      for (size_t i = from; i < n; i++)
+        jobs[i]->rc = rc, jobs[i]->kept = false;
+      return;
+    }
+    size_t ended = n; /* the job whose failure ended the transaction, if any */
+    for (size_t i = from; i < n; i++) {
+      if (run_in_savepoint(db, jobs[i]) < 0) {
+        ended = i;
+        break;
+      }
+    }
+    if (ended < n) {
+      /* The transaction is gone, and with it the work of the jobs before:
+       * the failed one answers its error, the others run again. */
+      db_rollback(db);
+      struct job *failed = jobs[ended];
+      memmove(jobs + ended, jobs + ended + 1, (n - ended - 1) * sizeof *jobs);
+      jobs[n - 1] = failed;
+      n--;
+      for (size_t i = from; i < n; i++)
+        jobs[i]->kept = false;
+      continue;
+    }
+    rc = db_commit(db); /* runs the kept units' after-commit work */
+    if (rc < 0) {
+      for (size_t i = from; i < n; i++)
+        if (jobs[i]->kept)
+          jobs[i]->rc = rc, jobs[i]->kept = false;
+    }
+    return;
+  }
+}
+
+static void *
+writer_main(void *arg)
+{
+  pthread_setname_np(pthread_self(), "db-writer");
+  (void)arg;
+  size_t cap = 0;
+  struct job **batch = NULL;
+  pthread_mutex_lock(&writer.lock);
+  for (;;) {
+    while (writer.head == NULL && !writer.stopping)
+      pthread_cond_wait(&writer.wake, &writer.lock);
+    if (writer.head == NULL)
+      break; /* stopping, and nothing left */
+    if (writer.batch_wait_us > 0 && writer.pending < writer.batch_max && !writer.stopping) {
+      /* Waits a little for company (a setting; tests force large batches). */
+      struct timespec until;
+      clock_gettime(CLOCK_MONOTONIC, &until);
+      int64_t ns = until.tv_nsec + writer.batch_wait_us * 1000;
+      until.tv_sec += ns / 1000000000;
+      until.tv_nsec = ns % 1000000000;
+      while (writer.pending < writer.batch_max && !writer.stopping &&
+             pthread_cond_timedwait(&writer.wake, &writer.lock, &until) != ETIMEDOUT)
+        ;
+    }
+    if (cap < writer.batch_max) {
+      struct job **grown = realloc(batch, writer.batch_max * sizeof *batch);
+      if (grown) {
+        batch = grown;
+        cap = writer.batch_max;
+      }
+    }
+    /* Out of memory for a larger batch: the one at hand, alone. */
+    struct job *alone[1];
+    struct job **jobs = cap > 0 ? batch : alone;
+    size_t take = cap > 0 ? cap : 1, n = 0;
+    while (writer.head && n < take) {
+      jobs[n++] = writer.head;
+      writer.head = writer.head->next;
+      writer.pending--;
+    }
+    if (writer.head == NULL)
+      writer.tail = NULL;
+    pthread_mutex_unlock(&writer.lock);
+    run_batch(jobs, n);
+    for (size_t i = 0; i < n; i++)
+      jobs[i]->done(jobs[i]->done_arg, jobs[i]->rc);
+    if (writer.db && writer.db->ops->maintain) {
+      pthread_mutex_lock(&writer.lock);
+      bool idle = writer.head == NULL;
+      pthread_mutex_unlock(&writer.lock);
+      writer.db->ops->maintain(writer.db, idle);
+    }
+    pthread_mutex_lock(&writer.lock);
+  }
+  writer.running = false;
+  pthread_mutex_unlock(&writer.lock);
+  free(batch);
+  return NULL;
+}
+
+/* Queues job for the writer, starting it on first use. */
+static int
+enqueue(struct job *job)
+{
+  pthread_mutex_lock(&writer.lock);
+  if (!writer.running) {
+    writer.stopping = false;
+    if (pthread_create(&writer.thread, NULL, writer_main, NULL) != 0) {
+      pthread_mutex_unlock(&writer.lock);
+      log_error("database: cannot start the writer thread");
+      return EVENTAPI_ENOMEM;
+    }
+    writer.running = true;
+  }
+  job->next = NULL;
+  if (writer.tail)
+    writer.tail->next = job;
+  else
+    writer.head = job;
+  writer.tail = job;
+  writer.pending++;
+  pthread_cond_signal(&writer.wake);
+  pthread_mutex_unlock(&writer.lock);
+  return 0;
+}
+
+void
+db_writer_stop(void)
+{
+  pthread_mutex_lock(&writer.lock);
+  bool running = writer.running;
+  writer.stopping = true;
+  pthread_cond_signal(&writer.wake);
+  pthread_t thread = writer.thread;
+  pthread_mutex_unlock(&writer.lock);
+  if (running)
+    pthread_join(thread, NULL); /* it finishes what was queued first */
+  db_close(writer.db);
+  writer.db = NULL;
+}
+
+/* ---- PostgreSQL: on the caller's connection --------------------------- */
+
+static int
+run_here(db_unit_fn fn, void *ctx)
+{
+  int rc = EVENTAPI_EBUSY;
+  for (int attempt = 0; attempt < PG_TRIES && rc == EVENTAPI_EBUSY; attempt++) {
+    if (attempt > 0) {
+      /* Lost a serialization race or a deadlock: again, a moment later. */
+      struct timespec pause = {0, (long)(1000000L << (attempt < 6 ? attempt : 6))};
+      nanosleep(&pause, NULL);
+    }
+    db_t *db = db_thread();
+    if (db == NULL)
+      return EVENTAPI_EUNAVAILABLE;
+    if ((rc = db_begin(db, DB_WRITE)) < 0)
+      continue;
+    db->in_unit = true;
+    rc = fn(db, ctx);
+    db->in_unit = false;
+    if (rc == 0)
+      rc = db_commit(db); /* rolls back itself when it fails */
+    else
+      db_rollback(db);
+  }
+  return rc;
+}
+
+/* ---- the calls of db.h ------------------------------------------------- */
+
+struct waiter {
+  bool finished;
+  int rc;
+};
+
+static void
+wake_waiter(void *arg, int rc)
+{
+  struct waiter *w = arg;
+  pthread_mutex_lock(&writer.lock);
+  w->finished = true;
+  w->rc = rc;
+  pthread_cond_broadcast(&writer.finished);
+  pthread_mutex_unlock(&writer.lock);
+}
+
+int
+db_write(db_unit_fn fn, void *ctx)
+{
+  if (!db_write_is_async())
+    return run_here(fn, ctx);
+  struct waiter w = {false, 0};
+  struct job job = {.fn = fn, .ctx = ctx, .done = wake_waiter, .done_arg = &w};
+  int rc = enqueue(&job);
+  if (rc < 0)
+    return rc;
+  pthread_mutex_lock(&writer.lock);
+  while (!w.finished)
+    pthread_cond_wait(&writer.finished, &writer.lock);
+  pthread_mutex_unlock(&writer.lock);
+  return w.rc;
+}
+
+struct async_job {
+  struct job job;
+  void (*done)(void *arg, int rc);
+  void *done_arg;
+};
+
+static void
+finish_async(void *arg, int rc)
+{
+  struct async_job *a = arg;
+  void (*done)(void *, int) = a->done;
+  void *done_arg = a->done_arg;
+  free(a);
+  done(done_arg, rc);
+}
+
+void
+db_write_async(db_unit_fn fn, void *ctx, void (*done)(void *arg, int rc), void *done_arg)
+{
+  if (!db_write_is_async()) {
+    done(done_arg, run_here(fn, ctx));
+    return;
+  }
+  struct async_job *a = malloc(sizeof *a);
+  if (a == NULL) {
+    done(done_arg, EVENTAPI_ENOMEM);
+    return;
+  }
+  *a = (struct async_job){
+    .job = {.fn = fn, .ctx = ctx, .done = finish_async},
+    .done = done,
+    .done_arg = done_arg,
+  };
+  a->job.done_arg = a;
+  int rc = enqueue(&a->job);
+  if (rc < 0) {
+    free(a);
+    done(done_arg, rc);
+  }
+}
+
+int
+db_read(db_unit_fn fn, void *ctx)
+{
+  db_t *db = db_thread();
+  if (db == NULL)
+    return EVENTAPI_EUNAVAILABLE;
+  int rc = db_begin(db, DB_READ);
+  if (rc < 0)
+    return rc;
+  rc = fn(db, ctx);
+  if (rc == 0)
+    rc = db_commit(db);
+  else
+    db_rollback(db);
+  return rc;
+}
