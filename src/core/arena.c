@@ -106,9 +106,30 @@ arena_printf(arena_t *a, const char *fmt, ...)
   return p;
 }
 
+struct arena_disposer {
+  struct arena_disposer *next;
+  void (*fn)(void *);
+  void *arg;
+};
+
+int
+arena_defer(arena_t *a, void (*fn)(void *arg), void *arg)
+{
+  struct arena_disposer *d = arena_alloc(a, sizeof *d);
+  if (d == NULL)
+    return -1;
+  *d = (struct arena_disposer){a->disposers, fn, arg};
+  a->disposers = d;
+  return 0;
+}
+
 void
 arena_free(arena_t *a)
 {
+  /* The disposers live in the chunks: all of them run before any is freed. */
+  for (struct arena_disposer *d = a->disposers; d; d = d->next)
+    d->fn(d->arg);
+  a->disposers = NULL;
   struct arena_chunk *c = a->head;
   while (c) {
     struct arena_chunk *next = c->next;

@@ -12,9 +12,11 @@
 #include <stddef.h>
 
 struct arena_chunk;
+struct arena_disposer;
 
 typedef struct arena {
   struct arena_chunk *head;
+  struct arena_disposer *disposers;
 } arena_t;
 
 /* An arena needs no initialisation beyond zeroing: arena_t a = {0}. */
@@ -35,7 +37,15 @@ char *arena_printf(arena_t *a, const char *fmt, ...)
 char *arena_vprintf(arena_t *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
-/* Frees every allocation of the arena; the arena may be reused after. */
+/*
+ * Has arena_free() call fn(arg) before it frees the memory, last registered
+ * first (h2o's disposers): what the request made outside the arena goes
+ * with it. Returns 0, or -1 (fn not registered, nothing called) when out of
+ * memory.
+ */
+int arena_defer(arena_t *a, void (*fn)(void *arg), void *arg);
+
+/* Runs the disposers, frees every allocation; the arena may be reused after. */
 void arena_free(arena_t *a);
 
 #endif

@@ -38,6 +38,9 @@
 /* PostgreSQL: tries of a unit that keeps losing races, with a back-off. */
 #define PG_TRIES 8
 
+/* SQLite: tries of a unit that lost a race with another process. */
+#define UNIT_TRIES 3
+
 struct job {
   db_unit_fn fn;
   void *ctx;
@@ -99,12 +102,20 @@ run_in_savepoint(db_t *db, struct job *job)
 {
   size_t mark = db->non_commit;
   int rc = exec_plain(db, "SAVEPOINT unit");
-  if (rc == 0) {
+  /* A unit that lost a race with another process (EVENTAPI_EBUSY) runs
+   * again at once, from its savepoint, a few times. */
+  for (int tries = 0; rc == 0; tries++) {
     db->in_unit = true;
     rc = job->fn(db, job->ctx);
     db->in_unit = false;
-    if (rc == 0)
+    if (rc == 0) {
       rc = exec_plain(db, "RELEASE unit");
+      break;
+    }
+    if (rc != EVENTAPI_EBUSY || tries == UNIT_TRIES - 1 || !db->ops->in_transaction(db))
+      break;
+    db->non_commit = mark;
+    rc = exec_plain(db, "ROLLBACK TO unit");
   }
   job->rc = rc;
   job->kept = rc == 0;

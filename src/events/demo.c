@@ -332,20 +332,28 @@ struct demo_result {
   int events_created, private_created;
 };
 
-/* Everything in one write transaction, beside the data already there. */
+/* The demo's rows, as one unit of work beside the data already there. */
+struct demo_unit {
+  const char *hash;
+  int64_t now;
+  struct demo_result result;
+};
+
 static int
-insert_all(db_t *db, const char *hash, int64_t now, struct demo_result *result)
+insert_all(db_t *db, void *arg)
 {
+  struct demo_unit *unit = arg;
+  const char *hash = unit->hash;
+  int64_t now = unit->now;
+  struct demo_result *result = &unit->result;
+  *result = (struct demo_result){0}; /* a unit may run again */
   arena_t arena = {0};
   struct user organizer;
   int64_t category_ids[NCATEGORIES];
   int64_t today = now - now % DAY_US; /* midnight UTC */
   struct event *mine = NULL;
   size_t nmine = 0;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc < 0)
-    return rc;
-  rc = ensure_organizer(db, hash, now, &arena, &organizer, &result->organizer_created);
+  int rc = ensure_organizer(db, hash, now, &arena, &organizer, &result->organizer_created);
   if (rc == 0 && !result->organizer_created)
     rc = existing_events(db, organizer.id, &arena, &mine, &nmine);
   bool have_categories = false;
@@ -365,10 +373,6 @@ insert_all(db_t *db, const char *hash, int64_t now, struct demo_result *result)
       result->private_created += events[i].private;
     }
   }
-  if (rc == 0)
-    rc = db_commit(db);
-  else
-    db_rollback(db);
   if (rc == 0)
     result->organizer_id = organizer.id;
   arena_free(&arena);
@@ -415,8 +419,9 @@ events_demo(FILE *out)
     sodium_memzero(password, sizeof password);
     return rc;
   }
-  struct demo_result result = {0};
-  rc = insert_all(db, hash, time_now_us(), &result);
+  struct demo_unit unit = {hash, time_now_us(), {0}};
+  rc = db_write(insert_all, &unit);
+  struct demo_result result = unit.result;
   if (rc < 0) {
     if (rc != EVENTAPI_ECONFLICT)
       fprintf(stderr, "eventapi: demo: %s; nothing was changed\n", eventapi_strerror(rc));

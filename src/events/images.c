@@ -22,6 +22,7 @@
 #include "events/serializers.h"
 #include "http/media.h"
 #include "http/multipart.h"
+#include "shortcuts/write.h"
 
 /* DRF's FileField and ImageField messages. */
 static const char NO_FILE[] = "No file was submitted.";
@@ -363,41 +364,67 @@ upload_bytes(struct http_request *req, const unsigned char **data, size_t *len)
   return false;
 }
 
+/* An event's image set (a stored file's name) or removed (NULL), as a unit of work. */
+struct swap_unit {
+  int64_t event_id;
+  const char *image;
+  struct event updated;   /* the event as committed */
+  arena_t *arena;
+};
+
+static void
+remove_replaced(void *name)
+{
+  media_remove(config->media_root, name);
+}
+
 /*
- * Sets event id's image to image (NULL: none) in one write transaction,
- * reading the name it replaces inside it (so two racing uploads each remove
- * the file the other replaced, never one still referenced). Fills *updated
- * with the event as committed and *old with the replaced name (or NULL).
+ * Reads the name it replaces under the write lock, so two racing uploads
+ * each remove the file the other replaced, never one still referenced; that
+ * file goes once the change is durable.
  */
 static int
-swap_image(struct http_request *req, db_t *db, int64_t id, const char *image,
-           struct event *updated, const char **old)
+swap_unit(db_t *db, void *arg)
 {
+  struct swap_unit *unit = arg;
   struct event current;
-  int rc = db_begin(db, DB_WRITE);
+  int rc = events_get(db, unit->event_id, unit->arena, &current);
+  if (rc == 0 && (current.image != NULL || unit->image != NULL))
+    rc = events_set_image(db, unit->event_id, unit->image);
   if (rc == 0)
-    rc = events_get(db, id, &req->arena, &current);
-  if (rc == 0 && (current.image != NULL || image != NULL))
-    rc = events_set_image(db, id, image);
-  if (rc == 0)
-    rc = events_get(db, id, &req->arena, updated);
-  if (rc == 0)
-    rc = db_commit(db);
-  if (rc < 0) {
-    db_rollback(db);
-    return rc;
-  }
-  *old = current.image;
-  return 0;
+    rc = events_get(db, unit->event_id, unit->arena, &unit->updated);
+  if (rc == 0 && current.image)
+    rc = db_on_commit(db, remove_replaced, (char *)current.image);
+  return rc;
 }
 
 static void
-reply_swap_error(struct http_request *req, int rc)
+swap_reply(struct http_request *req, int rc, void *arg)
 {
+  struct swap_unit *unit = arg;
+  if (rc < 0 && unit->image)
+    media_remove(config->media_root, unit->image); /* stored for nothing */
   if (rc == EVENTAPI_ENOTFOUND) /* deleted since it was loaded */
     http_reply_detail(req, 404, "No Event matches the given query.");
-  else
+  else if (rc < 0)
     http_reply_db_error(req, rc);
+  else
+    http_reply_json(req, 200, events_serialize(&unit->updated, http_base_url(req)));
+}
+
+/* Sets event_id's image to image (NULL: none), then answers. */
+static void
+swap_image(struct http_request *req, int64_t event_id, const char *image)
+{
+  struct swap_unit *unit = arena_alloc(&req->arena, sizeof *unit);
+  if (unit == NULL) {
+    if (image)
+      media_remove(config->media_root, image);
+    http_reply_internal(req, "out of memory");
+    return;
+  }
+  *unit = (struct swap_unit){.event_id = event_id, .image = image, .arena = &req->arena};
+  write_and_reply(req, swap_unit, unit, swap_reply);
 }
 
 void
@@ -432,21 +459,12 @@ events_image_put(struct http_request *req)
         config->image_max_pixels, (unsigned long long)pixels));
     return;
   }
-  char name[MEDIA_NAME_SIZE];
-  if (media_store(config->media_root, data, len, image_extension(type), name) < 0) {
+  char *name = arena_alloc(&req->arena, MEDIA_NAME_SIZE);
+  if (name == NULL || media_store(config->media_root, data, len, image_extension(type), name) < 0) {
     http_reply_internal(req, "cannot store an uploaded image");
     return;
   }
-  struct event updated;
-  const char *old;
-  int rc = swap_image(req, db, e.id, name, &updated, &old);
-  if (rc < 0) {
-    media_remove(config->media_root, name);
-    reply_swap_error(req, rc);
-    return;
-  }
-  media_remove(config->media_root, old);
-  http_reply_json(req, 200, events_serialize(&updated, http_base_url(req)));
+  swap_image(req, e.id, name);
 }
 
 void
@@ -456,15 +474,7 @@ events_image_delete(struct http_request *req)
   struct event e;
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
-  struct event updated;
-  const char *old;
-  int rc = swap_image(req, db, e.id, NULL, &updated, &old);
-  if (rc < 0) {
-    reply_swap_error(req, rc);
-    return;
-  }
-  media_remove(config->media_root, old);
-  http_reply_json(req, 200, events_serialize(&updated, http_base_url(req)));
+  swap_image(req, e.id, NULL);
 }
 
 void

@@ -18,6 +18,7 @@
 #include "events/serializers.h"
 #include "events/signals.h"
 #include "http/form.h"
+#include "shortcuts/write.h"
 #include "users/permissions.h"
 #include "users/signals.h"
 
@@ -75,12 +76,11 @@ categories_detail_view(struct http_request *req)
 }
 
 /*
- * Checks name and slug against the other categories inside the write
- * transaction; a slug made from the name gets "-2", "-3"... when taken.
+ * Checks name and slug against the other categories under the write lock;
+ * a slug made from the name gets "-2", "-3"... when taken.
  */
 static int
-category_unique(struct http_request *req, db_t *db, struct category *c, bool slug_made,
-                json_t *errors)
+category_unique(db_t *db, struct category *c, bool slug_made, json_t *errors, arena_t *arena)
 {
   int rc = categories_name_taken(db, c->name, c->id);
   if (rc == 1)
@@ -93,7 +93,9 @@ category_unique(struct http_request *req, db_t *db, struct category *c, bool slu
       json_error_add(errors, "slug", CATEGORY_SLUG_TAKEN);
       return 0;
     }
-    c->slug = arena_printf(&req->arena, "%s-%d", base, n);
+    c->slug = arena_printf(arena, "%s-%d", base, n);
+    if (c->slug == NULL)
+      return EVENTAPI_ENOMEM;
   }
   return rc < 0 ? rc : 0;
 }
@@ -105,16 +107,59 @@ category_unique(struct http_request *req, db_t *db, struct category *c, bool slu
 static const char *const CATEGORY_FORM_OPTIONAL[] = {"slug", NULL};
 static const char *const EVENT_FORM_OPTIONAL[] = {"visibility", NULL};
 
-/* Tries for a generated slug that concurrent writers keep taking. */
-#define SLUG_RACE_RETRIES 8
+/* A category written, as a unit of work (inserted when c.id is 0). */
+struct category_unit {
+  struct category c;
+  const char *wanted;   /* the slug asked for, or made from the name */
+  bool slug_made;
+  unsigned status;
+  json_t *errors;
+  arena_t *arena;
+};
 
-/* Validates, checks uniqueness and writes c (inserting when c->id is 0). */
+static int
+category_unit(db_t *db, void *arg)
+{
+  struct category_unit *unit = arg;
+  if (unit->errors == NULL)
+    return EVENTAPI_ENOMEM;
+  json_object_clear(unit->errors);
+  unit->c.slug = unit->wanted;
+  int rc = category_unique(db, &unit->c, unit->slug_made, unit->errors, unit->arena);
+  if (rc < 0)
+    return rc;
+  if (json_errors_any(unit->errors))
+    return EVENTAPI_EINVAL;
+  rc = unit->c.id ? categories_update(db, &unit->c) : categories_insert(db, &unit->c);
+  if (rc == EVENTAPI_ECONSTRAINT && unit->slug_made)
+    return EVENTAPI_EBUSY; /* another node took the slug just made: again, numbered anew */
+  if (rc == EVENTAPI_ECONSTRAINT) {  /* lost a race with another node */
+    json_error_add(unit->errors, "name", CATEGORY_NAME_TAKEN);
+    return EVENTAPI_EINVAL;
+  }
+  return rc;
+}
+
+static void
+category_reply(struct http_request *req, int rc, void *arg)
+{
+  struct category_unit *unit = arg;
+  if (rc == EVENTAPI_EINVAL)
+    reply_errors(req, unit->errors);
+  else if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, "No Category matches the given query.");
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_json(req, unit->status, categories_serialize(&unit->c));
+}
+
+/* Validates c and writes it as a unit of work (inserting when c->id is 0). */
 static void
 save_category(struct http_request *req, struct category *c, bool partial, unsigned status)
 {
   json_t *body = http_json_body(req);
-  db_t *db = body ? http_database(req) : NULL;
-  if (db == NULL)
+  if (body == NULL)
     return;
   json_t *errors = json_object();
   const char *old_slug = c->slug;
@@ -130,36 +175,16 @@ save_category(struct http_request *req, struct category *c, bool partial, unsign
       c->slug = "category";
     slug_made = true;
   }
-  int rc = 0;
-  const char *wanted = c->slug;
-  for (int attempt = 0; !json_errors_any(errors); attempt++) {
-    c->slug = wanted;
-    rc = db_begin(db, DB_WRITE);
-    if (rc == 0)
-      rc = category_unique(req, db, c, slug_made, errors);
-    if (rc == 0 && !json_errors_any(errors))
-      rc = c->id ? categories_update(db, c) : categories_insert(db, c);
-    /* A concurrent writer took the generated slug between the check and the
-     * write (writers run side by side on PostgreSQL): number it anew. */
-    if (rc == EVENTAPI_ECONSTRAINT && slug_made && attempt < SLUG_RACE_RETRIES) {
-      db_rollback(db);
-      continue;
-    }
-    if (rc == EVENTAPI_ECONSTRAINT) { /* lost a race with another writer */
-      json_error_add(errors, "name", CATEGORY_NAME_TAKEN);
-      rc = 0;
-    }
-    if (json_errors_any(errors))
-      db_rollback(db);
-    else if (!http_commit(req, db, rc))
-      goto out;
-    break;
-  }
-  if (json_errors_any(errors))
+  struct category_unit *unit = arena_calloc(&req->arena, 1, sizeof *unit);
+  if (json_errors_any(errors)) {
     reply_errors(req, errors);
-  else
-    http_reply_json(req, status, categories_serialize(c));
-out:
+  } else if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
+  } else {
+    *unit = (struct category_unit){*c, c->slug, slug_made, status, write_errors(req),
+                                   &req->arena};
+    write_and_reply(req, category_unit, unit, category_reply);
+  }
   json_decref(errors);
 }
 
@@ -183,32 +208,46 @@ categories_update_view(struct http_request *req)
     save_category(req, &c, req->method == HTTP_PATCH, 200);
 }
 
+static int
+category_delete_unit(db_t *db, void *arg)
+{
+  return categories_delete(db, *(int64_t *)arg);
+}
+
+/* 204 once deleted; 404 with missing when it was gone already. */
+static void
+reply_deleted(struct http_request *req, int rc, const char *missing)
+{
+  if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, missing);
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_empty(req, 204);
+}
+
+static void
+category_deleted_reply(struct http_request *req, int rc, void *arg)
+{
+  (void)arg;
+  reply_deleted(req, rc, "No Category matches the given query.");
+}
+
 void
 categories_delete_view(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = http_database(req);
-  if (db == NULL)
-    return;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0)
-    rc = categories_delete(db, req->ids[0]);
-  if (rc == EVENTAPI_ENOTFOUND) {
-    db_rollback(db);
-    http_reply_detail(req, 404, "No Category matches the given query.");
-  } else if (http_commit(req, db, rc)) {
-    http_reply_empty(req, 204);
-  }
+  write_and_reply(req, category_delete_unit, &req->ids[0], category_deleted_reply);
 }
 
 /* ---- events ---- */
 
 /* Tells the other apps that places may have opened (API.md: promotion). */
 static int
-places_opened(struct http_request *req, db_t *db, int64_t event_id)
+places_opened(db_t *db, int64_t event_id, arena_t *arena)
 {
-  return events_places_opened ? events_places_opened(db, event_id, &req->arena) : 0;
+  return events_places_opened ? events_places_opened(db, event_id, arena) : 0;
 }
 
 static bool
@@ -229,6 +268,28 @@ reply_event(struct http_request *req, db_t *db, int64_t id, unsigned status)
     http_reply_json(req, status, events_serialize(&e, http_base_url(req)));
 }
 
+/* An event created, as a unit of work, with its sessions and ticket types. */
+struct create_unit {
+  struct event e;
+};
+
+static int
+create_unit(db_t *db, void *arg)
+{
+  return events_insert(db, &((struct create_unit *)arg)->e);
+}
+
+static void
+create_reply(struct http_request *req, int rc, void *arg)
+{
+  struct create_unit *unit = arg;
+  db_t *db = rc == 0 ? http_database(req) : NULL;
+  if (rc < 0)
+    http_reply_db_error(req, rc);
+  else if (db) /* API.md: the create answer is 200 (CREATE_STATUS=201 as the original). */
+    reply_event(req, db, unit->e.id, config->create_status);
+}
+
 void
 events_create_view(struct http_request *req)
 {
@@ -240,28 +301,30 @@ events_create_view(struct http_request *req)
     return;
   json_t *errors = json_object();
   int64_t now = time_now_us();
-  struct event e = {
+  struct create_unit *unit = arena_calloc(&req->arena, 1, sizeof *unit);
+  if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
+    json_decref(errors);
+    return;
+  }
+  struct event *e = &unit->e;
+  *e = (struct event){
     .description = "", .visibility = VISIBILITY_PUBLIC,
     .organizer_id = req->user->id, .created_at = now,
   };
   struct event_nested nested;
   form_blank_as_absent(req, body, EVENT_FORM_OPTIONAL);
-  int rc = events_validate(body, false, true, db, now, &req->arena, &e, &nested, errors);
+  int rc = events_validate(body, false, true, db, now, &req->arena, e, &nested, errors);
   if (rc < 0) {
     http_reply_db_error(req, rc);
   } else if (json_errors_any(errors)) {
     reply_errors(req, errors);
   } else {
-    e.sessions = nested.sessions;
-    e.nsessions = nested.nsessions;
-    e.ticket_types = nested.ticket_types;
-    e.nticket_types = nested.nticket_types;
-    rc = db_begin(db, DB_WRITE);
-    if (rc == 0)
-      rc = events_insert(db, &e);
-    /* API.md: the create answer is 200 (CREATE_STATUS=201 as the original). */
-    if (http_commit(req, db, rc))
-      reply_event(req, db, e.id, config->create_status);
+    e->sessions = nested.sessions;
+    e->nsessions = nested.nsessions;
+    e->ticket_types = nested.ticket_types;
+    e->nticket_types = nested.nticket_types;
+    write_and_reply(req, create_unit, unit, create_reply);
   }
   json_decref(errors);
 }
@@ -438,21 +501,21 @@ find_ticket_type(const struct event *e, int64_t id, const char *name)
  * API.md's synchronisation of nested items on update: matched (by id, else
  * ticket types by name) items are updated, unmatched ones created, existing
  * ones left out deleted; a ticket type that holds registrations cannot be
- * deleted (409). Returns 0, a database error, or EVENTAPI_ECONFLICT after
- * replying 409; item errors go to errors.
+ * deleted (409). Returns 0, a database error, or EVENTAPI_ECONFLICT with the
+ * name of the ticket type in *in_use; item errors go to errors.
  */
 static int
-sync_nested(struct http_request *req, db_t *db, const struct event *old,
-            struct event_nested *nested, json_t *errors)
+sync_nested(db_t *db, const struct event *old, struct event_nested *nested, json_t *errors,
+            arena_t *arena, const char **in_use)
 {
   int rc = 0;
   if (nested->ticket_types_given) {
-    bool *kept = arena_calloc(&req->arena, old->nticket_types + 1, sizeof *kept);
+    bool *kept = arena_calloc(arena, old->nticket_types + 1, sizeof *kept);
     json_t *item_errors = json_array();
     bool any = false;
     /* Matched by id first, then by name among the items left. */
     const struct ticket_type **matches =
-        arena_calloc(&req->arena, nested->nticket_types + 1, sizeof *matches);
+        arena_calloc(arena, nested->nticket_types + 1, sizeof *matches);
     for (size_t i = 0; kept && matches && i < nested->nticket_types; i++) {
       const struct ticket_type *match = find_ticket_type(old, nested->ticket_types[i].id, NULL);
       if (match && !kept[match - old->ticket_types]) {
@@ -476,7 +539,7 @@ sync_nested(struct http_request *req, db_t *db, const struct event *old,
       t->id = match ? match->id : 0;
       if (match) {
         if (t->quantity != 0 && t->quantity < match->confirmed_count)
-          json_error_add(errs, "quantity", arena_printf(&req->arena,
+          json_error_add(errs, "quantity", arena_printf(arena,
               "Quantity cannot be lower than the number of confirmed registrations (%lld).",
               (long long)match->confirmed_count));
       }
@@ -495,9 +558,7 @@ sync_nested(struct http_request *req, db_t *db, const struct event *old,
         continue;
       rc = ticket_types_in_use(db, old->ticket_types[i].id);
       if (rc == 1) {
-        http_reply_detail(req, 409, arena_printf(&req->arena,
-            "Ticket type \"%s\" holds registrations and cannot be deleted.",
-            old->ticket_types[i].name));
+        *in_use = old->ticket_types[i].name;
         return EVENTAPI_ECONFLICT;
       }
       if (rc == 0)
@@ -515,7 +576,7 @@ sync_nested(struct http_request *req, db_t *db, const struct event *old,
     }
   }
   if (rc == 0 && nested->sessions_given) {
-    bool *kept = arena_calloc(&req->arena, old->nsessions + 1, sizeof *kept);
+    bool *kept = arena_calloc(arena, old->nsessions + 1, sizeof *kept);
     if (kept == NULL)
       return EVENTAPI_ENOMEM;
     for (size_t i = 0; i < nested->nsessions; i++) {
@@ -540,47 +601,93 @@ sync_nested(struct http_request *req, db_t *db, const struct event *old,
   return rc;
 }
 
+/* An event updated, as a unit of work, nested sessions and ticket types too. */
+struct update_unit {
+  struct event e;              /* the new values */
+  struct event_nested nested;
+  json_t *errors;
+  const char *in_use;          /* a ticket type left out that holds registrations */
+  arena_t *arena;
+};
+
+/*
+ * Re-reads the event under the write lock (its counts are what they are
+ * now), checks the new limits against them, synchronises the nested lists,
+ * writes, tells the other apps, and lets the waitlist in if a limit rose.
+ */
+static int
+update_unit(db_t *db, void *arg)
+{
+  struct update_unit *unit = arg;
+  if (unit->errors == NULL)
+    return EVENTAPI_ENOMEM;
+  json_object_clear(unit->errors);
+  unit->in_use = NULL;
+  struct event old;
+  int rc = events_get(db, unit->e.id, unit->arena, &old);
+  if (rc < 0)
+    return rc;
+  check_capacity(&unit->e, old.confirmed_count, unit->errors, unit->arena);
+  if (!json_errors_any(unit->errors))
+    rc = sync_nested(db, &old, &unit->nested, unit->errors, unit->arena, &unit->in_use);
+  if (rc == 0 && json_errors_any(unit->errors))
+    return EVENTAPI_EINVAL;
+  if (rc == 0)
+    rc = events_update(db, &unit->e);
+  if (rc == 0 && events_changed)
+    rc = events_changed(db, &old, &unit->e, unit->arena);
+  /* Any raised limit (event or ticket type) may let the waitlist in. */
+  if (rc == 0)
+    rc = places_opened(db, unit->e.id, unit->arena);
+  return rc;
+}
+
+static void
+update_reply(struct http_request *req, int rc, void *arg)
+{
+  struct update_unit *unit = arg;
+  db_t *db = rc == 0 ? http_database(req) : NULL;
+  if (rc == EVENTAPI_EINVAL)
+    reply_errors(req, unit->errors);
+  else if (rc == EVENTAPI_ECONFLICT)
+    http_reply_detail(req, 409, arena_printf(&req->arena,
+        "Ticket type \"%s\" holds registrations and cannot be deleted.", unit->in_use));
+  else if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, "No Event matches the given query.");
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else if (db)
+    reply_event(req, db, unit->e.id, 200);
+}
+
 void
 events_update_view(struct http_request *req)
 {
   db_t *db = http_database(req);
-  struct event e;
-  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+  struct update_unit *unit = arena_calloc(&req->arena, 1, sizeof *unit);
+  if (db == NULL || unit == NULL) {
+    if (db)
+      http_reply_internal(req, "out of memory");
+    return;
+  }
+  if (!events_load_for_change(req, db, req->ids[0], &unit->e))
     return;
   json_t *body = http_json_body(req);
   if (body == NULL)
     return;
-  struct event old = e;
   json_t *errors = json_object();
-  struct event_nested nested;
   form_blank_as_absent(req, body, EVENT_FORM_OPTIONAL);
   int rc = events_validate(body, req->method == HTTP_PATCH, false, db, time_now_us(),
-                           &req->arena, &e, &nested, errors);
-  if (rc == 0 && !json_errors_any(errors)) {
-    rc = db_begin(db, DB_WRITE);
-    /* Re-read inside the transaction: the counts are what they are now. */
-    if (rc == 0 && (rc = events_get(db, e.id, &req->arena, &old)) == 0) {
-      check_capacity(&e, old.confirmed_count, errors, &req->arena);
-      if (!json_errors_any(errors))
-        rc = sync_nested(req, db, &old, &nested, errors);
-      if (rc == 0 && !json_errors_any(errors))
-        rc = events_update(db, &e);
-      if (rc == 0 && !json_errors_any(errors) && events_changed)
-        rc = events_changed(db, &old, &e, &req->arena);
-      /* Any raised limit (event or ticket type) may let the waitlist in. */
-      if (rc == 0 && !json_errors_any(errors))
-        rc = places_opened(req, db, e.id);
-    }
-    if (rc == EVENTAPI_ECONFLICT || json_errors_any(errors)) {
-      db_rollback(db);
-    } else if (http_commit(req, db, rc)) {
-      reply_event(req, db, e.id, 200);
-    }
-  } else if (rc < 0) {
+                           &req->arena, &unit->e, &unit->nested, errors);
+  if (rc < 0) {
     http_reply_db_error(req, rc);
-  }
-  if (json_errors_any(errors))
+  } else if (json_errors_any(errors)) {
     reply_errors(req, errors);
+  } else {
+    unit->errors = write_errors(req);
+    unit->arena = &req->arena;
+    write_and_reply(req, update_unit, unit, update_reply);
+  }
   json_decref(errors);
 }
 
@@ -606,23 +713,42 @@ delete_event(db_t *db, const struct event *e, arena_t *arena)
   return rc;
 }
 
+/* An event deleted, as a unit of work. */
+struct delete_unit {
+  int64_t id;
+  arena_t *arena;
+};
+
+static int
+delete_unit(db_t *db, void *arg)
+{
+  struct delete_unit *unit = arg;
+  struct event e;
+  int rc = events_get(db, unit->id, unit->arena, &e); /* as it is now */
+  return rc < 0 ? rc : delete_event(db, &e, unit->arena);
+}
+
+static void
+event_deleted_reply(struct http_request *req, int rc, void *arg)
+{
+  (void)arg;
+  reply_deleted(req, rc, "No Event matches the given query.");
+}
+
 void
 events_delete_view(struct http_request *req)
 {
   db_t *db = http_database(req);
   struct event e;
+  struct delete_unit *unit = arena_alloc(&req->arena, sizeof *unit);
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0 && (rc = events_get(db, e.id, &req->arena, &e)) == 0)
-    rc = delete_event(db, &e, &req->arena);
-  if (rc == EVENTAPI_ENOTFOUND) { /* deleted meanwhile */
-    db_rollback(db);
-    http_reply_detail(req, 404, "No Event matches the given query.");
+  if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
     return;
   }
-  if (http_commit(req, db, rc))
-    http_reply_empty(req, 204);
+  *unit = (struct delete_unit){e.id, &req->arena};
+  write_and_reply(req, delete_unit, unit, event_deleted_reply);
 }
 
 /*
@@ -675,13 +801,76 @@ path_session(struct http_request *req, struct event *e)
   return NULL;
 }
 
+/* One ticket type written (t.id 0: a new one), as a unit of work. */
+struct ticket_type_unit {
+  struct ticket_type t;
+  int64_t old_quantity;
+  unsigned status;
+  json_t *errors;
+  arena_t *arena;
+};
+
 /*
- * Validates and writes one ticket type (t->id 0: a new one) of event e, and
- * bumps the event's version. Replies in every case.
+ * API.md: a quantity never below the ticket type's confirmed registrations,
+ * as counted under the write lock; names unique within the event. Bumps
+ * the event's version, and lets the waitlist in when the quantity rose.
  */
+static int
+ticket_type_unit(db_t *db, void *arg)
+{
+  struct ticket_type_unit *unit = arg;
+  struct ticket_type *t = &unit->t;
+  if (unit->errors == NULL)
+    return EVENTAPI_ENOMEM;
+  json_object_clear(unit->errors);
+  int rc = 0;
+  if (t->id) {
+    struct event fresh;
+    if ((rc = events_get(db, t->event_id, unit->arena, &fresh)) < 0)
+      return rc;
+    const struct ticket_type *now = find_ticket_type(&fresh, t->id, NULL);
+    if (now == NULL)
+      return EVENTAPI_ENOTFOUND;
+    if (t->quantity != 0 && t->quantity < now->confirmed_count) {
+      json_error_add(unit->errors, "quantity", arena_printf(unit->arena,
+          "Quantity cannot be lower than the number of confirmed registrations (%lld).",
+          (long long)now->confirmed_count));
+      return EVENTAPI_EINVAL;
+    }
+  }
+  int64_t id = t->id;
+  rc = id ? ticket_types_update(db, t) : ticket_types_insert(db, t);
+  if (rc == EVENTAPI_ECONSTRAINT) {
+    json_error_add(unit->errors, "name", "Ticket type names must be unique within an event.");
+    t->id = id;
+    return EVENTAPI_EINVAL;
+  }
+  if (rc == 0)
+    rc = events_touch(db, t->event_id);
+  if (rc == 0 && id && more_places(unit->old_quantity, t->quantity))
+    rc = places_opened(db, t->event_id, unit->arena);
+  if (rc < 0)
+    t->id = id; /* a unit may run again: as it came */
+  return rc;
+}
+
 static void
-save_ticket_type(struct http_request *req, db_t *db, struct event *e, struct ticket_type *t,
-                 unsigned status)
+ticket_type_reply(struct http_request *req, int rc, void *arg)
+{
+  struct ticket_type_unit *unit = arg;
+  if (rc == EVENTAPI_EINVAL)
+    reply_errors(req, unit->errors);
+  else if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, "No TicketType matches the given query.");
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_json(req, unit->status, ticket_types_serialize(&unit->t));
+}
+
+/* Validates one ticket type of event e and writes it. Replies in every case. */
+static void
+save_ticket_type(struct http_request *req, struct ticket_type *t, unsigned status)
 {
   json_t *body = http_json_body(req);
   if (body == NULL)
@@ -689,37 +878,15 @@ save_ticket_type(struct http_request *req, db_t *db, struct event *e, struct tic
   json_t *errors = json_object();
   int64_t old_quantity = t->quantity;
   ticket_types_validate(body, req->method == HTTP_PATCH, &req->arena, t, errors);
-  int rc = 0;
-  if (!json_errors_any(errors)) {
-    rc = db_begin(db, DB_WRITE);
-    if (rc == 0 && t->id) {
-      /* API.md: never below the confirmed registrations. */
-      struct event fresh;
-      if ((rc = events_get(db, e->id, &req->arena, &fresh)) == 0) {
-        const struct ticket_type *now = find_ticket_type(&fresh, t->id, NULL);
-        if (now && t->quantity != 0 && t->quantity < now->confirmed_count)
-          json_error_add(errors, "quantity", arena_printf(&req->arena,
-              "Quantity cannot be lower than the number of confirmed registrations (%lld).",
-              (long long)now->confirmed_count));
-      }
-    }
-    if (rc == 0 && !json_errors_any(errors))
-      rc = t->id ? ticket_types_update(db, t) : ticket_types_insert(db, t);
-    if (rc == EVENTAPI_ECONSTRAINT) {
-      json_error_add(errors, "name", "Ticket type names must be unique within an event.");
-      rc = 0;
-    }
-    if (rc == 0 && !json_errors_any(errors))
-      rc = events_touch(db, e->id);
-    if (rc == 0 && !json_errors_any(errors) && t->id && more_places(old_quantity, t->quantity))
-      rc = places_opened(req, db, e->id);
-    if (json_errors_any(errors))
-      db_rollback(db);
-    else if (http_commit(req, db, rc))
-      http_reply_json(req, status, ticket_types_serialize(t));
-  }
-  if (json_errors_any(errors))
+  struct ticket_type_unit *unit = arena_alloc(&req->arena, sizeof *unit);
+  if (json_errors_any(errors)) {
     reply_errors(req, errors);
+  } else if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
+  } else {
+    *unit = (struct ticket_type_unit){*t, old_quantity, status, write_errors(req), &req->arena};
+    write_and_reply(req, ticket_type_unit, unit, ticket_type_reply);
+  }
   json_decref(errors);
 }
 
@@ -731,7 +898,7 @@ ticket_types_create_view(struct http_request *req)
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
   struct ticket_type t = {.event_id = e.id};
-  save_ticket_type(req, db, &e, &t, 201);
+  save_ticket_type(req, &t, 201);
 }
 
 void
@@ -741,7 +908,36 @@ ticket_types_update_view(struct http_request *req)
   struct event e;
   struct ticket_type *t;
   if (db && events_load_for_change(req, db, req->ids[0], &e) && (t = path_ticket_type(req, &e)))
-    save_ticket_type(req, db, &e, t, 200);
+    save_ticket_type(req, t, 200);
+}
+
+/* A ticket type deleted, as a unit of work; not while it holds registrations. */
+struct ticket_type_delete {
+  int64_t event_id, id;
+  const char *name;
+};
+
+static int
+ticket_type_delete_unit(db_t *db, void *arg)
+{
+  struct ticket_type_delete *unit = arg;
+  int rc = ticket_types_in_use(db, unit->id);
+  if (rc == 1)
+    return EVENTAPI_ECONFLICT;
+  if (rc == 0)
+    rc = ticket_types_delete(db, unit->event_id, unit->id);
+  return rc < 0 ? rc : events_touch(db, unit->event_id);
+}
+
+static void
+ticket_type_deleted_reply(struct http_request *req, int rc, void *arg)
+{
+  struct ticket_type_delete *unit = arg;
+  if (rc == EVENTAPI_ECONFLICT)
+    http_reply_detail(req, 409, arena_printf(&req->arena,
+        "Ticket type \"%s\" holds registrations and cannot be deleted.", unit->name));
+  else
+    reply_deleted(req, rc, "No TicketType matches the given query.");
 }
 
 void
@@ -753,40 +949,62 @@ ticket_types_delete_view(struct http_request *req)
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e) ||
       (t = path_ticket_type(req, &e)) == NULL)
     return;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0 && (rc = ticket_types_in_use(db, t->id)) == 1) {
-    db_rollback(db);
-    http_reply_detail(req, 409, arena_printf(&req->arena,
-        "Ticket type \"%s\" holds registrations and cannot be deleted.", t->name));
+  struct ticket_type_delete *unit = arena_alloc(&req->arena, sizeof *unit);
+  if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
     return;
   }
+  *unit = (struct ticket_type_delete){e.id, t->id, t->name};
+  write_and_reply(req, ticket_type_delete_unit, unit, ticket_type_deleted_reply);
+}
+
+/* One session written (s.id 0: a new one), as a unit of work. */
+struct session_unit {
+  struct session s;
+  unsigned status;
+};
+
+static int
+session_unit(db_t *db, void *arg)
+{
+  struct session *s = &((struct session_unit *)arg)->s;
+  int64_t id = s->id;
+  int rc = id ? sessions_update(db, s) : sessions_insert(db, s);
   if (rc == 0)
-    rc = ticket_types_delete(db, e.id, t->id);
-  if (rc == 0)
-    rc = events_touch(db, e.id);
-  if (http_commit(req, db, rc))
-    http_reply_empty(req, 204);
+    rc = events_touch(db, s->event_id);
+  if (rc < 0)
+    s->id = id; /* a unit may run again: as it came */
+  return rc;
 }
 
 static void
-save_session(struct http_request *req, db_t *db, struct event *e, struct session *s,
-             unsigned status)
+session_reply(struct http_request *req, int rc, void *arg)
+{
+  struct session_unit *unit = arg;
+  if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, "No Session matches the given query.");
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_json(req, unit->status, sessions_serialize(&unit->s));
+}
+
+static void
+save_session(struct http_request *req, struct session *s, unsigned status)
 {
   json_t *body = http_json_body(req);
   if (body == NULL)
     return;
   json_t *errors = json_object();
   sessions_validate(body, req->method == HTTP_PATCH, &req->arena, s, errors);
+  struct session_unit *unit = arena_alloc(&req->arena, sizeof *unit);
   if (json_errors_any(errors)) {
     reply_errors(req, errors);
+  } else if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
   } else {
-    int rc = db_begin(db, DB_WRITE);
-    if (rc == 0)
-      rc = s->id ? sessions_update(db, s) : sessions_insert(db, s);
-    if (rc == 0)
-      rc = events_touch(db, e->id);
-    if (http_commit(req, db, rc))
-      http_reply_json(req, status, sessions_serialize(s));
+    *unit = (struct session_unit){*s, status};
+    write_and_reply(req, session_unit, unit, session_reply);
   }
   json_decref(errors);
 }
@@ -799,7 +1017,7 @@ sessions_create_view(struct http_request *req)
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
   struct session s = {.event_id = e.id, .speaker = "", .description = ""};
-  save_session(req, db, &e, &s, 201);
+  save_session(req, &s, 201);
 }
 
 void
@@ -809,7 +1027,27 @@ sessions_update_view(struct http_request *req)
   struct event e;
   struct session *s;
   if (db && events_load_for_change(req, db, req->ids[0], &e) && (s = path_session(req, &e)))
-    save_session(req, db, &e, s, 200);
+    save_session(req, s, 200);
+}
+
+/* A session deleted, as a unit of work. */
+struct session_delete {
+  int64_t event_id, id;
+};
+
+static int
+session_delete_unit(db_t *db, void *arg)
+{
+  struct session_delete *unit = arg;
+  int rc = sessions_delete(db, unit->event_id, unit->id);
+  return rc < 0 ? rc : events_touch(db, unit->event_id);
+}
+
+static void
+session_deleted_reply(struct http_request *req, int rc, void *arg)
+{
+  (void)arg;
+  reply_deleted(req, rc, "No Session matches the given query.");
 }
 
 void
@@ -821,11 +1059,11 @@ sessions_delete_view(struct http_request *req)
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e) ||
       (s = path_session(req, &e)) == NULL)
     return;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0)
-    rc = sessions_delete(db, e.id, s->id);
-  if (rc == 0)
-    rc = events_touch(db, e.id);
-  if (http_commit(req, db, rc))
-    http_reply_empty(req, 204);
+  struct session_delete *unit = arena_alloc(&req->arena, sizeof *unit);
+  if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
+    return;
+  }
+  *unit = (struct session_delete){e.id, s->id};
+  write_and_reply(req, session_delete_unit, unit, session_deleted_reply);
 }

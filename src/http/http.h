@@ -218,12 +218,6 @@ void http_reply_db_error(struct http_request *req, int rc);
 struct db;
 struct db *http_database(struct http_request *req);
 
-/*
- * Ends a view's write transaction: commits when rc is 0; otherwise, or when
- * the commit fails, rolls back and answers the error (http_reply_db_error).
- * True when committed.
- */
-bool http_commit(struct http_request *req, struct db *db, int rc);
 
 /* Registers routes (a static table) before the server starts. */
 int http_routes_add(const struct route *routes, size_t count);

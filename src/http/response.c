@@ -139,13 +139,3 @@ http_database(struct http_request *req)
     http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
   return db;
 }
-
-bool
-http_commit(struct http_request *req, db_t *db, int rc)
-{
-  if (rc == 0 && (rc = db_commit(db)) == 0)
-    return true;
-  db_rollback(db);
-  http_reply_db_error(req, rc);
-  return false;
-}

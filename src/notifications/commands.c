@@ -113,20 +113,28 @@ notifications_cmd_outbox_list(const struct config *cfg, int64_t limit, FILE *out
   return rc < 0 ? 1 : 0;
 }
 
+/* Dead mail sent again (id 0: all of it), as a unit of work. */
+struct requeue {
+  int64_t id, now;
+  int changed;
+};
+
+static int
+requeue_unit(db_t *db, void *arg)
+{
+  struct requeue *unit = arg;
+  return outbox_requeue(db, unit->id, unit->now, &unit->changed);
+}
+
 int
 notifications_cmd_outbox_requeue(const struct config *cfg, int64_t id, FILE *out)
 {
   db_t *db = open_database(cfg);
   if (db == NULL)
     return 1;
-  int changed = 0;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0)
-    rc = outbox_requeue(db, id, time_now_us(), &changed);
-  if (rc == 0)
-    rc = db_commit(db);
-  else
-    db_rollback(db);
+  struct requeue unit = {id, time_now_us(), 0};
+  int rc = db_write(requeue_unit, &unit);
+  int changed = unit.changed;
   if (rc < 0)
     log_error("outbox: %s", eventapi_strerror(rc));
   else if (id && changed == 0)

@@ -11,6 +11,7 @@
 #include "core/timefmt.h"
 #include "notifications/models.h"
 #include "notifications/serializers.h"
+#include "shortcuts/write.h"
 #include "users/permissions.h"
 
 #define LIST_MAX 1000 /* as the event list: a plain array holds at most this many */
@@ -111,21 +112,41 @@ notifications_detail_view(struct http_request *req)
     reply_one(req, db);
 }
 
+/* A notification marked read, as a unit of work. */
+struct mark_read {
+  int64_t user_id, id, now;
+};
+
+static int
+mark_read_unit(db_t *db, void *arg)
+{
+  struct mark_read *unit = arg;
+  return notifications_mark_read(db, unit->user_id, unit->id, unit->now);
+}
+
+static void
+mark_read_reply(struct http_request *req, int rc, void *arg)
+{
+  (void)arg;
+  db_t *db = rc == 0 ? http_database(req) : NULL;
+  if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, NO_NOTIFICATION);
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else if (db)
+    reply_one(req, db);
+}
+
 void
 notifications_read_view(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
-  db_t *db = http_database(req);
-  if (db == NULL)
+  struct mark_read *unit = arena_alloc(&req->arena, sizeof *unit);
+  if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
     return;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0)
-    rc = notifications_mark_read(db, req->user->id, req->ids[0], time_now_us());
-  if (rc == EVENTAPI_ENOTFOUND) {
-    db_rollback(db);
-    http_reply_detail(req, 404, NO_NOTIFICATION);
-  } else if (http_commit(req, db, rc)) {
-    reply_one(req, db);
   }
+  *unit = (struct mark_read){req->user->id, req->ids[0], time_now_us()};
+  write_and_reply(req, mark_read_unit, unit, mark_read_reply);
 }

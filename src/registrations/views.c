@@ -221,33 +221,41 @@ registrations_register_body_view(struct http_request *req)
   json_decref(errors);
 }
 
+/* A page of the caller's registrations and their count, read together. */
+struct page_read {
+  int64_t user_id;
+  const struct page *page;
+  arena_t *arena;
+  struct registration *list;
+  size_t count;
+  int64_t total;
+};
+
+static int
+read_page(db_t *db, void *arg)
+{
+  struct page_read *r = arg;
+  return registrations_list_user(db, r->user_id, r->page->limit, r->page->offset, r->arena,
+                                 &r->list, &r->count, &r->total);
+}
+
 void
 registrations_me_view(struct http_request *req)
 {
   struct page page;
   if (!permission_authenticated(req) || !pagination_params_or_reply(req, &page))
     return;
-  db_t *db = http_database(req);
-  if (db == NULL)
-    return;
-  struct registration *list;
-  size_t count;
-  int64_t total;
+  struct page_read read = {req->user->id, &page, &req->arena, NULL, 0, 0};
   /* One read transaction: the count and the page agree. */
-  int rc = db_begin(db, DB_READ);
-  if (rc == 0)
-    rc = registrations_list_user(db, req->user->id, page.limit, page.offset, &req->arena,
-                                 &list, &count, &total);
+  int rc = db_read(read_page, &read);
   if (rc < 0) {
-    db_rollback(db);
     http_reply_db_error(req, rc);
     return;
   }
-  db_commit(db);
   json_t *results = json_array();
-  for (size_t i = 0; i < count; i++)
-    json_array_append_new(results, registrations_serialize_short(&list[i]));
-  pagination_reply(req, &page, total, results);
+  for (size_t i = 0; i < read.count; i++)
+    json_array_append_new(results, registrations_serialize_short(&read.list[i]));
+  pagination_reply(req, &page, read.total, results);
 }
 
 /*

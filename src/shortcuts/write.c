@@ -62,3 +62,20 @@ write_and_reply(struct http_request *req, db_unit_fn unit, void *ctx, write_repl
   http_suspend(req, resumed, p);
   db_write_async(unit, ctx, done, p);
 }
+
+static void
+release_json(void *json)
+{
+  json_decref(json);
+}
+
+json_t *
+write_errors(struct http_request *req)
+{
+  json_t *errors = json_object();
+  if (errors && arena_defer(&req->arena, release_json, errors) < 0) {
+    json_decref(errors);
+    return NULL;
+  }
+  return errors;
+}

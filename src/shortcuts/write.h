@@ -30,4 +30,12 @@ typedef void (*write_reply_fn)(struct http_request *req, int rc, void *ctx);
 void write_and_reply(struct http_request *req, db_unit_fn unit, void *ctx,
                      write_reply_fn reply);
 
+/*
+ * A JSON object for the field errors a unit finds under the write lock
+ * (a name taken, a quantity below the confirmed count), owned by the request
+ * and freed with it. A unit clears it when it starts: it may run again.
+ * NULL when out of memory.
+ */
+json_t *write_errors(struct http_request *req);
+
 #endif

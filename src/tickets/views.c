@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/timefmt.h"
 #include "shortcuts/pagination.h"
+#include "shortcuts/write.h"
 #include "tickets/models.h"
 #include "tickets/qr.h"
 #include "tickets/serializers.h"
@@ -16,33 +17,41 @@
 
 static const char NO_TICKET[] = "No Ticket matches the given query.";
 
+/* A page of the caller's tickets and their count, read together. */
+struct page_read {
+  int64_t user_id;
+  const struct page *page;
+  arena_t *arena;
+  struct ticket *list;
+  size_t count;
+  int64_t total;
+};
+
+static int
+read_page(db_t *db, void *arg)
+{
+  struct page_read *r = arg;
+  return tickets_list_user(db, r->user_id, r->page->limit, r->page->offset, r->arena,
+                           &r->list, &r->count, &r->total);
+}
+
 void
 tickets_list_view(struct http_request *req)
 {
   struct page page;
   if (!permission_authenticated(req) || !pagination_params_or_reply(req, &page))
     return;
-  db_t *db = http_database(req);
-  if (db == NULL)
-    return;
-  struct ticket *list;
-  size_t count;
-  int64_t total;
+  struct page_read read = {req->user->id, &page, &req->arena, NULL, 0, 0};
   /* One read transaction: the count and the page agree. */
-  int rc = db_begin(db, DB_READ);
-  if (rc == 0)
-    rc = tickets_list_user(db, req->user->id, page.limit, page.offset, &req->arena, &list,
-                           &count, &total);
+  int rc = db_read(read_page, &read);
   if (rc < 0) {
-    db_rollback(db);
     http_reply_db_error(req, rc);
     return;
   }
-  db_commit(db);
   json_t *results = json_array();
-  for (size_t i = 0; i < count; i++)
-    json_array_append_new(results, tickets_serialize(&list[i]));
-  pagination_reply(req, &page, total, results);
+  for (size_t i = 0; i < read.count; i++)
+    json_array_append_new(results, tickets_serialize(&read.list[i]));
+  pagination_reply(req, &page, read.total, results);
 }
 
 /*
@@ -80,6 +89,40 @@ tickets_detail_view(struct http_request *req)
     http_reply_json(req, 200, tickets_serialize(&t));
 }
 
+/* A check-in, as a unit of work: counted once, whoever scans at once. */
+struct check_in_unit {
+  struct ticket t;
+  int64_t now;
+  int64_t first;   /* when it was checked in: now, or the earlier scan's time */
+};
+
+static int
+check_in_unit(db_t *db, void *arg)
+{
+  struct check_in_unit *unit = arg;
+  return tickets_check_in(db, unit->t.id, unit->now, &unit->first);
+}
+
+static void
+check_in_reply(struct http_request *req, int rc, void *arg)
+{
+  struct check_in_unit *unit = arg;
+  if (rc == EVENTAPI_ECONFLICT) {
+    /* API.md: counted once; the second scanner learns when it was. */
+    char when[TIME_ISO_MAX];
+    time_format_iso(unit->first, when);
+    http_reply_json(req, 409, json_pack("{s:s, s:s}", "detail", "Ticket already checked in.",
+                                        "checked_in_at", when));
+  } else if (rc == EVENTAPI_ENOTFOUND) {
+    http_reply_detail(req, 404, NO_TICKET);
+  } else if (rc < 0) {
+    http_reply_db_error(req, rc);
+  } else {
+    unit->t.checked_in_at = unit->first;
+    http_reply_json(req, 200, tickets_serialize(&unit->t));
+  }
+}
+
 void
 tickets_check_in_view(struct http_request *req)
 {
@@ -87,23 +130,13 @@ tickets_check_in_view(struct http_request *req)
   struct ticket t;
   if (db == NULL || !load_ticket(req, db, true, &t))
     return;
-  int64_t first = 0;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0)
-    rc = tickets_check_in(db, t.id, time_now_us(), &first);
-  if (rc == EVENTAPI_ECONFLICT) {
-    /* API.md: counted once; the second scanner learns when it was. */
-    db_rollback(db);
-    char when[TIME_ISO_MAX];
-    time_format_iso(first, when);
-    http_reply_json(req, 409, json_pack("{s:s, s:s}", "detail", "Ticket already checked in.",
-                                        "checked_in_at", when));
+  struct check_in_unit *unit = arena_alloc(&req->arena, sizeof *unit);
+  if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
     return;
   }
-  if (!http_commit(req, db, rc))
-    return;
-  t.checked_in_at = first;
-  http_reply_json(req, 200, tickets_serialize(&t));
+  *unit = (struct check_in_unit){.t = t, .now = time_now_us()};
+  write_and_reply(req, check_in_unit, unit, check_in_reply);
 }
 
 static void

@@ -148,6 +148,20 @@ users_cmd_createsuperuser(const char *username, const char *email, const char *p
   return status;
 }
 
+/* A new password, as a unit of work. */
+struct new_password {
+  int64_t user_id;
+  const char *hash;
+};
+
+/* As the API's password change: it also ends the tokens the user holds. */
+static int
+store_password(db_t *db, void *arg)
+{
+  struct new_password *unit = arg;
+  return users_set_password(db, unit->user_id, unit->hash);
+}
+
 int
 users_cmd_changepassword(const char *username, const char *password, users_prompt_fn prompt,
                          FILE *out)
@@ -173,13 +187,11 @@ users_cmd_changepassword(const char *username, const char *password, users_promp
   char chosen[PASSWORD_INPUT_MAX], hash[PASSWORD_HASH_MAX];
   int status = new_password("changepassword", password, &u, prompt, chosen, sizeof chosen);
   if (status == STATUS_OK) {
+    struct new_password unit = {u.id, hash};
     rc = password_hash(chosen, hash);
-    if (rc == 0 && (rc = db_begin(db, DB_WRITE)) == 0 &&
-        /* As the API's password change: it ends the tokens the user holds. */
-        (rc = users_set_password(db, u.id, hash)) == 0)
-      rc = db_commit(db);
+    if (rc == 0)
+      rc = db_write(store_password, &unit);
     if (rc < 0) {
-      db_rollback(db);
       fprintf(stderr, "eventapi: changepassword: %s; the password is unchanged\n",
               eventapi_strerror(rc));
       status = STATUS_FAILED;

@@ -227,6 +227,30 @@ users_load_principal(int64_t id, struct principal *out, bool *active)
   return rc;
 }
 
+/* An admin made from the command line, as a unit of work. */
+struct superuser_unit {
+  struct user u;
+  char *err;
+  size_t errlen;
+};
+
+/* EVENTAPI_ECONFLICT, explained in err, when the name or email is taken. */
+static int
+superuser_unit(db_t *db, void *arg)
+{
+  struct superuser_unit *unit = arg;
+  int rc = users_username_taken(db, unit->u.username, 0);
+  if (rc == 1) {
+    snprintf(unit->err, unit->errlen, "username: A user with that username already exists.");
+    return EVENTAPI_ECONFLICT;
+  }
+  if (rc == 0 && (rc = users_email_taken(db, unit->u.email, 0)) == 1) {
+    snprintf(unit->err, unit->errlen, "email: A user with that email already exists.");
+    return EVENTAPI_ECONFLICT;
+  }
+  return rc < 0 ? rc : users_insert(db, &unit->u);
+}
+
 int
 users_create_superuser(const char *username, const char *email, const char *password,
                        char *err, size_t errlen)
@@ -261,25 +285,15 @@ users_create_superuser(const char *username, const char *email, const char *pass
     snprintf(err, errlen, "cannot open the database");
     return EVENTAPI_EUNAVAILABLE;
   }
-  struct user u = {
-    .username = username, .email = email, .first_name = "", .last_name = "",
-    .password = hash, .role = ROLE_ADMIN, .is_active = true, .date_joined = time_now_us(),
+  struct superuser_unit unit = {
+    .u = {.username = username, .email = email, .first_name = "", .last_name = "",
+          .password = hash, .role = ROLE_ADMIN, .is_active = true,
+          .date_joined = time_now_us()},
+    .err = err, .errlen = errlen,
   };
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0 && (rc = users_username_taken(db, username, 0)) == 1) {
-    snprintf(err, errlen, "username: A user with that username already exists.");
-    rc = EVENTAPI_ECONFLICT;
-  } else if (rc == 0 && (rc = users_email_taken(db, email, 0)) == 1) {
-    snprintf(err, errlen, "email: A user with that email already exists.");
-    rc = EVENTAPI_ECONFLICT;
-  } else if (rc == 0 && (rc = users_insert(db, &u)) == 0) {
-    rc = db_commit(db);
-  }
-  if (rc < 0) {
-    db_rollback(db);
-    if (rc != EVENTAPI_ECONFLICT)
-      snprintf(err, errlen, "database error: %s", eventapi_strerror(rc));
-  }
+  int rc = db_write(superuser_unit, &unit);
+  if (rc < 0 && rc != EVENTAPI_ECONFLICT)
+    snprintf(err, errlen, "database error: %s", eventapi_strerror(rc));
   return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "users/permissions.h"
 #include "users/serializers.h"
 #include "users/signals.h"
+#include "shortcuts/write.h"
 
 static const char USERNAME_TAKEN[] = "A user with that username already exists.";
 static const char EMAIL_TAKEN[] = "A user with that email already exists.";
@@ -57,6 +58,57 @@ check_unique(db_t *db, const struct user *u, bool check_username, json_t *errors
   return rc < 0 ? rc : 0;
 }
 
+/* A user written, as a unit of work: created (sign-up) or updated. */
+struct user_unit {
+  struct user u;
+  bool creating;
+  bool with_status;   /* the answer shows is_active (the admin's view) */
+  json_t *errors;     /* the unit's own: uniqueness, checked under the lock */
+};
+
+/* An errors object that lives as long as the request. */
+/*
+ * Checks the username (when creating) and email against the other users
+ * and writes the user. EVENTAPI_EINVAL with the errors in ctx when one is
+ * taken; the unique indexes on their folded forms are the last word when
+ * another node wins the race.
+ */
+static int
+user_unit(db_t *db, void *arg)
+{
+  struct user_unit *unit = arg;
+  if (unit->errors == NULL)
+    return EVENTAPI_ENOMEM;
+  json_object_clear(unit->errors); /* a unit may run again */
+  int rc = check_unique(db, &unit->u, unit->creating, unit->errors);
+  if (rc < 0)
+    return rc;
+  if (json_errors_any(unit->errors))
+    return EVENTAPI_EINVAL;
+  rc = unit->creating ? users_insert(db, &unit->u) : users_update(db, &unit->u);
+  if (rc == EVENTAPI_ECONSTRAINT) {
+    json_error_add(unit->errors, unit->creating ? "username" : "email",
+                   unit->creating ? USERNAME_TAKEN : EMAIL_TAKEN);
+    return EVENTAPI_EINVAL;
+  }
+  return rc;
+}
+
+static void
+user_reply(struct http_request *req, int rc, void *arg)
+{
+  struct user_unit *unit = arg;
+  if (rc == EVENTAPI_EINVAL)
+    reply_errors(req, unit->errors);
+  else if (rc == EVENTAPI_ENOTFOUND) /* deleted meanwhile */
+    http_reply_detail(req, 404, "No User matches the given query.");
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_json(req, unit->creating ? 201 : 200,
+                    users_serialize(&unit->u, unit->with_status));
+}
+
 /* ---- sign-up ---- */
 
 void
@@ -84,30 +136,20 @@ users_register(struct http_request *req)
     reply_errors(req, errors);
     goto out;
   }
-  char hash[PASSWORD_HASH_MAX];
+  struct user_unit *unit = arena_calloc(&req->arena, 1, sizeof *unit);
+  char *hash = arena_alloc(&req->arena, PASSWORD_HASH_MAX);
+  if (unit == NULL || hash == NULL) {
+    http_reply_internal(req, "out of memory");
+    goto out;
+  }
   if (password_hash(password, hash) < 0) {
     http_reply_internal(req, "cannot hash a password");
     goto out;
   }
   u.password = hash;
   u.date_joined = time_now_us();
-  if ((rc = db_begin(db, DB_WRITE)) == 0 && (rc = check_unique(db, &u, true, errors)) == 0 &&
-      !json_errors_any(errors) && (rc = users_insert(db, &u)) == 0)
-    rc = db_commit(db);
-  if (rc == EVENTAPI_ECONSTRAINT) {
-    /* Another node inserted the same name between check and insert. */
-    db_rollback(db);
-    json_error_add(errors, "username", USERNAME_TAKEN);
-  }
-  if (rc < 0 && rc != EVENTAPI_ECONSTRAINT) {
-    db_rollback(db);
-    http_reply_db_error(req, rc);
-  } else if (json_errors_any(errors)) {
-    db_rollback(db);
-    reply_errors(req, errors);
-  } else {
-    http_reply_json(req, 201, users_serialize(&u, false));
-  }
+  *unit = (struct user_unit){.u = u, .creating = true, .errors = write_errors(req)};
+  write_and_reply(req, user_unit, unit, user_reply);
 out:
   json_decref(errors);
 }
@@ -339,6 +381,31 @@ users_token_verify(struct http_request *req)
     http_reply_json(req, 200, json_object());
 }
 
+/* Logout, as a unit of work. */
+struct blacklist_unit {
+  const char *jti;
+  int64_t user_id, expires_at_us;
+};
+
+static int
+blacklist_unit(db_t *db, void *arg)
+{
+  struct blacklist_unit *unit = arg;
+  if (unit->jti == NULL)
+    return EVENTAPI_ENOMEM;
+  return token_blacklist_add(db, unit->jti, unit->user_id, unit->expires_at_us);
+}
+
+static void
+blacklist_reply(struct http_request *req, int rc, void *arg)
+{
+  (void)arg;
+  if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_json(req, 200, json_object());
+}
+
 void
 users_token_blacklist(struct http_request *req)
 {
@@ -350,16 +417,14 @@ users_token_blacklist(struct http_request *req)
   bool alive;
   if (db == NULL || !refresh_valid(req, db, token, &claims, &alive))
     return;
-  int rc = db_begin(db, DB_WRITE);
-  if (rc == 0 && (rc = token_blacklist_add(db, claims.jti, claims.user_id,
-                                           claims.exp * 1000000)) == 0)
-    rc = db_commit(db);
-  if (rc < 0) {
-    db_rollback(db);
-    http_reply_db_error(req, rc);
+  struct blacklist_unit *unit = arena_alloc(&req->arena, sizeof *unit);
+  if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
     return;
   }
-  http_reply_json(req, 200, json_object());
+  *unit = (struct blacklist_unit){arena_strdup(&req->arena, claims.jti), claims.user_id,
+                                  claims.exp * 1000000};
+  write_and_reply(req, blacklist_unit, unit, blacklist_reply);
 }
 
 /* ---- me ---- */
@@ -390,11 +455,11 @@ users_me_get(struct http_request *req)
 }
 
 /*
- * Validates body onto u and writes it in one transaction, re-checking the
- * email's uniqueness inside it. Replies in every case.
+ * Validates body onto u, then writes it as a unit of work that checks the
+ * email's uniqueness under the write lock. Replies in every case.
  */
 static void
-update_user(struct http_request *req, db_t *db, struct user *u, bool by_admin, bool with_status)
+update_user(struct http_request *req, struct user *u, bool by_admin, bool with_status)
 {
   json_t *body = http_json_body(req);
   if (body == NULL)
@@ -403,22 +468,15 @@ update_user(struct http_request *req, db_t *db, struct user *u, bool by_admin, b
   /* DRF: a blank optional choice or boolean in a form is not given. */
   form_blank_as_absent(req, body, (const char *const[]){"role", "is_active", NULL});
   users_update_validate(body, by_admin, &req->arena, u, errors);
-  int rc = 0;
-  if (!json_errors_any(errors) && (rc = db_begin(db, DB_WRITE)) == 0 &&
-      (rc = check_unique(db, u, false, errors)) == 0 && !json_errors_any(errors) &&
-      (rc = users_update(db, u)) == 0)
-    rc = db_commit(db);
-  if (rc == EVENTAPI_ECONSTRAINT) {
-    rc = 0;
-    json_error_add(errors, "email", EMAIL_TAKEN);
-  }
-  db_rollback(db); /* nothing to undo after a commit */
-  if (rc < 0)
-    http_reply_db_error(req, rc);
-  else if (json_errors_any(errors))
+  struct user_unit *unit = arena_calloc(&req->arena, 1, sizeof *unit);
+  if (json_errors_any(errors)) {
     reply_errors(req, errors);
-  else
-    http_reply_json(req, 200, users_serialize(u, with_status));
+  } else if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
+  } else {
+    *unit = (struct user_unit){.u = *u, .with_status = with_status, .errors = write_errors(req)};
+    write_and_reply(req, user_unit, unit, user_reply);
+  }
   json_decref(errors);
 }
 
@@ -430,7 +488,32 @@ users_me_update(struct http_request *req)
   db_t *db = http_database(req);
   struct user me;
   if (db && load_me(req, db, &me))
-    update_user(req, db, &me, false, false);
+    update_user(req, &me, false, false);
+}
+
+/* A new password, as a unit of work: it also ends the user's tokens. */
+struct password_unit {
+  int64_t user_id;
+  char hash[PASSWORD_HASH_MAX];
+};
+
+static int
+password_unit(db_t *db, void *arg)
+{
+  struct password_unit *unit = arg;
+  return users_set_password(db, unit->user_id, unit->hash);
+}
+
+static void
+password_reply(struct http_request *req, int rc, void *arg)
+{
+  (void)arg;
+  if (rc == EVENTAPI_ENOTFOUND) /* deleted meanwhile */
+    http_reply_unauthenticated(req);
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_empty(req, 204);
 }
 
 void
@@ -452,18 +535,16 @@ users_me_password(struct http_request *req)
     json_error_add(errors, "old_password", "Wrong password.");
   if (new_password)
     users_password_check(new_password, &me, "new_password", errors);
-  char hash[PASSWORD_HASH_MAX];
-  int rc = 0;
+  struct password_unit *unit = arena_alloc(&req->arena, sizeof *unit);
   if (json_errors_any(errors)) {
     reply_errors(req, errors);
-  } else if (password_hash(new_password, hash) < 0) {
+  } else if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
+  } else if (password_hash(new_password, unit->hash) < 0) {
     http_reply_internal(req, "cannot hash a password");
-  } else if ((rc = db_begin(db, DB_WRITE)) < 0 ||
-             (rc = users_set_password(db, me.id, hash)) < 0 || (rc = db_commit(db)) < 0) {
-    db_rollback(db);
-    http_reply_db_error(req, rc);
   } else {
-    http_reply_empty(req, 204);
+    unit->user_id = me.id;
+    write_and_reply(req, password_unit, unit, password_reply);
   }
   json_decref(errors);
 }
@@ -525,7 +606,33 @@ users_admin_update(struct http_request *req)
   db_t *db = http_database(req);
   struct user u;
   if (db && load_target(req, db, &u))
-    update_user(req, db, &u, true, true);
+    update_user(req, &u, true, true);
+}
+
+/* A user deleted, as a unit of work: the other apps wind up their rows first. */
+struct delete_unit {
+  int64_t user_id, now;
+  arena_t *arena;
+};
+
+static int
+delete_unit(db_t *db, void *arg)
+{
+  struct delete_unit *unit = arg;
+  int rc = users_deleting_send(db, unit->user_id, unit->now, unit->arena);
+  return rc < 0 ? rc : users_delete(db, unit->user_id);
+}
+
+static void
+delete_reply(struct http_request *req, int rc, void *arg)
+{
+  (void)arg;
+  if (rc == EVENTAPI_ENOTFOUND)
+    http_reply_detail(req, 404, "No User matches the given query.");
+  else if (rc < 0)
+    http_reply_db_error(req, rc);
+  else
+    http_reply_empty(req, 204);
 }
 
 void
@@ -533,21 +640,11 @@ users_admin_delete(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = http_database(req);
-  if (db == NULL)
+  struct delete_unit *unit = arena_alloc(&req->arena, sizeof *unit);
+  if (unit == NULL) {
+    http_reply_internal(req, "out of memory");
     return;
-  int rc = db_begin(db, DB_WRITE);
-  /* The other apps first: their rows are still there to wind up. */
-  if (rc == 0)
-    rc = users_deleting_send(db, req->ids[0], time_now_us(), &req->arena);
-  if (rc == 0 && (rc = users_delete(db, req->ids[0])) == 0)
-    rc = db_commit(db);
-  if (rc < 0)
-    db_rollback(db);
-  if (rc == EVENTAPI_ENOTFOUND)
-    http_reply_detail(req, 404, "No User matches the given query.");
-  else if (rc < 0)
-    http_reply_db_error(req, rc);
-  else
-    http_reply_empty(req, 204);
+  }
+  *unit = (struct delete_unit){req->ids[0], time_now_us(), &req->arena};
+  write_and_reply(req, delete_unit, unit, delete_reply);
 }

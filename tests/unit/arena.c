@@ -116,3 +116,31 @@ Test(arena, reusable_after_free)
   cr_assert_str_eq(arena_strdup(&a, "again"), "again");
   arena_free(&a);
 }
+
+static int disposed[3];
+static int disposals;
+
+static void
+dispose(void *arg)
+{
+  disposed[disposals++] = *(int *)arg;
+}
+
+Test(arena, disposers_run_last_first_before_the_memory_goes)
+{
+  arena_t a = {0};
+  for (int i = 1; i <= 3; i++) {
+    int *value = arena_alloc(&a, sizeof *value);
+    cr_assert_not_null(value);
+    *value = i;
+    cr_assert_eq(arena_defer(&a, dispose, value), 0);
+  }
+  arena_free(&a);
+  cr_assert_eq(disposals, 3);
+  cr_assert_eq(disposed[0], 3);
+  cr_assert_eq(disposed[1], 2);
+  cr_assert_eq(disposed[2], 1);
+  /* Reused, then freed again: nothing runs twice. */
+  arena_free(&a);
+  cr_assert_eq(disposals, 3);
+}
