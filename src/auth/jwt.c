@@ -301,3 +301,52 @@ done:
   json_decref(header);
   return rc;
 }
+
+/* The thread's memo of verified tokens: direct-mapped, by digest. */
+#define MEMO_SLOTS 256
+
+struct memo_entry {
+  unsigned char digest[crypto_generichash_BYTES];
+  bool used;
+  struct token_claims claims;
+};
+
+static _Thread_local struct memo_entry memo[MEMO_SLOTS];
+
+int
+auth_token_verify_remembered(const char *key, size_t keylen, const char *token,
+                             enum token_type expected, int64_t now,
+                             struct token_claims *claims)
+{
+  size_t token_len = token ? strnlen(token, TOKEN_MAX + 1) : 0;
+  if (token_len == 0 || token_len > TOKEN_MAX)
+    return EVENTAPI_EINVAL;
+  pthread_once(&sodium_once, sodium_setup);
+  if (keylen < crypto_generichash_KEYBYTES_MIN)
+    return auth_token_verify(key, keylen, token, expected, now, claims);
+  unsigned char digest[crypto_generichash_BYTES];
+  /* Keyed with the signing key: a memo of another key's tokens never hits. */
+  crypto_generichash(digest, sizeof digest, (const unsigned char *)token, token_len,
+                     (const unsigned char *)key,
+                     keylen < crypto_generichash_KEYBYTES_MAX ? keylen
+                                                               : crypto_generichash_KEYBYTES_MAX);
+  struct memo_entry *entry = &memo[(digest[0] | (unsigned)digest[1] << 8) % MEMO_SLOTS];
+  if (entry->used && sodium_memcmp(entry->digest, digest, sizeof digest) == 0 &&
+      entry->claims.type == expected) {
+    if (entry->claims.exp <= now)
+      return EVENTAPI_EEXPIRED;
+    if (claims)
+      *claims = entry->claims;
+    return 0;
+  }
+  struct token_claims found;
+  int rc = auth_token_verify(key, keylen, token, expected, now, &found);
+  if (rc == 0) {
+    memcpy(entry->digest, digest, sizeof digest);
+    entry->claims = found;
+    entry->used = true;
+    if (claims)
+      *claims = found;
+  }
+  return rc;
+}

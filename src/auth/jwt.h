@@ -46,4 +46,15 @@ int auth_token_verify(const char *key, size_t keylen, const char *token,
                       enum token_type expected, int64_t now,
                       struct token_claims *claims);
 
+/*
+ * As auth_token_verify, remembering the tokens this thread verified (a
+ * small table by a BLAKE2b digest of the whole token): a token seen again
+ * is not parsed or signed again, only its expiry checked. What a token
+ * says cannot change, so the memo never goes stale; whether its user may
+ * still use it is for the caller to check, as with auth_token_verify.
+ */
+int auth_token_verify_remembered(const char *key, size_t keylen, const char *token,
+                                 enum token_type expected, int64_t now,
+                                 struct token_claims *claims);
+
 #endif

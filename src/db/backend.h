@@ -32,6 +32,8 @@ struct db_ops {
   /* Whether a transaction is open on db (SQLite may end one by itself, on a
    * full disk or an I/O error, rolling the whole of it back). */
   bool (*in_transaction)(db_t *db);
+  /* Rows inserted, updated or deleted on db since it opened. */
+  int64_t (*total_changes)(db_t *db);
   /* Writes go through one writer per process, in batches (SQLite, whose
    * writers run one at a time anyway), rather than on each caller's own
    * connection (PostgreSQL, which groups concurrent commits itself). */

@@ -210,6 +210,15 @@ int db_read(db_unit_fn fn, void *ctx);
  */
 void db_write_configure(unsigned batch_max, int64_t batch_wait_us);
 
+/* What the writer (SQLite) did since the process started. */
+struct db_write_stats {
+  uint64_t batches;   /* transactions committed or failed */
+  uint64_t units;     /* units of work they ran */
+  uint64_t replays;   /* batches run again with a savepoint a unit, after one
+                         failed having changed rows */
+};
+void db_write_stats(struct db_write_stats *out);
+
 /* Finishes what was queued, stops the writer, closes its connection. */
 void db_writer_stop(void);
 

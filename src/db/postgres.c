@@ -757,6 +757,14 @@ pg_in_transaction(db_t *base)
   return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
 }
 
+/* Not needed: PostgreSQL's units run one to a transaction. */
+static int64_t
+pg_total_changes(db_t *base)
+{
+  (void)base;
+  return 0;
+}
+
 const struct db_ops db_postgres_ops = {
   .name = "postgres",
   .open = pg_open,
@@ -779,5 +787,6 @@ const struct db_ops db_postgres_ops = {
   .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
   .begin_write = "BEGIN",
   .in_transaction = pg_in_transaction,
+  .total_changes = pg_total_changes,
   .group_commit = false,
 };

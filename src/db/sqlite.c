@@ -308,6 +308,12 @@ sqlite_in_transaction(db_t *base)
   return !sqlite3_get_autocommit(((struct sqlite_db *)base)->handle);
 }
 
+static int64_t
+sqlite_total_changes(db_t *base)
+{
+  return sqlite3_total_changes64(((struct sqlite_db *)base)->handle);
+}
+
 const struct db_ops db_sqlite_ops = {
   .name = "sqlite",
   .open = sqlite_open,
@@ -329,6 +335,7 @@ const struct db_ops db_sqlite_ops = {
   .begin_read = "BEGIN DEFERRED",
   .begin_write = "BEGIN IMMEDIATE",
   .in_transaction = sqlite_in_transaction,
+  .total_changes = sqlite_total_changes,
   .group_commit = true,
   .maintain = sqlite_maintain,
 };

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +70,17 @@ static struct {
   .batch_max = 256,
 };
 
+/* What the writer did, for db_write_stats(). */
+static atomic_uint_fast64_t stat_batches, stat_units, stat_replays;
+
+void
+db_write_stats(struct db_write_stats *out)
+{
+  out->batches = (uint64_t)atomic_load(&stat_batches);
+  out->units = (uint64_t)atomic_load(&stat_units);
+  out->replays = (uint64_t)atomic_load(&stat_replays);
+}
+
 void
 db_write_configure(unsigned batch_max, int64_t batch_wait_us)
 {
@@ -92,41 +104,57 @@ exec_plain(db_t *db, const char *sql)
   return db_exec(db, sql, NULL, NULL);
 }
 
+enum unit_outcome {
+  UNIT_DONE,          /* kept, or failed having changed nothing */
+  UNIT_UNDO,          /* failed after changing rows: the batch must be replayed */
+  UNIT_TXN_ENDED,     /* its failure ended the transaction (a full disk, say) */
+};
+
 /*
- * Runs job's unit inside the open transaction, in a savepoint of its own.
- * Returns 0 when the transaction is still open (job->rc says how the unit
- * went), or the code of the failure that ended the transaction.
+ * Runs job's unit in the open transaction. Without a savepoint (the common,
+ * fast case) a unit that fails before it changes a row needs no undoing;
+ * one that fails after asks for a replay (UNIT_UNDO). With one, a failure
+ * rolls back to it. A unit that lost a race with another process
+ * (EVENTAPI_EBUSY) runs again at once, a few times.
  */
-static int
-run_in_savepoint(db_t *db, struct job *job)
+static enum unit_outcome
+run_unit(db_t *db, struct job *job, bool savepoint)
 {
   size_t mark = db->non_commit;
-  int rc = exec_plain(db, "SAVEPOINT unit");
-  /* A unit that lost a race with another process (EVENTAPI_EBUSY) runs
-   * again at once, from its savepoint, a few times. */
+  int rc = savepoint ? exec_plain(db, "SAVEPOINT unit") : 0;
   for (int tries = 0; rc == 0; tries++) {
+    int64_t changes = db->ops->total_changes(db);
     db->in_unit = true;
     rc = job->fn(db, job->ctx);
     db->in_unit = false;
     if (rc == 0) {
-      rc = exec_plain(db, "RELEASE unit");
+      if (savepoint)
+        rc = exec_plain(db, "RELEASE unit");
       break;
     }
-    if (rc != EVENTAPI_EBUSY || tries == UNIT_TRIES - 1 || !db->ops->in_transaction(db))
+    db->non_commit = mark; /* its after-commit work goes with it */
+    bool changed = db->ops->total_changes(db) != changes;
+    if (!db->ops->in_transaction(db))
       break;
-    db->non_commit = mark;
-    rc = exec_plain(db, "ROLLBACK TO unit");
+    if (changed && !savepoint) {
+      job->rc = rc;
+      job->kept = false;
+      return UNIT_UNDO;
+    }
+    if (changed && exec_plain(db, "ROLLBACK TO unit") < 0)
+      break;
+    if (rc != EVENTAPI_EBUSY || tries == UNIT_TRIES - 1)
+      break;
   }
   job->rc = rc;
   job->kept = rc == 0;
-  if (rc == 0)
-    return 0;
-  db->non_commit = mark; /* its after-commit work goes with it */
+  if (rc != 0)
+    db->non_commit = mark;
   if (!db->ops->in_transaction(db))
-    return rc;
-  if (exec_plain(db, "ROLLBACK TO unit") < 0 || exec_plain(db, "RELEASE unit") < 0)
-    return db->ops->in_transaction(db) ? EVENTAPI_EDB : rc;
-  return 0;
+    return rc == 0 ? UNIT_DONE : UNIT_TXN_ENDED;
+  if (rc != 0 && savepoint && exec_plain(db, "RELEASE unit") < 0)
+    return db->ops->in_transaction(db) ? UNIT_DONE : UNIT_TXN_ENDED;
+  return UNIT_DONE;
 }
 
 /* The writer's connection, opened (again) when needed; NULL when it cannot be. */
@@ -144,42 +172,46 @@ writer_db(void)
 
 /*
  * Runs the batch jobs[0..n) in one transaction. Every job's rc is set, and
- * those whose changes committed have kept set.
+ * those whose changes committed have kept set. The first pass takes no
+ * savepoints (each costs a copy of every page its unit touches); should a
+ * unit fail after changing rows, the batch is rolled back and replayed with
+ * one savepoint a unit.
  */
 static void
 run_batch(struct job **jobs, size_t n)
 {
-  size_t from = 0;
-  while (from < n) {
+  bool savepoints = false;
+  for (;;) {
     db_t *db = writer_db();
     int rc = db ? db_begin(db, DB_WRITE) : EVENTAPI_EUNAVAILABLE;
     if (rc < 0) {
-      for (size_t i = from; i < n; i++)
+      for (size_t i = 0; i < n; i++)
         jobs[i]->rc = rc, jobs[i]->kept = false;
       return;
     }
-    size_t ended = n; /* the job whose failure ended the transaction, if any */
-    for (size_t i = from; i < n; i++) {
-      if (run_in_savepoint(db, jobs[i]) < 0) {
-        ended = i;
-        break;
-      }
+    enum unit_outcome outcome = UNIT_DONE;
+    size_t at = 0;
+    for (; at < n && outcome == UNIT_DONE; at++)
+      outcome = run_unit(db, jobs[at], savepoints);
+    if (outcome == UNIT_UNDO) {
+      db_rollback(db);
+      savepoints = true;
+      atomic_fetch_add(&stat_replays, 1);
+      continue;
     }
-    if (ended < n) {
-      /* The transaction is gone, and with it the work of the jobs before:
+    if (outcome == UNIT_TXN_ENDED) {
+      /* The transaction is gone, and with it the work of the units before:
        * the failed one answers its error, the others run again. */
       db_rollback(db);
-      struct job *failed = jobs[ended];
-      memmove(jobs + ended, jobs + ended + 1, (n - ended - 1) * sizeof *jobs);
+      struct job *failed = jobs[at - 1];
+      memmove(jobs + at - 1, jobs + at, (n - at) * sizeof *jobs);
       jobs[n - 1] = failed;
       n--;
-      for (size_t i = from; i < n; i++)
-        jobs[i]->kept = false;
       continue;
     }
     rc = db_commit(db); /* runs the kept units' after-commit work */
     if (rc < 0) {
-      for (size_t i = from; i < n; i++)
+      for (size_t i = 0; i < n; i++)
         if (jobs[i]->kept)
           jobs[i]->rc = rc, jobs[i]->kept = false;
     }
@@ -231,6 +263,8 @@ writer_main(void *arg)
       writer.tail = NULL;
     pthread_mutex_unlock(&writer.lock);
     run_batch(jobs, n);
+    atomic_fetch_add(&stat_batches, 1);
+    atomic_fetch_add(&stat_units, n);
     for (size_t i = 0; i < n; i++)
       jobs[i]->done(jobs[i]->done_arg, jobs[i]->rc);
     if (writer.db && writer.db->ops->maintain) {

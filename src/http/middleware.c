@@ -102,8 +102,8 @@ middleware_authenticate(struct http_request *req)
   }
   struct token_claims claims;
   int64_t now = time_now_us() / 1000000;
-  if (auth_token_verify(config->secret_key, strlen(config->secret_key), parts[1],
-                        TOKEN_ACCESS, now, &claims) < 0) {
+  if (auth_token_verify_remembered(config->secret_key, strlen(config->secret_key), parts[1],
+                                   TOKEN_ACCESS, now, &claims) < 0) {
     reply_invalid_token(req);
     return false;
   }

@@ -491,6 +491,20 @@ metrics_view(struct http_request *req)
           guard.timed_out_head);
   appendf(&out, "eventapi_http_timeouts_total{phase=\"body\"} %" PRIu64 "\n",
           guard.timed_out_body);
+  struct db_write_stats writes;
+  db_write_stats(&writes);
+  strbuf_puts(&out,
+      "# HELP eventapi_db_write_batches_total Write transactions of the writer (SQLite: several units of work, one commit).\n"
+      "# TYPE eventapi_db_write_batches_total counter\n");
+  appendf(&out, "eventapi_db_write_batches_total %" PRIu64 "\n", writes.batches);
+  strbuf_puts(&out,
+      "# HELP eventapi_db_write_units_total Units of work the writer ran (one a write request).\n"
+      "# TYPE eventapi_db_write_units_total counter\n");
+  appendf(&out, "eventapi_db_write_units_total %" PRIu64 "\n", writes.units);
+  strbuf_puts(&out,
+      "# HELP eventapi_db_write_replays_total Batches run again with a savepoint a unit, after a unit failed having changed rows.\n"
+      "# TYPE eventapi_db_write_replays_total counter\n");
+  appendf(&out, "eventapi_db_write_replays_total %" PRIu64 "\n", writes.replays);
   strbuf_puts(&out,
       "# HELP eventapi_db_errors_total Database errors answered to clients, by class.\n"
       "# TYPE eventapi_db_errors_total counter\n");

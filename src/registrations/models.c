@@ -73,6 +73,39 @@ registrations_active_exists(db_t *db, int64_t user_id, int64_t event_id)
   return rc < 0 ? rc : rc == DB_ROW;
 }
 
+int
+registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
+                     struct registration_target *out)
+{
+  db_stmt_t *st = db_prepare(db,
+      "SELECT e.date_time, e.visibility, e.organizer_id,"
+      " EXISTS (SELECT 1 FROM ticket_types t WHERE t.event_id = e.id),"
+      " (SELECT t.event_id FROM ticket_types t WHERE t.id = ?),"
+      " EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.user_id = ?"
+      " AND r.cancelled_at IS NULL)"
+      " FROM events e WHERE e.id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, ticket_type_id);
+  db_bind_int(st, 2, user_id);
+  db_bind_int(st, 3, event_id);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    out->date_time = db_column_int(st, 0);
+    if (visibility_parse(db_column_text(st, 1), &out->visibility) < 0)
+      out->visibility = VISIBILITY_PRIVATE; /* fail closed */
+    out->organizer_id = db_column_int(st, 2);
+    out->has_ticket_types = db_column_int(st, 3) != 0;
+    out->ticket_type_event = db_column_is_null(st, 4) ? 0 : db_column_int(st, 4);
+    out->registered = db_column_int(st, 5) != 0;
+    rc = 0;
+  } else if (rc == DB_DONE) {
+    rc = EVENTAPI_ENOTFOUND;
+  }
+  db_reset(st);
+  return rc;
+}
+
 /*
  * Takes one place of the event and of the ticket type, or none: the
  * conditional UPDATEs succeed only below the limits (0: unlimited), and the

@@ -16,6 +16,7 @@
 
 #include "core/arena.h"
 #include "db/db.h"
+#include "events/models.h"
 #include "tickets/models.h"
 
 struct registration {
@@ -38,6 +39,24 @@ int registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration 
 
 /* 1 when user_id holds an active registration for event_id. */
 int registrations_active_exists(db_t *db, int64_t user_id, int64_t event_id);
+
+/* What a registration checks of its event before it is made. */
+struct registration_target {
+  int64_t date_time;
+  enum visibility visibility;
+  int64_t organizer_id;
+  bool has_ticket_types;
+  int64_t ticket_type_event;  /* the asked ticket type's event; 0 when it does not exist */
+  bool registered;            /* the user holds an active registration already */
+};
+
+/*
+ * Reads, in one statement, what registering user_id for event_id with
+ * ticket_type_id (0: none) must check. 0, EVENTAPI_ENOTFOUND for no such
+ * event, or a database error.
+ */
+int registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
+                         struct registration_target *out);
 
 /*
  * Registers r->user_id for r->event_id (r->ticket_type_id, 0 for none):

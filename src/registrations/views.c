@@ -107,26 +107,45 @@ register_reply(struct http_request *req, int rc, void *arg)
   }
 }
 
+/* What the view reads of the event before it registers, in one snapshot. */
+struct target_read {
+  int64_t event_id, ticket_type_id, user_id;
+  struct registration_target target;
+};
+
+static int
+read_target(db_t *db, void *arg)
+{
+  struct target_read *r = arg;
+  return registrations_target(db, r->event_id, r->ticket_type_id, r->user_id, &r->target);
+}
+
+/* API.md: the organizer, admins and registrants see a private event. */
+static bool
+target_visible(const struct registration_target *t, const struct principal *who)
+{
+  return t->visibility == VISIBILITY_PUBLIC || who->role == ROLE_ADMIN ||
+         who->id == t->organizer_id || t->registered;
+}
+
 /*
- * The registration of API.md. Checked first, outside the write lock: the
- * event visible to the caller and not started, the ticket type given when
- * the event has any and of this event, no active registration yet. Then one
- * unit of work registers, confirmed or waitlisted by the database.
+ * The registration of API.md. Checked first, outside the write lock and in
+ * one read: the event visible to the caller and not started, the ticket
+ * type given when the event has any and of this event, no active
+ * registration yet. Then one unit of work registers, confirmed or
+ * waitlisted by the database.
  */
 static void
 register_for(struct http_request *req, int64_t event_id, bool event_in_body, json_t *body)
 {
-  db_t *db = http_database(req);
-  if (db == NULL)
-    return;
   json_t *errors = json_object();
   int64_t ticket_type_id = 0;
   enum field_result got = pk_field(body, "ticket_type", errors, &req->arena, &ticket_type_id);
-  struct event e;
-  int rc = events_get(db, event_id, &req->arena, &e);
-  if (rc == 0 && (rc = events_can_see(db, &e, req->user)) >= 0)
-    rc = rc == 1 ? 0 : EVENTAPI_ENOTFOUND;
-  if (rc == EVENTAPI_ENOTFOUND) {
+  struct target_read read = {event_id, got == FIELD_SET ? ticket_type_id : 0, req->user->id,
+                             {0}};
+  int rc = db_read(read_target, &read);
+  const struct registration_target *t = &read.target;
+  if (rc == EVENTAPI_ENOTFOUND || (rc == 0 && !target_visible(t, req->user))) {
     if (event_in_body) {
       invalid_pk(errors, "event", event_id, &req->arena);
       http_reply_json(req, 400, json_incref(errors));
@@ -135,41 +154,27 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
     }
     goto out;
   }
-  int64_t now = time_now_us();
-  if (rc == 0 && got == FIELD_SET) {
-    const struct ticket_type *type = NULL;
-    for (size_t i = 0; i < e.nticket_types; i++)
-      if (e.ticket_types[i].id == ticket_type_id)
-        type = &e.ticket_types[i];
-    if (type == NULL) {
-      /* Another event's ticket type, or none at all. */
-      db_stmt_t *st = db_prepare(db, "SELECT 1 FROM ticket_types WHERE id = ?");
-      int exists = st ? (db_bind_int(st, 1, ticket_type_id), db_step(st)) : EVENTAPI_EDB;
-      if (st)
-        db_reset(st);
-      if (exists == DB_ROW)
-        json_error_add(errors, "non_field_errors",
-                       "This ticket type does not belong to the selected event.");
-      else if (exists >= 0)
-        invalid_pk(errors, "ticket_type", ticket_type_id, &req->arena);
-      else
-        rc = exists;
-    }
-  } else if (rc == 0 && got == FIELD_ABSENT && e.nticket_types > 0) {
-    /* API.md: required when the event has ticket types. */
-    json_error_add(errors, "ticket_type", "This field is required.");
-  }
-  if (rc == 0 && !json_errors_any(errors)) {
-    if (e.date_time <= now) {
-      json_error_add(errors, "non_field_errors", "This event has already started.");
-    } else if ((rc = registrations_active_exists(db, req->user->id, e.id)) == 1) {
-      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
-      rc = 0;
-    }
-  }
   if (rc < 0) {
     http_reply_db_error(req, rc);
     goto out;
+  }
+  int64_t now = time_now_us();
+  if (got == FIELD_SET && t->ticket_type_event != event_id) {
+    /* Another event's ticket type, or none at all. */
+    if (t->ticket_type_event != 0)
+      json_error_add(errors, "non_field_errors",
+                     "This ticket type does not belong to the selected event.");
+    else
+      invalid_pk(errors, "ticket_type", ticket_type_id, &req->arena);
+  } else if (got == FIELD_ABSENT && t->has_ticket_types) {
+    /* API.md: required when the event has ticket types. */
+    json_error_add(errors, "ticket_type", "This field is required.");
+  }
+  if (!json_errors_any(errors)) {
+    if (t->date_time <= now)
+      json_error_add(errors, "non_field_errors", "This event has already started.");
+    else if (t->registered)
+      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
   }
   if (json_errors_any(errors)) {
     http_reply_json(req, 400, json_incref(errors));
@@ -180,7 +185,7 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
     http_reply_internal(req, "out of memory");
     goto out;
   }
-  u->r = (struct registration){.user_id = req->user->id, .event_id = e.id,
+  u->r = (struct registration){.user_id = req->user->id, .event_id = event_id,
                                .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0};
   u->now = now;
   u->event_in_body = event_in_body;

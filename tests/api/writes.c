@@ -1,0 +1,376 @@
+/*
+ * writes.c - the write path (src/db/write.c): units of work committed
+ * together, a unit that fails alone, and every answered write durable
+ * through a kill -9.
+ *
+ * The batch tests force large batches with WRITE_BATCH_WAIT (the writer
+ * waits for company before each transaction) and read the writer's own
+ * counters from /metrics to know how the units were batched. On PostgreSQL
+ * there is no writer: each unit is its own transaction, and the same
+ * requests must give the same answers.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/timefmt.h"
+#include "support/api.h"
+#include "support/db.h"
+#include "support/process.h"
+
+#define CROWD 12
+#define ALREADY "You are already registered for this event."
+
+static bool
+on_postgres(void)
+{
+  return getenv("EVENTAPI_TEST_POSTGRES") != NULL;
+}
+
+/* One sample of /metrics, 0 when absent. */
+static long long
+metric(const char *name)
+{
+  struct api_resp *r = api_get("/metrics", NULL);
+  expect_status(r, 200);
+  size_t len = strlen(name);
+  for (const char *line = r->body; line && *line;) {
+    if (strncmp(line, name, len) == 0 && line[len] == ' ')
+      return atoll(line + len + 1);
+    line = strchr(line, '\n');
+    if (line)
+      line++;
+  }
+  return 0;
+}
+
+/* ---- requests sent at once, behind a barrier ---------------------------- */
+
+struct call {
+  const char *path, *token, *body;
+  struct api_resp *resp;
+};
+
+static pthread_barrier_t barrier;
+
+static void *
+run_call(void *arg)
+{
+  struct call *c = arg;
+  pthread_barrier_wait(&barrier);
+  c->resp = api_post(c->path, c->token, c->body);
+  return NULL;
+}
+
+/* Sends every call at once from a thread of its own; returns once all are answered. */
+static void
+at_once(struct call *calls, size_t count)
+{
+  pthread_t threads[64];
+  cr_assert_leq(count, 64);
+  cr_assert_eq(pthread_barrier_init(&barrier, NULL, (unsigned)count), 0);
+  for (size_t i = 0; i < count; i++)
+    cr_assert_eq(pthread_create(&threads[i], NULL, run_call, &calls[i]), 0);
+  for (size_t i = 0; i < count; i++)
+    pthread_join(threads[i], NULL);
+  pthread_barrier_destroy(&barrier);
+}
+
+static long long
+id_of(struct api_resp *r)
+{
+  json_t *id = json_object_get(r->json, "id");
+  cr_assert(json_is_integer(id), "no id: %s", r->body);
+  return (long long)json_integer_value(id);
+}
+
+/* An ISO 8601 time seconds from now (harness-owned). */
+static const char *
+from_now(int64_t seconds)
+{
+  char *text = api_printf("%*s", TIME_ISO_MAX, "");
+  time_format_iso(time_now_us() + seconds * 1000000, text);
+  return text;
+}
+
+static long long
+create_event(const char *token, int capacity)
+{
+  struct api_resp *r = api_post("/api/events/create/", token, api_jsonf(
+      "{'title':'Opening night','date_time':'%s','location':'Berlin','capacity':%d}",
+      from_now(30 * 86400), capacity));
+  expect_status(r, 200);
+  return id_of(r);
+}
+
+/* The attendees, signed up at once (as one batch, where batches are). */
+static void
+sign_up_crowd(struct api_user *crowd, size_t count)
+{
+  struct call calls[CROWD + 1];
+  for (size_t i = 0; i < count; i++)
+    calls[i] = (struct call){"/api/users/register/", NULL,
+                             api_jsonf("{'username':'fan%zu','email':'fan%zu@example.com',"
+                                       "'password':'" API_PASSWORD "'}", i, i)};
+  at_once(calls, count);
+  for (size_t i = 0; i < count; i++) {
+    expect_status(calls[i].resp, 201);
+    crowd[i] = api_login(api_printf("fan%zu", i), API_PASSWORD);
+  }
+}
+
+static void
+expect_counters_match_rows(long long event)
+{
+  long long rows = api_db_int("SELECT COUNT(*) FROM registrations WHERE event_id = ?"
+                              " AND cancelled_at IS NULL AND is_waitlisted = 0", event);
+  long long counter = api_db_int("SELECT confirmed_count FROM events WHERE id = ?", event);
+  long long tickets = api_db_int("SELECT COUNT(*) FROM tickets t JOIN registrations r"
+                                 " ON r.id = t.registration_id WHERE r.event_id = ?", event);
+  cr_assert_eq(counter, rows, "events.confirmed_count %lld, confirmed rows %lld", counter, rows);
+  cr_assert_eq(tickets, rows, "%lld tickets for %lld confirmed registrations", tickets, rows);
+}
+
+static void
+start_batching(void)
+{
+  /* Every transaction waits half a second for company: requests sent at
+   * once share one. */
+  const char *env[] = {"WRITE_BATCH_WAIT", "500ms", "WRITE_BATCH_MAX", "1000", NULL};
+  api_server_start_with(env);
+}
+
+TestSuite(writes, .init = start_batching, .fini = api_server_stop);
+
+Test(writes, requests_sent_at_once_commit_together)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  long long event = create_event(olga.access, 0);
+  struct api_user crowd[CROWD];
+  sign_up_crowd(crowd, CROWD);
+  long long batches = metric("eventapi_db_write_batches_total");
+  long long units = metric("eventapi_db_write_units_total");
+  struct call calls[CROWD];
+  const char *path = api_printf("/api/registrations/%lld/register/", event);
+  for (size_t i = 0; i < CROWD; i++)
+    calls[i] = (struct call){path, crowd[i].access, "{}"};
+  at_once(calls, CROWD);
+  for (size_t i = 0; i < CROWD; i++)
+    expect_status(calls[i].resp, 200);
+  if (on_postgres()) {
+    cr_assert_eq(metric("eventapi_db_write_units_total"), units, "no writer on PostgreSQL");
+    return;
+  }
+  /* The mail worker's claims and outcomes are units too, so at least the
+   * registrations; all of them in one or two transactions, or a few more
+   * for the mail worker's. */
+  long long ran = metric("eventapi_db_write_units_total") - units;
+  long long taken = metric("eventapi_db_write_batches_total") - batches;
+  cr_assert_geq(ran, CROWD);
+  cr_assert(taken >= 1 && taken < CROWD, "%d registrations in %lld transactions", CROWD, taken);
+  expect_counters_match_rows(event);
+}
+
+Test(writes, a_unit_that_fails_mid_batch_fails_alone)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  long long event = create_event(olga.access, 0);
+  struct api_user crowd[CROWD];
+  sign_up_crowd(crowd, CROWD);
+  long long replays = metric("eventapi_db_write_replays_total");
+  /* Everyone registers, and the first of them twice at the same moment:
+   * both pass the view's check, and the second unit's insert then fails on
+   * the unique index after it took a place. */
+  struct call calls[CROWD + 1];
+  const char *path = api_printf("/api/registrations/%lld/register/", event);
+  for (size_t i = 0; i < CROWD; i++)
+    calls[i] = (struct call){path, crowd[i].access, "{}"};
+  calls[CROWD] = (struct call){path, crowd[0].access, "{}"};
+  at_once(calls, CROWD + 1);
+  int refused = 0;
+  for (size_t i = 0; i <= CROWD; i++) {
+    if (calls[i].resp->status == 400) {
+      cr_assert(i == 0 || i == CROWD, "%zu was refused", i);
+      expect_body(calls[i].resp, "{'non_field_errors':['" ALREADY "']}");
+      refused++;
+    } else {
+      expect_status(calls[i].resp, 200);
+      expect_bool(calls[i].resp, "is_waitlisted", false);
+    }
+  }
+  cr_assert_eq(refused, 1);
+  long long confirmed = api_db_int("SELECT COUNT(*) FROM registrations WHERE event_id = ?"
+                                   " AND cancelled_at IS NULL", event);
+  cr_assert_eq(confirmed, CROWD);
+  expect_counters_match_rows(event);
+  /* The second of the pair was only refused by the index under the lock
+   * when both were in one batch: the batch ran again with savepoints. */
+  if (!on_postgres())
+    cr_assert_geq(metric("eventapi_db_write_replays_total") - replays, 1);
+}
+
+Test(writes, a_unit_refused_before_it_writes_needs_no_replay)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  long long replays = metric("eventapi_db_write_replays_total");
+  /* Two categories of one name at once: the second unit finds the name
+   * taken under the lock, before it writes anything. */
+  struct call calls[2] = {
+    {"/api/events/categories/", olga.access, "{\"name\":\"Jazz\"}", NULL},
+    {"/api/events/categories/", olga.access, "{\"name\":\"jazz\"}", NULL},
+  };
+  at_once(calls, 2);
+  int made = 0;
+  for (int i = 0; i < 2; i++) {
+    if (calls[i].resp->status == 201) {
+      made++;
+    } else {
+      expect_status(calls[i].resp, 400);
+      expect_body(calls[i].resp, "{'name':['category with this name already exists.']}");
+    }
+  }
+  cr_assert_eq(made, 1);
+  if (!on_postgres())
+    cr_assert_eq(metric("eventapi_db_write_replays_total"), replays);
+}
+
+Test(writes, a_full_event_in_one_batch_is_never_oversold)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  long long event = create_event(olga.access, 5);
+  struct api_user crowd[CROWD];
+  sign_up_crowd(crowd, CROWD);
+  struct call calls[CROWD];
+  const char *path = api_printf("/api/registrations/%lld/register/", event);
+  for (size_t i = 0; i < CROWD; i++)
+    calls[i] = (struct call){path, crowd[i].access, "{}"};
+  at_once(calls, CROWD);
+  int confirmed = 0, waiting = 0;
+  for (size_t i = 0; i < CROWD; i++) {
+    expect_status(calls[i].resp, 200);
+    if (json_is_true(json_object_get(calls[i].resp->json, "is_waitlisted")))
+      waiting++;
+    else
+      confirmed++;
+  }
+  cr_assert_eq(confirmed, 5);
+  cr_assert_eq(waiting, CROWD - 5);
+  expect_counters_match_rows(event);
+}
+
+/* ---- durability: kill -9 in the middle of writes ------------------------- */
+
+#define ROUNDS 10
+#define THREADS 8
+#define PER_THREAD 6
+
+struct writer_thread {
+  const char *base;                 /* the child node's address */
+  long long event;
+  const struct api_user *users;     /* PER_THREAD of them */
+  long long answered[PER_THREAD];   /* registration ids answered 200; 0: none */
+  int tried;
+};
+
+static atomic_int answered_total;
+
+static void *
+register_until_killed(void *arg)
+{
+  struct writer_thread *w = arg;
+  const char *path = api_printf("%s/api/registrations/%lld/register/", w->base, w->event);
+  for (int i = 0; i < PER_THREAD; i++) {
+    struct api_resp *r = api_post(path, w->users[i].access, "{}");
+    w->tried++;
+    if (r->status != 200)
+      break; /* the node is gone */
+    w->answered[i] = id_of(r);
+    atomic_fetch_add(&answered_total, 1);
+  }
+  return NULL;
+}
+
+/* Every registration answered 200 is there, whole: its ticket and its mail. */
+static void
+expect_answered_registrations_kept(const struct writer_thread *w)
+{
+  for (int i = 0; i < PER_THREAD; i++) {
+    long long id = w->answered[i];
+    if (id == 0)
+      continue;
+    cr_assert_eq(api_db_int("SELECT COUNT(*) FROM registrations WHERE id = ?"
+                            " AND cancelled_at IS NULL", id), 1,
+                 "registration %lld was answered 200 and is gone", id);
+    cr_assert_eq(api_db_int("SELECT COUNT(*) FROM tickets WHERE registration_id = ?", id), 1,
+                 "registration %lld lost its ticket", id);
+    cr_assert_eq(api_db_int("SELECT COUNT(*) FROM notifications WHERE registration_id = ?"
+                            " AND kind = 'registration_confirmed'", id), 1,
+                 "registration %lld lost its confirmation mail", id);
+  }
+}
+
+/* Nothing is half there: each registration of the event is whole. */
+static void
+expect_nothing_half_written(long long event)
+{
+  long long registrations = api_db_int("SELECT COUNT(*) FROM registrations WHERE event_id = ?",
+                                       event);
+  long long tickets = api_db_int("SELECT COUNT(*) FROM tickets t JOIN registrations r"
+                                 " ON r.id = t.registration_id WHERE r.event_id = ?", event);
+  long long mails = api_db_int("SELECT COUNT(*) FROM notifications WHERE event_id = ?"
+                               " AND kind = 'registration_confirmed'", event);
+  cr_assert_eq(tickets, registrations, "%lld registrations, %lld tickets", registrations, tickets);
+  cr_assert_eq(mails, registrations, "%lld registrations, %lld mails", registrations, mails);
+  expect_counters_match_rows(event);
+}
+
+Test(durability, every_answered_registration_survives_kill_9, .init = api_server_start,
+     .fini = api_server_stop, .timeout = 300)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  long long events[ROUNDS];
+  for (int round = 0; round < ROUNDS; round++)
+    events[round] = create_event(olga.access, 0);
+  struct api_user users[THREADS * PER_THREAD];
+  for (int i = 0; i < THREADS * PER_THREAD; i++)
+    users[i] = api_signup(api_printf("fan%d", i), NULL);
+  unsigned seed = (unsigned)getpid();
+  for (int round = 0; round < ROUNDS; round++) {
+    struct api_process node;
+    /* No mail worker in the node: the mails are checked as written. */
+    api_process_start(&node, (const char *const[]){"serve", NULL},
+                      (const char *const[]){"WORKER", "off", NULL});
+    const char *base = api_printf("http://127.0.0.1:%u", node.port);
+    /* Killed after a random number of answers, with more in flight. */
+    int kill_after = 1 + rand_r(&seed) % (THREADS * PER_THREAD / 2);
+    atomic_store(&answered_total, 0);
+    struct writer_thread w[THREADS];
+    pthread_t threads[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+      w[t] = (struct writer_thread){.base = base, .event = events[round],
+                                    .users = &users[t * PER_THREAD]};
+      cr_assert_eq(pthread_create(&threads[t], NULL, register_until_killed, &w[t]), 0);
+    }
+    while (atomic_load(&answered_total) < kill_after) {
+      struct timespec pause = {0, 1000 * 1000};
+      nanosleep(&pause, NULL); /* polls the count; the kill moment is what varies */
+    }
+    api_process_kill(&node, SIGKILL);
+    for (int t = 0; t < THREADS; t++)
+      pthread_join(threads[t], NULL);
+    /* A node started on the database again recovers what was committed. */
+    struct api_process again;
+    api_process_start(&again, (const char *const[]){"serve", NULL},
+                      (const char *const[]){"WORKER", "off", NULL});
+    expect_status(api_get(api_printf("http://127.0.0.1:%u/healthz", again.port), NULL), 200);
+    api_process_kill(&again, SIGTERM);
+    for (int t = 0; t < THREADS; t++)
+      expect_answered_registrations_kept(&w[t]);
+    expect_nothing_half_written(events[round]);
+  }
+}
