@@ -303,7 +303,7 @@ done:
 }
 
 /* The thread's memo of verified tokens: direct-mapped, by digest. */
-#define MEMO_SLOTS 256
+#define MEMO_SLOTS 1024
 
 struct memo_entry {
   unsigned char digest[crypto_generichash_BYTES];

@@ -43,9 +43,6 @@ struct sqlite_db {
 #define WAL_CHECKPOINT_IDLE 1000
 #define WAL_CHECKPOINT_BUSY 16384
 
-/* How SQLite reads: mapped into memory, not a pread() per page. */
-#define MMAP_SIZE (256 * 1024 * 1024)
-
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 
 /* Process-wide, before any connection: no memory statistics, whose global
@@ -152,8 +149,8 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, si
   snprintf(pragmas, sizeof pragmas,
            "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
            "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-           "PRAGMA wal_autocheckpoint=0; PRAGMA mmap_size=%d;",
-           synchronous_normal ? "NORMAL" : "FULL", MMAP_SIZE);
+           "PRAGMA wal_autocheckpoint=0;",
+           synchronous_normal ? "NORMAL" : "FULL");
   char *msg = NULL;
   src = sqlite3_exec(db->handle, pragmas, NULL, NULL, &msg);
   if (src != SQLITE_OK) {
