@@ -103,38 +103,64 @@ notifications_add_for_registration(db_t *db, enum notification_kind kind,
       NULL, "siii", kind_names[kind], now, now, registration_id);
 }
 
-/*
- * The reminder at offset (seconds) for the confirmed, active registrations
- * selected by `column = id`, when it is still ahead of now. The unique index
- * on (registration_id, reminder_offset) keeps each reminder single.
- */
-#define SCHEDULE_REMINDER(column)                                               \
-  "INSERT INTO notifications (user_id, kind, event_id, registration_id, reminder_offset,"  \
-  " event_title, event_date_time, event_location, ticket_code, due_at, next_attempt_at)" \
-  " SELECT r.user_id, 'event_reminder', r.event_id, r.id, ?, e.title, e.date_time,"        \
-  " e.location, t.code, e.date_time - ?, e.date_time - ?"                                 \
-  " FROM registrations r JOIN events e ON e.id = r.event_id"                              \
-  " LEFT JOIN tickets t ON t.registration_id = r.id"                                      \
-  " WHERE " column " = ? AND r.cancelled_at IS NULL AND r.is_waitlisted = 0"              \
-  " AND e.date_time - ? > ? ON CONFLICT DO NOTHING"
+/* Runs per offset a call: a bound on the work of one unit. */
+#define REMINDER_EVENTS_MAX 16
 
+/* Writes the reminders of (event_id, offset) unless its run was done. */
 static int
-schedule(db_t *db, const char *sql, int64_t id, const int64_t *offsets, size_t noffsets,
-         int64_t now)
+write_run(db_t *db, int64_t event_id, int64_t offset, int64_t now)
 {
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < noffsets; i++) {
-    int64_t before = offsets[i] * US_PER_SECOND;
-    rc = db_exec(db, sql, NULL, "iiiiii", offsets[i], before, before, id, before, now);
-  }
-  return rc;
+  int changes = 0;
+  int rc = db_exec(db, "INSERT INTO reminder_runs (event_id, reminder_offset, written_at)"
+                       " VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                   &changes, "iii", event_id, offset, now);
+  if (rc < 0 || changes == 0)
+    return rc; /* done already, by this worker or another */
+  int64_t before = offset * US_PER_SECOND;
+  /* The unique index on (registration_id, reminder_offset) keeps each single,
+   * a reminder sent before the event moved included. */
+  return db_exec(db,
+      "INSERT INTO notifications (user_id, kind, event_id, registration_id, reminder_offset,"
+      " event_title, event_date_time, event_location, ticket_code, due_at, next_attempt_at)"
+      " SELECT r.user_id, 'event_reminder', r.event_id, r.id, ?, e.title, e.date_time,"
+      " e.location, t.code, e.date_time - ?, e.date_time - ?"
+      " FROM registrations r JOIN events e ON e.id = r.event_id"
+      " LEFT JOIN tickets t ON t.registration_id = r.id"
+      " WHERE r.event_id = ? AND r.cancelled_at IS NULL AND r.is_waitlisted = 0"
+      " AND r.registered_at < e.date_time - ? ON CONFLICT DO NOTHING",
+      NULL, "iiiii", offset, before, before, event_id, before);
 }
 
 int
-notifications_schedule_reminders(db_t *db, int64_t registration_id,
-                                 const int64_t *offsets, size_t noffsets, int64_t now)
+notifications_write_due_reminders(db_t *db, const int64_t *offsets, size_t noffsets,
+                                  int64_t now, bool *more)
 {
-  return schedule(db, SCHEDULE_REMINDER("r.id"), registration_id, offsets, noffsets, now);
+  *more = false;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < noffsets; i++) {
+    int64_t ids[REMINDER_EVENTS_MAX];
+    size_t count = 0;
+    db_stmt_t *st = db_prepare(db,
+        "SELECT e.id FROM events e WHERE e.date_time > ? AND e.date_time <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM reminder_runs r WHERE r.event_id = e.id"
+        " AND r.reminder_offset = ?) ORDER BY e.date_time, e.id LIMIT ?");
+    if (st == NULL)
+      return EVENTAPI_EDB;
+    db_bind_int(st, 1, now);
+    db_bind_int(st, 2, now + offsets[i] * US_PER_SECOND);
+    db_bind_int(st, 3, offsets[i]);
+    db_bind_int(st, 4, REMINDER_EVENTS_MAX);
+    while ((rc = db_step(st)) == DB_ROW)
+      ids[count++] = db_column_int(st, 0);
+    db_reset(st);
+    if (rc < 0)
+      return rc;
+    rc = 0;
+    *more |= count == REMINDER_EVENTS_MAX;
+    for (size_t j = 0; rc == 0 && j < count; j++)
+      rc = write_run(db, ids[j], offsets[i], now);
+  }
+  return rc;
 }
 
 int
@@ -203,8 +229,12 @@ notifications_event_changed(db_t *db, const struct event *old, const struct even
         "DELETE FROM notifications WHERE event_id = ? AND kind = 'event_reminder'"
         " AND state = 'pending' AND attempts = 0 AND due_at <= ?",
         NULL, "ii", now->id, at);
+  /* Its runs are done again when they fall due at the new time, for those
+   * who have no reminder of that offset yet. */
   if (rc == 0 && moved)
-    rc = schedule(db, SCHEDULE_REMINDER("r.event_id"), now->id, offsets, noffsets, at);
+    rc = db_exec(db, "DELETE FROM reminder_runs WHERE event_id = ?", NULL, "i", now->id);
+  (void)offsets;
+  (void)noffsets;
   return rc;
 }
 

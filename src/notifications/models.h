@@ -74,11 +74,15 @@ int notifications_add_for_registration(db_t *db, enum notification_kind kind,
                                        int64_t registration_id, int64_t now);
 
 /*
- * The reminders of a confirmed registration: one per offset (seconds) whose
- * due time is still ahead of now. Existing ones are left alone.
+ * Writes the reminders that fell due by now: for each offset (seconds) and
+ * each event starting within it whose run for that offset is not done yet,
+ * one reminder per registration confirmed before the reminder fell due
+ * (those confirmed later did not have it ahead of them), and the run marked
+ * done. At most a few events a call; *more is set when there may be more.
+ * Runs are marked with ON CONFLICT: workers racing do each run once.
  */
-int notifications_schedule_reminders(db_t *db, int64_t registration_id,
-                                     const int64_t *offsets, size_t noffsets, int64_t now);
+int notifications_write_due_reminders(db_t *db, const int64_t *offsets, size_t noffsets,
+                                      int64_t now, bool *more);
 
 /* Drops the reminders of a registration that are still to be sent. */
 int notifications_drop_reminders(db_t *db, int64_t registration_id);
@@ -86,7 +90,8 @@ int notifications_drop_reminders(db_t *db, int64_t registration_id);
 /*
  * The event moved or changed: tells every active registrant when its time or
  * place changed (with both before and after), brings unsent reminders up to
- * date, drops those now past and schedules the ones now ahead.
+ * date, drops those now past, and (when it moved) lets its reminder runs be
+ * done again at the new times.
  */
 int notifications_event_changed(db_t *db, const struct event *old, const struct event *now,
                                 const int64_t *offsets, size_t noffsets, int64_t at);

@@ -21,15 +21,12 @@ woken(db_t *db, int rc)
   return rc == 0 ? db_on_commit(db, wake, NULL) : rc;
 }
 
-/* A registration holding a place now: told so, and reminded before the event. */
+/* A registration holding a place now: told so (its reminders are written
+ * by the mail worker when they fall due). */
 static int
 holding_a_place(db_t *db, enum notification_kind kind, int64_t registration_id, int64_t now)
 {
-  int rc = notifications_add_for_registration(db, kind, registration_id, now);
-  if (rc == 0)
-    rc = notifications_schedule_reminders(db, registration_id, config->reminder_offsets,
-                                          config->nreminder_offsets, now);
-  return woken(db, rc);
+  return woken(db, notifications_add_for_registration(db, kind, registration_id, now));
 }
 
 static int

@@ -152,6 +152,24 @@ record(int64_t id, int64_t attempts, const char *error, int64_t retry_at, bool s
   return rc;
 }
 
+/* The reminders that fell due, written as a unit of work. */
+struct due_reminders {
+  const struct config *cfg;
+  int64_t now;
+  bool more;
+};
+
+static int
+reminders_unit(db_t *db, void *arg)
+{
+  struct due_reminders *d = arg;
+  return notifications_write_due_reminders(db, d->cfg->reminder_offsets,
+                                           d->cfg->nreminder_offsets, d->now, &d->more);
+}
+
+/* How often a worker looks for reminders that fell due. */
+#define REMINDER_LOOK_US 1000000
+
 /* A claim, as a unit of work. */
 struct claim {
   int64_t now, lease_us, id;
@@ -289,7 +307,20 @@ worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool once)
   unsigned long seen = 0;
   int rc = 0;
   bool failing = false;
+  int64_t reminders_looked = 0;
+  bool reminders_more = false;
   while (!*stop) {
+    int64_t now = time_now_us();
+    if (cfg->nreminder_offsets > 0 &&
+        (reminders_more || now - reminders_looked >= REMINDER_LOOK_US)) {
+      struct due_reminders due = {cfg, now, false};
+      int written = db_write(reminders_unit, &due);
+      if (written < 0)
+        log_error("outbox: cannot write the reminders that fell due: %s",
+                  eventapi_strerror(written));
+      reminders_looked = now;
+      reminders_more = written == 0 && due.more;
+    }
     db_t *db = db_thread();
     rc = db ? deliver_one(db, mailer, cfg, from_address) : EVENTAPI_EUNAVAILABLE;
     if (rc > 0) {

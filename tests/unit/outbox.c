@@ -192,3 +192,98 @@ Test(outbox, a_moved_event_takes_along_reminders_waiting_for_a_retry)
   cr_assert_eq(outbox_claim(db, T0 + 61 * SECOND, LEASE, "<b@example.com>", &claimed), 0);
   cr_assert_eq(claimed, 0);
 }
+
+/* ---- reminders written when they fall due --------------------------------- */
+
+#define HOUR (3600 * SECOND)
+
+/* Event 7 at when, with registrations 70 (made at T0) and 71 (made at late). */
+static void
+event_with_two_registrations(int64_t when, int64_t late)
+{
+  cr_assert_eq(db_exec(db, "INSERT INTO events (id, title, date_time, location, capacity,"
+                           " created_at, organizer_id, search_text, location_key)"
+                           " VALUES (7, 'Jazz Night', ?, 'Berlin', 0, ?, 1, '', '')",
+                       NULL, "ii", when, T0), 0);
+  cr_assert_eq(db_exec(db, "INSERT INTO registrations (id, user_id, event_id, registered_at,"
+                           " is_waitlisted) VALUES (70, 1, 7, ?, 0)", NULL, "i", T0), 0);
+  cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
+                           " password, date_joined) VALUES (2, 'bo', 'bo', 'bo@example.com',"
+                           " 'bo@example.com', 'x', 0)", NULL, NULL), 0);
+  cr_assert_eq(db_exec(db, "INSERT INTO registrations (id, user_id, event_id, registered_at,"
+                           " is_waitlisted) VALUES (71, 2, 7, ?, 0)", NULL, "i", late), 0);
+}
+
+static long long
+reminders(void)
+{
+  return scalar("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
+                " AND reminder_offset > ?", 0);
+}
+
+static bool
+write_due(int64_t now)
+{
+  static const int64_t offsets[] = {24 * 3600, 3 * 3600};
+  bool more;
+  cr_assert_eq(notifications_write_due_reminders(db, offsets, 2, now, &more), 0);
+  return more;
+}
+
+Test(outbox, reminders_are_written_when_they_fall_due_for_those_registered_before)
+{
+  int64_t when = T0 + 48 * HOUR;
+  /* 71 registers 30 hours in: after the 24-hour reminder fell due. */
+  event_with_two_registrations(when, T0 + 30 * HOUR);
+  write_due(T0 + 23 * HOUR); /* neither reminder due yet */
+  cr_assert_eq(reminders(), 0);
+  write_due(when - 24 * HOUR); /* the 24-hour one falls due: 70 only */
+  cr_assert_eq(reminders(), 1);
+  cr_assert_eq(scalar("SELECT registration_id FROM notifications WHERE reminder_offset = ?",
+                      24 * 3600), 70);
+  cr_assert_eq(scalar("SELECT due_at FROM notifications WHERE reminder_offset = ?", 24 * 3600),
+               when - 24 * HOUR);
+  write_due(when - 24 * HOUR + SECOND); /* done once */
+  cr_assert_eq(reminders(), 1);
+  write_due(when - 3 * HOUR); /* the 3-hour one: both */
+  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE reminder_offset = ?",
+                      3 * 3600), 2);
+  write_due(when + SECOND); /* nothing for an event that has begun */
+  cr_assert_eq(reminders(), 3);
+}
+
+Test(outbox, a_moved_event_has_its_reminders_written_again_without_doubles)
+{
+  int64_t when = T0 + 48 * HOUR;
+  event_with_two_registrations(when, T0 + HOUR);
+  write_due(when - 24 * HOUR);
+  cr_assert_eq(reminders(), 2);
+  /* The event moves a day later: its runs are done again when they fall due,
+   * and the unique index keeps each registration's reminder single. */
+  struct event old = {.id = 7, .title = "Jazz Night", .date_time = when, .location = "Berlin"};
+  struct event moved = old;
+  moved.date_time = when + 24 * HOUR;
+  cr_assert_eq(db_exec(db, "UPDATE events SET date_time = ? WHERE id = 7", NULL, "i",
+                       moved.date_time), 0);
+  cr_assert_eq(notifications_event_changed(db, &old, &moved, NULL, 0, when - 23 * HOUR), 0);
+  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE event_id = ?", 7), 0);
+  write_due(moved.date_time - 24 * HOUR);
+  cr_assert_eq(reminders(), 2);
+  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE event_id = ?", 7), 1);
+}
+
+Test(outbox, many_events_due_at_once_are_written_a_few_at_a_time)
+{
+  int64_t when = T0 + 2 * HOUR;
+  for (int i = 100; i < 140; i++)
+    cr_assert_eq(db_exec(db, "INSERT INTO events (id, title, date_time, location, capacity,"
+                             " created_at, organizer_id, search_text, location_key)"
+                             " VALUES (?, 'Gig', ?, 'Berlin', 0, ?, 1, '', '')",
+                         NULL, "iii", (int64_t)i, when, T0), 0);
+  int rounds = 1;
+  while (write_due(T0))
+    rounds++;
+  cr_assert_gt(rounds, 1, "forty events in one go");
+  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE reminder_offset = ?", 3 * 3600),
+               40);
+}
