@@ -42,6 +42,19 @@ struct db_ops {
    * out of the commits of a busy writer); idle when no unit waits. May be
    * NULL. */
   void (*maintain)(db_t *db, bool idle);
+  /*
+   * For the writer's connection: when commits must be durable (SQLite's
+   * synchronous=FULL), makes its commits skip the fsync and writes the path
+   * of the file to fsync instead (the write-ahead log) into path; returns 1.
+   * 0 when nothing is to be synced (synchronous=normal). May be NULL.
+   */
+  int (*defer_sync)(db_t *db, char *path, size_t len);
+};
+
+/* Work to run once a transaction is durable (db_on_commit). */
+struct db_on_commit {
+  void (*fn)(void *arg);
+  void *arg;
 };
 
 /* Every backend's connection and statement start with these. */
@@ -64,6 +77,12 @@ struct db_stmt {
   size_t hash;
   bool uncached;     /* finalized by db_reset() */
 };
+
+/*
+ * Commits without running the after-commit work: it is handed to the caller
+ * (*after malloc'd, *nafter entries), to run once the commit is durable.
+ */
+int db_commit_keeping(db_t *db, struct db_on_commit **after, size_t *nafter);
 
 /* Whether the configured backend writes through the group-committing writer. */
 bool db_backend_groups_commits(void);

@@ -108,10 +108,6 @@ db_open(db_t **out)
   return rc;
 }
 
-struct db_on_commit {
-  void (*fn)(void *arg);
-  void *arg;
-};
 
 static void
 stmt_finalize(db_stmt_t *st)
@@ -428,8 +424,10 @@ db_begin(db_t *db, enum db_txn kind)
 }
 
 int
-db_commit(db_t *db)
+db_commit_keeping(db_t *db, struct db_on_commit **after, size_t *nafter)
 {
+  *after = NULL;
+  *nafter = 0;
   int rc = db_exec(db, "COMMIT", NULL, NULL);
   if (rc < 0) {
     db_rollback(db);
@@ -437,10 +435,31 @@ db_commit(db_t *db)
   }
   db->txn_depth = 0;
   db->txn_write = false;
-  for (size_t i = 0; i < db->non_commit; i++)
-    db->on_commit[i].fn(db->on_commit[i].arg);
+  if (db->non_commit > 0) {
+    *after = malloc(db->non_commit * sizeof **after);
+    if (*after == NULL) {
+      /* Committed: its after-commit work runs now rather than never. */
+      for (size_t i = 0; i < db->non_commit; i++)
+        db->on_commit[i].fn(db->on_commit[i].arg);
+    } else {
+      memcpy(*after, db->on_commit, db->non_commit * sizeof **after);
+      *nafter = db->non_commit;
+    }
+  }
   db->non_commit = 0;
   return 0;
+}
+
+int
+db_commit(db_t *db)
+{
+  struct db_on_commit *after;
+  size_t nafter;
+  int rc = db_commit_keeping(db, &after, &nafter);
+  for (size_t i = 0; i < nafter; i++)
+    after[i].fn(after[i].arg);
+  free(after);
+  return rc;
 }
 
 int

@@ -31,6 +31,7 @@ struct sqlite_db {
   struct db base;
   sqlite3 *handle;
   int wal_frames;   /* frames in the write-ahead log after its last commit */
+  bool full;        /* synchronous=FULL was asked for */
 };
 
 /*
@@ -163,6 +164,7 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, si
                                                                          : EVENTAPI_EUNAVAILABLE;
   }
   sqlite3_wal_hook(db->handle, note_wal_size, db);
+  db->full = !synchronous_normal;
   *out = &db->base;
   return 0;
 }
@@ -182,6 +184,27 @@ sqlite_maintain(db_t *base, bool idle)
     log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db->handle));
   else if (logged >= 0 && copied >= logged)
     db->wal_frames = 0;
+}
+
+static int
+sqlite_defer_sync(db_t *base, char *path, size_t len)
+{
+  struct sqlite_db *db = (struct sqlite_db *)base;
+  if (!db->full)
+    return 0;
+  const char *file = sqlite3_db_filename(db->handle, "main");
+  if (file == NULL || file[0] == '\0' || (size_t)snprintf(path, len, "%s-wal", file) >= len)
+    return EVENTAPI_EINVAL;
+  char *msg = NULL;
+  /* NORMAL in WAL mode: a commit writes the log but does not fsync it;
+   * the log is synced before every checkpoint, and the writer syncs it
+   * before it answers anyone. */
+  if (sqlite3_exec(db->handle, "PRAGMA synchronous=NORMAL", NULL, NULL, &msg) != SQLITE_OK) {
+    log_error("sqlite: %s", msg ? msg : "cannot set synchronous=NORMAL");
+    sqlite3_free(msg);
+    return EVENTAPI_EDB;
+  }
+  return 1;
 }
 
 static void
@@ -335,4 +358,5 @@ const struct db_ops db_sqlite_ops = {
   .total_changes = sqlite_total_changes,
   .group_commit = true,
   .maintain = sqlite_maintain,
+  .defer_sync = sqlite_defer_sync,
 };

@@ -19,6 +19,14 @@
  * error) fails alone, and the units before it in the batch run again in a
  * new one.
  *
+ * Durability is pipelined: the writer commits without an fsync and goes on
+ * with the next batch, while a syncer thread fsyncs the write-ahead log and
+ * only then answers the units it holds (and runs their after-commit work).
+ * So no unit is answered before its commit is on disk, as with
+ * synchronous=FULL, yet the disk's fsync and the next batch's work overlap.
+ * (A reader may see a commit a moment before it is on disk; no one is told
+ * it succeeded until it is.)
+ *
  * On PostgreSQL a unit runs on the caller's own connection, retried when it
  * loses a serialization race or a deadlock; PostgreSQL groups concurrent
  * commits itself.
@@ -26,11 +34,14 @@
 #include "db/db.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -68,6 +79,30 @@ static struct {
   .wake = PTHREAD_COND_INITIALIZER,
   .finished = PTHREAD_COND_INITIALIZER,
   .batch_max = 256,
+};
+
+/* A committed batch waiting for the fsync that makes it durable. */
+struct committed {
+  struct job **jobs;            /* a copy: the writer reuses its array */
+  size_t n;
+  struct db_on_commit *after;   /* its units' after-commit work */
+  size_t nafter;
+  struct committed *next;
+};
+
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t wake;          /* a batch to sync, or stop */
+  pthread_cond_t idle;          /* nothing held any more */
+  struct committed *head, *tail;
+  bool busy, running, stopping;
+  pthread_t thread;
+  int fd;                       /* the write-ahead log; -1: nothing to sync */
+} syncer = {
+  .lock = PTHREAD_MUTEX_INITIALIZER,
+  .wake = PTHREAD_COND_INITIALIZER,
+  .idle = PTHREAD_COND_INITIALIZER,
+  .fd = -1,
 };
 
 /* What the writer did, for db_write_stats(). */
@@ -157,16 +192,37 @@ run_unit(db_t *db, struct job *job, bool savepoint)
   return UNIT_DONE;
 }
 
-/* The writer's connection, opened (again) when needed; NULL when it cannot be. */
+static void syncer_drain(void);
+static int syncer_start(const char *path);
+
+/*
+ * The writer's connection, opened (again) when needed, with its commits'
+ * fsync handed to the syncer when commits must be durable; NULL when it
+ * cannot be opened.
+ */
 static db_t *
 writer_db(void)
 {
   if (writer.db && writer.db->broken) {
+    syncer_drain(); /* nothing of the old connection is left unsynced */
     db_close(writer.db);
     writer.db = NULL;
   }
-  if (writer.db == NULL && db_open(&writer.db) < 0)
-    writer.db = NULL; /* logged */
+  if (writer.db != NULL)
+    return writer.db;
+  if (db_open(&writer.db) < 0)
+    return writer.db = NULL; /* logged */
+  char path[PATH_MAX];
+  int deferred = writer.db->ops->defer_sync
+                     ? writer.db->ops->defer_sync(writer.db, path, sizeof path) : 0;
+  if (deferred == 1 && syncer_start(path) < 0)
+    deferred = EVENTAPI_EIO;
+  if (deferred < 0) {
+    /* The commits could not be made durable: no connection rather than one
+     * that answers before the disk has it. */
+    db_close(writer.db);
+    writer.db = NULL;
+  }
   return writer.db;
 }
 
@@ -178,8 +234,10 @@ writer_db(void)
  * one savepoint a unit.
  */
 static void
-run_batch(struct job **jobs, size_t n)
+run_batch(struct job **jobs, size_t n, struct db_on_commit **after, size_t *nafter)
 {
+  *after = NULL;
+  *nafter = 0;
   bool savepoints = false;
   for (;;) {
     db_t *db = writer_db();
@@ -209,7 +267,7 @@ run_batch(struct job **jobs, size_t n)
       n--;
       continue;
     }
-    rc = db_commit(db); /* runs the kept units' after-commit work */
+    rc = db_commit_keeping(db, after, nafter); /* run once durable */
     if (rc < 0) {
       for (size_t i = 0; i < n; i++)
         if (jobs[i]->kept)
@@ -217,6 +275,141 @@ run_batch(struct job **jobs, size_t n)
     }
     return;
   }
+}
+
+/* Answers a batch: its after-commit work (when it committed), then each unit. */
+static void
+finish(struct job **jobs, size_t n, struct db_on_commit *after, size_t nafter)
+{
+  for (size_t i = 0; i < nafter; i++)
+    after[i].fn(after[i].arg);
+  free(after);
+  for (size_t i = 0; i < n; i++)
+    jobs[i]->done(jobs[i]->done_arg, jobs[i]->rc);
+}
+
+/*
+ * A committed batch goes to the syncer when its commit still needs an
+ * fsync; otherwise (nothing to sync, nothing committed, or out of memory,
+ * after an fsync of its own) it is answered at once.
+ */
+static void
+hand_over(struct job **jobs, size_t n, struct db_on_commit *after, size_t nafter)
+{
+  bool committed = false;
+  for (size_t i = 0; i < n && !committed; i++)
+    committed = jobs[i]->kept;
+  struct committed *c = NULL;
+  if (committed && syncer.fd >= 0) {
+    c = malloc(sizeof *c);
+    struct job **copy = c ? malloc(n * sizeof *copy) : NULL;
+    if (copy == NULL) {
+      free(c);
+      c = NULL;
+      /* Synced here, then: slower, never less durable. */
+      while (fdatasync(syncer.fd) < 0 && errno == EINTR)
+        ;
+    } else {
+      memcpy(copy, jobs, n * sizeof *copy);
+      *c = (struct committed){copy, n, after, nafter, NULL};
+    }
+  }
+  if (c == NULL) {
+    finish(jobs, n, after, nafter);
+    return;
+  }
+  pthread_mutex_lock(&syncer.lock);
+  if (syncer.tail)
+    syncer.tail->next = c;
+  else
+    syncer.head = c;
+  syncer.tail = c;
+  pthread_cond_signal(&syncer.wake);
+  pthread_mutex_unlock(&syncer.lock);
+}
+
+static void *
+syncer_main(void *arg)
+{
+  (void)arg;
+  pthread_setname_np(pthread_self(), "db-syncer");
+  pthread_mutex_lock(&syncer.lock);
+  for (;;) {
+    while (syncer.head == NULL && !syncer.stopping)
+      pthread_cond_wait(&syncer.wake, &syncer.lock);
+    if (syncer.head == NULL)
+      break;
+    /* Every batch committed so far: one fsync makes them all durable. */
+    struct committed *batches = syncer.head;
+    syncer.head = syncer.tail = NULL;
+    syncer.busy = true;
+    int fd = syncer.fd;
+    pthread_mutex_unlock(&syncer.lock);
+    int rc;
+    while ((rc = fdatasync(fd)) < 0 && errno == EINTR)
+      ;
+    if (rc < 0)
+      log_error("database: cannot sync the write-ahead log: %s", strerror(errno));
+    while (batches) {
+      struct committed *c = batches;
+      batches = c->next;
+      if (rc < 0) {
+        /* Committed, but not known to be on disk: no one is told it is. */
+        for (size_t i = 0; i < c->n; i++)
+          if (c->jobs[i]->kept)
+            c->jobs[i]->rc = EVENTAPI_EIO;
+        free(c->after);
+        c->after = NULL;
+        c->nafter = 0;
+      }
+      finish(c->jobs, c->n, c->after, c->nafter);
+      free(c->jobs);
+      free(c);
+    }
+    pthread_mutex_lock(&syncer.lock);
+    syncer.busy = false;
+    if (syncer.head == NULL)
+      pthread_cond_broadcast(&syncer.idle);
+  }
+  syncer.running = false;
+  pthread_cond_broadcast(&syncer.idle);
+  pthread_mutex_unlock(&syncer.lock);
+  return NULL;
+}
+
+/* Opens the log the syncer syncs and starts it, once. */
+static int
+syncer_start(const char *path)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    log_error("database: cannot open %s to sync it: %s", path, strerror(errno));
+    return EVENTAPI_EIO;
+  }
+  pthread_mutex_lock(&syncer.lock);
+  if (syncer.fd >= 0)
+    close(syncer.fd);
+  syncer.fd = fd;
+  int rc = 0;
+  if (!syncer.running) {
+    syncer.stopping = false;
+    if (pthread_create(&syncer.thread, NULL, syncer_main, NULL) == 0)
+      syncer.running = true;
+    else
+      rc = EVENTAPI_ENOMEM;
+  }
+  pthread_mutex_unlock(&syncer.lock);
+  return rc;
+}
+
+/* Waits until every batch handed to the syncer has been answered. */
+static void
+syncer_drain(void)
+{
+  pthread_mutex_lock(&syncer.lock);
+  while (syncer.running && (syncer.head != NULL || syncer.busy))
+    pthread_cond_wait(&syncer.idle, &syncer.lock);
+  pthread_mutex_unlock(&syncer.lock);
 }
 
 static void *
@@ -262,11 +455,12 @@ writer_main(void *arg)
     if (writer.head == NULL)
       writer.tail = NULL;
     pthread_mutex_unlock(&writer.lock);
-    run_batch(jobs, n);
+    struct db_on_commit *after;
+    size_t nafter;
+    run_batch(jobs, n, &after, &nafter);
     atomic_fetch_add(&stat_batches, 1);
     atomic_fetch_add(&stat_units, n);
-    for (size_t i = 0; i < n; i++)
-      jobs[i]->done(jobs[i]->done_arg, jobs[i]->rc);
+    hand_over(jobs, n, after, nafter);
     if (writer.db && writer.db->ops->maintain) {
       pthread_mutex_lock(&writer.lock);
       bool idle = writer.head == NULL;
@@ -318,6 +512,16 @@ db_writer_stop(void)
   pthread_mutex_unlock(&writer.lock);
   if (running)
     pthread_join(thread, NULL); /* it finishes what was queued first */
+  pthread_mutex_lock(&syncer.lock);
+  bool syncing = syncer.running;
+  syncer.stopping = true;
+  pthread_cond_signal(&syncer.wake);
+  pthread_mutex_unlock(&syncer.lock);
+  if (syncing)
+    pthread_join(syncer.thread, NULL); /* it answers what it holds first */
+  if (syncer.fd >= 0)
+    close(syncer.fd);
+  syncer.fd = -1;
   db_close(writer.db);
   writer.db = NULL;
 }
