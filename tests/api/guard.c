@@ -118,7 +118,7 @@ refused(void)
 static void
 wait_for_verdicts(double open0, double refused0, int attempts)
 {
-  for (int tries = 0; tries < 1000; tries++) {
+  for (int tries = 0; tries < 3000; tries++) {
     /* The scrape's own connection is one of the open ones, and was before. */
     double decided = (metric("eventapi_http_connections_open") - open0) + (refused() - refused0);
     if (decided >= attempts)
