@@ -1,6 +1,7 @@
 #include "core/timefmt.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
@@ -67,10 +68,29 @@ clock_us(clockid_t clock)
   return (int64_t)ts.tv_sec * US_PER_SECOND + ts.tv_nsec / 1000;
 }
 
+/* The test clock (timefmt.h): an offset, or a frozen instant when non-zero. */
+static _Atomic int64_t test_offset_us;
+static _Atomic int64_t test_frozen_us;
+
 int64_t
 time_now_us(void)
 {
-  return clock_us(CLOCK_REALTIME);
+  int64_t frozen = atomic_load_explicit(&test_frozen_us, memory_order_relaxed);
+  if (frozen != 0)
+    return frozen;
+  return clock_us(CLOCK_REALTIME) + atomic_load_explicit(&test_offset_us, memory_order_relaxed);
+}
+
+void
+time_test_shift(int64_t offset_us)
+{
+  atomic_store(&test_offset_us, offset_us);
+}
+
+void
+time_test_freeze(int64_t now_us)
+{
+  atomic_store(&test_frozen_us, now_us);
 }
 
 int64_t

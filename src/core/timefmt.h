@@ -11,8 +11,24 @@
 
 #define TIME_ISO_MAX 40
 
-int64_t time_now_us(void);        /* wall clock (CLOCK_REALTIME) */
+/*
+ * The wall clock (CLOCK_REALTIME), as every part of the server reads it:
+ * the one place a test can move it (below).
+ */
+int64_t time_now_us(void);
 int64_t time_monotonic_us(void);  /* for durations (CLOCK_MONOTONIC) */
+
+/*
+ * For the test suite only: nothing in the program calls these, and no
+ * setting or endpoint reaches them. time_test_shift() makes time_now_us()
+ * read the real clock plus offset_us from then on; time_test_freeze() makes
+ * it read now_us and stand still, until another call (0 lets it run again,
+ * shifted as before). Both are atomic and take effect at once in every
+ * thread, so a test moves the clock of its in-process server instead of
+ * waiting for the real one.
+ */
+void time_test_shift(int64_t offset_us);
+void time_test_freeze(int64_t now_us);
 
 /*
  * Writes us as "2025-09-07T12:58:51.068830Z" into out (TIME_ISO_MAX bytes);

@@ -35,6 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,6 +249,68 @@ send_raw_reply(int fd, unsigned status, const char *reason, const char *detail)
   (void)sent;
 }
 
+/*
+ * Whether bytes came on the connection and none were written on it: the
+ * kernel's own counts (TCP_INFO), since what libmicrohttpd read and wrote
+ * is its own business. An answer the library gave itself (414, 431, 505)
+ * was written, so it is never answered twice.
+ */
+static bool
+unread_and_unanswered(int fd)
+{
+  struct tcp_info info;
+  socklen_t len = sizeof info;
+  memset(&info, 0, sizeof info);
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+      len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received)
+    return false;
+  int unacked = 0;
+  if (ioctl(fd, SIOCOUTQ, &unacked) != 0)
+    return false;
+  return info.tcpi_bytes_received > 0 && info.tcpi_bytes_acked == 0 && unacked == 0;
+}
+
+/* The access log's line and the count of an unreadable request line. */
+static void
+log_unparsed(const struct http_address *peer)
+{
+  char client[HTTP_ADDRESS_MAX];
+  http_address_format(peer, client);
+  log_access(&(struct log_access_record){
+      .method = "-", .path = "-", .status = 400, .client = client});
+  metrics_observe_request(HTTP_OTHER, NULL, 400, 0);
+}
+
+/* The running server, for http_server_before_shutdown(); and whether the
+ * calling thread is the reaper (which shuts sockets down under the lock). */
+static _Atomic(struct http_server *) running;
+static _Thread_local bool reaping;
+
+void
+http_server_before_shutdown(int fd)
+{
+  struct http_server *srv = atomic_load(&running);
+  if (srv == NULL || reaping)
+    return;
+  pthread_mutex_lock(&srv->lock);
+  for (size_t i = 0; i < srv->nconns; i++) {
+    struct http_conn *conn = srv->conns[i];
+    if (conn->fd != fd)
+      continue;
+    /* No request line was ever read on it (on_target never ran), bytes came
+     * and nothing went: the library is dropping what it could not read. */
+    int phase = PHASE_HEAD;
+    if (!conn->begun && unread_and_unanswered(fd) &&
+        atomic_compare_exchange_strong(&conn->phase, &phase, PHASE_CLOSED)) {
+      conn->closed_status = 400;
+      send_raw_reply(fd, 400, "Bad Request", "Malformed request.");
+      log_unparsed(&conn->peer);
+    }
+    break;
+  }
+  pthread_mutex_unlock(&srv->lock);
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
               enum MHD_ConnectionNotificationCode code)
@@ -382,6 +449,7 @@ reaper_main(void *arg)
 {
   pthread_setname_np(pthread_self(), "http-reaper");
   struct http_server *srv = arg;
+  reaping = true;
   pthread_mutex_lock(&srv->lock);
   while (!srv->reaper_stop) {
     struct timespec until;
@@ -518,6 +586,26 @@ header_count(struct MHD_Connection *connection, const char *name)
   return c.count;
 }
 
+/* RFC 9110 5.1: a field name is a token. */
+static enum MHD_Result
+name_is_token(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  (void)value;
+  bool *malformed = cls;
+  static const char specials[] = "!#$%&'*+-.^_`|~";
+  for (const unsigned char *c = (const unsigned char *)key; *c; c++) {
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+          strchr(specials, *c))) {
+      *malformed = true;
+      return MHD_NO;
+    }
+  }
+  if (key[0] == '\0')
+    *malformed = true;
+  return *malformed ? MHD_NO : MHD_YES;
+}
+
 /*
  * Framing that cannot be trusted, refused before the body is read (the
  * connection closes after the answer). True when it replied.
@@ -525,6 +613,14 @@ header_count(struct MHD_Connection *connection, const char *name)
 static bool
 refuse_framing(struct MHD_Connection *connection, struct http_request *req)
 {
+  /* API.md: a malformed header line is 400 (libmicrohttpd takes a name with
+   * a space in it, "Bad Name: v", as any other). */
+  bool malformed = false;
+  MHD_get_connection_values(connection, MHD_HEADER_KIND, name_is_token, &malformed);
+  if (malformed) {
+    http_reply_detail(req, 400, "Malformed request.");
+    return true;
+  }
   unsigned lengths = header_count(connection, MHD_HTTP_HEADER_CONTENT_LENGTH);
   unsigned codings = header_count(connection, MHD_HTTP_HEADER_TRANSFER_ENCODING);
   /* RFC 9112 6.3: a proxy in front may read another length than ours. */
@@ -942,6 +1038,7 @@ http_server_start(const struct http_server_options *opts, struct http_server **o
     return EVENTAPI_ENOMEM;
   }
   srv->reaper_running = true;
+  atomic_store(&running, srv);
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
   srv->port = info ? info->port : opts->port;
   *out = srv;
@@ -984,6 +1081,8 @@ http_server_stop(struct http_server *srv, int grace_ms)
     pthread_mutex_unlock(&srv->lock);
     pthread_join(srv->reaper, NULL);
   }
+  struct http_server *self = srv;
+  atomic_compare_exchange_strong(&running, &self, NULL);
   MHD_stop_daemon(srv->daemon);
   middleware_cors_free();
   http_hosts_free();

@@ -36,6 +36,14 @@ unsigned http_server_port(const struct http_server *srv);
  */
 bool http_library_errors_json(void);
 
+/*
+ * Called by library_errors.c's shutdown() before libmicrohttpd shuts a
+ * socket down: a connection on which bytes came but no request line could
+ * be read (the library drops those without a word) is answered 400
+ * {"detail": "Malformed request."} first. Any other socket is left alone.
+ */
+void http_server_before_shutdown(int fd);
+
 /* Requests being handled right now. */
 unsigned http_server_in_flight(void);
 

@@ -33,6 +33,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/timefmt.h"
 
 #define SMTP_PORT 25
 #define SMTPS_PORT 465
@@ -680,7 +681,7 @@ file_send(struct mailer *m, const char *message, size_t len, const char *hint, c
 
   char stamp[32], base[HINT_MAX + 1], path[PATH_MAX];
   struct tm tm;
-  time_t now = time(NULL);
+  time_t now = (time_t)(time_now_us() / 1000000);
   strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", gmtime_r(&now, &tm));
   sanitize_hint(hint, base);
   error = EEXIST;

@@ -16,26 +16,23 @@
 TestSuite(calendar, .init = api_server_start, .fini = api_server_stop);
 
 /*
- * Creates an event on 2030-01-<day> at 10:00Z with one session from 10:00 to
- * 12:30 and one ticket type; extra is more single-quoted members or "".
+ * Creates an event on January <day> of the tests' year at 10:00Z with one
+ * session from 10:00 to 12:30 and one ticket type; extra is more
+ * single-quoted members or "".
  */
 static long long
-create_event(const char *token, const char *title, int day, const char *visibility,
+january_event(const char *token, const char *title, int day, const char *visibility,
              const char *extra)
 {
-  struct api_resp *r = api_post("/api/events/create/", token, api_jsonf(
-      "{\"title\":\"%s\",\"description\":\"All about %s\","
-      "\"date_time\":\"2030-01-%02dT10:00:00Z\",\"location\":\"Hall %d, Lisbon\","
-      "\"capacity\":10,\"visibility\":\"%s\","
-      "\"sessions\":[{\"title\":\"Opening\",\"speaker\":\"Ada\","
-      "\"start_time\":\"2030-01-%02dT10:00:00Z\",\"end_time\":\"2030-01-%02dT12:30:00Z\","
-      "\"description\":\"Welcome\"}],"
-      "\"ticket_types\":[{\"name\":\"General\",\"price\":\"10.00\",\"quantity\":5}]%s%s}",
-      title, title, day, day, visibility, day, day, extra[0] ? "," : "", extra));
-  expect_status(r, 200);
-  long long id = (long long)json_integer_value(json_object_get(r->json, "id"));
-  expect_that(id > 0, "an id: %s", r->body);
-  return id;
+  return api_create_event(token, api_printf(
+      "{'title':'%s','description':'All about %s',"
+      "'date_time':'{Y}-01-%02dT10:00:00Z','location':'Hall %d, Lisbon',"
+      "'capacity':10,'visibility':'%s',"
+      "'sessions':[{'title':'Opening','speaker':'Ada',"
+      "'start_time':'{Y}-01-%02dT10:00:00Z','end_time':'{Y}-01-%02dT12:30:00Z',"
+      "'description':'Welcome'}],"
+      "'ticket_types':[{'name':'General','price':'10.00','quantity':5}]%s%s}",
+      title, title, day, day, visibility, day, day, extra[0] ? "," : "", extra)).id;
 }
 
 static const char *
@@ -110,7 +107,7 @@ time_text(struct icaltimetype t)
 Test(calendar, an_event_as_ics)
 {
   const char *olga = api_signup("olga", "organizer").access;
-  long long id = create_event(olga, "Rust Meetup", 1, "public", "");
+  long long id = january_event(olga, "Rust Meetup", 1, "public", "");
   struct api_resp *r = api_get(event_ics(id), NULL);
   icalcomponent *cal = expect_calendar(r, api_printf("event-%lld.ics", id));
   expect_that(icalcomponent_count_components(cal, ICAL_VEVENT_COMPONENT) == 1, "%s", r->body);
@@ -121,10 +118,10 @@ Test(calendar, an_event_as_ics)
               "DESCRIPTION: %s", r->body);
   expect_that(strcmp(icalcomponent_get_location(v), "Hall 1, Lisbon") == 0,
               "LOCATION: %s", r->body);
-  expect_that(strcmp(time_text(icalcomponent_get_dtstart(v)), "20300101T100000Z") == 0,
+  expect_that(strcmp(time_text(icalcomponent_get_dtstart(v)), api_date("{Y}0101T100000Z")) == 0,
               "DTSTART: %s", r->body);
   /* The session ends at 12:30: the event does too. */
-  expect_that(strcmp(time_text(icalcomponent_get_dtend(v)), "20300101T123000Z") == 0,
+  expect_that(strcmp(time_text(icalcomponent_get_dtend(v)), api_date("{Y}0101T123000Z")) == 0,
               "DTEND: %s", r->body);
   expect_that(icaltime_is_utc(icalcomponent_get_dtstamp(v)), "DTSTAMP in UTC: %s", r->body);
   icalproperty *url = icalcomponent_get_first_property(v, ICAL_URL_PROPERTY);
@@ -136,7 +133,7 @@ Test(calendar, an_event_as_ics)
 Test(calendar, the_path_answers_with_and_without_the_trailing_slash)
 {
   const char *olga = api_signup("olga", "organizer").access;
-  long long id = create_event(olga, "Slash", 2, "public", "");
+  long long id = january_event(olga, "Slash", 2, "public", "");
   expect_calendar(api_get(api_printf("/api/events/%lld/calendar.ics/", id), NULL),
                   api_printf("event-%lld.ics", id));
   expect_calendar(api_get(FEED "/", NULL), "events.ics");
@@ -146,16 +143,16 @@ Test(calendar, an_event_without_sessions_lasts_an_hour)
 {
   const char *olga = api_signup("olga", "organizer").access;
   struct api_resp *r = api_post("/api/events/create/", olga, api_json(
-      "{'title':'Short','date_time':'2030-02-03T18:15:00+02:00','location':'Porto',"
+      "{'title':'Short','date_time':'{Y}-02-03T18:15:00+02:00','location':'Porto',"
       "'capacity':0}"));
   expect_status(r, 200);
-  long long id = (long long)json_integer_value(json_object_get(r->json, "id"));
+  long long id = api_id(r);
   r = api_get(event_ics(id), NULL);
   icalcomponent *v = find_event(expect_calendar(r, api_printf("event-%lld.ics", id)), id);
   expect_that(v != NULL, "%s", r->body);
-  expect_that(strcmp(time_text(icalcomponent_get_dtstart(v)), "20300203T161500Z") == 0,
+  expect_that(strcmp(time_text(icalcomponent_get_dtstart(v)), api_date("{Y}0203T161500Z")) == 0,
               "DTSTART in UTC: %s", r->body);
-  expect_that(strcmp(time_text(icalcomponent_get_dtend(v)), "20300203T171500Z") == 0,
+  expect_that(strcmp(time_text(icalcomponent_get_dtend(v)), api_date("{Y}0203T171500Z")) == 0,
               "DTEND an hour later: %s", r->body);
   expect_that(icalcomponent_get_first_property(v, ICAL_DESCRIPTION_PROPERTY) == NULL,
               "no DESCRIPTION for an empty one: %s", r->body);
@@ -171,25 +168,25 @@ expect_line(struct api_resp *r, const char *line)
 
 /* Creates a public event at date_time without sessions; its id. */
 static long long
-create_event_at(const char *token, const char *title, const char *date_time, const char *extra)
+porto_event_at(const char *token, const char *title, const char *date_time, const char *extra)
 {
   struct api_resp *r = api_post("/api/events/create/", token, api_jsonf(
       "{\"title\":\"%s\",\"date_time\":\"%s\",\"location\":\"Porto\",\"capacity\":0%s}",
       title, date_time, extra));
   expect_status(r, 200);
   expect_str(r, "date_time", date_time);
-  return (long long)json_integer_value(json_object_get(r->json, "id"));
+  return api_id(r);
 }
 
 /* DRF takes years up to 9999; libical's own constructors stop at 3000. */
 Test(calendar, events_after_the_year_3000_keep_their_dates)
 {
   const char *olga = api_signup("olga", "organizer").access;
-  long long far = create_event_at(olga, "Far", "3001-06-15T10:00:00Z",
+  long long far = porto_event_at(olga, "Far", "3001-06-15T10:00:00Z",
       ",\"sessions\":[{\"title\":\"Talk\",\"start_time\":\"3001-06-15T10:00:00Z\","
       "\"end_time\":\"3001-06-15T12:30:00Z\"}]");
-  long long last = create_event_at(olga, "Last", "9999-12-31T22:00:00Z", "");
-  long long edge = create_event_at(olga, "Edge", "9999-12-31T23:30:00Z", "");
+  long long last = porto_event_at(olga, "Last", "9999-12-31T22:00:00Z", "");
+  long long edge = porto_event_at(olga, "Edge", "9999-12-31T23:30:00Z", "");
 
   struct api_resp *r = api_get(event_ics(far), NULL);
   expect_calendar(r, api_printf("event-%lld.ics", far));
@@ -231,7 +228,7 @@ Test(calendar, a_private_event_only_to_its_organizer_and_admins)
   const char *alice = api_signup("alice", NULL).access;
   const char *oscar = api_signup("oscar", "organizer").access;
   const char *root = api_admin("root").access;
-  long long id = create_event(olga, "Board Meeting", 3, "private", "");
+  long long id = january_event(olga, "Board Meeting", 3, "private", "");
   const char *path = event_ics(id);
 
   struct api_resp *r = api_get(path, NULL);
@@ -252,7 +249,7 @@ Test(calendar, a_private_event_only_to_its_organizer_and_admins)
 Test(calendar, an_invalid_token_is_401)
 {
   const char *olga = api_signup("olga", "organizer").access;
-  long long id = create_event(olga, "Tokens", 4, "public", "");
+  long long id = january_event(olga, "Tokens", 4, "public", "");
   struct api_resp *r = api_get(event_ics(id), "not-a-token");
   expect_status(r, 401);
   expect_str(r, "code", "token_not_valid");
@@ -263,9 +260,9 @@ Test(calendar, a_hostile_title_stays_inside_the_summary)
   const char *olga = api_signup("olga", "organizer").access;
   struct api_resp *r = api_post("/api/events/create/", olga, api_json(
       "{'title':'a\\r\\nBEGIN:VEVENT\\r\\nUID:evil','description':'x;y,z\\\\',"
-      "'date_time':'2030-01-05T10:00:00Z','location':'L\\r\\nEND:VCALENDAR','capacity':1}"));
+      "'date_time':'{Y}-01-05T10:00:00Z','location':'L\\r\\nEND:VCALENDAR','capacity':1}"));
   expect_status(r, 200);
-  long long id = (long long)json_integer_value(json_object_get(r->json, "id"));
+  long long id = api_id(r);
   r = api_get(event_ics(id), NULL);
   icalcomponent *cal = expect_calendar(r, api_printf("event-%lld.ics", id));
   expect_that(icalcomponent_count_components(cal, ICAL_VEVENT_COMPONENT) == 1,
@@ -291,10 +288,10 @@ Test(calendar, the_feed_lists_public_events_and_the_callers_own_private_ones)
   const char *oscar = api_signup("oscar", "organizer").access;
   const char *alice = api_signup("alice", NULL).access;
   const char *root = api_admin("root").access;
-  long long later = create_event(olga, "Later", 20, "public", "");
-  long long hidden = create_event(olga, "Hidden", 10, "private", "");
-  long long sooner = create_event(oscar, "Sooner", 5, "public", "");
-  long long oscars = create_event(oscar, "Oscars Own", 15, "private", "");
+  long long later = january_event(olga, "Later", 20, "public", "");
+  long long hidden = january_event(olga, "Hidden", 10, "private", "");
+  long long sooner = january_event(oscar, "Sooner", 5, "public", "");
+  long long oscars = january_event(oscar, "Oscars Own", 15, "private", "");
 
   struct api_resp *r = api_get(FEED, NULL);
   expect_events(r, expect_calendar(r, "events.ics"), (long long[]){sooner, later}, 2);
@@ -314,7 +311,7 @@ Test(calendar, the_feed_lists_public_events_and_the_callers_own_private_ones)
   icalcomponent *v = find_event(expect_calendar(api_get(FEED, NULL), "events.ics"), later);
   expect_that(v && strcmp(icalcomponent_get_summary(v), "Later") == 0 &&
               strcmp(icalcomponent_get_location(v), "Hall 20, Lisbon") == 0 &&
-              strcmp(time_text(icalcomponent_get_dtstart(v)), "20300120T100000Z") == 0,
+              strcmp(time_text(icalcomponent_get_dtstart(v)), api_date("{Y}0120T100000Z")) == 0,
               "the event Later in the feed");
 }
 
@@ -331,11 +328,11 @@ Test(calendar, the_feed_honours_search_and_category)
   const char *olga = api_signup("olga", "organizer").access;
   struct api_resp *c = api_post("/api/events/categories/", olga, api_json("{'name':'Jazz'}"));
   expect_status(c, 201);
-  long long jazz = (long long)json_integer_value(json_object_get(c->json, "id"));
-  long long concert = create_event(olga, "Jazz Night", 3, "public",
+  long long jazz = api_id(c);
+  long long concert = january_event(olga, "Jazz Night", 3, "public",
                                    api_printf("\"category\":%lld", jazz));
-  long long talk = create_event(olga, "Compiler Talk", 4, "public", "");
-  long long brunch = create_event(olga, "Jazz Brunch", 6, "public", "");
+  long long talk = january_event(olga, "Compiler Talk", 4, "public", "");
+  long long brunch = january_event(olga, "Jazz Brunch", 6, "public", "");
 
   struct api_resp *r = api_get(FEED "?search=jazz", NULL);
   expect_events(r, expect_calendar(r, "events.ics"), (long long[]){concert, brunch}, 2);
@@ -354,9 +351,9 @@ Test(calendar, the_feed_honours_search_and_category)
 Test(calendar, the_feed_honours_limit_and_offset)
 {
   const char *olga = api_signup("olga", "organizer").access;
-  long long first = create_event(olga, "First", 1, "public", "");
-  long long second = create_event(olga, "Second", 2, "public", "");
-  long long third = create_event(olga, "Third", 3, "public", "");
+  long long first = january_event(olga, "First", 1, "public", "");
+  long long second = january_event(olga, "Second", 2, "public", "");
+  long long third = january_event(olga, "Third", 3, "public", "");
   struct api_resp *r = api_get(FEED "?limit=1&offset=1", NULL);
   expect_events(r, expect_calendar(r, "events.ics"), (long long[]){second}, 1);
   expect_header(r, "X-Total-Count", "3");

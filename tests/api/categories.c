@@ -4,7 +4,6 @@
  * uniqueness of names and slugs, and events losing a deleted category.
  */
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "support/api.h"
@@ -28,14 +27,6 @@ static const char *category_path(long long id)
   return api_printf(CATEGORIES "%lld/", id);
 }
 
-static long long id_of(struct api_resp *r)
-{
-  json_t *id = json_object_get(r->json, "id");
-  expect_that(json_is_integer(id) && json_integer_value(id) > 0,
-              "expected a positive id: %s", r->body);
-  return (long long)json_integer_value(id);
-}
-
 /* POSTs a category (single-quoted JSON) as token. */
 static struct api_resp *post_category(const char *token, const char *single_quoted_json)
 {
@@ -47,7 +38,7 @@ static long long create_category(const char *token, const char *name)
 {
   struct api_resp *r = post_category(token, api_printf("{'name':'%s'}", name));
   expect_status(r, 201);
-  return id_of(r);
+  return api_id(r);
 }
 
 /* The list's "name" values joined by "|". */
@@ -72,15 +63,10 @@ static void expect_names(struct api_resp *r, const char *names)
   expect_that(strcmp(got, names) == 0, "expected categories %s, got %s", names, got);
 }
 
-/* A minimal future event of category_id (0: none), created by token. */
-static long long create_event(const char *token, long long category_id)
+/* api_event_json() with "category": category_id (0: null). */
+static const char *in_category(long long category_id)
 {
-  const char *category = category_id ? api_printf("%lld", category_id) : "null";
-  struct api_resp *r = api_post("/api/events/create/", token, api_jsonf(
-      "{'title':'Jazz Night','date_time':'2031-05-01T18:00:00Z','location':'Berlin',"
-      "'capacity':10,'category':%s}", category));
-  expect_status(r, 200);
-  return id_of(r);
+  return category_id ? api_printf("{'category':%lld}", category_id) : "{'category':null}";
 }
 
 /* ---- list and detail ---------------------------------------------------- */
@@ -143,7 +129,7 @@ Test(categories, organizer_creates_a_category)
   expect_status(r, 201);
   expect_json_response(r);
   expect_keys(r, CATEGORY_KEYS);
-  long long id = id_of(r);
+  long long id = api_id(r);
   expect_str(r, "name", "Jazz");
   expect_str(r, "slug", "jazz-club");
 
@@ -189,10 +175,10 @@ Test(categories, slug_is_made_from_the_name)
   expect_str(r, "name", "Rock & Roll Nights");
   expect_str(r, "slug", "rock-roll-nights");
 
-  r = post_category(olga.access, "{'name':'  Hip-Hop -- 2031  '}");
+  r = post_category(olga.access, "{'name':'  Hip-Hop -- 1973  '}");
   expect_status(r, 201);
-  expect_str(r, "name", "Hip-Hop -- 2031");
-  expect_str(r, "slug", "hip-hop-2031");
+  expect_str(r, "name", "Hip-Hop -- 1973");
+  expect_str(r, "slug", "hip-hop-1973");
 }
 
 Test(categories, slug_made_from_a_name_with_accents_drops_only_the_accents)
@@ -225,9 +211,9 @@ Test(categories, taken_generated_slug_gets_a_number)
 Test(categories, given_slug_is_kept_as_sent)
 {
   struct api_user olga = api_signup("olga", "organizer");
-  struct api_resp *r = post_category(olga.access, "{'name':'Electronic','slug':'EDM_2031'}");
+  struct api_resp *r = post_category(olga.access, "{'name':'Electronic','slug':'EDM_1977'}");
   expect_status(r, 201);
-  expect_str(r, "slug", "EDM_2031");
+  expect_str(r, "slug", "EDM_1977");
 }
 
 Test(categories, invalid_given_slug_is_refused)
@@ -295,8 +281,8 @@ Test(categories, create_and_update_take_form_bodies)
                                    "application/x-www-form-urlencoded", form, strlen(form), NULL);
   expect_status(r, 201);
   /* A blank optional slug in a form is not given: made from the name. */
-  expect_body(r, api_printf("{'id':%lld,'name':'Jazz & Blues','slug':'jazz-blues'}", id_of(r)));
-  long long id = id_of(r);
+  expect_body(r, api_printf("{'id':%lld,'name':'Jazz & Blues','slug':'jazz-blues'}", api_id(r)));
+  long long id = api_id(r);
 
   struct api_user root = api_admin("root");
   const char *body = "--B\r\nContent-Disposition: form-data; name=\"slug\"\r\n\r\njazz\r\n--B--\r\n";
@@ -480,8 +466,8 @@ Test(categories, deleting_a_category_leaves_its_events_without_one)
   struct api_user root = api_admin("root");
   long long jazz = create_category(olga.access, "Jazz");
   long long blues = create_category(olga.access, "Blues");
-  long long jazz_event = create_event(olga.access, jazz);
-  long long blues_event = create_event(olga.access, blues);
+  long long jazz_event = api_create_event(olga.access, in_category(jazz)).id;
+  long long blues_event = api_create_event(olga.access, in_category(blues)).id;
 
   const char *jazz_path = api_printf("/api/events/%lld/", jazz_event);
   expect_int(api_get(jazz_path, NULL), "category", jazz);
@@ -514,7 +500,7 @@ Test(categories, events_take_a_category_by_id)
 {
   struct api_user olga = api_signup("olga", "organizer");
   long long jazz = create_category(olga.access, "Jazz");
-  long long event = create_event(olga.access, jazz);
+  long long event = api_create_event(olga.access, in_category(jazz)).id;
   struct api_resp *r = api_get(api_printf("/api/events/%lld/", event), NULL);
   expect_status(r, 200);
   expect_int(r, "category", jazz);
@@ -528,45 +514,17 @@ Test(categories, events_take_a_category_by_id)
 
 #define RACERS 20
 
-struct racer {
-  pthread_barrier_t *start;
-  const char *token, *body;
-  struct api_resp *resp;
-};
-
-static void *race_create(void *arg)
-{
-  struct racer *racer = arg;
-  pthread_barrier_wait(racer->start);
-  racer->resp = api_post(CATEGORIES, racer->token, racer->body);
-  return NULL;
-}
-
-/* Starts every racer at the same instant and waits for all of them. */
-static void race(struct racer *racers, size_t count)
-{
-  pthread_t threads[RACERS];
-  pthread_barrier_t start;
-  cr_assert(count <= RACERS);
-  pthread_barrier_init(&start, NULL, (unsigned)count);
-  for (size_t i = 0; i < count; i++) {
-    racers[i].start = &start;
-    cr_assert_eq(pthread_create(&threads[i], NULL, race_create, &racers[i]), 0);
-  }
-  for (size_t i = 0; i < count; i++)
-    pthread_join(threads[i], NULL);
-  pthread_barrier_destroy(&start);
-}
-
 Test(categories, one_name_created_by_many_at_once_is_taken_once)
 {
   struct api_user olga = api_signup("olga", "organizer");
-  struct racer racers[RACERS] = { 0 };
+  struct api_call racers[RACERS] = { 0 };
   for (size_t i = 0; i < RACERS; i++) {
+    racers[i].method = "POST";
+    racers[i].path = CATEGORIES;
     racers[i].token = olga.access;
     racers[i].body = api_jsonf("{'name':'%s','slug':'jazz-%zu'}", i % 2 ? "Jazz" : "JAZZ", i);
   }
-  race(racers, RACERS);
+  api_race(racers, RACERS);
 
   int created = 0;
   for (size_t i = 0; i < RACERS; i++) {
@@ -586,13 +544,15 @@ Test(categories, one_name_created_by_many_at_once_is_taken_once)
 Test(categories, one_generated_slug_wanted_by_many_at_once_is_numbered)
 {
   struct api_user olga = api_signup("olga", "organizer");
-  struct racer racers[RACERS] = { 0 };
+  struct api_call racers[RACERS] = { 0 };
   for (size_t i = 0; i < RACERS; i++) {
+    racers[i].method = "POST";
+    racers[i].path = CATEGORIES;
     racers[i].token = olga.access;
     /* "Rock & Roll", "Rock && Roll", ...: different names, one slug. */
     racers[i].body = api_jsonf("{'name':'Rock %s Roll'}", api_repeat('&', i + 1));
   }
-  race(racers, RACERS);
+  api_race(racers, RACERS);
 
   bool taken[RACERS + 1] = { false };
   for (size_t i = 0; i < RACERS; i++) {

@@ -388,7 +388,7 @@ static void walk_through_the_readme(void)
   expect_status(api_post("/api/events/categories/", ada.access, api_json("{'name':'Conferences'}")),
                 201);
   expect_status(api_post("/api/events/create/", ada.access, api_json(
-      "{'title':'Systems Programming Day','date_time':'2031-03-14T09:00:00+01:00',"
+      "{'title':'Systems Programming Day','date_time':'{Y}-03-14T09:00:00+01:00',"
       "'location':'Congress Center, Berlin','capacity':300,'category':1}")), 200);
 }
 

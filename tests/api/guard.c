@@ -118,7 +118,7 @@ refused(void)
 static void
 wait_for_verdicts(double open0, double refused0, int attempts)
 {
-  for (int tries = 0; tries < 1000; tries++) {
+  for (int tries = 0; tries < 3000; tries++) {
     /* The scrape's own connection is one of the open ones, and was before. */
     double decided = (metric("eventapi_http_connections_open") - open0) + (refused() - refused0);
     if (decided >= attempts)
@@ -138,13 +138,17 @@ held_open(int fd)
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-/* One GET /healthz from source on a new connection, answered within 1 s. */
+/*
+ * One GET /healthz from source on a new connection, answered well before
+ * the slow clients' HEADER_TIMEOUT (60 s) could have freed a slot: the
+ * bound is one a healthy run never reaches, not a speed.
+ */
 static void
 expect_served_from(const char *source)
 {
   int fd = connect_from(source);
   send_text(fd, "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF "Connection: close" CRLF CRLF);
-  const char *answer = read_to_close(fd, 1000);
+  const char *answer = read_to_close(fd, 30000);
   close(fd);
   cr_assert(strncmp(answer, "HTTP/1.1 200 ", 13) == 0, "%s answered: %s", source, answer);
   cr_assert(strstr(answer, "{\"status\":\"ok\"}"), "%s", answer);
@@ -251,7 +255,9 @@ Test(guard, the_last_quarter_is_kept_for_addresses_that_hold_few, .init = start_
 static void
 start_short_deadlines(void)
 {
-  const char *env[] = {"HEADER_TIMEOUT", "200ms", "BODY_TIMEOUT", "200ms", NULL};
+  /* Short enough to wait for, long enough that a whole request sent at
+   * once meets them on a loaded machine. */
+  const char *env[] = {"HEADER_TIMEOUT", "2s", "BODY_TIMEOUT", "2s", NULL};
   api_server_start_with(env);
 }
 
@@ -261,7 +267,7 @@ Test(deadlines, headers_that_never_end_are_answered_408)
 {
   int fd = connect_from("127.0.0.2");
   send_text(fd, "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF "X-Slow: 1" CRLF);
-  expect_raw_answer(read_to_close(fd, 10000), "HTTP/1.1 408 Request Timeout",
+  expect_raw_answer(read_to_close(fd, 30000), "HTTP/1.1 408 Request Timeout",
                     "{\"detail\":\"The request's headers did not arrive in time.\"}");
   close(fd);
   cr_assert_eq(metric("eventapi_http_timeouts_total{phase=\"headers\"}"), 1);
@@ -270,7 +276,7 @@ Test(deadlines, headers_that_never_end_are_answered_408)
 Test(deadlines, a_silent_connection_is_answered_408)
 {
   int fd = connect_from("127.0.0.2");
-  expect_raw_answer(read_to_close(fd, 10000), "HTTP/1.1 408 Request Timeout",
+  expect_raw_answer(read_to_close(fd, 30000), "HTTP/1.1 408 Request Timeout",
                     "{\"detail\":\"The request's headers did not arrive in time.\"}");
   close(fd);
 }
@@ -280,7 +286,7 @@ Test(deadlines, a_kept_alive_connection_has_the_same_deadline_for_its_next_reque
   int fd = connect_from("127.0.0.2");
   send_text(fd, "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF CRLF
                 "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF);
-  const char *answers = read_to_close(fd, 10000);
+  const char *answers = read_to_close(fd, 30000);
   close(fd);
   cr_assert(strncmp(answers, "HTTP/1.1 200 OK", 15) == 0, "%s", answers);
   const char *second = strstr(answers + 15, "HTTP/1.1 ");
@@ -294,7 +300,7 @@ Test(deadlines, a_body_that_stops_is_answered_408)
   int fd = connect_from("127.0.0.2");
   send_text(fd, "POST /api/users/register/ HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF
                 "Content-Type: application/json" CRLF "Content-Length: 10" CRLF CRLF "{}");
-  expect_raw_answer(read_to_close(fd, 10000), "HTTP/1.1 408 Request Timeout",
+  expect_raw_answer(read_to_close(fd, 30000), "HTTP/1.1 408 Request Timeout",
                     "{\"detail\":\"The request body did not arrive in time.\"}");
   close(fd);
   cr_assert_eq(metric("eventapi_http_timeouts_total{phase=\"body\"}"), 1);
@@ -310,7 +316,7 @@ Test(deadlines, a_chunk_that_never_arrives_is_answered_408)
   send_text(fd, "POST /api/users/register/ HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF
                 "Content-Type: application/json" CRLF "Transfer-Encoding: chunked" CRLF CRLF
                 "ffffffffffffffff" CRLF "{}" CRLF "0" CRLF CRLF);
-  expect_raw_answer(read_to_close(fd, 10000), "HTTP/1.1 408 Request Timeout",
+  expect_raw_answer(read_to_close(fd, 30000), "HTTP/1.1 408 Request Timeout",
                     "{\"detail\":\"The request body did not arrive in time.\"}");
   close(fd);
 }
@@ -320,7 +326,7 @@ Test(deadlines, a_normal_request_is_not_hurried)
   /* The control: a whole request well within its deadlines is served. */
   int fd = connect_from("127.0.0.2");
   send_text(fd, "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF "Connection: close" CRLF CRLF);
-  const char *answer = read_to_close(fd, 10000);
+  const char *answer = read_to_close(fd, 30000);
   close(fd);
   cr_assert(strncmp(answer, "HTTP/1.1 200 OK", 15) == 0, "%s", answer);
   cr_assert_eq(metric("eventapi_http_timeouts_total{phase=\"headers\"}"), 0);

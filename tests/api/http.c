@@ -4,12 +4,15 @@
  * limits and malformed bodies, hostile bytes, and kept-alive connections.
  * After every hostile request the server must still answer.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -279,8 +282,7 @@ Test(http, body_over_one_mib_is_413)
                                   ONE_MIB + 1);
   expect_status(r, 413);
   expect_json_response(r);
-  expect_keys(r, "detail", NULL);
-  expect_str_prefix(r, "detail", "");
+  expect_detail(r, "Request body is too large (the limit is 1048576 bytes).");
   expect_alive();
   /* Nothing was signed up: the name is still free. */
   expect_status(post_bytes(REGISTER, "application/json", sign_up_body,
@@ -645,91 +647,194 @@ Test(http, a_raw_request_is_answered)
   expect_detail(r, "Authentication credentials were not provided.");
 }
 
-Test(http, malformed_request_lines_are_4xx)
+/* A raw request and the answer API.md (or DRF) gives it. */
+struct raw_case {
+  const char *request;
+  long status;
+  const char *body; /* single-quoted JSON */
+};
+
+static void expect_raw_cases(const struct raw_case *cases, size_t count)
 {
-  const char *requests[] = {
-    "GET " ME " HTTP/1.1\r\n\r\n", /* no Host */
-    "G@T " ME " HTTP/1.1\r\nHost: x\r\n\r\n",
-    "BREW " ME " HTTP/1.1\r\nHost: x\r\n\r\n",
-    "GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n",
-    "GET /api/users/me/?a=%zz&%ff=\xff HTTP/1.1\r\nHost: x\r\n\r\n",
-    "GET /api/users/\x01/ HTTP/1.1\r\nHost: x\r\n\r\n",
-    "GET /api/users/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
-  };
-  for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
-    struct api_resp *r = api_raw(requests[i], strlen(requests[i]));
-    expect_client_error(r);
+  for (size_t i = 0; i < count; i++) {
+    struct api_resp *r = api_raw(cases[i].request, strlen(cases[i].request));
+    expect_that(r->status == cases[i].status, "request %zu: expected %ld, got %ld %s (%s)", i,
+                cases[i].status, r->status, r->body, r->error);
+    expect_header(r, "Content-Type", "application/json; charset=utf-8");
+    expect_body(r, cases[i].body);
     expect_alive();
   }
 }
 
-Test(http, unparsable_request_lines_never_get_a_5xx)
+#define HOST "Host: 127.0.0.1\r\n"
+#define NOT_PROVIDED "{'detail':'Authentication credentials were not provided.'}"
+#define MALFORMED "{'detail':'Malformed request.'}"
+#define NOT_FOUND "{'detail':'Not found.'}"
+
+Test(http, malformed_request_lines_get_their_answers)
 {
-  /* libmicrohttpd drops a request line it cannot split into method, path
-   * and version before the server sees it, so closing is allowed here;
-   * any answer must be a 4xx, and the server must live on. */
+  static const struct raw_case cases[] = {
+    /* Without Host (HTTP/1.0 has none), links fall back to the server's own
+     * address: served as any request. */
+    {"GET " ME " HTTP/1.1\r\n\r\n", 401, NOT_PROVIDED},
+    /* Any token is a method (RFC 9110): one this path does not serve. */
+    {"G@T " ME " HTTP/1.1\r\n" HOST "\r\n", 405, "{'detail':'Method \\\"G@T\\\" not allowed.'}"},
+    {"BREW " ME " HTTP/1.1\r\n" HOST "\r\n", 405, "{'detail':'Method \\\"BREW\\\" not allowed.'}"},
+    {"GET /%00 HTTP/1.1\r\n" HOST "\r\n", 404, NOT_FOUND},
+    /* /me reads no query: broken escapes there change nothing. */
+    {"GET /api/users/me/?a=%zz&%ff=\xff HTTP/1.1\r\n" HOST "\r\n", 401, NOT_PROVIDED},
+    {"GET /api/users/\x01/ HTTP/1.1\r\n" HOST "\r\n", 404, NOT_FOUND},
+    {"GET /api/users/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\n" HOST "\r\n", 404, NOT_FOUND},
+  };
+  expect_raw_cases(cases, sizeof cases / sizeof *cases);
+}
+
+Test(http, unparsable_request_lines_are_answered_400)
+{
+  /* libmicrohttpd cannot split these into method, path and version; API.md
+   * promises an answer all the same, never a closed connection. */
   const char *garbage[] = { "GARBAGE\r\n\r\n", "\x01\x02\x03\x04\x05\r\n\r\n", "GET\r\n\r\n" };
   for (size_t i = 0; i < sizeof garbage / sizeof *garbage; i++) {
     struct api_resp *r = api_raw(garbage[i], strlen(garbage[i]));
-    expect_that(r->status == 0 || (r->status >= 400 && r->status < 500),
-                "garbage request line %zu answered %ld: %s", i, r->status, r->body);
+    expect_that(r->status == 400, "garbage request line %zu: %ld %s (%s)", i, r->status,
+                r->body, r->error);
+    expect_header(r, "Content-Type", "application/json; charset=utf-8");
+    expect_header(r, "Connection", "close");
+    expect_body(r, MALFORMED);
     expect_alive();
   }
 }
 
-Test(http, long_request_line_is_4xx)
+Test(http, long_request_line_is_414)
 {
-  const char *request = api_printf("GET /%s HTTP/1.1\r\nHost: x\r\n\r\n",
+  const char *request = api_printf("GET /%s HTTP/1.1\r\n" HOST "\r\n",
                                    api_repeat('a', 100000));
-  expect_client_error(api_raw(request, strlen(request)));
+  struct api_resp *r = api_raw(request, strlen(request));
+  expect_status(r, 414);
+  expect_header(r, "Content-Type", "application/json; charset=utf-8");
+  expect_body(r, "{'detail':'The request line or its headers are too large.'}");
   expect_alive();
 }
 
-Test(http, hostile_framing_headers_are_4xx)
+/*
+ * Everything the server writes for request until it closes (5 s at most),
+ * NUL-terminated.
+ */
+static const char *raw_until_close(const char *request)
 {
-  const char *requests[] = {
-    "GET " ME " HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-    "GET " ME " HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-    "POST " REGISTER " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-    "Content-Length: 99999999999999999999999\r\n\r\n{}",
-    "POST " REGISTER " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-    "Content-Length: 7\r\nContent-Length: 2\r\n\r\n{}     ",
-    "GET " ME " HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n",
-    "GET " ME " HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n",
-    "GET " ME " HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n",
-    "POST " REGISTER " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-    "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
-  };
-  for (size_t i = 0; i < sizeof requests / sizeof *requests; i++) {
-    struct api_resp *r = api_raw(requests[i], strlen(requests[i]));
-    expect_client_error(r);
-    expect_alive();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cr_assert(fd >= 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)api_server_port())};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert(connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0);
+  cr_assert(send(fd, request, strlen(request), MSG_NOSIGNAL) == (ssize_t)strlen(request));
+  struct timeval timeout = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  char *out = api_strdup("");
+  char chunk[4096];
+  ssize_t n;
+  while ((n = recv(fd, chunk, sizeof chunk - 1, 0)) > 0) {
+    chunk[n] = '\0';
+    out = api_printf("%s%s", out, chunk);
   }
+  close(fd);
+  return out;
 }
 
-Test(http, hostile_header_values_are_4xx)
+/*
+ * The framing libmicrohttpd refuses itself, with a Content-Length it cannot
+ * read or hold. 0.9.75 writes the status line and headers of these answers
+ * twice before the body (docs/design.md), so the answer is held to its
+ * status, type and final body on the raw bytes, every head alike.
+ */
+static void expect_library_answer(const char *request, const char *status_line,
+                                  const char *body)
 {
-  const char *values[] = {
-    api_printf("Authorization: Bearer %s", api_repeat('a', 20000)),
-    "Authorization: Bearer a.b.c",
-    "Authorization: Bearer \x7f\x01\x02",
-    "Authorization: Bearer ....",
-    "Authorization: Bearer eyJhbGciOiJub25lIn0.eyJ1c2VyX2lkIjoxfQ.",
-    "Authorization: bearer abc",
-    "Authorization: Bearer  abc",
-    "Authorization;",
-    "Authorization: \xff\xfe",
-    api_printf("Host: %s", api_repeat('h', 4000)),
-    "Content-Type: application/json; charset=\xff",
-    api_printf("Accept: %s", api_repeat(',', 8000)),
-    "If-None-Match: \"\xff",
-    "Origin: null",
-    "X-Forwarded-For: ::1, 999.999.999.999, <script>",
+  const char *all = raw_until_close(request);
+  const char *head = api_printf("%s\r\n", status_line);
+  expect_that(strncmp(all, head, strlen(head)) == 0, "expected %s: %s", status_line, all);
+  const char *end = api_printf("\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+  size_t len = strlen(all);
+  expect_that(len >= strlen(end) && strcmp(all + len - strlen(end), end) == 0,
+              "expected the body %s at the end: %s", body, all);
+  for (const char *at = all; (at = strstr(at, "HTTP/1.1 ")); at++)
+    expect_that(strncmp(at, head, strlen(head)) == 0 &&
+                strstr(at, "Content-Type: application/json; charset=utf-8\r\n") != NULL,
+                "another head in: %s", all);
+  expect_alive();
+}
+
+Test(http, hostile_framing_headers_get_their_answers)
+{
+  expect_library_answer("GET " ME " HTTP/1.1\r\n" HOST "Content-Length: abc\r\n\r\n",
+                        "HTTP/1.1 400 Bad Request",
+                        "{\"detail\":\"Malformed Content-Length header.\"}");
+  expect_library_answer("GET " ME " HTTP/1.1\r\n" HOST "Content-Length: -1\r\n\r\n",
+                        "HTTP/1.1 400 Bad Request",
+                        "{\"detail\":\"Malformed Content-Length header.\"}");
+  expect_library_answer("POST " REGISTER " HTTP/1.1\r\n" HOST
+                        "Content-Type: application/json\r\n"
+                        "Content-Length: 99999999999999999999999\r\n\r\n{}",
+                        "HTTP/1.1 413 Content Too Large",
+                        "{\"detail\":\"Request body is too large.\"}");
+  static const struct raw_case cases[] = {
+    {"POST " REGISTER " HTTP/1.1\r\n" HOST "Content-Type: application/json\r\n"
+     "Content-Length: 7\r\nContent-Length: 2\r\n\r\n{}     ",
+     400, "{'detail':'Multiple Content-Length headers.'}"},
+    {"GET " ME " HTTP/1.1\r\n" HOST "NoColonHere\r\n\r\n", 400, MALFORMED},
+    {"GET " ME " HTTP/1.1\r\n" HOST "Bad Name: v\r\n\r\n", 400, MALFORMED},
+    /* RFC 9112 5.2: an obsolete folded line may be read as one. */
+    {"GET " ME " HTTP/1.1\r\n" HOST "X-Folded: a\r\n b\r\n\r\n", 401, NOT_PROVIDED},
+    {"POST " REGISTER " HTTP/1.1\r\n" HOST "Content-Type: application/json\r\n"
+     "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+     400, "{'detail':'Malformed chunked request body.'}"},
   };
-  for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
-    const char *const headers[] = { values[i], NULL };
+  expect_raw_cases(cases, sizeof cases / sizeof *cases);
+}
+
+#define TOKEN_NOT_VALID "{'detail':'Given token not valid for any token type'," \
+    "'code':'token_not_valid','messages':[{'token_class':'AccessToken'," \
+    "'token_type':'access','message':'Token is invalid or expired'}]}"
+
+Test(http, hostile_header_values_get_their_answers)
+{
+  const char *host = api_repeat('h', 4000);
+  const struct {
+    const char *header;
+    long status;
+    const char *body;
+  } cases[] = {
+    {api_printf("Authorization: Bearer %s", api_repeat('a', 20000)), 401, TOKEN_NOT_VALID},
+    {"Authorization: Bearer a.b.c", 401, TOKEN_NOT_VALID},
+    {"Authorization: Bearer \x7f\x01\x02", 401, TOKEN_NOT_VALID},
+    {"Authorization: Bearer ....", 401, TOKEN_NOT_VALID},
+    {"Authorization: Bearer eyJhbGciOiJub25lIn0.eyJ1c2VyX2lkIjoxfQ.", 401, TOKEN_NOT_VALID},
+    /* SimpleJWT takes "Bearer" only, as written, and splits on white space. */
+    {"Authorization: bearer abc", 401, NOT_PROVIDED},
+    {"Authorization: Bearer  abc", 401, TOKEN_NOT_VALID},
+    /* curl's way to send the header with an empty value. */
+    {"Authorization;", 401, NOT_PROVIDED},
+    {"Authorization: \xff\xfe", 401, NOT_PROVIDED},
+    {api_printf("Host: %s", host), 400,
+     /* Django's text, the host shown clipped to 200 characters. */
+     api_printf("{'detail':'Invalid HTTP_HOST header: \\u0027%s\\u0027. The domain name "
+                "provided is not valid according to RFC 1034/1035.'}", api_repeat('h', 200))},
+    {"Content-Type: application/json; charset=\xff", 401, NOT_PROVIDED},
+    {api_printf("Accept: %s", api_repeat(',', 8000)), 401, NOT_PROVIDED},
+    {"If-None-Match: \"\xff", 401, NOT_PROVIDED},
+    {"Origin: null", 401, NOT_PROVIDED},
+    {"X-Forwarded-For: ::1, 999.999.999.999, <script>", 401, NOT_PROVIDED},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    const char *const headers[] = { cases[i].header, NULL };
     struct api_resp *r = api_request("GET", ME, NULL, NULL, NULL, 0, headers);
-    expect_client_error(r);
+    expect_that(r->status == cases[i].status, "header %zu: expected %ld, got %ld %.300s", i,
+                cases[i].status, r->status, r->body);
+    expect_json_response(r);
+    expect_body(r, cases[i].body);
+    if (cases[i].status == 401)
+      expect_header(r, "WWW-Authenticate", "Bearer realm=\"api\"");
     expect_alive();
   }
 }
@@ -746,13 +851,16 @@ Test(http, a_cookie_too_large_for_the_header_pool_is_431)
   expect_alive();
 }
 
-Test(http, many_headers_are_4xx)
+Test(http, many_headers_are_431)
 {
   const char *headers[201];
   for (int i = 0; i < 200; i++)
     headers[i] = api_printf("X-Filler-%d: %s", i, api_repeat('v', 100));
   headers[200] = NULL;
-  expect_client_error(api_request("GET", ME, NULL, NULL, NULL, 0, headers));
+  struct api_resp *r = api_request("GET", ME, NULL, NULL, NULL, 0, headers);
+  expect_status(r, 431);
+  expect_json_response(r);
+  expect_body(r, "{'detail':'The request line or its headers are too large.'}");
   expect_alive();
 }
 
@@ -1001,7 +1109,7 @@ Test(http, a_304_carries_the_length_of_its_200)
 {
   struct api_user olga = api_signup("olga", "organizer");
   expect_status(api_post("/api/events/create/", olga.access, api_json(
-      "{'title':'Jazz Night','date_time':'2031-05-01T18:00:00Z','location':'Berlin',"
+      "{'title':'Jazz Night','date_time':'{Y}-05-01T18:00:00Z','location':'Berlin',"
       "'capacity':10}")), 200);
   struct api_resp *full = api_get("/api/events/", NULL);
   expect_status(full, 200);
@@ -1035,7 +1143,7 @@ static const char *access_line_of(const char *path, const struct api_user *user,
   expect_status(r, 200);
   /* The line is written once the answer is sent: wait for it. */
   const char *line = NULL;
-  for (int tries = 0; tries < 500 && line == NULL; tries++) {
+  for (int tries = 0; tries < 3000 && line == NULL; tries++) {
     FILE *log = fopen(file, "r");
     char buf[8192];
     while (log && fgets(buf, sizeof buf, log))

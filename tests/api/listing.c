@@ -3,7 +3,6 @@
  * answer's bytes, every write is seen at once, and entity tags answer 304.
  */
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +11,17 @@
 
 static const char *organizer;
 
+/* One of the five events every test starts with: its day of June. */
 static long long
-create_event(const char *title, int day)
+june_event(const char *title, int day)
 {
-  struct api_resp *r = api_post("/api/events/create/", organizer, api_jsonf(
-      "{\"title\":\"%s\",\"description\":\"About %s\",\"date_time\":\"2031-06-%02dT18:00:00Z\","
-      "\"location\":\"Hall %d\",\"capacity\":%d,"
-      "\"sessions\":[{\"title\":\"Talk\",\"speaker\":\"Ada\",\"start_time\":\"2031-06-%02dT18:00:00Z\","
-      "\"end_time\":\"2031-06-%02dT19:00:00Z\"}],"
-      "\"ticket_types\":[{\"name\":\"General\",\"price\":\"12.50\",\"quantity\":10}]}",
-      title, title, day, day, day * 10, day, day));
-  expect_status(r, 200);
-  return (long long)json_integer_value(json_object_get(r->json, "id"));
+  return api_create_event(organizer, api_printf(
+      "{'title':'%s','description':'About %s','date_time':'{Y}-06-%02dT18:00:00Z',"
+      "'location':'Hall %d','capacity':%d,"
+      "'sessions':[{'title':'Talk','speaker':'Ada','start_time':'{Y}-06-%02dT18:00:00Z',"
+      "'end_time':'{Y}-06-%02dT19:00:00Z'}],"
+      "'ticket_types':[{'name':'General','price':'12.50','quantity':10}]}",
+      title, title, day, day, day * 10, day, day)).id;
 }
 
 static void
@@ -32,7 +30,7 @@ setup_with(const char *const *env)
   api_server_start_with(env);
   organizer = api_signup("olga", "organizer").access;
   for (int day = 1; day <= 5; day++)
-    create_event(api_printf("Event %d", day), day);
+    june_event(api_printf("Event %d", day), day);
 }
 
 static void
@@ -57,7 +55,7 @@ expect_list_matches_details(struct api_resp *list)
   json_t *item;
   expect_that(json_array_size(list->json) == 5, "five events: %s", list->body);
   json_array_foreach(list->json, i, item) {
-    long long id = (long long)json_integer_value(json_object_get(item, "id"));
+    long long id = api_int(item, "id");
     struct api_resp *detail = api_get(api_printf("/api/events/%lld/", id), NULL);
     expect_status(detail, 200);
     char *listed = json_dumps(item, JSON_COMPACT);
@@ -93,7 +91,7 @@ Test(listing, a_write_is_seen_at_once)
 {
   struct api_resp *before = api_get("/api/events/?search=event", NULL);
   expect_status(before, 200);
-  long long id = (long long)json_integer_value(json_object_get(json_array_get(before->json, 2), "id"));
+  long long id = api_int(json_array_get(before->json, 2), "id");
   expect_status(api_patch(api_printf("/api/events/%lld/update/", id), organizer,
                           api_json("{'title':'Renamed'}")), 200);
   struct api_resp *after = api_get("/api/events/", NULL);
@@ -112,9 +110,9 @@ Test(listing, deleting_a_category_changes_the_cached_events)
   struct api_user admin = api_admin("root");
   struct api_resp *c = api_post("/api/events/categories/", admin.access, api_json("{'name':'Jazz'}"));
   expect_status(c, 201);
-  long long category = (long long)json_integer_value(json_object_get(c->json, "id"));
+  long long category = api_id(c);
   struct api_resp *list = api_get("/api/events/", NULL);
-  long long id = (long long)json_integer_value(json_object_get(json_array_get(list->json, 0), "id"));
+  long long id = api_int(json_array_get(list->json, 0), "id");
   expect_status(api_patch(api_printf("/api/events/%lld/update/", id), organizer,
                           api_jsonf("{\"category\":%lld}", category)), 200);
   expect_int(json_array_get(api_get("/api/events/", NULL)->json, 0), "category", category);
@@ -137,7 +135,7 @@ Test(listing, entity_tags_answer_not_modified)
   struct api_resp *other = api_request("GET", "/api/events/?ordering=title", NULL, NULL, NULL, 0,
                                        if_none_match);
   expect_status(other, 200);
-  long long id = (long long)json_integer_value(json_object_get(json_array_get(r->json, 0), "id"));
+  long long id = api_int(json_array_get(r->json, 0), "id");
   expect_status(api_patch(api_printf("/api/events/%lld/update/", id), organizer,
                           api_json("{'location':'Elsewhere'}")), 200);
   struct api_resp *changed = api_request("GET", "/api/events/?ordering=-title", NULL, NULL, NULL,
@@ -149,7 +147,7 @@ Test(listing, entity_tags_answer_not_modified)
 Test(listing, visibility_is_part_of_the_answer)
 {
   expect_status(api_post("/api/events/create/", organizer, api_json(
-      "{'title':'Secret','date_time':'2031-07-01T10:00:00Z','location':'X','capacity':0,"
+      "{'title':'Secret','date_time':'{Y}-07-01T10:00:00Z','location':'X','capacity':0,"
       "'visibility':'private'}")), 200);
   struct api_resp *anonymous = api_get("/api/events/", NULL);
   struct api_resp *owner = api_get("/api/events/", organizer);
@@ -179,8 +177,8 @@ Test(listing, nested_lists_are_bounded)
   cr_assert_not_null(body);
   api_keep(body, free);
   len += (size_t)snprintf(body + len, cap - len,
-      "{\"title\":\"Big\",\"date_time\":\"2031-06-01T10:00:00Z\",\"location\":\"X\",\"capacity\":0,"
-      "\"ticket_types\":[");
+      "{\"title\":\"Big\",\"date_time\":\"%s\",\"location\":\"X\",\"capacity\":0,"
+      "\"ticket_types\":[", api_date("{Y}-06-01T10:00:00Z"));
   for (int i = 0; i < 101; i++)
     len += (size_t)snprintf(body + len, cap - len, "%s{\"name\":\"T%d\",\"price\":\"1\",\"quantity\":1}",
                             i ? "," : "", i);
@@ -200,45 +198,73 @@ Test(listing, dates_past_year_9999_in_utc_are_refused)
       "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].");
 }
 
-struct deleter {
-  const char *path;
-  pthread_barrier_t *start;
-  long status;
-};
-
-static void *
-delete_at_once(void *arg)
-{
-  struct deleter *d = arg;
-  pthread_barrier_wait(d->start);
-  d->status = api_delete(d->path, organizer)->status;
-  return NULL;
-}
-
 Test(listing, concurrent_deletes_of_one_session_are_204_then_404)
 {
   struct api_resp *list = api_get("/api/events/", NULL);
-  long long id = (long long)json_integer_value(json_object_get(json_array_get(list->json, 0), "id"));
+  long long id = api_int(json_array_get(list->json, 0), "id");
   struct api_resp *event = api_get(api_printf("/api/events/%lld/", id), NULL);
-  long long session = (long long)json_integer_value(
-      json_object_get(json_array_get(json_object_get(event->json, "sessions"), 0), "id"));
+  long long session = api_int(json_array_get(json_object_get(event->json, "sessions"), 0), "id");
   enum { N = 6 };
-  pthread_t threads[N];
-  struct deleter deleters[N];
-  pthread_barrier_t start;
-  pthread_barrier_init(&start, NULL, N);
+  struct api_call deleters[N];
   const char *path = api_printf("/api/events/%lld/sessions/%lld/", id, session);
-  for (int i = 0; i < N; i++) {
-    deleters[i] = (struct deleter){.path = path, .start = &start};
-    pthread_create(&threads[i], NULL, delete_at_once, &deleters[i]);
-  }
+  for (int i = 0; i < N; i++)
+    deleters[i] = (struct api_call){.method = "DELETE", .path = path, .token = organizer};
+  api_race(deleters, N);
   int deleted = 0;
   for (int i = 0; i < N; i++) {
-    pthread_join(threads[i], NULL);
-    expect_that(deleters[i].status == 204 || deleters[i].status == 404,
-                "a racing delete answered %ld", deleters[i].status);
-    deleted += deleters[i].status == 204;
+    struct api_resp *r = deleters[i].resp;
+    if (r->status == 204) {
+      expect_empty_body(r);
+      deleted++;
+    } else {
+      expect_status(r, 404);
+      expect_keys(r, "detail", NULL);
+    }
   }
-  pthread_barrier_destroy(&start);
   expect_that(deleted == 1, "exactly one delete won, not %d", deleted);
+}
+
+/* ---- the cap on a plain list ------------------------------------------- */
+
+static void
+setup_fast_writes(void)
+{
+  /* A thousand events to write: durability is not what is tested here. */
+  static const char *const env[] = {"SQLITE_SYNCHRONOUS", "normal", NULL};
+  setup_with(env);
+}
+
+/* API.md: without limit the body is a plain array of at most 1000 events;
+ * X-Total-Count gives the full count. */
+Test(listing_cap, a_list_without_limit_holds_the_first_thousand, .init = setup_fast_writes,
+     .fini = api_server_stop, .timeout = 300)
+{
+  /* The five of every test are in June; these 996, all on one May evening,
+   * come first, by id. */
+  long long first = 0, last = 0;
+  for (int i = 0; i < 996; i++) {
+    last = api_create_event(organizer, api_printf("{'title':'Crowd %03d','capacity':0}", i)).id;
+    if (i == 0)
+      first = last;
+  }
+  struct api_resp *r = api_get("/api/events/", NULL);
+  expect_status(r, 200);
+  expect_header(r, "X-Total-Count", "1001");
+  expect_that(json_is_array(r->json) && json_array_size(r->json) == 1000,
+              "a plain array of 1000 events, got %zu", json_array_size(r->json));
+  expect_int(json_array_get(r->json, 0), "id", first);
+  expect_int(json_array_get(r->json, 995), "id", last);
+  expect_str(json_array_get(r->json, 996), "title", "Event 1");
+  expect_str(json_array_get(r->json, 999), "title", "Event 4");
+
+  /* The one left out is on the next page of a paginated list. */
+  r = api_get("/api/events/?limit=1000", NULL);
+  expect_status(r, 200);
+  expect_int(r, "count", 1001);
+  expect_str(r, "next", api_url("/api/events/?limit=1000&offset=1000"));
+  r = api_get("/api/events/?limit=1000&offset=1000", NULL);
+  expect_status(r, 200);
+  json_t *rest = json_object_get(r->json, "results");
+  expect_that(json_array_size(rest) == 1, "one more: %s", r->body);
+  expect_str(json_array_get(rest, 0), "title", "Event 5");
 }

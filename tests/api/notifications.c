@@ -1,40 +1,49 @@
 /*
  * notifications.c - API.md "Notifications": every trigger delivers exactly
  * the expected mail to the expected people through a real SMTP server on
- * loopback (smtpd.py, decoded back by Python's email package); reminders;
- * retries while the mail server is down, dead mail and requeueing; a node
- * killed with SIGKILL; two standalone workers on one database; hostile
- * titles and names; and the in-app list.
+ * loopback (smtpd.py, decoded back by Python's email package); reminders,
+ * the default ones included, moved with the test clock; retries while the
+ * mail server is down, dead mail and requeueing; a node killed with
+ * SIGKILL; two standalone workers on one database; hostile titles and
+ * names; and the in-app list.
+ *
+ * The server runs without its worker thread: a test delivers the outbox
+ * itself (api_deliver_mail(), `eventapi worker --once` in-process), so
+ * what was sent, and what was not, is known when it returns. One test
+ * checks the server's own worker.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include <strings.h>
 
 #include "support/api.h"
 #include "support/db.h"
 #include "support/process.h"
 #include "support/smtp.h"
 
-#define CREATE "/api/events/create/"
 #define EVENTS "/api/events/"
 #define NOTIFICATIONS "/api/notifications/"
 #define NOTIFICATION_KEYS "id", "type", "event", "title", "message", "is_read", "created_at", NULL
 #define NO_NOTIFICATION "No Notification matches the given query."
 #define FROM "Events Team <events@example.com>"
-#define WHEN "2031-05-01T18:00:00Z"
-#define MAIL_WAIT_MS 10000
+#define WHEN api_date(API_EVENT_WHEN)
+/* A bound on waits for what other processes do; never reached when all is well. */
+#define WAIT_MS 60000
 
 /* ---- set-up --------------------------------------------------------------- */
 
-/* The SMTP server, then the API server mailing it, with extra settings. */
+/*
+ * The SMTP server, then the API server mailing it (without its worker
+ * thread unless extra turns it on), with extra settings. A failed mail is
+ * tried again after ten minutes or more: only when a test moves the clock.
+ */
 static void start_mailing(const char *const *extra)
 {
   smtp_start();
   const char *env[32] = {"EMAIL_URL", api_strdup(smtp_url()), "EMAIL_FROM", FROM,
-                         "EMAIL_RETRY_DELAY", "100ms", "EMAIL_TIMEOUT", "2s"};
+                         "EMAIL_RETRY_DELAY", "10m", "WORKER", "off"};
   size_t n = 8;
   for (const char *const *pair = extra; pair && pair[0] && n < 30; pair += 2) {
     env[n++] = pair[0];
@@ -54,43 +63,18 @@ static void stop(void)
 
 TestSuite(notifications, .init = start, .fini = stop);
 
-static void pause_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* ---- the API -------------------------------------------------------------- */
 
-static long long id_of(struct api_resp *r)
-{
-  json_t *id = json_object_get(r->json, "id");
-  expect_that(json_is_integer(id), "expected an id: %s", r->body);
-  return (long long)json_integer_value(id);
-}
-
-/* An ISO 8601 UTC time seconds from now. */
-static const char *from_now(long long seconds)
-{
-  time_t t = time(NULL) + (time_t)seconds;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char text[32];
-  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return api_strdup(text);
-}
-
-static long long create_event(const char *token, const char *title, const char *when,
+/* An event of token's called title at when (ISO 8601) for capacity people. */
+static long long event_at(const char *token, const char *title, const char *when,
                               int capacity)
 {
-  json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:i}", "title", title, "description", "",
-                           "date_time", when, "location", "Berlin", "capacity", capacity);
-  char *text = json_dumps(body, JSON_COMPACT);
-  json_decref(body);
+  json_t *over = json_pack("{s:s, s:s, s:i}", "title", title, "date_time", when,
+                           "capacity", capacity);
+  char *text = json_dumps(over, JSON_COMPACT);
+  json_decref(over);
   api_keep(text, free);
-  struct api_resp *r = api_post(CREATE, token, text);
-  expect_status(r, 200);
-  return id_of(r);
+  return api_create_event(token, text).id;
 }
 
 /* Registers; returns the answer (asserting 200). */
@@ -113,6 +97,13 @@ static const char *ticket_code(struct api_resp *r)
 static void cancel(const char *token, long long registration)
 {
   expect_status(api_delete(api_printf("/api/registrations/%lld/", registration), token), 204);
+}
+
+/* Delivers what is due and returns every message the SMTP server holds. */
+static json_t *deliver(void)
+{
+  api_deliver_mail();
+  return smtp_messages();
 }
 
 /* ---- the mail ------------------------------------------------------------- */
@@ -183,16 +174,16 @@ Test(notifications, confirmed_registration_mails_its_ticket)
 {
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  long long event = create_event(org.access, "Jazz Night", WHEN, 10);
+  long long event = event_at(org.access, "Jazz Night", WHEN, 10);
   const char *code = ticket_code(register_for(alice.access, event));
 
-  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 1);
   json_t *m = json_array_get(all, 0);
   expect_mail(m, "alice@example.com", "Registration confirmed: Jazz Night");
   expect_contains(m, "text", code);
   expect_contains(m, "text", WHEN);
-  expect_contains(m, "text", "Thursday 1 May 2031, 18:00 UTC");
+  expect_contains(m, "text", api_date("Thursday 1 May {Y}, 18:00 UTC"));
   expect_contains(m, "text", "Berlin");
   expect_contains(m, "text", "Jazz Night");
   expect_contains(m, "html", code);
@@ -212,9 +203,8 @@ Test(notifications, confirmed_registration_mails_its_ticket)
   r = api_get(NOTIFICATIONS, org.access);
   expect_status(r, 200);
   expect_body(r, "[]");
-  /* Nothing more: the registration's reminders are years away. */
-  pause_ms(500);
-  cr_expect_eq(smtp_count(), 1);
+  /* Nothing more: the registration's reminders are a long way off. */
+  cr_expect_eq(json_array_size(deliver()), 1);
 }
 
 Test(notifications, waitlist_and_promotion_mail_the_right_people)
@@ -222,13 +212,13 @@ Test(notifications, waitlist_and_promotion_mail_the_right_people)
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
-  long long event = create_event(org.access, "Jazz Night", WHEN, 1);
-  long long alices = id_of(register_for(alice.access, event));
+  long long event = event_at(org.access, "Jazz Night", WHEN, 1);
+  long long alices = api_id(register_for(alice.access, event));
   struct api_resp *r = register_for(bob.access, event);
   expect_bool(r, "is_waitlisted", true);
-  long long bobs = id_of(r);
+  long long bobs = api_id(r);
 
-  json_t *all = smtp_wait(2, MAIL_WAIT_MS);
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 2);
   json_t *waiting = json_array_get(mail_to(all, "bob@example.com"), 0);
   expect_mail(waiting, "bob@example.com", "You are on the waitlist: Jazz Night");
@@ -236,7 +226,7 @@ Test(notifications, waitlist_and_promotion_mail_the_right_people)
   expect_lacks(waiting, "text", "Ticket:");
 
   cancel(alice.access, alices);
-  all = smtp_wait(3, MAIL_WAIT_MS);
+  all = deliver();
   cr_assert_eq(json_array_size(all), 3);
   r = api_get(api_printf("/api/registrations/%lld/", bobs), bob.access);
   expect_status(r, 200);
@@ -259,28 +249,26 @@ Test(notifications, a_moved_event_mails_every_registrant)
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
   struct api_user carol = api_signup("carol", NULL);
-  long long event = create_event(org.access, "Jazz Night", WHEN, 1);
+  long long event = event_at(org.access, "Jazz Night", WHEN, 1);
   register_for(alice.access, event);
   register_for(bob.access, event); /* waitlisted: a registrant too */
-  cancel(carol.access, id_of(register_for(carol.access, event)));
-  cr_assert_eq(json_array_size(smtp_wait(3, MAIL_WAIT_MS)), 3);
+  cancel(carol.access, api_id(register_for(carol.access, event)));
+  cr_assert_eq(json_array_size(deliver()), 3);
 
   /* Only the description: nobody is told. */
   expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
                           api_json("{'description':'Bring friends'}")), 200);
   expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
-                          api_json("{'date_time':'2031-06-02T20:30:00Z','location':'Paris'}")),
+                          api_json("{'date_time':'{Y}-06-02T20:30:00Z','location':'Paris'}")),
                 200);
-  json_t *all = smtp_wait(5, MAIL_WAIT_MS);
-  pause_ms(300);
-  all = smtp_messages();
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 5, "two updates, one per active registrant");
   const char *const people[] = {"alice@example.com", "bob@example.com"};
   for (size_t i = 0; i < 2; i++) {
     json_t *mine = mail_to(all, people[i]);
     json_t *m = json_array_get(mine, json_array_size(mine) - 1);
     expect_mail(m, people[i], "Event updated: Jazz Night");
-    expect_contains(m, "text", "2031-06-02T20:30:00Z");
+    expect_contains(m, "text", api_date("{Y}-06-02T20:30:00Z"));
     expect_contains(m, "text", "Paris");
     expect_contains(m, "text", WHEN); /* and what it was */
     expect_contains(m, "text", "Berlin");
@@ -294,16 +282,14 @@ Test(notifications, a_deleted_event_mails_every_registrant)
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
   struct api_user carol = api_signup("carol", NULL);
-  long long event = create_event(org.access, "Jazz Night", WHEN, 1);
+  long long event = event_at(org.access, "Jazz Night", WHEN, 1);
   register_for(alice.access, event);
   register_for(bob.access, event);
-  cancel(carol.access, id_of(register_for(carol.access, event)));
-  cr_assert_eq(json_array_size(smtp_wait(3, MAIL_WAIT_MS)), 3);
+  cancel(carol.access, api_id(register_for(carol.access, event)));
+  cr_assert_eq(json_array_size(deliver()), 3);
 
   expect_status(api_delete(api_printf(EVENTS "%lld/delete/", event), org.access), 204);
-  json_t *all = smtp_wait(5, MAIL_WAIT_MS);
-  pause_ms(300);
-  all = smtp_messages();
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 5);
   expect_mail(json_array_get(mail_to(all, "alice@example.com"), 1), "alice@example.com",
               "Event cancelled: Jazz Night");
@@ -319,6 +305,8 @@ Test(notifications, a_deleted_event_mails_every_registrant)
 
 /* ---- reminders ------------------------------------------------------------- */
 
+#define REMINDERS "SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
+
 static void start_reminding(void)
 {
   const char *env[] = {"REMINDER_OFFSETS", "1h,5h", NULL};
@@ -330,14 +318,19 @@ Test(notification_reminders, reminders_due_now_are_sent_once, .init = start_remi
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   struct api_user carol = api_signup("carol", NULL);
-  /* The 1-hour reminder falls due in 3 seconds; the 5-hour one has passed. */
-  long long event = create_event(org.access, "Jazz Night", from_now(3600 + 3), 10);
+  /* The 1-hour reminder falls due in ten minutes; the 5-hour one has passed. */
+  long long event = event_at(org.access, "Jazz Night", api_iso_from_now(3600 + 600), 10);
   register_for(alice.access, event);
-  cancel(carol.access, id_of(register_for(carol.access, event)));
+  cancel(carol.access, api_id(register_for(carol.access, event)));
+  cr_expect_eq(api_db_int(REMINDERS, 0), 0, "reminders are written when they fall due");
 
-  json_t *all = smtp_wait(3, MAIL_WAIT_MS);
-  pause_ms(1500);
-  all = smtp_messages();
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), 2, "the two confirmations, no reminder yet");
+  struct api_resp *r = api_get(NOTIFICATIONS, alice.access);
+  cr_assert_eq(json_array_size(r->json), 1, "a reminder not yet due is not listed: %s", r->body);
+
+  api_clock_advance(600);
+  all = deliver();
   cr_assert_eq(json_array_size(all), 3, "two confirmations and one reminder");
   json_t *alices = mail_to(all, "alice@example.com");
   cr_assert_eq(json_array_size(alices), 2);
@@ -345,10 +338,15 @@ Test(notification_reminders, reminders_due_now_are_sent_once, .init = start_remi
               "Reminder: Jazz Night starts in 1 hour");
   cr_expect_eq(count_subject(mail_to(all, "carol@example.com"), "Reminder"), 0);
   cr_expect_eq(count_subject(all, "Reminder: Jazz Night starts in 5 hours"), 0);
+  /* Once: delivering again sends nothing. */
+  cr_expect_eq(json_array_size(deliver()), 3);
 
-  struct api_resp *r = api_get(NOTIFICATIONS, alice.access);
+  r = api_get(NOTIFICATIONS, alice.access);
   cr_assert_eq(json_array_size(r->json), 2, "%s", r->body);
   expect_str(json_array_get(r->json, 0), "type", "event_reminder");
+  cr_expect_eq(api_db_int(REMINDERS, 0), 1,
+               "alice's 1-hour reminder only: carol cancelled, and the 5-hour ones were "
+               "never written");
 }
 
 Test(notification_reminders, a_rescheduled_event_moves_its_reminders, .init = start_reminding,
@@ -356,30 +354,54 @@ Test(notification_reminders, a_rescheduled_event_moves_its_reminders, .init = st
 {
   struct api_user org = api_signup("org", "organizer");
   struct api_user dave = api_signup("dave", NULL);
-  /* Its 1-hour reminder is ten minutes away ... */
-  long long event = create_event(org.access, "Jazz Night", from_now(3600 + 600), 10);
+  /* Its 1-hour reminder is an hour away ... */
+  long long event = event_at(org.access, "Jazz Night", api_iso_from_now(2 * 3600), 10);
   register_for(dave.access, event);
-  cr_assert_eq(json_array_size(smtp_wait(1, MAIL_WAIT_MS)), 1);
-  pause_ms(300);
-  cr_assert_eq(smtp_count(), 1);
+  cr_assert_eq(json_array_size(deliver()), 1);
   struct api_resp *r = api_get(NOTIFICATIONS, dave.access);
   cr_expect_eq(json_array_size(r->json), 1, "a reminder not yet due is not listed: %s", r->body);
 
-  /* ... until the event moves 597 seconds earlier. */
-  const char *when = from_now(3600 + 3);
+  /* ... until the event moves 55 minutes earlier: five minutes away. */
+  const char *when = api_iso_from_now(3600 + 300);
   expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
                           api_jsonf("{\"date_time\":\"%s\"}", when)), 200);
-  json_t *all = smtp_wait(3, MAIL_WAIT_MS);
-  pause_ms(1500);
-  all = smtp_messages();
+  cr_assert_eq(json_array_size(deliver()), 2, "the update, and no reminder yet");
+  api_clock_advance(300);
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 3, "confirmed, updated, reminded: %zu", json_array_size(all));
   expect_mail(json_array_get(all, 1), "dave@example.com", "Event updated: Jazz Night");
   json_t *reminder = json_array_get(all, 2);
   expect_mail(reminder, "dave@example.com", "Reminder: Jazz Night starts in 1 hour");
   expect_contains(reminder, "text", when);
-  cr_expect_eq(api_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'", 0),
-               1,
+  cr_expect_eq(api_db_int(REMINDERS, 0), 1,
                "the 5-hour reminder, already past, was never written");
+}
+
+/* Without REMINDER_OFFSETS: 24 hours and 3 hours before (API.md). */
+Test(notification_reminders, by_default_reminders_come_a_day_and_three_hours_before,
+     .init = start, .fini = stop)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user erin = api_signup("erin", NULL);
+  long long event = event_at(org.access, "Jazz Night", api_iso_from_now(30 * 3600), 10);
+  register_for(erin.access, event);
+  cr_assert_eq(json_array_size(deliver()), 1, "the confirmation only");
+  cr_expect_eq(api_db_int(REMINDERS, 0), 0, "written when they fall due");
+
+  api_clock_advance(5 * 3600); /* an hour before the first is due */
+  cr_assert_eq(json_array_size(deliver()), 1);
+  api_clock_advance(3600);
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), 2);
+  expect_mail(json_array_get(all, 1), "erin@example.com", "Reminder: Jazz Night starts in 24 hours");
+
+  api_clock_advance(20 * 3600); /* an hour before the second */
+  cr_assert_eq(json_array_size(deliver()), 2);
+  api_clock_advance(3600);
+  all = deliver();
+  cr_assert_eq(json_array_size(all), 3);
+  expect_mail(json_array_get(all, 2), "erin@example.com", "Reminder: Jazz Night starts in 3 hours");
+  cr_expect_eq(json_array_size(deliver()), 3, "each reminder once");
 }
 
 /* ---- hostile content ------------------------------------------------------ */
@@ -394,10 +416,10 @@ Test(notifications, hostile_titles_and_names_stay_in_their_place)
   char title[600];
   snprintf(title, sizeof title, "Café \"Zürich\" <b>bold</b> & 東京 🎉\r\nBcc: evil@example.com %s",
            api_repeat('x', 150));
-  long long event = create_event(org.access, title, WHEN, 10);
+  long long event = event_at(org.access, title, WHEN, 10);
   register_for(alice.access, event);
 
-  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 1);
   json_t *m = json_array_get(all, 0);
   char flat[600];
@@ -419,26 +441,44 @@ Test(notifications, hostile_titles_and_names_stay_in_their_place)
 
 #define CONFIRMED "SELECT count(*) FROM notifications WHERE kind = 'registration_confirmed'"
 
+/* The mail server greets every connection with 421: down for now. */
+static void mail_server_down(void)
+{
+  smtp_restart((const char *const[]){"--refuse", NULL});
+}
+
+static void mail_server_up(void)
+{
+  smtp_restart(NULL);
+}
+
 Test(notifications, mail_waits_for_the_server_to_come_back)
 {
-  unsigned port = smtp_port();
-  smtp_stop();
+  mail_server_down();
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
 
-  cr_assert_eq(api_db_wait(CONFIRMED " AND attempts >= 2", 0, 1, MAIL_WAIT_MS), 1,
-                "tried again");
-  cr_expect_eq(api_db_int(CONFIRMED " AND last_error IS NOT NULL", 0), 1);
-  cr_expect_eq(smtp_count(), 0);
+  cr_assert_eq(json_array_size(deliver()), 0);
+  cr_assert_eq(api_db_int(CONFIRMED " AND attempts = 1 AND state = 'pending'", 0), 1);
+  cr_expect_eq(api_db_int(CONFIRMED " AND last_error LIKE '%421%'", 0), 1);
+  /* Not again before its retry is due ... */
+  cr_assert_eq(json_array_size(deliver()), 0);
+  cr_expect_eq(api_db_int(CONFIRMED " AND attempts = 1", 0), 1);
+  /* ... then tried again. */
+  api_clock_advance(3600);
+  cr_assert_eq(json_array_size(deliver()), 0);
+  cr_assert_eq(api_db_int(CONFIRMED " AND attempts = 2 AND state = 'pending'", 0), 1,
+               "tried again");
 
-  smtp_start_args(port, NULL);
-  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  mail_server_up();
+  api_clock_advance(3600);
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 1);
   expect_mail(json_array_get(all, 0), "alice@example.com", "Registration confirmed: Jazz Night");
-  cr_expect_eq(api_db_wait(CONFIRMED " AND state = 'sent'", 0, 1, MAIL_WAIT_MS), 1);
-  pause_ms(500);
-  cr_expect_eq(smtp_count(), 1, "delivered once");
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'sent' AND attempts = 3", 0), 1);
+  api_clock_advance(3600);
+  cr_expect_eq(json_array_size(deliver()), 1, "delivered once");
 }
 
 static void start_two_attempts(void)
@@ -450,14 +490,15 @@ static void start_two_attempts(void)
 Test(notification_retries, mail_dies_after_max_attempts_and_can_be_requeued,
      .init = start_two_attempts, .fini = stop)
 {
-  unsigned port = smtp_port();
-  smtp_stop();
+  mail_server_down();
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
 
-  cr_assert_eq(api_db_wait(CONFIRMED " AND state = 'dead'", 0, 1, MAIL_WAIT_MS), 1);
-  cr_expect_eq(api_db_int(CONFIRMED " AND attempts = 2", 0), 1);
+  deliver();
+  api_clock_advance(3600);
+  deliver();
+  cr_assert_eq(api_db_int(CONFIRMED " AND state = 'dead' AND attempts = 2", 0), 1);
   const char *out;
   const char *list[] = {"outbox", NULL};
   cr_assert_eq(api_process_run(list, NULL, &out), 0, "%s", out);
@@ -465,69 +506,84 @@ Test(notification_retries, mail_dies_after_max_attempts_and_can_be_requeued,
   cr_expect(strstr(out, "registration_confirmed") != NULL, "%s", out);
   cr_expect(strstr(out, "alice@example.com") != NULL, "%s", out);
 
-  smtp_start_args(port, NULL);
-  pause_ms(300);
-  cr_expect_eq(smtp_count(), 0, "dead mail stays dead");
+  mail_server_up();
+  api_clock_advance(3600);
+  cr_expect_eq(json_array_size(deliver()), 0, "dead mail stays dead");
   const char *requeue[] = {"outbox", "requeue", "--all", NULL};
   cr_assert_eq(api_process_run(requeue, NULL, &out), 0, "%s", out);
   cr_expect(strstr(out, "requeued 1") != NULL, "%s", out);
-  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 1);
-  cr_expect_eq(api_db_wait(CONFIRMED " AND state = 'sent'", 0, 1, MAIL_WAIT_MS), 1);
+  expect_mail(json_array_get(all, 0), "alice@example.com", "Registration confirmed: Jazz Night");
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'sent'", 0), 1);
 }
 
 Test(notifications, a_permanent_refusal_is_dead_at_once)
 {
-  const char *args[] = {"--reject-rcpt", "550", NULL};
-  smtp_start_args(smtp_port(), args);
+  smtp_restart((const char *const[]){"--reject-rcpt", "550", NULL});
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
-  cr_assert_eq(api_db_wait(CONFIRMED " AND state = 'dead'", 0, 1, MAIL_WAIT_MS), 1);
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
+  cr_assert_eq(json_array_size(deliver()), 0);
+  cr_assert_eq(api_db_int(CONFIRMED " AND state = 'dead'", 0), 1);
   cr_expect_eq(api_db_int(CONFIRMED " AND attempts = 1", 0), 1);
   cr_expect_eq(api_db_int(CONFIRMED " AND last_error LIKE '%550%'", 0), 1);
 }
 
-/* ---- processes: killed, and side by side -------------------------------------- */
+/* ---- the server's own worker ----------------------------------------------------- */
 
-static void start_without_worker(void)
+static void start_with_worker(void)
 {
-  const char *env[] = {"WORKER", "off", NULL};
+  const char *env[] = {"WORKER", "on", "WORKER_INTERVAL", "100ms", NULL};
   start_mailing(env);
 }
 
-Test(notification_workers, a_killed_node_loses_no_mail, .init = start_without_worker, .fini = stop)
+Test(notification_workers, the_servers_own_worker_sends_unasked, .init = start_with_worker,
+     .fini = stop)
 {
-  unsigned port = smtp_port();
-  smtp_stop();
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
+  /* Waits for what must happen: the row sent, then the message read. */
+  cr_assert_eq(api_db_wait(CONFIRMED " AND state = 'sent'", 0, 1, WAIT_MS), 1);
+  json_t *all = smtp_wait(1, WAIT_MS);
+  cr_assert_eq(json_array_size(all), 1);
+  expect_mail(json_array_get(all, 0), "alice@example.com", "Registration confirmed: Jazz Night");
+  cr_expect_eq(api_db_int(CONFIRMED " AND attempts = 1", 0), 1);
+}
+
+/* ---- processes: killed, and side by side -------------------------------------- */
+
+Test(notification_workers, a_killed_node_loses_no_mail, .init = start, .fini = stop)
+{
+  mail_server_down();
   struct api_process node;
   const char *serve[] = {"serve", NULL};
-  const char *on[] = {"WORKER", "on", NULL};
+  /* Its worker tries each mail once, then waits long for the next try. */
+  const char *on[] = {"WORKER", "on", "EMAIL_RETRY_DELAY", "1h", NULL};
   api_process_start(&node, serve, on);
   api_server_attach(node.port);
   struct api_user org = api_signup("org", "organizer");
-  long long event = create_event(org.access, "Jazz Night", WHEN, 10);
+  long long event = event_at(org.access, "Jazz Night", WHEN, 10);
   struct api_user people[5];
   for (size_t i = 0; i < 5; i++)
     register_for((people[i] = api_signup(api_printf("p%zu", i), NULL)).access, event);
-  api_db_wait(CONFIRMED " AND attempts >= 1", 0, 5, MAIL_WAIT_MS); /* each tried */
+  /* Each tried by the node (and refused) before it is killed. */
+  cr_assert_eq(api_db_wait(CONFIRMED " AND attempts >= 1", 0, 5, WAIT_MS), 5);
   api_process_kill(&node, SIGKILL);
-  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'pending'", 0), 5);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'pending' AND attempts = 1", 0), 5);
 
-  smtp_start_args(port, NULL);
-  struct api_process worker;
-  const char *work[] = {"worker", NULL};
-  api_process_start(&worker, work, NULL);
-  json_t *all = smtp_wait(5, 3 * MAIL_WAIT_MS);
-  cr_expect_eq(api_process_kill(&worker, SIGTERM), 0, "the worker stops cleanly: %s",
-               api_process_output(&worker));
-  cr_assert_eq(json_array_size(all), 5, "%s", api_process_output(&worker));
+  /* Past every retry and every claim the node held, another worker sends. */
+  mail_server_up();
+  api_clock_advance(2 * 3600);
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), 5);
   for (size_t i = 0; i < 5; i++)
     cr_expect_eq(json_array_size(mail_to(all, api_printf("p%zu@example.com", i))), 1);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'sent'", 0), 5);
 }
 
-Test(notification_workers, mail_recorded_as_sent_is_not_sent_again, .init = start_without_worker,
-     .fini = stop)
+Test(notification_workers, mail_recorded_as_sent_is_not_sent_again, .init = start, .fini = stop)
 {
   struct api_process node;
   const char *serve[] = {"serve", NULL};
@@ -536,24 +592,23 @@ Test(notification_workers, mail_recorded_as_sent_is_not_sent_again, .init = star
   api_server_attach(node.port);
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
-  cr_assert_eq(api_db_wait(CONFIRMED " AND state = 'sent'", 0, 1, MAIL_WAIT_MS), 1);
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
+  cr_assert_eq(api_db_wait(CONFIRMED " AND state = 'sent'", 0, 1, WAIT_MS), 1);
   api_process_kill(&node, SIGKILL);
 
-  struct api_process worker;
-  const char *work[] = {"worker", NULL};
-  api_process_start(&worker, work, NULL);
-  pause_ms(1500);
-  cr_expect_eq(api_process_kill(&worker, SIGTERM), 0);
-  cr_expect_eq(smtp_count(), 1, "delivered once");
+  /* A worker started after the kill, with every claim long run out. */
+  api_clock_advance(3600);
+  cr_expect_eq(json_array_size(deliver()), 1, "delivered once");
+  const char *once[] = {"worker", "--once", NULL}, *out;
+  cr_assert_eq(api_process_run(once, NULL, &out), 0, "%s", out);
+  cr_expect_eq(smtp_count(), 1, "delivered once: %s", out);
 }
 
-Test(notification_workers, two_workers_deliver_each_mail_once, .init = start_without_worker,
-     .fini = stop)
+Test(notification_workers, two_workers_deliver_each_mail_once, .init = start, .fini = stop)
 {
   enum { PEOPLE = 30 };
   struct api_user org = api_signup("org", "organizer");
-  long long event = create_event(org.access, "Jazz Night", WHEN, 0);
+  long long event = event_at(org.access, "Jazz Night", WHEN, 0);
   for (size_t i = 0; i < PEOPLE; i++)
     register_for(api_signup(api_printf("p%zu", i), NULL).access, event);
   cr_expect_eq(smtp_count(), 0, "no worker in the server");
@@ -562,11 +617,12 @@ Test(notification_workers, two_workers_deliver_each_mail_once, .init = start_wit
   const char *work[] = {"worker", NULL};
   for (size_t i = 0; i < 2; i++)
     api_process_start(&workers[i], work, NULL);
-  json_t *all = smtp_wait(PEOPLE, 3 * MAIL_WAIT_MS);
-  pause_ms(1000);
+  /* Waits until every message came, then stops both: each finishes the
+   * message in hand, so nothing can arrive after they exit. */
+  smtp_wait(PEOPLE, WAIT_MS);
   for (size_t i = 0; i < 2; i++)
     cr_expect_eq(api_process_kill(&workers[i], SIGTERM), 0);
-  all = smtp_messages();
+  json_t *all = smtp_messages();
   cr_assert_eq(json_array_size(all), PEOPLE);
   for (size_t i = 0; i < PEOPLE; i++)
     cr_expect_eq(json_array_size(mail_to(all, api_printf("p%zu@example.com", i))), 1);
@@ -578,40 +634,35 @@ Test(notification_workers, two_workers_deliver_each_mail_once, .init = start_wit
                "each taken once");
 }
 
-static void start_reminding_without_worker(void)
+static void start_reminding_an_hour_before(void)
 {
-  const char *env[] = {"WORKER", "off", "REMINDER_OFFSETS", "10s", NULL};
+  const char *env[] = {"REMINDER_OFFSETS", "1h", NULL};
   start_mailing(env);
 }
 
 Test(notification_workers, a_reminder_too_late_to_be_true_is_not_sent,
-     .init = start_reminding_without_worker, .fini = stop)
+     .init = start_reminding_an_hour_before, .fini = stop)
 {
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  /* Its "starts in 10 seconds" reminder falls due at once, but no worker
-   * runs until less than half of that is left. */
-  register_for(alice.access, create_event(org.access, "Jazz Night", from_now(13), 10));
-  /* Written by a worker when it falls due, not when the registration is made. */
-  cr_assert_eq(api_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'", 0),
-               0);
-  pause_ms(9000);
-  const char *once[] = {"worker", "--once", NULL}, *out;
-  cr_assert_eq(api_process_run(once, NULL, &out), 0, "%s", out);
-  json_t *all = smtp_wait(1, MAIL_WAIT_MS);
+  long long event = event_at(org.access, "Jazz Night", api_iso_from_now(2 * 3600), 10);
+  register_for(alice.access, event);
+  /* Its "starts in 1 hour" reminder falls due in an hour, but no worker
+   * runs until 20 minutes are left: less than half of the hour. It is
+   * written then, and found too late to be true. */
+  api_clock_advance(3600 + 40 * 60);
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 1, "the confirmation only");
   expect_mail(json_array_get(all, 0), "alice@example.com", "Registration confirmed: Jazz Night");
-  cr_expect_eq(api_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
-                          " AND state = 'dead' AND last_error LIKE 'too late%'", 0), 1,
-               "dead, with the reason: %s", out);
+  cr_expect_eq(api_db_int(REMINDERS " AND state = 'dead' AND last_error LIKE 'too late%'", 0), 1,
+               "dead, with the reason");
 }
 
-Test(notification_workers, a_mail_whose_workers_keep_dying_ends_dead, .init = start_without_worker,
-     .fini = stop)
+Test(notification_workers, a_mail_whose_workers_keep_dying_ends_dead, .init = start, .fini = stop)
 {
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
   /* Claimed EMAIL_MAX_ATTEMPTS times by workers that died before an outcome. */
   cr_assert_eq(api_db_int("UPDATE notifications SET attempts = 3"
                           " WHERE kind = 'registration_confirmed' RETURNING attempts", 0), 3);
@@ -620,16 +671,15 @@ Test(notification_workers, a_mail_whose_workers_keep_dying_ends_dead, .init = st
   cr_assert_eq(api_process_run(once, three, &out), 0, "%s", out);
   cr_expect_eq(api_db_int(CONFIRMED " AND state = 'dead' AND attempts = 4"
                           " AND last_error LIKE 'claimed more often%'", 0), 1, "%s", out);
-  pause_ms(300);
   cr_expect_eq(smtp_count(), 0, "not sent a fourth time");
 }
 
-Test(notification_workers, the_console_mailer_prints_the_whole_message, .init = start_without_worker,
+Test(notification_workers, the_console_mailer_prints_the_whole_message, .init = start,
      .fini = stop)
 {
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  register_for(alice.access, create_event(org.access, "Jazz Night", WHEN, 10));
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
   const char *once[] = {"worker", "--once", NULL};
   const char *console[] = {"EMAIL_URL", "console://", "LOG_LEVEL", "info", NULL};
   const char *out;
@@ -661,8 +711,8 @@ Test(notifications, the_list_is_the_callers_own_newest_first)
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
-  long long first = create_event(org.access, "First", WHEN, 10);
-  long long second = create_event(org.access, "Second", WHEN, 10);
+  long long first = event_at(org.access, "First", WHEN, 10);
+  long long second = event_at(org.access, "Second", WHEN, 10);
   register_for(alice.access, first);
   register_for(alice.access, second);
 
@@ -672,8 +722,7 @@ Test(notifications, the_list_is_the_callers_own_newest_first)
   cr_assert_eq(json_array_size(r->json), 2);
   expect_int(json_array_get(r->json, 0), "event", second);
   expect_int(json_array_get(r->json, 1), "event", first);
-  long long newest = (long long)json_integer_value(json_object_get(json_array_get(r->json, 0),
-                                                                   "id"));
+  long long newest = api_int(json_array_get(r->json, 0), "id");
 
   r = api_post(api_printf(NOTIFICATIONS "%lld/read/", newest), alice.access, NULL);
   expect_status(r, 200);
@@ -706,7 +755,7 @@ Test(notifications, the_list_paginates_as_the_event_list)
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   for (int i = 0; i < 3; i++)
-    register_for(alice.access, create_event(org.access, api_printf("E%d", i), WHEN, 10));
+    register_for(alice.access, event_at(org.access, api_printf("E%d", i), WHEN, 10));
   struct api_resp *r = api_get(NOTIFICATIONS "?limit=2", alice.access);
   expect_status(r, 200);
   expect_keys(r, "count", "next", "previous", "results", NULL);
@@ -730,16 +779,14 @@ Test(notifications, a_deleted_organizer_cancels_their_events_to_every_registrant
   struct api_user root = api_admin("root");
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
-  long long jazz = create_event(org.access, "Jazz Night", WHEN, 0);
-  long long poetry = create_event(org.access, "Poetry Slam", WHEN, 0);
+  long long jazz = event_at(org.access, "Jazz Night", WHEN, 0);
+  long long poetry = event_at(org.access, "Poetry Slam", WHEN, 0);
   register_for(alice.access, jazz);
   register_for(bob.access, poetry);
-  cr_assert_eq(json_array_size(smtp_wait(2, MAIL_WAIT_MS)), 2);
+  cr_assert_eq(json_array_size(deliver()), 2);
 
   expect_status(api_delete(api_user_path(org.id), root.access), 204);
-  json_t *all = smtp_wait(4, MAIL_WAIT_MS);
-  pause_ms(300);
-  all = smtp_messages();
+  json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 4);
   expect_mail(json_array_get(mail_to(all, "alice@example.com"), 1), "alice@example.com",
               "Event cancelled: Jazz Night");

@@ -68,55 +68,6 @@ static const char *dump(const json_t *json)
   return text ? text : "(null)";
 }
 
-static long long int_of(json_t *json, const char *key)
-{
-  json_t *value = json_object_get(json, key);
-  expect_that(json_is_integer(value), "expected an integer \"%s\" in %s", key, dump(json));
-  return (long long)json_integer_value(value);
-}
-
-static long long id_of(struct api_resp *r)
-{
-  json_t *id = json_object_get(r->json, "id");
-  expect_that(json_is_integer(id) && json_integer_value(id) > 0,
-              "expected a positive id: %s", r->body);
-  return (long long)json_integer_value(id);
-}
-
-/* A valid event body with the members of overrides (single-quoted JSON). */
-static const char *event_json(const char *overrides)
-{
-  json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:i}", "title", "Jazz Night",
-                           "description", "", "date_time", "2031-05-01T18:00:00Z",
-                           "location", "Berlin", "capacity", 100);
-  json_error_t error;
-  json_t *over = json_loads(api_json(overrides), 0, &error);
-  cr_assert(json_is_object(over), "bad overrides %s: %s", overrides, error.text);
-  json_object_update(body, over);
-  json_decref(over);
-  char *text = json_dumps(body, JSON_COMPACT);
-  json_decref(body);
-  api_keep(text, free);
-  return text;
-}
-
-/* An event made by token: its id and the ids of its ticket types in order. */
-struct event {
-  long long id;
-  long long types[4];
-};
-
-static struct event create_event(const char *token, const char *overrides)
-{
-  struct api_resp *r = api_post(CREATE, token, event_json(overrides));
-  expect_status(r, 200);
-  struct event e = {.id = id_of(r)};
-  json_t *types = json_object_get(r->json, "ticket_types");
-  for (size_t i = 0; i < json_array_size(types) && i < 4; i++)
-    e.types[i] = int_of(json_array_get(types, i), "id");
-  return e;
-}
-
 /* POST /api/registrations/{event}/register/ with ticket_type (0: none sent). */
 static struct api_resp *register_for(const char *token, long long event, long long type)
 {
@@ -209,27 +160,29 @@ Test(registrations, register_answers_a_confirmed_registration_with_its_ticket)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'ticket_types':[{'name':'General','price':'10','quantity':0}]}");
 
-  struct api_resp *r = register_for(alice.access, e.id, e.types[0]);
+  long long before = api_now_us();
+  struct api_resp *r = register_for(alice.access, e.id, e.ticket_types[0]);
+  long long after = api_now_us();
   expect_status(r, 200);
   expect_json_response(r);
   expect_keys(r, REGISTRATION_KEYS);
   expect_int(r, "user", alice.id);
   expect_int(r, "event", e.id);
-  expect_int(r, "ticket_type", e.types[0]);
+  expect_int(r, "ticket_type", e.ticket_types[0]);
   expect_bool(r, "is_waitlisted", false);
-  expect_str_prefix(r, "registered_at", "20");
+  expect_time_within(r, "registered_at", before, after);
   json_t *ticket = json_object_get(r->json, "ticket");
   expect_keys(ticket, TICKET_SUMMARY_KEYS);
   expect_bool(ticket, "is_checked_in", false);
-  expect_str_prefix(ticket, "issued_at", "20");
+  expect_time_within(ticket, "issued_at", before, after);
   const char *code = code_of(r);
 
   /* The detail answers the same registration. */
-  struct api_resp *d = fetch(id_of(r), alice.access);
-  expect_int(d, "id", id_of(r));
+  struct api_resp *d = fetch(api_id(r), alice.access);
+  expect_int(d, "id", api_id(r));
   expect_str(json_object_get(d->json, "ticket"), "code", code);
   expect_str(d, "registered_at", json_string_value(json_object_get(r->json, "registered_at")));
 }
@@ -237,7 +190,7 @@ Test(registrations, register_answers_a_confirmed_registration_with_its_ticket)
 Test(registrations, register_requires_authentication)
 {
   struct api_user olga = api_signup("olga", "organizer");
-  struct event e = create_event(olga.access, "{}");
+  struct api_event e = api_create_event(olga.access, "{}");
   struct api_resp *r = register_for(NULL, e.id, 0);
   expect_status(r, 401);
   expect_detail(r, NO_CREDENTIALS);
@@ -254,25 +207,25 @@ Test(registrations, the_alias_takes_the_event_in_the_body)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'ticket_types':[{'name':'General','price':'10','quantity':0}]}");
   struct api_resp *r = api_post(REGISTER, alice.access,
-      api_jsonf("{\"event\":%lld,\"ticket_type\":%lld}", e.id, e.types[0]));
+      api_jsonf("{\"event\":%lld,\"ticket_type\":%lld}", e.id, e.ticket_types[0]));
   expect_status(r, 200);
   expect_keys(r, REGISTRATION_KEYS);
   expect_int(r, "event", e.id);
   expect_int(r, "user", alice.id);
-  expect_int(r, "ticket_type", e.types[0]);
+  expect_int(r, "ticket_type", e.ticket_types[0]);
   expect_bool(r, "is_waitlisted", false);
   code_of(r);
   /* The same rules apply: the second one is refused. */
   r = api_post(REGISTER, alice.access,
-      api_jsonf("{\"event\":%lld,\"ticket_type\":%lld}", e.id, e.types[0]));
+      api_jsonf("{\"event\":%lld,\"ticket_type\":%lld}", e.id, e.ticket_types[0]));
   expect_status(r, 400);
   expect_body(r, "{'non_field_errors':['" ALREADY "']}");
   /* Without the trailing slash too. */
   r = api_post("/api/registrations/register", alice.access,
-      api_jsonf("{\"event\":%lld,\"ticket_type\":%lld}", e.id, e.types[0]));
+      api_jsonf("{\"event\":%lld,\"ticket_type\":%lld}", e.id, e.ticket_types[0]));
   expect_status(r, 400);
   expect_body(r, "{'non_field_errors':['" ALREADY "']}");
 }
@@ -281,7 +234,7 @@ Test(registrations, the_alias_requires_an_existing_visible_event)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event hidden = create_event(olga.access, "{'visibility':'private'}");
+  struct api_event hidden = api_create_event(olga.access, "{'visibility':'private'}");
 
   struct api_resp *r = api_post(REGISTER, alice.access, "{}");
   expect_status(r, 400);
@@ -303,7 +256,7 @@ Test(registrations, ticket_type_is_required_when_the_event_has_some)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'ticket_types':[{'name':'General','price':'10','quantity':0}]}");
   struct api_resp *r = register_for(alice.access, e.id, 0);
   expect_status(r, 400);
@@ -320,16 +273,16 @@ Test(registrations, ticket_type_must_belong_to_the_event_and_exist)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'ticket_types':[{'name':'General','price':'10','quantity':0}]}");
-  struct event other = create_event(olga.access,
+  struct api_event other = api_create_event(olga.access,
       "{'title':'Other','ticket_types':[{'name':'VIP','price':'90','quantity':0}]}");
-  struct event plain = create_event(olga.access, "{'title':'Plain'}");
+  struct api_event plain = api_create_event(olga.access, "{'title':'Plain'}");
 
-  struct api_resp *r = register_for(alice.access, e.id, other.types[0]);
+  struct api_resp *r = register_for(alice.access, e.id, other.ticket_types[0]);
   expect_status(r, 400);
   expect_body(r, "{'non_field_errors':['" NOT_OURS "']}");
-  r = register_for(alice.access, plain.id, other.types[0]);
+  r = register_for(alice.access, plain.id, other.ticket_types[0]);
   expect_status(r, 400);
   expect_body(r, "{'non_field_errors':['" NOT_OURS "']}");
   r = register_for(alice.access, e.id, 999999);
@@ -349,7 +302,7 @@ Test(registrations, an_event_without_ticket_types_needs_none)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
-  struct event e = create_event(olga.access, "{}");
+  struct api_event e = api_create_event(olga.access, "{}");
   struct api_resp *r = confirmed(alice.access, e.id, 0);
   expect_null(r, "ticket_type");
   code_of(r);
@@ -369,9 +322,9 @@ Test(registrations, register_takes_form_bodies)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event typed = create_event(olga.access,
+  struct api_event typed = api_create_event(olga.access,
       "{'ticket_types':[{'name':'G','price':'1','quantity':0}]}");
-  struct event plain = create_event(olga.access, "{'title':'Plain'}");
+  struct api_event plain = api_create_event(olga.access, "{'title':'Plain'}");
 
   /* A relation's blank is null (DRF's RelatedField): required here, so refused. */
   struct api_resp *r = post_form(register_path(typed.id), alice.access, "ticket_type=");
@@ -381,9 +334,9 @@ Test(registrations, register_takes_form_bodies)
   expect_status(r, 400);
   expect_body(r, "{'ticket_type':['Incorrect type. Expected pk value, received str.']}");
   r = post_form(register_path(typed.id), alice.access,
-                api_printf("ticket_type=%lld", typed.types[0]));
+                api_printf("ticket_type=%lld", typed.ticket_types[0]));
   expect_status(r, 200);
-  expect_int(r, "ticket_type", typed.types[0]);
+  expect_int(r, "ticket_type", typed.ticket_types[0]);
 
   r = post_form("/api/registrations/register/", alice.access, "event=&ticket_type=");
   expect_status(r, 400);
@@ -399,36 +352,35 @@ Test(registrations, one_active_registration_per_user_and_event)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'ticket_types':[{'name':'A','price':'1','quantity':0},"
       "{'name':'B','price':'2','quantity':0}]}");
-  struct event other = create_event(olga.access, "{'title':'Other'}");
-  struct api_resp *first = confirmed(alice.access, e.id, e.types[0]);
-  struct api_resp *r = register_for(alice.access, e.id, e.types[1]);
+  struct api_event other = api_create_event(olga.access, "{'title':'Other'}");
+  struct api_resp *first = confirmed(alice.access, e.id, e.ticket_types[0]);
+  struct api_resp *r = register_for(alice.access, e.id, e.ticket_types[1]);
   expect_status(r, 400);
   expect_body(r, "{'non_field_errors':['" ALREADY "']}");
   /* Another event is another matter. */
   confirmed(alice.access, other.id, 0);
 
   /* Cancelled, one may register again, and gets a new ticket. */
-  expect_status(api_delete(registration_path(id_of(first)), alice.access), 204);
-  struct api_resp *again = confirmed(alice.access, e.id, e.types[1]);
-  cr_assert_neq(id_of(again), id_of(first));
+  expect_status(api_delete(registration_path(api_id(first)), alice.access), 204);
+  struct api_resp *again = confirmed(alice.access, e.id, e.ticket_types[1]);
+  cr_assert_neq(api_id(again), api_id(first));
   cr_assert_str_neq(code_of(again), code_of(first));
-  expect_int(again, "ticket_type", e.types[1]);
+  expect_int(again, "ticket_type", e.ticket_types[1]);
 }
 
 Test(registrations, an_event_that_has_started_is_closed)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  time_t when = time(NULL) + 2;
-  struct tm tm;
-  gmtime_r(&when, &tm);
-  char text[32];
-  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  struct event e = create_event(olga.access, api_printf("{'date_time':'%s'}", text));
-  usleep(2500 * 1000);
+  struct api_user bob = api_signup("bob", NULL);
+  struct api_event e = api_create_event(olga.access,
+                                    api_printf("{'date_time':'%s'}", api_iso_from_now(600)));
+  confirmed(bob.access, e.id, 0);
+  /* Ten minutes later it has begun. */
+  api_clock_advance(600);
   struct api_resp *r = register_for(alice.access, e.id, 0);
   expect_status(r, 400);
   expect_body(r, "{'non_field_errors':['" STARTED "']}");
@@ -442,7 +394,7 @@ Test(registrations, an_event_one_may_not_see_is_404)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user oscar = api_signup("oscar", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event hidden = create_event(olga.access, "{'visibility':'private'}");
+  struct api_event hidden = api_create_event(olga.access, "{'visibility':'private'}");
   struct api_resp *r = register_for(alice.access, hidden.id, 0);
   expect_status(r, 404);
   expect_detail(r, NO_EVENT);
@@ -465,7 +417,7 @@ Test(registrations, the_event_capacity_confirms_the_first_and_waitlists_the_rest
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[4];
   sign_up_many(u, 4, "fan");
-  struct event e = create_event(olga.access, "{'capacity':2}");
+  struct api_event e = api_create_event(olga.access, "{'capacity':2}");
   const char *a = code_of(confirmed(u[0].access, e.id, 0));
   const char *b = code_of(confirmed(u[1].access, e.id, 0));
   cr_assert_str_neq(a, b);
@@ -478,10 +430,10 @@ Test(registrations, capacity_zero_is_unlimited)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[6];
   sign_up_many(u, 6, "fan");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':0,'ticket_types':[{'name':'Free','price':'0','quantity':0}]}");
   for (size_t i = 0; i < 6; i++)
-    confirmed(u[i].access, e.id, e.types[0]);
+    confirmed(u[i].access, e.id, e.ticket_types[0]);
 }
 
 Test(registrations, a_ticket_type_quantity_limits_its_own_registrations)
@@ -489,14 +441,14 @@ Test(registrations, a_ticket_type_quantity_limits_its_own_registrations)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[5];
   sign_up_many(u, 5, "fan");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':3,'ticket_types':[{'name':'VIP','price':'90','quantity':1},"
       "{'name':'General','price':'10','quantity':0}]}");
-  confirmed(u[0].access, e.id, e.types[0]);
-  waitlisted(u[1].access, e.id, e.types[0]);     /* VIP is full */
-  confirmed(u[2].access, e.id, e.types[1]);
-  confirmed(u[3].access, e.id, e.types[1]);
-  waitlisted(u[4].access, e.id, e.types[1]);     /* the event is full */
+  confirmed(u[0].access, e.id, e.ticket_types[0]);
+  waitlisted(u[1].access, e.id, e.ticket_types[0]);     /* VIP is full */
+  confirmed(u[2].access, e.id, e.ticket_types[1]);
+  confirmed(u[3].access, e.id, e.ticket_types[1]);
+  waitlisted(u[4].access, e.id, e.ticket_types[1]);     /* the event is full */
 }
 
 /* ---- the caller's registrations ----------------------------------------- */
@@ -506,13 +458,13 @@ Test(registrations, me_lists_the_active_registrations_newest_first)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
-  struct event full = create_event(olga.access,
+  struct api_event full = api_create_event(olga.access,
       "{'title':'Full','capacity':1,'ticket_types':[{'name':'G','price':'1','quantity':0}]}");
-  struct event open = create_event(olga.access, "{'title':'Open'}");
-  struct event gone = create_event(olga.access, "{'title':'Gone'}");
-  confirmed(bob.access, full.id, full.types[0]);
-  long long waiting = id_of(waitlisted(alice.access, full.id, full.types[0]));
-  long long cancelled = id_of(confirmed(alice.access, gone.id, 0));
+  struct api_event open = api_create_event(olga.access, "{'title':'Open'}");
+  struct api_event gone = api_create_event(olga.access, "{'title':'Gone'}");
+  confirmed(bob.access, full.id, full.ticket_types[0]);
+  long long waiting = api_id(waitlisted(alice.access, full.id, full.ticket_types[0]));
+  long long cancelled = api_id(confirmed(alice.access, gone.id, 0));
   struct api_resp *last = confirmed(alice.access, open.id, 0);
   expect_status(api_delete(registration_path(cancelled), alice.access), 204);
 
@@ -525,7 +477,7 @@ Test(registrations, me_lists_the_active_registrations_newest_first)
     json_t *newest = json_array_get(r->json, 0), *oldest = json_array_get(r->json, 1);
     expect_keys(newest, SHORT_KEYS);
     expect_keys(oldest, SHORT_KEYS);
-    expect_int(newest, "id", id_of(last));
+    expect_int(newest, "id", api_id(last));
     expect_int(newest, "event", open.id);
     expect_null(newest, "ticket_type");
     expect_bool(newest, "is_waitlisted", false);
@@ -533,7 +485,7 @@ Test(registrations, me_lists_the_active_registrations_newest_first)
                json_string_value(json_object_get(last->json, "registered_at")));
     expect_int(oldest, "id", waiting);
     expect_int(oldest, "event", full.id);
-    expect_int(oldest, "ticket_type", full.types[0]);
+    expect_int(oldest, "ticket_type", full.ticket_types[0]);
     expect_bool(oldest, "is_waitlisted", true);
   }
   struct api_resp *r = api_get(ME, bob.access);
@@ -555,7 +507,7 @@ static const char *ids_of(struct api_resp *r)
   size_t i;
   json_t *item;
   json_array_foreach(items, i, item)
-    ids = api_printf("%s%s%lld", ids, i ? "," : "", (long long)int_of(item, "id"));
+    ids = api_printf("%s%s%lld", ids, i ? "," : "", (long long)api_int(item, "id"));
   return ids;
 }
 
@@ -566,8 +518,8 @@ Test(registrations, me_paginates_with_limit_and_offset)
   struct api_user alice = api_signup("alice", NULL);
   long long ids[5];
   for (int i = 0; i < 5; i++) {
-    struct event e = create_event(olga.access, api_printf("{'title':'E%d'}", i));
-    ids[i] = id_of(confirmed(alice.access, e.id, 0));
+    struct api_event e = api_create_event(olga.access, api_printf("{'title':'E%d'}", i));
+    ids[i] = api_id(confirmed(alice.access, e.id, 0));
   }
   const char *all = api_printf("%lld,%lld,%lld,%lld,%lld", ids[4], ids[3], ids[2], ids[1],
                                ids[0]);
@@ -645,9 +597,9 @@ Test(registrations, a_registration_is_seen_by_its_user_the_organizer_and_admins)
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
   struct api_user root = api_admin("root");
-  struct event e = create_event(olga.access, "{}");
+  struct api_event e = api_create_event(olga.access, "{}");
   struct api_resp *reg = confirmed(alice.access, e.id, 0);
-  long long id = id_of(reg);
+  long long id = api_id(reg);
 
   const char *allowed[] = {alice.access, olga.access, root.access};
   for (size_t i = 0; i < 3; i++) {
@@ -675,10 +627,10 @@ Test(registrations, cancel_is_for_the_user_the_organizer_and_admins)
   struct api_user u[3];
   sign_up_many(u, 3, "fan");
   struct api_user root = api_admin("root");
-  struct event e = create_event(olga.access, "{}");
+  struct api_event e = api_create_event(olga.access, "{}");
   long long ids[3];
   for (size_t i = 0; i < 3; i++)
-    ids[i] = id_of(confirmed(u[i].access, e.id, 0));
+    ids[i] = api_id(confirmed(u[i].access, e.id, 0));
 
   struct api_resp *r = api_delete(registration_path(ids[0]), NULL);
   expect_status(r, 401);
@@ -714,10 +666,10 @@ Test(registrations, cancelling_promotes_the_oldest_waiting_registration)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[4];
   sign_up_many(u, 4, "fan");
-  struct event e = create_event(olga.access, "{'capacity':1}");
-  long long first = id_of(confirmed(u[0].access, e.id, 0));
-  long long second = id_of(waitlisted(u[1].access, e.id, 0));
-  long long third = id_of(waitlisted(u[2].access, e.id, 0));
+  struct api_event e = api_create_event(olga.access, "{'capacity':1}");
+  long long first = api_id(confirmed(u[0].access, e.id, 0));
+  long long second = api_id(waitlisted(u[1].access, e.id, 0));
+  long long third = api_id(waitlisted(u[2].access, e.id, 0));
 
   expect_status(api_delete(registration_path(first), u[0].access), 204);
   expect_promoted(second, u[1].access);
@@ -742,14 +694,14 @@ Test(registrations, cancelling_promotes_the_oldest_that_fits_its_ticket_type)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[5];
   sign_up_many(u, 5, "fan");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':0,'ticket_types':[{'name':'A','price':'1','quantity':1},"
       "{'name':'B','price':'1','quantity':1}]}");
-  long long a1 = id_of(confirmed(u[0].access, e.id, e.types[0]));
-  long long a2 = id_of(waitlisted(u[1].access, e.id, e.types[0]));
-  long long b1 = id_of(confirmed(u[2].access, e.id, e.types[1]));
-  long long b2 = id_of(waitlisted(u[3].access, e.id, e.types[1]));
-  long long a3 = id_of(waitlisted(u[4].access, e.id, e.types[0]));
+  long long a1 = api_id(confirmed(u[0].access, e.id, e.ticket_types[0]));
+  long long a2 = api_id(waitlisted(u[1].access, e.id, e.ticket_types[0]));
+  long long b1 = api_id(confirmed(u[2].access, e.id, e.ticket_types[1]));
+  long long b2 = api_id(waitlisted(u[3].access, e.id, e.ticket_types[1]));
+  long long a3 = api_id(waitlisted(u[4].access, e.id, e.ticket_types[0]));
 
   /* B's place goes to B's queue, although A's waiter is older. */
   expect_status(api_delete(registration_path(b1), olga.access), 204);
@@ -767,13 +719,13 @@ Test(registrations, a_freed_event_place_goes_to_the_oldest_of_any_type)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[4];
   sign_up_many(u, 4, "fan");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':2,'ticket_types':[{'name':'A','price':'1','quantity':0},"
       "{'name':'B','price':'1','quantity':0}]}");
-  long long first = id_of(confirmed(u[0].access, e.id, e.types[0]));
-  confirmed(u[1].access, e.id, e.types[0]);
-  long long b = id_of(waitlisted(u[2].access, e.id, e.types[1]));
-  long long a = id_of(waitlisted(u[3].access, e.id, e.types[0]));
+  long long first = api_id(confirmed(u[0].access, e.id, e.ticket_types[0]));
+  confirmed(u[1].access, e.id, e.ticket_types[0]);
+  long long b = api_id(waitlisted(u[2].access, e.id, e.ticket_types[1]));
+  long long a = api_id(waitlisted(u[3].access, e.id, e.ticket_types[0]));
   expect_status(api_delete(registration_path(first), u[0].access), 204);
   expect_promoted(b, u[2].access);
   expect_waiting(a, u[3].access);
@@ -784,11 +736,11 @@ Test(registrations, raising_the_capacity_promotes_in_order)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[5];
   sign_up_many(u, 5, "fan");
-  struct event e = create_event(olga.access, "{'capacity':1}");
+  struct api_event e = api_create_event(olga.access, "{'capacity':1}");
   long long ids[5];
-  ids[0] = id_of(confirmed(u[0].access, e.id, 0));
+  ids[0] = api_id(confirmed(u[0].access, e.id, 0));
   for (size_t i = 1; i < 5; i++)
-    ids[i] = id_of(waitlisted(u[i].access, e.id, 0));
+    ids[i] = api_id(waitlisted(u[i].access, e.id, 0));
 
   struct api_resp *r = api_patch(update_path(e.id), olga.access, "{\"capacity\":3}");
   expect_status(r, 200);
@@ -810,11 +762,11 @@ Test(registrations, a_put_raising_the_capacity_promotes_too)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[3];
   sign_up_many(u, 3, "fan");
-  struct event e = create_event(olga.access, "{'capacity':1}");
+  struct api_event e = api_create_event(olga.access, "{'capacity':1}");
   confirmed(u[0].access, e.id, 0);
-  long long second = id_of(waitlisted(u[1].access, e.id, 0));
-  long long third = id_of(waitlisted(u[2].access, e.id, 0));
-  struct api_resp *r = api_put(update_path(e.id), olga.access, event_json("{'capacity':2}"));
+  long long second = api_id(waitlisted(u[1].access, e.id, 0));
+  long long third = api_id(waitlisted(u[2].access, e.id, 0));
+  struct api_resp *r = api_put(update_path(e.id), olga.access, api_event_json("{'capacity':2}"));
   expect_status(r, 200);
   expect_promoted(second, u[1].access);
   expect_waiting(third, u[2].access);
@@ -825,16 +777,16 @@ Test(registrations, raising_a_ticket_type_quantity_promotes_in_order)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[5];
   sign_up_many(u, 5, "fan");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':0,'ticket_types':[{'name':'A','price':'1','quantity':1},"
       "{'name':'B','price':'1','quantity':1}]}");
-  confirmed(u[0].access, e.id, e.types[0]);
-  long long a2 = id_of(waitlisted(u[1].access, e.id, e.types[0]));
-  confirmed(u[2].access, e.id, e.types[1]);
-  long long b2 = id_of(waitlisted(u[3].access, e.id, e.types[1]));
-  long long a3 = id_of(waitlisted(u[4].access, e.id, e.types[0]));
+  confirmed(u[0].access, e.id, e.ticket_types[0]);
+  long long a2 = api_id(waitlisted(u[1].access, e.id, e.ticket_types[0]));
+  confirmed(u[2].access, e.id, e.ticket_types[1]);
+  long long b2 = api_id(waitlisted(u[3].access, e.id, e.ticket_types[1]));
+  long long a3 = api_id(waitlisted(u[4].access, e.id, e.ticket_types[0]));
 
-  struct api_resp *r = api_patch(ticket_type_path(e.id, e.types[0]), olga.access,
+  struct api_resp *r = api_patch(ticket_type_path(e.id, e.ticket_types[0]), olga.access,
                                  "{\"quantity\":2}");
   expect_status(r, 200);
   expect_int(r, "quantity", 2);
@@ -846,7 +798,7 @@ Test(registrations, raising_a_ticket_type_quantity_promotes_in_order)
   r = api_patch(update_path(e.id), olga.access,
       api_jsonf("{\"ticket_types\":[{\"id\":%lld,\"name\":\"A\",\"price\":\"1\",\"quantity\":3},"
                 "{\"id\":%lld,\"name\":\"B\",\"price\":\"1\",\"quantity\":0}]}",
-                e.types[0], e.types[1]));
+                e.ticket_types[0], e.ticket_types[1]));
   expect_status(r, 200);
   expect_promoted(a3, u[4].access);
   expect_promoted(b2, u[3].access);
@@ -857,7 +809,7 @@ Test(registrations, capacity_may_not_fall_below_the_confirmed_registrations)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[4];
   sign_up_many(u, 4, "fan");
-  struct event e = create_event(olga.access, "{'capacity':3}");
+  struct api_event e = api_create_event(olga.access, "{'capacity':3}");
   for (size_t i = 0; i < 3; i++)
     confirmed(u[i].access, e.id, 0);
   waitlisted(u[3].access, e.id, 0);
@@ -866,7 +818,7 @@ Test(registrations, capacity_may_not_fall_below_the_confirmed_registrations)
   expect_status(r, 400);
   expect_body(r, "{'capacity':['Capacity cannot be lower than the number of confirmed "
                  "registrations (3).']}");
-  r = api_put(update_path(e.id), olga.access, event_json("{'capacity':1}"));
+  r = api_put(update_path(e.id), olga.access, api_event_json("{'capacity':1}"));
   expect_status(r, 400);
   expect_field_errors(r, "capacity",
       "Capacity cannot be lower than the number of confirmed registrations (3).", NULL);
@@ -883,26 +835,26 @@ Test(registrations, quantity_may_not_fall_below_the_confirmed_registrations)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[3];
   sign_up_many(u, 3, "fan");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'ticket_types':[{'name':'A','price':'1','quantity':5}]}");
-  confirmed(u[0].access, e.id, e.types[0]);
-  confirmed(u[1].access, e.id, e.types[0]);
+  confirmed(u[0].access, e.id, e.ticket_types[0]);
+  confirmed(u[1].access, e.id, e.ticket_types[0]);
 
   const char *message = "Quantity cannot be lower than the number of confirmed registrations (2).";
-  struct api_resp *r = api_patch(ticket_type_path(e.id, e.types[0]), olga.access,
+  struct api_resp *r = api_patch(ticket_type_path(e.id, e.ticket_types[0]), olga.access,
                                  "{\"quantity\":1}");
   expect_status(r, 400);
   expect_body(r, api_printf("{'quantity':['%s']}", message));
   r = api_patch(update_path(e.id), olga.access,
       api_jsonf("{\"ticket_types\":[{\"id\":%lld,\"name\":\"A\",\"price\":\"1\",\"quantity\":1}]}",
-                e.types[0]));
+                e.ticket_types[0]));
   expect_status(r, 400);
   expect_body(r, api_printf("{'ticket_types':[{'quantity':['%s']}]}", message));
   r = api_get(event_path(e.id), NULL);
   expect_int(json_array_get(json_object_get(r->json, "ticket_types"), 0), "quantity", 5);
-  r = api_patch(ticket_type_path(e.id, e.types[0]), olga.access, "{\"quantity\":2}");
+  r = api_patch(ticket_type_path(e.id, e.ticket_types[0]), olga.access, "{\"quantity\":2}");
   expect_status(r, 200);
-  waitlisted(u[2].access, e.id, e.types[0]);
+  waitlisted(u[2].access, e.id, e.ticket_types[0]);
 }
 
 Test(registrations, a_ticket_type_holding_registrations_cannot_be_deleted)
@@ -910,13 +862,13 @@ Test(registrations, a_ticket_type_holding_registrations_cannot_be_deleted)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user u[2];
   sign_up_many(u, 2, "fan");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'ticket_types':[{'name':'A','price':'1','quantity':1},"
       "{'name':'B','price':'1','quantity':0}]}");
-  long long confirmed_id = id_of(confirmed(u[0].access, e.id, e.types[0]));
-  long long waiting_id = id_of(waitlisted(u[1].access, e.id, e.types[0]));
+  long long confirmed_id = api_id(confirmed(u[0].access, e.id, e.ticket_types[0]));
+  long long waiting_id = api_id(waitlisted(u[1].access, e.id, e.ticket_types[0]));
 
-  struct api_resp *r = api_delete(ticket_type_path(e.id, e.types[0]), olga.access);
+  struct api_resp *r = api_delete(ticket_type_path(e.id, e.ticket_types[0]), olga.access);
   expect_status(r, 409);
   expect_keys(r, "detail", NULL);
   r = api_patch(update_path(e.id), olga.access,
@@ -924,7 +876,7 @@ Test(registrations, a_ticket_type_holding_registrations_cannot_be_deleted)
   expect_status(r, 409);
   expect_keys(r, "detail", NULL);
   r = api_put(update_path(e.id), olga.access,
-      event_json("{'ticket_types':[{'name':'C','price':'1','quantity':0}]}"));
+      api_event_json("{'ticket_types':[{'name':'C','price':'1','quantity':0}]}"));
   expect_status(r, 409);
   expect_keys(r, "detail", NULL);
   r = api_get(event_path(e.id), NULL);
@@ -932,14 +884,14 @@ Test(registrations, a_ticket_type_holding_registrations_cannot_be_deleted)
 
   /* A waiting registration holds it too. */
   expect_status(api_delete(registration_path(confirmed_id), u[0].access), 204);
-  r = api_delete(ticket_type_path(e.id, e.types[0]), olga.access);
+  r = api_delete(ticket_type_path(e.id, e.ticket_types[0]), olga.access);
   expect_status(r, 409);
   /* Once no active registration holds it, it goes. */
   expect_status(api_delete(registration_path(waiting_id), u[1].access), 204);
-  r = api_delete(ticket_type_path(e.id, e.types[0]), olga.access);
+  r = api_delete(ticket_type_path(e.id, e.ticket_types[0]), olga.access);
   expect_status(r, 204);
   /* The unused one goes at once. */
-  r = api_delete(ticket_type_path(e.id, e.types[1]), olga.access);
+  r = api_delete(ticket_type_path(e.id, e.ticket_types[1]), olga.access);
   expect_status(r, 204);
 }
 
@@ -950,8 +902,8 @@ Test(registrations, registrants_see_an_event_made_private)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   struct api_user bob = api_signup("bob", NULL);
-  struct event e = create_event(olga.access, "{}");
-  long long reg = id_of(confirmed(alice.access, e.id, 0));
+  struct api_event e = api_create_event(olga.access, "{}");
+  long long reg = api_id(confirmed(alice.access, e.id, 0));
   struct api_resp *r = api_patch(update_path(e.id), olga.access, "{\"visibility\":\"private\"}");
   expect_status(r, 200);
   expect_str(r, "visibility", "private");
@@ -993,12 +945,12 @@ Test(registrations, the_organizer_lists_an_events_registrations_oldest_first)
   struct api_user bob = api_signup("bob", NULL);
   struct api_user carol = api_signup("carol", NULL);
   struct api_user root = api_admin("root");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':2,'ticket_types':[{'name':'A','price':'1','quantity':0}]}");
-  struct event other = create_event(olga.access, "{'title':'Other'}");
-  struct api_resp *ra = confirmed(alice.access, e.id, e.types[0]);
-  struct api_resp *rb = confirmed(bob.access, e.id, e.types[0]);
-  struct api_resp *rc = waitlisted(carol.access, e.id, e.types[0]);
+  struct api_event other = api_create_event(olga.access, "{'title':'Other'}");
+  struct api_resp *ra = confirmed(alice.access, e.id, e.ticket_types[0]);
+  struct api_resp *rb = confirmed(bob.access, e.id, e.ticket_types[0]);
+  struct api_resp *rc = waitlisted(carol.access, e.id, e.ticket_types[0]);
   confirmed(carol.access, other.id, 0);
 
   const char *readers[] = {olga.access, root.access};
@@ -1012,8 +964,8 @@ Test(registrations, the_organizer_lists_an_events_registrations_oldest_first)
     for (size_t i = 0; i < 3; i++) {
       json_t *item = json_array_get(r->json, i);
       expect_keys(item, ORGANIZER_KEYS);
-      expect_int(item, "id", id_of(regs[i]));
-      expect_int(item, "ticket_type", e.types[0]);
+      expect_int(item, "id", api_id(regs[i]));
+      expect_int(item, "ticket_type", e.ticket_types[0]);
       expect_str(item, "registered_at",
                  json_string_value(json_object_get(regs[i]->json, "registered_at")));
       json_t *user = json_object_get(item, "user");
@@ -1042,8 +994,8 @@ Test(registrations, only_the_organizer_and_admins_list_registrations)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user oscar = api_signup("oscar", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event e = create_event(olga.access, "{}");
-  struct event hidden = create_event(olga.access, "{'visibility':'private'}");
+  struct api_event e = api_create_event(olga.access, "{}");
+  struct api_event hidden = api_create_event(olga.access, "{'visibility':'private'}");
   confirmed(alice.access, e.id, 0);
 
   struct api_resp *r = api_get(event_registrations_path(e.id), NULL);
@@ -1141,10 +1093,10 @@ Test(registrations, the_registrations_export_as_csv)
   expect_str(r, "first_name", "=SUM(A1:A2)");
   r = api_patch("/api/users/me/", bob.access, "{\"first_name\":\"@home\",\"last_name\":\"-1\"}");
   expect_status(r, 200);
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':1,'ticket_types':[{'name':'Front, left','price':'1','quantity':0}]}");
-  struct api_resp *ra = confirmed(alice.access, e.id, e.types[0]);
-  struct api_resp *rb = waitlisted(bob.access, e.id, e.types[0]);
+  struct api_resp *ra = confirmed(alice.access, e.id, e.ticket_types[0]);
+  struct api_resp *rb = waitlisted(bob.access, e.id, e.ticket_types[0]);
   const char *code = code_of(ra);
   r = api_post(api_printf("/api/tickets/%s/check-in/", code), olga.access, NULL);
   expect_status(r, 200);
@@ -1163,10 +1115,10 @@ Test(registrations, the_registrations_export_as_csv)
   cr_assert_eq(csv.nrows, 3, "%s", r->body);
   expect_row(&csv, 0, (const char *[]){"registration_id", "username", "email", "first_name",
       "last_name", "ticket_type", "status", "registered_at", "ticket_code", "checked_in_at"});
-  expect_row(&csv, 1, (const char *[]){api_printf("%lld", id_of(ra)), "alice",
+  expect_row(&csv, 1, (const char *[]){api_printf("%lld", api_id(ra)), "alice",
       "alice@example.com", "'=SUM(A1:A2)", "a,\"b\"", "Front, left", "confirmed",
       json_string_value(json_object_get(ra->json, "registered_at")), code, checked_in});
-  expect_row(&csv, 2, (const char *[]){api_printf("%lld", id_of(rb)), "bob",
+  expect_row(&csv, 2, (const char *[]){api_printf("%lld", api_id(rb)), "bob",
       "bob@example.com", "'@home", "'-1", "Front, left", "waitlisted",
       json_string_value(json_object_get(rb->json, "registered_at")), "", ""});
 
@@ -1181,7 +1133,7 @@ Test(registrations, the_registrations_export_as_csv)
 Test(registrations, an_empty_export_is_the_header_row)
 {
   struct api_user olga = api_signup("olga", "organizer");
-  struct event e = create_event(olga.access, "{}");
+  struct api_event e = api_create_event(olga.access, "{}");
   struct api_resp *r = api_get(api_printf("%s?format=csv", event_registrations_path(e.id)),
                                olga.access);
   expect_status(r, 200);
@@ -1191,55 +1143,22 @@ Test(registrations, an_empty_export_is_the_header_row)
 
 /* ---- at the same time --------------------------------------------------- */
 
-/* One request of a race: a register (type) or cancel (registration) call. */
-struct call {
-  pthread_barrier_t *start;
-  const char *token;
-  long long event, type, cancel;
-  long long event2, type2;       /* with repeat: each token registers here too */
-  size_t repeat;                 /* tokens[] used when > 0 */
-  const char **tokens;
-  struct api_resp *resp[8];
-};
-
-static void *run_call(void *arg)
+/* A racing register call (ticket type 0: none sent) for token. */
+static struct api_call register_call(const char *token, long long event, long long type)
 {
-  struct call *c = arg;
-  pthread_barrier_wait(c->start);
-  if (c->repeat) {
-    for (size_t i = 0; i < c->repeat; i++) {
-      c->resp[i] = api_post(register_path(c->event), c->tokens[i],
-                            api_jsonf("{\"ticket_type\":%lld}", c->type));
-      if (c->event2)
-        c->resp[4 + i] = api_post(register_path(c->event2), c->tokens[i],
-                                  api_jsonf("{\"ticket_type\":%lld}", c->type2));
-    }
-  } else if (c->cancel) {
-    c->resp[0] = api_delete(registration_path(c->cancel), c->token);
-  } else {
-    c->resp[0] = api_post(register_path(c->event), c->token,
-                          c->type ? api_jsonf("{\"ticket_type\":%lld}", c->type) : "{}");
-  }
-  return NULL;
+  return (struct api_call){
+    .method = "POST", .path = register_path(event), .token = token,
+    .body = type ? api_jsonf("{\"ticket_type\":%lld}", type) : "{}",
+  };
 }
 
-#define MAX_CALLS 64
-
-static void race(struct call *calls, size_t count)
+/* A racing cancel of registration id by token. */
+static struct api_call cancel_call(const char *token, long long id)
 {
-  pthread_t threads[MAX_CALLS];
-  pthread_barrier_t start;
-  cr_assert(count <= MAX_CALLS);
-  pthread_barrier_init(&start, NULL, (unsigned)count);
-  for (size_t i = 0; i < count; i++) {
-    calls[i].start = &start;
-    cr_assert_eq(pthread_create(&threads[i], NULL, run_call, &calls[i]), 0);
-  }
-  for (size_t i = 0; i < count; i++)
-    pthread_join(threads[i], NULL);
-  pthread_barrier_destroy(&start);
+  return (struct api_call){ .method = "DELETE", .path = registration_path(id), .token = token };
 }
 
+#define MAX_CALLS 100
 
 /*
  * The stored counters of the event and its ticket types equal the active
@@ -1281,7 +1200,7 @@ static struct tally tally(struct api_resp *list, const long long *types)
   json_t *item;
   json_array_foreach(list->json, i, item) {
     t.total++;
-    long long type = int_of(item, "ticket_type");
+    long long type = api_int(item, "ticket_type");
     bool waiting = json_is_true(json_object_get(item, "is_waitlisted"));
     json_t *ticket = json_object_get(item, "ticket");
     if (waiting) {
@@ -1319,42 +1238,39 @@ static void expect_unique_codes(struct api_resp *list)
 Test(registrations, a_crowd_registering_at_once_never_overfills, .timeout = 120)
 {
   struct api_user olga = api_signup("olga", "organizer");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':10,'ticket_types':[{'name':'A','price':'1','quantity':6},"
       "{'name':'B','price':'1','quantity':6}]}");
   /* Unlimited, so that only the ticket types' quantities hold. */
-  struct event open = create_event(olga.access,
+  struct api_event open = api_create_event(olga.access,
       "{'title':'Open','capacity':0,'ticket_types':[{'name':'A','price':'1','quantity':5},"
       "{'name':'B','price':'1','quantity':7}]}");
   static struct api_user crowd[CROWD];
   sign_up_many(crowd, CROWD, "fan");
 
-  /* 50 threads at once, 4 attendees each, A and B alternately by thread;
-   * each attendee registers for both events. */
-  static struct call calls[CROWD_THREADS];
-  static const char *tokens[CROWD_THREADS][4];
-  for (size_t i = 0; i < CROWD_THREADS; i++) {
-    for (size_t k = 0; k < 4; k++)
-      tokens[i][k] = crowd[i * 4 + k].access;
-    calls[i] = (struct call){.event = e.id, .type = e.types[i % 2], .repeat = 4,
-                             .tokens = tokens[i], .event2 = open.id,
-                             .type2 = open.types[i % 2]};
-  }
-  race(calls, CROWD_THREADS);
-
+  /* Four races of 100 at once: 50 attendees, A and B alternately, each
+   * registering for both events. */
   size_t confirmed_count = 0, per_type[2] = {0, 0}, open_per_type[2] = {0, 0};
-  for (size_t i = 0; i < CROWD_THREADS; i++) {
-    for (size_t k = 0; k < 8; k++) {
-      struct api_resp *r = calls[i].resp[k];
-      struct event *ev = k < 4 ? &e : &open;
+  for (size_t k = 0; k < 4; k++) {
+    static struct api_call calls[2 * CROWD_THREADS];
+    for (size_t i = 0; i < CROWD_THREADS; i++) {
+      const char *token = crowd[i * 4 + k].access;
+      calls[2 * i] = register_call(token, e.id, e.ticket_types[i % 2]);
+      calls[2 * i + 1] = register_call(token, open.id, open.ticket_types[i % 2]);
+    }
+    api_race(calls, 2 * CROWD_THREADS);
+    for (size_t c = 0; c < 2 * CROWD_THREADS; c++) {
+      size_t i = c / 2;
+      struct api_resp *r = calls[c].resp;
+      struct api_event *ev = c % 2 == 0 ? &e : &open;
       expect_status(r, 200);
       expect_keys(r, REGISTRATION_KEYS);
       expect_int(r, "event", ev->id);
-      expect_int(r, "ticket_type", ev->types[i % 2]);
-      expect_int(r, "user", crowd[i * 4 + k % 4].id);
+      expect_int(r, "ticket_type", ev->ticket_types[i % 2]);
+      expect_int(r, "user", crowd[i * 4 + k].id);
       if (json_is_true(json_object_get(r->json, "is_waitlisted"))) {
         expect_null(r, "ticket");
-      } else if (k < 4) {
+      } else if (c % 2 == 0) {
         code_of(r);
         confirmed_count++;
         per_type[i % 2]++;
@@ -1372,30 +1288,30 @@ Test(registrations, a_crowd_registering_at_once_never_overfills, .timeout = 120)
 
   struct api_resp *list = api_get(event_registrations_path(e.id), olga.access);
   expect_status(list, 200);
-  struct tally t = tally(list, e.types);
+  struct tally t = tally(list, e.ticket_types);
   cr_assert_eq(t.total, CROWD);
   cr_assert_eq(t.confirmed, 10);
   cr_assert_eq(t.per_type[0], per_type[0]);
   cr_assert_eq(t.per_type[1], per_type[1]);
   expect_unique_codes(list);
-  expect_counters_match_rows(e.id, e.types, 2);
+  expect_counters_match_rows(e.id, e.ticket_types, 2);
   list = api_get(event_registrations_path(open.id), olga.access);
   expect_status(list, 200);
-  t = tally(list, open.types);
+  t = tally(list, open.ticket_types);
   cr_assert_eq(t.total, CROWD);
   cr_assert_eq(t.per_type[0], 5);
   cr_assert_eq(t.per_type[1], 7);
   expect_unique_codes(list);
-  expect_counters_match_rows(open.id, open.types, 2);
+  expect_counters_match_rows(open.id, open.ticket_types, 2);
 
   /* A second round by the same people: each is already registered. */
-  static struct call again[CROWD_THREADS];
+  static struct api_call again[CROWD_THREADS];
   for (size_t i = 0; i < CROWD_THREADS; i++)
-    again[i] = (struct call){.token = crowd[i].access, .event = e.id, .type = e.types[1]};
-  race(again, CROWD_THREADS);
+    again[i] = register_call(crowd[i].access, e.id, e.ticket_types[1]);
+  api_race(again, CROWD_THREADS);
   for (size_t i = 0; i < CROWD_THREADS; i++) {
-    expect_status(again[i].resp[0], 400);
-    expect_body(again[i].resp[0], "{'non_field_errors':['" ALREADY "']}");
+    expect_status(again[i].resp, 400);
+    expect_body(again[i].resp, "{'non_field_errors':['" ALREADY "']}");
   }
 }
 
@@ -1403,14 +1319,14 @@ Test(registrations, one_user_registering_many_times_at_once_holds_one, .timeout 
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
-  struct event e = create_event(olga.access, "{'capacity':5}");
-  struct call calls[20];
+  struct api_event e = api_create_event(olga.access, "{'capacity':5}");
+  struct api_call calls[20];
   for (size_t i = 0; i < 20; i++)
-    calls[i] = (struct call){.token = alice.access, .event = e.id};
-  race(calls, 20);
+    calls[i] = register_call(alice.access, e.id, 0);
+  api_race(calls, 20);
   size_t ok = 0;
   for (size_t i = 0; i < 20; i++) {
-    struct api_resp *r = calls[i].resp[0];
+    struct api_resp *r = calls[i].resp;
     if (r->status == 200) {
       ok++;
       expect_bool(r, "is_waitlisted", false);
@@ -1438,7 +1354,7 @@ static void expect_waitlist_in_order(struct api_resp *list, const long long *typ
   size_t i;
   json_t *item;
   json_array_foreach(list->json, i, item) {
-    long long type = int_of(item, "ticket_type");
+    long long type = api_int(item, "ticket_type");
     size_t k = type == types[0] ? 0 : 1;
     cr_assert_eq(type, types[k]);
     bool waiting = json_is_true(json_object_get(item, "is_waitlisted"));
@@ -1448,10 +1364,10 @@ static void expect_waitlist_in_order(struct api_resp *list, const long long *typ
       bool type_room = quantity[k] == 0 || (long long)t.per_type[k] < quantity[k];
       cr_assert(!(event_room && type_room),
                 "registration %lld waits although it fits (%zu confirmed, %zu of its type): %s",
-                int_of(item, "id"), t.confirmed, t.per_type[k], list->body);
+                api_int(item, "id"), t.confirmed, t.per_type[k], list->body);
     } else {
       cr_assert(!seen_waiting[k], "registration %lld was confirmed before an older one of its "
-                "ticket type: %s", int_of(item, "id"), list->body);
+                "ticket type: %s", api_int(item, "id"), list->body);
     }
   }
 }
@@ -1463,7 +1379,7 @@ Test(registrations, cancels_and_registrations_at_once_keep_the_waitlist_in_order
      .timeout = 120)
 {
   struct api_user olga = api_signup("olga", "organizer");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':6,'ticket_types':[{'name':'A','price':'1','quantity':4},"
       "{'name':'B','price':'1','quantity':4}]}");
   const long long quantity[2] = {4, 4};
@@ -1474,16 +1390,16 @@ Test(registrations, cancels_and_registrations_at_once_keep_the_waitlist_in_order
   long long ids[FIRST];
   bool was_confirmed[FIRST];
   for (size_t i = 0; i < FIRST; i++) {
-    struct api_resp *r = register_for(first[i].access, e.id, e.types[i % 2]);
+    struct api_resp *r = register_for(first[i].access, e.id, e.ticket_types[i % 2]);
     expect_status(r, 200);
-    ids[i] = id_of(r);
+    ids[i] = api_id(r);
     was_confirmed[i] = !json_is_true(json_object_get(r->json, "is_waitlisted"));
   }
 
   for (size_t round = 0; round < 2; round++) {
     /* Cancel every confirmed registration and two waiting ones, while
      * newcomers register. */
-    static struct call calls[MAX_CALLS];
+    static struct api_call calls[MAX_CALLS];
     size_t n = 0;
     size_t waiting_cancels = 0;
     for (size_t i = 0; i < FIRST; i++) {
@@ -1491,30 +1407,29 @@ Test(registrations, cancels_and_registrations_at_once_keep_the_waitlist_in_order
         continue;
       if (was_confirmed[i] || waiting_cancels < 2) {
         waiting_cancels += !was_confirmed[i];
-        calls[n++] = (struct call){.token = first[i].access, .cancel = ids[i]};
+        calls[n++] = cancel_call(first[i].access, ids[i]);
         ids[i] = 0;
       }
     }
     size_t cancels = n;
     for (size_t i = round * NEWCOMERS / 2; i < (round + 1) * NEWCOMERS / 2; i++)
-      calls[n++] = (struct call){.token = late[i].access, .event = e.id,
-                                 .type = e.types[(i / 3) % 2]};
-    race(calls, n);
+      calls[n++] = register_call(late[i].access, e.id, e.ticket_types[(i / 3) % 2]);
+    api_race(calls, n);
     for (size_t i = 0; i < n; i++) {
       if (i < cancels) {
-        expect_status(calls[i].resp[0], 204);
+        expect_status(calls[i].resp, 204);
       } else {
-        expect_status(calls[i].resp[0], 200);
-        expect_keys(calls[i].resp[0], REGISTRATION_KEYS);
+        expect_status(calls[i].resp, 200);
+        expect_keys(calls[i].resp, REGISTRATION_KEYS);
       }
     }
 
     struct api_resp *list = api_get(event_registrations_path(e.id), olga.access);
     expect_status(list, 200);
-    expect_waitlist_in_order(list, e.types, 6, quantity);
+    expect_waitlist_in_order(list, e.ticket_types, 6, quantity);
     expect_unique_codes(list);
-    expect_counters_match_rows(e.id, e.types, 2);
-    struct tally t = tally(list, e.types);
+    expect_counters_match_rows(e.id, e.ticket_types, 2);
+    struct tally t = tally(list, e.ticket_types);
     cr_assert_eq(t.confirmed, 6, "%zu confirmed: %s", t.confirmed, list->body);
     cr_assert_leq(t.per_type[0], 4);
     cr_assert_leq(t.per_type[1], 4);
@@ -1539,29 +1454,29 @@ Test(registrations, deleting_a_user_gives_their_places_to_the_waitlist)
   struct api_user root = api_admin("root");
   struct api_user u[4];
   sign_up_many(u, 4, "fan");
-  struct event e = create_event(olga.access,
+  struct api_event e = api_create_event(olga.access,
       "{'capacity':2,'ticket_types':[{'name':'A','price':'1','quantity':1},"
       "{'name':'B','price':'1','quantity':0}]}");
-  struct event other = create_event(olga.access, "{'capacity':1}");
-  confirmed(u[0].access, e.id, e.types[0]);
-  confirmed(u[1].access, e.id, e.types[1]);
-  long long a = id_of(waitlisted(u[2].access, e.id, e.types[0]));
-  long long b = id_of(waitlisted(u[3].access, e.id, e.types[1]));
+  struct api_event other = api_create_event(olga.access, "{'capacity':1}");
+  confirmed(u[0].access, e.id, e.ticket_types[0]);
+  confirmed(u[1].access, e.id, e.ticket_types[1]);
+  long long a = api_id(waitlisted(u[2].access, e.id, e.ticket_types[0]));
+  long long b = api_id(waitlisted(u[3].access, e.id, e.ticket_types[1]));
   confirmed(u[0].access, other.id, 0);
-  long long next = id_of(waitlisted(u[1].access, other.id, 0));
+  long long next = api_id(waitlisted(u[1].access, other.id, 0));
 
   /* fan0 held type A's only place and one of each event's. */
   expect_status(api_delete(api_user_path(u[0].id), root.access), 204);
   expect_promoted(a, u[2].access);
   expect_waiting(b, u[3].access);
   expect_promoted(next, u[1].access);
-  expect_counters_match_rows(e.id, e.types, 2);
+  expect_counters_match_rows(e.id, e.ticket_types, 2);
   expect_counters_match_rows(other.id, NULL, 0);
   cr_assert_eq(api_db_int("SELECT COUNT(*) FROM registrations WHERE user_id = ?", u[0].id), 0);
 
   /* A waiting user's deletion takes nobody's place. */
   expect_status(api_delete(api_user_path(u[3].id), root.access), 204);
-  expect_counters_match_rows(e.id, e.types, 2);
+  expect_counters_match_rows(e.id, e.ticket_types, 2);
   struct api_resp *list = api_get(event_registrations_path(e.id), olga.access);
   expect_status(list, 200);
   cr_assert_eq(json_array_size(list->json), 2, "%s", list->body);

@@ -10,7 +10,6 @@
  * once by the two workers.
  */
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,93 +56,54 @@ static const char *on(size_t i, const char *path)
   return api_printf("http://127.0.0.1:%u%s", nodes[i % NODES].port, path);
 }
 
-static long long id_of(struct api_resp *r)
-{
-  return (long long)json_integer_value(json_object_get(r->json, "id"));
-}
-
 /* ---- never oversold --------------------------------------------------------- */
 
-enum { PEOPLE = 300, THREADS = 60, PER_THREAD = PEOPLE / THREADS };
-
-struct race {
-  size_t thread;
-  long long event, types[3];
-  const char *tokens[PER_THREAD];
-  long status[PER_THREAD];
-  bool waitlisted[PER_THREAD];
-};
-
-static void *register_many(void *arg)
-{
-  struct race *r = arg;
-  for (size_t k = 0; k < PER_THREAD; k++) {
-    size_t who = r->thread * PER_THREAD + k;
-    /* A third ask for each ticket type. */
-    const char *body = api_printf("{\"ticket_type\":%lld}", r->types[who % 3]);
-    struct api_resp *resp = api_post(on(who, api_printf("/api/registrations/%lld/register/",
-                                                        r->event)), r->tokens[k], body);
-    r->status[k] = resp->status;
-    r->waitlisted[k] = json_is_true(json_object_get(resp->json, "is_waitlisted"));
-  }
-  return NULL;
-}
-
-static void *sign_up_many(void *arg)
-{
-  struct race *r = arg;
-  for (size_t k = 0; k < PER_THREAD; k++)
-    r->tokens[k] = api_signup(api_printf("fan%zu", r->thread * PER_THREAD + k), NULL).access;
-  return NULL;
-}
-
-static void run_threads(struct race *races, void *(*fn)(void *))
-{
-  pthread_t threads[THREADS];
-  for (size_t t = 0; t < THREADS; t++)
-    cr_assert_eq(pthread_create(&threads[t], NULL, fn, &races[t]), 0);
-  for (size_t t = 0; t < THREADS; t++)
-    pthread_join(threads[t], NULL);
-}
+enum { PEOPLE = 300, ROUND = 60, ROUNDS = PEOPLE / ROUND };
 
 Test(scaleout, three_nodes_never_oversell)
 {
   struct api_user org = api_signup("org", "organizer");
-  struct api_resp *r = api_post(on(0, "/api/events/create/"), org.access, api_json(
-      "{'title':'Arena','description':'','date_time':'2031-05-01T18:00:00Z',"
-      "'location':'Berlin','capacity':120,'ticket_types':["
+  struct api_resp *r = api_post(on(0, "/api/events/create/"), org.access, api_event_json(
+      "{'title':'Arena','capacity':120,'ticket_types':["
       "{'name':'Floor','price':'50.00','quantity':60},"
       "{'name':'Balcony','price':'30.00','quantity':45},"
       "{'name':'Standing','price':'20.00','quantity':0}]}"));
   expect_status(r, 200);
-  static struct race races[THREADS];
-  for (size_t t = 0; t < THREADS; t++) {
-    races[t] = (struct race){.thread = t, .event = id_of(r)};
-    for (size_t k = 0; k < 3; k++)
-      races[t].types[k] = (long long)json_integer_value(json_object_get(
-          json_array_get(json_object_get(r->json, "ticket_types"), k), "id"));
-  }
-  run_threads(races, sign_up_many);
-  run_threads(races, register_many);
+  long long event = api_id(r);
+  long long types[3];
+  for (size_t k = 0; k < 3; k++)
+    types[k] = api_int(json_array_get(json_object_get(r->json, "ticket_types"), k), "id");
+  static const char *tokens[PEOPLE];
+  for (size_t who = 0; who < PEOPLE; who++)
+    tokens[who] = api_signup(api_printf("fan%zu", who), NULL).access;
 
+  /* Five races of 60 at once, spread over the nodes; a third ask for each
+   * ticket type. */
   long long confirmed = 0;
-  for (size_t t = 0; t < THREADS; t++)
-    for (size_t k = 0; k < PER_THREAD; k++) {
-      cr_assert_eq(races[t].status[k], 200, "registration %zu: %ld", t * PER_THREAD + k,
-                   races[t].status[k]);
-      confirmed += !races[t].waitlisted[k];
+  for (size_t round = 0; round < ROUNDS; round++) {
+    static struct api_call calls[ROUND];
+    for (size_t i = 0; i < ROUND; i++) {
+      size_t who = round * ROUND + i;
+      calls[i] = (struct api_call){
+        .method = "POST", .path = on(who, api_printf("/api/registrations/%lld/register/", event)),
+        .token = tokens[who], .body = api_printf("{\"ticket_type\":%lld}", types[who % 3]),
+      };
     }
-  long long event = races[0].event;
+    api_race(calls, ROUND);
+    for (size_t i = 0; i < ROUND; i++) {
+      expect_status(calls[i].resp, 200);
+      confirmed += !json_is_true(json_object_get(calls[i].resp->json, "is_waitlisted"));
+    }
+  }
   long long rows = api_db_int("SELECT count(*) FROM registrations WHERE event_id = ?"
                               " AND cancelled_at IS NULL AND is_waitlisted = 0", event);
   cr_expect_eq(rows, confirmed, "the answers agree with the rows");
   cr_expect_eq(rows, 120, "the event filled: 100 asks for each of 60, 45 and unlimited places");
   cr_expect_eq(api_db_int("SELECT confirmed_count FROM events WHERE id = ?", event), rows);
   for (size_t k = 0; k < 3; k++) {
-    long long type = races[0].types[k];
     long long trows = api_db_int("SELECT count(*) FROM registrations WHERE ticket_type_id = ?"
-                                 " AND cancelled_at IS NULL AND is_waitlisted = 0", type);
-    cr_expect_eq(api_db_int("SELECT confirmed_count FROM ticket_types WHERE id = ?", type),
+                                 " AND cancelled_at IS NULL AND is_waitlisted = 0", types[k]);
+    cr_expect_eq(api_db_int("SELECT confirmed_count FROM ticket_types WHERE id = ?", types[k]),
                  trows);
     if (k < 2)
       cr_expect_leq(trows, k == 0 ? 60 : 45, "ticket type %zu oversold: %lld", k, trows);
@@ -153,11 +113,15 @@ Test(scaleout, three_nodes_never_oversell)
   cr_expect_eq(api_db_int("SELECT count(*) FROM tickets t JOIN registrations r"
                           " ON r.id = t.registration_id WHERE r.event_id = ?", event), rows);
 
-  /* Every notification (300 registration mails) is mailed once, by the two workers. */
+  /* Every notification (300 registration mails) is mailed once, by the two
+   * workers: wait until all are recorded sent, then stop the workers (each
+   * finishes the message in hand) before counting what arrived. */
   long long mails = api_db_wait("SELECT count(*) FROM notifications WHERE state = 'sent'", 0,
-                                PEOPLE, 60000);
+                                PEOPLE, 120000);
   cr_assert_eq(mails, PEOPLE, "sent %lld of %d", mails, PEOPLE);
-  json_t *all = smtp_wait(PEOPLE, 10000);
+  for (size_t i = 0; i < WORKERS; i++)
+    cr_expect_eq(api_process_kill(&workers[i], SIGTERM), 0, "worker %zu stops cleanly", i);
+  json_t *all = smtp_messages();
   cr_expect_eq(json_array_size(all), PEOPLE, "received %zu", json_array_size(all));
   cr_expect_eq(api_db_int("SELECT count(*) FROM notifications WHERE attempts > 1", 0), 0,
                "each claimed once");
@@ -174,25 +138,16 @@ Test(scaleout, three_nodes_never_oversell)
 
 /* ---- cancels promote in order -------------------------------------------------- */
 
-struct cancel { const char *url, *token; long status; };
-
-static void *do_cancel(void *arg)
-{
-  struct cancel *c = arg;
-  c->status = api_delete(c->url, c->token)->status;
-  return NULL;
-}
-
 Test(scaleout, concurrent_cancels_on_many_nodes_promote_in_order)
 {
   enum { CAPACITY = 6, WAITING = 10 };
   struct api_user org = api_signup("org", "organizer");
-  struct api_resp *r = api_post(on(1, "/api/events/create/"), org.access, api_json(
-      "{'title':'Club','description':'','date_time':'2031-05-01T18:00:00Z',"
-      "'location':'Berlin','capacity':6}"));
-  long long event = id_of(r);
+  struct api_resp *r = api_post(on(1, "/api/events/create/"), org.access,
+                                api_event_json("{'title':'Club','capacity':6}"));
+  expect_status(r, 200);
+  long long event = api_id(r);
   const char *register_path = api_printf("/api/registrations/%lld/register/", event);
-  struct cancel cancels[CAPACITY];
+  struct api_call cancels[CAPACITY];
   long long waiting[WAITING];
   const char *waiting_tokens[WAITING];
   for (size_t i = 0; i < CAPACITY + WAITING; i++) {
@@ -201,21 +156,19 @@ Test(scaleout, concurrent_cancels_on_many_nodes_promote_in_order)
     expect_status(r, 200);
     cr_assert_eq(json_is_true(json_object_get(r->json, "is_waitlisted")), i >= CAPACITY);
     if (i < CAPACITY)
-      cancels[i] = (struct cancel){on(i + 1, api_printf("/api/registrations/%lld/", id_of(r))),
-                                   u.access, 0};
+      cancels[i] = (struct api_call){
+        .method = "DELETE", .path = on(i + 1, api_printf("/api/registrations/%lld/", api_id(r))),
+        .token = u.access,
+      };
     else {
-      waiting[i - CAPACITY] = id_of(r);
+      waiting[i - CAPACITY] = api_id(r);
       waiting_tokens[i - CAPACITY] = u.access;
     }
   }
   /* Half the confirmed cancel at once, each on another node. */
-  pthread_t threads[CAPACITY / 2];
+  api_race(cancels, CAPACITY / 2);
   for (size_t i = 0; i < CAPACITY / 2; i++)
-    pthread_create(&threads[i], NULL, do_cancel, &cancels[i]);
-  for (size_t i = 0; i < CAPACITY / 2; i++) {
-    pthread_join(threads[i], NULL);
-    cr_expect_eq(cancels[i].status, 204);
-  }
+    expect_status(cancels[i].resp, 204);
   /* The three oldest waiting got the places, in order; the others wait. */
   for (size_t i = 0; i < WAITING; i++) {
     r = api_get(on(i, api_printf("/api/registrations/%lld/", waiting[i])), waiting_tokens[i]);
@@ -250,22 +203,14 @@ Test(scaleout, a_token_from_one_node_works_on_the_others)
                          api_jsonf("{\"refresh\":\"%s\"}", refresh)), 401);
 }
 
-struct scan { const char *url, *token; long status; };
-
-static void *do_scan(void *arg)
-{
-  struct scan *s = arg;
-  s->status = api_post(s->url, s->token, NULL)->status;
-  return NULL;
-}
-
 Test(scaleout, a_ticket_checked_in_on_two_nodes_counts_once)
 {
   enum { TICKETS = 10 };
   struct api_user org = api_signup("org", "organizer");
-  long long event = id_of(api_post(on(2, "/api/events/create/"), org.access, api_json(
-      "{'title':'Gate','description':'','date_time':'2031-05-01T18:00:00Z',"
-      "'location':'Berlin','capacity':0}")));
+  struct api_resp *created = api_post(on(2, "/api/events/create/"), org.access,
+                                      api_event_json("{'title':'Gate','capacity':0}"));
+  expect_status(created, 200);
+  long long event = api_id(created);
   for (size_t i = 0; i < TICKETS; i++) {
     struct api_user u = api_signup(api_printf("holder%zu", i), NULL);
     struct api_resp *r = api_post(on(i, api_printf("/api/registrations/%lld/register/", event)),
@@ -274,15 +219,14 @@ Test(scaleout, a_ticket_checked_in_on_two_nodes_counts_once)
                                                          "code"));
     cr_assert(code != NULL, "%s", r->body);
     const char *path = api_printf("/api/tickets/%s/check-in/", code);
-    struct scan scans[2] = {{on(i, path), org.access, 0}, {on(i + 1, path), org.access, 0}};
-    pthread_t threads[2];
-    for (size_t k = 0; k < 2; k++)
-      pthread_create(&threads[k], NULL, do_scan, &scans[k]);
-    for (size_t k = 0; k < 2; k++)
-      pthread_join(threads[k], NULL);
-    long ok = (scans[0].status == 200) + (scans[1].status == 200);
-    long again = (scans[0].status == 409) + (scans[1].status == 409);
-    cr_expect(ok == 1 && again == 1, "ticket %zu: %ld and %ld", i, scans[0].status,
-              scans[1].status);
+    struct api_call scans[2] = {
+      {.method = "POST", .path = on(i, path), .token = org.access},
+      {.method = "POST", .path = on(i + 1, path), .token = org.access},
+    };
+    api_race(scans, 2);
+    long ok = (scans[0].resp->status == 200) + (scans[1].resp->status == 200);
+    long again = (scans[0].resp->status == 409) + (scans[1].resp->status == 409);
+    cr_expect(ok == 1 && again == 1, "ticket %zu: %ld and %ld", i, scans[0].resp->status,
+              scans[1].resp->status);
   }
 }

@@ -203,8 +203,10 @@ Test(schema, yaml_is_the_same_document)
   expect_header(r, "Content-Type", "application/vnd.oai.openapi; charset=utf-8");
   expect_that(strncmp(r->body, "openapi: \"3.1.0\"\n", 17) == 0, "YAML starts: %.40s", r->body);
   if (system("/usr/bin/python3 -c 'import yaml' >/dev/null 2>&1") != 0) {
-    cr_log_info("python3-yaml is not installed: the YAML is not parsed back");
-    return;
+    /* CI installs it: there, its absence is a failure, never a skip. */
+    cr_assert(getenv("CI") == NULL, "python3-yaml is missing although CI installs it");
+    cr_skip("python3-yaml is not installed (scripts/install-deps --test installs it): "
+            "the YAML is not parsed back");
   }
   const char *path = api_printf("%s/openapi.yaml", api_server_dir());
   FILE *f = fopen(path, "w");

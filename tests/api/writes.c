@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -140,8 +141,10 @@ static void
 start_batching(void)
 {
   /* Every transaction waits half a second for company: requests sent at
-   * once share one. */
-  const char *env[] = {"WRITE_BATCH_WAIT", "500ms", "WRITE_BATCH_MAX", "1000", NULL};
+   * once share one. No mail worker: its claims would be transactions too,
+   * and the counts here are the requests'. */
+  const char *env[] = {"WRITE_BATCH_WAIT", "500ms", "WRITE_BATCH_MAX", "1000",
+                       "WORKER", "off", NULL};
   api_server_start_with(env);
 }
 
@@ -166,26 +169,24 @@ Test(writes, requests_sent_at_once_commit_together)
     cr_assert_eq(metric("eventapi_db_write_units_total"), units, "no writer on PostgreSQL");
     return;
   }
-  /* The mail worker's claims and outcomes are units too, so at least the
-   * registrations; all of them in one or two transactions, or a few more
-   * for the mail worker's. */
+  /* All of them in one or two transactions, or a few more on a machine
+   * too busy to send them within half a second of each other. */
   long long ran = metric("eventapi_db_write_units_total") - units;
   long long taken = metric("eventapi_db_write_batches_total") - batches;
-  cr_assert_geq(ran, CROWD);
+  cr_assert_eq(ran, CROWD, "%lld units for %d registrations", ran, CROWD);
   cr_assert(taken >= 1 && taken < CROWD, "%d registrations in %lld transactions", CROWD, taken);
   expect_counters_match_rows(event);
 }
 
-Test(writes, a_unit_that_fails_mid_batch_fails_alone)
+/* Everyone registers for a new event, and the first of them twice at the
+ * same moment: both pass the view's check, and the second unit's insert
+ * then fails on the unique index after it took a place. Returns whether
+ * the writer ran a batch again with savepoints meanwhile. */
+static bool
+register_crowd_and_one_twice(const char *organizer, struct api_user *crowd)
 {
-  struct api_user olga = api_signup("olga", "organizer");
-  long long event = create_event(olga.access, 0);
-  struct api_user crowd[CROWD];
-  sign_up_crowd(crowd, CROWD);
+  long long event = create_event(organizer, 0);
   long long replays = metric("eventapi_db_write_replays_total");
-  /* Everyone registers, and the first of them twice at the same moment:
-   * both pass the view's check, and the second unit's insert then fails on
-   * the unique index after it took a place. */
   struct call calls[CROWD + 1];
   const char *path = api_printf("/api/registrations/%lld/register/", event);
   for (size_t i = 0; i < CROWD; i++)
@@ -208,10 +209,23 @@ Test(writes, a_unit_that_fails_mid_batch_fails_alone)
                                    " AND cancelled_at IS NULL", event);
   cr_assert_eq(confirmed, CROWD);
   expect_counters_match_rows(event);
-  /* The second of the pair was only refused by the index under the lock
-   * when both were in one batch: the batch ran again with savepoints. */
+  return metric("eventapi_db_write_replays_total") > replays;
+}
+
+Test(writes, a_unit_that_fails_mid_batch_fails_alone)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user crowd[CROWD];
+  sign_up_crowd(crowd, CROWD);
+  /* The pair shares a batch unless the machine is too busy to send them
+   * within half a second; then they fail or pass apart, and the same is
+   * tried again, each time with every answer checked. */
+  bool replayed = false;
+  int attempts = on_postgres() ? 1 : 5;
+  for (int attempt = 0; attempt < attempts && !replayed; attempt++)
+    replayed = register_crowd_and_one_twice(olga.access, crowd);
   if (!on_postgres())
-    cr_assert_geq(metric("eventapi_db_write_replays_total") - replays, 1);
+    cr_assert(replayed, "the duplicate never shared a batch with the others");
 }
 
 Test(writes, a_unit_refused_before_it_writes_needs_no_replay)

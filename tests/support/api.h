@@ -29,6 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct api_resp;
+
 /* ---- the server (server.c) ---------------------------------------------- */
 
 /*
@@ -36,6 +38,13 @@
  * and media folder in a new temporary directory, a random SECRET_KEY, fast
  * password hashing and 4 threads. Any failure fails the test. Use as a
  * Criterion .init.
+ *
+ * The server's environment is the harness's alone: every variable of the
+ * developer's shell is removed first except those the tools need (PATH,
+ * HOME, TMPDIR, the locale, the sanitizers' options, CI and the suite's own
+ * EVENTAPI_BIN, EVENTAPI_SOURCE_ROOT, EVENTAPI_TEST_POSTGRES), so no setting
+ * of the shell (and no proxy) changes what is tested. Child processes
+ * (process.h, command.h) inherit the same.
  */
 void api_server_start(void);
 
@@ -75,6 +84,132 @@ char *api_repeat(char c, size_t n);      /* n times c, NUL-terminated */
 /* Creates an admin through the model (as `eventapi createsuperuser` does). */
 void api_create_superuser(const char *username, const char *email,
                           const char *password);
+
+/*
+ * Delivers the outbox of the in-process server as `eventapi worker --once`
+ * does, in the calling thread: every notification due now is sent through
+ * the server's EMAIL_URL (or given up) before it returns, so a test asserts
+ * what was sent, and what was not, without waiting. The suites that use it
+ * start their server with WORKER=off, so that nothing else sends.
+ */
+void api_deliver_mail(void);
+
+/* Points the in-process server's mail at another EMAIL_URL (for
+ * api_deliver_mail()). */
+void api_server_set_email_url(const char *url);
+
+/* ---- the test clock and the tests' dates (clock.c) ----------------------- */
+
+/*
+ * The clock the in-process server reads (time_now_us() of
+ * src/core/timefmt.h): the real clock, moved forward by the test. A test
+ * never waits for time to pass: it moves the clock. Child processes
+ * (process.h) keep the real clock.
+ */
+long long api_now_us(void);
+long long api_now(void);                     /* in whole seconds */
+
+/* Moves the server's clock (and the test's) forward by seconds. */
+void api_clock_advance(long long seconds);
+
+/* Back to the real clock (api_server_stop() does it). */
+void api_clock_reset(void);
+
+/* An answer's timestamp ("2031-05-01T18:00:00.25Z", UTC with Z) in
+ * microseconds, read with libc's calendar; fails the test on anything else. */
+long long api_parse_iso_us(const char *text);
+
+/* The string member key of x is a timestamp within [from_us, to_us]. */
+#define expect_time_within(x, key, from_us, to_us) \
+  expect_time_within_at(__FILE__, __LINE__, API_RESP_OF(x), API_JSON_OF(x), (key), (from_us), \
+                        (to_us))
+void expect_time_within_at(const char *file, int line, const struct api_resp *r,
+                           const json_t *json, const char *key, long long from_us,
+                           long long to_us);
+
+/* The ISO 8601 UTC time seconds from the test clock's now, to the second
+ * ("2031-05-01T18:00:00Z"; seconds < 0 is in the past). Harness-owned. */
+const char *api_iso_from_now(long long seconds);
+
+/*
+ * The year a test's dates are in. A test never names a year: it writes {Y}
+ * where the year goes, and api_json(), api_jsonf() and api_date() put in
+ * api_year(): the first year at least two years after the test clock's
+ * whose calendar is the one the tests were written against, a common year
+ * that begins on a Wednesday. So every date is in the future whenever the
+ * suite runs, and keeps its weekday (1 May is a Thursday) and Europe's
+ * daylight-saving Sundays (30 March and 26 October). {Y+1}, {Y+2}, {Y-1}
+ * are the years around it (still in the future, calendars of their own).
+ */
+int api_year(void);
+
+/* text with every {Y} (and {Y+n}, {Y-n}) replaced as above. Harness-owned. */
+const char *api_date(const char *text);
+
+/* ---- what many tests make (fixtures.c) ------------------------------------ */
+
+/* The positive integer "id" of r's JSON object; fails the test otherwise. */
+long long api_id(const struct api_resp *r);
+
+/* The integer member key of json; fails the test otherwise. */
+long long api_int(const json_t *json, const char *key);
+
+/* The default date_time of api_event_json(): Thursday 1 May, 18:00 UTC. */
+#define API_EVENT_WHEN "{Y}-05-01T18:00:00Z"
+
+/*
+ * A valid body for POST /api/events/create/: {"title": "Jazz Night",
+ * "description": "", "date_time": API_EVENT_WHEN, "location": "Berlin",
+ * "capacity": 100} with the members of overrides (a single-quoted JSON
+ * object as api_json() takes, or NULL) put over them. Harness-owned.
+ */
+const char *api_event_json(const char *overrides);
+
+/* An event as created, with the ids of its nested items in order (0 past
+ * the last). */
+struct api_event {
+  long long id;
+  long long ticket_types[8];
+  long long sessions[8];
+  struct api_resp *resp;        /* the answer to the create */
+};
+
+/* Creates api_event_json(overrides) as token, asserting 200. */
+struct api_event api_create_event(const char *token, const char *overrides);
+
+/* ---- races (race.c) ---------------------------------------------------------- */
+
+/* One request of a race, and what came of it. */
+struct api_call {
+  const char *method;           /* "POST", "PUT", "DELETE", ... */
+  const char *path;             /* as api_request() takes it */
+  const char *token;            /* or NULL */
+  const char *body;             /* JSON; NULL sends "{}" (a race needs a body) */
+  size_t body_len;              /* 0: strlen(body) (for bodies with NUL bytes) */
+  const char *content_type;     /* NULL: application/json */
+  struct api_resp *resp;        /* the answer, once api_race() returns */
+  long long held_us;            /* when all but its last byte had gone (monotonic) */
+  long long answered_us;        /* when its answer was read (monotonic) */
+  bool held;                    /* it reached the gate (its last byte waited) */
+};
+
+/*
+ * Sends the calls at once, each from a thread and a connection of its own,
+ * and proves that they raced: every request goes out but for the last byte
+ * of its body, and the last bytes go only once every request has got that
+ * far. A server answers a request only when it has all of it, so every
+ * request is in flight before any is answered. Then it asserts that every
+ * call got an answer and that the timestamps agree (every answer read after
+ * the last request reached the gate): a race that did not overlap fails the
+ * test. Threads never assert; the test checks the answers afterwards.
+ */
+void api_race(struct api_call *calls, size_t count);
+
+/* api_request() whose body's last byte waits until hold(arg) returns (the
+ * building block of api_race()). */
+struct api_resp *api_request_held(const char *method, const char *path, const char *token,
+                                  const char *content_type, const void *body, size_t len,
+                                  void (*hold)(void *), void *arg);
 
 /* ---- the HTTP client (client.c) ----------------------------------------- */
 
@@ -126,7 +261,7 @@ struct api_resp *api_patch(const char *path, const char *token, const char *json
 
 /*
  * Sends bytes as they are on a new connection and reads one answer: until
- * its Content-Length is complete, the server closes, or 5 seconds pass.
+ * its Content-Length is complete, the server closes, or 30 seconds pass.
  * status is 0 when nothing parsable came back.
  */
 struct api_resp *api_raw(const void *bytes, size_t len);
@@ -138,7 +273,8 @@ void api_raw_abort(const void *bytes, size_t len);
 const char *api_header(const struct api_resp *r, const char *name);
 
 /*
- * JSON written with single quotes, for readable tests: every ' becomes ".
+ * JSON written with single quotes, for readable tests: every ' becomes ",
+ * and every {Y} the tests' year (api_date()).
  * api_json("{'username':'alice'}") is {"username":"alice"}. Harness-owned.
  */
 const char *api_json(const char *single_quoted);
@@ -246,8 +382,6 @@ const char *api_jwt_with_payload(const char *token, const char *payload_json);
   expect_header_not_lists_at(__FILE__, __LINE__, (r), (name), (item))
 /* Content-Type is application/json; charset=utf-8 and the body parses. */
 #define expect_json_response(r) expect_json_response_at(__FILE__, __LINE__, (r))
-/* 400 <= status < 500. */
-#define expect_client_error(r) expect_client_error_at(__FILE__, __LINE__, (r))
 /* The server still answers: GET /api/users/me/ anonymously is 401. */
 #define expect_alive() expect_alive_at(__FILE__, __LINE__)
 /* A plain condition, with a message. */
@@ -290,7 +424,6 @@ void expect_header_not_lists_at(const char *file, int line,
                                 const struct api_resp *r, const char *name,
                                 const char *item);
 void expect_json_response_at(const char *file, int line, const struct api_resp *r);
-void expect_client_error_at(const char *file, int line, const struct api_resp *r);
 void expect_alive_at(const char *file, int line);
 void expect_that_at(const char *file, int line, bool ok, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

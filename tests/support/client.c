@@ -127,14 +127,16 @@ static void check_no_server_error(const struct api_resp *r)
  * Each answer the client receives is checked against the document the
  * server serves at /api/schema/ (fetched once per server, on the first
  * answer): its status must be documented for the operation, and a JSON body
- * must match the documented schema (schema_check.h). EVENTAPI_SCHEMA_CHECK=0
- * turns this off. A mismatch fails the test at once on the test's own
- * thread; another thread's first mismatch is reported at the test thread's
- * next request, or failing that when the server stops.
+ * must match the documented schema (schema_check.h). A document that cannot
+ * be fetched fails every check: the checks never switch themselves off. A
+ * mismatch fails the test at once on the test's own thread; another
+ * thread's first mismatch is reported at the test thread's next request, or
+ * failing that when the server stops.
  */
 static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
-static json_t *schema_doc;       /* NULL: not fetched, or not available */
+static json_t *schema_doc;       /* NULL: not fetched, or the fetch failed */
 static bool schema_tried;        /* fetched (or failed to) for this server */
+static char schema_failed[512];  /* why the fetch failed */
 static char schema_pending[2048]; /* another thread's first mismatch */
 
 /* Called by api_server_stop(), when the test's threads have ended (so
@@ -145,6 +147,7 @@ static void release_schema(void *p)
   if (schema_pending[0]) /* never reported: no request followed */
     cr_expect_fail("%s", schema_pending);
   schema_pending[0] = '\0';
+  schema_failed[0] = '\0';
   json_decref(schema_doc);
   schema_doc = NULL;
   schema_tried = false;
@@ -156,36 +159,63 @@ static size_t on_schema_body(char *data, size_t size, size_t nmemb, void *userda
   return size * nmemb;
 }
 
-/* The document, fetched on a handle of its own; NULL when unavailable.
- * Called with schema_lock held. */
-static json_t *schema_fetch(void)
+/* The document, fetched on a handle of its own with the Host header host
+ * (NULL: curl's own); NULL, with why in schema_failed, when it cannot be
+ * had. Called with schema_lock held. */
+static json_t *schema_fetch_as(const char *host)
 {
   struct api_resp r = { .body = calloc(1, 1) };
   CURL *curl = curl_easy_init();
   json_t *doc = NULL;
   if (!r.body || !curl)
     abort();
-  curl_easy_setopt(curl, CURLOPT_URL, api_url("/api/schema/"));
+  const char *url = api_url("/api/schema/");
+  curl_easy_setopt(curl, CURLOPT_URL, url);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
   curl_easy_setopt(curl, CURLOPT_PROXY, "");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_schema_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
-  if (curl_easy_perform(curl) == CURLE_OK) {
+  struct curl_slist *headers = host ? curl_slist_append(NULL, host) : NULL;
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  json_error_t error;
+  if (rc != CURLE_OK) {
+    snprintf(schema_failed, sizeof schema_failed, "GET %s: %s", url, curl_easy_strerror(rc));
+  } else {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-    if (r.status == 200)
-      doc = json_loadb(r.body, r.len, 0, NULL);
+    if (r.status != 200)
+      snprintf(schema_failed, sizeof schema_failed, "GET %s answered %ld: %.200s", url,
+               r.status, r.body);
+    else if (!(doc = json_loadb(r.body, r.len, 0, &error)))
+      snprintf(schema_failed, sizeof schema_failed, "GET %s: not JSON: %s", url, error.text);
   }
   curl_easy_cleanup(curl);
   free(r.body);
   return doc;
 }
 
-static void check_against_schema(const struct api_resp *r)
+/* The document, as the server's own address; failing that (a test of
+ * ALLOWED_HOSTS), as the Host header the checked request sent. */
+static json_t *schema_fetch(const char *host)
 {
-  const char *env = getenv("EVENTAPI_SCHEMA_CHECK");
-  if (env && strcmp(env, "0") == 0)
+  json_t *doc = schema_fetch_as(NULL);
+  if (!doc && host) {
+    char first[sizeof schema_failed];
+    memcpy(first, schema_failed, sizeof first);
+    doc = schema_fetch_as(host);
+    if (!doc)
+      snprintf(schema_failed + strlen(schema_failed),
+               sizeof schema_failed - strlen(schema_failed), "; and before: %.200s", first);
+  }
+  return doc;
+}
+
+static void check_against_schema(const struct api_resp *r, const char *host)
+{
+  if (r->status == 0) /* no answer: nothing to check */
     return;
   bool main_thread = gettid() == getpid();
   char pending[sizeof schema_pending] = "";
@@ -197,7 +227,7 @@ static void check_against_schema(const struct api_resp *r)
   pthread_mutex_lock(&schema_lock);
   if (!schema_tried) {
     schema_tried = true;
-    schema_doc = schema_fetch();
+    schema_doc = schema_fetch(host);
     api_keep(&schema_doc, release_schema);
   }
   const json_t *doc = schema_doc;
@@ -217,6 +247,10 @@ static void check_against_schema(const struct api_resp *r)
     ok = schema_check_response(doc, r->method, path, r->status,
                                api_header(r, "Content-Type"), r->json, r->len,
                                err, sizeof err);
+  } else {
+    ok = false;
+    snprintf(err, sizeof err, "the OpenAPI document could not be fetched to check it: %s",
+             schema_failed);
   }
   if (!ok && !main_thread) {
     pthread_mutex_lock(&schema_lock);
@@ -267,6 +301,8 @@ struct upload {
   const char *data;
   size_t len;
   size_t sent;
+  void (*hold)(void *); /* called before the last byte, if set */
+  void *hold_arg;
 };
 
 static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
@@ -280,6 +316,26 @@ static size_t on_read(char *buffer, size_t size, size_t nitems, void *userdata)
   memcpy(buffer, up->data + up->sent, n);
   up->sent += n;
   return n;
+}
+
+/* The body but its last byte; then hold() before the last byte goes. */
+static size_t on_read_held(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+  struct upload *up = userdata;
+  size_t room = size * nitems;
+  if (up->sent + 1 < up->len) {
+    size_t n = up->len - 1 - up->sent;
+    if (n > room)
+      n = room;
+    memcpy(buffer, up->data + up->sent, n);
+    up->sent += n;
+    return n;
+  }
+  if (up->sent == up->len || room == 0)
+    return 0;
+  up->hold(up->hold_arg);
+  buffer[0] = up->data[up->sent++];
+  return 1;
 }
 
 static CURL *thread_handle(void)
@@ -298,12 +354,13 @@ static CURL *thread_handle(void)
 static struct api_resp *perform(const char *method, const char *path,
                                 const char *token, const char *content_type,
                                 const void *body, size_t len,
-                                const char *const *headers, bool chunked)
+                                const char *const *headers, bool chunked,
+                                void (*hold)(void *), void *hold_arg)
 {
   struct api_resp *r = resp_new(method, path);
   CURL *curl = thread_handle();
   struct curl_slist *list = NULL;
-  struct upload up = { body, len, 0 };
+  struct upload up = { body, len, 0, hold, hold_arg };
   bool sends_body = body || strcmp(method, "POST") == 0 ||
                     strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
 
@@ -323,6 +380,13 @@ static struct api_resp *perform(const char *method, const char *path,
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
     curl_easy_setopt(curl, CURLOPT_READDATA, &up);
     list = curl_slist_append(list, "Transfer-Encoding: chunked");
+  } else if (hold) {
+    /* Read from the callback, Content-Length known, no 100-continue. */
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read_held);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+    list = curl_slist_append(list, "Expect:");
   } else if (sends_body) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body ? body : "");
@@ -331,7 +395,7 @@ static struct api_resp *perform(const char *method, const char *path,
   } else {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   }
-  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+  if (hold || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0))
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 
   /* "Content-Type:" with no value stops curl adding its form type. */
@@ -352,9 +416,14 @@ static struct api_resp *perform(const char *method, const char *path,
   curl_slist_free_all(list);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 
+  /* A Host header of the test's own goes with the schema's fetch too. */
+  const char *host = NULL;
+  for (const char *const *h = headers; h && *h; h++)
+    if (strncasecmp(*h, "Host:", 5) == 0)
+      host = *h;
   resp_parse_json(r);
   check_no_server_error(r);
-  check_against_schema(r);
+  check_against_schema(r, host);
   return r;
 }
 
@@ -363,7 +432,16 @@ struct api_resp *api_request(const char *method, const char *path,
                              const void *body, size_t len,
                              const char *const *headers)
 {
-  return perform(method, path, token, content_type, body, len, headers, false);
+  return perform(method, path, token, content_type, body, len, headers, false, NULL, NULL);
+}
+
+struct api_resp *api_request_held(const char *method, const char *path, const char *token,
+                                  const char *content_type, const void *body, size_t len,
+                                  void (*hold)(void *), void *arg)
+{
+  cr_assert(hold != NULL && body != NULL && len >= 2,
+            "a held request needs a body of two bytes or more");
+  return perform(method, path, token, content_type, body, len, NULL, false, hold, arg);
 }
 
 struct api_resp *api_request_chunked(const char *method, const char *path,
@@ -371,7 +449,7 @@ struct api_resp *api_request_chunked(const char *method, const char *path,
                                      const char *content_type,
                                      const void *body, size_t len)
 {
-  return perform(method, path, token, content_type, body, len, NULL, true);
+  return perform(method, path, token, content_type, body, len, NULL, true, NULL, NULL);
 }
 
 static struct api_resp *json_request(const char *method, const char *path,
@@ -441,6 +519,10 @@ static void raw_send(int fd, const void *bytes, size_t len)
   }
 }
 
+/* How long api_raw() waits for an answer: a bound that a healthy run, even
+ * under the sanitizers and a loaded machine, never reaches. */
+#define RAW_TIMEOUT_MS 30000
+
 static long long now_ms(void)
 {
   struct timespec ts;
@@ -497,7 +579,7 @@ struct api_resp *api_raw(const void *bytes, size_t len)
   char *data = NULL;
   size_t got = 0;
   bool closed = false, complete = false;
-  long long deadline = now_ms() + 5000;
+  long long deadline = now_ms() + RAW_TIMEOUT_MS;
   while (!complete && !closed) {
     long long left = deadline - now_ms();
     if (left <= 0)
@@ -546,7 +628,7 @@ void api_raw_abort(const void *bytes, size_t len)
 
 const char *api_json(const char *single_quoted)
 {
-  char *json = api_strdup(single_quoted);
+  char *json = api_strdup(api_date(single_quoted));
   for (char *p = json; *p; p++)
     if (*p == '\'')
       *p = '"';

@@ -318,15 +318,24 @@ void expect_json_response_at(const char *file, int line, const struct api_resp *
     expect_fail_at(file, line, "expected a JSON body: %s", describe(r));
 }
 
-void expect_client_error_at(const char *file, int line, const struct api_resp *r)
-{
-  if (r->status < 400 || r->status > 499)
-    expect_fail_at(file, line, "expected a 4xx answer: %s", describe(r));
-}
-
 void expect_alive_at(const char *file, int line)
 {
   struct api_resp *r = api_get("/api/users/me/", NULL);
   expect_status_at(file, line, r, 401);
   expect_detail_at(file, line, r, "Authentication credentials were not provided.");
+}
+
+void expect_time_within_at(const char *file, int line, const struct api_resp *r,
+                           const json_t *json, const char *key, long long from_us,
+                           long long to_us)
+{
+  json_t *got = member(file, line, r, json, key);
+  if (!json_is_string(got))
+    expect_fail_at(file, line, "expected a timestamp \"%s\", got %s in %s", key, dumps(got),
+                   r ? describe(r) : dumps(json));
+  long long us = api_parse_iso_us(json_string_value(got));
+  if (us < from_us || us > to_us)
+    expect_fail_at(file, line, "expected \"%s\" within [%lld, %lld] us, got %s (%lld) in %s",
+                   key, from_us, to_us, json_string_value(got), us,
+                   r ? describe(r) : dumps(json));
 }

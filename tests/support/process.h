@@ -28,7 +28,7 @@ struct api_process {
  * Starts `eventapi args...` (args NULL-terminated, without the program
  * name) with env (NULL-terminated name, value pairs, or NULL) added. For
  * `serve`, waits until it listens (PORT=0 by default: a free port) and sets
- * p->port. Fails the test if it does not come up within 10 seconds.
+ * p->port. Fails the test if it does not come up within a minute.
  */
 void api_process_start(struct api_process *p, const char *const *args, const char *const *env);
 
@@ -41,7 +41,7 @@ int api_process_wait(struct api_process *p, int timeout_ms);
 /* Everything the process wrote so far (harness-owned). */
 const char *api_process_output(const struct api_process *p);
 
-/* Runs `eventapi args...` to the end (at most 30 s); its exit status, output in *output. */
+/* Runs `eventapi args...` to the end (at most 2 minutes); its exit status, output in *output. */
 int api_process_run(const char *const *args, const char *const *env, const char **output);
 
 #endif

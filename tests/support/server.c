@@ -19,20 +19,57 @@
 
 #include "app.h"
 #include "core/config.h"
+#include "notifications/worker.h"
 #include "users/models.h"
 
-/* Settings a developer's shell might carry that would change what is tested. */
-static const char *const cleared_env[] = {
-  "ACCESS_TOKEN_LIFETIME", "REFRESH_TOKEN_LIFETIME", "LOGIN_MAX_FAILURES",
-  "LOGIN_WINDOW", "CORS_ALLOWED_ORIGINS", "PUBLIC_URL", "CREATE_STATUS",
-  "COMMON_PASSWORDS_FILE", "CONNECTION_TIMEOUT", "CONNECTION_LIMIT",
-  "PER_IP_CONNECTION_LIMIT", "SQLITE_SYNCHRONOUS", "EMAIL_URL",
-  "REMINDER_OFFSETS", "EMAIL_FROM", "EMAIL_MAX_ATTEMPTS", "EMAIL_RETRY_DELAY",
-  "WORKER", "WORKER_INTERVAL", "LOGIN_MAX_CLIENT_FAILURES", "HEADER_TIMEOUT",
-  "BODY_TIMEOUT", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "LOG_FORMAT", "IMAGE_MAX_PIXELS",
-  "EVENT_CACHE_MB", "DOCS_ASSETS_DIR", "DOCS_ASSETS_URL", "EMAIL_TIMEOUT", "WRITE_BATCH_MAX",
-  "WRITE_BATCH_WAIT", NULL,
+/*
+ * What the test server keeps of the developer's shell: what the tools need
+ * to run. Everything else is removed before the harness sets its own
+ * settings, so no setting of the shell (present or added to the server
+ * later), no proxy and no time zone changes what is tested.
+ */
+static const char *const kept_env[] = {
+  "PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "LANG", "LANGUAGE",
+  "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "CI",
+  "EVENTAPI_BIN", "EVENTAPI_SOURCE_ROOT", "EVENTAPI_TEST_POSTGRES",
+  "EVENTAPI_TEST_POSTGRES_RESTART", "EVENTAPI_DOCS_ASSETS", NULL,
 };
+/* ... and every variable with one of these prefixes (the locale, the
+ * dynamic linker, Criterion and meson's own). */
+static const char *const kept_prefixes[] = { "LC_", "LD_", "CRITERION_", "MESON_", NULL };
+
+static bool env_kept(const char *entry)
+{
+  size_t len = strcspn(entry, "=");
+  for (const char *const *name = kept_env; *name; name++)
+    if (strlen(*name) == len && strncmp(entry, *name, len) == 0)
+      return true;
+  for (const char *const *prefix = kept_prefixes; *prefix; prefix++)
+    if (strncmp(entry, *prefix, strlen(*prefix)) == 0)
+      return true;
+  return false;
+}
+
+extern char **environ;
+
+static void env_clear_but_kept(void)
+{
+  size_t count = 0;
+  for (char **e = environ; *e; e++)
+    count++;
+  char **names = calloc(count + 1, sizeof *names);
+  cr_assert(names != NULL);
+  size_t n = 0;
+  for (char **e = environ; *e; e++)
+    if (!env_kept(*e))
+      names[n++] = strndup(*e, strcspn(*e, "="));
+  for (size_t i = 0; i < n; i++) {
+    cr_assert(names[i] != NULL);
+    unsetenv(names[i]);
+    free(names[i]);
+  }
+  free(names);
+}
 
 struct kept {
   void *p;
@@ -236,8 +273,7 @@ void api_server_start_with(const char *const *env)
   randombytes_buf(random, sizeof random);
   sodium_bin2hex(srv.secret, sizeof srv.secret, random, sizeof random);
 
-  for (const char *const *name = cleared_env; *name; name++)
-    unsetenv(*name);
+  env_clear_but_kept();
   set_env("SECRET_KEY", srv.secret);
   /* An absolute path: "sqlite:///" + "/tmp/...", four slashes. */
   set_env("DATABASE_URL", api_printf("sqlite:///%s/db.sqlite3", srv.dir));
@@ -320,6 +356,7 @@ void api_server_stop(void)
   if (srv.app)
     app_stop(srv.app);
   srv.app = NULL;
+  api_clock_reset();
   if (srv.cfg_loaded)
     config_free(&srv.cfg);
   srv.cfg_loaded = false;
@@ -352,6 +389,25 @@ const char *api_url(const char *path)
     return path; /* another server's (a child node's) absolute URL */
   cr_assert(srv.app != NULL, "the server is not running");
   return api_printf("%s%s", srv.base_url, path);
+}
+
+void api_deliver_mail(void)
+{
+  cr_assert(srv.app != NULL, "the server is not running");
+  cr_assert(!srv.cfg.worker, "api_deliver_mail() needs a server started with WORKER=off");
+  volatile sig_atomic_t stop = 0;
+  int rc = worker_run(&srv.cfg, &stop, true);
+  cr_assert_eq(rc, 0, "the outbox could not be read: %d", rc);
+}
+
+void api_server_set_email_url(const char *url)
+{
+  cr_assert(srv.app != NULL && !srv.cfg.worker,
+            "api_server_set_email_url() needs a server started with WORKER=off");
+  char *copy = strdup(url);
+  cr_assert(copy != NULL);
+  free(srv.cfg.email_url);
+  srv.cfg.email_url = copy;
 }
 
 void api_create_superuser(const char *username, const char *email,

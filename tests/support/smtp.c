@@ -4,6 +4,7 @@
  */
 #include "smtp.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,13 +17,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PYTHON "/usr/bin/python3"
-#define START_TIMEOUT_MS 10000
+#define START_TIMEOUT_MS 60000 /* a bound a healthy run never reaches */
 #define STOP_TIMEOUT_MS 5000
 #define POLL_MS 20
 
@@ -31,11 +34,12 @@ static struct {
   pid_t owner;                /* the process that started it */
   bool exit_hook;
   char dir[PATH_MAX];         /* the spool, or "" */
+  int fd;                     /* the listening socket, or -1 (see close_socket) */
   unsigned port;
   char url[64];
   json_t **kept;              /* arrays handed out, released by cleanup */
   size_t nkept, capkept;
-} smtp;
+} smtp = { .fd = -1 };
 
 static long long now_ms(void)
 {
@@ -78,6 +82,15 @@ static void remove_spool(void)
   if (smtp.dir[0])
     nftw(smtp.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   smtp.dir[0] = '\0';
+}
+
+static void close_socket(void)
+{
+  if (smtp.fd >= 0)
+    close(smtp.fd);
+  smtp.fd = -1;
+  smtp.port = 0;
+  smtp.url[0] = '\0';
 }
 
 /* Criterion skips .fini when .init fails, so a failed start cleans up
@@ -124,9 +137,9 @@ static void at_exit(void)
 }
 
 /* The child: dies with the thread that started it, keeps none of the test's
- * descriptors, and gets default signal handling. Only async-signal-safe
- * calls between fork and exec. */
-static _Noreturn void exec_server(char *const *argv, pid_t parent)
+ * descriptors but the listening socket (as descriptor 3), and gets default
+ * signal handling. Only async-signal-safe calls between fork and exec. */
+static _Noreturn void exec_server(char *const *argv, pid_t parent, int listening)
 {
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != parent)
@@ -143,7 +156,13 @@ static _Noreturn void exec_server(char *const *argv, pid_t parent)
     dup2(null, STDIN_FILENO);
     close(null);
   }
-  close_range(3, ~0U, 0);
+  if (listening == 3) {
+    if (fcntl(3, F_SETFD, 0) < 0) /* dup2 onto itself would keep FD_CLOEXEC */
+      _exit(127);
+  } else if (dup2(listening, 3) != 3) {
+    _exit(127);
+  }
+  close_range(4, ~0U, 0);
   execv(argv[0], argv);
   _exit(127);
 }
@@ -163,18 +182,33 @@ static unsigned read_port(void)
   return port;
 }
 
-unsigned smtp_start(void)
+/* A listening socket on a free port of 127.0.0.1, kept by this module. */
+static void open_socket(void)
 {
-  smtp_stop();
-  remove_spool();
-  return smtp_start_args(0, NULL);
+  close_socket();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    fail_start("socket: %s", strerror(errno));
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = 0 };
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(fd, 64) != 0 ||
+      getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+    int error = errno;
+    close(fd);
+    fail_start("a listening socket on 127.0.0.1: %s", strerror(error));
+  }
+  smtp.fd = fd;
+  smtp.port = ntohs(addr.sin_port);
+  snprintf(smtp.url, sizeof smtp.url, "smtp://127.0.0.1:%u", smtp.port);
 }
 
-unsigned smtp_start_args(unsigned port, const char *const *args)
+/* Starts smtpd.py with args on the socket and spool there are, and waits
+ * until it accepts (it writes the port file once it does). */
+static void start_server(const char *const *args)
 {
-  char script[PATH_MAX], port_arg[16], port_path[PATH_MAX + 8];
+  char script[PATH_MAX], port_path[PATH_MAX + 8];
 
-  smtp_stop();
   if (!smtp.exit_hook) {
     atexit(at_exit);
     smtp.exit_hook = true;
@@ -197,10 +231,7 @@ unsigned smtp_start_args(unsigned port, const char *const *args)
   size_t nargs = 0;
   while (args && args[nargs])
     nargs++;
-  snprintf(port_arg, sizeof port_arg, "%u", port);
-  const char *fixed[] = {
-    PYTHON, script, "--dir", smtp.dir, "--port", port_arg,
-  };
+  const char *fixed[] = { PYTHON, script, "--dir", smtp.dir, "--fd", "3" };
   size_t nfixed = sizeof fixed / sizeof *fixed;
   char **argv = calloc(nfixed + nargs + 1, sizeof *argv);
   if (!argv)
@@ -214,7 +245,7 @@ unsigned smtp_start_args(unsigned port, const char *const *args)
   fflush(NULL);
   pid_t pid = fork();
   if (pid == 0)
-    exec_server(argv, parent);
+    exec_server(argv, parent, smtp.fd);
   int error = errno;
   free(argv);
   if (pid < 0)
@@ -233,14 +264,33 @@ unsigned smtp_start_args(unsigned port, const char *const *args)
                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
     }
     if (now_ms() > deadline)
-      fail_start("smtpd.py did not listen within %d ms", START_TIMEOUT_MS);
+      fail_start("smtpd.py did not start within %d ms", START_TIMEOUT_MS);
     sleep_ms(POLL_MS);
   }
-  if (port && listening != port)
-    fail_start("smtpd.py listens on %u, not %u", listening, port);
-  smtp.port = listening;
-  snprintf(smtp.url, sizeof smtp.url, "smtp://127.0.0.1:%u", listening);
-  return listening;
+  if (listening != smtp.port)
+    fail_start("smtpd.py serves port %u, not the socket's %u", listening, smtp.port);
+}
+
+unsigned smtp_start(void)
+{
+  return smtp_start_with(NULL);
+}
+
+unsigned smtp_start_with(const char *const *args)
+{
+  smtp_stop();
+  remove_spool();
+  open_socket();
+  start_server(args);
+  return smtp.port;
+}
+
+void smtp_restart(const char *const *args)
+{
+  smtp_stop();
+  if (smtp.fd < 0)
+    fail_start("smtp_restart() before smtp_start()");
+  start_server(args);
 }
 
 void smtp_stop(void)
@@ -270,6 +320,7 @@ void smtp_stop(void)
 void smtp_cleanup(void)
 {
   smtp_stop();
+  close_socket();
   remove_spool();
   for (size_t i = 0; i < smtp.nkept; i++)
     json_decref(smtp.kept[i]);

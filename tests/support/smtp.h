@@ -44,9 +44,11 @@
  * or smtp_cleanup(), at exit, and, should the test process die, by the
  * kernel (PR_SET_PDEATHSIG, which follows the thread that started it).
  *
- * smtp_start_args() on the port of a stopped server can fail if another
- * process took the port in between; it is rare, as Linux hands out free
- * ports in turn.
+ * The listening socket belongs to this module, not to smtpd.py: it is made
+ * once by smtp_start() (the kernel picks the port) and handed to each
+ * smtpd.py started on it, so a restarted server is on the same port with
+ * no moment in which another process could take it. While no smtpd.py
+ * runs (after smtp_stop()), connections wait unanswered in its backlog.
  */
 #ifndef EVENTAPI_TESTS_SMTP_H
 #define EVENTAPI_TESTS_SMTP_H
@@ -55,34 +57,42 @@
 #include <stddef.h>
 
 /*
- * Starts smtpd.py on a free port of 127.0.0.1 with a new, empty spool
- * directory (mkdtemp under $TMPDIR, or /tmp). Fails the test if it is not
- * listening within 10 seconds. Returns the port.
+ * Makes a new listening socket on a free port of 127.0.0.1 and starts
+ * smtpd.py on it with a new, empty spool directory (mkdtemp under $TMPDIR,
+ * or /tmp), stopping and removing any server and spool of before. Fails
+ * the test if it does not come up within a minute. Returns the port.
  */
 unsigned smtp_start(void);
 
+/* smtp_start() with extra arguments for smtpd.py (see smtp_restart()). */
+unsigned smtp_start_with(const char *const *args);
+
 /*
- * Starts smtpd.py on port (0 for a free one), keeping the spool of the
- * server before, so messages go on being numbered after the last one stored
- * (a new spool is made if there is none). Stops a server still running
- * first. args is a NULL-terminated list of extra arguments, or NULL:
+ * Stops the server, if one runs, and starts smtpd.py again on the same
+ * listening socket and spool, so messages go on being numbered after the
+ * last one stored. args is a NULL-terminated list of extra arguments, or
+ * NULL:
  *   { "--fail-first", "2", NULL }   the first 2 DATA are answered 451
  *   { "--reject-rcpt", "550", NULL } every RCPT TO is answered 550
- * Fails the test if the server is not listening on port within 10 seconds.
+ *   { "--refuse", NULL }            every connection is greeted with 421 and
+ *                                    closed: a mail server that is down
+ * Returns once the new server accepts; fails the test if it does not come
+ * up within a minute.
  */
-unsigned smtp_start_args(unsigned port, const char *const *args);
+void smtp_restart(const char *const *args);
 
 /*
  * Sends SIGTERM and waits for the server to exit (SIGKILL after 5 seconds).
- * The spool and what it holds are kept. Does nothing if none is running.
+ * The socket, the spool and what it holds are kept. Does nothing if none
+ * is running.
  */
 void smtp_stop(void);
 
-/* smtp_stop(), then removes the spool and frees every json_t handed out.
- * Use in .fini. */
+/* smtp_stop(), then closes the socket, removes the spool and frees every
+ * json_t handed out. Use in .fini. */
 void smtp_cleanup(void);
 
-unsigned smtp_port(void);          /* the port of the server last started */
+unsigned smtp_port(void);          /* the port of the listening socket */
 const char *smtp_url(void);        /* "smtp://127.0.0.1:<port>", static */
 size_t smtp_count(void);           /* messages stored so far */
 

@@ -3,11 +3,13 @@
 smtpd.py - a capturing SMTP server for the tests (tests/support/smtp.c
 starts it).
 
-  /usr/bin/python3 tests/support/smtpd.py --dir SPOOL --port PORT
-      [--reject-rcpt CODE] [--fail-first N]
+  /usr/bin/python3 tests/support/smtpd.py --dir SPOOL (--port PORT | --fd FD)
+      [--reject-rcpt CODE] [--fail-first N] [--refuse]
 
-Listens on 127.0.0.1:PORT (0 picks a free port) and, once listening, writes
-the port to SPOOL/port. Every message accepted becomes SPOOL/NNNNNN.json,
+Listens on 127.0.0.1:PORT (0 picks a free port), or serves the listening
+socket it inherited as descriptor FD (tests/support/smtp.c keeps one socket
+for every server it starts), and, once accepting, writes the port to
+SPOOL/port. Every message accepted becomes SPOOL/NNNNNN.json,
 numbered in order of arrival from one more than the highest number already in
 the spool, so a server restarted on the same spool keeps counting. Both files
 are written to a temporary name and renamed, so a reader never sees half of
@@ -37,7 +39,8 @@ Lines longer than 998 octets are accepted (a real MTA accepts them too) so
 that raw_ok can report them rather than the message going missing.
 
 --reject-rcpt CODE answers every RCPT TO with CODE, so no message is
-accepted. --fail-first N answers the end of DATA of the first N messages this
+accepted. --refuse greets every connection with 421 and closes it, as a mail
+server that is down for maintenance does (RFC 5321 3.8). --fail-first N answers the end of DATA of the first N messages this
 process sees with 451 (nothing is stored); later ones are accepted.
 
 SIGTERM and SIGINT stop the server cleanly (exit status 0). Nothing is
@@ -52,6 +55,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -197,6 +201,14 @@ class Handler:
         return "250 2.0.0 OK stored"
 
 
+class Refusing(asyncio.Protocol):
+    """Greets with 421 and closes: the server is not available."""
+
+    def connection_made(self, transport):
+        transport.write(b"421 4.3.2 smtpd.test Service not available\r\n")
+        transport.close()
+
+
 async def serve(args):
     loop = asyncio.get_running_loop()
     handler = Handler(args.dir, args.reject_rcpt, args.fail_first)
@@ -212,7 +224,12 @@ async def serve(args):
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
 
-    server = await loop.create_server(session, "127.0.0.1", args.port)
+    factory = Refusing if args.refuse else session
+    if args.fd is not None:
+        listening = socket.socket(fileno=args.fd)
+        server = await loop.create_server(factory, sock=listening)
+    else:
+        server = await loop.create_server(factory, "127.0.0.1", args.port)
     port = server.sockets[0].getsockname()[1]
     port_file = os.path.join(args.dir, "port")
     write_atomically(port_file, f"{port}\n")
@@ -234,6 +251,10 @@ def main():
     parser.add_argument("--dir", required=True, help="the spool directory")
     parser.add_argument("--port", type=int, default=0,
                         help="0 for a free port")
+    parser.add_argument("--fd", type=int, default=None,
+                        help="serve this inherited listening socket instead")
+    parser.add_argument("--refuse", action="store_true",
+                        help="greet every connection with 421 and close it")
     parser.add_argument("--reject-rcpt", type=int, default=0, metavar="CODE",
                         help="answer every RCPT TO with CODE")
     parser.add_argument("--fail-first", type=int, default=0, metavar="N",

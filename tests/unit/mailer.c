@@ -18,6 +18,7 @@
 #include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/timefmt.h"
 #include "notifications/mailer.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -167,89 +169,6 @@ ends_with(const char *s, const char *suffix)
   return len >= slen && strcmp(s + len - slen, suffix) == 0;
 }
 
-/* "yyyymmddThhmmss" of now + delta seconds, UTC. */
-static void
-stamp(char out[32], int delta)
-{
-  time_t t = time(NULL) + delta;
-  struct tm tm;
-  strftime(out, 32, "%Y%m%dT%H%M%S", gmtime_r(&t, &tm));
-}
-
-/* A port on 127.0.0.1 where nothing listens (nothing did a moment ago). */
-static unsigned
-free_port(void)
-{
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  cr_assert_geq(fd, 0);
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
-  socklen_t addrlen = sizeof addr;
-  cr_assert_eq(getsockname(fd, (struct sockaddr *)&addr, &addrlen), 0);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-static bool
-accepts_connections(unsigned port)
-{
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  cr_assert_geq(fd, 0);
-  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
-/* Runs argv (argv[0] a path) with PYTHONPATH=dir, output to dir/server.log,
- * and waits until port accepts connections. */
-static void
-start_server(char *const argv[], unsigned port)
-{
-  char log_path[128];
-  snprintf(log_path, sizeof log_path, "%s/server.log", dir);
-  server = fork();
-  cr_assert_geq(server, 0);
-  if (server == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    setenv("PYTHONPATH", dir, 1);
-    setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
-    execv(argv[0], argv);
-    _exit(127);
-  }
-  for (int i = 0; i < 400; i++) { /* 20 s */
-    if (accepts_connections(port))
-      return;
-    if (waitpid(server, NULL, WNOHANG) == server) {
-      server = 0;
-      char *log = slurp(log_path, NULL);
-      cr_assert_fail("the SMTP server exited: %s", log);
-    }
-    usleep(50 * 1000);
-  }
-  cr_assert_fail("the SMTP server does not listen on port %u", port);
-}
-
-/* aiosmtpd with handler_class (a dotted path) storing into maildir. */
-static unsigned
-start_aiosmtpd(const char *handler_class)
-{
-  unsigned port = free_port();
-  char listen[64];
-  snprintf(listen, sizeof listen, "127.0.0.1:%u", port);
-  char *const argv[] = {PYTHON, "-m", "aiosmtpd", "-n", "-l", listen,
-                        "-c", (char *)handler_class, maildir, NULL};
-  start_server(argv, port);
-  return port;
-}
-
 static void
 write_file(const char *name, const char *text)
 {
@@ -279,10 +198,44 @@ static const char PICKY_PY[] =
     "            return '554 5.7.1 looks like spam'\n"
     "        return await super().handle_DATA(server, session, envelope)\n";
 
-/* A server that wants AUTH (without TLS, for the test) before MAIL FROM. */
-static const char AUTH_SERVER_PY[] =
-    "import asyncio, sys\n"
-    "from aiosmtpd.handlers import Mailbox\n"
+/* "yyyymmddThhmmss" of the (frozen) test clock + delta seconds, UTC. */
+static void
+stamp(char out[32], int delta)
+{
+  time_t t = (time_t)(time_now_us() / 1000000) + delta;
+  struct tm tm;
+  strftime(out, 32, "%Y%m%dT%H%M%S", gmtime_r(&t, &tm));
+}
+
+/*
+ * A TCP socket bound to a free port of 127.0.0.1 (the kernel picks it), kept
+ * by the test so that no other process can take the port: listening, for a
+ * server to serve, or not, so that a connection to it is refused.
+ */
+static int
+bound_socket(bool listening, unsigned *port)
+{
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cr_assert_geq(fd, 0);
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  cr_assert_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+  if (listening)
+    cr_assert_eq(listen(fd, 16), 0);
+  socklen_t addrlen = sizeof addr;
+  cr_assert_eq(getsockname(fd, (struct sockaddr *)&addr, &addrlen), 0);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+/*
+ * Serves SMTP on the socket inherited as descriptor 3: aiosmtpd's SMTP with
+ * the handler module.Class (constructed with the Maildir), with AUTH
+ * required when asked. PYTHONPATH is this test's folder, for the handlers
+ * written there.
+ */
+static const char SERVE_PY[] =
+    "import asyncio, importlib, socket, sys\n"
     "from aiosmtpd.smtp import SMTP, AuthResult\n"
     "\n"
     "def check(server, session, envelope, mechanism, auth_data):\n"
@@ -290,27 +243,49 @@ static const char AUTH_SERVER_PY[] =
     "          and auth_data.password == b'p@ss:w%rd/" PASSWORD "')\n"
     "    return AuthResult(success=ok, handled=False)\n"
     "\n"
-    "async def main(port, maildir):\n"
-    "    handler = Mailbox(maildir)\n"
+    "async def main(fd, spec, maildir, auth):\n"
+    "    module, _, name = spec.rpartition('.')\n"
+    "    handler = getattr(importlib.import_module(module), name)(maildir)\n"
+    "    options = dict(authenticator=check, auth_required=True,\n"
+    "                   auth_require_tls=False) if auth else {}\n"
     "    loop = asyncio.get_running_loop()\n"
-    "    await loop.create_server(\n"
-    "        lambda: SMTP(handler, authenticator=check, auth_required=True,\n"
-    "                     auth_require_tls=False),\n"
-    "        '127.0.0.1', port)\n"
+    "    await loop.create_server(lambda: SMTP(handler, **options),\n"
+    "                             sock=socket.socket(fileno=fd))\n"
     "    await asyncio.Event().wait()\n"
     "\n"
-    "asyncio.run(main(int(sys.argv[1]), sys.argv[2]))\n";
+    "asyncio.run(main(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == 'auth'))\n";
 
+/*
+ * Starts SERVE_PY on a new socket that this test keeps (closed at exit);
+ * returns its port. The socket listens already: a connection waits in its
+ * backlog until Python takes it, so there is nothing to wait for.
+ */
 static unsigned
-start_auth_server(void)
+start_smtp_server(const char *handler_class, bool auth)
 {
-  write_file("auth_server.py", AUTH_SERVER_PY);
-  unsigned port = free_port();
-  char script[128], port_text[16];
-  snprintf(script, sizeof script, "%s/auth_server.py", dir);
-  snprintf(port_text, sizeof port_text, "%u", port);
-  char *const argv[] = {PYTHON, script, port_text, maildir, NULL};
-  start_server(argv, port);
+  write_file("serve.py", SERVE_PY);
+  unsigned port;
+  int listening = bound_socket(true, &port);
+  char script[128], log_path[128];
+  snprintf(script, sizeof script, "%s/serve.py", dir);
+  snprintf(log_path, sizeof log_path, "%s/server.log", dir);
+  server = fork();
+  cr_assert_geq(server, 0);
+  if (server == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    if (dup2(listening, 3) != 3)
+      _exit(127);
+    setenv("PYTHONPATH", dir, 1);
+    setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
+    execl(PYTHON, PYTHON, script, "3", handler_class, maildir, auth ? "auth" : "-",
+          (char *)NULL);
+    _exit(127);
+  }
   return port;
 }
 
@@ -471,7 +446,9 @@ Test(mailer, file_writes_each_message_once_byte_for_byte)
 
 Test(mailer, file_never_overwrites)
 {
-  /* The names this second and the next would take are already there. */
+  /* The clock stands still: the name this second takes, and the next
+   * second's, are already there. */
+  time_test_freeze(time_now_us());
   char now[32], next[32], path[256];
   stamp(now, 0);
   stamp(next, 1);
@@ -498,11 +475,10 @@ Test(mailer, file_never_overwrites)
     free(text);
   }
   snprintf(path, sizeof path, "%s/%s-x-1.eml", dir, now);
-  if (access(path, F_OK) != 0)
-    snprintf(path, sizeof path, "%s/%s-x-1.eml", dir, next);
   char *text = slurp(path, NULL);
   cr_assert_str_eq(text, "new\r\n");
   free(text);
+  time_test_freeze(0);
 }
 
 Test(mailer, file_names_from_any_hint)
@@ -644,7 +620,9 @@ Test(mailer, bad_addresses_are_refused)
 
 Test(mailer, smtp_connection_refused_is_worth_retrying)
 {
-  unsigned port = free_port();
+  /* Bound and kept by this test but not listening: a connection is refused. */
+  unsigned port;
+  int closed = bound_socket(false, &port);
   char url[128], where[64];
   snprintf(url, sizeof url, "smtp://user:" PASSWORD "@127.0.0.1:%u", port);
   snprintf(where, sizeof where, "127.0.0.1:%u", port);
@@ -656,11 +634,12 @@ Test(mailer, smtp_connection_refused_is_worth_retrying)
   cr_assert_null(strchr(err, '\n'), "%s", err);
   mailer_close(m);
   free(text);
+  close(closed);
 }
 
 Test(mailer, smtp_sends_two_messages_over_one_connection)
 {
-  unsigned port = start_aiosmtpd("aiosmtpd.handlers.Mailbox");
+  unsigned port = start_smtp_server("aiosmtpd.handlers.Mailbox", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u", port);
   struct mailer *m = open_ok(url);
@@ -699,7 +678,7 @@ Test(mailer, smtp_sends_two_messages_over_one_connection)
 Test(mailer, smtp_refusals_permanent_and_temporary)
 {
   write_file("picky.py", PICKY_PY);
-  unsigned port = start_aiosmtpd("picky.Picky");
+  unsigned port = start_smtp_server("picky.Picky", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u?starttls=never", port);
   struct mailer *m = open_ok(url);
@@ -731,7 +710,7 @@ Test(mailer, smtp_refusals_permanent_and_temporary)
 
 Test(mailer, smtp_starttls_required_but_not_offered)
 {
-  unsigned port = start_aiosmtpd("aiosmtpd.handlers.Mailbox");
+  unsigned port = start_smtp_server("aiosmtpd.handlers.Mailbox", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u?starttls=required", port);
   struct mailer *m = open_ok(url);
@@ -746,7 +725,7 @@ Test(mailer, smtp_starttls_required_but_not_offered)
 
 Test(mailer, smtp_credentials_are_percent_decoded)
 {
-  unsigned port = start_auth_server();
+  unsigned port = start_smtp_server("aiosmtpd.handlers.Mailbox", true);
   char *text = make_message("Authenticated", "body");
   char url[256];
 

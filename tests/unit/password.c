@@ -131,15 +131,26 @@ Test(password, impossible_limits_are_enomem)
   cr_assert_eq(password_hash("secret", hash), EVENTAPI_ENOMEM);
 }
 
-Test(password, burn)
+Test(password, burn_takes_any_password_and_leaves_hashing_as_set)
 {
   password_burn("whatever");
   password_burn("");
   password_burn(NULL);
-  /* The dummy hash follows a change of limits. */
+  /* The dummy hash follows a change of limits, and hashing follows them too. */
   password_set_limits(FAST_OPSLIMIT + 1, FAST_MEMLIMIT);
   password_burn("again");
-  cr_assert(1);
+  char hash[PASSWORD_HASH_MAX];
+  cr_assert_eq(password_hash("again", hash), 0);
+  char cost[64];
+  snprintf(cost, sizeof cost, "$m=%zu,t=%d,p=1$", (size_t)FAST_MEMLIMIT / 1024,
+           (int)FAST_OPSLIMIT + 1);
+  cr_assert(strstr(hash, cost) != NULL, "%s lacks %s", hash, cost);
+  cr_assert(password_verify(hash, "again"));
+  cr_assert(!password_verify(hash, "whatever"));
+  /* Limits libsodium refuses: no dummy can be made, and the burn returns. */
+  password_set_limits(FAST_OPSLIMIT, 1);
+  password_burn("refused");
+  cr_assert_eq(password_hash("refused", hash), EVENTAPI_ENOMEM);
 }
 
 

@@ -218,15 +218,48 @@ Test(timefmt, parse_date)
 
 Test(timefmt, clocks)
 {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  /* time_now_us() reads CLOCK_REALTIME: between two readings of it. */
+  struct timespec before, after;
+  clock_gettime(CLOCK_REALTIME, &before);
   int64_t now = time_now_us();
-  cr_assert(llabs(now - (int64_t)ts.tv_sec * US) < 5 * US);
+  clock_gettime(CLOCK_REALTIME, &after);
+  cr_assert_geq(now, (int64_t)before.tv_sec * US + before.tv_nsec / 1000);
+  cr_assert_leq(now, (int64_t)after.tv_sec * US + after.tv_nsec / 1000);
 
+  /* The monotonic clock moves on by at least what was slept. */
   int64_t start = time_monotonic_us();
   struct timespec pause = {0, 2000000};
   nanosleep(&pause, NULL);
-  int64_t elapsed = time_monotonic_us() - start;
-  cr_assert_geq(elapsed, 2000);
-  cr_assert_lt(elapsed, 5 * US);
+  cr_assert_geq(time_monotonic_us() - start, 2000);
+}
+
+Test(timefmt, the_test_clock_shifts_and_freezes)
+{
+  struct timespec before, after;
+  clock_gettime(CLOCK_REALTIME, &before);
+  time_test_shift(3600 * US);
+  int64_t shifted = time_now_us();
+  clock_gettime(CLOCK_REALTIME, &after);
+  cr_assert_geq(shifted, (int64_t)before.tv_sec * US + before.tv_nsec / 1000 + 3600 * US);
+  cr_assert_leq(shifted, (int64_t)after.tv_sec * US + after.tv_nsec / 1000 + 3600 * US);
+
+  /* Frozen, it stands still whatever the shift; unfrozen, it runs shifted. */
+  time_test_freeze(1757249931068830);
+  cr_assert_eq(time_now_us(), 1757249931068830);
+  time_test_shift(0);
+  cr_assert_eq(time_now_us(), 1757249931068830);
+  time_test_freeze(0);
+  clock_gettime(CLOCK_REALTIME, &before);
+  int64_t real = time_now_us();
+  clock_gettime(CLOCK_REALTIME, &after);
+  cr_assert_geq(real, (int64_t)before.tv_sec * US + before.tv_nsec / 1000);
+  cr_assert_leq(real, (int64_t)after.tv_sec * US + after.tv_nsec / 1000);
+  /* The monotonic clock is never the test's: CLOCK_MONOTONIC as it is. */
+  time_test_shift(-7200 * US);
+  clock_gettime(CLOCK_MONOTONIC, &before);
+  int64_t monotonic = time_monotonic_us();
+  clock_gettime(CLOCK_MONOTONIC, &after);
+  time_test_shift(0);
+  cr_assert_geq(monotonic, (int64_t)before.tv_sec * US + before.tv_nsec / 1000);
+  cr_assert_leq(monotonic, (int64_t)after.tv_sec * US + after.tv_nsec / 1000);
 }
