@@ -824,6 +824,9 @@ on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
   request_free(req);
 }
 
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
