@@ -150,6 +150,20 @@ text_fold(const char *s)
   return folded;
 }
 
+size_t
+text_latin1_to_utf8(const char *s, size_t len, char *out, size_t size)
+{
+  size_t used = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (used + (c < 0x80 ? 1 : 2) >= size)
+      break;
+    used += encode(c, out + used);
+  }
+  out[used] = '\0';
+  return used;
+}
+
 void
 text_hex(const unsigned char *bytes, size_t len, char *out)
 {

@@ -29,6 +29,14 @@ size_t text_utf8_length(const char *s);
  */
 char *text_fold(const char *s);
 
+/*
+ * Writes s[0..len) read as ISO-8859-1 (each byte the code point of its
+ * value, as Django reads HTTP header values) as UTF-8 into out, cut before
+ * a character that would not fit, and NUL-terminated (size > 0). Returns
+ * the length written.
+ */
+size_t text_latin1_to_utf8(const char *s, size_t len, char *out, size_t size);
+
 /* Writes 2*len lowercase hex digits and a NUL into out. */
 void text_hex(const unsigned char *bytes, size_t len, char *out);
 

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "http/address.h"
 #include "http/form.h"
 #include "http/http.h"
@@ -156,12 +157,15 @@ http_body_parse(const char *type, const char *body, size_t len, arena_t *arena,
     return data;
   }
   if (type == NULL || !is_json_type(type)) {
+    /* Shown as Django reads a header, ISO-8859-1: any bytes make text. */
     const char *shown = type ? type : "";
     size_t n = strcspn(shown, ";");
+    char media_type[2 * 200 + 1];
+    text_latin1_to_utf8(shown, n > 200 ? 200 : n, media_type, sizeof media_type);
     *status = 415;
     *error = json_pack("{s:s}", "detail",
-                       arena_printf(arena, "Unsupported media type \"%.*s\" in request.",
-                                    (int)(n > 200 ? 200 : n), shown));
+                       arena_printf(arena, "Unsupported media type \"%s\" in request.",
+                                    media_type));
     return NULL;
   }
   json_error_t parse_error;

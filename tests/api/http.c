@@ -1096,3 +1096,21 @@ Test(access_log, text_lines_carry_query_client_and_user, .init = start_with_text
   cr_assert(strstr(line, " info 127.0.0.1 GET \"/api/events/?limit=2\" 200 "), "%s", line);
   cr_assert(strstr(line, api_printf(" user=%lld rid=rid-text-1", (long long)ann.id)), "%s", line);
 }
+
+/* ---- header bytes outside ASCII ------------------------------------------ */
+
+/*
+ * Header values are bytes, which Django reads as ISO-8859-1: a Content-Type
+ * or Host with a byte above 0x7f gets its 4xx with the byte shown as that
+ * character, never a 500. Found by fuzz/json_body.c and fuzz/hosts.c.
+ */
+Test(http, header_bytes_outside_ascii_are_read_as_latin1)
+{
+  struct api_resp *r = post_bytes(REGISTER, "text/\xa9", "{}", 2);
+  expect_status(r, 415);
+  expect_detail(r, "Unsupported media type \"text/\xc2\xa9\" in request.");
+  r = get_with_host("/api/events/", "\xe9vil.example");
+  expect_status(r, 400);
+  expect_detail(r, "Invalid HTTP_HOST header: '\xc3\xa9vil.example'. The domain name provided "
+                   "is not valid according to RFC 1034/1035.");
+}

@@ -162,3 +162,16 @@ Test(text, hex)
   text_hex(NULL, 0, out);
   cr_assert_str_eq(out, "");
 }
+
+Test(text, latin1_to_utf8)
+{
+  char out[16];
+  cr_assert_eq(text_latin1_to_utf8("caf\xe9 \xa9", 6, out, sizeof out), 8);
+  cr_assert_str_eq(out, "caf\xc3\xa9 \xc2\xa9");
+  cr_assert(text_valid_utf8(out, strlen(out)));
+  /* Cut before a character that does not fit, never inside one. */
+  cr_assert_eq(text_latin1_to_utf8("ab\xff", 3, out, 4), 2);
+  cr_assert_str_eq(out, "ab");
+  cr_assert_eq(text_latin1_to_utf8("abc", 3, out, 1), 0);
+  cr_assert_str_eq(out, "");
+}
