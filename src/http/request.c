@@ -171,10 +171,14 @@ http_body_parse(const char *type, const char *body, size_t len, arena_t *arena,
   json_error_t parse_error;
   json_t *value = json_loadb(body, len, JSON_DECODE_ANY, &parse_error);
   if (value == NULL) {
+    /* jansson's text may quote the body where it broke off, half a
+     * character or bytes that are not UTF-8: shown repaired. */
+    char reason[3 * sizeof parse_error.text];
+    text_utf8_repair(parse_error.text, strlen(parse_error.text), reason, sizeof reason);
     *status = 400;
     *error = json_pack("{s:s}", "detail",
                        arena_printf(arena, "JSON parse error - %s: line %d column %d (char %d)",
-                                    parse_error.text, parse_error.line, parse_error.column,
+                                    reason, parse_error.line, parse_error.column,
                                     parse_error.position));
     return NULL;
   }

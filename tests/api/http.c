@@ -1114,3 +1114,21 @@ Test(http, header_bytes_outside_ascii_are_read_as_latin1)
   expect_detail(r, "Invalid HTTP_HOST header: '\xc3\xa9vil.example'. The domain name provided "
                    "is not valid according to RFC 1034/1035.");
 }
+
+/*
+ * The same for the request line's method and for Transfer-Encoding, whose
+ * values the 405 and 501 answers show.
+ */
+Test(http, method_and_transfer_encoding_bytes_are_read_as_latin1)
+{
+  const char *request = "G\xe9T " ME " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  struct api_resp *r = api_raw(request, strlen(request));
+  expect_status(r, 405);
+  expect_detail(r, "Method \"G\xc3\xa9T\" not allowed.");
+  request = "POST " REGISTER " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gz\xe9p\r\n"
+            "Content-Type: application/json\r\n\r\n";
+  r = api_raw(request, strlen(request));
+  expect_status(r, 501);
+  expect_detail(r, "Transfer-Encoding \"gz\xc3\xa9p\" is not supported.");
+  expect_alive();
+}

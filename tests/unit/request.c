@@ -81,3 +81,17 @@ Test(request, a_media_type_outside_ascii_is_read_as_latin1)
   cr_assert_str_eq(detail, "Unsupported media type \"\xc3\xbf\xc3\xbe/\xc3\xa9\" in request.");
   cr_assert(text_valid_utf8(detail, strlen(detail)));
 }
+
+/*
+ * jansson's reason may quote the body where it broke off: half a character,
+ * or bytes that are not UTF-8. They are shown as U+FFFD, so that the 400
+ * can be made (it was a 500). Found by fuzz/users.c.
+ */
+Test(request, a_json_error_quoting_broken_text_is_repaired)
+{
+  const char *detail = refused("application/json", "{\"a\": \"\\u\xe2\x80\x8b" "540d\"}", 400);
+  cr_assert(strncmp(detail, "JSON parse error - ", 19) == 0, "%s", detail);
+  cr_assert(text_valid_utf8(detail, strlen(detail)), "%s", detail);
+  detail = refused("application/json", "{\"a\": tru\xff}", 400);
+  cr_assert(text_valid_utf8(detail, strlen(detail)), "%s", detail);
+}
