@@ -32,8 +32,10 @@ static const struct {
 static void
 invalid_choice(json_t *errors, const char *param, const char *value, arena_t *arena)
 {
+  /* At most 100 bytes of the value, never half a character. */
   json_error_add(errors, param, arena_printf(arena,
-      "Select a valid choice. %.100s is not one of the available choices.", value));
+      "Select a valid choice. %.*s is not one of the available choices.",
+      (int)text_utf8_prefix(value, 100), value));
 }
 
 /* A query parameter as a bounded integer; false (error added) otherwise. */

@@ -158,6 +158,17 @@ const char *http_client_ip(struct http_request *req);
 json_t *http_json_body(struct http_request *req);
 
 /*
+ * What http_json_body() reads, without a request: the body (len bytes) of
+ * content type type (NULL when the request has none) as a new object the
+ * caller owns. When the body is refused, returns NULL with the answer's
+ * *status (400, 415, or 500 for out of memory) and its body in *error (a
+ * new object the caller owns; NULL for 500); else *status is 0 and *error
+ * NULL. arena holds the multipart parser's copies and the messages.
+ */
+json_t *http_body_parse(const char *type, const char *body, size_t len, arena_t *arena,
+                        unsigned *status, json_t **error);
+
+/*
  * Parks the request: the view returns without a reply, the server thread
  * goes on with other connections, and once http_resume() is called (from
  * any thread) resumed(req, arg) runs on the request's own thread and must
