@@ -40,6 +40,9 @@ struct db_ops {
    * out of the commits of a busy writer); idle when no unit waits. May be
    * NULL. */
   void (*maintain)(db_t *db, bool idle);
+  /* The catalogue's version without a query (db_catalogue_version), or
+   * NULL: db.c then reads the catalogue row. */
+  int (*catalogue_version)(db_t *db, uint64_t *out);
 };
 
 /* Every backend's connection and statement start with these. */
@@ -65,6 +68,10 @@ struct db_stmt {
 
 /* Whether the configured backend writes through the group-committing writer. */
 bool db_backend_groups_commits(void);
+
+/* The catalogue row's version, read by a query on db (no transaction of
+ * its own). */
+int db_catalogue_row_version(db_t *db, uint64_t *out);
 
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_postgres_ops;
