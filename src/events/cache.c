@@ -29,11 +29,36 @@ static struct shard shards[SHARDS];
 static atomic_size_t shard_budget; /* 0: off */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+#define ANSWER_SHARDS 16
+#define ANSWER_BUCKETS 256 /* per shard */
+
+/* A whole answer: the public part, then what the cache needs. */
+struct answer {
+  struct events_answer pub;
+  atomic_uint refs;
+  struct answer *next;     /* in its bucket */
+  uint64_t version, hash;
+  size_t size;             /* counted against the budget */
+  char *body;              /* malloc'd */
+  char key[];
+};
+
+struct answer_shard {
+  pthread_mutex_t lock;
+  struct answer *buckets[ANSWER_BUCKETS];
+  size_t bytes;
+};
+
+static struct answer_shard answer_shards[ANSWER_SHARDS];
+static atomic_size_t answer_budget; /* per shard; 0: nothing stored */
+
 static void
 init_locks(void)
 {
   for (int i = 0; i < SHARDS; i++)
     pthread_mutex_init(&shards[i].lock, NULL);
+  for (int i = 0; i < ANSWER_SHARDS; i++)
+    pthread_mutex_init(&answer_shards[i].lock, NULL);
 }
 
 static void
@@ -51,12 +76,22 @@ clear_shard(struct shard *s)
   s->bytes = 0;
 }
 
+static void answers_clear(void);
+
 void
 events_cache_configure(size_t max_bytes)
 {
   pthread_once(&once, init_locks);
-  atomic_store(&shard_budget, max_bytes / SHARDS);
+  /* Three quarters for the events' JSON, a quarter for whole answers. */
+  atomic_store(&shard_budget, max_bytes / 4 * 3 / SHARDS);
+  atomic_store(&answer_budget, max_bytes / 4 / ANSWER_SHARDS);
   events_cache_clear();
+}
+
+bool
+events_cache_enabled(void)
+{
+  return atomic_load(&shard_budget) > 0;
 }
 
 void
@@ -68,6 +103,7 @@ events_cache_clear(void)
     clear_shard(&shards[i]);
     pthread_mutex_unlock(&shards[i].lock);
   }
+  answers_clear();
 }
 
 static struct shard *
@@ -191,4 +227,137 @@ events_cache_render(const struct event *e, const char *base_url, struct strbuf *
   }
   free(json);
   return !out->failed;
+}
+
+/* ---- whole answers ---- */
+
+static uint64_t
+hash_key(const char *key)
+{
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+    h = (h ^ *p) * 1099511628211ull;
+  return h;
+}
+
+void
+events_answer_release(void *answer)
+{
+  struct answer *a = answer;
+  if (a && atomic_fetch_sub(&a->refs, 1) == 1) {
+    free(a->body);
+    free(a);
+  }
+}
+
+/* Unlinks *link, dropping the cache's reference. Under the shard's lock. */
+static void
+answer_unlink(struct answer_shard *s, struct answer **link)
+{
+  struct answer *a = *link;
+  *link = a->next;
+  s->bytes -= a->size;
+  events_answer_release(a);
+}
+
+static void
+answers_clear_shard(struct answer_shard *s)
+{
+  for (int b = 0; b < ANSWER_BUCKETS; b++)
+    while (s->buckets[b])
+      answer_unlink(s, &s->buckets[b]);
+}
+
+static void
+answers_clear(void)
+{
+  for (int i = 0; i < ANSWER_SHARDS; i++) {
+    pthread_mutex_lock(&answer_shards[i].lock);
+    answers_clear_shard(&answer_shards[i]);
+    pthread_mutex_unlock(&answer_shards[i].lock);
+  }
+}
+
+const struct events_answer *
+events_answer_get(uint64_t version, const char *key, int64_t now)
+{
+  if (atomic_load(&answer_budget) == 0)
+    return NULL;
+  uint64_t hash = hash_key(key);
+  struct answer_shard *s = &answer_shards[hash % ANSWER_SHARDS];
+  struct answer *found = NULL;
+  pthread_mutex_lock(&s->lock);
+  struct answer **link = &s->buckets[(hash / ANSWER_SHARDS) % ANSWER_BUCKETS];
+  while (*link) {
+    struct answer *a = *link;
+    if (a->hash != hash || strcmp(a->key, key) != 0) {
+      link = &a->next;
+      continue;
+    }
+    if (a->version == version && now <= a->pub.valid_until) {
+      atomic_fetch_add(&a->refs, 1);
+      found = a;
+    } else if (a->version <= version || now > a->pub.valid_until) {
+      answer_unlink(s, link); /* old: it can never be given again */
+    }
+    break;
+  }
+  pthread_mutex_unlock(&s->lock);
+  return found ? &found->pub : NULL;
+}
+
+/* Stores a (taking a reference of the cache's), replacing key's older answer. */
+static void
+answer_store(struct answer *a)
+{
+  size_t budget = atomic_load(&answer_budget);
+  if (a->size > budget)
+    return;
+  struct answer_shard *s = &answer_shards[a->hash % ANSWER_SHARDS];
+  pthread_mutex_lock(&s->lock);
+  struct answer **bucket = &s->buckets[(a->hash / ANSWER_SHARDS) % ANSWER_BUCKETS];
+  for (struct answer **link = bucket; *link; link = &(*link)->next) {
+    if ((*link)->hash == a->hash && strcmp((*link)->key, a->key) == 0) {
+      if ((*link)->version > a->version) { /* a newer one came first */
+        pthread_mutex_unlock(&s->lock);
+        return;
+      }
+      answer_unlink(s, link);
+      break;
+    }
+  }
+  if (s->bytes + a->size > budget)
+    answers_clear_shard(s); /* simple and bounded: a full shard starts over */
+  atomic_fetch_add(&a->refs, 1);
+  a->next = *bucket;
+  *bucket = a;
+  s->bytes += a->size;
+  pthread_mutex_unlock(&s->lock);
+}
+
+const struct events_answer *
+events_answer_make(uint64_t version, const char *key, bool store, char *body, size_t len,
+                   const char *etag, int64_t total, int64_t valid_until, bool public_event)
+{
+  size_t key_len = strlen(key);
+  struct answer *a = malloc(sizeof *a + key_len + 1);
+  if (a == NULL) {
+    free(body);
+    return NULL;
+  }
+  a->pub = (struct events_answer){
+    .body = body, .len = len, .total = total, .valid_until = valid_until,
+    .public_event = public_event,
+  };
+  snprintf(a->pub.etag, sizeof a->pub.etag, "%s", etag ? etag : "");
+  atomic_init(&a->refs, 1);
+  a->next = NULL;
+  a->version = version;
+  a->hash = hash_key(key);
+  a->size = sizeof *a + key_len + 1 + len;
+  a->body = body;
+  memcpy(a->key, key, key_len + 1);
+  if (store)
+    answer_store(a);
+  return &a->pub;
 }
