@@ -36,8 +36,11 @@ bool events_cache_append(int64_t id, int64_t version, const char *base_url, stru
 
 /*
  * Serialises e, appends its JSON to out (with base_url) and caches it under
- * (e->id, e->version). Returns false when out of memory.
+ * (e->id, e->version). Returns false when out of memory. The JSON is
+ * written directly, byte for byte what json_dumps of events_serialize()
+ * gives (events_cache_json writes it without caching, for the tests).
  */
+bool events_cache_json(const struct event *e, const char *base_url, struct strbuf *out);
 bool events_cache_render(const struct event *e, const char *base_url, struct strbuf *out);
 
 /*
