@@ -361,11 +361,14 @@ build(struct query *q, const struct event_filter *f, const struct principal *who
     return EVENTAPI_ENOMEM;
   add(q, "SELECT ");
   add(q, kind == EVENT_QUERY_PAGE ? columns : "count(*)");
-  add(q, " FROM events");
+  /* The trigram index's matches drive: each is looked up in events. */
+  add(q, fts ? " FROM events_fts CROSS JOIN events" : " FROM events");
   if (sqlite && scope == SCOPE_PUBLIC) {
     add(q, " INDEXED BY ");
     add(q, public_index(f, fts != NULL, kind));
   }
+  if (fts)
+    add(q, " ON events.id = events_fts.rowid");
   switch (scope) {
   case SCOPE_PUBLIC:
     add(q, " WHERE visibility = 'public'");
@@ -385,20 +388,21 @@ build(struct query *q, const struct event_filter *f, const struct principal *who
     break;
   }
   if (fts)
-    add_text(q, " AND id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)", fts);
+    add_text(q, " AND events_fts MATCH ?", fts);
   for (int i = 0; i < f->nterms; i++)
     if (!fts || !trigram_term(&f->terms[i]))
-      add_text(q, " AND search_text LIKE ? ESCAPE '\\'", f->terms[i].pattern);
+      add_text(q, " AND events.search_text LIKE ? ESCAPE '\\'", f->terms[i].pattern);
   if (f->location.pattern && (!fts || !trigram_term(&f->location)))
-    add_text(q, " AND location_key LIKE ? ESCAPE '\\'", f->location.pattern);
+    add_text(q, " AND events.location_key LIKE ? ESCAPE '\\'", f->location.pattern);
   if (f->category_id)
     add_int(q, " AND category_id = ?", f->category_id);
   if (f->category_slug)
     add_text(q, " AND category_id = (SELECT id FROM categories WHERE slug = ?)", f->category_slug);
-  if (f->upcoming)
-    add_int(q, " AND date_time >= ?", f->now);
-  if (f->has_start)
-    add_int(q, " AND date_time >= ?", f->start);
+  /* One lower bound, the later one: an index range starts there. */
+  if (f->upcoming || f->has_start)
+    add_int(q, " AND date_time >= ?", !f->has_start ? f->now
+                                      : !f->upcoming ? f->start
+                                      : f->start > f->now ? f->start : f->now);
   if (f->has_end)
     add_int(q, " AND date_time <= ?", f->end);
   if (f->organizer)
