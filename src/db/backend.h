@@ -43,6 +43,9 @@ struct db_ops {
   /* The catalogue's version without a query (db_catalogue_version), or
    * NULL: db.c then reads the catalogue row. */
   int (*catalogue_version)(db_t *db, uint64_t *out);
+  /* Settles a server thread's own connection (db_thread), which serves
+   * reads; may be NULL. */
+  void (*thread_opened)(db_t *db);
 };
 
 /* Every backend's connection and statement start with these. */

@@ -164,6 +164,8 @@ db_thread(void)
   db_t *db;
   if (db_open(&db) < 0)
     return NULL; /* logged */
+  if (db->ops->thread_opened)
+    db->ops->thread_opened(db);
   pthread_mutex_lock(&registry_lock);
   db->next = registry;
   registry = db;

@@ -289,6 +289,20 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, si
   return 0;
 }
 
+/*
+ * A server thread's connection reads through its page cache, not a map of
+ * the file: each connection maps the file on its own, so that N threads
+ * reading the same pages would count them N times in the process's
+ * resident memory (a big catalogue's would be several times its size). The
+ * page cache bounds each connection (SQLite's default, 2 MiB); the kernel
+ * keeps the file's pages once for all.
+ */
+static void
+sqlite_thread_opened(db_t *base)
+{
+  sqlite3_exec(((struct sqlite_db *)base)->handle, "PRAGMA mmap_size=0", NULL, NULL, NULL);
+}
+
 static void
 sqlite_maintain(db_t *base, bool idle)
 {
@@ -451,4 +465,5 @@ const struct db_ops db_sqlite_ops = {
   .group_commit = true,
   .maintain = sqlite_maintain,
   .catalogue_version = sqlite_catalogue_version,
+  .thread_opened = sqlite_thread_opened,
 };
