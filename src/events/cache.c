@@ -55,6 +55,35 @@ struct answer_shard {
 static struct answer_shard answer_shards[ANSWER_SHARDS];
 static atomic_size_t answer_budget; /* per shard; 0: nothing stored */
 
+/*
+ * Admission: an entry is stored the second time it is made, not the first.
+ * A key made once and never again (an event seen by one page, a query
+ * with a parameter of its own) would only push a useful entry out, and its
+ * allocation, made and freed at once, would scatter the memory of the
+ * threads' heaps. A key's mark is a 32-bit fingerprint in a slot of a
+ * direct-mapped table; a race or a collision only stores an entry early
+ * or late.
+ */
+#define SEEN_SLOTS 65536
+
+struct seen {
+  _Atomic uint32_t marks[SEEN_SLOTS];
+};
+
+static struct seen seen_events, seen_answers;
+
+/* Whether hash was marked before; marks it. */
+static bool
+seen_before(struct seen *seen, uint64_t hash)
+{
+  uint32_t mark = (uint32_t)(hash >> 32) | 1;
+  _Atomic uint32_t *slot = &seen->marks[hash % SEEN_SLOTS];
+  if (atomic_load_explicit(slot, memory_order_relaxed) == mark)
+    return true;
+  atomic_store_explicit(slot, mark, memory_order_relaxed);
+  return false;
+}
+
 static void
 init_locks(void)
 {
@@ -462,7 +491,9 @@ events_cache_render(const struct event *e, const char *base_url, struct strbuf *
     image_at = len + 1;
   emit(json.data, len, image_at, base_url, out);
   struct entry *entry;
-  if (atomic_load(&shard_budget) > 0 && (entry = malloc(sizeof *entry + len + 1))) {
+  uint64_t key = ((uint64_t)e->id * 0x9E3779B97F4A7C15ull) ^ (uint64_t)e->version;
+  if (atomic_load(&shard_budget) > 0 && seen_before(&seen_events, key * 0xBF58476D1CE4E5B9ull) &&
+      (entry = malloc(sizeof *entry + len + 1))) {
     entry->id = e->id;
     entry->version = e->version;
     entry->len = len;
@@ -597,6 +628,12 @@ events_answer_make(uint64_t version, const char *key, bool store, char *body, si
     free(body);
     return NULL;
   }
+  store = store && atomic_load(&answer_budget) > 0 && seen_before(&seen_answers, hash_key(key));
+  /* A body built by doubling may hold twice its length: kept, it would
+   * count for less than it takes. */
+  char *fitted = store && len ? realloc(body, len) : NULL;
+  if (fitted)
+    body = fitted;
   a->pub = (struct events_answer){
     .body = body, .len = len, .total = total, .valid_until = valid_until,
     .public_event = public_event,

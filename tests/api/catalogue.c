@@ -143,6 +143,7 @@ static void
 expect_same(const char *path, const char *token)
 {
   struct api_resp *cached = api_get(path, token);
+  api_get(path, token); /* an answer is stored the second time it is made */
   struct api_resp *again = api_get(path, token); /* from the answer cache, if any */
   struct api_resp *plain = api_get(reference(path), token);
   expect_status(plain, cached->status);
@@ -226,9 +227,11 @@ Test(catalogue, a_write_on_another_node_is_seen_at_once)
 {
   const char *detail = EVENTS "3/";
   for (int round = 0; round < 3; round++) {
-    /* Cached here (asked twice), then changed on the other node. */
-    api_get(EVENTS "?ordering=id", NULL);
-    api_get(detail, NULL);
+    /* Cached here (asked three times), then changed on the other node. */
+    for (int i = 0; i < 2; i++) {
+      api_get(EVENTS "?ordering=id&search=systems", NULL);
+      api_get(detail, NULL);
+    }
     cr_assert_str_eq(first_title(api_get(EVENTS "?ordering=id", NULL)), "Rock im Park");
     const char *title = api_printf("Systems Day %d", round);
     expect_status(api_patch(reference(api_printf(EVENTS "3/update/")), olga.access,
@@ -274,6 +277,7 @@ Test(catalogue, an_answer_ends_when_an_event_it_lists_starts)
   long long soon_id = id_of(r);
   struct api_resp *before = api_get(EVENTS "?limit=1", NULL);
   api_get(EVENTS "?limit=1", NULL);
+  api_get(EVENTS "?limit=1", NULL); /* from the answer cache */
   expect_int(json_array_get(json_object_get(before->json, "results"), 0), "id", soon_id);
   long long count = (long long)json_integer_value(json_object_get(before->json, "count"));
   while (time(NULL) <= soon)
@@ -302,6 +306,7 @@ Test(catalogue, private_answers_are_never_shared)
   expect_status(api_get(path, olga.access), 200);
   /* A public event's detail, cached for an anonymous caller, is the same
    * for a user. */
+  api_get(EVENTS "2/", NULL);
   struct api_resp *anonymous = api_get(EVENTS "2/", NULL);
   struct api_resp *user = api_get(EVENTS "2/", ada.access);
   cr_expect_str_eq(user->body, anonymous->body);
