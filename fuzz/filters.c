@@ -42,8 +42,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   fuzz_check_errors(errors);
   if (!json_errors_any(errors)) {
     FUZZ_CHECK(f.nterms >= 0 && f.nterms <= EVENTS_SEARCH_TERMS_MAX);
-    for (int i = 0; i < f.nterms; i++)
-      FUZZ_CHECK(f.terms[i] != NULL && text_valid_utf8(f.terms[i], strlen(f.terms[i])));
+    for (int i = 0; i < f.nterms; i++) {
+      const struct event_term *t = &f.terms[i];
+      FUZZ_CHECK(t->pattern != NULL && text_valid_utf8(t->pattern, strlen(t->pattern)));
+      FUZZ_CHECK(t->text != NULL && text_valid_utf8(t->text, strlen(t->text)));
+    }
     FUZZ_CHECK(f.limit >= 1 && f.limit <= EVENTS_LIMIT_MAX);
     FUZZ_CHECK(f.offset >= 0);
     FUZZ_CHECK(f.paginate || f.offset == 0);

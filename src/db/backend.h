@@ -49,6 +49,12 @@ struct db_ops {
    * 0 when nothing is to be synced (synchronous=normal). May be NULL.
    */
   int (*defer_sync)(db_t *db, char *path, size_t len);
+  /* The catalogue's version without a query (db_catalogue_version), or
+   * NULL: db.c then reads the catalogue row. */
+  int (*catalogue_version)(db_t *db, uint64_t *out);
+  /* Settles a server thread's own connection (db_thread), which serves
+   * reads; may be NULL. */
+  void (*thread_opened)(db_t *db);
 };
 
 /* Work to run once a transaction is durable (db_on_commit). */
@@ -86,6 +92,10 @@ int db_commit_keeping(db_t *db, struct db_on_commit **after, size_t *nafter);
 
 /* Whether the configured backend writes through the group-committing writer. */
 bool db_backend_groups_commits(void);
+
+/* The catalogue row's version, read by a query on db (no transaction of
+ * its own). */
+int db_catalogue_row_version(db_t *db, uint64_t *out);
 
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_postgres_ops;

@@ -476,6 +476,8 @@ request_free(struct http_request *req)
   json_decref(req->json_body);
   free(req->body);
   free(req->reply);
+  if (req->reply_release)
+    req->reply_release(req->reply_release_arg);
   arena_free(&req->arena);
   free(req);
 }
@@ -752,6 +754,12 @@ queue_reply(struct MHD_Connection *connection, struct http_request *req)
      * writes one for every 304. */
     response = MHD_create_response_from_callback(req->representation_len, 4096, no_body,
                                                  NULL, NULL);
+  } else if (req->reply_shared) {
+    /* Shared bytes, sent from where they are: released with the response. */
+    response = MHD_create_response_from_buffer_with_free_callback_cls(
+        req->reply_len, (void *)req->reply_shared, req->reply_release, req->reply_release_arg);
+    if (response != NULL)
+      req->reply_release = NULL; /* the response's to call now */
   } else {
     response = MHD_create_response_from_buffer_with_free_callback(req->reply_len, req->reply,
                                                                   free);

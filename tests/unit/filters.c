@@ -53,7 +53,8 @@ Test(filters, the_parameters)
         "&upcoming=false&visibility=private&organizer=7", &f);
   cr_assert_not(json_errors_any(errors));
   cr_assert_eq(f.nterms, 2);
-  cr_assert_str_eq(f.terms[0], "%jazz%");
+  cr_assert_str_eq(f.terms[0].pattern, "%jazz%");
+  cr_assert_str_eq(f.terms[0].text, "jazz");
   cr_assert_str_eq(f.category_slug, "live");
   cr_assert_eq(f.ordering, ORDER_TITLE);
   cr_assert(f.descending && f.paginate && !f.upcoming);
