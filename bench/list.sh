@@ -61,6 +61,9 @@ measure() {
   wrk -t2 -c"$connections" -d"$duration" --latency "$url" > "$dir/wrk.txt"
   cpu1=$(cpu_ticks $pids)
   cat "$dir/wrk.txt"
+  if grep -q 'Non-2xx' "$dir/wrk.txt"; then
+    echo "bench: $name answered errors; its figure would mean nothing" >&2; exit 1
+  fi
   awk -v name="$name" -v ticks=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" '
     /requests in/ { n = $1 }
     /Requests\/sec/ { rps = $2 }
@@ -87,7 +90,10 @@ for i in $(seq 1 100); do
     \"ticket_types\": [{\"name\": \"General\", \"price\": \"49.00\", \"quantity\": 400}, {\"name\": \"VIP\", \"price\": \"199.00\", \"quantity\": 100}]}"
 done
 
-# The yardstick: nginx serving the same bytes from files.
+# The yardstick: nginx serving the same bytes from files. Its workers run as
+# an unprivileged user, who must be able to read them (mktemp's folder is
+# private).
+chmod 755 "$dir"
 mkdir -p "$dir/www/api/events/1"
 curl -s "$base/api/events/" > "$dir/www/api/events/index.json"
 curl -s "$base/api/events/1/" > "$dir/www/api/events/1/index.json"
