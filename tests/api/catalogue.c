@@ -215,6 +215,73 @@ Test(catalogue, search_matches_substrings_as_like_did)
                    api_printf("%lld", private_id));
 }
 
+/* term percent-encoded for a query string. */
+static const char *
+encoded(const char *term)
+{
+  char *out = api_printf("%*s", (int)(3 * strlen(term)), ""), *p = out;
+  for (const unsigned char *c = (const unsigned char *)term; *c; c++)
+    p += sprintf(p, "%%%02X", *c);
+  *p = '\0';
+  return out;
+}
+
+/* The number of public events whose column holds every folded term, by LIKE
+ * itself: what the list counted before the trigram index. */
+static long long
+like_count(const char *column, const char *const *terms)
+{
+  db_t *db;
+  cr_assert(db_open(&db) == 0);
+  char *sql = api_printf("SELECT count(*) FROM events WHERE visibility = 'public'");
+  for (size_t i = 0; terms[i]; i++)
+    sql = api_printf("%s AND %s LIKE ? ESCAPE '\\'", sql, column);
+  db_stmt_t *st = db_prepare(db, sql);
+  cr_assert_not_null(st, "%s", sql);
+  for (size_t i = 0; terms[i]; i++) {
+    char *pattern = api_printf("%*s", (int)(2 * strlen(terms[i]) + 2), ""), *p = pattern;
+    *p++ = '%';
+    for (const char *c = terms[i]; *c; c++) {
+      if (*c == '%' || *c == '_' || *c == '\\')
+        *p++ = '\\';
+      *p++ = *c;
+    }
+    *p++ = '%';
+    *p = '\0';
+    db_bind_text(st, (int)i + 1, pattern);
+  }
+  cr_assert(db_step(st) == DB_ROW);
+  long long count = (long long)db_column_int(st, 0);
+  db_reset(st);
+  db_close(db);
+  return count;
+}
+
+Test(catalogue, search_counts_what_like_counted)
+{
+  /* Folded terms (lower case): short ones, whole and partial words, quotes,
+   * FTS5's operators and LIKE's wildcards as plain characters. */
+  static const char *const terms[] = {
+    "b", "er", "ber", "berl", "berlin", "erlin", "night", "ight", "jazz", "jam", "zzz",
+    "\"", "\"best\"", "(50%", "%", "_", "snake_case", "*", "and", "answers:", "or",
+    "\xc3\xbc" "ber", "\xcf\x83\xce\xbf\xcf\x86", "caf\xc3\xa9", "k\xc3\xb6" "ln", "a", "e",
+    "1", "2031", "hall", "e\n",
+  };
+  for (size_t i = 0; i < sizeof terms / sizeof terms[0]; i++) {
+    const char *one[] = {terms[i], NULL};
+    const char *path = api_printf(EVENTS "?upcoming=false&search=%s", encoded(terms[i]));
+    cr_expect_str_eq(api_header(api_get(path, NULL), "X-Total-Count"),
+                     api_printf("%lld", like_count("search_text", one)), "search %s", terms[i]);
+    path = api_printf(EVENTS "?upcoming=false&location=%s", encoded(terms[i]));
+    cr_expect_str_eq(api_header(api_get(path, NULL), "X-Total-Count"),
+                     api_printf("%lld", like_count("location_key", one)), "location %s", terms[i]);
+    const char *two[] = {terms[i], "n", NULL};
+    path = api_printf(EVENTS "?upcoming=false&search=%s,n", encoded(terms[i]));
+    cr_expect_str_eq(api_header(api_get(path, NULL), "X-Total-Count"),
+                     api_printf("%lld", like_count("search_text", two)), "search %s,n", terms[i]);
+  }
+}
+
 /* The first event of a list answer's "title". */
 static const char *
 first_title(struct api_resp *r)
