@@ -439,7 +439,8 @@ Test(notifications, hostile_titles_and_names_stay_in_their_place)
 
 /* ---- the mail server down ---------------------------------------------------- */
 
-#define CONFIRMED "SELECT count(*) FROM notifications WHERE kind = 'registration_confirmed'"
+/* The confirmations' mail in the outbox (src/delivery/). */
+#define CONFIRMED "SELECT count(*) FROM outbox WHERE kind = 'registration_confirmed'"
 
 /* The mail server greets every connection with 421: down for now. */
 static void mail_server_down(void)
@@ -654,7 +655,8 @@ Test(notification_workers, a_reminder_too_late_to_be_true_is_not_sent,
   json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 1, "the confirmation only");
   expect_mail(json_array_get(all, 0), "alice@example.com", "Registration confirmed: Jazz Night");
-  cr_expect_eq(api_db_int(REMINDERS " AND state = 'dead' AND last_error LIKE 'too late%'", 0), 1,
+  cr_expect_eq(api_db_int("SELECT count(*) FROM outbox WHERE kind = 'event_reminder'"
+                          " AND state = 'dead' AND last_error LIKE 'too late%'", 0), 1,
                "dead, with the reason");
 }
 
@@ -664,7 +666,7 @@ Test(notification_workers, a_mail_whose_workers_keep_dying_ends_dead, .init = st
   struct api_user alice = api_signup("alice", NULL);
   register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
   /* Claimed EMAIL_MAX_ATTEMPTS times by workers that died before an outcome. */
-  cr_assert_eq(api_db_int("UPDATE notifications SET attempts = 3"
+  cr_assert_eq(api_db_int("UPDATE outbox SET attempts = 3"
                           " WHERE kind = 'registration_confirmed' RETURNING attempts", 0), 3);
   const char *once[] = {"worker", "--once", NULL}, *out;
   const char *three[] = {"EMAIL_MAX_ATTEMPTS", "3", NULL};

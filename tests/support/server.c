@@ -19,7 +19,7 @@
 
 #include "app.h"
 #include "core/config.h"
-#include "notifications/worker.h"
+#include "delivery/worker.h"
 #include "users/models.h"
 
 /*
@@ -396,7 +396,7 @@ void api_deliver_mail(void)
   cr_assert(srv.app != NULL, "the server is not running");
   cr_assert(!srv.cfg.worker, "api_deliver_mail() needs a server started with WORKER=off");
   volatile sig_atomic_t stop = 0;
-  int rc = worker_run(&srv.cfg, &stop, true);
+  int rc = delivery_worker_run(&srv.cfg, &stop, true);
   cr_assert_eq(rc, 0, "the outbox could not be read: %d", rc);
 }
 

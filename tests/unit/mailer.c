@@ -1,6 +1,6 @@
 /*
- * test_mailer.c - the mail transports: EMAIL_URL parsing and its
- * description, the .eml files of file://, the log record of console://, and
+ * mailer.c - the mail transports (delivery/mailer, mail_console, mail_file,
+ * mail_smtp): the .eml files of file://, the log record of console://, and
  * smtp:// against a real SMTP server on 127.0.0.1: aiosmtpd (Debian's
  * python3-aiosmtpd, run with /usr/bin/python3), with its Mailbox handler, a
  * handler that refuses some recipients and messages, and a small server
@@ -31,7 +31,8 @@
 
 #include "core/error.h"
 #include "core/timefmt.h"
-#include "notifications/mailer.h"
+#include "delivery/mailer.h"
+#include "delivery/worker.h"
 
 #define PYTHON "/usr/bin/python3"
 #define PASSWORD "hunter2"
@@ -49,7 +50,7 @@ setup(void)
   strcpy(dir, "/tmp/eventapi-mailer-XXXXXX");
   cr_assert_not_null(mkdtemp(dir));
   snprintf(maildir, sizeof maildir, "%s/maildir", dir);
-  cr_assert_eq(mailer_global_init(), 0);
+  cr_assert_eq(delivery_global_init(), 0);
 }
 
 static void
@@ -82,7 +83,7 @@ static void
 teardown(void)
 {
   stop_server();
-  mailer_global_cleanup();
+  delivery_global_cleanup();
   nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -90,13 +91,13 @@ TestSuite(mailer, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- helpers ---- */
 
-static struct mailer *
+static struct delivery_mailer *
 open_ok(const char *url)
 {
-  struct mailer *m = NULL;
+  struct delivery_mailer *m = NULL;
   err[0] = '\0';
-  int rc = mailer_open(url, &m, err, sizeof err);
-  cr_assert_eq(rc, 0, "mailer_open(%s): %d %s", url ? url : "NULL", rc, err);
+  int rc = delivery_mailer_open(url, &m, err, sizeof err);
+  cr_assert_eq(rc, 0, "delivery_mailer_open(%s): %d %s", url ? url : "NULL", rc, err);
   cr_assert_not_null(m);
   return m;
 }
@@ -119,10 +120,10 @@ make_message(const char *subject, const char *body)
 }
 
 static int
-send_text(struct mailer *m, const char *rcpt, const char *text, const char *hint)
+send_text(struct delivery_mailer *m, const char *rcpt, const char *text, const char *hint)
 {
   err[0] = '\0';
-  return mailer_send(m, "noreply@example.com", rcpt, text, strlen(text), hint, err,
+  return delivery_mailer_send(m, "noreply@example.com", rcpt, text, strlen(text), hint, err,
                      sizeof err);
 }
 
@@ -312,92 +313,34 @@ Test(mailer, console_is_the_default)
 {
   const char *urls[] = {NULL, "", "console://", "CONSOLE://"};
   for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-    struct mailer *m = open_ok(urls[i]);
-    cr_assert_str_eq(mailer_describe(m), "console://");
-    mailer_close(m);
+    struct delivery_mailer *m = open_ok(urls[i]);
+    cr_assert_str_eq(delivery_mailer_describe(m), "console://");
+    delivery_mailer_close(m);
   }
-  mailer_close(NULL);
+  delivery_mailer_close(NULL);
 }
 
-Test(mailer, url_forms_and_their_descriptions)
+/* The forms of EMAIL_URL are tests/unit/mail_url.c's; here, what a mailer shows. */
+Test(mailer, describes_itself_without_the_password)
 {
-  static const struct {
-    const char *url, *description;
-  } cases[] = {
-    {"file:///var/spool/eventapi/", "file:///var/spool/eventapi/"},
-    {"file://relative/path", "file://relative/path"},
-    {"smtp://mail.example.com", "smtp://mail.example.com:25"},
-    {"smtp://mail.example.com/", "smtp://mail.example.com:25"},
-    {"smtp://mail.example.com:587", "smtp://mail.example.com:587"},
-    {"SMTP://127.0.0.1", "smtp://127.0.0.1:25"},
-    {"smtp://[::1]:2525", "smtp://[::1]:2525"},
-    {"smtp://@mail.example.com", "smtp://mail.example.com:25"},
-    {"smtp://user@mail.example.com", "smtp://user@mail.example.com:25"},
-    {"smtp://user:" PASSWORD "@mail.example.com:587?starttls=required",
-     "smtp://user:***@mail.example.com:587?starttls=required"},
-    {"smtp://user%40example.com:p%40ss%3A" PASSWORD "@mx-1.example.com/?starttls=never",
-     "smtp://user%40example.com:***@mx-1.example.com:25?starttls=never"},
-    {"smtp://user:@mail.example.com", "smtp://user:***@mail.example.com:25"},
-    {"smtps://user:" PASSWORD "@mail.example.com", "smtps://user:***@mail.example.com:465"},
-    {"smtps://mail.example.com:2465", "smtps://mail.example.com:2465"},
-    {"smtp://mail.example.com:65535", "smtp://mail.example.com:65535"},
-  };
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    struct mailer *m = open_ok(cases[i].url);
-    cr_assert_str_eq(mailer_describe(m), cases[i].description, "%s", cases[i].url);
-    cr_assert_null(strstr(mailer_describe(m), PASSWORD));
-    mailer_close(m);
-  }
+  struct delivery_mailer *m = open_ok("smtp://user:" PASSWORD "@mail.example.com:587");
+  cr_assert_str_eq(delivery_mailer_describe(m), "smtp://user:***@mail.example.com:587");
+  delivery_mailer_close(m);
+  m = open_ok("file:///var/spool/eventapi/");
+  cr_assert_str_eq(delivery_mailer_describe(m), "file:///var/spool/eventapi/");
+  delivery_mailer_close(m);
 }
 
-Test(mailer, bad_urls_are_refused_without_the_password)
+Test(mailer, a_bad_url_makes_no_mailer)
 {
-  static const char *const urls[] = {
-    "http://mail.example.com",
-    "mailto:bob@example.com",
-    "smtp:/mail.example.com",
-    "smtp:mail.example.com",
-    "smtp://",
-    "smtp://:25",
-    "smtp://user:" PASSWORD "@",
-    "smtp://user:" PASSWORD "@:587",
-    "smtp://user:" PASSWORD "@mail.example.com:0",
-    "smtp://user:" PASSWORD "@mail.example.com:65536",
-    "smtp://user:" PASSWORD "@mail.example.com:25x",
-    "smtp://user:" PASSWORD "@mail.example.com:",
-    "smtp://user:" PASSWORD "@mail.example.com:-1",
-    "smtp://user:" PASSWORD "@mail.example.com:100000",
-    "smtp://user:pass/" PASSWORD "@mail.example.com",
-    "smtp://user:" PASSWORD "@mail.example.com?starttls=maybe",
-    "smtp://user:" PASSWORD "@mail.example.com?starttls=",
-    "smtp://user:" PASSWORD "@mail.example.com?starttls=REQUIRED",
-    "smtp://user:" PASSWORD "@mail.example.com?tls=1",
-    "smtp://user:" PASSWORD "@mail.example.com?starttls=required&x=1",
-    "smtps://user:" PASSWORD "@mail.example.com?starttls=required",
-    "smtp://user:" PASSWORD "@mail.example.com/path",
-    "smtp://user:" PASSWORD "@mail.example.com#frag",
-    "smtp://user:" PASSWORD "%4@mail.example.com",
-    "smtp://user:" PASSWORD "%zz@mail.example.com",
-    "smtp://user:" PASSWORD "%00@mail.example.com",
-    "smtp://:" PASSWORD "@mail.example.com",
-    "smtp://user:" PASSWORD "@mail example.com",
-    "smtp://user:" PASSWORD "@mail.example.com\r\n",
-    "smtp://user:" PASSWORD "@[::1",
-    "smtp://user:" PASSWORD "@[::1]x",
-    "file://",
-    "file:///bad%zzescape",
-    "console://anything",
-  };
-  for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-    struct mailer *m = (struct mailer *)&m; /* not NULL, to see it cleared */
-    err[0] = '\0';
-    int rc = mailer_open(urls[i], &m, err, sizeof err);
-    cr_assert_eq(rc, EVENTAPI_EINVAL, "%s: %d", urls[i], rc);
-    cr_assert_null(m, "%s", urls[i]);
-    cr_assert_gt(strlen(err), 0, "%s: a reason", urls[i]);
-    cr_assert_null(strchr(err, '\n'), "%s: one line", urls[i]);
-    cr_assert_null(strstr(err, PASSWORD), "%s: %s", urls[i], err);
-  }
+  struct delivery_mailer *m = (struct delivery_mailer *)&m; /* not NULL, to see it cleared */
+  err[0] = '\0';
+  int rc = delivery_mailer_open("smtp://user:" PASSWORD "@mail.example.com:0", &m, err,
+                                sizeof err);
+  cr_assert_eq(rc, EVENTAPI_EINVAL);
+  cr_assert_null(m);
+  cr_assert_gt(strlen(err), 0);
+  cr_assert_null(strstr(err, PASSWORD), "%s", err);
 }
 
 /* ---- file:// ---- */
@@ -407,12 +350,12 @@ Test(mailer, file_writes_each_message_once_byte_for_byte)
   char url[160], folder[128];
   snprintf(folder, sizeof folder, "%s/out/mail", dir);
   snprintf(url, sizeof url, "file://%s/", folder);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   char *first = make_message("First", "one\r\n.leading dot");
   char *second = make_message("Second", "two");
   cr_assert_eq(send_text(m, "bob@example.com", first, "<m1@example.com>"), 0, "%s", err);
   cr_assert_eq(send_text(m, "bob@example.com", second, "<m1@example.com>"), 0, "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 
   struct stat st;
   cr_assert_eq(stat(folder, &st), 0);
@@ -462,9 +405,9 @@ Test(mailer, file_never_overwrites)
   }
   char url[128];
   snprintf(url, sizeof url, "file://%s", dir);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   cr_assert_eq(send_text(m, "bob@example.com", "new\r\n", "x"), 0, "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 
   char names[8][256];
   cr_assert_eq(list_dir(dir, names, 8), 3);
@@ -485,14 +428,14 @@ Test(mailer, file_names_from_any_hint)
 {
   char url[128];
   snprintf(url, sizeof url, "file://%s", dir);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   char long_hint[300];
   memset(long_hint, 'a', sizeof long_hint - 1);
   long_hint[sizeof long_hint - 1] = '\0';
   cr_assert_eq(send_text(m, "bob@example.com", "1", "<a/../b c@x.org>"), 0, "%s", err);
   cr_assert_eq(send_text(m, "bob@example.com", "2", NULL), 0, "%s", err);
   cr_assert_eq(send_text(m, "bob@example.com", "3", long_hint), 0, "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 
   char names[8][256], want[128];
   cr_assert_eq(list_dir(dir, names, 8), 3);
@@ -517,9 +460,9 @@ Test(mailer, file_names_from_any_hint)
 Test(mailer, file_relative_folder)
 {
   cr_assert_eq(chdir(dir), 0);
-  struct mailer *m = open_ok("file://relative/path");
+  struct delivery_mailer *m = open_ok("file://relative/path");
   cr_assert_eq(send_text(m, "bob@example.com", "hello\r\n", "id"), 0, "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
   char names[8][256], folder[128];
   snprintf(folder, sizeof folder, "%s/relative/path", dir);
   cr_assert_eq(list_dir(folder, names, 8), 1);
@@ -532,10 +475,10 @@ Test(mailer, file_failure_is_worth_retrying)
   snprintf(path, sizeof path, "%s/plain-file", dir);
   write_file("plain-file", "not a folder");
   snprintf(url, sizeof url, "file://%s/mail", path);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   cr_assert_eq(send_text(m, "bob@example.com", "hello\r\n", "id"), EVENTAPI_EUNAVAILABLE);
   cr_assert_not_null(strstr(err, "plain-file"), "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 }
 
 /* ---- console:// ---- */
@@ -551,9 +494,9 @@ console_log(const char *rcpt, const char *text, size_t len, int *rc)
   int saved = dup(STDERR_FILENO);
   dup2(fd, STDERR_FILENO);
   close(fd);
-  struct mailer *m = open_ok("console://");
-  *rc = mailer_send(m, "noreply@example.com", rcpt, text, len, "id", err, sizeof err);
-  mailer_close(m);
+  struct delivery_mailer *m = open_ok("console://");
+  *rc = delivery_mailer_send(m, "noreply@example.com", rcpt, text, len, "id", err, sizeof err);
+  delivery_mailer_close(m);
   dup2(saved, STDERR_FILENO);
   close(saved);
   return slurp(path, NULL);
@@ -601,19 +544,19 @@ Test(mailer, bad_addresses_are_refused)
 {
   char url[128];
   snprintf(url, sizeof url, "file://%s", dir);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   const char *bad[] = {NULL, "", "bob@example.com\r\nRCPT TO:<eve@example.com>",
                        "bob@example.com>", "bob @example.com"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    cr_assert_eq(mailer_send(m, "a@example.com", bad[i], "x", 1, NULL, err, sizeof err),
+    cr_assert_eq(delivery_mailer_send(m, "a@example.com", bad[i], "x", 1, NULL, err, sizeof err),
                  EVENTAPI_EINVAL, "rcpt %zu", i);
     if (bad[i] != NULL && bad[i][0] != '\0')
-      cr_assert_eq(mailer_send(m, bad[i], "b@example.com", "x", 1, NULL, err, sizeof err),
+      cr_assert_eq(delivery_mailer_send(m, bad[i], "b@example.com", "x", 1, NULL, err, sizeof err),
                    EVENTAPI_EINVAL, "from %zu", i);
   }
-  cr_assert_eq(mailer_send(m, NULL, "b@example.com", "x", 1, NULL, err, sizeof err), 0,
+  cr_assert_eq(delivery_mailer_send(m, NULL, "b@example.com", "x", 1, NULL, err, sizeof err), 0,
                "the null sender");
-  mailer_close(m);
+  delivery_mailer_close(m);
 }
 
 /* ---- smtp:// ---- */
@@ -626,13 +569,13 @@ Test(mailer, smtp_connection_refused_is_worth_retrying)
   char url[128], where[64];
   snprintf(url, sizeof url, "smtp://user:" PASSWORD "@127.0.0.1:%u", port);
   snprintf(where, sizeof where, "127.0.0.1:%u", port);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   char *text = make_message("Hello", "body");
   cr_assert_eq(send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE);
   cr_assert_not_null(strstr(err, where), "%s", err);
   cr_assert_null(strstr(err, PASSWORD), "%s", err);
   cr_assert_null(strchr(err, '\n'), "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
   free(text);
   close(closed);
 }
@@ -642,12 +585,12 @@ Test(mailer, smtp_sends_two_messages_over_one_connection)
   unsigned port = start_smtp_server("aiosmtpd.handlers.Mailbox", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u", port);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   char *first = make_message("First subject", "one\r\n.\r\nstill one");
   char *second = make_message("Second subject", "two");
   cr_assert_eq(send_text(m, "bob@example.com", first, NULL), 0, "%s", err);
   cr_assert_eq(send_text(m, "carol@example.com", second, NULL), 0, "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 
   char names[8][256];
   cr_assert_eq(delivered(names), 2);
@@ -681,7 +624,7 @@ Test(mailer, smtp_refusals_permanent_and_temporary)
   unsigned port = start_smtp_server("picky.Picky", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u?starttls=never", port);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   char *text = make_message("Hello", "body");
   char *spam = make_message("spam", "buy now");
 
@@ -697,7 +640,7 @@ Test(mailer, smtp_refusals_permanent_and_temporary)
 
   /* A refusal does not spoil the mailer. */
   cr_assert_eq(send_text(m, "bob@example.com", text, NULL), 0, "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 
   char names[8][256];
   cr_assert_eq(delivered(names), 1);
@@ -713,11 +656,11 @@ Test(mailer, smtp_starttls_required_but_not_offered)
   unsigned port = start_smtp_server("aiosmtpd.handlers.Mailbox", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u?starttls=required", port);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   char *text = make_message("Secret", "body");
   cr_assert_eq(send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE);
   cr_assert_gt(strlen(err), 0);
-  mailer_close(m);
+  delivery_mailer_close(m);
   char names[8][256];
   cr_assert_eq(delivered(names), 0, "nothing was sent");
   free(text);
@@ -731,9 +674,9 @@ Test(mailer, smtp_credentials_are_percent_decoded)
 
   snprintf(url, sizeof url, "smtp://user%%40example.com:p%%40ss%%3Aw%%25rd%%2F" PASSWORD
            "@127.0.0.1:%u", port);
-  struct mailer *m = open_ok(url);
+  struct delivery_mailer *m = open_ok(url);
   cr_assert_eq(send_text(m, "bob@example.com", text, NULL), 0, "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 
   /* A wrong password is the operator's to fix: worth retrying. */
   snprintf(url, sizeof url, "smtp://user%%40example.com:wrong" PASSWORD "@127.0.0.1:%u", port);
@@ -741,14 +684,14 @@ Test(mailer, smtp_credentials_are_percent_decoded)
   cr_assert_eq(send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE, "%s", err);
   cr_assert_not_null(strstr(err, "535"), "%s", err);
   cr_assert_null(strstr(err, PASSWORD), "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 
   /* No credentials: 530 to MAIL FROM is not a permanent refusal. */
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u", port);
   m = open_ok(url);
   cr_assert_eq(send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE, "%s", err);
   cr_assert_not_null(strstr(err, "530"), "%s", err);
-  mailer_close(m);
+  delivery_mailer_close(m);
 
   char names[8][256];
   cr_assert_eq(delivered(names), 1);

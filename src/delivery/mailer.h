@@ -1,8 +1,9 @@
 /*
  * mailer.h - the mail transports, chosen by the EMAIL_URL setting.
  *
- * A mailer hands one already rendered RFC 5322 message (see message.h) to
- * one recipient, through one of:
+ * A mailer hands one already rendered RFC 5322 message (see mail_message.h)
+ * to one recipient, through one of (one file each: mail_console.c,
+ * mail_file.c, mail_smtp.c):
  *
  *   console://   the message in the log, one info record per message (the
  *                default, for development)
@@ -11,50 +12,38 @@
  *   smtps://     an SMTP server over implicit TLS
  *
  * A mailer is not thread-safe: each worker thread opens its own, and once
- * mailer_global_init() has run, mailers on different threads never touch
+ * delivery_global_init() has run, mailers on different threads never touch
  * each other. The SMTP mailers keep their connection open between
  * messages; libcurl drops it when it has been idle for about two minutes or
- * the server closed it, and mailer_close() ends it with QUIT.
+ * the server closed it, and delivery_mailer_close() ends it with QUIT.
  *
  * No function ever writes the password into err, the log or
- * mailer_describe(). mailer_open() wipes its own decoded copy once libcurl
- * holds the password (libcurl's copy lives until mailer_close()).
+ * delivery_mailer_describe(). delivery_mailer_open() wipes its own decoded
+ * copy once libcurl holds the password (libcurl's copy lives until
+ * delivery_mailer_close()).
  */
-#ifndef EVENTAPI_NOTIFICATIONS_MAILER_H
-#define EVENTAPI_NOTIFICATIONS_MAILER_H
+#ifndef EVENTAPI_DELIVERY_MAILER_H
+#define EVENTAPI_DELIVERY_MAILER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct mailer;
+struct delivery_mailer;
 
 /*
- * Parses email_url and prepares a mailer in *out, which the caller owns and
- * frees with mailer_close(). email_url is borrowed (copied). Forms:
- *
- *   console://          also what NULL and "" mean
- *   file:///abs/dir/    file://relative/dir (relative to the working
- *                       directory at each send; percent-escapes decoded)
- *   smtp://[user[:pass]@]host[:port][?starttls=required|never]
- *                       port 25 by default; without ?starttls the mailer
- *                       upgrades with STARTTLS when the server offers it
- *                       and otherwise goes on in plain text (credentials
- *                       included); required fails rather than send without
- *                       TLS; never does not try
- *   smtps://[user[:pass]@]host[:port]
- *                       implicit TLS, port 465 by default
- *
- * Schemes are case-insensitive. user and pass are percent-decoded, so an
- * '@', ':' or '%' in them is written %40, %3A, %25. host is a name, an IPv4
- * address or a bracketed IPv6 address; a path other than "/" is refused.
- * TLS certificates are always verified against the system's CA store.
+ * Parses email_url (see mail_url.h for its forms: console://, file://,
+ * smtp://, smtps://; NULL and "" mean console://) and prepares a mailer in
+ * *out, which the caller owns and frees with delivery_mailer_close().
+ * email_url is borrowed. TLS certificates are always verified against the
+ * system's CA store.
  *
  * Returns 0; EVENTAPI_EINVAL with a one-line reason in err (errlen bytes;
  * never quoting the URL, so never the password) for a malformed URL or a
  * scheme this libcurl was built without; EVENTAPI_ENOMEM. *out is NULL on
- * error. For smtp and smtps mailer_global_init() must have run first.
+ * error. For smtp and smtps delivery_global_init() must have run first.
  */
-int mailer_open(const char *email_url, struct mailer **out, char *err, size_t errlen);
+int delivery_mailer_open(const char *email_url, struct delivery_mailer **out, char *err,
+                         size_t errlen);
 
 /*
  * Sends message (len bytes, CRLF line ends, borrowed) from envelope_from
@@ -87,35 +76,32 @@ int mailer_open(const char *email_url, struct mailer **out, char *err, size_t er
  * On failure writes a one-line reason into err, with the server's reply
  * ("RCPT TO refused: 550 5.1.1 no such user") when there is one.
  */
-int mailer_send(struct mailer *m, const char *envelope_from, const char *rcpt,
-                const char *message, size_t len, const char *message_id_hint,
-                char *err, size_t errlen);
+int delivery_mailer_send(struct delivery_mailer *m, const char *envelope_from,
+                         const char *rcpt, const char *message, size_t len,
+                         const char *message_id_hint, char *err, size_t errlen);
 
 /*
  * The mailer's URL for logs, normalised and with any password replaced by
  * "***": "smtp://user:***@mail.example.com:587?starttls=required",
  * "file://out/mail", "console://". The string belongs to the mailer and is
- * valid until mailer_close().
+ * valid until delivery_mailer_close().
  */
-const char *mailer_describe(const struct mailer *m);
+const char *delivery_mailer_describe(const struct delivery_mailer *m);
 
 /* Ends the SMTP connection if one is open and frees m. NULL is fine. */
-void mailer_close(struct mailer *m);
-
-/*
- * libcurl's global initialisation and cleanup: the caller calls each once
- * per process, init before any SMTP mailer is opened and before threads
- * start, cleanup after every mailer is closed. init returns 0 or
- * EVENTAPI_EINTERNAL.
- */
-int mailer_global_init(void);
-void mailer_global_cleanup(void);
+void delivery_mailer_close(struct delivery_mailer *m);
 
 /*
  * Bounds the time one send may take with the mail server (connecting
  * included), in milliseconds: EMAIL_TIMEOUT. Does nothing for the console
  * and file mailers.
  */
-void mailer_set_timeout(struct mailer *m, int64_t ms);
+void delivery_mailer_set_timeout(struct delivery_mailer *m, int64_t ms);
+
+/*
+ * The code of the last reply the SMTP server gave in the last send (250,
+ * 550, ...), or 0: none (console, file, no connection).
+ */
+long delivery_mailer_reply_code(const struct delivery_mailer *m);
 
 #endif

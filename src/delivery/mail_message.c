@@ -1,5 +1,5 @@
 /*
- * message.c - RFC 5322 / MIME email messages, built by hand.
+ * mail_message.c - RFC 5322 / MIME email messages, built by hand.
  *
  * The rules followed, and where they come from:
  *   - RFC 5322 2.1.1: lines end in CRLF, are at most 998 characters and
@@ -20,7 +20,7 @@
  * Nothing here reads the locale or the time zone: the day and month names
  * come from fixed tables and the calendar arithmetic is in integers.
  */
-#include "notifications/message.h"
+#include "delivery/mail_message.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -191,7 +191,7 @@ append_words(struct strbuf *b, const char *text, size_t len, size_t *col)
 }
 
 char *
-mail_encode_header_words(const char *utf8, size_t used)
+delivery_mail_header_words(const char *utf8, size_t used)
 {
   struct strbuf clean = {0}, out = {0};
   strbuf_append(&clean, "", 0);
@@ -260,7 +260,7 @@ qp_token(const unsigned char *s, size_t i, size_t len, size_t col, bool at_end,
 }
 
 char *
-mail_quoted_printable(const char *utf8, size_t len)
+delivery_mail_quoted_printable(const char *utf8, size_t len)
 {
   struct strbuf clean = {0}, out = {0};
   append_repaired(&clean, utf8, len);
@@ -304,12 +304,12 @@ mail_quoted_printable(const char *utf8, size_t len)
 /* Addresses                                                               */
 
 bool
-mail_address_valid(const char *s)
+delivery_mail_address_valid(const char *s)
 {
   if (s == NULL)
     return false;
-  size_t len = strnlen(s, MAIL_ADDRESS_MAX + 1);
-  if (len == 0 || len > MAIL_ADDRESS_MAX)
+  size_t len = strnlen(s, DELIVERY_MAIL_ADDRESS_MAX + 1);
+  if (len == 0 || len > DELIVERY_MAIL_ADDRESS_MAX)
     return false;
   const char *at = NULL;
   for (size_t i = 0; i < len; i++) {
@@ -364,19 +364,19 @@ split_from(const char *from, const char **name, size_t *name_len,
 }
 
 int
-mail_envelope_address(const char *from, char *out, size_t outlen)
+delivery_mail_envelope_address(const char *from, char *out, size_t outlen)
 {
   if (from == NULL || strpbrk(from, "\r\n") != NULL)
     return EVENTAPI_EINVAL;
   const char *name, *addr;
   size_t name_len, addr_len;
   split_from(from, &name, &name_len, &addr, &addr_len);
-  if (addr_len > MAIL_ADDRESS_MAX || addr_len + 1 > outlen)
+  if (addr_len > DELIVERY_MAIL_ADDRESS_MAX || addr_len + 1 > outlen)
     return EVENTAPI_EINVAL;
-  char candidate[MAIL_ADDRESS_MAX + 1];
+  char candidate[DELIVERY_MAIL_ADDRESS_MAX + 1];
   memcpy(candidate, addr, addr_len);
   candidate[addr_len] = '\0';
-  if (!mail_address_valid(candidate))
+  if (!delivery_mail_address_valid(candidate))
     return EVENTAPI_EINVAL;
   memcpy(out, candidate, addr_len + 1);
   return 0;
@@ -454,13 +454,13 @@ message_id_valid(const char *id)
 {
   if (id == NULL)
     return false;
-  size_t len = strnlen(id, MAIL_MESSAGE_ID_MAX + 1);
-  if (len < 2 || len > MAIL_MESSAGE_ID_MAX || id[0] != '<' || id[len - 1] != '>')
+  size_t len = strnlen(id, DELIVERY_MAIL_MESSAGE_ID_MAX + 1);
+  if (len < 2 || len > DELIVERY_MAIL_MESSAGE_ID_MAX || id[0] != '<' || id[len - 1] != '>')
     return false;
-  char inner[MAIL_MESSAGE_ID_MAX];
+  char inner[DELIVERY_MAIL_MESSAGE_ID_MAX];
   memcpy(inner, id + 1, len - 2);
   inner[len - 2] = '\0';
-  return mail_address_valid(inner);
+  return delivery_mail_address_valid(inner);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -528,7 +528,7 @@ append_part(struct strbuf *b, const char *boundary, const char *type,
                  "Content-Transfer-Encoding: quoted-printable" CRLF CRLF);
   if (content == NULL)
     content = "";
-  char *encoded = mail_quoted_printable(content, strlen(content));
+  char *encoded = delivery_mail_quoted_printable(content, strlen(content));
   if (encoded == NULL) {
     b->failed = true;
     return;
@@ -540,12 +540,12 @@ append_part(struct strbuf *b, const char *boundary, const char *type,
 }
 
 int
-mail_render(const struct mail_message *m, char **out, size_t *len)
+delivery_mail_render(const struct delivery_mail_message *m, char **out, size_t *len)
 {
   assert(m != NULL && out != NULL && len != NULL);
-  char sender[MAIL_ADDRESS_MAX + 1];
-  if (mail_envelope_address(m->from, sender, sizeof sender) != 0 ||
-      !mail_address_valid(m->to) || !message_id_valid(m->message_id))
+  char sender[DELIVERY_MAIL_ADDRESS_MAX + 1];
+  if (delivery_mail_envelope_address(m->from, sender, sizeof sender) != 0 ||
+      !delivery_mail_address_valid(m->to) || !message_id_valid(m->message_id))
     return EVENTAPI_EINVAL;
 
   struct strbuf b = {0};
@@ -570,7 +570,7 @@ mail_render(const struct mail_message *m, char **out, size_t *len)
   append_address_field(&b, "To", m->to_name, m->to);
 
   static const char subject_field[] = "Subject: ";
-  char *subject = mail_encode_header_words(m->subject, sizeof subject_field - 1);
+  char *subject = delivery_mail_header_words(m->subject, sizeof subject_field - 1);
   if (subject == NULL) {
     rc = EVENTAPI_ENOMEM;
     goto done;

@@ -1,5 +1,5 @@
 /*
- * Unit tests for notifications/message: rendered emails are CRLF-only, keep
+ * Unit tests for delivery/mail_message: rendered emails are CRLF-only, keep
  * their lines short, carry exactly the header fields we write (no subject
  * or name can add one), and every encoded-word and quoted-printable part
  * decodes back to exactly the text given. The decoders are written here,
@@ -14,7 +14,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
-#include "notifications/message.h"
+#include "delivery/mail_message.h"
 
 #define US_PER_SECOND INT64_C(1000000)
 #define SAT_28_NOV_2026_NOON INT64_C(1795867200) /* seconds since the epoch */
@@ -25,10 +25,10 @@
 
 /* ---- helpers ---- */
 
-static struct mail_message
+static struct delivery_mail_message
 sample(void)
 {
-  return (struct mail_message){
+  return (struct delivery_mail_message){
     .from = "Events <noreply@example.com>",
     .to = "alice@example.com",
     .to_name = "Alice",
@@ -42,10 +42,10 @@ sample(void)
 
 /* The rendered message, checked for CRLF-only lines of at most 998. */
 static char *
-render(const struct mail_message *m, size_t *len)
+render(const struct delivery_mail_message *m, size_t *len)
 {
   char *out = NULL;
-  cr_assert_eq(mail_render(m, &out, len), 0);
+  cr_assert_eq(delivery_mail_render(m, &out, len), 0);
   cr_assert_not_null(out);
   cr_assert_eq(strlen(out), *len);
   size_t line_start = 0;
@@ -215,7 +215,7 @@ qp_decode(const char *qp, size_t len)
 static void
 expect_qp_round_trip(const char *text)
 {
-  char *qp = mail_quoted_printable(text, strlen(text));
+  char *qp = delivery_mail_quoted_printable(text, strlen(text));
   cr_assert_not_null(qp);
   char *back = qp_decode(qp, strlen(qp));
   cr_assert_str_eq(back, text, "QP of [%s] is [%s]", text, qp);
@@ -240,9 +240,9 @@ part_content(const char *msg, const char *type)
 
 /* ---- headers ---- */
 
-Test(message, plain_ascii_headers_in_order)
+Test(mail_message, plain_ascii_headers_in_order)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   size_t len;
   char *msg = render(&m, &len);
   struct field fields[FIELDS_MAX];
@@ -266,7 +266,7 @@ Test(message, plain_ascii_headers_in_order)
 static void
 expect_date(int64_t us, const char *expected)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   m.date = us;
   size_t len;
   char *msg = render(&m, &len);
@@ -276,7 +276,7 @@ expect_date(int64_t us, const char *expected)
   free(msg);
 }
 
-Test(message, date_format)
+Test(mail_message, date_format)
 {
   expect_date(0, "Thu, 01 Jan 1970 00:00:00 +0000");
   expect_date(INT64_C(1709251199) * US_PER_SECOND + 999999, "Thu, 29 Feb 2024 23:59:59 +0000");
@@ -284,24 +284,24 @@ Test(message, date_format)
   expect_date(INT64_C(-2208988800) * US_PER_SECOND, "Mon, 01 Jan 1900 00:00:00 +0000");
   expect_date(INT64_C(253402300799) * US_PER_SECOND, "Fri, 31 Dec 9999 23:59:59 +0000");
 
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   char *out = NULL;
   size_t len = 0;
   m.date = INT64_C(-2208988801) * US_PER_SECOND; /* 1899 */
-  cr_assert_eq(mail_render(&m, &out, &len), EVENTAPI_EINVAL);
+  cr_assert_eq(delivery_mail_render(&m, &out, &len), EVENTAPI_EINVAL);
   m.date = INT64_C(253402300800) * US_PER_SECOND; /* 10000 */
-  cr_assert_eq(mail_render(&m, &out, &len), EVENTAPI_EINVAL);
+  cr_assert_eq(delivery_mail_render(&m, &out, &len), EVENTAPI_EINVAL);
   cr_assert_null(out);
 }
 
-Test(message, subject_cannot_inject_headers)
+Test(mail_message, subject_cannot_inject_headers)
 {
   static const char *const hostile[] = {
     "Hi\r\nBcc: evil@x", "Hi\nBcc: evil@x", "Hi\rBcc: evil@x", "Hi\r\n\r\nBcc: evil@x",
     "Hi\xc2\x85" "Bcc: evil@x", "Hi\xe2\x80\xa8" "Bcc: evil@x",
   };
   for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
-    struct mail_message m = sample();
+    struct delivery_mail_message m = sample();
     m.subject = hostile[i];
     size_t len;
     char *msg = render(&m, &len);
@@ -315,19 +315,19 @@ Test(message, subject_cannot_inject_headers)
   }
 }
 
-Test(message, subject_control_characters_become_one_space)
+Test(mail_message, subject_control_characters_become_one_space)
 {
-  char *value = mail_encode_header_words("\t A\x01" "B\x7f C  \n\n D \x1b", 9);
+  char *value = delivery_mail_header_words("\t A\x01" "B\x7f C  \n\n D \x1b", 9);
   cr_assert_str_eq(value, "A B C D");
   free(value);
-  value = mail_encode_header_words(" \r\n\t ", 9);
+  value = delivery_mail_header_words(" \r\n\t ", 9);
   cr_assert_str_eq(value, "");
   free(value);
 }
 
-Test(message, empty_subject)
+Test(mail_message, empty_subject)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   m.subject = NULL;
   size_t len;
   char *msg = render(&m, &len);
@@ -338,7 +338,7 @@ Test(message, empty_subject)
 static void
 expect_subject_encoded(const char *subject, const char *decoded_expected)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   m.subject = subject;
   size_t len;
   char *msg = render(&m, &len);
@@ -352,14 +352,14 @@ expect_subject_encoded(const char *subject, const char *decoded_expected)
   free(msg);
 }
 
-Test(message, non_ascii_subject_is_encoded_words)
+Test(mail_message, non_ascii_subject_is_encoded_words)
 {
   static const char subject[] = "Caf\xc3\xa9 \xc3\x9cn\xc3\xaf" "code \xe2\x80\x94 "
                                 "\xe6\x9d\xb1\xe4\xba\xac \xf0\x9f\x8e\x89";
   expect_subject_encoded(subject, subject);
 }
 
-Test(message, ascii_subject_that_looks_encoded_or_is_long_is_encoded)
+Test(mail_message, ascii_subject_that_looks_encoded_or_is_long_is_encoded)
 {
   expect_subject_encoded("=?UTF-8?B?SGk=?=", "=?UTF-8?B?SGk=?=");
   static const char long_ascii[] =
@@ -369,12 +369,12 @@ Test(message, ascii_subject_that_looks_encoded_or_is_long_is_encoded)
   char fits[70];
   memset(fits, 'x', 69);
   fits[69] = '\0';
-  char *value = mail_encode_header_words(fits, 9);
+  char *value = delivery_mail_header_words(fits, 9);
   cr_assert_str_eq(value, fits);
   free(value);
 }
 
-Test(message, long_subjects_fold_and_decode)
+Test(mail_message, long_subjects_fold_and_decode)
 {
   static const char *const pieces[] = {"a", "\xc3\xa9", "\xe6\x9d\xb1", "\xf0\x9f\x8e\x89", " x"};
   static const size_t lengths[] = {5000, 12000};
@@ -392,7 +392,7 @@ Test(message, long_subjects_fold_and_decode)
   }
 }
 
-Test(message, utf8_never_split_across_words)
+Test(mail_message, utf8_never_split_across_words)
 {
   /* Every offset of 4-, 3- and 2-byte characters against word edges. */
   for (size_t prefix = 0; prefix < 8; prefix++) {
@@ -408,22 +408,22 @@ Test(message, utf8_never_split_across_words)
   }
 }
 
-Test(message, invalid_utf8_becomes_replacement_character)
+Test(mail_message, invalid_utf8_becomes_replacement_character)
 {
   expect_subject_encoded("a\xff" "b\xc3", "a\xef\xbf\xbd" "b\xef\xbf\xbd");
   expect_subject_encoded("\xed\xa0\x80!", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!");
-  char *qp = mail_quoted_printable("x\xc0y", 3);
+  char *qp = delivery_mail_quoted_printable("x\xc0y", 3);
   cr_assert_str_eq(qp, "x=EF=BF=BDy");
   free(qp);
 }
 
-Test(message, encode_header_words_respects_used_columns)
+Test(mail_message, encode_header_words_respects_used_columns)
 {
   static const char text[] = "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac"
                              "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac"
                              "\xe6\x9d\xb1\xe4\xba\xac\xe6\x9d\xb1\xe4\xba\xac";
   for (size_t used = 0; used < 60; used += 7) {
-    char *value = mail_encode_header_words(text, used);
+    char *value = delivery_mail_header_words(text, used);
     cr_assert_not_null(value);
     const char *eol = strstr(value, "\r\n");
     size_t first = eol ? (size_t)(eol - value) : strlen(value);
@@ -434,7 +434,7 @@ Test(message, encode_header_words_respects_used_columns)
 
 /* ---- addresses ---- */
 
-Test(message, address_valid)
+Test(mail_message, address_valid)
 {
   static const char *const good[] = {
     "a@b", "alice@example.com", "first.last+tag@sub.example.org", "o'neil@x.io",
@@ -446,21 +446,21 @@ Test(message, address_valid)
     "a@b\x7f", "a\t@b",
   };
   for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-    cr_assert(mail_address_valid(good[i]), "%s", good[i]);
+    cr_assert(delivery_mail_address_valid(good[i]), "%s", good[i]);
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    cr_assert_not(mail_address_valid(bad[i]), "%s", bad[i]);
-  cr_assert_not(mail_address_valid(NULL));
+    cr_assert_not(delivery_mail_address_valid(bad[i]), "%s", bad[i]);
+  cr_assert_not(delivery_mail_address_valid(NULL));
 
-  char longest[MAIL_ADDRESS_MAX + 2];
+  char longest[DELIVERY_MAIL_ADDRESS_MAX + 2];
   memset(longest, 'a', sizeof longest - 1);
   longest[sizeof longest - 1] = '\0';
   longest[10] = '@';
-  cr_assert_not(mail_address_valid(longest));      /* 255 */
-  longest[MAIL_ADDRESS_MAX] = '\0';
-  cr_assert(mail_address_valid(longest));          /* 254 */
+  cr_assert_not(delivery_mail_address_valid(longest));      /* 255 */
+  longest[DELIVERY_MAIL_ADDRESS_MAX] = '\0';
+  cr_assert(delivery_mail_address_valid(longest));          /* 254 */
 }
 
-Test(message, envelope_address)
+Test(mail_message, envelope_address)
 {
   static const char *const forms[][2] = {
     {"a@b.example", "a@b.example"},
@@ -469,9 +469,9 @@ Test(message, envelope_address)
     {"<bare@example.com>", "bare@example.com"},
     {"\xc3\x89v\xc3\xa9nements <ev@example.com>", "ev@example.com"},
   };
-  char out[MAIL_ADDRESS_MAX + 1];
+  char out[DELIVERY_MAIL_ADDRESS_MAX + 1];
   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-    cr_assert_eq(mail_envelope_address(forms[i][0], out, sizeof out), 0, "%s", forms[i][0]);
+    cr_assert_eq(delivery_mail_envelope_address(forms[i][0], out, sizeof out), 0, "%s", forms[i][0]);
     cr_assert_str_eq(out, forms[i][1]);
   }
   static const char *const bad[] = {
@@ -479,17 +479,17 @@ Test(message, envelope_address)
     "Events\r\n <a@b>", "Ev\nents <a@b>", "Events <a b@c>", "a@b, c@d",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    cr_assert_eq(mail_envelope_address(bad[i], out, sizeof out), EVENTAPI_EINVAL, "%s", bad[i]);
-  cr_assert_eq(mail_envelope_address(NULL, out, sizeof out), EVENTAPI_EINVAL);
+    cr_assert_eq(delivery_mail_envelope_address(bad[i], out, sizeof out), EVENTAPI_EINVAL, "%s", bad[i]);
+  cr_assert_eq(delivery_mail_envelope_address(NULL, out, sizeof out), EVENTAPI_EINVAL);
   char small[4];
-  cr_assert_eq(mail_envelope_address("abc@d", small, sizeof small), EVENTAPI_EINVAL);
-  cr_assert_eq(mail_envelope_address("a@d", small, sizeof small), 0);
+  cr_assert_eq(delivery_mail_envelope_address("abc@d", small, sizeof small), EVENTAPI_EINVAL);
+  cr_assert_eq(delivery_mail_envelope_address("a@d", small, sizeof small), 0);
   cr_assert_str_eq(small, "a@d");
 }
 
-Test(message, render_rejects_bad_addresses_and_ids)
+Test(mail_message, render_rejects_bad_addresses_and_ids)
 {
-  struct mail_message bad[6];
+  struct delivery_mail_message bad[6];
   for (size_t i = 0; i < 6; i++)
     bad[i] = sample();
   bad[0].to = "a@b\r\nBcc: x";
@@ -501,7 +501,7 @@ Test(message, render_rejects_bad_addresses_and_ids)
   for (size_t i = 0; i < 6; i++) {
     char *out = NULL;
     size_t len = 7;
-    cr_assert_eq(mail_render(&bad[i], &out, &len), EVENTAPI_EINVAL, "case %zu", i);
+    cr_assert_eq(delivery_mail_render(&bad[i], &out, &len), EVENTAPI_EINVAL, "case %zu", i);
     cr_assert_null(out);
     cr_assert_eq(len, 7);
   }
@@ -511,7 +511,7 @@ static void
 expect_address_field(const char *field, const char *from, const char *to_name,
                      const char *expected)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   m.from = from;
   m.to_name = to_name;
   size_t len;
@@ -528,7 +528,7 @@ static void
 expect_encoded_name(const char *field, const char *from, const char *to_name,
                     const char *name, const char *addr)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   m.from = from;
   m.to_name = to_name;
   size_t len;
@@ -545,13 +545,13 @@ expect_encoded_name(const char *field, const char *from, const char *to_name,
   char decoded[8192];
   decode_words(words, decoded, sizeof decoded);
   cr_assert_str_eq(decoded, name);
-  char bracketed[MAIL_ADDRESS_MAX + 3];
+  char bracketed[DELIVERY_MAIL_ADDRESS_MAX + 3];
   snprintf(bracketed, sizeof bracketed, "<%s>", addr);
   cr_assert_str_eq(angle, bracketed);
   free(msg);
 }
 
-Test(message, display_names)
+Test(mail_message, display_names)
 {
   expect_address_field("From", "Ev \"ents\" \\ x <a@b.example>", NULL,
                        "\"Ev \\\"ents\\\" \\\\ x\" <a@b.example>");
@@ -584,9 +584,9 @@ Test(message, display_names)
   expect_encoded_name("To", "a@b.example", long_ascii, long_ascii, "alice@example.com");
 }
 
-Test(message, hostile_to_name_cannot_inject_headers)
+Test(mail_message, hostile_to_name_cannot_inject_headers)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   m.to_name = "Mallory\r\nBcc: victim@example.com";
   size_t len;
   char *msg = render(&m, &len);
@@ -600,7 +600,7 @@ Test(message, hostile_to_name_cannot_inject_headers)
 
 /* ---- bodies ---- */
 
-Test(message, quoted_printable_round_trips)
+Test(mail_message, quoted_printable_round_trips)
 {
   char long_line[301], long_equals[301], long_blanks[302];
   for (size_t i = 0; i < 300; i++)
@@ -638,7 +638,7 @@ Test(message, quoted_printable_round_trips)
   }
 }
 
-Test(message, quoted_printable_exact)
+Test(mail_message, quoted_printable_exact)
 {
   static const char *const cases[][2] = {
     {"a=b", "a=3Db"},
@@ -649,15 +649,15 @@ Test(message, quoted_printable_exact)
     {"a\r\nb\rc", "a\r\nb=0Dc"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-    char *qp = mail_quoted_printable(cases[i][0], strlen(cases[i][0]));
+    char *qp = delivery_mail_quoted_printable(cases[i][0], strlen(cases[i][0]));
     cr_assert_str_eq(qp, cases[i][1]);
     free(qp);
   }
 }
 
-Test(message, body_parts)
+Test(mail_message, body_parts)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   m.text = "Price = 10 \xe2\x82\xac \n.\nFrom the team\n";
   m.html = "<p>Price = 10&nbsp;\xe2\x82\xac</p>\n";
   size_t len;
@@ -700,9 +700,9 @@ Test(message, body_parts)
   free(msg);
 }
 
-Test(message, empty_bodies)
+Test(mail_message, empty_bodies)
 {
-  struct mail_message m = sample();
+  struct delivery_mail_message m = sample();
   m.text = NULL;
   m.html = "";
   size_t len;
@@ -714,7 +714,7 @@ Test(message, empty_bodies)
 }
 
 /* Random bytes everywhere a caller's text goes: the structure holds. */
-Test(message, random_text_keeps_structure)
+Test(mail_message, random_text_keeps_structure)
 {
   unsigned seed = 12345;
   for (int round = 0; round < 200; round++) {
@@ -729,7 +729,7 @@ Test(message, random_text_keeps_structure)
       }
       buffers[k][n] = '\0';
     }
-    struct mail_message m = sample();
+    struct delivery_mail_message m = sample();
     m.subject = subject;
     m.to_name = name;
     m.text = body;

@@ -1,9 +1,9 @@
 /*
- * message.h - one complete RFC 5322 email from already rendered parts.
+ * mail_message.h - one complete RFC 5322 email from already rendered parts.
  *
- * mail_render() turns a notification (sender, recipient, subject, a plain
- * text and an HTML body) into the exact bytes to hand to an SMTP server or
- * to write as a .eml file: CRLF line ends only, no line over 78 characters
+ * delivery_mail_render() turns a message (sender, recipient, subject, a
+ * plain text and an HTML body) into the exact bytes to hand to an SMTP
+ * server or to write as a .eml file: CRLF line ends only, no line over 78 characters
  * where the content allows and never over 998, a multipart/alternative body
  * of two quoted-printable parts, and header fields that no subject or name,
  * however hostile, can add to (control characters become spaces, anything
@@ -12,25 +12,25 @@
  * Every function is pure apart from the random MIME boundary and is safe to
  * call from any number of threads at once.
  */
-#ifndef EVENTAPI_NOTIFICATIONS_MESSAGE_H
-#define EVENTAPI_NOTIFICATIONS_MESSAGE_H
+#ifndef EVENTAPI_DELIVERY_MAIL_MESSAGE_H
+#define EVENTAPI_DELIVERY_MAIL_MESSAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* The longest addr-spec mail_address_valid() accepts (RFC 5321 path). */
-#define MAIL_ADDRESS_MAX 254
+/* The longest addr-spec delivery_mail_address_valid() accepts (RFC 5321 path). */
+#define DELIVERY_MAIL_ADDRESS_MAX 254
 
-/* The longest Message-ID, brackets included, that mail_render() accepts. */
-#define MAIL_MESSAGE_ID_MAX 250
+/* The longest Message-ID, brackets included, that delivery_mail_render() accepts. */
+#define DELIVERY_MAIL_MESSAGE_ID_MAX 250
 
 /*
- * A message to render. Every pointer is borrowed: mail_render() reads the
+ * A message to render. Every pointer is borrowed: delivery_mail_render() reads the
  * strings and keeps none of them. NULL subject, text or html count as "".
  * Text may be invalid UTF-8: bad bytes come out as U+FFFD.
  */
-struct mail_message {
+struct delivery_mail_message {
   const char *from;       /* the From setting: "addr@x" or "Display Name <addr@x>" */
   const char *to;         /* the recipient's addr-spec, e.g. "alice@example.com" */
   const char *to_name;    /* the recipient's display name, UTF-8; NULL or "" for none */
@@ -51,21 +51,21 @@ struct mail_message {
  * On success returns 0 and stores in *out a malloc'd, NUL-terminated buffer
  * that the caller owns and frees, with its length (without the NUL) in *len.
  * Returns EVENTAPI_EINVAL when m->from has no valid address (see
- * mail_envelope_address), m->to is not valid (see mail_address_valid),
+ * delivery_mail_envelope_address), m->to is not valid (see delivery_mail_address_valid),
  * m->message_id is not a plain "<left@right>" of printable ASCII of at most
- * MAIL_MESSAGE_ID_MAX bytes, or m->date is outside the years 1900..9999;
+ * DELIVERY_MAIL_MESSAGE_ID_MAX bytes, or m->date is outside the years 1900..9999;
  * EVENTAPI_ENOMEM when memory runs out. *out and *len are untouched on error.
  */
-int mail_render(const struct mail_message *m, char **out, size_t *len);
+int delivery_mail_render(const struct delivery_mail_message *m, char **out, size_t *len);
 
 /*
  * True when s is a plain addr-spec fit for a To field and an SMTP envelope:
  * local@domain, both parts non-empty, exactly one '@', printable ASCII only
- * with no space and none of < > ( ) , ; : \ ", at most MAIL_ADDRESS_MAX
+ * with no space and none of < > ( ) , ; : \ ", at most DELIVERY_MAIL_ADDRESS_MAX
  * bytes. False for NULL. (Quoted local parts and IPv6 literals, which
  * users_email_valid accepts, are refused here.)
  */
-bool mail_address_valid(const char *s);
+bool delivery_mail_address_valid(const char *s);
 
 /*
  * Copies the addr-spec of a From setting into out (outlen bytes, NUL
@@ -74,7 +74,7 @@ bool mail_address_valid(const char *s);
  * EVENTAPI_EINVAL when from is NULL, holds a CR or LF anywhere, has no
  * valid address, or the address does not fit in out.
  */
-int mail_envelope_address(const char *from, char *out, size_t outlen);
+int delivery_mail_envelope_address(const char *from, char *out, size_t outlen);
 
 /*
  * The value of an unstructured header field (such as Subject) for a field
@@ -88,7 +88,7 @@ int mail_envelope_address(const char *from, char *out, size_t outlen);
  * Returns a malloc'd string the caller frees (no final CRLF), or NULL when
  * memory runs out.
  */
-char *mail_encode_header_words(const char *utf8, size_t used);
+char *delivery_mail_header_words(const char *utf8, size_t used);
 
 /*
  * utf8[0..len) in quoted-printable (RFC 2045 6.7): "\n" and "\r\n" become
@@ -99,6 +99,6 @@ char *mail_encode_header_words(const char *utf8, size_t used);
  * malloc'd NUL-terminated string the caller frees, or NULL when memory runs
  * out.
  */
-char *mail_quoted_printable(const char *utf8, size_t len);
+char *delivery_mail_quoted_printable(const char *utf8, size_t len);
 
 #endif
