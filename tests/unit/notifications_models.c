@@ -135,7 +135,7 @@ reminder_of(int64_t registration, int64_t offset)
   return id;
 }
 
-/* The outbox message of notification id, claimed at now; its attempts. */
+/* Claims the outbox message of notification id at now; its id. */
 static int64_t
 claim_mail_of(int64_t notification, int64_t now)
 {
