@@ -471,7 +471,8 @@ Test(mail_message, envelope_address)
   };
   char out[DELIVERY_MAIL_ADDRESS_MAX + 1];
   for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
-    cr_assert_eq(delivery_mail_envelope_address(forms[i][0], out, sizeof out), 0, "%s", forms[i][0]);
+    cr_assert_eq(delivery_mail_envelope_address(forms[i][0], out, sizeof out), 0, "%s",
+                 forms[i][0]);
     cr_assert_str_eq(out, forms[i][1]);
   }
   static const char *const bad[] = {
@@ -479,7 +480,8 @@ Test(mail_message, envelope_address)
     "Events\r\n <a@b>", "Ev\nents <a@b>", "Events <a b@c>", "a@b, c@d",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    cr_assert_eq(delivery_mail_envelope_address(bad[i], out, sizeof out), EVENTAPI_EINVAL, "%s", bad[i]);
+    cr_assert_eq(delivery_mail_envelope_address(bad[i], out, sizeof out), EVENTAPI_EINVAL, "%s",
+                 bad[i]);
   cr_assert_eq(delivery_mail_envelope_address(NULL, out, sizeof out), EVENTAPI_EINVAL);
   char small[4];
   cr_assert_eq(delivery_mail_envelope_address("abc@d", small, sizeof small), EVENTAPI_EINVAL);
