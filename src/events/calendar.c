@@ -20,6 +20,7 @@
 #include "db/db.h"
 #include "events/filters.h"
 #include "events/permissions.h"
+#include "shortcuts/database.h"
 
 #define US_PER_SECOND INT64_C(1000000)
 #define DEFAULT_DURATION_US (3600 * US_PER_SECOND) /* an event without sessions */
@@ -240,11 +241,9 @@ reply_calendar(struct http_request *req, const struct event *events, size_t coun
 void
 events_calendar_one(struct http_request *req)
 {
-  db_t *db = db_thread();
-  if (db == NULL) {
-    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
+  db_t *db = database_or_reply(req);
+  if (db == NULL)
     return;
-  }
   struct event e;
   if (!events_load_visible(req, db, req->ids[0], &e))
     return;
@@ -256,11 +255,9 @@ events_calendar_one(struct http_request *req)
 void
 events_calendar_feed(struct http_request *req)
 {
-  db_t *db = db_thread();
-  if (db == NULL) {
-    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
+  db_t *db = database_or_reply(req);
+  if (db == NULL)
     return;
-  }
   json_t *errors = json_object();
   if (errors == NULL) {
     http_reply_internal(req, "calendar: out of memory");
@@ -278,7 +275,7 @@ events_calendar_feed(struct http_request *req)
   int64_t total = 0;
   int rc = events_list(db, &f, req->user, &req->arena, &list, &count, &total);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   /* API.md: X-Total-Count gives the full count, as on the list. */

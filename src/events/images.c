@@ -22,6 +22,7 @@
 #include "events/serializers.h"
 #include "http/media.h"
 #include "http/multipart.h"
+#include "shortcuts/database.h"
 #include "shortcuts/write.h"
 
 /* DRF's FileField and ImageField messages. */
@@ -407,7 +408,7 @@ swap_reply(struct http_request *req, int rc, void *arg)
   if (rc == EVENTAPI_ENOTFOUND) /* deleted since it was loaded */
     http_reply_detail(req, 404, "No Event matches the given query.");
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_json(req, 200, events_serialize(&unit->updated, http_base_url(req)));
 }
@@ -430,7 +431,7 @@ swap_image(struct http_request *req, int64_t event_id, const char *image)
 void
 events_image_put(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
@@ -470,7 +471,7 @@ events_image_put(struct http_request *req)
 void
 events_image_delete(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;

@@ -23,7 +23,7 @@ events_load_visible(struct http_request *req, db_t *db, int64_t id, struct event
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, "No Event matches the given query.");
   else
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   return false;
 }
 

@@ -18,6 +18,7 @@
 #include "events/serializers.h"
 #include "events/signals.h"
 #include "http/form.h"
+#include "shortcuts/database.h"
 #include "shortcuts/write.h"
 #include "users/permissions.h"
 #include "users/signals.h"
@@ -37,14 +38,14 @@ static const char CATEGORY_SLUG_TAKEN[] = "category with this slug already exist
 void
 categories_list_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   if (db == NULL)
     return;
   struct category *list;
   size_t count;
   int rc = categories_list(db, &req->arena, &list, &count);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   json_t *body = json_array();
@@ -62,14 +63,14 @@ load_category(struct http_request *req, db_t *db, struct category *c)
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, "No Category matches the given query.");
   else
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   return false;
 }
 
 void
 categories_detail_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct category c;
   if (db && load_category(req, db, &c))
     http_reply_json(req, 200, categories_serialize(&c));
@@ -149,7 +150,7 @@ category_reply(struct http_request *req, int rc, void *arg)
   else if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, "No Category matches the given query.");
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_json(req, unit->status, categories_serialize(&unit->c));
 }
@@ -202,7 +203,7 @@ categories_update_view(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct category c;
   if (db && load_category(req, db, &c))
     save_category(req, &c, req->method == HTTP_PATCH, 200);
@@ -221,7 +222,7 @@ reply_deleted(struct http_request *req, int rc, const char *missing)
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, missing);
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_empty(req, 204);
 }
@@ -263,7 +264,7 @@ reply_event(struct http_request *req, db_t *db, int64_t id, unsigned status)
   struct event e;
   int rc = events_get(db, id, &req->arena, &e);
   if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_json(req, status, events_serialize(&e, http_base_url(req)));
 }
@@ -283,9 +284,9 @@ static void
 create_reply(struct http_request *req, int rc, void *arg)
 {
   struct create_unit *unit = arg;
-  db_t *db = rc == 0 ? http_database(req) : NULL;
+  db_t *db = rc == 0 ? database_or_reply(req) : NULL;
   if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else if (db) /* API.md: the create answer is 200 (CREATE_STATUS=201 as the original). */
     reply_event(req, db, unit->e.id, config->create_status);
 }
@@ -296,7 +297,7 @@ events_create_view(struct http_request *req)
   if (!permission_organizer(req))
     return;
   json_t *body = http_json_body(req);
-  db_t *db = body ? http_database(req) : NULL;
+  db_t *db = body ? database_or_reply(req) : NULL;
   if (db == NULL)
     return;
   json_t *errors = json_object();
@@ -316,7 +317,7 @@ events_create_view(struct http_request *req)
   form_blank_as_absent(req, body, EVENT_FORM_OPTIONAL);
   int rc = events_validate(body, false, true, db, now, &req->arena, e, &nested, errors);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   } else if (json_errors_any(errors)) {
     reply_errors(req, errors);
   } else {
@@ -376,7 +377,7 @@ catalogue_version(struct http_request *req, db_t *db, uint64_t *version)
 {
   int rc = db_catalogue_version(db, version);
   if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   return rc == 0;
 }
 
@@ -417,7 +418,7 @@ detail_from_database(struct http_request *req, db_t *db, uint64_t version, const
     rc = EVENTAPI_ENOMEM;
   if (rc < 0) {
     strbuf_free(&body);
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   /* The answer is a function of these: its entity tag. */
@@ -439,7 +440,7 @@ detail_from_database(struct http_request *req, db_t *db, uint64_t version, const
 void
 events_detail_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   uint64_t version;
   if (db == NULL || !catalogue_version(req, db, &version))
     return;
@@ -560,7 +561,7 @@ list_from_database(struct http_request *req, db_t *db, const struct event_filter
     rc = EVENTAPI_ENOMEM;
   if (rc < 0) {
     strbuf_free(&body);
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   size_t len;
@@ -585,7 +586,7 @@ events_list_view(struct http_request *req)
     return;
   }
   json_decref(errors);
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   uint64_t version;
   if (db == NULL || !catalogue_version(req, db, &version))
     return;
@@ -777,7 +778,7 @@ static void
 update_reply(struct http_request *req, int rc, void *arg)
 {
   struct update_unit *unit = arg;
-  db_t *db = rc == 0 ? http_database(req) : NULL;
+  db_t *db = rc == 0 ? database_or_reply(req) : NULL;
   if (rc == EVENTAPI_EINVAL)
     reply_errors(req, unit->errors);
   else if (rc == EVENTAPI_ECONFLICT)
@@ -786,7 +787,7 @@ update_reply(struct http_request *req, int rc, void *arg)
   else if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, "No Event matches the given query.");
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else if (db)
     reply_event(req, db, unit->e.id, 200);
 }
@@ -794,7 +795,7 @@ update_reply(struct http_request *req, int rc, void *arg)
 void
 events_update_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct update_unit *unit = arena_calloc(&req->arena, 1, sizeof *unit);
   if (db == NULL || unit == NULL) {
     if (db)
@@ -811,7 +812,7 @@ events_update_view(struct http_request *req)
   int rc = events_validate(body, req->method == HTTP_PATCH, false, db, time_now_us(),
                            &req->arena, &unit->e, &unit->nested, errors);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   } else if (json_errors_any(errors)) {
     reply_errors(req, errors);
   } else {
@@ -869,7 +870,7 @@ event_deleted_reply(struct http_request *req, int rc, void *arg)
 void
 events_delete_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   struct delete_unit *unit = arena_alloc(&req->arena, sizeof *unit);
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
@@ -994,7 +995,7 @@ ticket_type_reply(struct http_request *req, int rc, void *arg)
   else if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, "No TicketType matches the given query.");
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_json(req, unit->status, ticket_types_serialize(&unit->t));
 }
@@ -1024,7 +1025,7 @@ save_ticket_type(struct http_request *req, struct ticket_type *t, unsigned statu
 void
 ticket_types_create_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
@@ -1035,7 +1036,7 @@ ticket_types_create_view(struct http_request *req)
 void
 ticket_types_update_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   struct ticket_type *t;
   if (db && events_load_for_change(req, db, req->ids[0], &e) && (t = path_ticket_type(req, &e)))
@@ -1074,7 +1075,7 @@ ticket_type_deleted_reply(struct http_request *req, int rc, void *arg)
 void
 ticket_types_delete_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   struct ticket_type *t;
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e) ||
@@ -1115,7 +1116,7 @@ session_reply(struct http_request *req, int rc, void *arg)
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, "No Session matches the given query.");
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_json(req, unit->status, sessions_serialize(&unit->s));
 }
@@ -1143,7 +1144,7 @@ save_session(struct http_request *req, struct session *s, unsigned status)
 void
 sessions_create_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
@@ -1154,7 +1155,7 @@ sessions_create_view(struct http_request *req)
 void
 sessions_update_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   struct session *s;
   if (db && events_load_for_change(req, db, req->ids[0], &e) && (s = path_session(req, &e)))
@@ -1184,7 +1185,7 @@ session_deleted_reply(struct http_request *req, int rc, void *arg)
 void
 sessions_delete_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   struct session *s;
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e) ||

@@ -11,6 +11,7 @@
 #include "core/timefmt.h"
 #include "notifications/models.h"
 #include "notifications/serializers.h"
+#include "shortcuts/database.h"
 #include "shortcuts/write.h"
 #include "users/permissions.h"
 
@@ -58,7 +59,7 @@ notifications_list_view(struct http_request *req)
     return;
   }
   json_decref(errors);
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   if (db == NULL)
     return;
   struct notification *list;
@@ -67,7 +68,7 @@ notifications_list_view(struct http_request *req)
   int rc = notifications_list(db, req->user->id, time_now_us(), limit, offset, &req->arena,
                               &list, &count, &total);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   json_t *results = json_array();
@@ -97,7 +98,7 @@ reply_one(struct http_request *req, db_t *db)
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, NO_NOTIFICATION);
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_json(req, 200, notifications_serialize(&n, &req->arena));
 }
@@ -107,7 +108,7 @@ notifications_detail_view(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   if (db != NULL)
     reply_one(req, db);
 }
@@ -128,11 +129,11 @@ static void
 mark_read_reply(struct http_request *req, int rc, void *arg)
 {
   (void)arg;
-  db_t *db = rc == 0 ? http_database(req) : NULL;
+  db_t *db = rc == 0 ? database_or_reply(req) : NULL;
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, NO_NOTIFICATION);
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else if (db)
     reply_one(req, db);
 }

@@ -1,18 +1,10 @@
 /*
  * metrics.h - the server's Prometheus metrics, served at GET /metrics.
  *
- * Counting is lock-free: C11 atomics in fixed arrays indexed by route
- * number (router.h), method and status, so a request pays a few relaxed
- * atomic adds and no allocation. The arrays are bounded by the route table,
- * never by what clients send: a path that matches no route is counted as
- * route="unmatched", a status outside the list below under its class.
- *
- * The HTTP layer calls the two metrics_observe_* functions (server.c when a
- * request completes, response.c when it answers a database error); they
- * depend on nothing but router.h, so the only edge from http/ up to ops/
- * is to these counters. Rendering reads them without stopping the writers:
- * a scrape is a consistent-enough snapshot (each number is exact; numbers
- * may be a request apart from each other), as Prometheus clients do.
+ * The request counters are the HTTP layer's own (http/stats.h): ops reads
+ * them, http never calls up into ops. The domain counters (registrations,
+ * cancellations, promotions, check-ins) are kept here, counted by
+ * receivers of the apps' signals.
  */
 #ifndef EVENTAPI_OPS_METRICS_H
 #define EVENTAPI_OPS_METRICS_H
@@ -22,21 +14,6 @@
 #include "http/http.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
-/*
- * Counts one answered request: method (enum http_method), route (a route of
- * the table, or NULL when none matched), the status sent and how long it
- * took. Safe from any thread.
- */
-void metrics_observe_request(enum http_method method, const struct route *route,
-                             unsigned status, int64_t duration_us);
-
-/*
- * Counts a database error the HTTP layer answered, by class: rc is an
- * EVENTAPI_E* code (EBUSY: busy; EUNAVAILABLE: unavailable; ECONSTRAINT and
- * ECONFLICT: constraint; any other: other). Safe from any thread.
- */
-void metrics_observe_db_error(int rc);
 
 /*
  * Connects the counters of what the API did to the apps' signals:

@@ -18,6 +18,7 @@
 #include "registrations/models.h"
 #include "registrations/serializers.h"
 #include "shortcuts/pagination.h"
+#include "shortcuts/database.h"
 #include "shortcuts/write.h"
 #include "users/permissions.h"
 #include "users/signals.h"
@@ -69,7 +70,7 @@ register_reply(struct http_request *req, int rc, void *arg)
   } else if (rc == EVENTAPI_ENOTFOUND) {
     http_reply_detail(req, 404, NO_EVENT);
   } else if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   } else {
     /* API.md: 200 (CREATE_STATUS=201 as the original). */
     http_reply_json(req, config->create_status, registrations_serialize(&u->r));
@@ -125,7 +126,7 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
     goto out;
   }
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     goto out;
   }
   int64_t now = time_now_us();
@@ -224,7 +225,7 @@ registrations_me_view(struct http_request *req)
   /* One read transaction: the count and the page agree. */
   int rc = db_read(read_page, &read);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   json_t *results = json_array();
@@ -246,7 +247,7 @@ load_registration(struct http_request *req, db_t *db, struct registration *r)
        req->user->role == ROLE_ADMIN))
     return true;
   if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_detail(req, 404, NO_REGISTRATION);
   return false;
@@ -257,7 +258,7 @@ registrations_detail_view(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct registration r;
   if (db && load_registration(req, db, &r))
     http_reply_json(req, 200, registrations_serialize(&r));
@@ -285,7 +286,7 @@ cancel_reply(struct http_request *req, int rc, void *arg)
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, NO_REGISTRATION);
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_empty(req, 204);
 }
@@ -295,7 +296,7 @@ registrations_cancel_view(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct cancel_unit *u = arena_calloc(&req->arena, 1, sizeof *u);
   if (db == NULL || u == NULL) {
     if (db)
@@ -389,7 +390,7 @@ reply_csv(struct http_request *req, const struct event *e, const struct registra
 void
 registrations_event_list_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct event e;
   if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
     return;
@@ -402,7 +403,7 @@ registrations_event_list_view(struct http_request *req)
   size_t count;
   int rc = registrations_list_event(db, e.id, &req->arena, &list, &count);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   if (format && strcmp(format, "csv") == 0) {

@@ -24,7 +24,7 @@ static void
 answer(struct http_request *req, int rc, void *ctx, write_reply_fn reply)
 {
   if (storage_failure(rc))
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     reply(req, rc, ctx);
 }

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/timefmt.h"
+#include "shortcuts/database.h"
 #include "shortcuts/pagination.h"
 #include "shortcuts/write.h"
 #include "tickets/models.h"
@@ -45,7 +46,7 @@ tickets_list_view(struct http_request *req)
   /* One read transaction: the count and the page agree. */
   int rc = db_read(read_page, &read);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   json_t *results = json_array();
@@ -66,7 +67,7 @@ load_ticket(struct http_request *req, db_t *db, bool organizer_only, struct tick
     return false;
   int rc = tickets_get(db, req->params[0], &req->arena, t);
   if (rc < 0 && rc != EVENTAPI_ENOTFOUND) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return false;
   }
   bool owner = rc == 0 && (t->organizer_id == req->user->id || req->user->role == ROLE_ADMIN);
@@ -83,7 +84,7 @@ load_ticket(struct http_request *req, db_t *db, bool organizer_only, struct tick
 void
 tickets_detail_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct ticket t;
   if (db && load_ticket(req, db, false, &t))
     http_reply_json(req, 200, tickets_serialize(&t));
@@ -116,7 +117,7 @@ check_in_reply(struct http_request *req, int rc, void *arg)
   } else if (rc == EVENTAPI_ENOTFOUND) {
     http_reply_detail(req, 404, NO_TICKET);
   } else if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   } else {
     unit->t.checked_in_at = unit->first;
     http_reply_json(req, 200, tickets_serialize(&unit->t));
@@ -126,7 +127,7 @@ check_in_reply(struct http_request *req, int rc, void *arg)
 void
 tickets_check_in_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct ticket t;
   if (db == NULL || !load_ticket(req, db, true, &t))
     return;
@@ -142,7 +143,7 @@ tickets_check_in_view(struct http_request *req)
 static void
 reply_qr(struct http_request *req, bool png)
 {
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct ticket t;
   if (db == NULL || !load_ticket(req, db, false, &t))
     return;

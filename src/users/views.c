@@ -20,6 +20,7 @@
 #include "users/permissions.h"
 #include "users/serializers.h"
 #include "users/signals.h"
+#include "shortcuts/database.h"
 #include "shortcuts/write.h"
 
 static const char USERNAME_TAKEN[] = "A user with that username already exists.";
@@ -103,7 +104,7 @@ user_reply(struct http_request *req, int rc, void *arg)
   else if (rc == EVENTAPI_ENOTFOUND) /* deleted meanwhile */
     http_reply_detail(req, 404, "No User matches the given query.");
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_json(req, unit->creating ? 201 : 200,
                     users_serialize(&unit->u, unit->with_status));
@@ -123,13 +124,13 @@ users_register(struct http_request *req)
   /* DRF: a blank optional choice in a form is not given. */
   form_blank_as_absent(req, body, (const char *const[]){"role", NULL});
   users_signup_validate(body, &req->arena, &u, &password, errors);
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   if (db == NULL)
     goto out;
   /* Cheap uniqueness answer before the costly hash; re-checked below. */
   int rc = check_unique(db, &u, true, errors);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     goto out;
   }
   if (json_errors_any(errors)) {
@@ -238,7 +239,7 @@ users_token_obtain(struct http_request *req)
     reply_throttled(req, wait);
     return;
   }
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct user u;
   bool ok = false;
   int rc = db ? check_credentials(req, db, username, password, &u, &ok) : 0;
@@ -247,7 +248,7 @@ users_token_obtain(struct http_request *req)
   if (db == NULL)
     return;
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   if (!ok) {
@@ -301,7 +302,7 @@ refresh_valid(struct http_request *req, db_t *db, const char *token, struct toke
   if (rc == 0 && (rc = token_user(claims, alive, &current)) == 0 && !current)
     rc = 1;
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return false;
   }
   if (rc == 1) {
@@ -333,7 +334,7 @@ users_token_refresh(struct http_request *req)
   const char *token;
   if (!token_field(req, "refresh", &token))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct token_claims claims;
   bool alive = false;
   if (db == NULL || !refresh_valid(req, db, token, &claims, &alive))
@@ -358,7 +359,7 @@ users_token_verify(struct http_request *req)
   const char *token;
   if (!token_field(req, "token", &token))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   if (db == NULL)
     return;
   struct token_claims claims;
@@ -367,7 +368,7 @@ users_token_verify(struct http_request *req)
   if (auth_token_verify(key, strlen(key), token, TOKEN_ACCESS, now_seconds(), &claims) == 0) {
     int rc = token_user(&claims, &alive, &current);
     if (rc < 0) {
-      http_reply_db_error(req, rc);
+      http_reply_error(req, rc);
       return;
     }
   } else if (!refresh_valid(req, db, token, &claims, &alive)) {
@@ -401,7 +402,7 @@ blacklist_reply(struct http_request *req, int rc, void *arg)
 {
   (void)arg;
   if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_json(req, 200, json_object());
 }
@@ -412,7 +413,7 @@ users_token_blacklist(struct http_request *req)
   const char *token;
   if (!token_field(req, "refresh", &token))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct token_claims claims;
   bool alive;
   if (db == NULL || !refresh_valid(req, db, token, &claims, &alive))
@@ -439,7 +440,7 @@ load_me(struct http_request *req, db_t *db, struct user *me)
   if (rc == EVENTAPI_ENOTFOUND) /* deleted since the token was checked */
     http_reply_unauthenticated(req);
   else
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   return false;
 }
 
@@ -448,7 +449,7 @@ users_me_get(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct user me;
   if (db && load_me(req, db, &me))
     http_reply_json(req, 200, users_serialize(&me, false));
@@ -485,7 +486,7 @@ users_me_update(struct http_request *req)
 {
   if (!permission_authenticated(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct user me;
   if (db && load_me(req, db, &me))
     update_user(req, &me, false, false);
@@ -511,7 +512,7 @@ password_reply(struct http_request *req, int rc, void *arg)
   if (rc == EVENTAPI_ENOTFOUND) /* deleted meanwhile */
     http_reply_unauthenticated(req);
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_empty(req, 204);
 }
@@ -524,7 +525,7 @@ users_me_password(struct http_request *req)
   json_t *body = http_json_body(req);
   if (body == NULL)
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct user me;
   if (db == NULL || !load_me(req, db, &me))
     return;
@@ -556,14 +557,14 @@ users_admin_list(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   if (db == NULL)
     return;
   struct user *users;
   size_t count;
   int rc = users_list(db, &req->arena, &users, &count);
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return;
   }
   json_t *list = json_array();
@@ -583,7 +584,7 @@ load_target(struct http_request *req, db_t *db, struct user *u)
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, "No User matches the given query.");
   else
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   return false;
 }
 
@@ -592,7 +593,7 @@ users_admin_get(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct user u;
   if (db && load_target(req, db, &u))
     http_reply_json(req, 200, users_serialize(&u, true));
@@ -603,7 +604,7 @@ users_admin_update(struct http_request *req)
 {
   if (!permission_admin(req))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct user u;
   if (db && load_target(req, db, &u))
     update_user(req, &u, true, true);
@@ -630,7 +631,7 @@ delete_reply(struct http_request *req, int rc, void *arg)
   if (rc == EVENTAPI_ENOTFOUND)
     http_reply_detail(req, 404, "No User matches the given query.");
   else if (rc < 0)
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     http_reply_empty(req, 204);
 }
