@@ -381,6 +381,18 @@ db_exec(db_t *db, const char *sql, int *changes, const char *fmt, ...)
 }
 
 int
+db_exists(db_stmt_t *st, bool *found)
+{
+  *found = false;
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  int rc = db_step(st);
+  db_reset(st);
+  *found = rc == DB_ROW;
+  return rc < 0 ? rc : 0;
+}
+
+int
 db_ints(db_t *db, const char *sql, int64_t arg, arena_t *arena, int64_t **out, size_t *count)
 {
   *out = NULL;

@@ -134,6 +134,14 @@ void db_reset(db_stmt_t *st);
 int db_exec(db_t *db, const char *sql, int *changes, const char *fmt, ...);
 
 /*
+ * Whether st (prepared, its parameters bound: a SELECT that yields a row
+ * when the thing asked about exists) yields a row: 0 with the answer in
+ * *found, or a negative code. Resets st either way; st NULL (a failed
+ * prepare) is EVENTAPI_EDB.
+ */
+int db_exists(db_stmt_t *st, bool *found);
+
+/*
  * The integers of the first column of every row of sql (ids), with its one
  * `?` bound to arg, in an array allocated from arena (NULL when none).
  * Returns 0 or a negative code.

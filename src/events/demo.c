@@ -308,11 +308,13 @@ ensure_organizer(db_t *db, const char *hash, int64_t now, arena_t *arena, struct
   }
   if (rc != EVENTAPI_ENOTFOUND)
     return rc;
-  if ((rc = users_email_taken(db, DEMO_EMAIL, 0)) != 0) {
-    if (rc == 1)
-      fprintf(stderr, "eventapi: demo: another user already has the email " DEMO_EMAIL
-                      "; nothing was changed\n");
-    return rc == 1 ? EVENTAPI_ECONFLICT : rc;
+  bool taken = false;
+  if ((rc = users_email_taken(db, DEMO_EMAIL, 0, &taken)) < 0)
+    return rc;
+  if (taken) {
+    fprintf(stderr, "eventapi: demo: another user already has the email " DEMO_EMAIL
+                    "; nothing was changed\n");
+    return EVENTAPI_ECONFLICT;
   }
   *out = (struct user){
     .username = DEMO_USERNAME, .email = DEMO_EMAIL, .first_name = "Demo",

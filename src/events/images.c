@@ -22,7 +22,7 @@
 #include "events/serializers.h"
 #include "http/media.h"
 #include "http/multipart.h"
-#include "shortcuts/database.h"
+#include "shortcuts/reply.h"
 #include "shortcuts/write.h"
 
 /* DRF's FileField and ImageField messages. */
@@ -405,11 +405,8 @@ swap_reply(struct http_request *req, int rc, void *arg)
   struct swap_unit *unit = arg;
   if (rc < 0 && unit->image)
     media_remove(config->media_root, unit->image); /* stored for nothing */
-  if (rc == EVENTAPI_ENOTFOUND) /* deleted since it was loaded */
-    http_reply_detail(req, 404, "No Event matches the given query.");
-  else if (rc < 0)
-    http_reply_error(req, rc);
-  else
+  /* 404 when deleted since it was loaded. */
+  if (object_or_404(req, rc, "No Event matches the given query."))
     http_reply_json(req, 200, events_serialize(&unit->updated, http_base_url(req)));
 }
 
@@ -417,23 +414,16 @@ swap_reply(struct http_request *req, int rc, void *arg)
 static void
 swap_image(struct http_request *req, int64_t event_id, const char *image)
 {
-  struct swap_unit *unit = arena_alloc(&req->arena, sizeof *unit);
-  if (unit == NULL) {
-    if (image)
-      media_remove(config->media_root, image);
-    http_reply_internal(req, "out of memory");
-    return;
-  }
-  *unit = (struct swap_unit){.event_id = event_id, .image = image, .arena = &req->arena};
-  write_and_reply(req, swap_unit, unit, swap_reply);
+  struct swap_unit unit = {.event_id = event_id, .image = image, .arena = &req->arena};
+  if (!write_or_reply(req, swap_unit, &unit, sizeof unit, swap_reply) && image)
+    media_remove(config->media_root, image);
 }
 
 void
 events_image_put(struct http_request *req)
 {
-  db_t *db = database_or_reply(req);
   struct event e;
-  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+  if (!event_owned_or_reply(req, req->ids[0], &e))
     return;
   const unsigned char *data;
   size_t len;
@@ -471,11 +461,9 @@ events_image_put(struct http_request *req)
 void
 events_image_delete(struct http_request *req)
 {
-  db_t *db = database_or_reply(req);
   struct event e;
-  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
-    return;
-  swap_image(req, e.id, NULL);
+  if (event_owned_or_reply(req, req->ids[0], &e))
+    swap_image(req, e.id, NULL);
 }
 
 void

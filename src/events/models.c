@@ -107,34 +107,32 @@ categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct catego
 }
 
 static int
-exists(db_stmt_t *st, const char *value, int64_t except_id)
+exists(db_stmt_t *st, const char *value, int64_t except_id, bool *found)
 {
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, value);
-  db_bind_int(st, 2, except_id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  if (st) {
+    db_bind_text(st, 1, value);
+    db_bind_int(st, 2, except_id);
+  }
+  return db_exists(st, found);
 }
 
 int
-categories_name_taken(db_t *db, const char *name, int64_t except_id)
+categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found)
 {
   char *key = text_fold(name);
   if (key == NULL)
     return EVENTAPI_ENOMEM;
   int rc = exists(db_prepare(db, "SELECT 1 FROM categories WHERE name_key = ? AND id <> ?"),
-                  key, except_id);
+                  key, except_id, found);
   free(key);
   return rc;
 }
 
 int
-categories_slug_taken(db_t *db, const char *slug, int64_t except_id)
+categories_slug_taken(db_t *db, const char *slug, int64_t except_id, bool *found)
 {
   return exists(db_prepare(db, "SELECT 1 FROM categories WHERE slug = ? AND id <> ?"),
-                slug, except_id);
+                slug, except_id, found);
 }
 
 int
@@ -340,14 +338,17 @@ events_get(db_t *db, int64_t id, arena_t *arena, struct event *out)
 }
 
 int
-events_can_see(db_t *db, const struct event *e, const struct principal *who)
+events_can_see(db_t *db, const struct event *e, const struct principal *who, bool *visible)
 {
+  *visible = true;
   if (e->visibility == VISIBILITY_PUBLIC)
-    return 1;
+    return 0;
+  *visible = false;
   if (who == NULL)
     return 0;
+  *visible = true;
   if (who->role == ROLE_ADMIN || who->id == e->organizer_id)
-    return 1;
+    return 0;
   /* API.md: registrants see the private events they are registered for. */
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
                                  " WHERE event_id = ? AND user_id = ? AND cancelled_at IS NULL");
@@ -355,9 +356,7 @@ events_can_see(db_t *db, const struct event *e, const struct principal *who)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, e->id);
   db_bind_int(st, 2, who->id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  return db_exists(st, visible);
 }
 
 /* The folded search columns of e: *search and *location_key, malloc'd. */
@@ -586,15 +585,12 @@ ticket_types_delete(db_t *db, int64_t event_id, int64_t id)
 }
 
 int
-ticket_types_in_use(db_t *db, int64_t id)
+ticket_types_in_use(db_t *db, int64_t id, bool *in_use)
 {
   /* API.md: a ticket type that holds registrations (confirmed or waiting). */
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
                                  " WHERE ticket_type_id = ? AND cancelled_at IS NULL LIMIT 1");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_exists(st, in_use);
 }

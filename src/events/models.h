@@ -84,9 +84,12 @@ int categories_list(db_t *db, arena_t *arena, struct category **out, size_t *cou
 /* 0, EVENTAPI_ENOTFOUND or a database error. */
 int categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out);
 int categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out);
-/* 1 when another category (not except_id) has the name (case-insensitively) / slug. */
-int categories_name_taken(db_t *db, const char *name, int64_t except_id);
-int categories_slug_taken(db_t *db, const char *slug, int64_t except_id);
+/*
+ * Whether another category (not except_id) has the name (case-insensitively)
+ * / slug: 0 with the answer in *found, or a database error.
+ */
+int categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found);
+int categories_slug_taken(db_t *db, const char *slug, int64_t except_id, bool *found);
 /* Inserts c and sets c->id; EVENTAPI_ECONSTRAINT when name or slug is taken. */
 int categories_insert(db_t *db, struct category *c);
 int categories_update(db_t *db, const struct category *c);
@@ -115,9 +118,9 @@ int events_get(db_t *db, int64_t id, arena_t *arena, struct event *out);
 /*
  * Whether who (NULL: anonymous) may see event e: public events, and private
  * ones to their organizer, admins and (from registrations) their registrants.
- * 1 yes, 0 no, negative on error.
+ * 0 with the answer in *visible, or a database error.
  */
-int events_can_see(db_t *db, const struct event *e, const struct principal *who);
+int events_can_see(db_t *db, const struct event *e, const struct principal *who, bool *visible);
 
 /* Inserts e with its sessions and ticket types; sets every id. */
 int events_insert(db_t *db, struct event *e);
@@ -151,7 +154,10 @@ int sessions_delete(db_t *db, int64_t event_id, int64_t id);
 int ticket_types_insert(db_t *db, struct ticket_type *t); /* ECONSTRAINT: name taken */
 int ticket_types_update(db_t *db, const struct ticket_type *t);
 int ticket_types_delete(db_t *db, int64_t event_id, int64_t id);
-/* 1 when registrations hold ticket type id (it cannot be deleted), 0 when not. */
-int ticket_types_in_use(db_t *db, int64_t id);
+/*
+ * Whether registrations hold ticket type id (then it cannot be deleted): 0
+ * with the answer in *in_use, or a database error.
+ */
+int ticket_types_in_use(db_t *db, int64_t id, bool *in_use);
 
 #endif

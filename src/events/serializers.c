@@ -22,14 +22,6 @@ money_format(int64_t cents, char *out, size_t len)
            (long long)(cents < 0 ? -cents : cents) % 100);
 }
 
-static json_t *
-timestamp(int64_t us)
-{
-  char text[TIME_ISO_MAX];
-  time_format_iso(us, text);
-  return json_string(text);
-}
-
 json_t *
 sessions_serialize(const struct session *s)
 {
@@ -37,8 +29,8 @@ sessions_serialize(const struct session *s)
   json_object_set_new(obj, "id", json_integer(s->id));
   json_object_set_new(obj, "title", json_string(s->title));
   json_object_set_new(obj, "speaker", json_string(s->speaker));
-  json_object_set_new(obj, "start_time", timestamp(s->start_time));
-  json_object_set_new(obj, "end_time", timestamp(s->end_time));
+  json_object_set_new(obj, "start_time", json_time(s->start_time));
+  json_object_set_new(obj, "end_time", json_time(s->end_time));
   json_object_set_new(obj, "description", json_string(s->description));
   return obj;
 }
@@ -70,10 +62,10 @@ events_serialize(const struct event *e, const char *base_url)
   json_object_set_new(obj, "id", json_integer(e->id));
   json_object_set_new(obj, "title", json_string(e->title));
   json_object_set_new(obj, "description", json_string(e->description));
-  json_object_set_new(obj, "date_time", timestamp(e->date_time));
+  json_object_set_new(obj, "date_time", json_time(e->date_time));
   json_object_set_new(obj, "location", json_string(e->location));
   json_object_set_new(obj, "capacity", json_integer(e->capacity));
-  json_object_set_new(obj, "created_at", timestamp(e->created_at));
+  json_object_set_new(obj, "created_at", json_time(e->created_at));
   json_object_set_new(obj, "organizer", json_integer(e->organizer_id));
   json_object_set_new(obj, "visibility", json_string(visibility_name(e->visibility)));
   if (e->image) {
@@ -145,7 +137,7 @@ choice_error(json_t *errors, const char *field, json_t *value, arena_t *arena)
   free(text);
 }
 
-void
+int
 sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s, json_t *errors)
 {
   static const struct string_rules title = {.required = true, .max_length = SESSION_TITLE_MAX};
@@ -173,9 +165,10 @@ sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s,
   /* API.md: session times must lie in order. */
   if (times_ok && s->start_time >= s->end_time)
     json_error_add(errors, "non_field_errors", "start_time must be before end_time.");
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }
 
-void
+int
 ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
                       json_t *errors)
 {
@@ -200,6 +193,7 @@ ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_
   int64_t quantity;
   if (json_field_int(item, "quantity", !partial, 0, INT32_MAXIMUM, errors, &quantity) == FIELD_SET)
     t->quantity = quantity;
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }
 
 /* Python's name for a JSON value's type, as DRF's messages show it. */
@@ -398,7 +392,7 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
     nested_items(items, true, arena, nested, errors);
   if (nested_list(body, "ticket_types", errors, &items) > 0)
     nested_items(items, false, arena, nested, errors);
-  return rc;
+  return rc < 0 ? rc : json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }
 
 /* ---- categories ---- */
@@ -503,7 +497,7 @@ slug_valid(const char *slug)
   return true;
 }
 
-void
+int
 categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
                     json_t *errors)
 {
@@ -518,4 +512,5 @@ categories_validate(json_t *body, bool partial, arena_t *arena, struct category 
                                    "underscores or hyphens."); /* DRF's SlugField */
   else if (got == FIELD_SET)
     c->slug = text;
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }

@@ -47,25 +47,28 @@ struct event_nested {
  * update (partial: PATCH) and defaults for a create. API.md: date_time must
  * be in the future on create, and on update when it changes. The category
  * must exist (a query on db). Nested lists go to *nested, each item's errors
- * at its index. Every problem is added to errors. Returns 0 or a database
- * error.
+ * at its index. Every problem is added to errors. Returns 0,
+ * EVENTAPI_EINVAL when errors holds any, or a database error.
  */
 int events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now,
                     arena_t *arena, struct event *e, struct event_nested *nested,
                     json_t *errors);
 
-/* One session or ticket type body onto s / t (current values when partial). */
-void sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s,
-                       json_t *errors);
-void ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
-                           json_t *errors);
+/*
+ * One session or ticket type body onto s / t (current values when partial).
+ * 0, or EVENTAPI_EINVAL when errors holds any.
+ */
+int sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s,
+                      json_t *errors);
+int ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
+                          json_t *errors);
 
 /*
  * A category body onto c; the slug is made from the name when absent (the
- * view makes it unique). Uniqueness is the view's to check.
+ * unit of work makes it unique). 0, or EVENTAPI_EINVAL when errors holds any.
  */
-void categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
-                         json_t *errors);
+int categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
+                        json_t *errors);
 
 /* Django's slugify (ASCII): lowercase, runs of other characters to "-". */
 char *categories_slugify(arena_t *arena, const char *name);

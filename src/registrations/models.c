@@ -60,20 +60,6 @@ registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration *out
 }
 
 int
-registrations_active_exists(db_t *db, int64_t user_id, int64_t event_id)
-{
-  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
-                                 " WHERE user_id = ? AND event_id = ? AND cancelled_at IS NULL");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  db_bind_int(st, 2, event_id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
-}
-
-int
 registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
                      struct registration_target *out)
 {

@@ -37,9 +37,6 @@ struct registration {
 /* Registration id (active or not) with its ticket. 0 or EVENTAPI_ENOTFOUND. */
 int registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration *out);
 
-/* 1 when user_id holds an active registration for event_id. */
-int registrations_active_exists(db_t *db, int64_t user_id, int64_t event_id);
-
 /* What a registration checks of its event before it is made. */
 struct registration_target {
   int64_t date_time;

@@ -17,10 +17,12 @@
 #include "events/signals.h"
 #include "registrations/models.h"
 #include "registrations/serializers.h"
-#include "shortcuts/pagination.h"
+#include "shortcuts/body.h"
 #include "shortcuts/database.h"
+#include "shortcuts/pagination.h"
+#include "shortcuts/permissions.h"
+#include "shortcuts/reply.h"
 #include "shortcuts/write.h"
-#include "users/permissions.h"
 #include "users/signals.h"
 
 static const char NO_EVENT[] = "No Event matches the given query.";
@@ -67,11 +69,7 @@ register_reply(struct http_request *req, int rc, void *arg)
     json_t *errors = json_object();
     invalid_pk(errors, "event", u->r.event_id, &req->arena);
     http_reply_json(req, 400, errors);
-  } else if (rc == EVENTAPI_ENOTFOUND) {
-    http_reply_detail(req, 404, NO_EVENT);
-  } else if (rc < 0) {
-    http_reply_error(req, rc);
-  } else {
+  } else if (ok_or_reply(req, rc, NULL, NO_EVENT)) {
     /* API.md: 200 (CREATE_STATUS=201 as the original). */
     http_reply_json(req, config->create_status, registrations_serialize(&u->r));
   }
@@ -106,9 +104,9 @@ target_visible(const struct registration_target *t, const struct principal *who)
  * waitlisted by the database.
  */
 static void
-register_for(struct http_request *req, int64_t event_id, bool event_in_body, json_t *body)
+register_for(struct http_request *req, int64_t event_id, bool event_in_body, json_t *body,
+             json_t *errors)
 {
-  json_t *errors = json_object();
   int64_t ticket_type_id = 0;
   enum field_result got = registrations_pk_field(body, "ticket_type", errors, &req->arena,
                                                 &ticket_type_id);
@@ -123,12 +121,10 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
     } else {
       http_reply_detail(req, 404, NO_EVENT);
     }
-    goto out;
+    return;
   }
-  if (rc < 0) {
-    http_reply_error(req, rc);
-    goto out;
-  }
+  if (!ok_or_reply(req, rc, NULL, NULL))
+    return;
   int64_t now = time_now_us();
   if (got == FIELD_SET && t->ticket_type_event != event_id) {
     /* Another event's ticket type, or none at all. */
@@ -147,91 +143,70 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
     else if (t->registered)
       json_error_add(errors, "non_field_errors", "You are already registered for this event.");
   }
-  if (json_errors_any(errors)) {
-    http_reply_json(req, 400, json_incref(errors));
-    goto out;
-  }
-  struct register_unit *u = arena_calloc(&req->arena, 1, sizeof *u);
-  if (u == NULL) {
-    http_reply_internal(req, "out of memory");
-    goto out;
-  }
-  u->r = (struct registration){.user_id = req->user->id, .event_id = event_id,
-                               .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0};
-  u->now = now;
-  u->event_in_body = event_in_body;
-  u->arena = &req->arena;
-  write_and_reply(req, register_unit, u, register_reply);
-out:
-  json_decref(errors);
+  if (!valid_or_400(req, errors))
+    return;
+  struct register_unit u = {
+    .r = {.user_id = req->user->id, .event_id = event_id,
+          .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0},
+    .now = now, .event_in_body = event_in_body, .arena = &req->arena,
+  };
+  write_or_reply(req, register_unit, &u, sizeof u, register_reply);
+}
+
+/* The body of a registration, and an errors object, or NULL after replying. */
+static json_t *
+register_body_or_reply(struct http_request *req, json_t **errors)
+{
+  json_t *body = authenticated_or_reply(req) ? body_or_reply(req, NULL) : NULL;
+  *errors = body ? errors_or_reply(req) : NULL;
+  return *errors ? body : NULL;
 }
 
 void
 registrations_register_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  json_t *body = http_json_body(req);
+  json_t *errors, *body = register_body_or_reply(req, &errors);
   if (body)
-    register_for(req, req->ids[0], false, body);
+    register_for(req, req->ids[0], false, body, errors);
 }
 
 void
 registrations_register_body_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  json_t *body = http_json_body(req);
+  json_t *errors, *body = register_body_or_reply(req, &errors);
   if (body == NULL)
     return;
-  json_t *errors = json_object();
   int64_t event_id = 0;
   enum field_result got = registrations_pk_field(body, "event", errors, &req->arena, &event_id);
   if (got == FIELD_ABSENT)
     json_error_add(errors, "event", json_object_get(body, "event") ? "This field may not be null."
                                                                    : "This field is required.");
-  if (json_errors_any(errors))
-    http_reply_json(req, 400, json_incref(errors));
-  else
-    register_for(req, event_id, true, body);
-  json_decref(errors);
+  if (valid_or_400(req, errors))
+    register_for(req, event_id, true, body, errors);
 }
 
-/* A page of the caller's registrations and their count, read together. */
-struct page_read {
-  int64_t user_id;
-  const struct page *page;
-  arena_t *arena;
-  struct registration *list;
-  size_t count;
-  int64_t total;
-};
-
+/* The caller's page of registrations (struct page_read). */
 static int
 read_page(db_t *db, void *arg)
 {
   struct page_read *r = arg;
-  return registrations_list_user(db, r->user_id, r->page->limit, r->page->offset, r->arena,
-                                 &r->list, &r->count, &r->total);
+  struct registration *list = NULL;
+  int rc = registrations_list_user(db, r->user_id, r->page.limit, r->page.offset, r->arena,
+                                   &list, &r->count, &r->total);
+  r->items = list;
+  return rc;
+}
+
+static json_t *
+page_item(const void *items, size_t i)
+{
+  return registrations_serialize_short(&((const struct registration *)items)[i]);
 }
 
 void
 registrations_me_view(struct http_request *req)
 {
-  struct page page;
-  if (!permission_authenticated(req) || !pagination_params_or_reply(req, &page))
-    return;
-  struct page_read read = {req->user->id, &page, &req->arena, NULL, 0, 0};
-  /* One read transaction: the count and the page agree. */
-  int rc = db_read(read_page, &read);
-  if (rc < 0) {
-    http_reply_error(req, rc);
-    return;
-  }
-  json_t *results = json_array();
-  for (size_t i = 0; i < read.count; i++)
-    json_array_append_new(results, registrations_serialize_short(&read.list[i]));
-  pagination_reply(req, &page, read.total, results);
+  pagination_user_list(req, read_page, page_item);
 }
 
 /*
@@ -239,28 +214,24 @@ registrations_me_view(struct http_request *req)
  * organizer or an admin; 404 for everyone else (no hint that it exists).
  */
 static bool
-load_registration(struct http_request *req, db_t *db, struct registration *r)
+registration_or_404(struct http_request *req, struct registration *r)
 {
+  db_t *db = authenticated_or_reply(req) ? database_or_reply(req) : NULL;
+  if (db == NULL)
+    return false;
   int rc = registrations_get(db, req->ids[0], &req->arena, r);
-  if (rc == 0 && r->cancelled_at == 0 &&
-      (r->user_id == req->user->id || r->organizer_id == req->user->id ||
-       req->user->role == ROLE_ADMIN))
-    return true;
-  if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
-    http_reply_error(req, rc);
-  else
-    http_reply_detail(req, 404, NO_REGISTRATION);
-  return false;
+  if (rc == 0 && !(r->cancelled_at == 0 &&
+                   (r->user_id == req->user->id || r->organizer_id == req->user->id ||
+                    req->user->role == ROLE_ADMIN)))
+    rc = EVENTAPI_ENOTFOUND;
+  return object_or_404(req, rc, NO_REGISTRATION);
 }
 
 void
 registrations_detail_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  db_t *db = database_or_reply(req);
   struct registration r;
-  if (db && load_registration(req, db, &r))
+  if (registration_or_404(req, &r))
     http_reply_json(req, 200, registrations_serialize(&r));
 }
 
@@ -283,33 +254,18 @@ static void
 cancel_reply(struct http_request *req, int rc, void *arg)
 {
   (void)arg;
-  if (rc == EVENTAPI_ENOTFOUND)
-    http_reply_detail(req, 404, NO_REGISTRATION);
-  else if (rc < 0)
-    http_reply_error(req, rc);
-  else
+  if (object_or_404(req, rc, NO_REGISTRATION))
     http_reply_empty(req, 204);
 }
 
 void
 registrations_cancel_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  db_t *db = database_or_reply(req);
-  struct cancel_unit *u = arena_calloc(&req->arena, 1, sizeof *u);
-  if (db == NULL || u == NULL) {
-    if (db)
-      http_reply_internal(req, "out of memory");
-    return;
-  }
+  struct cancel_unit u = {.now = time_now_us(), .arena = &req->arena};
   /* Who may cancel is read here; whether it still holds a place, and whom
    * that place promotes, the unit reads from the rows as it changes them. */
-  if (!load_registration(req, db, &u->r))
-    return;
-  u->now = time_now_us();
-  u->arena = &req->arena;
-  write_and_reply(req, cancel_unit, u, cancel_reply);
+  if (registration_or_404(req, &u.r))
+    write_or_reply(req, cancel_unit, &u, sizeof u, cancel_reply);
 }
 
 /* ---- the organizer's list ---- */
@@ -390,9 +346,9 @@ reply_csv(struct http_request *req, const struct event *e, const struct registra
 void
 registrations_event_list_view(struct http_request *req)
 {
-  db_t *db = database_or_reply(req);
   struct event e;
-  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+  db_t *db;
+  if (!event_owned_or_reply(req, req->ids[0], &e) || (db = database_or_reply(req)) == NULL)
     return;
   const char *format = http_query(req, "format");
   if (format && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
@@ -401,11 +357,9 @@ registrations_event_list_view(struct http_request *req)
   }
   struct registration *list;
   size_t count;
-  int rc = registrations_list_event(db, e.id, &req->arena, &list, &count);
-  if (rc < 0) {
-    http_reply_error(req, rc);
+  if (!ok_or_reply(req, registrations_list_event(db, e.id, &req->arena, &list, &count),
+                   NULL, NULL))
     return;
-  }
   if (format && strcmp(format, "csv") == 0) {
     reply_csv(req, &e, list, count);
     return;

@@ -98,9 +98,9 @@ users_list(db_t *db, arena_t *arena, struct user **out, size_t *count)
 }
 
 static int
-taken(db_t *db, db_stmt_t *st, const char *value, int64_t except_id)
+taken(db_stmt_t *st, const char *value, int64_t except_id, bool *found)
 {
-  (void)db;
+  *found = false;
   if (st == NULL)
     return EVENTAPI_EDB;
   char *key = text_fold(value);
@@ -110,24 +110,23 @@ taken(db_t *db, db_stmt_t *st, const char *value, int64_t except_id)
   }
   db_bind_text(st, 1, key);
   db_bind_int(st, 2, except_id);
-  int rc = db_step(st);
-  db_reset(st);
+  int rc = db_exists(st, found);
   free(key);
-  return rc < 0 ? rc : rc == DB_ROW;
+  return rc;
 }
 
 int
-users_username_taken(db_t *db, const char *username, int64_t except_id)
+users_username_taken(db_t *db, const char *username, int64_t except_id, bool *found)
 {
-  return taken(db, db_prepare(db, "SELECT 1 FROM users WHERE username_key = ? AND id <> ?"),
-               username, except_id);
+  return taken(db_prepare(db, "SELECT 1 FROM users WHERE username_key = ? AND id <> ?"),
+               username, except_id, found);
 }
 
 int
-users_email_taken(db_t *db, const char *email, int64_t except_id)
+users_email_taken(db_t *db, const char *email, int64_t except_id, bool *found)
 {
-  return taken(db, db_prepare(db, "SELECT 1 FROM users WHERE email_key = ? AND id <> ?"),
-               email, except_id);
+  return taken(db_prepare(db, "SELECT 1 FROM users WHERE email_key = ? AND id <> ?"),
+               email, except_id, found);
 }
 
 int
@@ -239,12 +238,13 @@ static int
 superuser_unit(db_t *db, void *arg)
 {
   struct superuser_unit *unit = arg;
-  int rc = users_username_taken(db, unit->u.username, 0);
-  if (rc == 1) {
+  bool taken = false;
+  int rc = users_username_taken(db, unit->u.username, 0, &taken);
+  if (rc == 0 && taken) {
     snprintf(unit->err, unit->errlen, "username: A user with that username already exists.");
     return EVENTAPI_ECONFLICT;
   }
-  if (rc == 0 && (rc = users_email_taken(db, unit->u.email, 0)) == 1) {
+  if (rc == 0 && (rc = users_email_taken(db, unit->u.email, 0, &taken)) == 0 && taken) {
     snprintf(unit->err, unit->errlen, "email: A user with that email already exists.");
     return EVENTAPI_ECONFLICT;
   }
@@ -311,13 +311,10 @@ token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_
 }
 
 int
-token_blacklisted(db_t *db, const char *jti)
+token_blacklisted(db_t *db, const char *jti, bool *blacklisted)
 {
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM token_blacklist WHERE jti = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, jti);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  if (st)
+    db_bind_text(st, 1, jti);
+  return db_exists(st, blacklisted);
 }

@@ -43,11 +43,11 @@ int users_get_by_username(db_t *db, const char *username, arena_t *arena, struct
 int users_list(db_t *db, arena_t *arena, struct user **out, size_t *count);
 
 /*
- * 1 when another user (not except_id) holds username / email
- * case-insensitively, 0 when not, negative on error.
+ * Whether another user (not except_id) holds username / email
+ * case-insensitively: 0 with the answer in *found, or a database error.
  */
-int users_username_taken(db_t *db, const char *username, int64_t except_id);
-int users_email_taken(db_t *db, const char *email, int64_t except_id);
+int users_username_taken(db_t *db, const char *username, int64_t except_id, bool *found);
+int users_email_taken(db_t *db, const char *email, int64_t except_id, bool *found);
 
 /* Inserts u (id ignored) and sets u->id. EVENTAPI_ECONSTRAINT when taken. */
 int users_insert(db_t *db, struct user *u);
@@ -85,7 +85,7 @@ int users_create_superuser(const char *username, const char *email,
 
 /* The refresh-token blacklist (jti of a token and its expiry). */
 int token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us);
-/* 1 when jti is blacklisted, 0 when not, negative on error. */
-int token_blacklisted(db_t *db, const char *jti);
+/* Whether jti is blacklisted: 0 with the answer in *blacklisted, or a database error. */
+int token_blacklisted(db_t *db, const char *jti, bool *blacklisted);
 
 #endif
