@@ -240,7 +240,7 @@ reply_calendar(struct http_request *req, const struct event *events, size_t coun
 }
 
 void
-events_calendar_one(struct http_request *req)
+events_calendar_one_view(struct http_request *req)
 {
   struct event e;
   if (!event_visible_or_404(req, req->ids[0], &e))
@@ -251,7 +251,7 @@ events_calendar_one(struct http_request *req)
 }
 
 void
-events_calendar_feed(struct http_request *req)
+events_calendar_feed_view(struct http_request *req)
 {
   db_t *db = database_or_reply(req);
   json_t *errors = db ? errors_or_reply(req) : NULL;

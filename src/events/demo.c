@@ -202,11 +202,11 @@ ensure_category(db_t *db, arena_t *arena, int index, int64_t *id, bool *created)
 {
   struct category c;
   *created = false;
-  int rc = categories_get_by_slug(db, categories[index].slug, arena, &c);
+  int rc = events_categories_get_by_slug(db, categories[index].slug, arena, &c);
   if (rc == EVENTAPI_ENOTFOUND) {
     struct category *all;
     size_t count;
-    if ((rc = categories_list(db, arena, &all, &count)) < 0)
+    if ((rc = events_categories_list(db, arena, &all, &count)) < 0)
       return rc;
     rc = EVENTAPI_ENOTFOUND;
     for (size_t i = 0; i < count && rc == EVENTAPI_ENOTFOUND; i++) {
@@ -218,7 +218,7 @@ ensure_category(db_t *db, arena_t *arena, int index, int64_t *id, bool *created)
   }
   if (rc == EVENTAPI_ENOTFOUND) {
     c = (struct category){.name = categories[index].name, .slug = categories[index].slug};
-    rc = categories_insert(db, &c);
+    rc = events_categories_insert(db, &c);
     *created = rc == 0;
   }
   if (rc == 0)

@@ -192,7 +192,7 @@ events_filter_parse(struct http_request *req, struct event_filter *f, json_t *er
     int_param(value, "organizer", 1, INT64_MAX, errors, &f->organizer);
   if ((value = param(req, "visibility"))) {
     enum visibility v;
-    if (visibility_parse(value, &v) == 0)
+    if (events_visibility_parse(value, &v) == 0)
       f->visibility = (int)v;
     else
       invalid_choice(errors, "visibility", value, arena);
@@ -410,7 +410,7 @@ build(struct query *q, const struct event_filter *f, const struct principal *who
   if (f->organizer)
     add_int(q, " AND organizer_id = ?", f->organizer);
   if (f->visibility >= 0)
-    add_text(q, " AND visibility = ?", visibility_name((enum visibility)f->visibility));
+    add_text(q, " AND visibility = ?", events_visibility_name((enum visibility)f->visibility));
   if (kind == EVENT_QUERY_PAGE) {
     static const char *const columns_of[] = {
       [ORDER_DATE_TIME] = "date_time", [ORDER_CREATED_AT] = "created_at",

@@ -281,7 +281,7 @@ webp_valid(const unsigned char *p, size_t len, struct image_size *size)
 }
 
 enum image_type
-image_detect(const unsigned char *data, size_t len, struct image_size *size)
+events_image_detect(const unsigned char *data, size_t len, struct image_size *size)
 {
   struct image_size ignored;
   if (size == NULL)
@@ -304,7 +304,7 @@ image_detect(const unsigned char *data, size_t len, struct image_size *size)
 }
 
 const char *
-image_extension(enum image_type type)
+events_image_extension(enum image_type type)
 {
   switch (type) {
   case IMAGE_PNG: return "png";
@@ -420,7 +420,7 @@ swap_image(struct http_request *req, int64_t event_id, const char *image)
 }
 
 void
-events_image_put(struct http_request *req)
+events_image_put_view(struct http_request *req)
 {
   struct event e;
   if (!event_owned_or_reply(req, req->ids[0], &e))
@@ -436,7 +436,7 @@ events_image_put(struct http_request *req)
   }
   /* API.md: the type is decided by the bytes alone. */
   struct image_size size;
-  enum image_type type = image_detect(data, len, &size);
+  enum image_type type = events_image_detect(data, len, &size);
   if (type == IMAGE_NONE) {
     reply_image_error(req, INVALID_IMAGE);
     return;
@@ -451,7 +451,8 @@ events_image_put(struct http_request *req)
     return;
   }
   char *name = arena_alloc(&req->arena, MEDIA_NAME_SIZE);
-  if (name == NULL || media_store(config->media_root, data, len, image_extension(type), name) < 0) {
+  if (name == NULL ||
+      media_store(config->media_root, data, len, events_image_extension(type), name) < 0) {
     http_reply_internal(req, "cannot store an uploaded image");
     return;
   }
@@ -459,7 +460,7 @@ events_image_put(struct http_request *req)
 }
 
 void
-events_image_delete(struct http_request *req)
+events_image_delete_view(struct http_request *req)
 {
   struct event e;
   if (event_owned_or_reply(req, req->ids[0], &e))

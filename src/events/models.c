@@ -11,13 +11,13 @@
 static const char *const visibility_names[] = {"public", "private"};
 
 const char *
-visibility_name(enum visibility v)
+events_visibility_name(enum visibility v)
 {
   return v == VISIBILITY_PRIVATE ? "private" : "public";
 }
 
 int
-visibility_parse(const char *name, enum visibility *out)
+events_visibility_parse(const char *name, enum visibility *out)
 {
   for (int i = 0; i < 2; i++) {
     if (strcmp(name, visibility_names[i]) == 0) {
@@ -50,7 +50,7 @@ read_category(db_stmt_t *st, arena_t *arena, struct category *c)
 }
 
 int
-categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count)
+events_categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories ORDER BY name, id");
   if (st == NULL)
@@ -87,7 +87,7 @@ category_one(db_stmt_t *st, arena_t *arena, struct category *out)
 }
 
 int
-categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out)
+events_categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories WHERE id = ?");
   if (st == NULL)
@@ -97,7 +97,7 @@ categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out)
 }
 
 int
-categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out)
+events_categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories WHERE slug = ?");
   if (st == NULL)
@@ -117,7 +117,7 @@ exists(db_stmt_t *st, const char *value, int64_t except_id, bool *found)
 }
 
 int
-categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found)
+events_categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found)
 {
   char *key = text_fold(name);
   if (key == NULL)
@@ -129,14 +129,14 @@ categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found
 }
 
 int
-categories_slug_taken(db_t *db, const char *slug, int64_t except_id, bool *found)
+events_categories_slug_taken(db_t *db, const char *slug, int64_t except_id, bool *found)
 {
   return exists(db_prepare(db, "SELECT 1 FROM categories WHERE slug = ? AND id <> ?"),
                 slug, except_id, found);
 }
 
 int
-categories_insert(db_t *db, struct category *c)
+events_categories_insert(db_t *db, struct category *c)
 {
   char *key = text_fold(c->name);
   if (key == NULL)
@@ -155,7 +155,7 @@ categories_insert(db_t *db, struct category *c)
 }
 
 int
-categories_update(db_t *db, const struct category *c)
+events_categories_update(db_t *db, const struct category *c)
 {
   char *key = text_fold(c->name);
   if (key == NULL)
@@ -167,7 +167,7 @@ categories_update(db_t *db, const struct category *c)
 }
 
 int
-categories_delete(db_t *db, int64_t id)
+events_categories_delete(db_t *db, int64_t id)
 {
   /* The events' JSON changes ("category": null): new versions. */
   int rc = db_exec(db, "UPDATE events SET category_id = NULL, version = version + 1"
@@ -196,7 +196,7 @@ events_read_row(db_stmt_t *st, arena_t *arena, struct event *e)
   e->confirmed_count = db_column_int(st, 6);
   e->created_at = db_column_int(st, 7);
   e->organizer_id = db_column_int(st, 8);
-  if (visibility_parse(db_column_text(st, 9), &e->visibility) < 0)
+  if (events_visibility_parse(db_column_text(st, 9), &e->visibility) < 0)
     e->visibility = VISIBILITY_PRIVATE; /* fail closed */
   e->image = db_column_is_null(st, 10) ? NULL : dup_column(st, 10, arena, &rc);
   e->category_id = db_column_is_null(st, 11) ? 0 : db_column_int(st, 11);
@@ -408,7 +408,7 @@ events_insert(db_t *db, struct event *e)
     db_bind_int(st, 5, e->capacity);
     db_bind_int(st, 6, e->created_at);
     db_bind_int(st, 7, e->organizer_id);
-    db_bind_text(st, 8, visibility_name(e->visibility));
+    db_bind_text(st, 8, events_visibility_name(e->visibility));
     db_bind_text(st, 9, e->image);
     bind_category(st, 10, e->category_id);
     db_bind_text(st, 11, search);
@@ -427,11 +427,11 @@ events_insert(db_t *db, struct event *e)
   free(location_key);
   for (size_t i = 0; rc == 0 && i < e->nsessions; i++) {
     e->sessions[i].event_id = e->id;
-    rc = sessions_insert(db, &e->sessions[i]);
+    rc = events_sessions_insert(db, &e->sessions[i]);
   }
   for (size_t i = 0; rc == 0 && i < e->nticket_types; i++) {
     e->ticket_types[i].event_id = e->id;
-    rc = ticket_types_insert(db, &e->ticket_types[i]);
+    rc = events_ticket_types_insert(db, &e->ticket_types[i]);
   }
   return rc;
 }
@@ -454,7 +454,7 @@ events_update(db_t *db, const struct event *e)
     db_bind_int(st, 3, e->date_time);
     db_bind_text(st, 4, e->location);
     db_bind_int(st, 5, e->capacity);
-    db_bind_text(st, 6, visibility_name(e->visibility));
+    db_bind_text(st, 6, events_visibility_name(e->visibility));
     bind_category(st, 7, e->category_id);
     db_bind_text(st, 8, search);
     db_bind_text(st, 9, location_key);
@@ -504,7 +504,7 @@ events_set_image(db_t *db, int64_t id, const char *image)
 /* ---- sessions and ticket types ---- */
 
 int
-sessions_insert(db_t *db, struct session *s)
+events_sessions_insert(db_t *db, struct session *s)
 {
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO event_sessions (event_id, title, speaker, start_time, end_time, description)"
@@ -522,7 +522,7 @@ sessions_insert(db_t *db, struct session *s)
 }
 
 int
-sessions_update(db_t *db, const struct session *s)
+events_sessions_update(db_t *db, const struct session *s)
 {
   int changes = 0;
   int rc = db_exec(db,
@@ -544,14 +544,14 @@ delete_child(db_t *db, const char *sql, int64_t event_id, int64_t id)
 }
 
 int
-sessions_delete(db_t *db, int64_t event_id, int64_t id)
+events_sessions_delete(db_t *db, int64_t event_id, int64_t id)
 {
   return delete_child(db, "DELETE FROM event_sessions WHERE id = ? AND event_id = ?",
                       event_id, id);
 }
 
 int
-ticket_types_insert(db_t *db, struct ticket_type *t)
+events_ticket_types_insert(db_t *db, struct ticket_type *t)
 {
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO ticket_types (event_id, name, price_cents, quantity)"
@@ -567,7 +567,7 @@ ticket_types_insert(db_t *db, struct ticket_type *t)
 }
 
 int
-ticket_types_update(db_t *db, const struct ticket_type *t)
+events_ticket_types_update(db_t *db, const struct ticket_type *t)
 {
   int changes = 0;
   int rc = db_exec(db,
@@ -578,14 +578,14 @@ ticket_types_update(db_t *db, const struct ticket_type *t)
 }
 
 int
-ticket_types_delete(db_t *db, int64_t event_id, int64_t id)
+events_ticket_types_delete(db_t *db, int64_t event_id, int64_t id)
 {
   return delete_child(db, "DELETE FROM ticket_types WHERE id = ? AND event_id = ?",
                       event_id, id);
 }
 
 int
-ticket_types_in_use(db_t *db, int64_t id, bool *in_use)
+events_ticket_types_in_use(db_t *db, int64_t id, bool *in_use)
 {
   /* API.md: a ticket type that holds registrations (confirmed or waiting). */
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"

@@ -74,27 +74,27 @@ struct event {
   size_t nticket_types;
 };
 
-const char *visibility_name(enum visibility v);
-int visibility_parse(const char *name, enum visibility *out);
+const char *events_visibility_name(enum visibility v);
+int events_visibility_parse(const char *name, enum visibility *out);
 
 /* ---- categories ---- */
 
 /* All categories ordered by name. */
-int categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count);
+int events_categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count);
 /* 0, EVENTAPI_ENOTFOUND or a database error. */
-int categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out);
-int categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out);
+int events_categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out);
+int events_categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out);
 /*
  * Whether another category (not except_id) has the name (case-insensitively)
  * / slug: 0 with the answer in *found, or a database error.
  */
-int categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found);
-int categories_slug_taken(db_t *db, const char *slug, int64_t except_id, bool *found);
+int events_categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found);
+int events_categories_slug_taken(db_t *db, const char *slug, int64_t except_id, bool *found);
 /* Inserts c and sets c->id; EVENTAPI_ECONSTRAINT when name or slug is taken. */
-int categories_insert(db_t *db, struct category *c);
-int categories_update(db_t *db, const struct category *c);
+int events_categories_insert(db_t *db, struct category *c);
+int events_categories_update(db_t *db, const struct category *c);
 /* Deletes the category; its events get no category (and a new version). */
-int categories_delete(db_t *db, int64_t id);
+int events_categories_delete(db_t *db, int64_t id);
 
 /* ---- events ---- */
 
@@ -146,18 +146,18 @@ int events_set_image(db_t *db, int64_t id, const char *image);
 
 /* ---- sessions and ticket types (of one event) ---- */
 
-int sessions_insert(db_t *db, struct session *s);
-int sessions_update(db_t *db, const struct session *s);
+int events_sessions_insert(db_t *db, struct session *s);
+int events_sessions_update(db_t *db, const struct session *s);
 /* EVENTAPI_ENOTFOUND unless session id belongs to event_id. */
-int sessions_delete(db_t *db, int64_t event_id, int64_t id);
+int events_sessions_delete(db_t *db, int64_t event_id, int64_t id);
 
-int ticket_types_insert(db_t *db, struct ticket_type *t); /* ECONSTRAINT: name taken */
-int ticket_types_update(db_t *db, const struct ticket_type *t);
-int ticket_types_delete(db_t *db, int64_t event_id, int64_t id);
+int events_ticket_types_insert(db_t *db, struct ticket_type *t); /* ECONSTRAINT: name taken */
+int events_ticket_types_update(db_t *db, const struct ticket_type *t);
+int events_ticket_types_delete(db_t *db, int64_t event_id, int64_t id);
 /*
  * Whether registrations hold ticket type id (then it cannot be deleted): 0
  * with the answer in *in_use, or a database error.
  */
-int ticket_types_in_use(db_t *db, int64_t id, bool *in_use);
+int events_ticket_types_in_use(db_t *db, int64_t id, bool *in_use);
 
 #endif

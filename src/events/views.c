@@ -43,26 +43,27 @@ static const char CATEGORY_NAME_TAKEN[] = "category with this name already exist
 static const char CATEGORY_SLUG_TAKEN[] = "category with this slug already exists.";
 
 void
-categories_list_view(struct http_request *req)
+events_categories_list_view(struct http_request *req)
 {
   db_t *db = database_or_reply(req);
   struct category *list;
   size_t count;
-  if (db == NULL || !ok_or_reply(req, categories_list(db, &req->arena, &list, &count), NULL, NULL))
+  if (db == NULL ||
+      !ok_or_reply(req, events_categories_list(db, &req->arena, &list, &count), NULL, NULL))
     return;
   json_t *body = json_array();
   for (size_t i = 0; i < count; i++)
-    json_array_append_new(body, categories_serialize(&list[i]));
+    json_array_append_new(body, events_categories_serialize(&list[i]));
   http_reply_json(req, 200, body);
 }
 
 void
-categories_detail_view(struct http_request *req)
+events_categories_detail_view(struct http_request *req)
 {
   db_t *db = database_or_reply(req);
   struct category c;
-  if (db && object_or_404(req, categories_get(db, req->ids[0], &req->arena, &c), NO_CATEGORY))
-    http_reply_json(req, 200, categories_serialize(&c));
+  if (db && object_or_404(req, events_categories_get(db, req->ids[0], &req->arena, &c), NO_CATEGORY))
+    http_reply_json(req, 200, events_categories_serialize(&c));
 }
 
 /*
@@ -73,13 +74,13 @@ static int
 category_unique(db_t *db, struct category *c, bool slug_made, json_t *errors, arena_t *arena)
 {
   bool taken = false;
-  int rc = categories_name_taken(db, c->name, c->id, &taken);
+  int rc = events_categories_name_taken(db, c->name, c->id, &taken);
   if (rc < 0)
     return rc;
   if (taken)
     json_error_add(errors, "name", CATEGORY_NAME_TAKEN);
   const char *base = c->slug;
-  for (int n = 2; (rc = categories_slug_taken(db, c->slug, c->id, &taken)) == 0 && taken; n++) {
+  for (int n = 2; (rc = events_categories_slug_taken(db, c->slug, c->id, &taken)) == 0 && taken; n++) {
     if (!slug_made) {
       json_error_add(errors, "slug", CATEGORY_SLUG_TAKEN);
       return 0;
@@ -119,7 +120,7 @@ category_unit(db_t *db, void *arg)
     return rc;
   if (json_errors_any(unit->errors))
     return EVENTAPI_EINVAL;
-  rc = unit->c.id ? categories_update(db, &unit->c) : categories_insert(db, &unit->c);
+  rc = unit->c.id ? events_categories_update(db, &unit->c) : events_categories_insert(db, &unit->c);
   if (rc == EVENTAPI_ECONSTRAINT && unit->slug_made)
     return EVENTAPI_EBUSY; /* another node took the slug just made: again, numbered anew */
   if (rc == EVENTAPI_ECONSTRAINT) {  /* lost a race with another node */
@@ -134,7 +135,7 @@ category_reply(struct http_request *req, int rc, void *arg)
 {
   struct category_unit *unit = arg;
   if (ok_or_reply(req, rc, unit->errors, NO_CATEGORY))
-    http_reply_json(req, unit->status, categories_serialize(&unit->c));
+    http_reply_json(req, unit->status, events_categories_serialize(&unit->c));
 }
 
 /* Validates c and writes it as a unit of work (inserting when c->id is 0). */
@@ -147,12 +148,12 @@ save_category(struct http_request *req, struct category *c, bool partial, unsign
     return;
   const char *old_slug = c->slug;
   c->slug = NULL;
-  int rc = categories_validate(body, partial, &req->arena, c, errors);
+  int rc = events_categories_validate(body, partial, &req->arena, c, errors);
   bool slug_made = false;
   if (c->slug == NULL && c->id && old_slug) {
     c->slug = old_slug; /* an update without a slug keeps it */
   } else if (c->slug == NULL && c->name) {
-    c->slug = categories_slugify(&req->arena, c->name);
+    c->slug = events_categories_slugify(&req->arena, c->name);
     if (c->slug && c->slug[0] == '\0')
       c->slug = "category";
     slug_made = true;
@@ -164,7 +165,7 @@ save_category(struct http_request *req, struct category *c, bool partial, unsign
 }
 
 void
-categories_create_view(struct http_request *req)
+events_categories_create_view(struct http_request *req)
 {
   struct category c = {0};
   if (organizer_or_reply(req))
@@ -172,18 +173,18 @@ categories_create_view(struct http_request *req)
 }
 
 void
-categories_update_view(struct http_request *req)
+events_categories_update_view(struct http_request *req)
 {
   db_t *db = admin_or_reply(req) ? database_or_reply(req) : NULL;
   struct category c;
-  if (db && object_or_404(req, categories_get(db, req->ids[0], &req->arena, &c), NO_CATEGORY))
+  if (db && object_or_404(req, events_categories_get(db, req->ids[0], &req->arena, &c), NO_CATEGORY))
     save_category(req, &c, req->method == HTTP_PATCH, 200);
 }
 
 static int
 category_delete_unit(db_t *db, void *arg)
 {
-  return categories_delete(db, *(int64_t *)arg);
+  return events_categories_delete(db, *(int64_t *)arg);
 }
 
 static void
@@ -194,7 +195,7 @@ category_deleted_reply(struct http_request *req, int rc, void *arg)
 }
 
 void
-categories_delete_view(struct http_request *req)
+events_categories_delete_view(struct http_request *req)
 {
   if (admin_or_reply(req))
     write_or_reply(req, category_delete_unit, &req->ids[0], sizeof req->ids[0],
@@ -654,17 +655,17 @@ sync_nested(db_t *db, const struct event *old, struct event_nested *nested, json
       if (kept[i])
         continue;
       bool used = false;
-      rc = ticket_types_in_use(db, old->ticket_types[i].id, &used);
+      rc = events_ticket_types_in_use(db, old->ticket_types[i].id, &used);
       if (rc == 0 && used) {
         *in_use = old->ticket_types[i].name;
         return EVENTAPI_ECONFLICT;
       }
       if (rc == 0)
-        rc = ticket_types_delete(db, old->id, old->ticket_types[i].id);
+        rc = events_ticket_types_delete(db, old->id, old->ticket_types[i].id);
     }
     for (size_t i = 0; rc == 0 && i < nested->nticket_types; i++) {
       struct ticket_type *t = &nested->ticket_types[i];
-      rc = t->id ? ticket_types_update(db, t) : ticket_types_insert(db, t);
+      rc = t->id ? events_ticket_types_update(db, t) : events_ticket_types_insert(db, t);
     }
     if (rc == EVENTAPI_ECONSTRAINT) {
       json_t *list = json_object();
@@ -690,10 +691,10 @@ sync_nested(db_t *db, const struct event *old, struct event_nested *nested, json
     }
     for (size_t i = 0; rc == 0 && i < old->nsessions; i++)
       if (!kept[i])
-        rc = sessions_delete(db, old->id, old->sessions[i].id);
+        rc = events_sessions_delete(db, old->id, old->sessions[i].id);
     for (size_t i = 0; rc == 0 && i < nested->nsessions; i++) {
       struct session *s = &nested->sessions[i];
-      rc = s->id ? sessions_update(db, s) : sessions_insert(db, s);
+      rc = s->id ? events_sessions_update(db, s) : events_sessions_insert(db, s);
     }
   }
   return rc;
@@ -917,7 +918,7 @@ ticket_type_unit(db_t *db, void *arg)
     }
   }
   int64_t id = t->id;
-  rc = id ? ticket_types_update(db, t) : ticket_types_insert(db, t);
+  rc = id ? events_ticket_types_update(db, t) : events_ticket_types_insert(db, t);
   if (rc == EVENTAPI_ECONSTRAINT) {
     json_error_add(unit->errors, "name", "Ticket type names must be unique within an event.");
     t->id = id;
@@ -937,7 +938,7 @@ ticket_type_reply(struct http_request *req, int rc, void *arg)
 {
   struct ticket_type_unit *unit = arg;
   if (ok_or_reply(req, rc, unit->errors, NO_TICKET_TYPE))
-    http_reply_json(req, unit->status, ticket_types_serialize(&unit->t));
+    http_reply_json(req, unit->status, events_ticket_types_serialize(&unit->t));
 }
 
 /* Validates one ticket type of event e and writes it. Replies in every case. */
@@ -949,14 +950,14 @@ save_ticket_type(struct http_request *req, struct ticket_type *t, unsigned statu
   if (errors == NULL)
     return;
   int64_t old_quantity = t->quantity;
-  int rc = ticket_types_validate(body, req->method == HTTP_PATCH, &req->arena, t, errors);
+  int rc = events_ticket_types_validate(body, req->method == HTTP_PATCH, &req->arena, t, errors);
   struct ticket_type_unit unit = {*t, old_quantity, status, errors, &req->arena};
   if (ok_or_reply(req, rc, errors, NULL))
     write_or_reply(req, ticket_type_unit, &unit, sizeof unit, ticket_type_reply);
 }
 
 void
-ticket_types_create_view(struct http_request *req)
+events_ticket_types_create_view(struct http_request *req)
 {
   struct event e;
   if (!nested_or_404(req, &e, false, NULL))
@@ -966,7 +967,7 @@ ticket_types_create_view(struct http_request *req)
 }
 
 void
-ticket_types_update_view(struct http_request *req)
+events_ticket_types_update_view(struct http_request *req)
 {
   struct event e;
   void *t;
@@ -985,11 +986,11 @@ ticket_type_delete_unit(db_t *db, void *arg)
 {
   struct ticket_type_delete *unit = arg;
   bool used = false;
-  int rc = ticket_types_in_use(db, unit->id, &used);
+  int rc = events_ticket_types_in_use(db, unit->id, &used);
   if (rc == 0 && used)
     return EVENTAPI_ECONFLICT;
   if (rc == 0)
-    rc = ticket_types_delete(db, unit->event_id, unit->id);
+    rc = events_ticket_types_delete(db, unit->event_id, unit->id);
   return rc < 0 ? rc : events_touch(db, unit->event_id);
 }
 
@@ -1004,7 +1005,7 @@ ticket_type_deleted_reply(struct http_request *req, int rc, void *arg)
 }
 
 void
-ticket_types_delete_view(struct http_request *req)
+events_ticket_types_delete_view(struct http_request *req)
 {
   struct event e;
   void *found;
@@ -1026,7 +1027,7 @@ session_unit(db_t *db, void *arg)
 {
   struct session *s = &((struct session_unit *)arg)->s;
   int64_t id = s->id;
-  int rc = id ? sessions_update(db, s) : sessions_insert(db, s);
+  int rc = id ? events_sessions_update(db, s) : events_sessions_insert(db, s);
   if (rc == 0)
     rc = events_touch(db, s->event_id);
   if (rc < 0)
@@ -1039,7 +1040,7 @@ session_reply(struct http_request *req, int rc, void *arg)
 {
   struct session_unit *unit = arg;
   if (object_or_404(req, rc, NO_SESSION))
-    http_reply_json(req, unit->status, sessions_serialize(&unit->s));
+    http_reply_json(req, unit->status, events_sessions_serialize(&unit->s));
 }
 
 static void
@@ -1049,14 +1050,14 @@ save_session(struct http_request *req, struct session *s, unsigned status)
   json_t *errors = body ? errors_or_reply(req) : NULL;
   if (errors == NULL)
     return;
-  int rc = sessions_validate(body, req->method == HTTP_PATCH, &req->arena, s, errors);
+  int rc = events_sessions_validate(body, req->method == HTTP_PATCH, &req->arena, s, errors);
   struct session_unit unit = {*s, status};
   if (ok_or_reply(req, rc, errors, NULL))
     write_or_reply(req, session_unit, &unit, sizeof unit, session_reply);
 }
 
 void
-sessions_create_view(struct http_request *req)
+events_sessions_create_view(struct http_request *req)
 {
   struct event e;
   if (!nested_or_404(req, &e, true, NULL))
@@ -1066,7 +1067,7 @@ sessions_create_view(struct http_request *req)
 }
 
 void
-sessions_update_view(struct http_request *req)
+events_sessions_update_view(struct http_request *req)
 {
   struct event e;
   void *s;
@@ -1083,7 +1084,7 @@ static int
 session_delete_unit(db_t *db, void *arg)
 {
   struct session_delete *unit = arg;
-  int rc = sessions_delete(db, unit->event_id, unit->id);
+  int rc = events_sessions_delete(db, unit->event_id, unit->id);
   return rc < 0 ? rc : events_touch(db, unit->event_id);
 }
 
@@ -1095,7 +1096,7 @@ session_deleted_reply(struct http_request *req, int rc, void *arg)
 }
 
 void
-sessions_delete_view(struct http_request *req)
+events_sessions_delete_view(struct http_request *req)
 {
   struct event e;
   void *found;

@@ -198,7 +198,7 @@ docs_configure(const struct config *cfg)
 }
 
 void
-docs_page_view(struct http_request *req)
+ops_docs_page_view(struct http_request *req)
 {
   char *copy = page ? malloc(page_len) : NULL;
   if (copy == NULL) {
@@ -244,7 +244,7 @@ asset_type(const char *name)
 }
 
 void
-docs_asset_view(struct http_request *req)
+ops_docs_asset_view(struct http_request *req)
 {
   const char *name = req->nparams > 0 ? req->params[0] : NULL;
   const char *type = asset_type(name);

@@ -46,7 +46,7 @@ const char *docs_assets_find(const char *const *dirs);
 const char *docs_configure(const struct config *cfg);
 
 /* GET /api/docs/: the HTML page (text/html), anyone. */
-void docs_page_view(struct http_request *req);
+void ops_docs_page_view(struct http_request *req);
 
 /*
  * GET /static/docs/<str:name>/ (params[0]): the file name under the folder
@@ -56,6 +56,6 @@ void docs_page_view(struct http_request *req);
  * map, png, html) is looked up, and never through a symbolic link;
  * anything else is 404.
  */
-void docs_asset_view(struct http_request *req);
+void ops_docs_asset_view(struct http_request *req);
 
 #endif

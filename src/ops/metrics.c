@@ -364,7 +364,7 @@ render_process(struct strbuf *out)
 }
 
 void
-metrics_view(struct http_request *req)
+ops_metrics_view(struct http_request *req)
 {
   struct strbuf out = {0};
   size_t routes = router_count();

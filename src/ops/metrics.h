@@ -33,6 +33,6 @@ void metrics_signals_connect(void);
  * maximum file descriptors and start time (from /proc/self, named as
  * Prometheus's client libraries name them), and eventapi_build_info.
  */
-void metrics_view(struct http_request *req);
+void ops_metrics_view(struct http_request *req);
 
 #endif

@@ -10,15 +10,15 @@
 #include "ops/metrics.h"
 
 static const struct route routes[] = {
-  {HTTP_GET, "/healthz/", health_view, ROUTE_ANY_HOST},
-  {HTTP_GET, "/metrics/", metrics_view, ROUTE_ANY_HOST},
-  {HTTP_GET, "/api/docs/", docs_page_view, 0},
+  {HTTP_GET, "/healthz/", ops_health_view, ROUTE_ANY_HOST},
+  {HTTP_GET, "/metrics/", ops_metrics_view, ROUTE_ANY_HOST},
+  {HTTP_GET, "/api/docs/", ops_docs_page_view, 0},
 };
 
 /* Only with a local copy of Swagger UI (docs.h): no route serves files
  * that are not there. */
 static const struct route asset_routes[] = {
-  {HTTP_GET, "/static/docs/<str:name>/", docs_asset_view, 0},
+  {HTTP_GET, "/static/docs/<str:name>/", ops_docs_asset_view, 0},
 };
 
 int

@@ -78,7 +78,7 @@ registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t
   int rc = db_step(st);
   if (rc == DB_ROW) {
     out->date_time = db_column_int(st, 0);
-    if (visibility_parse(db_column_text(st, 1), &out->visibility) < 0)
+    if (events_visibility_parse(db_column_text(st, 1), &out->visibility) < 0)
       out->visibility = VISIBILITY_PRIVATE; /* fail closed */
     out->organizer_id = db_column_int(st, 2);
     out->has_ticket_types = db_column_int(st, 3) != 0;

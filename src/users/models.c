@@ -298,7 +298,7 @@ users_create_superuser(const char *username, const char *email, const char *pass
 }
 
 int
-token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us)
+users_token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us)
 {
   int64_t now = time_now_us();
   int rc = db_exec(db, "DELETE FROM token_blacklist WHERE expires_at < ?", NULL, "i", now);
@@ -311,7 +311,7 @@ token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_
 }
 
 int
-token_blacklisted(db_t *db, const char *jti, bool *blacklisted)
+users_token_blacklisted(db_t *db, const char *jti, bool *blacklisted)
 {
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM token_blacklist WHERE jti = ?");
   if (st)

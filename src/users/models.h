@@ -84,8 +84,8 @@ int users_create_superuser(const char *username, const char *email,
                            const char *password, char *err, size_t errlen);
 
 /* The refresh-token blacklist (jti of a token and its expiry). */
-int token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us);
+int users_token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us);
 /* Whether jti is blacklisted: 0 with the answer in *blacklisted, or a database error. */
-int token_blacklisted(db_t *db, const char *jti, bool *blacklisted);
+int users_token_blacklisted(db_t *db, const char *jti, bool *blacklisted);
 
 #endif

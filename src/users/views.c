@@ -115,7 +115,7 @@ static const char *const UPDATE_FORM_OPTIONAL[] = {"role", "is_active", NULL};
 /* ---- sign-up ---- */
 
 void
-users_register(struct http_request *req)
+users_register_view(struct http_request *req)
 {
   json_t *body = body_or_reply(req, SIGNUP_FORM_OPTIONAL);
   json_t *errors = body ? errors_or_reply(req) : NULL;
@@ -199,7 +199,7 @@ check_credentials(struct http_request *req, db_t *db, const char *username,
 }
 
 void
-users_token_obtain(struct http_request *req)
+users_token_obtain_view(struct http_request *req)
 {
   json_t *body = body_or_reply(req, NULL);
   json_t *errors = body ? errors_or_reply(req) : NULL;
@@ -277,7 +277,7 @@ refresh_valid(struct http_request *req, db_t *db, const char *token, struct toke
     return false;
   }
   bool current = true, blacklisted = false;
-  int rc = token_blacklisted(db, claims->jti, &blacklisted);
+  int rc = users_token_blacklisted(db, claims->jti, &blacklisted);
   if (rc == 0 && !blacklisted)
     rc = token_user(claims, alive, &current);
   if (!ok_or_reply(req, rc, NULL, NULL))
@@ -302,7 +302,7 @@ token_field(struct http_request *req, const char *field, const char **token)
 }
 
 void
-users_token_refresh(struct http_request *req)
+users_token_refresh_view(struct http_request *req)
 {
   const char *token;
   if (!token_field(req, "refresh", &token))
@@ -327,7 +327,7 @@ users_token_refresh(struct http_request *req)
 }
 
 void
-users_token_verify(struct http_request *req)
+users_token_verify_view(struct http_request *req)
 {
   const char *token;
   if (!token_field(req, "token", &token))
@@ -364,7 +364,7 @@ blacklist_unit(db_t *db, void *arg)
   struct blacklist_unit *unit = arg;
   if (unit->jti == NULL)
     return EVENTAPI_ENOMEM;
-  return token_blacklist_add(db, unit->jti, unit->user_id, unit->expires_at_us);
+  return users_token_blacklist_add(db, unit->jti, unit->user_id, unit->expires_at_us);
 }
 
 static void
@@ -376,7 +376,7 @@ blacklist_reply(struct http_request *req, int rc, void *arg)
 }
 
 void
-users_token_blacklist(struct http_request *req)
+users_token_blacklist_view(struct http_request *req)
 {
   const char *token;
   if (!token_field(req, "refresh", &token))
@@ -407,7 +407,7 @@ me_or_reply(struct http_request *req, struct user *me)
 }
 
 void
-users_me_get(struct http_request *req)
+users_me_get_view(struct http_request *req)
 {
   struct user me;
   if (authenticated_or_reply(req) && me_or_reply(req, &me))
@@ -432,7 +432,7 @@ update_user(struct http_request *req, struct user *u, bool by_admin, bool with_s
 }
 
 void
-users_me_update(struct http_request *req)
+users_me_update_view(struct http_request *req)
 {
   struct user me;
   if (authenticated_or_reply(req) && me_or_reply(req, &me))
@@ -463,7 +463,7 @@ password_reply(struct http_request *req, int rc, void *arg)
 }
 
 void
-users_me_password(struct http_request *req)
+users_me_password_view(struct http_request *req)
 {
   json_t *body = authenticated_or_reply(req) ? body_or_reply(req, NULL) : NULL;
   struct user me;
@@ -488,7 +488,7 @@ users_me_password(struct http_request *req)
 /* ---- admin ---- */
 
 void
-users_admin_list(struct http_request *req)
+users_admin_list_view(struct http_request *req)
 {
   db_t *db = admin_or_reply(req) ? database_or_reply(req) : NULL;
   struct user *users;
@@ -511,7 +511,7 @@ user_or_404(struct http_request *req, struct user *u)
 }
 
 void
-users_admin_get(struct http_request *req)
+users_admin_get_view(struct http_request *req)
 {
   struct user u;
   if (user_or_404(req, &u))
@@ -519,7 +519,7 @@ users_admin_get(struct http_request *req)
 }
 
 void
-users_admin_update(struct http_request *req)
+users_admin_update_view(struct http_request *req)
 {
   struct user u;
   if (user_or_404(req, &u))
@@ -549,7 +549,7 @@ delete_reply(struct http_request *req, int rc, void *arg)
 }
 
 void
-users_admin_delete(struct http_request *req)
+users_admin_delete_view(struct http_request *req)
 {
   struct delete_unit unit = {req->ids[0], time_now_us(), &req->arena};
   if (admin_or_reply(req))
