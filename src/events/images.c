@@ -17,6 +17,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "events/changes.h"
 #include "events/models.h"
 #include "events/permissions.h"
 #include "events/serializers.h"
@@ -373,30 +374,11 @@ struct swap_unit {
   arena_t *arena;
 };
 
-static void
-remove_replaced(void *name)
-{
-  media_remove(config->media_root, name);
-}
-
-/*
- * Reads the name it replaces under the write lock, so two racing uploads
- * each remove the file the other replaced, never one still referenced; that
- * file goes once the change is durable.
- */
 static int
 swap_unit(db_t *db, void *arg)
 {
   struct swap_unit *unit = arg;
-  struct event current;
-  int rc = events_get(db, unit->event_id, unit->arena, &current);
-  if (rc == 0 && (current.image != NULL || unit->image != NULL))
-    rc = events_set_image(db, unit->event_id, unit->image);
-  if (rc == 0)
-    rc = events_get(db, unit->event_id, unit->arena, &unit->updated);
-  if (rc == 0 && current.image)
-    rc = db_on_commit(db, remove_replaced, (char *)current.image);
-  return rc;
+  return events_image_swap(db, unit->event_id, unit->image, unit->arena, &unit->updated);
 }
 
 static void
@@ -465,11 +447,4 @@ events_image_delete_view(struct http_request *req)
   struct event e;
   if (event_owned_or_reply(req, req->ids[0], &e))
     swap_image(req, e.id, NULL);
-}
-
-void
-events_image_remove_file(const char *name)
-{
-  if (name != NULL)
-    media_remove(config->media_root, name);
 }

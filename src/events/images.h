@@ -51,11 +51,4 @@ void events_image_put_view(struct http_request *req);
 /* DELETE /api/events/<int:id>/image/: 200 with the event, image null. */
 void events_image_delete_view(struct http_request *req);
 
-/*
- * Removes MEDIA_ROOT/name when name is a generated media name; NULL and
- * anything else are ignored. Call after the transaction that dropped the
- * name from the database has committed.
- */
-void events_image_remove_file(const char *name);
-
 #endif

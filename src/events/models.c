@@ -474,7 +474,7 @@ events_touch(db_t *db, int64_t id)
 }
 
 int
-events_delete(db_t *db, int64_t id, arena_t *arena, const char **image)
+events_delete_row(db_t *db, int64_t id, arena_t *arena, const char **image)
 {
   *image = NULL;
   db_stmt_t *st = db_prepare(db, "DELETE FROM events WHERE id = ? RETURNING image");

@@ -132,11 +132,12 @@ int events_update(db_t *db, const struct event *e);
 int events_touch(db_t *db, int64_t id);
 
 /*
- * Deletes the event (sessions, ticket types and registrations go with it).
- * *image receives its image file name as it was at deletion (NULL: none),
- * for the caller to remove after the commit.
+ * Deletes the event's row (sessions, ticket types and registrations go with
+ * it). *image receives its image file name as it was at deletion (NULL:
+ * none), for the caller to remove after the commit. The events app's
+ * deletion, signal included, is events_delete() (changes.h).
  */
-int events_delete(db_t *db, int64_t id, arena_t *arena, const char **image);
+int events_delete_row(db_t *db, int64_t id, arena_t *arena, const char **image);
 
 /*
  * Sets the event's image file name (NULL removes it) and bumps its version.

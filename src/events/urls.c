@@ -35,6 +35,5 @@ static const struct route routes[] = {
 int
 events_urls_register(void)
 {
-  events_signals_connect();
   return http_routes_add(routes, sizeof routes / sizeof routes[0]);
 }

@@ -12,17 +12,15 @@
 #include "core/jsonutil.h"
 #include "core/timefmt.h"
 #include "events/cache.h"
+#include "events/changes.h"
 #include "events/filters.h"
-#include "events/images.h"
 #include "events/permissions.h"
 #include "events/serializers.h"
-#include "events/signals.h"
 #include "shortcuts/body.h"
 #include "shortcuts/database.h"
 #include "shortcuts/permissions.h"
 #include "shortcuts/reply.h"
 #include "shortcuts/write.h"
-#include "users/signals.h"
 
 static const char NO_CATEGORY[] = "No Category matches the given query.";
 static const char NO_EVENT[] = "No Event matches the given query.";
@@ -38,9 +36,6 @@ reply_deleted(struct http_request *req, int rc, const char *missing)
 }
 
 /* ---- categories ---- */
-
-static const char CATEGORY_NAME_TAKEN[] = "category with this name already exists.";
-static const char CATEGORY_SLUG_TAKEN[] = "category with this slug already exists.";
 
 void
 events_categories_list_view(struct http_request *req)
@@ -62,34 +57,9 @@ events_categories_detail_view(struct http_request *req)
 {
   db_t *db = database_or_reply(req);
   struct category c;
-  if (db && object_or_404(req, events_categories_get(db, req->ids[0], &req->arena, &c), NO_CATEGORY))
+  if (db && object_or_404(req, events_categories_get(db, req->ids[0], &req->arena, &c),
+                          NO_CATEGORY))
     http_reply_json(req, 200, events_categories_serialize(&c));
-}
-
-/*
- * Checks name and slug against the other categories under the write lock;
- * a slug made from the name gets "-2", "-3"... when taken.
- */
-static int
-category_unique(db_t *db, struct category *c, bool slug_made, json_t *errors, arena_t *arena)
-{
-  bool taken = false;
-  int rc = events_categories_name_taken(db, c->name, c->id, &taken);
-  if (rc < 0)
-    return rc;
-  if (taken)
-    json_error_add(errors, "name", CATEGORY_NAME_TAKEN);
-  const char *base = c->slug;
-  for (int n = 2; (rc = events_categories_slug_taken(db, c->slug, c->id, &taken)) == 0 && taken; n++) {
-    if (!slug_made) {
-      json_error_add(errors, "slug", CATEGORY_SLUG_TAKEN);
-      return 0;
-    }
-    c->slug = arena_printf(arena, "%s-%d", base, n);
-    if (c->slug == NULL)
-      return EVENTAPI_ENOMEM;
-  }
-  return rc;
 }
 
 /*
@@ -113,21 +83,8 @@ static int
 category_unit(db_t *db, void *arg)
 {
   struct category_unit *unit = arg;
-  json_object_clear(unit->errors); /* a unit may run again */
-  unit->c.slug = unit->wanted;
-  int rc = category_unique(db, &unit->c, unit->slug_made, unit->errors, unit->arena);
-  if (rc < 0)
-    return rc;
-  if (json_errors_any(unit->errors))
-    return EVENTAPI_EINVAL;
-  rc = unit->c.id ? events_categories_update(db, &unit->c) : events_categories_insert(db, &unit->c);
-  if (rc == EVENTAPI_ECONSTRAINT && unit->slug_made)
-    return EVENTAPI_EBUSY; /* another node took the slug just made: again, numbered anew */
-  if (rc == EVENTAPI_ECONSTRAINT) {  /* lost a race with another node */
-    json_error_add(unit->errors, "name", CATEGORY_NAME_TAKEN);
-    return EVENTAPI_EINVAL;
-  }
-  return rc;
+  return events_categories_save(db, &unit->c, unit->wanted, unit->slug_made, unit->errors,
+                                unit->arena);
 }
 
 static void
@@ -177,7 +134,8 @@ events_categories_update_view(struct http_request *req)
 {
   db_t *db = admin_or_reply(req) ? database_or_reply(req) : NULL;
   struct category c;
-  if (db && object_or_404(req, events_categories_get(db, req->ids[0], &req->arena, &c), NO_CATEGORY))
+  if (db && object_or_404(req, events_categories_get(db, req->ids[0], &req->arena, &c),
+                          NO_CATEGORY))
     save_category(req, &c, req->method == HTTP_PATCH, 200);
 }
 
@@ -203,19 +161,6 @@ events_categories_delete_view(struct http_request *req)
 }
 
 /* ---- events ---- */
-
-/* Tells the other apps that places may have opened (API.md: promotion). */
-static int
-places_opened(db_t *db, int64_t event_id, arena_t *arena)
-{
-  return events_places_opened ? events_places_opened(db, event_id, arena) : 0;
-}
-
-static bool
-more_places(int64_t old_limit, int64_t new_limit)
-{
-  return old_limit != 0 && (new_limit == 0 || new_limit > old_limit);
-}
 
 /* Reloads event id and answers it with status. */
 static void
@@ -575,131 +520,6 @@ events_list_view(struct http_request *req)
   }
   list_from_database(req, &f, version, key, base);
 }
-/* API.md: lowering capacity below the confirmed registrations is 400. */
-static void
-check_capacity(const struct event *e, int64_t confirmed, json_t *errors, arena_t *arena)
-{
-  if (e->capacity != 0 && e->capacity < confirmed)
-    json_error_add(errors, "capacity", arena_printf(arena,
-        "Capacity cannot be lower than the number of confirmed registrations (%lld).",
-        (long long)confirmed));
-}
-
-static const struct ticket_type *
-find_ticket_type(const struct event *e, int64_t id, const char *name)
-{
-  for (size_t i = 0; i < e->nticket_types; i++)
-    if ((id && e->ticket_types[i].id == id) ||
-        (!id && name && strcmp(e->ticket_types[i].name, name) == 0))
-      return &e->ticket_types[i];
-  return NULL;
-}
-
-/*
- * API.md's synchronisation of nested items on update: matched (by id, else
- * ticket types by name) items are updated, unmatched ones created, existing
- * ones left out deleted; a ticket type that holds registrations cannot be
- * deleted (409). Returns 0, a database error, or EVENTAPI_ECONFLICT with the
- * name of the ticket type in *in_use; item errors go to errors.
- */
-static int
-sync_nested(db_t *db, const struct event *old, struct event_nested *nested, json_t *errors,
-            arena_t *arena, const char **in_use)
-{
-  int rc = 0;
-  if (nested->ticket_types_given) {
-    bool *kept = arena_calloc(arena, old->nticket_types + 1, sizeof *kept);
-    json_t *item_errors = json_array();
-    bool any = false;
-    /* Matched by id first, then by name among the items left. */
-    const struct ticket_type **matches =
-        arena_calloc(arena, nested->nticket_types + 1, sizeof *matches);
-    for (size_t i = 0; kept && matches && i < nested->nticket_types; i++) {
-      const struct ticket_type *match = find_ticket_type(old, nested->ticket_types[i].id, NULL);
-      if (match && !kept[match - old->ticket_types]) {
-        matches[i] = match;
-        kept[match - old->ticket_types] = true;
-      }
-    }
-    for (size_t i = 0; kept && matches && i < nested->nticket_types; i++) {
-      for (size_t j = 0; !matches[i] && j < old->nticket_types; j++) {
-        if (!kept[j] && strcmp(old->ticket_types[j].name, nested->ticket_types[i].name) == 0) {
-          matches[i] = &old->ticket_types[j];
-          kept[j] = true;
-        }
-      }
-    }
-    for (size_t i = 0; kept && matches && i < nested->nticket_types; i++) {
-      struct ticket_type *t = &nested->ticket_types[i];
-      const struct ticket_type *match = matches[i];
-      json_t *errs = json_object();
-      t->event_id = old->id;
-      t->id = match ? match->id : 0;
-      if (match) {
-        if (t->quantity != 0 && t->quantity < match->confirmed_count)
-          json_error_add(errs, "quantity", arena_printf(arena,
-              "Quantity cannot be lower than the number of confirmed registrations (%lld).",
-              (long long)match->confirmed_count));
-      }
-      any |= json_object_size(errs) > 0;
-      json_array_append_new(item_errors, errs);
-    }
-    if (any)
-      json_object_set(errors, "ticket_types", item_errors);
-    json_decref(item_errors);
-    if (kept == NULL || matches == NULL)
-      return EVENTAPI_ENOMEM;
-    if (json_errors_any(errors))
-      return 0;
-    for (size_t i = 0; rc == 0 && i < old->nticket_types; i++) {
-      if (kept[i])
-        continue;
-      bool used = false;
-      rc = events_ticket_types_in_use(db, old->ticket_types[i].id, &used);
-      if (rc == 0 && used) {
-        *in_use = old->ticket_types[i].name;
-        return EVENTAPI_ECONFLICT;
-      }
-      if (rc == 0)
-        rc = events_ticket_types_delete(db, old->id, old->ticket_types[i].id);
-    }
-    for (size_t i = 0; rc == 0 && i < nested->nticket_types; i++) {
-      struct ticket_type *t = &nested->ticket_types[i];
-      rc = t->id ? events_ticket_types_update(db, t) : events_ticket_types_insert(db, t);
-    }
-    if (rc == EVENTAPI_ECONSTRAINT) {
-      json_t *list = json_object();
-      json_error_add(list, "non_field_errors", "Ticket type names must be unique within an event.");
-      json_object_set_new(errors, "ticket_types", list);
-      return 0;
-    }
-  }
-  if (rc == 0 && nested->sessions_given) {
-    bool *kept = arena_calloc(arena, old->nsessions + 1, sizeof *kept);
-    if (kept == NULL)
-      return EVENTAPI_ENOMEM;
-    for (size_t i = 0; i < nested->nsessions; i++) {
-      struct session *s = &nested->sessions[i];
-      s->event_id = old->id;
-      size_t j;
-      for (j = 0; j < old->nsessions && old->sessions[j].id != s->id; j++)
-        ;
-      if (s->id && j < old->nsessions)
-        kept[j] = true;
-      else
-        s->id = 0;
-    }
-    for (size_t i = 0; rc == 0 && i < old->nsessions; i++)
-      if (!kept[i])
-        rc = events_sessions_delete(db, old->id, old->sessions[i].id);
-    for (size_t i = 0; rc == 0 && i < nested->nsessions; i++) {
-      struct session *s = &nested->sessions[i];
-      rc = s->id ? events_sessions_update(db, s) : events_sessions_insert(db, s);
-    }
-  }
-  return rc;
-}
-
 /* An event updated, as a unit of work, nested sessions and ticket types too. */
 struct update_unit {
   struct event e;              /* the new values */
@@ -709,34 +529,11 @@ struct update_unit {
   arena_t *arena;
 };
 
-/*
- * Re-reads the event under the write lock (its counts are what they are
- * now), checks the new limits against them, synchronises the nested lists,
- * writes, tells the other apps, and lets the waitlist in if a limit rose.
- */
 static int
 update_unit(db_t *db, void *arg)
 {
   struct update_unit *unit = arg;
-  json_object_clear(unit->errors);
-  unit->in_use = NULL;
-  struct event old;
-  int rc = events_get(db, unit->e.id, unit->arena, &old);
-  if (rc < 0)
-    return rc;
-  check_capacity(&unit->e, old.confirmed_count, unit->errors, unit->arena);
-  if (!json_errors_any(unit->errors))
-    rc = sync_nested(db, &old, &unit->nested, unit->errors, unit->arena, &unit->in_use);
-  if (rc == 0 && json_errors_any(unit->errors))
-    return EVENTAPI_EINVAL;
-  if (rc == 0)
-    rc = events_update(db, &unit->e);
-  if (rc == 0 && events_changed)
-    rc = events_changed(db, &old, &unit->e, unit->arena);
-  /* Any raised limit (event or ticket type) may let the waitlist in. */
-  if (rc == 0)
-    rc = places_opened(db, unit->e.id, unit->arena);
-  return rc;
+  return events_save(db, &unit->e, &unit->nested, unit->errors, unit->arena, &unit->in_use);
 }
 
 /* API.md: a ticket type that holds registrations cannot be deleted (409). */
@@ -774,28 +571,6 @@ events_update_view(struct http_request *req)
     write_or_reply(req, update_unit, &unit, sizeof unit, update_reply);
 }
 
-static void
-remove_image_file(void *name)
-{
-  events_image_remove_file(name);
-}
-
-/*
- * Deletes e, read as it is now inside the write transaction, telling whoever
- * the deletion concerns; its image file goes once the deletion commits.
- */
-static int
-delete_event(db_t *db, const struct event *e, arena_t *arena)
-{
-  int rc = events_deleting ? events_deleting(db, e, arena) : 0;
-  const char *image = NULL;
-  if (rc == 0)
-    rc = events_delete(db, e->id, arena, &image);
-  if (rc == 0 && image)
-    rc = db_on_commit(db, remove_image_file, (char *)image);
-  return rc;
-}
-
 /* An event deleted, as a unit of work. */
 struct delete_unit {
   int64_t id;
@@ -806,9 +581,7 @@ static int
 delete_unit(db_t *db, void *arg)
 {
   struct delete_unit *unit = arg;
-  struct event e;
-  int rc = events_get(db, unit->id, unit->arena, &e); /* as it is now */
-  return rc < 0 ? rc : delete_event(db, &e, unit->arena);
+  return events_delete(db, unit->id, unit->arena);
 }
 
 static void
@@ -826,34 +599,6 @@ events_delete_view(struct http_request *req)
     return;
   struct delete_unit unit = {e.id, &req->arena};
   write_or_reply(req, delete_unit, &unit, sizeof unit, event_deleted_reply);
-}
-
-/*
- * users_deleting: an organizer's events go as if deleted one by one, so
- * that their registrants hear of it and the image files go too.
- */
-static int
-delete_organized_events(db_t *db, int64_t user_id, int64_t now, arena_t *arena)
-{
-  (void)now;
-  int64_t *ids;
-  size_t count;
-  int rc = db_ints(db, "SELECT id FROM events WHERE organizer_id = ? ORDER BY id" DB_FOR_WRITE,
-                   user_id, arena, &ids, &count);
-  for (size_t i = 0; rc == 0 && i < count; i++) {
-    struct event e;
-    if ((rc = events_get(db, ids[i], arena, &e)) == 0)
-      rc = delete_event(db, &e, arena);
-    if (rc == EVENTAPI_ENOTFOUND)
-      rc = 0; /* gone meanwhile */
-  }
-  return rc;
-}
-
-void
-events_signals_connect(void)
-{
-  users_deleting_connect(delete_organized_events);
 }
 
 /* ---- ticket types and sessions of one event ---- */
@@ -891,46 +636,11 @@ struct ticket_type_unit {
   arena_t *arena;
 };
 
-/*
- * API.md: a quantity never below the ticket type's confirmed registrations,
- * as counted under the write lock; names unique within the event. Bumps
- * the event's version, and lets the waitlist in when the quantity rose.
- */
 static int
 ticket_type_unit(db_t *db, void *arg)
 {
   struct ticket_type_unit *unit = arg;
-  struct ticket_type *t = &unit->t;
-  json_object_clear(unit->errors);
-  int rc = 0;
-  if (t->id) {
-    struct event fresh;
-    if ((rc = events_get(db, t->event_id, unit->arena, &fresh)) < 0)
-      return rc;
-    const struct ticket_type *now = find_ticket_type(&fresh, t->id, NULL);
-    if (now == NULL)
-      return EVENTAPI_ENOTFOUND;
-    if (t->quantity != 0 && t->quantity < now->confirmed_count) {
-      json_error_add(unit->errors, "quantity", arena_printf(unit->arena,
-          "Quantity cannot be lower than the number of confirmed registrations (%lld).",
-          (long long)now->confirmed_count));
-      return EVENTAPI_EINVAL;
-    }
-  }
-  int64_t id = t->id;
-  rc = id ? events_ticket_types_update(db, t) : events_ticket_types_insert(db, t);
-  if (rc == EVENTAPI_ECONSTRAINT) {
-    json_error_add(unit->errors, "name", "Ticket type names must be unique within an event.");
-    t->id = id;
-    return EVENTAPI_EINVAL;
-  }
-  if (rc == 0)
-    rc = events_touch(db, t->event_id);
-  if (rc == 0 && id && more_places(unit->old_quantity, t->quantity))
-    rc = places_opened(db, t->event_id, unit->arena);
-  if (rc < 0)
-    t->id = id; /* a unit may run again: as it came */
-  return rc;
+  return events_ticket_types_save(db, &unit->t, unit->old_quantity, unit->errors, unit->arena);
 }
 
 static void
@@ -985,13 +695,7 @@ static int
 ticket_type_delete_unit(db_t *db, void *arg)
 {
   struct ticket_type_delete *unit = arg;
-  bool used = false;
-  int rc = events_ticket_types_in_use(db, unit->id, &used);
-  if (rc == 0 && used)
-    return EVENTAPI_ECONFLICT;
-  if (rc == 0)
-    rc = events_ticket_types_delete(db, unit->event_id, unit->id);
-  return rc < 0 ? rc : events_touch(db, unit->event_id);
+  return events_ticket_types_remove(db, unit->event_id, unit->id);
 }
 
 static void
@@ -1025,14 +729,7 @@ struct session_unit {
 static int
 session_unit(db_t *db, void *arg)
 {
-  struct session *s = &((struct session_unit *)arg)->s;
-  int64_t id = s->id;
-  int rc = id ? events_sessions_update(db, s) : events_sessions_insert(db, s);
-  if (rc == 0)
-    rc = events_touch(db, s->event_id);
-  if (rc < 0)
-    s->id = id; /* a unit may run again: as it came */
-  return rc;
+  return events_sessions_save(db, &((struct session_unit *)arg)->s);
 }
 
 static void
@@ -1084,8 +781,7 @@ static int
 session_delete_unit(db_t *db, void *arg)
 {
   struct session_delete *unit = arg;
-  int rc = events_sessions_delete(db, unit->event_id, unit->id);
-  return rc < 0 ? rc : events_touch(db, unit->event_id);
+  return events_sessions_remove(db, unit->event_id, unit->id);
 }
 
 static void

@@ -19,9 +19,6 @@ void events_detail_view(struct http_request *req);
 void events_update_view(struct http_request *req);
 void events_delete_view(struct http_request *req);
 
-/* Connects the events app's receivers of other apps' signals. */
-void events_signals_connect(void);
-
 void events_ticket_types_create_view(struct http_request *req);
 void events_ticket_types_update_view(struct http_request *req);
 void events_ticket_types_delete_view(struct http_request *req);

@@ -29,58 +29,51 @@ holding_a_place(db_t *db, enum notification_kind kind, int64_t registration_id, 
   return woken(db, notifications_add_for_registration(db, kind, registration_id, now));
 }
 
-static int
-on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+notifications_on_confirmed(db_t *db, const void *payload)
 {
-  (void)arena;
+  const struct registrations_change *change = payload;
+  int64_t registration_id = change->registration_id, now = change->now;
   return holding_a_place(db, NOTIFY_CONFIRMED, registration_id, now);
 }
 
-static int
-on_promoted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+notifications_on_promoted(db_t *db, const void *payload)
 {
-  (void)arena;
+  const struct registrations_change *change = payload;
+  int64_t registration_id = change->registration_id, now = change->now;
   return holding_a_place(db, NOTIFY_PROMOTED, registration_id, now);
 }
 
-static int
-on_waitlisted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+notifications_on_waitlisted(db_t *db, const void *payload)
 {
-  (void)arena;
+  const struct registrations_change *change = payload;
+  int64_t registration_id = change->registration_id, now = change->now;
   int rc = notifications_add_for_registration(db, NOTIFY_WAITLISTED, registration_id, now);
   return woken(db, rc);
 }
 
-static int
-on_cancelled(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+notifications_on_cancelled(db_t *db, const void *payload)
 {
-  (void)now;
-  (void)arena;
+  const struct registrations_change *change = payload;
+  int64_t registration_id = change->registration_id;
   return notifications_drop_reminders(db, registration_id);
 }
 
-static int
-on_event_changed(db_t *db, const struct event *old, const struct event *now, arena_t *arena)
+int
+notifications_on_event_changed(db_t *db, const void *payload)
 {
-  (void)arena;
+  const struct events_change *change = payload;
+  const struct event *old = change->old, *now = change->now;
   return woken(db, notifications_event_changed(db, old, now, config->reminder_offsets,
                                            config->nreminder_offsets, time_now_us()));
 }
 
-static int
-on_event_deleting(db_t *db, const struct event *e, arena_t *arena)
+int
+notifications_on_event_deleting(db_t *db, const void *payload)
 {
-  (void)arena;
+  const struct event *e = ((const struct events_deletion *)payload)->event;
   return woken(db, notifications_event_deleted(db, e, time_now_us()));
-}
-
-void
-notifications_signals_connect(void)
-{
-  registrations_connect(REGISTRATIONS_CONFIRMED, on_confirmed);
-  registrations_connect(REGISTRATIONS_WAITLISTED, on_waitlisted);
-  registrations_connect(REGISTRATIONS_PROMOTED, on_promoted);
-  registrations_connect(REGISTRATIONS_CANCELLED, on_cancelled);
-  events_changed = on_event_changed;
-  events_deleting = on_event_deleting;
 }

@@ -21,8 +21,6 @@
 #include "http/server.h"
 #include "http/stats.h"
 #include "notifications/models.h"
-#include "registrations/signals.h"
-#include "tickets/signals.h"
 
 #ifndef EVENTAPI_VERSION
 #define EVENTAPI_VERSION "unknown"
@@ -199,49 +197,39 @@ count_at_commit(db_t *db, enum domain_event event)
   return 0;
 }
 
-static int
-on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+metrics_on_confirmed(db_t *db, const void *payload)
 {
-  (void)registration_id, (void)now, (void)arena;
+  (void)payload;
   return count_at_commit(db, DOMAIN_CONFIRMED);
 }
 
-static int
-on_waitlisted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+metrics_on_waitlisted(db_t *db, const void *payload)
 {
-  (void)registration_id, (void)now, (void)arena;
+  (void)payload;
   return count_at_commit(db, DOMAIN_WAITLISTED);
 }
 
-static int
-on_cancelled(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+metrics_on_cancelled(db_t *db, const void *payload)
 {
-  (void)registration_id, (void)now, (void)arena;
+  (void)payload;
   return count_at_commit(db, DOMAIN_CANCELLED);
 }
 
-static int
-on_promoted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+metrics_on_promoted(db_t *db, const void *payload)
 {
-  (void)registration_id, (void)now, (void)arena;
+  (void)payload;
   return count_at_commit(db, DOMAIN_PROMOTED);
 }
 
-static int
-on_checked_in(db_t *db, int64_t ticket_id, int64_t now)
+int
+metrics_on_checked_in(db_t *db, const void *payload)
 {
-  (void)ticket_id, (void)now;
+  (void)payload;
   return count_at_commit(db, DOMAIN_CHECKED_IN);
-}
-
-void
-metrics_signals_connect(void)
-{
-  registrations_connect(REGISTRATIONS_CONFIRMED, on_confirmed);
-  registrations_connect(REGISTRATIONS_WAITLISTED, on_waitlisted);
-  registrations_connect(REGISTRATIONS_CANCELLED, on_cancelled);
-  registrations_connect(REGISTRATIONS_PROMOTED, on_promoted);
-  tickets_checked_in_connect(on_checked_in);
 }
 
 static void

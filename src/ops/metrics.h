@@ -11,19 +11,25 @@
 
 #include <stdint.h>
 
+#include "db/db.h"
 #include "http/http.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /*
- * Connects the counters of what the API did to the apps' signals:
- * registrations by the state they were made in, cancellations, promotions
- * off the waitlist, check-ins. Each is counted once its transaction has
- * committed (db_on_commit), never for a change rolled back; per process,
- * as every counter here. Call before the server's threads; connecting again
- * does nothing.
+ * The counters of what the API did, as receivers of the apps' signals
+ * (db/signal.h; app.c connects them): registrations by the state they were
+ * made in (registrations_confirmed, registrations_waitlisted),
+ * cancellations, promotions off the waitlist, check-ins
+ * (tickets_checked_in). Each is counted once its transaction has committed
+ * (db_on_commit), never for a change rolled back; per process, as every
+ * counter here.
  */
-void metrics_signals_connect(void);
+int metrics_on_confirmed(db_t *db, const void *payload);
+int metrics_on_waitlisted(db_t *db, const void *payload);
+int metrics_on_cancelled(db_t *db, const void *payload);
+int metrics_on_promoted(db_t *db, const void *payload);
+int metrics_on_checked_in(db_t *db, const void *payload);
 
 /*
  * GET /metrics: the text exposition format 0.0.4 of every counter, the

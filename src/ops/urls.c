@@ -24,7 +24,6 @@ static const struct route asset_routes[] = {
 int
 ops_urls_register(void)
 {
-  metrics_signals_connect();
   int rc = http_routes_add(routes, sizeof routes / sizeof routes[0]);
   if (rc == 0 && docs_configure(config) != NULL)
     rc = http_routes_add(asset_routes, sizeof asset_routes / sizeof asset_routes[0]);

@@ -1,9 +1,12 @@
 #include "registrations/models.h"
-#include "registrations/signals.h"
 
 #include <string.h>
 
 #include "core/error.h"
+#include "core/timefmt.h"
+#include "events/signals.h"
+#include "registrations/signals.h"
+#include "users/signals.h"
 
 #define REGISTRATION_COLUMNS                                                    \
   "r.id, r.user_id, r.event_id, r.ticket_type_id, r.registered_at, r.is_waitlisted," \
@@ -189,8 +192,8 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
     r->ticket.user_id = r->user_id;
   }
   if (rc == 0)
-    rc = registrations_send(r->is_waitlisted ? REGISTRATIONS_WAITLISTED : REGISTRATIONS_CONFIRMED,
-                            db, r->id, now, arena);
+    rc = signal_send(r->is_waitlisted ? &registrations_waitlisted : &registrations_confirmed, db,
+                     &(struct registrations_change){r->id, now, arena});
   return rc;
 }
 
@@ -220,7 +223,8 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
   db_reset(st);
   if (rc < 0)
     return rc;
-  if ((rc = registrations_send(REGISTRATIONS_CANCELLED, db, r->id, now, arena)) < 0)
+  if ((rc = signal_send(&registrations_cancelled, db,
+                        &(struct registrations_change){r->id, now, arena})) < 0)
     return rc;
   if (waitlisted)
     return 0;
@@ -278,7 +282,8 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
     if (rc == 0)
       rc = tickets_issue(db, id, now, arena, &ticket);
     if (rc == 0)
-      rc = registrations_send(REGISTRATIONS_PROMOTED, db, id, now, arena);
+      rc = signal_send(&registrations_promoted, db,
+                       &(struct registrations_change){id, now, arena});
     if (rc < 0)
       break;
     count++;
@@ -361,4 +366,32 @@ registrations_list_event(db_t *db, int64_t event_id, arena_t *arena,
     return EVENTAPI_EDB;
   db_bind_int(st, 1, event_id);
   return list(st, arena, true, out, count);
+}
+
+/* ---- receivers ---- */
+
+int
+registrations_on_places_opened(db_t *db, const void *payload)
+{
+  const struct events_places *opened = payload;
+  return registrations_promote(db, opened->event_id, time_now_us(), opened->arena, NULL);
+}
+
+int
+registrations_on_user_deleting(db_t *db, const void *payload)
+{
+  const struct users_deletion *deletion = payload;
+  int64_t *ids;
+  size_t count;
+  int rc = db_ints(db, "SELECT id FROM registrations WHERE user_id = ? AND cancelled_at IS NULL"
+                       " ORDER BY id",
+                   deletion->user_id, deletion->arena, &ids, &count);
+  for (size_t i = 0; rc == 0 && i < count; i++) {
+    struct registration r;
+    if ((rc = registrations_get(db, ids[i], deletion->arena, &r)) == 0)
+      rc = registrations_cancel(db, &r, deletion->now, deletion->arena);
+    if (rc == EVENTAPI_ENOTFOUND)
+      rc = 0; /* cancelled meanwhile */
+  }
+  return rc;
 }

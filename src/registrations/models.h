@@ -89,4 +89,13 @@ int registrations_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t of
 int registrations_list_event(db_t *db, int64_t event_id, arena_t *arena,
                              struct registration **out, size_t *count);
 
+/*
+ * Receivers (db/signal.h; app.c connects them). events_places_opened: the
+ * waitlist is promoted into the places that opened. users_deleting: the
+ * user's registrations are cancelled as by the user, so that their places
+ * go to the waitlist before the rows go with the user.
+ */
+int registrations_on_places_opened(db_t *db, const void *payload);
+int registrations_on_user_deleting(db_t *db, const void *payload);
+
 #endif

@@ -14,7 +14,6 @@
 #include "core/timefmt.h"
 #include "events/models.h"
 #include "events/permissions.h"
-#include "events/signals.h"
 #include "registrations/models.h"
 #include "registrations/serializers.h"
 #include "shortcuts/body.h"
@@ -23,7 +22,6 @@
 #include "shortcuts/permissions.h"
 #include "shortcuts/reply.h"
 #include "shortcuts/write.h"
-#include "users/signals.h"
 
 static const char NO_EVENT[] = "No Event matches the given query.";
 static const char NO_REGISTRATION[] = "No Registration matches the given query.";
@@ -368,41 +366,4 @@ registrations_event_list_view(struct http_request *req)
   for (size_t i = 0; i < count; i++)
     json_array_append_new(body, registrations_serialize_for_organizer(&list[i]));
   http_reply_json(req, 200, body);
-}
-
-/* ---- signals ---- */
-
-static int
-promote_on_places_opened(db_t *db, int64_t event_id, arena_t *arena)
-{
-  return registrations_promote(db, event_id, time_now_us(), arena, NULL);
-}
-
-/*
- * users_deleting: the user's registrations are cancelled as by the user, so
- * that their places go to the waitlist before the rows go with the user.
- */
-static int
-cancel_on_user_deleting(db_t *db, int64_t user_id, int64_t now, arena_t *arena)
-{
-  int64_t *ids;
-  size_t count;
-  int rc = db_ints(db, "SELECT id FROM registrations WHERE user_id = ? AND cancelled_at IS NULL"
-                       " ORDER BY id",
-                   user_id, arena, &ids, &count);
-  for (size_t i = 0; rc == 0 && i < count; i++) {
-    struct registration r;
-    if ((rc = registrations_get(db, ids[i], arena, &r)) == 0)
-      rc = registrations_cancel(db, &r, now, arena);
-    if (rc == EVENTAPI_ENOTFOUND)
-      rc = 0; /* cancelled meanwhile */
-  }
-  return rc;
-}
-
-void
-registrations_signals_connect(void)
-{
-  events_places_opened = promote_on_places_opened;
-  users_deleting_connect(cancel_on_user_deleting);
 }

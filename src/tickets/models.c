@@ -147,7 +147,8 @@ tickets_check_in(db_t *db, int64_t id, int64_t now, int64_t *first)
   db_reset(st);
   if (rc < 0)
     return rc;
-  return changes == 1 ? tickets_checked_in_send(db, id, now) : EVENTAPI_ECONFLICT;
+  return changes == 1 ? signal_send(&tickets_checked_in, db, &(struct tickets_check_in){id, now})
+                      : EVENTAPI_ECONFLICT;
 }
 
 int

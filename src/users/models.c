@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "core/timefmt.h"
+#include "users/signals.h"
 #include "users/validators.h"
 
 #define USER_COLUMNS \
@@ -191,10 +192,12 @@ users_set_password(db_t *db, int64_t id, const char *hash)
 }
 
 int
-users_delete(db_t *db, int64_t id)
+users_delete(db_t *db, int64_t id, int64_t now, arena_t *arena)
 {
   int changes = 0;
-  int rc = db_exec(db, "DELETE FROM users WHERE id = ?", &changes, "i", id);
+  int rc = signal_send(&users_deleting, db, &(struct users_deletion){id, now, arena});
+  if (rc == 0)
+    rc = db_exec(db, "DELETE FROM users WHERE id = ?", &changes, "i", id);
   if (rc == 0 && changes == 0)
     rc = EVENTAPI_ENOTFOUND;
   return rc;

@@ -66,8 +66,12 @@ int users_update(db_t *db, const struct user *u);
  */
 int users_set_password(db_t *db, int64_t id, const char *hash);
 
-/* EVENTAPI_ENOTFOUND when there was no such user. */
-int users_delete(db_t *db, int64_t id);
+/*
+ * Deletes user id, after sending users_deleting (users/signals.h) so that
+ * the other apps wind up the user's rows first. EVENTAPI_ENOTFOUND when
+ * there was no such user. Inside a write transaction.
+ */
+int users_delete(db_t *db, int64_t id, int64_t now, arena_t *arena);
 
 /*
  * The http_user_loader of the auth middleware (uses the thread's connection):

@@ -22,7 +22,6 @@
 #include "shortcuts/write.h"
 #include "users/models.h"
 #include "users/serializers.h"
-#include "users/signals.h"
 
 static const char NO_USER[] = "No User matches the given query.";
 static const char USERNAME_TAKEN[] = "A user with that username already exists.";
@@ -536,8 +535,7 @@ static int
 delete_unit(db_t *db, void *arg)
 {
   struct delete_unit *unit = arg;
-  int rc = users_deleting_send(db, unit->user_id, unit->now, unit->arena);
-  return rc < 0 ? rc : users_delete(db, unit->user_id);
+  return users_delete(db, unit->user_id, unit->now, unit->arena);
 }
 
 static void
