@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "events/rules.h"
 
 static const char *const visibility_names[] = {"public", "private"};
 
@@ -340,23 +341,19 @@ events_get(db_t *db, int64_t id, arena_t *arena, struct event *out)
 int
 events_can_see(db_t *db, const struct event *e, const struct principal *who, bool *visible)
 {
-  *visible = true;
-  if (e->visibility == VISIBILITY_PUBLIC)
+  *visible = events_may_see(who, e->visibility, e->organizer_id, false);
+  if (*visible || who == NULL)
     return 0;
-  *visible = false;
-  if (who == NULL)
-    return 0;
-  *visible = true;
-  if (who->role == ROLE_ADMIN || who->id == e->organizer_id)
-    return 0;
-  /* API.md: registrants see the private events they are registered for. */
-  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
-                                 " WHERE event_id = ? AND user_id = ? AND cancelled_at IS NULL");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, e->id);
-  db_bind_int(st, 2, who->id);
-  return db_exists(st, visible);
+  /* The one fact that takes a query: is who a registrant? */
+  bool registrant = false;
+  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM events WHERE id = ? AND " EVENTS_SQL_REGISTRANT);
+  if (st) {
+    db_bind_int(st, 1, e->id);
+    db_bind_int(st, 2, who->id);
+  }
+  int rc = db_exists(st, &registrant);
+  *visible = events_may_see(who, e->visibility, e->organizer_id, registrant);
+  return rc;
 }
 
 /* The folded search columns of e: *search and *location_key, malloc'd. */

@@ -116,9 +116,9 @@ int events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *ar
 int events_get(db_t *db, int64_t id, arena_t *arena, struct event *out);
 
 /*
- * Whether who (NULL: anonymous) may see event e: public events, and private
- * ones to their organizer, admins and (from registrations) their registrants.
- * 0 with the answer in *visible, or a database error.
+ * Whether who (NULL: anonymous) may see event e, by the visibility rule
+ * (events/rules.h): 0 with the answer in *visible, or a database error.
+ * A query only for a private event that who may not change.
  */
 int events_can_see(db_t *db, const struct event *e, const struct principal *who, bool *visible);
 

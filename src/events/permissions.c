@@ -4,6 +4,7 @@
 #include "events/permissions.h"
 
 #include "core/error.h"
+#include "events/rules.h"
 #include "shortcuts/database.h"
 #include "shortcuts/permissions.h"
 #include "shortcuts/reply.h"
@@ -34,7 +35,7 @@ event_owned_or_reply(struct http_request *req, int64_t id, struct event *e)
   db_t *db = database_or_reply(req);
   if (db == NULL || !authenticated_or_reply(req) || !visible_or_404(req, db, id, e))
     return false;
-  if (req->user->role == ROLE_ADMIN || req->user->id == e->organizer_id)
+  if (events_may_change(req->user, e->organizer_id))
     return true;
   http_reply_forbidden(req);
   return false;

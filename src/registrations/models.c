@@ -3,8 +3,11 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/jsonutil.h"
 #include "core/timefmt.h"
+#include "events/rules.h"
 #include "events/signals.h"
+#include "registrations/serializers.h"
 #include "registrations/signals.h"
 #include "users/signals.h"
 
@@ -62,16 +65,30 @@ registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration *out
   return rc;
 }
 
-int
-registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
-                     struct registration_target *out)
+/* What a registration checks of its event before it is made. */
+struct target {
+  int64_t date_time;
+  enum visibility visibility;
+  int64_t organizer_id;
+  bool has_ticket_types;
+  int64_t ticket_type_event;  /* the asked ticket type's event; 0 when it does not exist */
+  bool registered;            /* the user holds an active registration already */
+};
+
+/*
+ * Reads, in one statement, what registering user_id for event_id with
+ * ticket_type_id (0: none) must check. 0, EVENTAPI_ENOTFOUND for no such
+ * event, or a database error.
+ */
+static int
+read_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
+            struct target *out)
 {
   db_stmt_t *st = db_prepare(db,
       "SELECT e.date_time, e.visibility, e.organizer_id,"
       " EXISTS (SELECT 1 FROM ticket_types t WHERE t.event_id = e.id),"
       " (SELECT t.event_id FROM ticket_types t WHERE t.id = ?),"
-      " EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.user_id = ?"
-      " AND r.cancelled_at IS NULL)"
+      " " EVENTS_SQL_REGISTRANT
       " FROM events e WHERE e.id = ?");
   if (st == NULL)
     return EVENTAPI_EDB;
@@ -95,15 +112,49 @@ registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t
   return rc;
 }
 
+int
+registrations_check(db_t *db, const struct principal *who, int64_t event_id,
+                    enum field_result ticket_type, int64_t ticket_type_id, int64_t now,
+                    json_t *errors, arena_t *arena)
+{
+  struct target t;
+  bool given = ticket_type == FIELD_SET;
+  int rc = read_target(db, event_id, given ? ticket_type_id : 0, who->id, &t);
+  if (rc == 0 && !events_may_see(who, t.visibility, t.organizer_id, t.registered))
+    rc = EVENTAPI_ENOTFOUND; /* API.md: private events are 404 to others */
+  if (rc < 0)
+    return rc;
+  if (given && t.ticket_type_event != event_id) {
+    /* Another event's ticket type, or none at all. */
+    if (t.ticket_type_event != 0)
+      json_error_add(errors, "non_field_errors",
+                     "This ticket type does not belong to the selected event.");
+    else
+      registrations_invalid_pk(errors, "ticket_type", ticket_type_id, arena);
+  } else if (ticket_type == FIELD_ABSENT && t.has_ticket_types) {
+    /* API.md: required when the event has ticket types. */
+    json_error_add(errors, "ticket_type", "This field is required.");
+  }
+  if (!json_errors_any(errors)) {
+    if (t.date_time <= now)
+      json_error_add(errors, "non_field_errors", "This event has already started.");
+    else if (t.registered)
+      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
+  }
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
+}
+
 /*
  * Takes one place of the event and of the ticket type, or none: the
  * conditional UPDATEs succeed only below the limits (0: unlimited), and the
- * first is undone when the second finds no room. 1 taken, 0 full.
+ * first is undone when the second finds no room. 0 with *taken (false:
+ * full), or a negative code.
  */
 static int
-take_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
+take_place(db_t *db, int64_t event_id, int64_t ticket_type_id, bool *taken)
 {
   int changes = 0;
+  *taken = false;
   int rc = db_exec(db,
       "UPDATE events SET confirmed_count = confirmed_count + 1"
       " WHERE id = ? AND (capacity = 0 OR confirmed_count < capacity)",
@@ -127,16 +178,16 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
   }
   if (rc < 0 || changes == 0)
     return rc;
-  if (ticket_type_id == 0)
-    return 1;
+  *taken = ticket_type_id == 0;
+  if (*taken)
+    return 0;
   rc = db_exec(db,
       "UPDATE ticket_types SET confirmed_count = confirmed_count + 1"
       " WHERE id = ? AND (quantity = 0 OR confirmed_count < quantity)",
       &changes, "i", ticket_type_id);
-  if (rc < 0)
+  *taken = rc == 0 && changes == 1;
+  if (rc < 0 || *taken)
     return rc;
-  if (changes == 1)
-    return 1;
   /* No room for this ticket type, or no such ticket type any more. */
   rc = db_exec(db, "UPDATE ticket_types SET confirmed_count = confirmed_count WHERE id = ?",
                &changes, "i", ticket_type_id);
@@ -162,11 +213,12 @@ free_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
 int
 registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *arena)
 {
-  int taken = take_place(db, r->event_id, r->ticket_type_id);
-  if (taken < 0)
-    return taken;
+  bool taken;
+  int rc = take_place(db, r->event_id, r->ticket_type_id, &taken);
+  if (rc < 0)
+    return rc;
   r->registered_at = now;
-  r->is_waitlisted = taken == 0;
+  r->is_waitlisted = !taken;
   r->cancelled_at = 0;
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO registrations (user_id, event_id, ticket_type_id, registered_at, is_waitlisted)"
@@ -181,7 +233,7 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
     db_bind_null(st, 3);
   db_bind_int(st, 4, now);
   db_bind_int(st, 5, r->is_waitlisted);
-  int rc = db_step_id(st, &r->id);
+  rc = db_step_id(st, &r->id);
   if (rc < 0)
     return rc; /* the caller rolls back: the place taken goes with it */
   r->has_ticket = !r->is_waitlisted;
@@ -233,9 +285,12 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
   return registrations_promote(db, r->event_id, now, arena, NULL);
 }
 
-/* The oldest waitlisted registration of event_id whose ticket type has room. */
+/*
+ * The oldest waitlisted registration of event_id whose ticket type has
+ * room: 0 with *found (and its *id and *ticket_type_id), or a negative code.
+ */
 static int
-next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id)
+next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id, bool *found)
 {
   db_stmt_t *st = db_prepare(db,
       "SELECT r.id, r.ticket_type_id FROM registrations r"
@@ -247,12 +302,13 @@ next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, event_id);
   int rc = db_step(st);
-  if (rc == DB_ROW) {
+  *found = rc == DB_ROW;
+  if (*found) {
     *id = db_column_int(st, 0);
     *ticket_type_id = db_column_is_null(st, 1) ? 0 : db_column_int(st, 1);
   }
   db_reset(st);
-  return rc;
+  return rc < 0 ? rc : 0;
 }
 
 int
@@ -260,12 +316,10 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
 {
   int count = 0, rc;
   int64_t id, ticket_type_id;
-  while ((rc = next_in_line(db, event_id, &id, &ticket_type_id)) == DB_ROW) {
-    int taken = take_place(db, event_id, ticket_type_id);
-    if (taken <= 0) {
-      rc = taken; /* the event is full (0), or an error */
-      break;
-    }
+  bool found, taken;
+  while ((rc = next_in_line(db, event_id, &id, &ticket_type_id, &found)) == 0 && found) {
+    if ((rc = take_place(db, event_id, ticket_type_id, &taken)) < 0 || !taken)
+      break; /* an error, or the event is full */
     /* Still waiting: a cancellation may have committed since the look
      * (PostgreSQL re-checks the condition after waiting for its row lock).
      * If so, the place goes back and the next in line is looked for. */

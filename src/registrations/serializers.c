@@ -88,3 +88,10 @@ registrations_pk_field(json_t *body, const char *name, json_t *errors, arena_t *
                  : json_is_real(value) ? "float" : json_is_array(value) ? "list" : "dict"));
   return FIELD_INVALID;
 }
+
+void
+registrations_invalid_pk(json_t *errors, const char *name, int64_t id, arena_t *arena)
+{
+  json_error_add(errors, name, arena_printf(arena, "Invalid pk \"%lld\" - object does not exist.",
+                                            (long long)id));
+}

@@ -14,6 +14,7 @@
 #include "core/timefmt.h"
 #include "events/models.h"
 #include "events/permissions.h"
+#include "events/rules.h"
 #include "registrations/models.h"
 #include "registrations/serializers.h"
 #include "shortcuts/body.h"
@@ -25,13 +26,6 @@
 
 static const char NO_EVENT[] = "No Event matches the given query.";
 static const char NO_REGISTRATION[] = "No Registration matches the given query.";
-
-static void
-invalid_pk(json_t *errors, const char *name, int64_t id, arena_t *arena)
-{
-  json_error_add(errors, name, arena_printf(arena, "Invalid pk \"%lld\" - object does not exist.",
-                                            (long long)id));
-}
 
 /* A registration, as a unit of work: in, the user, event and ticket type;
  * out, the registration made (confirmed or waitlisted). */
@@ -65,7 +59,7 @@ register_reply(struct http_request *req, int rc, void *arg)
                                         "You are already registered for this event."));
   } else if (rc == EVENTAPI_ENOTFOUND && u->event_in_body) {
     json_t *errors = json_object();
-    invalid_pk(errors, "event", u->r.event_id, &req->arena);
+    registrations_invalid_pk(errors, "event", u->r.event_id, &req->arena);
     http_reply_json(req, 400, errors);
   } else if (ok_or_reply(req, rc, NULL, NO_EVENT)) {
     /* API.md: 200 (CREATE_STATUS=201 as the original). */
@@ -73,75 +67,30 @@ register_reply(struct http_request *req, int rc, void *arg)
   }
 }
 
-/* What the view reads of the event before it registers, in one snapshot. */
-struct target_read {
-  int64_t event_id, ticket_type_id, user_id;
-  struct registration_target target;
-};
-
-static int
-read_target(db_t *db, void *arg)
-{
-  struct target_read *r = arg;
-  return registrations_target(db, r->event_id, r->ticket_type_id, r->user_id, &r->target);
-}
-
-/* API.md: the organizer, admins and registrants see a private event. */
-static bool
-target_visible(const struct registration_target *t, const struct principal *who)
-{
-  return t->visibility == VISIBILITY_PUBLIC || who->role == ROLE_ADMIN ||
-         who->id == t->organizer_id || t->registered;
-}
-
 /*
- * The registration of API.md. Checked first, outside the write lock and in
- * one read: the event visible to the caller and not started, the ticket
- * type given when the event has any and of this event, no active
- * registration yet. Then one unit of work registers, confirmed or
+ * The registration of API.md. Checked first, outside the write lock
+ * (registrations_check): the event visible to the caller and not started,
+ * the ticket type given when the event has any and of this event, no
+ * active registration yet. Then one unit of work registers, confirmed or
  * waitlisted by the database.
  */
 static void
 register_for(struct http_request *req, int64_t event_id, bool event_in_body, json_t *body,
              json_t *errors)
 {
-  int64_t ticket_type_id = 0;
+  int64_t ticket_type_id = 0, now = time_now_us();
   enum field_result got = registrations_pk_field(body, "ticket_type", errors, &req->arena,
                                                 &ticket_type_id);
-  struct target_read read = {event_id, got == FIELD_SET ? ticket_type_id : 0, req->user->id,
-                             {0}};
-  int rc = db_read(read_target, &read);
-  const struct registration_target *t = &read.target;
-  if (rc == EVENTAPI_ENOTFOUND || (rc == 0 && !target_visible(t, req->user))) {
-    if (event_in_body) {
-      invalid_pk(errors, "event", event_id, &req->arena);
-      http_reply_json(req, 400, json_incref(errors));
-    } else {
-      http_reply_detail(req, 404, NO_EVENT);
-    }
+  db_t *db = database_or_reply(req);
+  if (db == NULL)
     return;
+  int rc = registrations_check(db, req->user, event_id, got, ticket_type_id, now, errors,
+                               &req->arena);
+  if (rc == EVENTAPI_ENOTFOUND && event_in_body) {
+    registrations_invalid_pk(errors, "event", event_id, &req->arena);
+    rc = EVENTAPI_EINVAL;
   }
-  if (!ok_or_reply(req, rc, NULL, NULL))
-    return;
-  int64_t now = time_now_us();
-  if (got == FIELD_SET && t->ticket_type_event != event_id) {
-    /* Another event's ticket type, or none at all. */
-    if (t->ticket_type_event != 0)
-      json_error_add(errors, "non_field_errors",
-                     "This ticket type does not belong to the selected event.");
-    else
-      invalid_pk(errors, "ticket_type", ticket_type_id, &req->arena);
-  } else if (got == FIELD_ABSENT && t->has_ticket_types) {
-    /* API.md: required when the event has ticket types. */
-    json_error_add(errors, "ticket_type", "This field is required.");
-  }
-  if (!json_errors_any(errors)) {
-    if (t->date_time <= now)
-      json_error_add(errors, "non_field_errors", "This event has already started.");
-    else if (t->registered)
-      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
-  }
-  if (!valid_or_400(req, errors))
+  if (!ok_or_reply(req, rc, errors, NO_EVENT))
     return;
   struct register_unit u = {
     .r = {.user_id = req->user->id, .event_id = event_id,
@@ -219,8 +168,7 @@ registration_or_404(struct http_request *req, struct registration *r)
     return false;
   int rc = registrations_get(db, req->ids[0], &req->arena, r);
   if (rc == 0 && !(r->cancelled_at == 0 &&
-                   (r->user_id == req->user->id || r->organizer_id == req->user->id ||
-                    req->user->role == ROLE_ADMIN)))
+                   (r->user_id == req->user->id || events_may_change(req->user, r->organizer_id))))
     rc = EVENTAPI_ENOTFOUND;
   return object_or_404(req, rc, NO_REGISTRATION);
 }

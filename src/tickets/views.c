@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/timefmt.h"
+#include "events/rules.h"
 #include "shortcuts/database.h"
 #include "shortcuts/pagination.h"
 #include "shortcuts/permissions.h"
@@ -57,7 +58,7 @@ ticket_or_404(struct http_request *req, bool organizer_only, struct ticket *t)
   int rc = tickets_get(db, req->params[0], &req->arena, t);
   if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
     return ok_or_reply(req, rc, NULL, NULL);
-  bool owner = rc == 0 && (t->organizer_id == req->user->id || req->user->role == ROLE_ADMIN);
+  bool owner = rc == 0 && events_may_change(req->user, t->organizer_id);
   bool holder = rc == 0 && t->user_id == req->user->id;
   if (owner || (holder && !organizer_only))
     return true;
