@@ -6,6 +6,7 @@
 
 #include "auth/password.h"
 #include "core/error.h"
+#include "core/jsonutil.h"
 #include "core/text.h"
 #include "core/timefmt.h"
 #include "users/signals.h"
@@ -130,6 +131,39 @@ users_email_taken(db_t *db, const char *email, int64_t except_id, bool *found)
                email, except_id, found);
 }
 
+static const char USERNAME_TAKEN[] = "A user with that username already exists.";
+static const char EMAIL_TAKEN[] = "A user with that email already exists.";
+
+int
+users_check_unique(db_t *db, const struct user *u, bool check_username, json_t *errors)
+{
+  bool taken = false;
+  int rc = 0;
+  if (check_username && u->username &&
+      (rc = users_username_taken(db, u->username, u->id, &taken)) == 0 && taken)
+    json_error_add(errors, "username", USERNAME_TAKEN);
+  if (rc == 0 && u->email && (rc = users_email_taken(db, u->email, u->id, &taken)) == 0 &&
+      taken)
+    json_error_add(errors, "email", EMAIL_TAKEN);
+  return rc < 0 ? rc : json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
+}
+
+int
+users_save(db_t *db, struct user *u, bool creating, json_t *errors)
+{
+  json_object_clear(errors); /* a unit may run again */
+  int rc = users_check_unique(db, u, creating, errors);
+  if (rc < 0)
+    return rc;
+  rc = creating ? users_insert(db, u) : users_update(db, u);
+  if (rc == EVENTAPI_ECONSTRAINT) {
+    json_error_add(errors, creating ? "username" : "email",
+                   creating ? USERNAME_TAKEN : EMAIL_TAKEN);
+    return EVENTAPI_EINVAL;
+  }
+  return rc;
+}
+
 int
 users_insert(db_t *db, struct user *u)
 {
@@ -244,11 +278,11 @@ superuser_unit(db_t *db, void *arg)
   bool taken = false;
   int rc = users_username_taken(db, unit->u.username, 0, &taken);
   if (rc == 0 && taken) {
-    snprintf(unit->err, unit->errlen, "username: A user with that username already exists.");
+    snprintf(unit->err, unit->errlen, "username: %s", USERNAME_TAKEN);
     return EVENTAPI_ECONFLICT;
   }
   if (rc == 0 && (rc = users_email_taken(db, unit->u.email, 0, &taken)) == 0 && taken) {
-    snprintf(unit->err, unit->errlen, "email: A user with that email already exists.");
+    snprintf(unit->err, unit->errlen, "email: %s", EMAIL_TAKEN);
     return EVENTAPI_ECONFLICT;
   }
   return rc < 0 ? rc : users_insert(db, &unit->u);

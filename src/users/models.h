@@ -8,6 +8,7 @@
 #ifndef EVENTAPI_USERS_MODELS_H
 #define EVENTAPI_USERS_MODELS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,22 @@ int users_list(db_t *db, arena_t *arena, struct user **out, size_t *count);
  */
 int users_username_taken(db_t *db, const char *username, int64_t except_id, bool *found);
 int users_email_taken(db_t *db, const char *email, int64_t except_id, bool *found);
+
+/*
+ * Adds the uniqueness errors of u's username (when check_username) and
+ * email to errors (Django's messages). Returns 0, EVENTAPI_EINVAL when
+ * errors holds any (these or others), or a database error.
+ */
+int users_check_unique(db_t *db, const struct user *u, bool check_username, json_t *errors);
+
+/*
+ * Writes u as a unit of work does: created (creating) or updated, its
+ * username (when creating) and email checked against the other users
+ * first. EVENTAPI_EINVAL with errors (cleared first: a unit may run again)
+ * when one is taken; the unique indexes on their folded forms are the last
+ * word when another node wins the race.
+ */
+int users_save(db_t *db, struct user *u, bool creating, json_t *errors);
 
 /* Inserts u (id ignored) and sets u->id. EVENTAPI_ECONSTRAINT when taken. */
 int users_insert(db_t *db, struct user *u);

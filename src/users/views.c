@@ -24,8 +24,6 @@
 #include "users/serializers.h"
 
 static const char NO_USER[] = "No User matches the given query.";
-static const char USERNAME_TAKEN[] = "A user with that username already exists.";
-static const char EMAIL_TAKEN[] = "A user with that email already exists.";
 
 static int64_t
 now_seconds(void)
@@ -47,25 +45,6 @@ user_ok_or_reply(struct http_request *req, int rc, json_t *errors, const char *m
   return false;
 }
 
-/*
- * Adds the uniqueness errors of u's username (when check_username) and
- * email. Returns 0, EVENTAPI_EINVAL when errors holds any (these or
- * others), or a database error.
- */
-static int
-check_unique(db_t *db, const struct user *u, bool check_username, json_t *errors)
-{
-  bool taken = false;
-  int rc = 0;
-  if (check_username && u->username &&
-      (rc = users_username_taken(db, u->username, u->id, &taken)) == 0 && taken)
-    json_error_add(errors, "username", USERNAME_TAKEN);
-  if (rc == 0 && u->email && (rc = users_email_taken(db, u->email, u->id, &taken)) == 0 &&
-      taken)
-    json_error_add(errors, "email", EMAIL_TAKEN);
-  return rc < 0 ? rc : errors_rc(errors);
-}
-
 /* A user written, as a unit of work: created (sign-up) or updated. */
 struct user_unit {
   struct user u;
@@ -74,27 +53,11 @@ struct user_unit {
   json_t *errors;     /* uniqueness, checked under the lock */
 };
 
-/*
- * Checks the username (when creating) and email against the other users
- * and writes the user. EVENTAPI_EINVAL with the errors in ctx when one is
- * taken; the unique indexes on their folded forms are the last word when
- * another node wins the race.
- */
 static int
 user_unit(db_t *db, void *arg)
 {
   struct user_unit *unit = arg;
-  json_object_clear(unit->errors); /* a unit may run again */
-  int rc = check_unique(db, &unit->u, unit->creating, unit->errors);
-  if (rc < 0)
-    return rc;
-  rc = unit->creating ? users_insert(db, &unit->u) : users_update(db, &unit->u);
-  if (rc == EVENTAPI_ECONSTRAINT) {
-    json_error_add(unit->errors, unit->creating ? "username" : "email",
-                   unit->creating ? USERNAME_TAKEN : EMAIL_TAKEN);
-    return EVENTAPI_EINVAL;
-  }
-  return rc;
+  return users_save(db, &unit->u, unit->creating, unit->errors);
 }
 
 static void
@@ -125,7 +88,7 @@ users_register_view(struct http_request *req)
   users_signup_validate(body, &req->arena, &unit.u, &password, errors);
   db_t *db = database_or_reply(req);
   /* Cheap uniqueness answer before the costly hash; re-checked below. */
-  if (db == NULL || !user_ok_or_reply(req, check_unique(db, &unit.u, true, errors), errors, NULL))
+  if (db == NULL || !user_ok_or_reply(req, users_check_unique(db, &unit.u, true, errors), errors, NULL))
     return;
   char *hash = arena_alloc(&req->arena, PASSWORD_HASH_MAX);
   if (hash == NULL) {
