@@ -41,7 +41,7 @@
 #include "users/models.h"
 #include "users/signals.h"
 #include "users/urls.h"
-#include "users/validators.h"
+#include "users/common_passwords.h"
 
 #define SECRET_KEY_MIN 32
 #define SHUTDOWN_GRACE_MS 10000

@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "users/models.h"
 #include "users/serializers.h"
+#include "users/email.h"
 #include "users/validators.h"
 
 #define PASSWORD_INPUT_MAX 1024

@@ -10,6 +10,7 @@
 #include "core/text.h"
 #include "core/timefmt.h"
 #include "users/signals.h"
+#include "users/email.h"
 #include "users/validators.h"
 
 #define USER_COLUMNS \

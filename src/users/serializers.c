@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/text.h"
+#include "users/email.h"
 #include "users/validators.h"
 
 json_t *
