@@ -722,16 +722,9 @@ int
 events_get_row(db_t *db, int64_t id, arena_t *arena, struct event *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " EVENTS_COLUMNS " FROM events WHERE id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = events_read_row(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
-  return rc;
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, events_read_row, arena, out);
 }
 
 int

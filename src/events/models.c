@@ -41,8 +41,9 @@ dup_column(db_stmt_t *st, int col, arena_t *arena, int *rc)
 /* ---- categories ---- */
 
 static int
-read_category(db_stmt_t *st, arena_t *arena, struct category *c)
+read_category(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct category *c = out;
   int rc = 0;
   c->id = db_column_int(st, 0);
   c->name = dup_column(st, 1, arena, &rc);
@@ -54,36 +55,9 @@ int
 events_categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories ORDER BY name, id");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  struct category *list = NULL;
-  size_t n = 0, cap = 0;
-  int rc;
-  while ((rc = db_step(st)) == DB_ROW) {
-    if ((list = arena_grow(arena, list, n, &cap, sizeof *list)) == NULL) {
-      rc = EVENTAPI_ENOMEM;
-      break;
-    }
-    if ((rc = read_category(st, arena, &list[n++])) < 0)
-      break;
-  }
-  db_reset(st);
-  if (rc < 0)
-    return rc;
+  void *list;
+  int rc = db_rows(st, read_category, sizeof **out, 0, arena, &list, count);
   *out = list;
-  *count = n;
-  return 0;
-}
-
-static int
-category_one(db_stmt_t *st, arena_t *arena, struct category *out)
-{
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_category(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
   return rc;
 }
 
@@ -91,20 +65,18 @@ int
 events_categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories WHERE id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  return category_one(st, arena, out);
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, read_category, arena, out);
 }
 
 int
 events_categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories WHERE slug = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, slug);
-  return category_one(st, arena, out);
+  if (st)
+    db_bind_text(st, 1, slug);
+  return db_row(st, read_category, arena, out);
 }
 
 static int
@@ -184,8 +156,9 @@ events_categories_delete(db_t *db, int64_t id)
 /* ---- events ---- */
 
 int
-events_read_row(db_stmt_t *st, arena_t *arena, struct event *e)
+events_read_row(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct event *e = out;
   int rc = 0;
   memset(e, 0, sizeof *e);
   e->id = db_column_int(st, 0);
@@ -324,15 +297,9 @@ events_get(db_t *db, int64_t id, arena_t *arena, struct event *out)
    * counts are checked, then changed. */
   db_stmt_t *st = db_prepare(db, "SELECT " EVENTS_COLUMNS " FROM events WHERE id = ?"
                                  DB_FOR_WRITE);
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = events_read_row(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
+  if (st)
+    db_bind_int(st, 1, id);
+  int rc = db_row(st, events_read_row, arena, out);
   if (rc < 0)
     return rc;
   return events_attach_nested(db, out, 1, arena);

@@ -106,7 +106,7 @@ int events_categories_delete(db_t *db, int64_t id);
 #define EVENTS_COLUMNS                                                         \
   "id, title, description, date_time, location, capacity, confirmed_count,"    \
   " created_at, organizer_id, visibility, image, category_id, version"
-int events_read_row(db_stmt_t *st, arena_t *arena, struct event *e);
+int events_read_row(db_stmt_t *st, arena_t *arena, void *e); /* a db_row_fn: struct event */
 int events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *arena);
 
 /*

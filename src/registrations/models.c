@@ -19,8 +19,9 @@
   " LEFT JOIN tickets t ON t.registration_id = r.id"
 
 static int
-read_registration(db_stmt_t *st, arena_t *arena, struct registration *r)
+read_registration(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct registration *r = out;
   memset(r, 0, sizeof *r);
   r->id = db_column_int(st, 0);
   r->user_id = db_column_int(st, 1);
@@ -53,16 +54,9 @@ registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration *out
 {
   db_stmt_t *st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
                                  " WHERE r.id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_registration(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
-  return rc;
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, read_registration, arena, out);
 }
 
 /* What a registration checks of its event before it is made. */
@@ -347,34 +341,29 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
   return rc < 0 ? rc : 0;
 }
 
+/* A registration with its user's details (the organizer's list). */
 static int
-list(db_stmt_t *st, arena_t *arena, bool with_users, struct registration **out, size_t *count)
+read_registration_with_user(db_stmt_t *st, arena_t *arena, void *out)
 {
-  size_t n = 0, cap = 0;
-  struct registration *items = arena_grow(arena, NULL, 0, &cap, sizeof *items);
-  int rc = items ? 0 : EVENTAPI_ENOMEM;
-  while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
-    if ((items = arena_grow(arena, items, n, &cap, sizeof *items)) == NULL) {
-      rc = EVENTAPI_ENOMEM;
-      break;
-    }
-    struct registration *r = &items[n++];
-    rc = read_registration(st, arena, r);
-    if (rc == 0 && with_users) {
-      r->username = arena_strdup(arena, db_column_text(st, 12));
-      r->email = arena_strdup(arena, db_column_text(st, 13));
-      r->first_name = arena_strdup(arena, db_column_text(st, 14));
-      r->last_name = arena_strdup(arena, db_column_text(st, 15));
-      if (!r->username || !r->email || !r->first_name || !r->last_name)
-        rc = EVENTAPI_ENOMEM;
-    }
-  }
-  db_reset(st);
+  struct registration *r = out;
+  int rc = read_registration(st, arena, r);
   if (rc < 0)
     return rc;
+  r->username = arena_strdup(arena, db_column_text(st, 12));
+  r->email = arena_strdup(arena, db_column_text(st, 13));
+  r->first_name = arena_strdup(arena, db_column_text(st, 14));
+  r->last_name = arena_strdup(arena, db_column_text(st, 15));
+  return r->username && r->email && r->first_name && r->last_name ? 0 : EVENTAPI_ENOMEM;
+}
+
+/* The rows of st, read with read, into *out and *count. */
+static int
+list(db_stmt_t *st, db_row_fn read, arena_t *arena, struct registration **out, size_t *count)
+{
+  void *items;
+  int rc = db_rows(st, read, sizeof **out, 0, arena, &items, count);
   *out = items;
-  *count = n;
-  return 0;
+  return rc;
 }
 
 int
@@ -386,25 +375,20 @@ registrations_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset
   *count = 0;
   db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM registrations"
                                  " WHERE user_id = ? AND cancelled_at IS NULL");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  int rc = db_step(st);
-  *total = rc == DB_ROW ? db_column_int(st, 0) : 0;
-  db_reset(st);
-  if (rc < 0)
+  if (st)
+    db_bind_int(st, 1, user_id);
+  int rc = db_int(st, total);
+  if (rc < 0 || *total <= offset)
     return rc;
-  if (*total <= offset)
-    return 0;
   st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
                       " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
                       " ORDER BY r.registered_at DESC, r.id DESC LIMIT ? OFFSET ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  db_bind_int(st, 2, limit);
-  db_bind_int(st, 3, offset);
-  return list(st, arena, false, out, count);
+  if (st) {
+    db_bind_int(st, 1, user_id);
+    db_bind_int(st, 2, limit);
+    db_bind_int(st, 3, offset);
+  }
+  return list(st, read_registration, arena, out, count);
 }
 
 int
@@ -416,10 +400,9 @@ registrations_list_event(db_t *db, int64_t event_id, arena_t *arena,
                                  REGISTRATION_FROM " JOIN users u ON u.id = r.user_id"
                                  " WHERE r.event_id = ? AND r.cancelled_at IS NULL"
                                  " ORDER BY r.registered_at, r.id");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, event_id);
-  return list(st, arena, true, out, count);
+  if (st)
+    db_bind_int(st, 1, event_id);
+  return list(st, read_registration_with_user, arena, out, count);
 }
 
 /* ---- receivers ---- */

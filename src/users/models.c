@@ -18,8 +18,9 @@
   " token_generation"
 
 static int
-read_user(db_stmt_t *st, arena_t *arena, struct user *u)
+read_user(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct user *u = out;
   u->id = db_column_int(st, 0);
   u->username = arena_strdup(arena, db_column_text(st, 1));
   u->email = arena_strdup(arena, db_column_text(st, 2));
@@ -36,27 +37,13 @@ read_user(db_stmt_t *st, arena_t *arena, struct user *u)
   return 0;
 }
 
-/* Steps st once into *out: 0, EVENTAPI_ENOTFOUND or an error. Resets st. */
-static int
-fetch_one(db_stmt_t *st, arena_t *arena, struct user *out)
-{
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_user(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
-  return rc;
-}
-
 int
 users_get(db_t *db, int64_t id, arena_t *arena, struct user *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  return fetch_one(st, arena, out);
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, read_user, arena, out);
 }
 
 int
@@ -66,11 +53,9 @@ users_get_by_username(db_t *db, const char *username, arena_t *arena, struct use
   if (key == NULL)
     return EVENTAPI_ENOTFOUND; /* not UTF-8: nobody has that name */
   db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE username_key = ?");
-  int rc = EVENTAPI_EDB;
-  if (st) {
+  if (st)
     db_bind_text(st, 1, key);
-    rc = fetch_one(st, arena, out);
-  }
+  int rc = db_row(st, read_user, arena, out);
   free(key);
   return rc;
 }
@@ -79,25 +64,10 @@ int
 users_list(db_t *db, arena_t *arena, struct user **out, size_t *count)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY id");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  size_t cap = 0, n = 0;
-  struct user *list = arena_grow(arena, NULL, 0, &cap, sizeof *list);
-  int rc;
-  while (list && (rc = db_step(st)) == DB_ROW) {
-    if ((list = arena_grow(arena, list, n, &cap, sizeof *list)) == NULL)
-      break;
-    if ((rc = read_user(st, arena, &list[n++])) < 0)
-      break;
-  }
-  db_reset(st);
-  if (list == NULL)
-    return EVENTAPI_ENOMEM;
-  if (rc < 0)
-    return rc;
+  void *list;
+  int rc = db_rows(st, read_user, sizeof **out, 0, arena, &list, count);
   *out = list;
-  *count = n;
-  return 0;
+  return rc;
 }
 
 static int
