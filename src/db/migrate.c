@@ -132,13 +132,10 @@ has_bookkeeping(db_t *db, bool *exists)
       ? "SELECT count(*) FROM information_schema.tables"
         " WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
       : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    *exists = db_column_int(st, 0) > 0;
-  db_reset(st);
-  return rc < 0 ? rc : 0;
+  int64_t tables = 0;
+  int rc = db_int(st, &tables);
+  *exists = tables > 0;
+  return rc;
 }
 
 int
