@@ -179,11 +179,11 @@ static const struct {
   {&registrations_promoted, notifications_on_promoted},
   {&registrations_cancelled, notifications_on_cancelled},
   /* What /metrics counts. */
-  {&registrations_confirmed, metrics_on_confirmed},
-  {&registrations_waitlisted, metrics_on_waitlisted},
-  {&registrations_cancelled, metrics_on_cancelled},
-  {&registrations_promoted, metrics_on_promoted},
-  {&tickets_checked_in, metrics_on_checked_in},
+  {&registrations_confirmed, ops_metrics_on_confirmed},
+  {&registrations_waitlisted, ops_metrics_on_waitlisted},
+  {&registrations_cancelled, ops_metrics_on_cancelled},
+  {&registrations_promoted, ops_metrics_on_promoted},
+  {&tickets_checked_in, ops_metrics_on_checked_in},
 };
 
 void

@@ -198,35 +198,35 @@ count_at_commit(db_t *db, enum domain_event event)
 }
 
 int
-metrics_on_confirmed(db_t *db, const void *payload)
+ops_metrics_on_confirmed(db_t *db, const void *payload)
 {
   (void)payload;
   return count_at_commit(db, DOMAIN_CONFIRMED);
 }
 
 int
-metrics_on_waitlisted(db_t *db, const void *payload)
+ops_metrics_on_waitlisted(db_t *db, const void *payload)
 {
   (void)payload;
   return count_at_commit(db, DOMAIN_WAITLISTED);
 }
 
 int
-metrics_on_cancelled(db_t *db, const void *payload)
+ops_metrics_on_cancelled(db_t *db, const void *payload)
 {
   (void)payload;
   return count_at_commit(db, DOMAIN_CANCELLED);
 }
 
 int
-metrics_on_promoted(db_t *db, const void *payload)
+ops_metrics_on_promoted(db_t *db, const void *payload)
 {
   (void)payload;
   return count_at_commit(db, DOMAIN_PROMOTED);
 }
 
 int
-metrics_on_checked_in(db_t *db, const void *payload)
+ops_metrics_on_checked_in(db_t *db, const void *payload)
 {
   (void)payload;
   return count_at_commit(db, DOMAIN_CHECKED_IN);

@@ -25,11 +25,11 @@
  * (db_on_commit), never for a change rolled back; per process, as every
  * counter here.
  */
-int metrics_on_confirmed(db_t *db, const void *payload);
-int metrics_on_waitlisted(db_t *db, const void *payload);
-int metrics_on_cancelled(db_t *db, const void *payload);
-int metrics_on_promoted(db_t *db, const void *payload);
-int metrics_on_checked_in(db_t *db, const void *payload);
+int ops_metrics_on_confirmed(db_t *db, const void *payload);
+int ops_metrics_on_waitlisted(db_t *db, const void *payload);
+int ops_metrics_on_cancelled(db_t *db, const void *payload);
+int ops_metrics_on_promoted(db_t *db, const void *payload);
+int ops_metrics_on_checked_in(db_t *db, const void *payload);
 
 /*
  * GET /metrics: the text exposition format 0.0.4 of every counter, the

@@ -25,7 +25,7 @@ int
 ops_urls_register(void)
 {
   int rc = http_routes_add(routes, sizeof routes / sizeof routes[0]);
-  if (rc == 0 && docs_configure(config) != NULL)
+  if (rc == 0 && ops_docs_configure(config) != NULL)
     rc = http_routes_add(asset_routes, sizeof asset_routes / sizeof asset_routes[0]);
   return rc;
 }
