@@ -1,6 +1,6 @@
 /*
- * categories.c - a category's body (categories_validate) and the slug made
- * from its name (categories_slugify), as a create and a partial update.
+ * categories.c - a category's body (events_categories_validate) and the slug made
+ * from its name (events_categories_slugify), as a create and a partial update.
  *
  * Input: the Content-Type line, then the body.
  */
@@ -57,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       c.slug = "meetups";
     }
     json_t *errors = json_object();
-    categories_validate(body, partial, &arena, &c, errors);
+    events_categories_validate(body, partial, &arena, &c, errors);
     fuzz_check_errors(errors);
     if (!json_errors_any(errors)) {
       FUZZ_CHECK(c.name != NULL && text_valid_utf8(c.name, strlen(c.name)));
@@ -68,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   json_t *name = json_object_get(body, "name");
   if (json_is_string(name)) {
-    char *slug = categories_slugify(&arena, json_string_value(name));
+    char *slug = events_categories_slugify(&arena, json_string_value(name));
     FUZZ_CHECK(slug != NULL);
     check_slugified(slug);
   }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/text.h"
 #include "db/migrate.h"
@@ -89,7 +90,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct event_nested nested;
     json_t *errors = json_object();
     int rc = events_validate(body, partial, !partial, db, NOW_US, &arena, &e, &nested, errors);
-    FUZZ_CHECK(rc == 0);
+    FUZZ_CHECK(rc == (json_errors_any(errors) ? EVENTAPI_EINVAL : 0));
     if (!json_errors_any(errors))
       check_event(&e, &nested);
     fuzz_check_errors(errors);

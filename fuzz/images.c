@@ -1,5 +1,5 @@
 /*
- * images.c - an uploaded image's structure (image_detect): PNG chunks,
+ * images.c - an uploaded image's structure (events_image_detect): PNG chunks,
  * JPEG segments, GIF blocks and WebP RIFF chunks, and the dimensions they
  * declare.
  *
@@ -30,16 +30,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (size > 0)
     memcpy(copy, data, size);
   struct image_size dims = {123, 456};
-  enum image_type type = image_detect(copy, size, &dims);
+  enum image_type type = events_image_detect(copy, size, &dims);
   FUZZ_CHECK(type >= IMAGE_NONE && type <= IMAGE_WEBP);
   if (type == IMAGE_NONE) {
     FUZZ_CHECK(dims.width == 0 && dims.height == 0);
-    FUZZ_CHECK(image_extension(type) == NULL);
+    FUZZ_CHECK(events_image_extension(type) == NULL);
   } else {
-    FUZZ_CHECK(image_extension(type) != NULL);
+    FUZZ_CHECK(events_image_extension(type) != NULL);
   }
   /* Without a size wanted, the same answer. */
-  FUZZ_CHECK(image_detect(copy, size, NULL) == type);
+  FUZZ_CHECK(events_image_detect(copy, size, NULL) == type);
   free(copy);
   return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * sessions.c - an event session's body (sessions_validate), as a create
+ * sessions.c - an event session's body (events_sessions_validate), as a create
  * and as a partial update.
  *
  * Input: the Content-Type line, then the body.
@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       s.end_time = INT64_C(1900003600000000);
     }
     json_t *errors = json_object();
-    sessions_validate(body, partial, &arena, &s, errors);
+    events_sessions_validate(body, partial, &arena, &s, errors);
     fuzz_check_errors(errors);
     if (!json_errors_any(errors)) {
       FUZZ_CHECK(s.title != NULL && text_valid_utf8(s.title, strlen(s.title)));

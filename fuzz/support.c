@@ -10,7 +10,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "http/query.h"
-#include "users/validators.h"
+#include "users/common_passwords.h"
 
 #define DJANGO_COMMON_PASSWORDS \
   "/usr/lib/python3/dist-packages/django/contrib/auth/common-passwords.txt.gz"

@@ -1,6 +1,6 @@
 /*
- * ticket_types.c - a ticket type's body (ticket_types_validate, its price
- * read by money_parse), as a create and as a partial update.
+ * ticket_types.c - a ticket type's body (events_ticket_types_validate, its price
+ * read by events_money_parse), as a create and as a partial update.
  *
  * Input: the Content-Type line, then the body.
  */
@@ -37,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       t.quantity = 250;
     }
     json_t *errors = json_object();
-    ticket_types_validate(body, partial, &arena, &t, errors);
+    events_ticket_types_validate(body, partial, &arena, &t, errors);
     fuzz_check_errors(errors);
     if (!json_errors_any(errors)) {
       FUZZ_CHECK(t.name != NULL && text_valid_utf8(t.name, strlen(t.name)));
@@ -45,11 +45,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       FUZZ_CHECK(t.quantity >= 0);
       /* The price as the API shows it reads back as the same cents. */
       char shown[24];
-      money_format(t.price_cents, shown, sizeof shown);
+      events_money_format(t.price_cents, shown, sizeof shown);
       json_t *again = json_string(shown);
       int64_t cents = -1;
       char message[DECIMAL_MESSAGE_MAX];
-      FUZZ_CHECK(money_parse(again, &cents, message) == 0 && cents == t.price_cents);
+      FUZZ_CHECK(events_money_parse(again, &cents, message) == 0 && cents == t.price_cents);
       json_decref(again);
     }
     json_decref(errors);

@@ -11,6 +11,7 @@
 #include "core/text.h"
 #include "support.h"
 #include "users/serializers.h"
+#include "users/email.h"
 #include "users/validators.h"
 
 int

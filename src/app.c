@@ -21,18 +21,27 @@
 #include "http/http.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "users/models.h"
+#include "db/signal.h"
 #include "events/cache.h"
+#include "events/changes.h"
+#include "events/signals.h"
 #include "events/urls.h"
 #include "delivery/worker.h"
+#include "notifications/signals.h"
 #include "notifications/urls.h"
 #include "notifications/worker.h"
+#include "ops/metrics.h"
 #include "ops/schema.h"
 #include "ops/urls.h"
+#include "registrations/models.h"
+#include "registrations/signals.h"
 #include "registrations/urls.h"
+#include "tickets/signals.h"
 #include "tickets/urls.h"
+#include "users/models.h"
+#include "users/signals.h"
 #include "users/urls.h"
-#include "users/validators.h"
+#include "users/common_passwords.h"
 
 #define SECRET_KEY_MIN 32
 #define SHUTDOWN_GRACE_MS 10000
@@ -151,6 +160,42 @@ app_routes_register(void)
   return rc;
 }
 
+/*
+ * Who hears what: every receiver of every signal, in the order each
+ * signal runs them. Receivers run inside the sender's unit of work.
+ */
+static const struct {
+  struct signal *signal;
+  signal_receiver receiver;
+} connections[] = {
+  /* A user deleted: their events go as if deleted one by one, then their
+   * registrations are cancelled (their places go to the waitlist). */
+  {&users_deleting, events_on_user_deleting},
+  {&users_deleting, registrations_on_user_deleting},
+  /* Places opened: the waitlist moves up. */
+  {&events_places_opened, registrations_on_places_opened},
+  /* What registrants are told. */
+  {&events_changed, notifications_on_event_changed},
+  {&events_deleting, notifications_on_event_deleting},
+  {&registrations_confirmed, notifications_on_confirmed},
+  {&registrations_waitlisted, notifications_on_waitlisted},
+  {&registrations_promoted, notifications_on_promoted},
+  {&registrations_cancelled, notifications_on_cancelled},
+  /* What /metrics counts. */
+  {&registrations_confirmed, ops_metrics_on_confirmed},
+  {&registrations_waitlisted, ops_metrics_on_waitlisted},
+  {&registrations_cancelled, ops_metrics_on_cancelled},
+  {&registrations_promoted, ops_metrics_on_promoted},
+  {&tickets_checked_in, ops_metrics_on_checked_in},
+};
+
+void
+app_signals_connect(void)
+{
+  for (size_t i = 0; i < sizeof connections / sizeof connections[0]; i++)
+    signal_connect(connections[i].signal, connections[i].receiver);
+}
+
 int
 app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
 {
@@ -175,6 +220,7 @@ app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
       (rc = check_listen(cfg, err, errlen)) < 0 || (rc = app_migrate(cfg, 0, err, errlen)) < 0)
     return rc;
   http_set_user_loader(users_load_principal);
+  app_signals_connect();
   if ((rc = app_routes_register()) < 0) {
     snprintf(err, errlen, "routes: %s", eventapi_strerror(rc));
     return rc;

@@ -35,6 +35,13 @@ void app_setup(const struct config *cfg);
 int app_routes_register(void);
 
 /*
+ * Connects every receiver to its signal (db/signal.h), once: the one
+ * place that says who hears what. app_start does; connecting again does
+ * nothing. Before any thread starts.
+ */
+void app_signals_connect(void);
+
+/*
  * Prepares process-wide state from cfg (app_setup), checks the secret key
  * and the mail settings, opens and migrates the database, and starts the
  * HTTP server on cfg->bind:cfg->port (port 0 picks a free one). Returns 0

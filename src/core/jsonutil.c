@@ -148,6 +148,26 @@ json_field_bool(json_t *obj, const char *name, bool required, json_t *errors, bo
   return FIELD_INVALID;
 }
 
+json_t *
+json_time(int64_t us)
+{
+  char text[TIME_ISO_MAX];
+  time_format_iso(us, text);
+  return json_string(text);
+}
+
+json_t *
+json_time_or_null(int64_t us)
+{
+  return us ? json_time(us) : json_null();
+}
+
+json_t *
+json_id_or_null(int64_t id)
+{
+  return id ? json_integer(id) : json_null();
+}
+
 void
 json_set_string(json_t *obj, const char *key, const char *value)
 {

@@ -68,6 +68,15 @@ enum field_result json_field_int(json_t *obj, const char *name, bool required,
 enum field_result json_field_datetime(json_t *obj, const char *name, bool required,
                                       json_t *errors, int64_t *out);
 
+/* A time (microseconds since the epoch) as ISO 8601 text, as the API writes it. */
+json_t *json_time(int64_t us);
+
+/* As json_time(), or JSON null for 0 (no time). */
+json_t *json_time_or_null(int64_t us);
+
+/* A related object's id, or JSON null for 0 (none). */
+json_t *json_id_or_null(int64_t id);
+
 /* Sets obj[key] to a string, or JSON null when value is NULL. */
 void json_set_string(json_t *obj, const char *key, const char *value);
 

@@ -1,11 +1,12 @@
 #include "core/text.h"
 
 #include <locale.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
+
+#include "core/unicode.h"
 
 /*
  * Decodes the well-formed UTF-8 sequence at s[0..len) into *cp and returns
@@ -99,20 +100,6 @@ text_utf8_length(const char *s)
 }
 
 /*
- * The case tables of glibc's C.UTF-8, loaded once and never freed: a locale
- * object of its own, so that neither the process locale nor other threads
- * change the result.
- */
-static locale_t utf8_locale;
-static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
-
-static void
-utf8_locale_init(void)
-{
-  utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-}
-
-/*
  * Folds with lower(upper(c)), the usual approximation of Unicode simple case
  * folding: it also merges the lowercase letters that have two forms, so
  * "ΣΑΣ", "σας" and "σασ" all fold to "σασ". Returns NULL too when the
@@ -121,7 +108,7 @@ utf8_locale_init(void)
 char *
 text_fold(const char *s)
 {
-  pthread_once(&utf8_locale_once, utf8_locale_init);
+  locale_t utf8_locale = unicode_locale();
   if (utf8_locale == (locale_t)0)
     return NULL;
 

@@ -381,6 +381,73 @@ db_exec(db_t *db, const char *sql, int *changes, const char *fmt, ...)
 }
 
 int
+db_row(db_stmt_t *st, db_row_fn read, arena_t *arena, void *out)
+{
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    rc = read(st, arena, out);
+  else if (rc == DB_DONE)
+    rc = EVENTAPI_ENOTFOUND;
+  db_reset(st);
+  return rc;
+}
+
+int
+db_rows(db_stmt_t *st, db_row_fn read, size_t size, size_t max, arena_t *arena,
+        void **items, size_t *count)
+{
+  *items = NULL;
+  *count = 0;
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  char *list = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0;
+  while ((max == 0 || n < max) && (rc = db_step(st)) == DB_ROW) {
+    if ((list = arena_grow(arena, list, n, &cap, size)) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
+    }
+    memset(list + n * size, 0, size);
+    if ((rc = read(st, arena, list + n++ * size)) < 0)
+      break;
+  }
+  db_reset(st);
+  if (rc < 0)
+    return rc;
+  *items = list;
+  *count = n;
+  return 0;
+}
+
+int
+db_int(db_stmt_t *st, int64_t *out)
+{
+  *out = 0;
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    *out = db_column_int(st, 0);
+  db_reset(st);
+  return rc < 0 ? rc : 0;
+}
+
+int
+db_exists(db_stmt_t *st, bool *found)
+{
+  *found = false;
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  int rc = db_step(st);
+  db_reset(st);
+  *found = rc == DB_ROW;
+  return rc < 0 ? rc : 0;
+}
+
+int
 db_ints(db_t *db, const char *sql, int64_t arg, arena_t *arena, int64_t **out, size_t *count)
 {
   *out = NULL;

@@ -134,6 +134,43 @@ void db_reset(db_stmt_t *st);
 int db_exec(db_t *db, const char *sql, int *changes, const char *fmt, ...);
 
 /*
+ * Reads a row of st into out: its columns, strings copied into arena.
+ * Returns 0 or a negative code (EVENTAPI_ENOMEM).
+ */
+typedef int (*db_row_fn)(db_stmt_t *st, arena_t *arena, void *out);
+
+/*
+ * Steps st (prepared, its parameters bound: a SELECT of at most one row
+ * that matters) once and reads the row with read: 0, EVENTAPI_ENOTFOUND
+ * when there is none, or a negative code. Resets st either way; st NULL (a
+ * failed prepare) is EVENTAPI_EDB.
+ */
+int db_row(db_stmt_t *st, db_row_fn read, arena_t *arena, void *out);
+
+/*
+ * Steps st (prepared, its parameters bound) through its rows, at most max
+ * of them (0: all), reading each with read into a new arena array of items
+ * of size bytes (each zeroed first): *items (NULL when there is none) and
+ * *count. Returns 0 or a negative code. Resets st; st NULL is EVENTAPI_EDB.
+ */
+int db_rows(db_stmt_t *st, db_row_fn read, size_t size, size_t max, arena_t *arena,
+            void **items, size_t *count);
+
+/*
+ * The first column of st's row as an integer (a count), 0 when it yields
+ * none: 0 with *out, or a negative code. Resets st; st NULL is EVENTAPI_EDB.
+ */
+int db_int(db_stmt_t *st, int64_t *out);
+
+/*
+ * Whether st (prepared, its parameters bound: a SELECT that yields a row
+ * when the thing asked about exists) yields a row: 0 with the answer in
+ * *found, or a negative code. Resets st either way; st NULL (a failed
+ * prepare) is EVENTAPI_EDB.
+ */
+int db_exists(db_stmt_t *st, bool *found);
+
+/*
  * The integers of the first column of every row of sql (ids), with its one
  * `?` bound to arg, in an array allocated from arena (NULL when none).
  * Returns 0 or a negative code.

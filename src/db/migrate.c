@@ -52,17 +52,14 @@ schema_migrations_sql(const db_t *db)
          " applied_at INTEGER NOT NULL)";
 }
 
-/* 1 when version is recorded, 0 when not, negative on error. */
+/* Whether version is recorded: 0 with *found, or a negative code. */
 static int
-applied(db_t *db, int version)
+applied(db_t *db, int version, bool *found)
 {
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM schema_migrations WHERE version = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, version);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  if (st)
+    db_bind_int(st, 1, version);
+  return db_exists(st, found);
 }
 
 static int
@@ -79,8 +76,9 @@ apply_all(db_t *db, const struct migration *list, int last, int verbose, char *e
      * have applied it meanwhile. */
     if ((rc = db_begin(db, DB_WRITE)) < 0)
       return rc;
-    rc = applied(db, m->version);
-    if (rc == 0) {
+    bool done = false;
+    rc = applied(db, m->version, &done);
+    if (rc == 0 && !done) {
       rc = db_exec_script(db, m->sql);
       if (rc == 0)
         rc = db_exec(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
@@ -89,7 +87,7 @@ apply_all(db_t *db, const struct migration *list, int last, int verbose, char *e
         printf("  applied %04d_%s\n", m->version, m->name);
         fflush(stdout);
       }
-    } else if (rc == 1) {
+    } else if (rc == 0) {
       rc = db_commit(db);
     }
     if (rc < 0) {
@@ -142,13 +140,10 @@ has_bookkeeping(db_t *db, bool *exists)
       ? "SELECT count(*) FROM information_schema.tables"
         " WHERE table_schema = current_schema() AND table_name = 'schema_migrations'"
       : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    *exists = db_column_int(st, 0) > 0;
-  db_reset(st);
-  return rc < 0 ? rc : 0;
+  int64_t tables = 0;
+  int rc = db_int(st, &tables);
+  *exists = tables > 0;
+  return rc;
 }
 
 int
@@ -164,10 +159,8 @@ db_migrations_status(db_t *db, const struct migration **list, bool *applied_out,
     if (i == max)
       return EVENTAPI_ETOOBIG;
     applied_out[i] = false;
-    if (exists && (rc = applied(db, m->version)) >= 0) {
-      applied_out[i] = rc == 1;
-      rc = 0;
-    }
+    if (exists)
+      rc = applied(db, m->version, &applied_out[i]);
   }
   if (rc == 0)
     *list = all;

@@ -367,7 +367,7 @@ write_event(const struct event *e, struct strbuf *out, size_t *image_at)
   strbuf_puts(out, ",\"organizer\":");
   put_int(out, e->organizer_id);
   strbuf_puts(out, ",\"visibility\":");
-  put_string(out, visibility_name(e->visibility));
+  put_string(out, events_visibility_name(e->visibility));
   strbuf_puts(out, ",\"image\":");
   *image_at = SIZE_MAX;
   if (e->image) {
@@ -418,7 +418,7 @@ write_event(const struct event *e, struct strbuf *out, size_t *image_at)
   for (size_t i = 0; i < e->nticket_types; i++) {
     const struct ticket_type *t = &e->ticket_types[i];
     char price[32];
-    money_format(t->price_cents, price, sizeof price);
+    events_money_format(t->price_cents, price, sizeof price);
     strbuf_puts(out, i ? ",{\"id\":" : "{\"id\":");
     put_int(out, t->id);
     strbuf_puts(out, ",\"name\":");

@@ -20,6 +20,8 @@
 #include "db/db.h"
 #include "events/filters.h"
 #include "events/permissions.h"
+#include "shortcuts/database.h"
+#include "shortcuts/reply.h"
 
 #define US_PER_SECOND INT64_C(1000000)
 #define DEFAULT_DURATION_US (3600 * US_PER_SECOND) /* an event without sessions */
@@ -238,15 +240,10 @@ reply_calendar(struct http_request *req, const struct event *events, size_t coun
 }
 
 void
-events_calendar_one(struct http_request *req)
+events_calendar_one_view(struct http_request *req)
 {
-  db_t *db = db_thread();
-  if (db == NULL) {
-    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
-    return;
-  }
   struct event e;
-  if (!events_load_visible(req, db, req->ids[0], &e))
+  if (!event_visible_or_404(req, req->ids[0], &e))
     return;
   char filename[48];
   snprintf(filename, sizeof filename, "event-%lld.ics", (long long)e.id);
@@ -254,33 +251,21 @@ events_calendar_one(struct http_request *req)
 }
 
 void
-events_calendar_feed(struct http_request *req)
+events_calendar_feed_view(struct http_request *req)
 {
-  db_t *db = db_thread();
-  if (db == NULL) {
-    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
+  db_t *db = database_or_reply(req);
+  json_t *errors = db ? errors_or_reply(req) : NULL;
+  if (errors == NULL)
     return;
-  }
-  json_t *errors = json_object();
-  if (errors == NULL) {
-    http_reply_internal(req, "calendar: out of memory");
-    return;
-  }
   struct event_filter f;
   events_filter_parse(req, &f, errors);
-  if (json_object_size(errors) > 0) {
-    http_reply_json(req, 400, errors);
-    return;
-  }
-  json_decref(errors);
   struct event *list = NULL;
   size_t count = 0;
   int64_t total = 0;
-  int rc = events_list(db, &f, req->user, &req->arena, &list, &count, &total);
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
+  if (!valid_or_400(req, errors) ||
+      !ok_or_reply(req, events_list(db, &f, req->user, &req->arena, &list, &count, &total),
+                   NULL, NULL))
     return;
-  }
   /* API.md: X-Total-Count gives the full count, as on the list. */
   const char *total_text = arena_printf(&req->arena, "%lld", (long long)total);
   if (total_text == NULL) {

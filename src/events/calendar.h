@@ -35,13 +35,13 @@ char *events_calendar_render(const struct event *events, size_t count, const cha
                              int64_t now_us, size_t *len);
 
 /* GET /api/events/<int:id>/calendar.ics: the event, if the caller may see it. */
-void events_calendar_one(struct http_request *req);
+void events_calendar_one_view(struct http_request *req);
 
 /*
  * GET /api/events/calendar.ics: the events the list would answer for the
  * same query parameters and caller (one page: limit/offset, at most 1000),
  * with X-Total-Count. Invalid parameters are 400 as on the list.
  */
-void events_calendar_feed(struct http_request *req);
+void events_calendar_feed_view(struct http_request *req);
 
 #endif

@@ -202,11 +202,11 @@ ensure_category(db_t *db, arena_t *arena, int index, int64_t *id, bool *created)
 {
   struct category c;
   *created = false;
-  int rc = categories_get_by_slug(db, categories[index].slug, arena, &c);
+  int rc = events_categories_get_by_slug(db, categories[index].slug, arena, &c);
   if (rc == EVENTAPI_ENOTFOUND) {
     struct category *all;
     size_t count;
-    if ((rc = categories_list(db, arena, &all, &count)) < 0)
+    if ((rc = events_categories_list(db, arena, &all, &count)) < 0)
       return rc;
     rc = EVENTAPI_ENOTFOUND;
     for (size_t i = 0; i < count && rc == EVENTAPI_ENOTFOUND; i++) {
@@ -218,7 +218,7 @@ ensure_category(db_t *db, arena_t *arena, int index, int64_t *id, bool *created)
   }
   if (rc == EVENTAPI_ENOTFOUND) {
     c = (struct category){.name = categories[index].name, .slug = categories[index].slug};
-    rc = categories_insert(db, &c);
+    rc = events_categories_insert(db, &c);
     *created = rc == 0;
   }
   if (rc == 0)
@@ -308,11 +308,13 @@ ensure_organizer(db_t *db, const char *hash, int64_t now, arena_t *arena, struct
   }
   if (rc != EVENTAPI_ENOTFOUND)
     return rc;
-  if ((rc = users_email_taken(db, DEMO_EMAIL, 0)) != 0) {
-    if (rc == 1)
-      fprintf(stderr, "eventapi: demo: another user already has the email " DEMO_EMAIL
-                      "; nothing was changed\n");
-    return rc == 1 ? EVENTAPI_ECONFLICT : rc;
+  bool taken = false;
+  if ((rc = users_email_taken(db, DEMO_EMAIL, 0, &taken)) < 0)
+    return rc;
+  if (taken) {
+    fprintf(stderr, "eventapi: demo: another user already has the email " DEMO_EMAIL
+                    "; nothing was changed\n");
+    return EVENTAPI_ECONFLICT;
   }
   *out = (struct user){
     .username = DEMO_USERNAME, .email = DEMO_EMAIL, .first_name = "Demo",

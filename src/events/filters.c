@@ -33,6 +33,7 @@
 #include "core/text.h"
 #include "core/timefmt.h"
 #include "events/cache.h"
+#include "events/rules.h"
 
 static const struct {
   const char *name;
@@ -192,7 +193,7 @@ events_filter_parse(struct http_request *req, struct event_filter *f, json_t *er
     int_param(value, "organizer", 1, INT64_MAX, errors, &f->organizer);
   if ((value = param(req, "visibility"))) {
     enum visibility v;
-    if (visibility_parse(value, &v) == 0)
+    if (events_visibility_parse(value, &v) == 0)
       f->visibility = (int)v;
     else
       invalid_choice(errors, "visibility", value, arena);
@@ -219,14 +220,6 @@ events_filter_parse(struct http_request *req, struct event_filter *f, json_t *er
 }
 
 /* ---- the queries ---- */
-
-/* Which events a query reads. */
-enum scope {
-  SCOPE_PUBLIC,          /* anonymous callers; the cached part of a user's count */
-  SCOPE_ALL,             /* admins */
-  SCOPE_VISIBLE,         /* a user's page: public, their own, those they registered for */
-  SCOPE_PRIVATE_VISIBLE, /* a user's part of the count: the private ones of those */
-};
 
 struct param {
   bool text;
@@ -343,19 +336,21 @@ public_index(const struct event_filter *f, bool fts, enum event_query_kind kind)
 }
 
 /*
- * Assembles the query of kind for f and the scope of who's: SELECT columns
- * (a page) or count(*), FROM events, then what the scope may see, then
- * every filter of f.
+ * Assembles the query of kind for f and who: SELECT columns (a page) or
+ * count(*), FROM events, then the part of the events who may see that kind
+ * reads (the visibility rule, events/rules.h): a page all of them, the
+ * cached count the public ones, a user's own part of the count the private
+ * ones; then every filter of f.
  */
 static int
 build(struct query *q, const struct event_filter *f, const struct principal *who,
       enum event_query_kind kind, const char *columns, arena_t *arena)
 {
-  enum scope scope = who == NULL ? SCOPE_PUBLIC
-                   : who->role == ROLE_ADMIN ? SCOPE_ALL
-                   : kind == EVENT_QUERY_COUNT ? SCOPE_PUBLIC
-                   : kind == EVENT_QUERY_COUNT_PRIVATE ? SCOPE_PRIVATE_VISIBLE
-                   : SCOPE_VISIBLE;
+  enum events_visible_part part = kind == EVENT_QUERY_COUNT ? EVENTS_VISIBLE_PUBLIC
+                                : kind == EVENT_QUERY_COUNT_PRIVATE ? EVENTS_VISIBLE_PRIVATE
+                                : EVENTS_VISIBLE_ALL;
+  int visible_params;
+  const char *visible = events_visible_sql(who, &part, &visible_params);
   bool sqlite = on_sqlite();
   bool failed = false;
   const char *fts = sqlite ? fts_query(f, arena, &failed) : NULL;
@@ -365,30 +360,16 @@ build(struct query *q, const struct event_filter *f, const struct principal *who
   add(q, kind == EVENT_QUERY_PAGE ? columns : "count(*)");
   /* The trigram index's matches drive: each is looked up in events. */
   add(q, fts ? " FROM events_fts CROSS JOIN events" : " FROM events");
-  if (sqlite && scope == SCOPE_PUBLIC) {
+  if (sqlite && part == EVENTS_VISIBLE_PUBLIC) {
     add(q, " INDEXED BY ");
     add(q, public_index(f, fts != NULL, kind));
   }
   if (fts)
     add(q, " ON events.id = events_fts.rowid");
-  switch (scope) {
-  case SCOPE_PUBLIC:
-    add(q, " WHERE visibility = 'public'");
-    break;
-  case SCOPE_ALL:
-    add(q, " WHERE 1 = 1");
-    break;
-  case SCOPE_VISIBLE:
-    add_int(q, " WHERE (visibility = 'public' OR organizer_id = ?", who->id);
-    add_int(q, " OR id IN (SELECT event_id FROM registrations"
-               " WHERE user_id = ? AND cancelled_at IS NULL))", who->id);
-    break;
-  case SCOPE_PRIVATE_VISIBLE:
-    add_int(q, " WHERE visibility = 'private' AND (organizer_id = ?", who->id);
-    add_int(q, " OR id IN (SELECT event_id FROM registrations"
-               " WHERE user_id = ? AND cancelled_at IS NULL))", who->id);
-    break;
-  }
+  add(q, " WHERE ");
+  add(q, visible);
+  for (int i = 0; i < visible_params; i++)
+    add_int(q, "", who->id);
   if (fts)
     add_text(q, " AND events_fts MATCH ?", fts);
   for (int i = 0; i < f->nterms; i++)
@@ -410,7 +391,7 @@ build(struct query *q, const struct event_filter *f, const struct principal *who
   if (f->organizer)
     add_int(q, " AND organizer_id = ?", f->organizer);
   if (f->visibility >= 0)
-    add_text(q, " AND visibility = ?", visibility_name((enum visibility)f->visibility));
+    add_text(q, " AND visibility = ?", events_visibility_name((enum visibility)f->visibility));
   if (kind == EVENT_QUERY_PAGE) {
     static const char *const columns_of[] = {
       [ORDER_DATE_TIME] = "date_time", [ORDER_CREATED_AT] = "created_at",
@@ -626,8 +607,12 @@ count_matches(db_t *db, const struct event_filter *f, const struct principal *wh
               uint64_t version, arena_t *arena, int64_t *total, int64_t *valid_until)
 {
   pthread_once(&count_once, count_init);
+  /* The cached part: the public events, or every event for an admin. */
+  enum events_visible_part cached = EVENTS_VISIBLE_PUBLIC;
+  int nparams;
+  events_visible_sql(who, &cached, &nparams);
   struct strbuf key = {0};
-  count_key(&key, f, who && who->role == ROLE_ADMIN);
+  count_key(&key, f, cached == EVENTS_VISIBLE_ALL);
   bool cacheable = events_cache_enabled() && !key.failed && key.len <= COUNT_KEY_MAX;
   uint64_t hash = cacheable ? hash_bytes(key.data, key.len) : 0;
   int rc = 0;
@@ -640,7 +625,7 @@ count_matches(db_t *db, const struct event_filter *f, const struct principal *wh
       count_store(&key, hash, version, *total, *valid_until);
   }
   strbuf_free(&key);
-  if (rc == 0 && who && who->role != ROLE_ADMIN && f->visibility != VISIBILITY_PUBLIC) {
+  if (rc == 0 && who && cached == EVENTS_VISIBLE_PUBLIC && f->visibility != VISIBILITY_PUBLIC) {
     int64_t own = 0;
     rc = run_count(db, f, who, EVENT_QUERY_COUNT_PRIVATE, arena, &own);
     *total += own;
@@ -737,16 +722,9 @@ int
 events_get_row(db_t *db, int64_t id, arena_t *arena, struct event *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " EVENTS_COLUMNS " FROM events WHERE id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = events_read_row(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
-  return rc;
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, events_read_row, arena, out);
 }
 
 int

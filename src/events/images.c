@@ -17,11 +17,13 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "events/changes.h"
 #include "events/models.h"
 #include "events/permissions.h"
 #include "events/serializers.h"
 #include "http/media.h"
 #include "http/multipart.h"
+#include "shortcuts/reply.h"
 #include "shortcuts/write.h"
 
 /* DRF's FileField and ImageField messages. */
@@ -280,7 +282,7 @@ webp_valid(const unsigned char *p, size_t len, struct image_size *size)
 }
 
 enum image_type
-image_detect(const unsigned char *data, size_t len, struct image_size *size)
+events_image_detect(const unsigned char *data, size_t len, struct image_size *size)
 {
   struct image_size ignored;
   if (size == NULL)
@@ -303,7 +305,7 @@ image_detect(const unsigned char *data, size_t len, struct image_size *size)
 }
 
 const char *
-image_extension(enum image_type type)
+events_image_extension(enum image_type type)
 {
   switch (type) {
   case IMAGE_PNG: return "png";
@@ -372,30 +374,11 @@ struct swap_unit {
   arena_t *arena;
 };
 
-static void
-remove_replaced(void *name)
-{
-  media_remove(config->media_root, name);
-}
-
-/*
- * Reads the name it replaces under the write lock, so two racing uploads
- * each remove the file the other replaced, never one still referenced; that
- * file goes once the change is durable.
- */
 static int
 swap_unit(db_t *db, void *arg)
 {
   struct swap_unit *unit = arg;
-  struct event current;
-  int rc = events_get(db, unit->event_id, unit->arena, &current);
-  if (rc == 0 && (current.image != NULL || unit->image != NULL))
-    rc = events_set_image(db, unit->event_id, unit->image);
-  if (rc == 0)
-    rc = events_get(db, unit->event_id, unit->arena, &unit->updated);
-  if (rc == 0 && current.image)
-    rc = db_on_commit(db, remove_replaced, (char *)current.image);
-  return rc;
+  return events_image_swap(db, unit->event_id, unit->image, unit->arena, &unit->updated);
 }
 
 static void
@@ -404,11 +387,8 @@ swap_reply(struct http_request *req, int rc, void *arg)
   struct swap_unit *unit = arg;
   if (rc < 0 && unit->image)
     media_remove(config->media_root, unit->image); /* stored for nothing */
-  if (rc == EVENTAPI_ENOTFOUND) /* deleted since it was loaded */
-    http_reply_detail(req, 404, "No Event matches the given query.");
-  else if (rc < 0)
-    http_reply_db_error(req, rc);
-  else
+  /* 404 when deleted since it was loaded. */
+  if (object_or_404(req, rc, "No Event matches the given query."))
     http_reply_json(req, 200, events_serialize(&unit->updated, http_base_url(req)));
 }
 
@@ -416,23 +396,16 @@ swap_reply(struct http_request *req, int rc, void *arg)
 static void
 swap_image(struct http_request *req, int64_t event_id, const char *image)
 {
-  struct swap_unit *unit = arena_alloc(&req->arena, sizeof *unit);
-  if (unit == NULL) {
-    if (image)
-      media_remove(config->media_root, image);
-    http_reply_internal(req, "out of memory");
-    return;
-  }
-  *unit = (struct swap_unit){.event_id = event_id, .image = image, .arena = &req->arena};
-  write_and_reply(req, swap_unit, unit, swap_reply);
+  struct swap_unit unit = {.event_id = event_id, .image = image, .arena = &req->arena};
+  if (!write_or_reply(req, swap_unit, &unit, sizeof unit, swap_reply) && image)
+    media_remove(config->media_root, image);
 }
 
 void
-events_image_put(struct http_request *req)
+events_image_put_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
   struct event e;
-  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+  if (!event_owned_or_reply(req, req->ids[0], &e))
     return;
   const unsigned char *data;
   size_t len;
@@ -445,7 +418,7 @@ events_image_put(struct http_request *req)
   }
   /* API.md: the type is decided by the bytes alone. */
   struct image_size size;
-  enum image_type type = image_detect(data, len, &size);
+  enum image_type type = events_image_detect(data, len, &size);
   if (type == IMAGE_NONE) {
     reply_image_error(req, INVALID_IMAGE);
     return;
@@ -460,7 +433,8 @@ events_image_put(struct http_request *req)
     return;
   }
   char *name = arena_alloc(&req->arena, MEDIA_NAME_SIZE);
-  if (name == NULL || media_store(config->media_root, data, len, image_extension(type), name) < 0) {
+  if (name == NULL ||
+      media_store(config->media_root, data, len, events_image_extension(type), name) < 0) {
     http_reply_internal(req, "cannot store an uploaded image");
     return;
   }
@@ -468,18 +442,9 @@ events_image_put(struct http_request *req)
 }
 
 void
-events_image_delete(struct http_request *req)
+events_image_delete_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
   struct event e;
-  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
-    return;
-  swap_image(req, e.id, NULL);
-}
-
-void
-events_image_remove_file(const char *name)
-{
-  if (name != NULL)
-    media_remove(config->media_root, name);
+  if (event_owned_or_reply(req, req->ids[0], &e))
+    swap_image(req, e.id, NULL);
 }

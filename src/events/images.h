@@ -36,26 +36,19 @@ struct image_size {
  * VP8X canvas) and every image or frame in it, offsets included; 0 x 0 for
  * IMAGE_NONE.
  */
-enum image_type image_detect(const unsigned char *data, size_t len, struct image_size *size);
+enum image_type events_image_detect(const unsigned char *data, size_t len, struct image_size *size);
 
 /* "png", "jpg", "gif", "webp"; NULL for IMAGE_NONE. */
-const char *image_extension(enum image_type type);
+const char *events_image_extension(enum image_type type);
 
 /*
  * PUT /api/events/<int:id>/image/ (ROUTE_UPLOAD): the body is
  * multipart/form-data with a file field "image", or the raw image with any
  * other Content-Type. The organizer or an admin; 200 with the event.
  */
-void events_image_put(struct http_request *req);
+void events_image_put_view(struct http_request *req);
 
 /* DELETE /api/events/<int:id>/image/: 200 with the event, image null. */
-void events_image_delete(struct http_request *req);
-
-/*
- * Removes MEDIA_ROOT/name when name is a generated media name; NULL and
- * anything else are ignored. Call after the transaction that dropped the
- * name from the database has committed.
- */
-void events_image_remove_file(const char *name);
+void events_image_delete_view(struct http_request *req);
 
 #endif

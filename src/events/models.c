@@ -7,17 +7,18 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "events/rules.h"
 
 static const char *const visibility_names[] = {"public", "private"};
 
 const char *
-visibility_name(enum visibility v)
+events_visibility_name(enum visibility v)
 {
   return v == VISIBILITY_PRIVATE ? "private" : "public";
 }
 
 int
-visibility_parse(const char *name, enum visibility *out)
+events_visibility_parse(const char *name, enum visibility *out)
 {
   for (int i = 0; i < 2; i++) {
     if (strcmp(name, visibility_names[i]) == 0) {
@@ -40,8 +41,9 @@ dup_column(db_stmt_t *st, int col, arena_t *arena, int *rc)
 /* ---- categories ---- */
 
 static int
-read_category(db_stmt_t *st, arena_t *arena, struct category *c)
+read_category(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct category *c = out;
   int rc = 0;
   c->id = db_column_int(st, 0);
   c->name = dup_column(st, 1, arena, &rc);
@@ -50,95 +52,64 @@ read_category(db_stmt_t *st, arena_t *arena, struct category *c)
 }
 
 int
-categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count)
+events_categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories ORDER BY name, id");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  struct category *list = NULL;
-  size_t n = 0, cap = 0;
-  int rc;
-  while ((rc = db_step(st)) == DB_ROW) {
-    if ((list = arena_grow(arena, list, n, &cap, sizeof *list)) == NULL) {
-      rc = EVENTAPI_ENOMEM;
-      break;
-    }
-    if ((rc = read_category(st, arena, &list[n++])) < 0)
-      break;
-  }
-  db_reset(st);
-  if (rc < 0)
-    return rc;
+  void *list;
+  int rc = db_rows(st, read_category, sizeof **out, 0, arena, &list, count);
   *out = list;
-  *count = n;
-  return 0;
-}
-
-static int
-category_one(db_stmt_t *st, arena_t *arena, struct category *out)
-{
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_category(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
   return rc;
 }
 
 int
-categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out)
+events_categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories WHERE id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  return category_one(st, arena, out);
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, read_category, arena, out);
 }
 
 int
-categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out)
+events_categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT id, name, slug FROM categories WHERE slug = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, slug);
-  return category_one(st, arena, out);
+  if (st)
+    db_bind_text(st, 1, slug);
+  return db_row(st, read_category, arena, out);
 }
 
 static int
-exists(db_stmt_t *st, const char *value, int64_t except_id)
+exists(db_stmt_t *st, const char *value, int64_t except_id, bool *found)
 {
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, value);
-  db_bind_int(st, 2, except_id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  if (st) {
+    db_bind_text(st, 1, value);
+    db_bind_int(st, 2, except_id);
+  }
+  return db_exists(st, found);
 }
 
 int
-categories_name_taken(db_t *db, const char *name, int64_t except_id)
+events_categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found)
 {
   char *key = text_fold(name);
   if (key == NULL)
     return EVENTAPI_ENOMEM;
   int rc = exists(db_prepare(db, "SELECT 1 FROM categories WHERE name_key = ? AND id <> ?"),
-                  key, except_id);
+                  key, except_id, found);
   free(key);
   return rc;
 }
 
 int
-categories_slug_taken(db_t *db, const char *slug, int64_t except_id)
+events_categories_slug_taken(db_t *db, const char *slug, int64_t except_id, bool *found)
 {
   return exists(db_prepare(db, "SELECT 1 FROM categories WHERE slug = ? AND id <> ?"),
-                slug, except_id);
+                slug, except_id, found);
 }
 
 int
-categories_insert(db_t *db, struct category *c)
+events_categories_insert(db_t *db, struct category *c)
 {
   char *key = text_fold(c->name);
   if (key == NULL)
@@ -157,7 +128,7 @@ categories_insert(db_t *db, struct category *c)
 }
 
 int
-categories_update(db_t *db, const struct category *c)
+events_categories_update(db_t *db, const struct category *c)
 {
   char *key = text_fold(c->name);
   if (key == NULL)
@@ -169,7 +140,7 @@ categories_update(db_t *db, const struct category *c)
 }
 
 int
-categories_delete(db_t *db, int64_t id)
+events_categories_delete(db_t *db, int64_t id)
 {
   /* The events' JSON changes ("category": null): new versions. */
   int rc = db_exec(db, "UPDATE events SET category_id = NULL, version = version + 1"
@@ -185,8 +156,9 @@ categories_delete(db_t *db, int64_t id)
 /* ---- events ---- */
 
 int
-events_read_row(db_stmt_t *st, arena_t *arena, struct event *e)
+events_read_row(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct event *e = out;
   int rc = 0;
   memset(e, 0, sizeof *e);
   e->id = db_column_int(st, 0);
@@ -198,7 +170,7 @@ events_read_row(db_stmt_t *st, arena_t *arena, struct event *e)
   e->confirmed_count = db_column_int(st, 6);
   e->created_at = db_column_int(st, 7);
   e->organizer_id = db_column_int(st, 8);
-  if (visibility_parse(db_column_text(st, 9), &e->visibility) < 0)
+  if (events_visibility_parse(db_column_text(st, 9), &e->visibility) < 0)
     e->visibility = VISIBILITY_PRIVATE; /* fail closed */
   e->image = db_column_is_null(st, 10) ? NULL : dup_column(st, 10, arena, &rc);
   e->category_id = db_column_is_null(st, 11) ? 0 : db_column_int(st, 11);
@@ -325,39 +297,30 @@ events_get(db_t *db, int64_t id, arena_t *arena, struct event *out)
    * counts are checked, then changed. */
   db_stmt_t *st = db_prepare(db, "SELECT " EVENTS_COLUMNS " FROM events WHERE id = ?"
                                  DB_FOR_WRITE);
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = events_read_row(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
+  if (st)
+    db_bind_int(st, 1, id);
+  int rc = db_row(st, events_read_row, arena, out);
   if (rc < 0)
     return rc;
   return events_attach_nested(db, out, 1, arena);
 }
 
 int
-events_can_see(db_t *db, const struct event *e, const struct principal *who)
+events_can_see(db_t *db, const struct event *e, const struct principal *who, bool *visible)
 {
-  if (e->visibility == VISIBILITY_PUBLIC)
-    return 1;
-  if (who == NULL)
+  *visible = events_may_see(who, e->visibility, e->organizer_id, false);
+  if (*visible || who == NULL)
     return 0;
-  if (who->role == ROLE_ADMIN || who->id == e->organizer_id)
-    return 1;
-  /* API.md: registrants see the private events they are registered for. */
-  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
-                                 " WHERE event_id = ? AND user_id = ? AND cancelled_at IS NULL");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, e->id);
-  db_bind_int(st, 2, who->id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  /* The one fact that takes a query: is who a registrant? */
+  bool registrant = false;
+  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM events WHERE id = ? AND " EVENTS_SQL_REGISTRANT);
+  if (st) {
+    db_bind_int(st, 1, e->id);
+    db_bind_int(st, 2, who->id);
+  }
+  int rc = db_exists(st, &registrant);
+  *visible = events_may_see(who, e->visibility, e->organizer_id, registrant);
+  return rc;
 }
 
 /* The folded search columns of e: *search and *location_key, malloc'd. */
@@ -409,7 +372,7 @@ events_insert(db_t *db, struct event *e)
     db_bind_int(st, 5, e->capacity);
     db_bind_int(st, 6, e->created_at);
     db_bind_int(st, 7, e->organizer_id);
-    db_bind_text(st, 8, visibility_name(e->visibility));
+    db_bind_text(st, 8, events_visibility_name(e->visibility));
     db_bind_text(st, 9, e->image);
     bind_category(st, 10, e->category_id);
     db_bind_text(st, 11, search);
@@ -428,11 +391,11 @@ events_insert(db_t *db, struct event *e)
   free(location_key);
   for (size_t i = 0; rc == 0 && i < e->nsessions; i++) {
     e->sessions[i].event_id = e->id;
-    rc = sessions_insert(db, &e->sessions[i]);
+    rc = events_sessions_insert(db, &e->sessions[i]);
   }
   for (size_t i = 0; rc == 0 && i < e->nticket_types; i++) {
     e->ticket_types[i].event_id = e->id;
-    rc = ticket_types_insert(db, &e->ticket_types[i]);
+    rc = events_ticket_types_insert(db, &e->ticket_types[i]);
   }
   return rc;
 }
@@ -455,7 +418,7 @@ events_update(db_t *db, const struct event *e)
     db_bind_int(st, 3, e->date_time);
     db_bind_text(st, 4, e->location);
     db_bind_int(st, 5, e->capacity);
-    db_bind_text(st, 6, visibility_name(e->visibility));
+    db_bind_text(st, 6, events_visibility_name(e->visibility));
     bind_category(st, 7, e->category_id);
     db_bind_text(st, 8, search);
     db_bind_text(st, 9, location_key);
@@ -475,7 +438,7 @@ events_touch(db_t *db, int64_t id)
 }
 
 int
-events_delete(db_t *db, int64_t id, arena_t *arena, const char **image)
+events_delete_row(db_t *db, int64_t id, arena_t *arena, const char **image)
 {
   *image = NULL;
   db_stmt_t *st = db_prepare(db, "DELETE FROM events WHERE id = ? RETURNING image");
@@ -505,7 +468,7 @@ events_set_image(db_t *db, int64_t id, const char *image)
 /* ---- sessions and ticket types ---- */
 
 int
-sessions_insert(db_t *db, struct session *s)
+events_sessions_insert(db_t *db, struct session *s)
 {
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO event_sessions (event_id, title, speaker, start_time, end_time, description)"
@@ -523,7 +486,7 @@ sessions_insert(db_t *db, struct session *s)
 }
 
 int
-sessions_update(db_t *db, const struct session *s)
+events_sessions_update(db_t *db, const struct session *s)
 {
   int changes = 0;
   int rc = db_exec(db,
@@ -545,14 +508,14 @@ delete_child(db_t *db, const char *sql, int64_t event_id, int64_t id)
 }
 
 int
-sessions_delete(db_t *db, int64_t event_id, int64_t id)
+events_sessions_delete(db_t *db, int64_t event_id, int64_t id)
 {
   return delete_child(db, "DELETE FROM event_sessions WHERE id = ? AND event_id = ?",
                       event_id, id);
 }
 
 int
-ticket_types_insert(db_t *db, struct ticket_type *t)
+events_ticket_types_insert(db_t *db, struct ticket_type *t)
 {
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO ticket_types (event_id, name, price_cents, quantity)"
@@ -568,7 +531,7 @@ ticket_types_insert(db_t *db, struct ticket_type *t)
 }
 
 int
-ticket_types_update(db_t *db, const struct ticket_type *t)
+events_ticket_types_update(db_t *db, const struct ticket_type *t)
 {
   int changes = 0;
   int rc = db_exec(db,
@@ -579,22 +542,19 @@ ticket_types_update(db_t *db, const struct ticket_type *t)
 }
 
 int
-ticket_types_delete(db_t *db, int64_t event_id, int64_t id)
+events_ticket_types_delete(db_t *db, int64_t event_id, int64_t id)
 {
   return delete_child(db, "DELETE FROM ticket_types WHERE id = ? AND event_id = ?",
                       event_id, id);
 }
 
 int
-ticket_types_in_use(db_t *db, int64_t id)
+events_ticket_types_in_use(db_t *db, int64_t id, bool *in_use)
 {
   /* API.md: a ticket type that holds registrations (confirmed or waiting). */
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
                                  " WHERE ticket_type_id = ? AND cancelled_at IS NULL LIMIT 1");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_exists(st, in_use);
 }

@@ -74,24 +74,27 @@ struct event {
   size_t nticket_types;
 };
 
-const char *visibility_name(enum visibility v);
-int visibility_parse(const char *name, enum visibility *out);
+const char *events_visibility_name(enum visibility v);
+int events_visibility_parse(const char *name, enum visibility *out);
 
 /* ---- categories ---- */
 
 /* All categories ordered by name. */
-int categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count);
+int events_categories_list(db_t *db, arena_t *arena, struct category **out, size_t *count);
 /* 0, EVENTAPI_ENOTFOUND or a database error. */
-int categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out);
-int categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out);
-/* 1 when another category (not except_id) has the name (case-insensitively) / slug. */
-int categories_name_taken(db_t *db, const char *name, int64_t except_id);
-int categories_slug_taken(db_t *db, const char *slug, int64_t except_id);
+int events_categories_get(db_t *db, int64_t id, arena_t *arena, struct category *out);
+int events_categories_get_by_slug(db_t *db, const char *slug, arena_t *arena, struct category *out);
+/*
+ * Whether another category (not except_id) has the name (case-insensitively)
+ * / slug: 0 with the answer in *found, or a database error.
+ */
+int events_categories_name_taken(db_t *db, const char *name, int64_t except_id, bool *found);
+int events_categories_slug_taken(db_t *db, const char *slug, int64_t except_id, bool *found);
 /* Inserts c and sets c->id; EVENTAPI_ECONSTRAINT when name or slug is taken. */
-int categories_insert(db_t *db, struct category *c);
-int categories_update(db_t *db, const struct category *c);
+int events_categories_insert(db_t *db, struct category *c);
+int events_categories_update(db_t *db, const struct category *c);
 /* Deletes the category; its events get no category (and a new version). */
-int categories_delete(db_t *db, int64_t id);
+int events_categories_delete(db_t *db, int64_t id);
 
 /* ---- events ---- */
 
@@ -103,7 +106,7 @@ int categories_delete(db_t *db, int64_t id);
 #define EVENTS_COLUMNS                                                         \
   "id, title, description, date_time, location, capacity, confirmed_count,"    \
   " created_at, organizer_id, visibility, image, category_id, version"
-int events_read_row(db_stmt_t *st, arena_t *arena, struct event *e);
+int events_read_row(db_stmt_t *st, arena_t *arena, void *e); /* a db_row_fn: struct event */
 int events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *arena);
 
 /*
@@ -113,11 +116,11 @@ int events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *ar
 int events_get(db_t *db, int64_t id, arena_t *arena, struct event *out);
 
 /*
- * Whether who (NULL: anonymous) may see event e: public events, and private
- * ones to their organizer, admins and (from registrations) their registrants.
- * 1 yes, 0 no, negative on error.
+ * Whether who (NULL: anonymous) may see event e, by the visibility rule
+ * (events/rules.h): 0 with the answer in *visible, or a database error.
+ * A query only for a private event that who may not change.
  */
-int events_can_see(db_t *db, const struct event *e, const struct principal *who);
+int events_can_see(db_t *db, const struct event *e, const struct principal *who, bool *visible);
 
 /* Inserts e with its sessions and ticket types; sets every id. */
 int events_insert(db_t *db, struct event *e);
@@ -129,11 +132,12 @@ int events_update(db_t *db, const struct event *e);
 int events_touch(db_t *db, int64_t id);
 
 /*
- * Deletes the event (sessions, ticket types and registrations go with it).
- * *image receives its image file name as it was at deletion (NULL: none),
- * for the caller to remove after the commit.
+ * Deletes the event's row (sessions, ticket types and registrations go with
+ * it). *image receives its image file name as it was at deletion (NULL:
+ * none), for the caller to remove after the commit. The events app's
+ * deletion, signal included, is events_delete() (changes.h).
  */
-int events_delete(db_t *db, int64_t id, arena_t *arena, const char **image);
+int events_delete_row(db_t *db, int64_t id, arena_t *arena, const char **image);
 
 /*
  * Sets the event's image file name (NULL removes it) and bumps its version.
@@ -143,15 +147,18 @@ int events_set_image(db_t *db, int64_t id, const char *image);
 
 /* ---- sessions and ticket types (of one event) ---- */
 
-int sessions_insert(db_t *db, struct session *s);
-int sessions_update(db_t *db, const struct session *s);
+int events_sessions_insert(db_t *db, struct session *s);
+int events_sessions_update(db_t *db, const struct session *s);
 /* EVENTAPI_ENOTFOUND unless session id belongs to event_id. */
-int sessions_delete(db_t *db, int64_t event_id, int64_t id);
+int events_sessions_delete(db_t *db, int64_t event_id, int64_t id);
 
-int ticket_types_insert(db_t *db, struct ticket_type *t); /* ECONSTRAINT: name taken */
-int ticket_types_update(db_t *db, const struct ticket_type *t);
-int ticket_types_delete(db_t *db, int64_t event_id, int64_t id);
-/* 1 when registrations hold ticket type id (it cannot be deleted), 0 when not. */
-int ticket_types_in_use(db_t *db, int64_t id);
+int events_ticket_types_insert(db_t *db, struct ticket_type *t); /* ECONSTRAINT: name taken */
+int events_ticket_types_update(db_t *db, const struct ticket_type *t);
+int events_ticket_types_delete(db_t *db, int64_t event_id, int64_t id);
+/*
+ * Whether registrations hold ticket type id (then it cannot be deleted): 0
+ * with the answer in *in_use, or a database error.
+ */
+int events_ticket_types_in_use(db_t *db, int64_t id, bool *in_use);
 
 #endif

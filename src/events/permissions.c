@@ -1,38 +1,41 @@
+/*
+ * permissions.c - the events app's preambles (see permissions.h).
+ */
 #include "events/permissions.h"
 
 #include "core/error.h"
-#include "users/permissions.h"
+#include "events/rules.h"
+#include "shortcuts/database.h"
+#include "shortcuts/permissions.h"
+#include "shortcuts/reply.h"
 
-bool
-is_event_owner(const struct http_request *req, const struct event *e)
-{
-  return req->user && (req->user->role == ROLE_ADMIN || req->user->id == e->organizer_id);
-}
+static const char NO_EVENT[] = "No Event matches the given query.";
 
-bool
-events_load_visible(struct http_request *req, db_t *db, int64_t id, struct event *e)
+/* Loads event id from db if the caller may see it. */
+static bool
+visible_or_404(struct http_request *req, db_t *db, int64_t id, struct event *e)
 {
+  bool visible = false;
   int rc = events_get(db, id, &req->arena, e);
-  if (rc == 0) {
-    rc = events_can_see(db, e, req->user);
-    if (rc == 1)
-      return true;
-    if (rc == 0)
-      rc = EVENTAPI_ENOTFOUND; /* API.md: private events are 404 to others */
-  }
-  if (rc == EVENTAPI_ENOTFOUND)
-    http_reply_detail(req, 404, "No Event matches the given query.");
-  else
-    http_reply_db_error(req, rc);
-  return false;
+  if (rc == 0 && (rc = events_can_see(db, e, req->user, &visible)) == 0 && !visible)
+    rc = EVENTAPI_ENOTFOUND; /* API.md: private events are 404 to others */
+  return object_or_404(req, rc, NO_EVENT);
 }
 
 bool
-events_load_for_change(struct http_request *req, db_t *db, int64_t id, struct event *e)
+event_visible_or_404(struct http_request *req, int64_t id, struct event *e)
 {
-  if (!permission_authenticated(req) || !events_load_visible(req, db, id, e))
+  db_t *db = database_or_reply(req);
+  return db && visible_or_404(req, db, id, e);
+}
+
+bool
+event_owned_or_reply(struct http_request *req, int64_t id, struct event *e)
+{
+  db_t *db = database_or_reply(req);
+  if (db == NULL || !authenticated_or_reply(req) || !visible_or_404(req, db, id, e))
     return false;
-  if (is_event_owner(req, e))
+  if (events_may_change(req->user, e->organizer_id))
     return true;
   http_reply_forbidden(req);
   return false;

@@ -15,39 +15,31 @@
 /* ---- output ---- */
 
 void
-money_format(int64_t cents, char *out, size_t len)
+events_money_format(int64_t cents, char *out, size_t len)
 {
   snprintf(out, len, "%s%lld.%02lld", cents < 0 ? "-" : "",
            (long long)(cents < 0 ? -cents : cents) / 100,
            (long long)(cents < 0 ? -cents : cents) % 100);
 }
 
-static json_t *
-timestamp(int64_t us)
-{
-  char text[TIME_ISO_MAX];
-  time_format_iso(us, text);
-  return json_string(text);
-}
-
 json_t *
-sessions_serialize(const struct session *s)
+events_sessions_serialize(const struct session *s)
 {
   json_t *obj = json_object();
   json_object_set_new(obj, "id", json_integer(s->id));
   json_object_set_new(obj, "title", json_string(s->title));
   json_object_set_new(obj, "speaker", json_string(s->speaker));
-  json_object_set_new(obj, "start_time", timestamp(s->start_time));
-  json_object_set_new(obj, "end_time", timestamp(s->end_time));
+  json_object_set_new(obj, "start_time", json_time(s->start_time));
+  json_object_set_new(obj, "end_time", json_time(s->end_time));
   json_object_set_new(obj, "description", json_string(s->description));
   return obj;
 }
 
 json_t *
-ticket_types_serialize(const struct ticket_type *t)
+events_ticket_types_serialize(const struct ticket_type *t)
 {
   char price[32];
-  money_format(t->price_cents, price, sizeof price);
+  events_money_format(t->price_cents, price, sizeof price);
   json_t *obj = json_object();
   json_object_set_new(obj, "id", json_integer(t->id));
   json_object_set_new(obj, "name", json_string(t->name));
@@ -57,7 +49,7 @@ ticket_types_serialize(const struct ticket_type *t)
 }
 
 json_t *
-categories_serialize(const struct category *c)
+events_categories_serialize(const struct category *c)
 {
   return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)c->id, "name", c->name,
                    "slug", c->slug);
@@ -70,12 +62,12 @@ events_serialize(const struct event *e, const char *base_url)
   json_object_set_new(obj, "id", json_integer(e->id));
   json_object_set_new(obj, "title", json_string(e->title));
   json_object_set_new(obj, "description", json_string(e->description));
-  json_object_set_new(obj, "date_time", timestamp(e->date_time));
+  json_object_set_new(obj, "date_time", json_time(e->date_time));
   json_object_set_new(obj, "location", json_string(e->location));
   json_object_set_new(obj, "capacity", json_integer(e->capacity));
-  json_object_set_new(obj, "created_at", timestamp(e->created_at));
+  json_object_set_new(obj, "created_at", json_time(e->created_at));
   json_object_set_new(obj, "organizer", json_integer(e->organizer_id));
-  json_object_set_new(obj, "visibility", json_string(visibility_name(e->visibility)));
+  json_object_set_new(obj, "visibility", json_string(events_visibility_name(e->visibility)));
   if (e->image) {
     size_t len = strlen(base_url) + strlen(e->image) + 16;
     char *url = malloc(len);
@@ -89,11 +81,11 @@ events_serialize(const struct event *e, const char *base_url)
   json_object_set_new(obj, "category", e->category_id ? json_integer(e->category_id) : json_null());
   json_t *sessions = json_array();
   for (size_t i = 0; i < e->nsessions; i++)
-    json_array_append_new(sessions, sessions_serialize(&e->sessions[i]));
+    json_array_append_new(sessions, events_sessions_serialize(&e->sessions[i]));
   json_object_set_new(obj, "sessions", sessions);
   json_t *types = json_array();
   for (size_t i = 0; i < e->nticket_types; i++)
-    json_array_append_new(types, ticket_types_serialize(&e->ticket_types[i]));
+    json_array_append_new(types, events_ticket_types_serialize(&e->ticket_types[i]));
   json_object_set_new(obj, "ticket_types", types);
   return obj;
 }
@@ -107,7 +99,7 @@ events_serialize(const struct event *e, const char *base_url)
  * so 0.30000000000000004 has 17 places as in DRF, not the 2 of 0.3.
  */
 int
-money_parse(const json_t *value, int64_t *cents, char message[DECIMAL_MESSAGE_MAX])
+events_money_parse(const json_t *value, int64_t *cents, char message[DECIMAL_MESSAGE_MAX])
 {
   static const struct decimal_rules price = {.max_digits = 8, .decimal_places = 2};
   char text[DECIMAL_REPR_MAX];
@@ -145,8 +137,9 @@ choice_error(json_t *errors, const char *field, json_t *value, arena_t *arena)
   free(text);
 }
 
-void
-sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s, json_t *errors)
+int
+events_sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s,
+                         json_t *errors)
 {
   static const struct string_rules title = {.required = true, .max_length = SESSION_TITLE_MAX};
   static const struct string_rules speaker = {.allow_blank = true, .max_length = SESSION_SPEAKER_MAX};
@@ -173,10 +166,11 @@ sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s,
   /* API.md: session times must lie in order. */
   if (times_ok && s->start_time >= s->end_time)
     json_error_add(errors, "non_field_errors", "start_time must be before end_time.");
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }
 
-void
-ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
+int
+events_ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
                       json_t *errors)
 {
   struct string_rules name = {.required = !partial, .max_length = TICKET_NAME_MAX};
@@ -192,7 +186,7 @@ ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_
   } else {
     char message[DECIMAL_MESSAGE_MAX];
     int64_t cents;
-    if (money_parse(price, &cents, message) < 0)
+    if (events_money_parse(price, &cents, message) < 0)
       json_error_add(errors, "price", message);
     else
       t->price_cents = cents;
@@ -200,6 +194,7 @@ ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_
   int64_t quantity;
   if (json_field_int(item, "quantity", !partial, 0, INT32_MAXIMUM, errors, &quantity) == FIELD_SET)
     t->quantity = quantity;
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }
 
 /* Python's name for a JSON value's type, as DRF's messages show it. */
@@ -290,11 +285,11 @@ nested_items(json_t *items, bool sessions, arena_t *arena, struct event_nested *
       s->id = item_id(item);
       s->speaker = "";
       s->description = "";
-      sessions_validate(item, false, arena, s, errs);
+      events_sessions_validate(item, false, arena, s, errs);
     } else {
       struct ticket_type *t = &((struct ticket_type *)list)[i];
       t->id = item_id(item);
-      ticket_types_validate(item, false, arena, t, errs);
+      events_ticket_types_validate(item, false, arena, t, errs);
       /* API.md: names are unique within the event. */
       for (size_t j = 0; t->name && j < i; j++) {
         const struct ticket_type *other = &((struct ticket_type *)list)[j];
@@ -351,7 +346,8 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
     enum visibility v;
     if (json_is_null(visibility))
       json_error_add(errors, "visibility", "This field may not be null.");
-    else if (!json_is_string(visibility) || visibility_parse(json_string_value(visibility), &v) < 0)
+    else if (!json_is_string(visibility) ||
+             events_visibility_parse(json_string_value(visibility), &v) < 0)
       choice_error(errors, "visibility", visibility, arena);
     else
       e->visibility = v;
@@ -383,7 +379,7 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
     }
     if (parsed) {
       struct category found;
-      rc = id > 0 ? categories_get(db, id, arena, &found) : EVENTAPI_ENOTFOUND;
+      rc = id > 0 ? events_categories_get(db, id, arena, &found) : EVENTAPI_ENOTFOUND;
       if (rc == 0)
         e->category_id = id;
       else if (rc == EVENTAPI_ENOTFOUND)
@@ -398,7 +394,7 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
     nested_items(items, true, arena, nested, errors);
   if (nested_list(body, "ticket_types", errors, &items) > 0)
     nested_items(items, false, arena, nested, errors);
-  return rc;
+  return rc < 0 ? rc : json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }
 
 /* ---- categories ---- */
@@ -442,7 +438,7 @@ next_code_point(const unsigned char **p)
 }
 
 char *
-categories_slugify(arena_t *arena, const char *name)
+events_categories_slugify(arena_t *arena, const char *name)
 {
   size_t len = strlen(name);
   char *slug = arena_alloc(arena, 2 * len + 1);
@@ -503,8 +499,8 @@ slug_valid(const char *slug)
   return true;
 }
 
-void
-categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
+int
+events_categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
                     json_t *errors)
 {
   struct string_rules name = {.required = !partial, .max_length = CATEGORY_NAME_MAX};
@@ -518,4 +514,5 @@ categories_validate(json_t *body, bool partial, arena_t *arena, struct category 
                                    "underscores or hyphens."); /* DRF's SlugField */
   else if (got == FIELD_SET)
     c->slug = text;
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }

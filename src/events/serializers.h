@@ -18,12 +18,12 @@
  * (or null) and its nested sessions and ticket types. Caller owns it.
  */
 json_t *events_serialize(const struct event *e, const char *base_url);
-json_t *sessions_serialize(const struct session *s);
-json_t *ticket_types_serialize(const struct ticket_type *t);
-json_t *categories_serialize(const struct category *c);
+json_t *events_sessions_serialize(const struct session *s);
+json_t *events_ticket_types_serialize(const struct ticket_type *t);
+json_t *events_categories_serialize(const struct category *c);
 
 /* "50.00" for 5000 cents, into out (at least 24 bytes). */
-void money_format(int64_t cents, char *out, size_t len);
+void events_money_format(int64_t cents, char *out, size_t len);
 
 /*
  * Parses a price, DRF's DecimalField(max_digits=8, decimal_places=2,
@@ -31,7 +31,7 @@ void money_format(int64_t cents, char *out, size_t len);
  * for it) into cents, never computing with a float. 0, or EVENTAPI_EINVAL
  * with DRF's message written into message. null is the caller's to refuse.
  */
-int money_parse(const json_t *value, int64_t *cents, char message[DECIMAL_MESSAGE_MAX]);
+int events_money_parse(const json_t *value, int64_t *cents, char message[DECIMAL_MESSAGE_MAX]);
 
 /* The nested lists of an event body; *_given when a non-empty list came. */
 struct event_nested {
@@ -47,27 +47,30 @@ struct event_nested {
  * update (partial: PATCH) and defaults for a create. API.md: date_time must
  * be in the future on create, and on update when it changes. The category
  * must exist (a query on db). Nested lists go to *nested, each item's errors
- * at its index. Every problem is added to errors. Returns 0 or a database
- * error.
+ * at its index. Every problem is added to errors. Returns 0,
+ * EVENTAPI_EINVAL when errors holds any, or a database error.
  */
 int events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now,
                     arena_t *arena, struct event *e, struct event_nested *nested,
                     json_t *errors);
 
-/* One session or ticket type body onto s / t (current values when partial). */
-void sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s,
-                       json_t *errors);
-void ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
-                           json_t *errors);
+/*
+ * One session or ticket type body onto s / t (current values when partial).
+ * 0, or EVENTAPI_EINVAL when errors holds any.
+ */
+int events_sessions_validate(json_t *item, bool partial, arena_t *arena, struct session *s,
+                      json_t *errors);
+int events_ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct ticket_type *t,
+                          json_t *errors);
 
 /*
  * A category body onto c; the slug is made from the name when absent (the
- * view makes it unique). Uniqueness is the view's to check.
+ * unit of work makes it unique). 0, or EVENTAPI_EINVAL when errors holds any.
  */
-void categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
-                         json_t *errors);
+int events_categories_validate(json_t *body, bool partial, arena_t *arena, struct category *c,
+                        json_t *errors);
 
 /* Django's slugify (ASCII): lowercase, runs of other characters to "-". */
-char *categories_slugify(arena_t *arena, const char *name);
+char *events_categories_slugify(arena_t *arena, const char *name);
 
 #endif

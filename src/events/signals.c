@@ -1,5 +1,8 @@
+/*
+ * signals.c - the events app's signals (see signals.h).
+ */
 #include "events/signals.h"
 
-events_places_opened_fn events_places_opened;
-events_changed_fn events_changed;
-events_deleting_fn events_deleting;
+struct signal events_places_opened = SIGNAL("events_places_opened");
+struct signal events_changed = SIGNAL("events_changed");
+struct signal events_deleting = SIGNAL("events_deleting");

@@ -7,11 +7,11 @@
 
 #include "http/http.h"
 
-void categories_list_view(struct http_request *req);
-void categories_detail_view(struct http_request *req);
-void categories_create_view(struct http_request *req);
-void categories_update_view(struct http_request *req);
-void categories_delete_view(struct http_request *req);
+void events_categories_list_view(struct http_request *req);
+void events_categories_detail_view(struct http_request *req);
+void events_categories_create_view(struct http_request *req);
+void events_categories_update_view(struct http_request *req);
+void events_categories_delete_view(struct http_request *req);
 
 void events_create_view(struct http_request *req);
 void events_list_view(struct http_request *req);
@@ -19,14 +19,11 @@ void events_detail_view(struct http_request *req);
 void events_update_view(struct http_request *req);
 void events_delete_view(struct http_request *req);
 
-/* Connects the events app's receivers of other apps' signals. */
-void events_signals_connect(void);
-
-void ticket_types_create_view(struct http_request *req);
-void ticket_types_update_view(struct http_request *req);
-void ticket_types_delete_view(struct http_request *req);
-void sessions_create_view(struct http_request *req);
-void sessions_update_view(struct http_request *req);
-void sessions_delete_view(struct http_request *req);
+void events_ticket_types_create_view(struct http_request *req);
+void events_ticket_types_update_view(struct http_request *req);
+void events_ticket_types_delete_view(struct http_request *req);
+void events_sessions_create_view(struct http_request *req);
+void events_sessions_update_view(struct http_request *req);
+void events_sessions_delete_view(struct http_request *req);
 
 #endif

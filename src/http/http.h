@@ -228,18 +228,13 @@ void http_reply_not_found(struct http_request *req);
 void http_reply_internal(struct http_request *req, const char *why);
 
 /*
- * Answers a failed database call: 404 for a row gone meanwhile, 409 for a
- * constraint a concurrent change trips, 503 for an unavailable or busy
- * database, 500 (logged) for anything else.
+ * Answers rc, an error code (core/error.h) of a call that failed for a
+ * reason other than the request's (the storage, mostly): 404 for a row
+ * gone meanwhile, 409 for a constraint a concurrent change trips, 503 for
+ * an unavailable or busy database, 500 (logged) for anything else. Counted
+ * by class in http/stats.h.
  */
-void http_reply_db_error(struct http_request *req, int rc);
-
-/*
- * The calling thread's database connection, or NULL after replying 503 when
- * the database cannot be reached.
- */
-struct db;
-struct db *http_database(struct http_request *req);
+void http_reply_error(struct http_request *req, int rc);
 
 
 /* Registers routes (a static table) before the server starts. */

@@ -302,7 +302,7 @@ media_send_file(struct http_request *req, const char *path, const char *type,
 }
 
 void
-media_serve(struct http_request *req)
+media_view(struct http_request *req)
 {
   const char *name = req->nparams > 0 ? req->params[0] : NULL;
   const char *type = media_content_type(name);

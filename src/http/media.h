@@ -48,7 +48,7 @@ int media_remove(const char *root, const char *name);
  * its type, ETag and Cache-Control; 304 when If-None-Match names it; 404
  * {"detail":"Not found."} for any other name or a missing file.
  */
-void media_serve(struct http_request *req);
+void media_view(struct http_request *req);
 
 /*
  * Answers with the regular file at path (never through a symbolic link), of

@@ -137,7 +137,7 @@ middleware_authenticate(struct http_request *req)
     return false;
   }
   if (rc < 0) {
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
     return false;
   }
   if (!active) {

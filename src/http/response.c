@@ -7,9 +7,8 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "db/db.h"
 #include "http/http.h"
-#include "ops/metrics.h"
+#include "http/stats.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
 
@@ -127,7 +126,7 @@ http_reply_internal(struct http_request *req, const char *why)
 }
 
 void
-http_reply_db_error(struct http_request *req, int rc)
+http_reply_error(struct http_request *req, int rc)
 {
   /* A row that went away, or a constraint that a concurrent change now
    * trips, between a view's read and its write: the client's answer. */
@@ -135,7 +134,7 @@ http_reply_db_error(struct http_request *req, int rc)
     http_reply_not_found(req);
     return;
   }
-  metrics_observe_db_error(rc);
+  http_stats_error(rc);
   if (rc == EVENTAPI_ECONSTRAINT || rc == EVENTAPI_ECONFLICT) {
     http_reply_detail(req, 409, "The request conflicts with a concurrent change. Please retry.");
     return;
@@ -147,13 +146,4 @@ http_reply_db_error(struct http_request *req, int rc)
     return;
   }
   http_reply_internal(req, eventapi_strerror(rc));
-}
-
-db_t *
-http_database(struct http_request *req)
-{
-  db_t *db = db_thread();
-  if (db == NULL)
-    http_reply_db_error(req, EVENTAPI_EUNAVAILABLE);
-  return db;
 }

@@ -10,7 +10,7 @@
  *                    body over the limit (first on_request call)
  *   body callbacks:  collect up to the limit; past it, answer 413 at once
  *   last callback:   404/405 | host | auth -> view -> queue the reply
- *   completed:       access log, metrics, free everything
+ *   completed:       access log, counters (http/stats.h), free everything
  *
  * A reaper thread holds every connection to its deadlines: the request line
  * and headers within HEADER_TIMEOUT, no pause longer than BODY_TIMEOUT in a
@@ -53,7 +53,7 @@
 #include "http/middleware.h"
 #include "http/query.h"
 #include "http/router.h"
-#include "ops/metrics.h"
+#include "http/stats.h"
 
 /* Once this share of CONNECTION_LIMIT is in use, an address holding
  * HEADROOM_PER_ADDRESS connections or more gets no new one. */
@@ -279,7 +279,7 @@ log_unparsed(const struct http_address *peer)
   http_address_format(peer, client);
   log_access(&(struct log_access_record){
       .method = "-", .path = "-", .status = 400, .client = client});
-  metrics_observe_request(HTTP_OTHER, NULL, 400, 0);
+  http_stats_request(HTTP_OTHER, NULL, 400, 0);
 }
 
 /* The running server, for http_server_before_shutdown(); and whether the
@@ -411,7 +411,7 @@ log_unstarted(const struct http_address *peer)
   http_address_format(peer, client);
   log_access(&(struct log_access_record){
       .method = "-", .path = "-", .status = 408, .client = client});
-  metrics_observe_request(HTTP_OTHER, NULL, 408, 0);
+  http_stats_request(HTTP_OTHER, NULL, 408, 0);
 }
 
 /* Shuts down every connection past its deadline. Under the lock. */
@@ -927,7 +927,7 @@ on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
   });
   /* By route template, never by raw path: a path that matched no route
    * counts as unmatched; a request that got no answer, as status 0. */
-  metrics_observe_request(req->method ? req->method : HTTP_OTHER,
+  http_stats_request(req->method ? req->method : HTTP_OTHER,
                           req->routed == ROUTER_NO_PATH ? NULL : req->route, status,
                           duration_us);
   if (req->started)

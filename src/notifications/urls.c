@@ -1,6 +1,5 @@
 #include "notifications/urls.h"
 
-#include "notifications/signals.h"
 #include "notifications/views.h"
 
 static const struct route routes[] = {
@@ -12,6 +11,5 @@ static const struct route routes[] = {
 int
 notifications_urls_register(void)
 {
-  notifications_signals_connect();
   return http_routes_add(routes, sizeof routes / sizeof routes[0]);
 }

@@ -87,7 +87,7 @@ const char *const docs_assets_search_path[] = {
   "</body>\n" \
   "</html>\n"
 
-/* Set by docs_configure before the server's threads, read-only after. */
+/* Set by ops_docs_configure before the server's threads, read-only after. */
 static char *assets_dir; /* served at /static/docs/; NULL: none */
 static char *page;       /* the whole page, as it is answered */
 static size_t page_len;
@@ -117,7 +117,7 @@ package_major(const char *dir)
 }
 
 const char *
-docs_assets_find(const char *const *dirs)
+ops_docs_assets_find(const char *const *dirs)
 {
   for (const char *const *dir = dirs; *dir; dir++) {
     if (!is_file(*dir, "swagger-ui-bundle.js") || !is_file(*dir, "swagger-ui.css"))
@@ -154,7 +154,7 @@ build_page(const char *base, const char *why)
 }
 
 const char *
-docs_configure(const struct config *cfg)
+ops_docs_configure(const struct config *cfg)
 {
   const char *setting = cfg ? cfg->docs_assets_dir : NULL; /* NULL: unset */
   const char *url = cfg && cfg->docs_assets_url && cfg->docs_assets_url[0]
@@ -170,7 +170,7 @@ docs_configure(const struct config *cfg)
     }
     strncat(looked, ".", sizeof looked - strlen(looked) - 1);
     why = looked;
-    dir = docs_assets_find(docs_assets_search_path);
+    dir = ops_docs_assets_find(docs_assets_search_path);
     usable = dir != NULL;
   } else if (setting[0] == '\0') {
     why = "<code>DOCS_ASSETS_DIR</code> is set empty, which turns the local copy off.";
@@ -179,7 +179,7 @@ docs_configure(const struct config *cfg)
     why = "The folder that <code>DOCS_ASSETS_DIR</code> names lacks swagger-ui-bundle.js "
           "or swagger-ui.css, or holds a Swagger UI older than 5.";
     dir = setting;
-    usable = docs_assets_find((const char *const[]){setting, NULL}) != NULL;
+    usable = ops_docs_assets_find((const char *const[]){setting, NULL}) != NULL;
   }
   free(assets_dir);
   assets_dir = dir ? strdup(dir) : NULL;
@@ -198,7 +198,7 @@ docs_configure(const struct config *cfg)
 }
 
 void
-docs_page_view(struct http_request *req)
+ops_docs_page_view(struct http_request *req)
 {
   char *copy = page ? malloc(page_len) : NULL;
   if (copy == NULL) {
@@ -244,7 +244,7 @@ asset_type(const char *name)
 }
 
 void
-docs_asset_view(struct http_request *req)
+ops_docs_asset_view(struct http_request *req)
 {
   const char *name = req->nparams > 0 ? req->params[0] : NULL;
   const char *type = asset_type(name);

@@ -4,7 +4,7 @@
  * from a local copy, so that the page works offline.
  *
  * Where the page takes Swagger UI from is decided once at start-up
- * (docs_configure):
+ * (ops_docs_configure):
  *
  *   1. DOCS_ASSETS_URL, when set: the page loads swagger-ui.css and
  *      swagger-ui-bundle.js from there (a CDN, say); nothing else needed.
@@ -35,7 +35,7 @@ extern const char *const docs_assets_search_path[];
  * package.json, a version of 5 or later (the first to read OpenAPI 3.1).
  * NULL when none does. The result is one of dirs' strings.
  */
-const char *docs_assets_find(const char *const *dirs);
+const char *ops_docs_assets_find(const char *const *dirs);
 
 /*
  * Decides where the page takes Swagger UI from (see above) for cfg, logs
@@ -43,19 +43,19 @@ const char *docs_assets_find(const char *const *dirs);
  * is to be served. Call at start-up, before the server's threads; the
  * module keeps its own copy of what it needs.
  */
-const char *docs_configure(const struct config *cfg);
+const char *ops_docs_configure(const struct config *cfg);
 
 /* GET /api/docs/: the HTML page (text/html), anyone. */
-void docs_page_view(struct http_request *req);
+void ops_docs_page_view(struct http_request *req);
 
 /*
  * GET /static/docs/<str:name>/ (params[0]): the file name under the folder
- * docs_configure chose, with its type, an ETag (304 on If-None-Match) and a
+ * ops_docs_configure chose, with its type, an ETag (304 on If-None-Match) and a
  * day of caching. Only a plain file name of letters, digits, '.', '-' and
  * '_', not starting with '.', with an extension of a web asset (css, js,
  * map, png, html) is looked up, and never through a symbolic link;
  * anything else is 404.
  */
-void docs_asset_view(struct http_request *req);
+void ops_docs_asset_view(struct http_request *req);
 
 #endif

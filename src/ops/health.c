@@ -14,10 +14,10 @@ unavailable(struct http_request *req, const char *detail)
 }
 
 void
-health_view(struct http_request *req)
+ops_health_view(struct http_request *req)
 {
   http_add_header(req, "Cache-Control", "no-store");
-  db_t *db = db_thread(); /* not http_database(): its 503 has another shape */
+  db_t *db = db_thread(); /* not database_or_reply(): its 503 has another shape */
   if (db == NULL) {
     unavailable(req, "The database cannot be opened.");
     return;

@@ -14,6 +14,6 @@
  * otherwise, with Retry-After. Never cached. Does not count towards
  * eventapi_db_errors_total: a probe every second would drown real errors.
  */
-void health_view(struct http_request *req);
+void ops_health_view(struct http_request *req);
 
 #endif

@@ -1,10 +1,7 @@
 /*
- * metrics.c - lock-free request and domain counters, the process's own
- * figures, and their Prometheus text (see metrics.h).
- *
- * Memory is fixed: ROUTER_MAX + 1 route slots (the last one "unmatched")
- * by 8 methods by STATUS_SLOTS statuses, about half a megabyte of zeroes in
- * .bss of which only the pages of routes actually used are ever touched.
+ * metrics.c - the Prometheus text of the HTTP layer's counters
+ * (http/stats.h), the server's and the writer's figures, the domain
+ * counters kept here, and the process's own figures (see metrics.h).
  */
 #include "ops/metrics.h"
 
@@ -23,6 +20,7 @@
 #include "delivery/outbox.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/stats.h"
 #include "registrations/signals.h"
 #include "tickets/signals.h"
 
@@ -30,49 +28,16 @@
 #define EVENTAPI_VERSION "unknown"
 #endif
 
-/* The bits of enum http_method, lowest first. */
-#define METHODS 8
-static const char *const method_names[METHODS] = {
-  "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER",
-};
-
-/* Statuses counted as themselves; any other under its class ("4xx"), and
- * one outside 100-599 as "other". */
-static const unsigned statuses[] = {
-  200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308,
-  400, 401, 403, 404, 405, 406, 409, 410, 412, 413, 415, 422, 429,
-  500, 501, 502, 503, 504,
-};
-#define STATUSES (sizeof statuses / sizeof statuses[0])
-#define STATUS_SLOTS (STATUSES + 6) /* + "1xx" .. "5xx" + "other" */
-
-#define ROUTE_SLOTS (ROUTER_MAX + 1)
-#define UNMATCHED ROUTER_MAX
-
-/* Upper bounds of the latency buckets: microseconds, and as Prometheus
- * reads them (seconds); the last bucket, +Inf, is implicit. */
-static const int64_t bucket_us[] = {
-  500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-  1000000, 2500000, 5000000, 10000000,
-};
-static const char *const bucket_le[] = {
+/* The upper bounds of http/stats.h's latency buckets, as Prometheus reads
+ * them (seconds); the last bucket, +Inf, is implicit. */
+static const char *const bucket_le[HTTP_STATS_BUCKETS] = {
   "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
   "0.25", "0.5", "1", "2.5", "5", "10",
 };
-#define BUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 
-enum db_error_kind { DB_ERROR_BUSY, DB_ERROR_UNAVAILABLE, DB_ERROR_CONSTRAINT, DB_ERROR_OTHER };
-static const char *const db_error_names[] = {"busy", "unavailable", "constraint", "other"};
-#define DB_ERROR_KINDS (sizeof db_error_names / sizeof db_error_names[0])
-
-/* Static atomics start as zero (C11 7.17.2.1). Each histogram bucket counts
- * only its own range; the exposition sums them into cumulative buckets. */
-static atomic_uint_fast64_t requests[ROUTE_SLOTS][METHODS][STATUS_SLOTS];
-static struct {
-  atomic_uint_fast64_t buckets[BUCKETS + 1];
-  atomic_uint_fast64_t sum_us;
-} durations[ROUTE_SLOTS];
-static atomic_uint_fast64_t db_errors[DB_ERROR_KINDS];
+static const char *const error_class_names[HTTP_ERROR_CLASSES] = {
+  "busy", "unavailable", "constraint", "other",
+};
 
 /* What the API did, counted once its transaction committed. */
 enum domain_event {
@@ -80,69 +45,6 @@ enum domain_event {
   DOMAIN_EVENTS
 };
 static atomic_uint_fast64_t domain[DOMAIN_EVENTS];
-
-static size_t
-method_slot(enum http_method method)
-{
-  for (size_t i = 0; i < METHODS - 1; i++)
-    if ((unsigned)method == 1u << i)
-      return i;
-  return METHODS - 1;
-}
-
-static size_t
-status_slot(unsigned status)
-{
-  for (size_t i = 0; i < STATUSES; i++)
-    if (statuses[i] == status)
-      return i;
-  if (status >= 100 && status <= 599)
-    return STATUSES + status / 100 - 1;
-  return STATUS_SLOTS - 1;
-}
-
-/* The label of a status slot, in buf. */
-static const char *
-status_label(size_t slot, char buf[8])
-{
-  if (slot < STATUSES)
-    snprintf(buf, 8, "%u", statuses[slot]);
-  else if (slot < STATUS_SLOTS - 1)
-    snprintf(buf, 8, "%zuxx", slot - STATUSES + 1);
-  else
-    snprintf(buf, 8, "other");
-  return buf;
-}
-
-void
-metrics_observe_request(enum http_method method, const struct route *route,
-                        unsigned status, int64_t duration_us)
-{
-  size_t slot = route ? router_template(route) : UNMATCHED;
-  if (duration_us < 0)
-    duration_us = 0;
-  atomic_fetch_add_explicit(&requests[slot][method_slot(method)][status_slot(status)], 1,
-                            memory_order_relaxed);
-  size_t bucket = 0;
-  while (bucket < BUCKETS && duration_us > bucket_us[bucket])
-    bucket++;
-  atomic_fetch_add_explicit(&durations[slot].buckets[bucket], 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&durations[slot].sum_us, (uint_fast64_t)duration_us,
-                            memory_order_relaxed);
-}
-
-void
-metrics_observe_db_error(int rc)
-{
-  enum db_error_kind kind = DB_ERROR_OTHER;
-  if (rc == EVENTAPI_EBUSY)
-    kind = DB_ERROR_BUSY;
-  else if (rc == EVENTAPI_EUNAVAILABLE)
-    kind = DB_ERROR_UNAVAILABLE;
-  else if (rc == EVENTAPI_ECONSTRAINT || rc == EVENTAPI_ECONFLICT)
-    kind = DB_ERROR_CONSTRAINT;
-  atomic_fetch_add_explicit(&db_errors[kind], 1, memory_order_relaxed);
-}
 
 static uint64_t
 load(atomic_uint_fast64_t *counter)
@@ -175,7 +77,7 @@ appendf(struct strbuf *out, const char *fmt, ...)
 static const char *
 route_label(size_t slot, char *buf, size_t size)
 {
-  const struct route *route = slot == UNMATCHED ? NULL : router_at(slot);
+  const struct route *route = slot == HTTP_STATS_UNMATCHED ? NULL : router_at(slot);
   if (route == NULL)
     return "unmatched";
   size_t used = 0;
@@ -210,17 +112,18 @@ render_requests(struct strbuf *out, size_t routes)
   strbuf_puts(out,
       "# HELP eventapi_http_requests_total HTTP requests answered, by method, route template and status.\n"
       "# TYPE eventapi_http_requests_total counter\n");
-  for (size_t slot = 0; slot < ROUTE_SLOTS; slot++) {
-    if (slot >= routes && slot != UNMATCHED)
+  size_t status_slots = http_stats_status_slots();
+  for (size_t slot = 0; slot < HTTP_STATS_ROUTES; slot++) {
+    if (slot >= routes && slot != HTTP_STATS_UNMATCHED)
       continue;
-    for (size_t m = 0; m < METHODS; m++) {
-      for (size_t s = 0; s < STATUS_SLOTS; s++) {
-        uint64_t count = load(&requests[slot][m][s]);
+    for (size_t m = 0; m < HTTP_STATS_METHODS; m++) {
+      for (size_t s = 0; s < status_slots; s++) {
+        uint64_t count = http_stats_requests(slot, m, s);
         if (count == 0)
           continue;
         appendf(out, "eventapi_http_requests_total{method=\"%s\",route=\"%s\",status=\"%s\"} %" PRIu64 "\n",
-                method_names[m], route_label(slot, route_buf, sizeof route_buf),
-                status_label(s, status_buf), count);
+                http_stats_method_name(m), route_label(slot, route_buf, sizeof route_buf),
+                http_stats_status_label(s, status_buf), count);
       }
     }
   }
@@ -233,22 +136,22 @@ render_durations(struct strbuf *out, size_t routes)
   strbuf_puts(out,
       "# HELP eventapi_http_request_duration_seconds Time from a request's first byte to its answer sent, by route template.\n"
       "# TYPE eventapi_http_request_duration_seconds histogram\n");
-  for (size_t slot = 0; slot < ROUTE_SLOTS; slot++) {
-    if (slot >= routes && slot != UNMATCHED)
+  for (size_t slot = 0; slot < HTTP_STATS_ROUTES; slot++) {
+    if (slot >= routes && slot != HTTP_STATS_UNMATCHED)
       continue;
-    uint64_t counts[BUCKETS + 1], total = 0;
-    for (size_t b = 0; b <= BUCKETS; b++)
-      total += counts[b] = load(&durations[slot].buckets[b]);
+    uint64_t counts[HTTP_STATS_BUCKETS + 1], total = 0, sum_us;
+    http_stats_durations(slot, counts, &sum_us);
+    for (size_t b = 0; b <= HTTP_STATS_BUCKETS; b++)
+      total += counts[b];
     if (total == 0)
       continue;
     const char *route = route_label(slot, route_buf, sizeof route_buf);
     uint64_t cumulative = 0;
-    for (size_t b = 0; b <= BUCKETS; b++) {
+    for (size_t b = 0; b <= HTTP_STATS_BUCKETS; b++) {
       cumulative += counts[b];
       appendf(out, "eventapi_http_request_duration_seconds_bucket{route=\"%s\",le=\"%s\"} %" PRIu64 "\n",
-              route, b < BUCKETS ? bucket_le[b] : "+Inf", cumulative);
+              route, b < HTTP_STATS_BUCKETS ? bucket_le[b] : "+Inf", cumulative);
     }
-    uint64_t sum_us = load(&durations[slot].sum_us);
     appendf(out, "eventapi_http_request_duration_seconds_sum{route=\"%s\"} %" PRIu64 ".%06" PRIu64 "\n",
             route, sum_us / 1000000, sum_us % 1000000);
     appendf(out, "eventapi_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
@@ -296,49 +199,39 @@ count_at_commit(db_t *db, enum domain_event event)
   return 0;
 }
 
-static int
-on_confirmed(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+ops_metrics_on_confirmed(db_t *db, const void *payload)
 {
-  (void)registration_id, (void)now, (void)arena;
+  (void)payload;
   return count_at_commit(db, DOMAIN_CONFIRMED);
 }
 
-static int
-on_waitlisted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+ops_metrics_on_waitlisted(db_t *db, const void *payload)
 {
-  (void)registration_id, (void)now, (void)arena;
+  (void)payload;
   return count_at_commit(db, DOMAIN_WAITLISTED);
 }
 
-static int
-on_cancelled(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+ops_metrics_on_cancelled(db_t *db, const void *payload)
 {
-  (void)registration_id, (void)now, (void)arena;
+  (void)payload;
   return count_at_commit(db, DOMAIN_CANCELLED);
 }
 
-static int
-on_promoted(db_t *db, int64_t registration_id, int64_t now, arena_t *arena)
+int
+ops_metrics_on_promoted(db_t *db, const void *payload)
 {
-  (void)registration_id, (void)now, (void)arena;
+  (void)payload;
   return count_at_commit(db, DOMAIN_PROMOTED);
 }
 
-static int
-on_checked_in(db_t *db, int64_t ticket_id, int64_t now)
+int
+ops_metrics_on_checked_in(db_t *db, const void *payload)
 {
-  (void)ticket_id, (void)now;
+  (void)payload;
   return count_at_commit(db, DOMAIN_CHECKED_IN);
-}
-
-void
-metrics_signals_connect(void)
-{
-  registrations_connect(REGISTRATIONS_CONFIRMED, on_confirmed);
-  registrations_connect(REGISTRATIONS_WAITLISTED, on_waitlisted);
-  registrations_connect(REGISTRATIONS_CANCELLED, on_cancelled);
-  registrations_connect(REGISTRATIONS_PROMOTED, on_promoted);
-  tickets_checked_in_connect(on_checked_in);
 }
 
 static void
@@ -461,7 +354,7 @@ render_process(struct strbuf *out)
 }
 
 void
-metrics_view(struct http_request *req)
+ops_metrics_view(struct http_request *req)
 {
   struct strbuf out = {0};
   size_t routes = router_count();
@@ -508,9 +401,9 @@ metrics_view(struct http_request *req)
   strbuf_puts(&out,
       "# HELP eventapi_db_errors_total Database errors answered to clients, by class.\n"
       "# TYPE eventapi_db_errors_total counter\n");
-  for (size_t kind = 0; kind < DB_ERROR_KINDS; kind++)
+  for (size_t class = 0; class < HTTP_ERROR_CLASSES; class++)
     appendf(&out, "eventapi_db_errors_total{kind=\"%s\"} %" PRIu64 "\n",
-            db_error_names[kind], load(&db_errors[kind]));
+            error_class_names[class], http_stats_errors(class));
   render_domain(&out);
   render_outbox(&out);
   render_process(&out);

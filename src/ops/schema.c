@@ -141,7 +141,7 @@ build(void)
     return;
   texts[OPS_SCHEMA_JSON] = json_dumps(document, JSON_COMPACT);
   texts[OPS_SCHEMA_JSON_PRETTY] = json_dumps(document, JSON_INDENT(2));
-  texts[OPS_SCHEMA_YAML] = yaml_dump(document, NULL);
+  texts[OPS_SCHEMA_YAML] = ops_yaml_dump(document, NULL);
   for (int i = 0; i < FORMATS; i++) {
     if (texts[i] == NULL) {
       log_error("openapi: out of memory");

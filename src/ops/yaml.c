@@ -202,7 +202,7 @@ put_sequence(struct strbuf *out, const json_t *array, int indent, bool inline_fi
 }
 
 char *
-yaml_dump(const json_t *value, size_t *len)
+ops_yaml_dump(const json_t *value, size_t *len)
 {
   struct strbuf out = {0};
   if (json_is_object(value) && is_block(value)) {

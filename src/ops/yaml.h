@@ -19,6 +19,6 @@
  * Returns malloc'd NUL-terminated text the caller frees, its length in *len
  * (when len is not NULL), or NULL when out of memory.
  */
-char *yaml_dump(const json_t *value, size_t *len);
+char *ops_yaml_dump(const json_t *value, size_t *len);
 
 #endif

@@ -1,9 +1,15 @@
 #include "registrations/models.h"
-#include "registrations/signals.h"
 
 #include <string.h>
 
 #include "core/error.h"
+#include "core/jsonutil.h"
+#include "core/timefmt.h"
+#include "events/rules.h"
+#include "events/signals.h"
+#include "registrations/serializers.h"
+#include "registrations/signals.h"
+#include "users/signals.h"
 
 #define REGISTRATION_COLUMNS                                                    \
   "r.id, r.user_id, r.event_id, r.ticket_type_id, r.registered_at, r.is_waitlisted," \
@@ -13,8 +19,9 @@
   " LEFT JOIN tickets t ON t.registration_id = r.id"
 
 static int
-read_registration(db_stmt_t *st, arena_t *arena, struct registration *r)
+read_registration(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct registration *r = out;
   memset(r, 0, sizeof *r);
   r->id = db_column_int(st, 0);
   r->user_id = db_column_int(st, 1);
@@ -47,42 +54,35 @@ registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration *out
 {
   db_stmt_t *st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
                                  " WHERE r.id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_registration(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
-  return rc;
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, read_registration, arena, out);
 }
 
-int
-registrations_active_exists(db_t *db, int64_t user_id, int64_t event_id)
-{
-  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM registrations"
-                                 " WHERE user_id = ? AND event_id = ? AND cancelled_at IS NULL");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  db_bind_int(st, 2, event_id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
-}
+/* What a registration checks of its event before it is made. */
+struct target {
+  int64_t date_time;
+  enum visibility visibility;
+  int64_t organizer_id;
+  bool has_ticket_types;
+  int64_t ticket_type_event;  /* the asked ticket type's event; 0 when it does not exist */
+  bool registered;            /* the user holds an active registration already */
+};
 
-int
-registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
-                     struct registration_target *out)
+/*
+ * Reads, in one statement, what registering user_id for event_id with
+ * ticket_type_id (0: none) must check. 0, EVENTAPI_ENOTFOUND for no such
+ * event, or a database error.
+ */
+static int
+read_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
+            struct target *out)
 {
   db_stmt_t *st = db_prepare(db,
       "SELECT e.date_time, e.visibility, e.organizer_id,"
       " EXISTS (SELECT 1 FROM ticket_types t WHERE t.event_id = e.id),"
       " (SELECT t.event_id FROM ticket_types t WHERE t.id = ?),"
-      " EXISTS (SELECT 1 FROM registrations r WHERE r.event_id = e.id AND r.user_id = ?"
-      " AND r.cancelled_at IS NULL)"
+      " " EVENTS_SQL_REGISTRANT
       " FROM events e WHERE e.id = ?");
   if (st == NULL)
     return EVENTAPI_EDB;
@@ -92,7 +92,7 @@ registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t
   int rc = db_step(st);
   if (rc == DB_ROW) {
     out->date_time = db_column_int(st, 0);
-    if (visibility_parse(db_column_text(st, 1), &out->visibility) < 0)
+    if (events_visibility_parse(db_column_text(st, 1), &out->visibility) < 0)
       out->visibility = VISIBILITY_PRIVATE; /* fail closed */
     out->organizer_id = db_column_int(st, 2);
     out->has_ticket_types = db_column_int(st, 3) != 0;
@@ -106,15 +106,49 @@ registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t
   return rc;
 }
 
+int
+registrations_check(db_t *db, const struct principal *who, int64_t event_id,
+                    enum field_result ticket_type, int64_t ticket_type_id, int64_t now,
+                    json_t *errors, arena_t *arena)
+{
+  struct target t;
+  bool given = ticket_type == FIELD_SET;
+  int rc = read_target(db, event_id, given ? ticket_type_id : 0, who->id, &t);
+  if (rc == 0 && !events_may_see(who, t.visibility, t.organizer_id, t.registered))
+    rc = EVENTAPI_ENOTFOUND; /* API.md: private events are 404 to others */
+  if (rc < 0)
+    return rc;
+  if (given && t.ticket_type_event != event_id) {
+    /* Another event's ticket type, or none at all. */
+    if (t.ticket_type_event != 0)
+      json_error_add(errors, "non_field_errors",
+                     "This ticket type does not belong to the selected event.");
+    else
+      registrations_invalid_pk(errors, "ticket_type", ticket_type_id, arena);
+  } else if (ticket_type == FIELD_ABSENT && t.has_ticket_types) {
+    /* API.md: required when the event has ticket types. */
+    json_error_add(errors, "ticket_type", "This field is required.");
+  }
+  if (!json_errors_any(errors)) {
+    if (t.date_time <= now)
+      json_error_add(errors, "non_field_errors", "This event has already started.");
+    else if (t.registered)
+      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
+  }
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
+}
+
 /*
  * Takes one place of the event and of the ticket type, or none: the
  * conditional UPDATEs succeed only below the limits (0: unlimited), and the
- * first is undone when the second finds no room. 1 taken, 0 full.
+ * first is undone when the second finds no room. 0 with *taken (false:
+ * full), or a negative code.
  */
 static int
-take_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
+take_place(db_t *db, int64_t event_id, int64_t ticket_type_id, bool *taken)
 {
   int changes = 0;
+  *taken = false;
   int rc = db_exec(db,
       "UPDATE events SET confirmed_count = confirmed_count + 1"
       " WHERE id = ? AND (capacity = 0 OR confirmed_count < capacity)",
@@ -138,16 +172,16 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
   }
   if (rc < 0 || changes == 0)
     return rc;
-  if (ticket_type_id == 0)
-    return 1;
+  *taken = ticket_type_id == 0;
+  if (*taken)
+    return 0;
   rc = db_exec(db,
       "UPDATE ticket_types SET confirmed_count = confirmed_count + 1"
       " WHERE id = ? AND (quantity = 0 OR confirmed_count < quantity)",
       &changes, "i", ticket_type_id);
-  if (rc < 0)
+  *taken = rc == 0 && changes == 1;
+  if (rc < 0 || *taken)
     return rc;
-  if (changes == 1)
-    return 1;
   /* No room for this ticket type, or no such ticket type any more. */
   rc = db_exec(db, "UPDATE ticket_types SET confirmed_count = confirmed_count WHERE id = ?",
                &changes, "i", ticket_type_id);
@@ -173,11 +207,12 @@ free_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
 int
 registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *arena)
 {
-  int taken = take_place(db, r->event_id, r->ticket_type_id);
-  if (taken < 0)
-    return taken;
+  bool taken;
+  int rc = take_place(db, r->event_id, r->ticket_type_id, &taken);
+  if (rc < 0)
+    return rc;
   r->registered_at = now;
-  r->is_waitlisted = taken == 0;
+  r->is_waitlisted = !taken;
   r->cancelled_at = 0;
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO registrations (user_id, event_id, ticket_type_id, registered_at, is_waitlisted)"
@@ -192,7 +227,7 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
     db_bind_null(st, 3);
   db_bind_int(st, 4, now);
   db_bind_int(st, 5, r->is_waitlisted);
-  int rc = db_step_id(st, &r->id);
+  rc = db_step_id(st, &r->id);
   if (rc < 0)
     return rc; /* the caller rolls back: the place taken goes with it */
   r->has_ticket = !r->is_waitlisted;
@@ -203,8 +238,8 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
     r->ticket.user_id = r->user_id;
   }
   if (rc == 0)
-    rc = registrations_send(r->is_waitlisted ? REGISTRATIONS_WAITLISTED : REGISTRATIONS_CONFIRMED,
-                            db, r->id, now, arena);
+    rc = signal_send(r->is_waitlisted ? &registrations_waitlisted : &registrations_confirmed, db,
+                     &(struct registrations_change){r->id, now, arena});
   return rc;
 }
 
@@ -234,7 +269,8 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
   db_reset(st);
   if (rc < 0)
     return rc;
-  if ((rc = registrations_send(REGISTRATIONS_CANCELLED, db, r->id, now, arena)) < 0)
+  if ((rc = signal_send(&registrations_cancelled, db,
+                        &(struct registrations_change){r->id, now, arena})) < 0)
     return rc;
   if (waitlisted)
     return 0;
@@ -243,9 +279,12 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
   return registrations_promote(db, r->event_id, now, arena, NULL);
 }
 
-/* The oldest waitlisted registration of event_id whose ticket type has room. */
+/*
+ * The oldest waitlisted registration of event_id whose ticket type has
+ * room: 0 with *found (and its *id and *ticket_type_id), or a negative code.
+ */
 static int
-next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id)
+next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id, bool *found)
 {
   db_stmt_t *st = db_prepare(db,
       "SELECT r.id, r.ticket_type_id FROM registrations r"
@@ -257,12 +296,13 @@ next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, event_id);
   int rc = db_step(st);
-  if (rc == DB_ROW) {
+  *found = rc == DB_ROW;
+  if (*found) {
     *id = db_column_int(st, 0);
     *ticket_type_id = db_column_is_null(st, 1) ? 0 : db_column_int(st, 1);
   }
   db_reset(st);
-  return rc;
+  return rc < 0 ? rc : 0;
 }
 
 int
@@ -270,12 +310,10 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
 {
   int count = 0, rc;
   int64_t id, ticket_type_id;
-  while ((rc = next_in_line(db, event_id, &id, &ticket_type_id)) == DB_ROW) {
-    int taken = take_place(db, event_id, ticket_type_id);
-    if (taken <= 0) {
-      rc = taken; /* the event is full (0), or an error */
-      break;
-    }
+  bool found, taken;
+  while ((rc = next_in_line(db, event_id, &id, &ticket_type_id, &found)) == 0 && found) {
+    if ((rc = take_place(db, event_id, ticket_type_id, &taken)) < 0 || !taken)
+      break; /* an error, or the event is full */
     /* Still waiting: a cancellation may have committed since the look
      * (PostgreSQL re-checks the condition after waiting for its row lock).
      * If so, the place goes back and the next in line is looked for. */
@@ -292,7 +330,8 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
     if (rc == 0)
       rc = tickets_issue(db, id, now, arena, &ticket);
     if (rc == 0)
-      rc = registrations_send(REGISTRATIONS_PROMOTED, db, id, now, arena);
+      rc = signal_send(&registrations_promoted, db,
+                       &(struct registrations_change){id, now, arena});
     if (rc < 0)
       break;
     count++;
@@ -302,34 +341,29 @@ registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, i
   return rc < 0 ? rc : 0;
 }
 
+/* A registration with its user's details (the organizer's list). */
 static int
-list(db_stmt_t *st, arena_t *arena, bool with_users, struct registration **out, size_t *count)
+read_registration_with_user(db_stmt_t *st, arena_t *arena, void *out)
 {
-  size_t n = 0, cap = 0;
-  struct registration *items = arena_grow(arena, NULL, 0, &cap, sizeof *items);
-  int rc = items ? 0 : EVENTAPI_ENOMEM;
-  while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
-    if ((items = arena_grow(arena, items, n, &cap, sizeof *items)) == NULL) {
-      rc = EVENTAPI_ENOMEM;
-      break;
-    }
-    struct registration *r = &items[n++];
-    rc = read_registration(st, arena, r);
-    if (rc == 0 && with_users) {
-      r->username = arena_strdup(arena, db_column_text(st, 12));
-      r->email = arena_strdup(arena, db_column_text(st, 13));
-      r->first_name = arena_strdup(arena, db_column_text(st, 14));
-      r->last_name = arena_strdup(arena, db_column_text(st, 15));
-      if (!r->username || !r->email || !r->first_name || !r->last_name)
-        rc = EVENTAPI_ENOMEM;
-    }
-  }
-  db_reset(st);
+  struct registration *r = out;
+  int rc = read_registration(st, arena, r);
   if (rc < 0)
     return rc;
+  r->username = arena_strdup(arena, db_column_text(st, 12));
+  r->email = arena_strdup(arena, db_column_text(st, 13));
+  r->first_name = arena_strdup(arena, db_column_text(st, 14));
+  r->last_name = arena_strdup(arena, db_column_text(st, 15));
+  return r->username && r->email && r->first_name && r->last_name ? 0 : EVENTAPI_ENOMEM;
+}
+
+/* The rows of st, read with read, into *out and *count. */
+static int
+list(db_stmt_t *st, db_row_fn read, arena_t *arena, struct registration **out, size_t *count)
+{
+  void *items;
+  int rc = db_rows(st, read, sizeof **out, 0, arena, &items, count);
   *out = items;
-  *count = n;
-  return 0;
+  return rc;
 }
 
 int
@@ -341,25 +375,20 @@ registrations_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset
   *count = 0;
   db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM registrations"
                                  " WHERE user_id = ? AND cancelled_at IS NULL");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  int rc = db_step(st);
-  *total = rc == DB_ROW ? db_column_int(st, 0) : 0;
-  db_reset(st);
-  if (rc < 0)
+  if (st)
+    db_bind_int(st, 1, user_id);
+  int rc = db_int(st, total);
+  if (rc < 0 || *total <= offset)
     return rc;
-  if (*total <= offset)
-    return 0;
   st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
                       " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
                       " ORDER BY r.registered_at DESC, r.id DESC LIMIT ? OFFSET ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  db_bind_int(st, 2, limit);
-  db_bind_int(st, 3, offset);
-  return list(st, arena, false, out, count);
+  if (st) {
+    db_bind_int(st, 1, user_id);
+    db_bind_int(st, 2, limit);
+    db_bind_int(st, 3, offset);
+  }
+  return list(st, read_registration, arena, out, count);
 }
 
 int
@@ -371,8 +400,35 @@ registrations_list_event(db_t *db, int64_t event_id, arena_t *arena,
                                  REGISTRATION_FROM " JOIN users u ON u.id = r.user_id"
                                  " WHERE r.event_id = ? AND r.cancelled_at IS NULL"
                                  " ORDER BY r.registered_at, r.id");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, event_id);
-  return list(st, arena, true, out, count);
+  if (st)
+    db_bind_int(st, 1, event_id);
+  return list(st, read_registration_with_user, arena, out, count);
+}
+
+/* ---- receivers ---- */
+
+int
+registrations_on_places_opened(db_t *db, const void *payload)
+{
+  const struct events_places *opened = payload;
+  return registrations_promote(db, opened->event_id, time_now_us(), opened->arena, NULL);
+}
+
+int
+registrations_on_user_deleting(db_t *db, const void *payload)
+{
+  const struct users_deletion *deletion = payload;
+  int64_t *ids;
+  size_t count;
+  int rc = db_ints(db, "SELECT id FROM registrations WHERE user_id = ? AND cancelled_at IS NULL"
+                       " ORDER BY id",
+                   deletion->user_id, deletion->arena, &ids, &count);
+  for (size_t i = 0; rc == 0 && i < count; i++) {
+    struct registration r;
+    if ((rc = registrations_get(db, ids[i], deletion->arena, &r)) == 0)
+      rc = registrations_cancel(db, &r, deletion->now, deletion->arena);
+    if (rc == EVENTAPI_ENOTFOUND)
+      rc = 0; /* cancelled meanwhile */
+  }
+  return rc;
 }

@@ -14,7 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "auth/principal.h"
 #include "core/arena.h"
+#include "core/jsonutil.h"
 #include "db/db.h"
 #include "events/models.h"
 #include "tickets/models.h"
@@ -37,26 +41,19 @@ struct registration {
 /* Registration id (active or not) with its ticket. 0 or EVENTAPI_ENOTFOUND. */
 int registrations_get(db_t *db, int64_t id, arena_t *arena, struct registration *out);
 
-/* 1 when user_id holds an active registration for event_id. */
-int registrations_active_exists(db_t *db, int64_t user_id, int64_t event_id);
-
-/* What a registration checks of its event before it is made. */
-struct registration_target {
-  int64_t date_time;
-  enum visibility visibility;
-  int64_t organizer_id;
-  bool has_ticket_types;
-  int64_t ticket_type_event;  /* the asked ticket type's event; 0 when it does not exist */
-  bool registered;            /* the user holds an active registration already */
-};
-
 /*
- * Reads, in one statement, what registering user_id for event_id with
- * ticket_type_id (0: none) must check. 0, EVENTAPI_ENOTFOUND for no such
- * event, or a database error.
+ * What registering who for event_id checks before the write, in one
+ * statement outside the write lock: the event exists and who may see it
+ * (the visibility rule, events/rules.h; EVENTAPI_ENOTFOUND otherwise); the
+ * ticket type given (ticket_type FIELD_SET, ticket_type_id) of this event,
+ * or one given (FIELD_ABSENT: none) when the event has any; then the event
+ * not started at now and who not registered yet. Problems go to errors with
+ * DRF's messages: 0, EVENTAPI_EINVAL when errors holds any (these or ones
+ * added before), EVENTAPI_ENOTFOUND, or a database error.
  */
-int registrations_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
-                         struct registration_target *out);
+int registrations_check(db_t *db, const struct principal *who, int64_t event_id,
+                        enum field_result ticket_type, int64_t ticket_type_id, int64_t now,
+                        json_t *errors, arena_t *arena);
 
 /*
  * Registers r->user_id for r->event_id (r->ticket_type_id, 0 for none):
@@ -91,5 +88,14 @@ int registrations_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t of
 /* The event's active registrations with their users and tickets, oldest first. */
 int registrations_list_event(db_t *db, int64_t event_id, arena_t *arena,
                              struct registration **out, size_t *count);
+
+/*
+ * Receivers (db/signal.h; app.c connects them). events_places_opened: the
+ * waitlist is promoted into the places that opened. users_deleting: the
+ * user's registrations are cancelled as by the user, so that their places
+ * go to the waitlist before the rows go with the user.
+ */
+int registrations_on_places_opened(db_t *db, const void *payload);
+int registrations_on_user_deleting(db_t *db, const void *payload);
 
 #endif

@@ -2,23 +2,8 @@
 
 #include <stdlib.h>
 
+#include "core/jsonutil.h"
 #include "core/timefmt.h"
-
-static json_t *
-timestamp(int64_t us)
-{
-  if (us == 0)
-    return json_null();
-  char text[TIME_ISO_MAX];
-  time_format_iso(us, text);
-  return json_string(text);
-}
-
-static json_t *
-id_or_null(int64_t id)
-{
-  return id ? json_integer(id) : json_null();
-}
 
 static json_t *
 ticket_summary(const struct registration *r, bool with_time)
@@ -27,10 +12,10 @@ ticket_summary(const struct registration *r, bool with_time)
     return json_null();
   json_t *t = json_object();
   json_object_set_new(t, "code", json_string(r->ticket.code));
-  json_object_set_new(t, "issued_at", timestamp(r->ticket.issued_at));
+  json_object_set_new(t, "issued_at", json_time_or_null(r->ticket.issued_at));
   json_object_set_new(t, "is_checked_in", json_boolean(r->ticket.checked_in_at != 0));
   if (with_time)
-    json_object_set_new(t, "checked_in_at", timestamp(r->ticket.checked_in_at));
+    json_object_set_new(t, "checked_in_at", json_time_or_null(r->ticket.checked_in_at));
   return t;
 }
 
@@ -41,8 +26,8 @@ registrations_serialize(const struct registration *r)
   json_object_set_new(obj, "id", json_integer(r->id));
   json_object_set_new(obj, "user", json_integer(r->user_id));
   json_object_set_new(obj, "event", json_integer(r->event_id));
-  json_object_set_new(obj, "ticket_type", id_or_null(r->ticket_type_id));
-  json_object_set_new(obj, "registered_at", timestamp(r->registered_at));
+  json_object_set_new(obj, "ticket_type", json_id_or_null(r->ticket_type_id));
+  json_object_set_new(obj, "registered_at", json_time_or_null(r->registered_at));
   json_object_set_new(obj, "is_waitlisted", json_boolean(r->is_waitlisted));
   json_object_set_new(obj, "ticket", ticket_summary(r, false));
   return obj;
@@ -54,8 +39,8 @@ registrations_serialize_short(const struct registration *r)
   json_t *obj = json_object();
   json_object_set_new(obj, "id", json_integer(r->id));
   json_object_set_new(obj, "event", json_integer(r->event_id));
-  json_object_set_new(obj, "ticket_type", id_or_null(r->ticket_type_id));
-  json_object_set_new(obj, "registered_at", timestamp(r->registered_at));
+  json_object_set_new(obj, "ticket_type", json_id_or_null(r->ticket_type_id));
+  json_object_set_new(obj, "registered_at", json_time_or_null(r->registered_at));
   json_object_set_new(obj, "is_waitlisted", json_boolean(r->is_waitlisted));
   return obj;
 }
@@ -70,8 +55,8 @@ registrations_serialize_for_organizer(const struct registration *r)
                                              "username", r->username, "email", r->email,
                                              "first_name", r->first_name,
                                              "last_name", r->last_name));
-  json_object_set_new(obj, "ticket_type", id_or_null(r->ticket_type_id));
-  json_object_set_new(obj, "registered_at", timestamp(r->registered_at));
+  json_object_set_new(obj, "ticket_type", json_id_or_null(r->ticket_type_id));
+  json_object_set_new(obj, "registered_at", json_time_or_null(r->registered_at));
   json_object_set_new(obj, "is_waitlisted", json_boolean(r->is_waitlisted));
   json_object_set_new(obj, "ticket", ticket_summary(r, true));
   return obj;
@@ -102,4 +87,11 @@ registrations_pk_field(json_t *body, const char *name, json_t *errors, arena_t *
                  json_is_string(value) ? "str" : json_is_boolean(value) ? "bool"
                  : json_is_real(value) ? "float" : json_is_array(value) ? "list" : "dict"));
   return FIELD_INVALID;
+}
+
+void
+registrations_invalid_pk(json_t *errors, const char *name, int64_t id, arena_t *arena)
+{
+  json_error_add(errors, name, arena_printf(arena, "Invalid pk \"%lld\" - object does not exist.",
+                                            (long long)id));
 }

@@ -32,4 +32,7 @@ json_t *registrations_serialize_for_organizer(const struct registration *r);
 enum field_result registrations_pk_field(json_t *body, const char *name, json_t *errors,
                                          arena_t *arena, int64_t *id);
 
+/* Adds DRF's "Invalid pk ... - object does not exist." for id to errors[name]. */
+void registrations_invalid_pk(json_t *errors, const char *name, int64_t id, arena_t *arena);
+
 #endif

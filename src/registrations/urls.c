@@ -15,6 +15,5 @@ static const struct route routes[] = {
 int
 registrations_urls_register(void)
 {
-  registrations_signals_connect();
   return http_routes_add(routes, sizeof routes / sizeof routes[0]);
 }

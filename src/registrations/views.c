@@ -14,23 +14,18 @@
 #include "core/timefmt.h"
 #include "events/models.h"
 #include "events/permissions.h"
-#include "events/signals.h"
+#include "events/rules.h"
 #include "registrations/models.h"
 #include "registrations/serializers.h"
+#include "shortcuts/body.h"
+#include "shortcuts/database.h"
 #include "shortcuts/pagination.h"
+#include "shortcuts/permissions.h"
+#include "shortcuts/reply.h"
 #include "shortcuts/write.h"
-#include "users/permissions.h"
-#include "users/signals.h"
 
 static const char NO_EVENT[] = "No Event matches the given query.";
 static const char NO_REGISTRATION[] = "No Registration matches the given query.";
-
-static void
-invalid_pk(json_t *errors, const char *name, int64_t id, arena_t *arena)
-{
-  json_error_add(errors, name, arena_printf(arena, "Invalid pk \"%lld\" - object does not exist.",
-                                            (long long)id));
-}
 
 /* A registration, as a unit of work: in, the user, event and ticket type;
  * out, the registration made (confirmed or waitlisted). */
@@ -64,173 +59,101 @@ register_reply(struct http_request *req, int rc, void *arg)
                                         "You are already registered for this event."));
   } else if (rc == EVENTAPI_ENOTFOUND && u->event_in_body) {
     json_t *errors = json_object();
-    invalid_pk(errors, "event", u->r.event_id, &req->arena);
+    registrations_invalid_pk(errors, "event", u->r.event_id, &req->arena);
     http_reply_json(req, 400, errors);
-  } else if (rc == EVENTAPI_ENOTFOUND) {
-    http_reply_detail(req, 404, NO_EVENT);
-  } else if (rc < 0) {
-    http_reply_db_error(req, rc);
-  } else {
+  } else if (ok_or_reply(req, rc, NULL, NO_EVENT)) {
     /* API.md: 200 (CREATE_STATUS=201 as the original). */
     http_reply_json(req, config->create_status, registrations_serialize(&u->r));
   }
 }
 
-/* What the view reads of the event before it registers, in one snapshot. */
-struct target_read {
-  int64_t event_id, ticket_type_id, user_id;
-  struct registration_target target;
-};
-
-static int
-read_target(db_t *db, void *arg)
-{
-  struct target_read *r = arg;
-  return registrations_target(db, r->event_id, r->ticket_type_id, r->user_id, &r->target);
-}
-
-/* API.md: the organizer, admins and registrants see a private event. */
-static bool
-target_visible(const struct registration_target *t, const struct principal *who)
-{
-  return t->visibility == VISIBILITY_PUBLIC || who->role == ROLE_ADMIN ||
-         who->id == t->organizer_id || t->registered;
-}
-
 /*
- * The registration of API.md. Checked first, outside the write lock and in
- * one read: the event visible to the caller and not started, the ticket
- * type given when the event has any and of this event, no active
- * registration yet. Then one unit of work registers, confirmed or
+ * The registration of API.md. Checked first, outside the write lock
+ * (registrations_check): the event visible to the caller and not started,
+ * the ticket type given when the event has any and of this event, no
+ * active registration yet. Then one unit of work registers, confirmed or
  * waitlisted by the database.
  */
 static void
-register_for(struct http_request *req, int64_t event_id, bool event_in_body, json_t *body)
+register_for(struct http_request *req, int64_t event_id, bool event_in_body, json_t *body,
+             json_t *errors)
 {
-  json_t *errors = json_object();
-  int64_t ticket_type_id = 0;
+  int64_t ticket_type_id = 0, now = time_now_us();
   enum field_result got = registrations_pk_field(body, "ticket_type", errors, &req->arena,
                                                 &ticket_type_id);
-  struct target_read read = {event_id, got == FIELD_SET ? ticket_type_id : 0, req->user->id,
-                             {0}};
-  int rc = db_read(read_target, &read);
-  const struct registration_target *t = &read.target;
-  if (rc == EVENTAPI_ENOTFOUND || (rc == 0 && !target_visible(t, req->user))) {
-    if (event_in_body) {
-      invalid_pk(errors, "event", event_id, &req->arena);
-      http_reply_json(req, 400, json_incref(errors));
-    } else {
-      http_reply_detail(req, 404, NO_EVENT);
-    }
-    goto out;
+  db_t *db = database_or_reply(req);
+  if (db == NULL)
+    return;
+  int rc = registrations_check(db, req->user, event_id, got, ticket_type_id, now, errors,
+                               &req->arena);
+  if (rc == EVENTAPI_ENOTFOUND && event_in_body) {
+    registrations_invalid_pk(errors, "event", event_id, &req->arena);
+    rc = EVENTAPI_EINVAL;
   }
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
-    goto out;
-  }
-  int64_t now = time_now_us();
-  if (got == FIELD_SET && t->ticket_type_event != event_id) {
-    /* Another event's ticket type, or none at all. */
-    if (t->ticket_type_event != 0)
-      json_error_add(errors, "non_field_errors",
-                     "This ticket type does not belong to the selected event.");
-    else
-      invalid_pk(errors, "ticket_type", ticket_type_id, &req->arena);
-  } else if (got == FIELD_ABSENT && t->has_ticket_types) {
-    /* API.md: required when the event has ticket types. */
-    json_error_add(errors, "ticket_type", "This field is required.");
-  }
-  if (!json_errors_any(errors)) {
-    if (t->date_time <= now)
-      json_error_add(errors, "non_field_errors", "This event has already started.");
-    else if (t->registered)
-      json_error_add(errors, "non_field_errors", "You are already registered for this event.");
-  }
-  if (json_errors_any(errors)) {
-    http_reply_json(req, 400, json_incref(errors));
-    goto out;
-  }
-  struct register_unit *u = arena_calloc(&req->arena, 1, sizeof *u);
-  if (u == NULL) {
-    http_reply_internal(req, "out of memory");
-    goto out;
-  }
-  u->r = (struct registration){.user_id = req->user->id, .event_id = event_id,
-                               .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0};
-  u->now = now;
-  u->event_in_body = event_in_body;
-  u->arena = &req->arena;
-  write_and_reply(req, register_unit, u, register_reply);
-out:
-  json_decref(errors);
+  if (!ok_or_reply(req, rc, errors, NO_EVENT))
+    return;
+  struct register_unit u = {
+    .r = {.user_id = req->user->id, .event_id = event_id,
+          .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0},
+    .now = now, .event_in_body = event_in_body, .arena = &req->arena,
+  };
+  write_or_reply(req, register_unit, &u, sizeof u, register_reply);
+}
+
+/* The body of a registration, and an errors object, or NULL after replying. */
+static json_t *
+register_body_or_reply(struct http_request *req, json_t **errors)
+{
+  json_t *body = authenticated_or_reply(req) ? body_or_reply(req, NULL) : NULL;
+  *errors = body ? errors_or_reply(req) : NULL;
+  return *errors ? body : NULL;
 }
 
 void
 registrations_register_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  json_t *body = http_json_body(req);
+  json_t *errors, *body = register_body_or_reply(req, &errors);
   if (body)
-    register_for(req, req->ids[0], false, body);
+    register_for(req, req->ids[0], false, body, errors);
 }
 
 void
 registrations_register_body_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  json_t *body = http_json_body(req);
+  json_t *errors, *body = register_body_or_reply(req, &errors);
   if (body == NULL)
     return;
-  json_t *errors = json_object();
   int64_t event_id = 0;
   enum field_result got = registrations_pk_field(body, "event", errors, &req->arena, &event_id);
   if (got == FIELD_ABSENT)
     json_error_add(errors, "event", json_object_get(body, "event") ? "This field may not be null."
                                                                    : "This field is required.");
-  if (json_errors_any(errors))
-    http_reply_json(req, 400, json_incref(errors));
-  else
-    register_for(req, event_id, true, body);
-  json_decref(errors);
+  if (valid_or_400(req, errors))
+    register_for(req, event_id, true, body, errors);
 }
 
-/* A page of the caller's registrations and their count, read together. */
-struct page_read {
-  int64_t user_id;
-  const struct page *page;
-  arena_t *arena;
-  struct registration *list;
-  size_t count;
-  int64_t total;
-};
-
+/* The caller's page of registrations (struct page_read). */
 static int
 read_page(db_t *db, void *arg)
 {
   struct page_read *r = arg;
-  return registrations_list_user(db, r->user_id, r->page->limit, r->page->offset, r->arena,
-                                 &r->list, &r->count, &r->total);
+  struct registration *list = NULL;
+  int rc = registrations_list_user(db, r->user_id, r->page.limit, r->page.offset, r->arena,
+                                   &list, &r->count, &r->total);
+  r->items = list;
+  return rc;
+}
+
+static json_t *
+page_item(const void *items, size_t i)
+{
+  return registrations_serialize_short(&((const struct registration *)items)[i]);
 }
 
 void
 registrations_me_view(struct http_request *req)
 {
-  struct page page;
-  if (!permission_authenticated(req) || !pagination_params_or_reply(req, &page))
-    return;
-  struct page_read read = {req->user->id, &page, &req->arena, NULL, 0, 0};
-  /* One read transaction: the count and the page agree. */
-  int rc = db_read(read_page, &read);
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
-    return;
-  }
-  json_t *results = json_array();
-  for (size_t i = 0; i < read.count; i++)
-    json_array_append_new(results, registrations_serialize_short(&read.list[i]));
-  pagination_reply(req, &page, read.total, results);
+  pagination_user_list(req, read_page, page_item);
 }
 
 /*
@@ -238,28 +161,23 @@ registrations_me_view(struct http_request *req)
  * organizer or an admin; 404 for everyone else (no hint that it exists).
  */
 static bool
-load_registration(struct http_request *req, db_t *db, struct registration *r)
+registration_or_404(struct http_request *req, struct registration *r)
 {
+  db_t *db = authenticated_or_reply(req) ? database_or_reply(req) : NULL;
+  if (db == NULL)
+    return false;
   int rc = registrations_get(db, req->ids[0], &req->arena, r);
-  if (rc == 0 && r->cancelled_at == 0 &&
-      (r->user_id == req->user->id || r->organizer_id == req->user->id ||
-       req->user->role == ROLE_ADMIN))
-    return true;
-  if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
-    http_reply_db_error(req, rc);
-  else
-    http_reply_detail(req, 404, NO_REGISTRATION);
-  return false;
+  if (rc == 0 && !(r->cancelled_at == 0 &&
+                   (r->user_id == req->user->id || events_may_change(req->user, r->organizer_id))))
+    rc = EVENTAPI_ENOTFOUND;
+  return object_or_404(req, rc, NO_REGISTRATION);
 }
 
 void
 registrations_detail_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  db_t *db = http_database(req);
   struct registration r;
-  if (db && load_registration(req, db, &r))
+  if (registration_or_404(req, &r))
     http_reply_json(req, 200, registrations_serialize(&r));
 }
 
@@ -282,33 +200,18 @@ static void
 cancel_reply(struct http_request *req, int rc, void *arg)
 {
   (void)arg;
-  if (rc == EVENTAPI_ENOTFOUND)
-    http_reply_detail(req, 404, NO_REGISTRATION);
-  else if (rc < 0)
-    http_reply_db_error(req, rc);
-  else
+  if (object_or_404(req, rc, NO_REGISTRATION))
     http_reply_empty(req, 204);
 }
 
 void
 registrations_cancel_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  db_t *db = http_database(req);
-  struct cancel_unit *u = arena_calloc(&req->arena, 1, sizeof *u);
-  if (db == NULL || u == NULL) {
-    if (db)
-      http_reply_internal(req, "out of memory");
-    return;
-  }
+  struct cancel_unit u = {.now = time_now_us(), .arena = &req->arena};
   /* Who may cancel is read here; whether it still holds a place, and whom
    * that place promotes, the unit reads from the rows as it changes them. */
-  if (!load_registration(req, db, &u->r))
-    return;
-  u->now = time_now_us();
-  u->arena = &req->arena;
-  write_and_reply(req, cancel_unit, u, cancel_reply);
+  if (registration_or_404(req, &u.r))
+    write_or_reply(req, cancel_unit, &u, sizeof u, cancel_reply);
 }
 
 /* ---- the organizer's list ---- */
@@ -389,9 +292,9 @@ reply_csv(struct http_request *req, const struct event *e, const struct registra
 void
 registrations_event_list_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
   struct event e;
-  if (db == NULL || !events_load_for_change(req, db, req->ids[0], &e))
+  db_t *db;
+  if (!event_owned_or_reply(req, req->ids[0], &e) || (db = database_or_reply(req)) == NULL)
     return;
   const char *format = http_query(req, "format");
   if (format && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
@@ -400,11 +303,9 @@ registrations_event_list_view(struct http_request *req)
   }
   struct registration *list;
   size_t count;
-  int rc = registrations_list_event(db, e.id, &req->arena, &list, &count);
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
+  if (!ok_or_reply(req, registrations_list_event(db, e.id, &req->arena, &list, &count),
+                   NULL, NULL))
     return;
-  }
   if (format && strcmp(format, "csv") == 0) {
     reply_csv(req, &e, list, count);
     return;
@@ -413,41 +314,4 @@ registrations_event_list_view(struct http_request *req)
   for (size_t i = 0; i < count; i++)
     json_array_append_new(body, registrations_serialize_for_organizer(&list[i]));
   http_reply_json(req, 200, body);
-}
-
-/* ---- signals ---- */
-
-static int
-promote_on_places_opened(db_t *db, int64_t event_id, arena_t *arena)
-{
-  return registrations_promote(db, event_id, time_now_us(), arena, NULL);
-}
-
-/*
- * users_deleting: the user's registrations are cancelled as by the user, so
- * that their places go to the waitlist before the rows go with the user.
- */
-static int
-cancel_on_user_deleting(db_t *db, int64_t user_id, int64_t now, arena_t *arena)
-{
-  int64_t *ids;
-  size_t count;
-  int rc = db_ints(db, "SELECT id FROM registrations WHERE user_id = ? AND cancelled_at IS NULL"
-                       " ORDER BY id",
-                   user_id, arena, &ids, &count);
-  for (size_t i = 0; rc == 0 && i < count; i++) {
-    struct registration r;
-    if ((rc = registrations_get(db, ids[i], arena, &r)) == 0)
-      rc = registrations_cancel(db, &r, now, arena);
-    if (rc == EVENTAPI_ENOTFOUND)
-      rc = 0; /* cancelled meanwhile */
-  }
-  return rc;
-}
-
-void
-registrations_signals_connect(void)
-{
-  events_places_opened = promote_on_places_opened;
-  users_deleting_connect(cancel_on_user_deleting);
 }

@@ -13,7 +13,4 @@ void registrations_detail_view(struct http_request *req);
 void registrations_cancel_view(struct http_request *req);
 void registrations_event_list_view(struct http_request *req);    /* the organizer's list, CSV */
 
-/* Connects the registrations app to the events app's signals. */
-void registrations_signals_connect(void);
-
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 
 #include "core/jsonutil.h"
+#include "shortcuts/permissions.h"
+#include "shortcuts/reply.h"
 
 /*
  * Reads the query parameter name as an integer in [min, max] into *out;
@@ -74,4 +76,21 @@ pagination_reply(struct http_request *req, const struct page *page, int64_t tota
                   ? http_page_url(req, limit, offset > limit ? offset - limit : 0) : NULL);
   json_object_set_new(body, "results", results);
   http_reply_json(req, 200, body);
+}
+
+void
+pagination_user_list(struct http_request *req, db_unit_fn read,
+                     json_t *(*item)(const void *items, size_t i))
+{
+  struct page_read r = {.arena = &req->arena};
+  if (!authenticated_or_reply(req) || !pagination_params_or_reply(req, &r.page))
+    return;
+  r.user_id = req->user->id;
+  /* One read transaction: the count and the page agree. */
+  if (!ok_or_reply(req, db_read(read, &r), NULL, NULL))
+    return;
+  json_t *results = json_array();
+  for (size_t i = 0; i < r.count; i++)
+    json_array_append_new(results, item(r.items, i));
+  pagination_reply(req, &r.page, r.total, results);
 }

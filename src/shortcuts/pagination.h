@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "db/db.h"
 #include "http/http.h"
 
 #define PAGINATION_MAX 1000 /* the largest limit, and a plain array's length */
@@ -40,5 +41,25 @@ bool pagination_params_or_reply(struct http_request *req, struct page *page);
  */
 void pagination_reply(struct http_request *req, const struct page *page, int64_t total,
                       json_t *results);
+
+/* A page of the caller's own items, as a read function fills it. */
+struct page_read {
+  int64_t user_id;     /* the caller */
+  struct page page;
+  arena_t *arena;      /* the request's */
+  const void *items;   /* the read's: an arena array of count items */
+  size_t count;
+  int64_t total;       /* the read's: the number of all the caller's items */
+};
+
+/*
+ * GET of a list of the caller's own items: 401 for anonymous callers, the
+ * limit and offset checked (pagination_params_or_reply), the page read by
+ * read(db, struct page_read *) in one read transaction (its items and its
+ * total agree), then answered with item(items, i) for each (a new object)
+ * by pagination_reply().
+ */
+void pagination_user_list(struct http_request *req, db_unit_fn read,
+                          json_t *(*item)(const void *items, size_t i));
 
 #endif

@@ -3,6 +3,8 @@
  */
 #include "shortcuts/write.h"
 
+#include <string.h>
+
 #include "core/error.h"
 
 struct pending {
@@ -24,7 +26,7 @@ static void
 answer(struct http_request *req, int rc, void *ctx, write_reply_fn reply)
 {
   if (storage_failure(rc))
-    http_reply_db_error(req, rc);
+    http_reply_error(req, rc);
   else
     reply(req, rc, ctx);
 }
@@ -45,37 +47,24 @@ done(void *arg, int rc)
   http_resume(p->req);
 }
 
-void
-write_and_reply(struct http_request *req, db_unit_fn unit, void *ctx, write_reply_fn reply)
+bool
+write_or_reply(struct http_request *req, db_unit_fn unit, const void *ctx, size_t size,
+               write_reply_fn reply)
 {
-  if (!db_write_is_async()) {
-    answer(req, db_write(unit, ctx), ctx, reply);
-    return;
-  }
-  struct pending *p = arena_alloc(&req->arena, sizeof *p);
-  if (p == NULL) {
+  void *copy = arena_alloc(&req->arena, size);
+  struct pending *p = db_write_is_async() ? arena_alloc(&req->arena, sizeof *p) : NULL;
+  if (copy == NULL || (p == NULL && db_write_is_async())) {
     http_reply_internal(req, "out of memory");
-    return;
+    return false;
   }
-  *p = (struct pending){req, ctx, reply, 0};
+  memcpy(copy, ctx, size);
+  if (p == NULL) {
+    answer(req, db_write(unit, copy), copy, reply);
+    return true;
+  }
+  *p = (struct pending){req, copy, reply, 0};
   /* Parked first: the writer may finish before this function returns. */
   http_suspend(req, resumed, p);
-  db_write_async(unit, ctx, done, p);
-}
-
-static void
-release_json(void *json)
-{
-  json_decref(json);
-}
-
-json_t *
-write_errors(struct http_request *req)
-{
-  json_t *errors = json_object();
-  if (errors && arena_defer(&req->arena, release_json, errors) < 0) {
-    json_decref(errors);
-    return NULL;
-  }
-  return errors;
+  db_write_async(unit, copy, done, p);
+  return true;
 }

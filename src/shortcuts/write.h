@@ -2,7 +2,7 @@
  * write.h - how a view writes: one unit of work (db.h), then the answer.
  *
  * A view reads and validates first, outside any write lock, then hands its
- * change to write_and_reply() as a unit of work and answers from the
+ * change to write_or_reply() as a unit of work and answers from the
  * unit's result. On SQLite the request is parked meanwhile (http_suspend),
  * so the server's threads serve other requests while the writer commits a
  * batch; on PostgreSQL the unit runs at once on the thread's connection.
@@ -11,6 +11,9 @@
  */
 #ifndef EVENTAPI_SHORTCUTS_WRITE_H
 #define EVENTAPI_SHORTCUTS_WRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "db/db.h"
 #include "http/http.h"
@@ -22,20 +25,14 @@
 typedef void (*write_reply_fn)(struct http_request *req, int rc, void *ctx);
 
 /*
- * Runs unit(db, ctx) as a unit of work, then reply(req, rc, ctx). A storage
- * failure (database unavailable or busy, out of memory, an I/O error) is
- * answered here (503 or 500) without calling reply. ctx must live as long as
- * the request (the request's arena).
+ * Copies ctx (size bytes) into the request's arena, runs unit(db, copy) as
+ * a unit of work, then reply(req, rc, copy). A storage failure (database
+ * unavailable or busy, out of memory, an I/O error) is answered here (503
+ * or 500) without calling reply, and so is a copy that finds no memory:
+ * then false is returned and nothing runs (the caller undoes what it made
+ * for the unit). True once the unit is on its way.
  */
-void write_and_reply(struct http_request *req, db_unit_fn unit, void *ctx,
-                     write_reply_fn reply);
-
-/*
- * A JSON object for the field errors a unit finds under the write lock
- * (a name taken, a quantity below the confirmed count), owned by the request
- * and freed with it. A unit clears it when it starts: it may run again.
- * NULL when out of memory.
- */
-json_t *write_errors(struct http_request *req);
+bool write_or_reply(struct http_request *req, db_unit_fn unit, const void *ctx, size_t size,
+                    write_reply_fn reply);
 
 #endif

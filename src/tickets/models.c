@@ -15,8 +15,9 @@
   " JOIN events e ON e.id = r.event_id"
 
 static int
-read_ticket(db_stmt_t *st, arena_t *arena, struct ticket *t)
+read_ticket(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct ticket *t = out;
   t->id = db_column_int(st, 0);
   t->code = arena_strdup(arena, db_column_text(st, 1));
   t->registration_id = db_column_int(st, 2);
@@ -75,16 +76,9 @@ tickets_get(db_t *db, const char *code, arena_t *arena, struct ticket *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " TICKET_COLUMNS TICKET_FROM
                                  " WHERE t.code = ? AND r.cancelled_at IS NULL");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, code);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_ticket(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
-  return rc;
+  if (st)
+    db_bind_text(st, 1, code);
+  return db_row(st, read_ticket, arena, out);
 }
 
 int
@@ -95,38 +89,24 @@ tickets_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset, aren
   *count = 0;
   db_stmt_t *st = db_prepare(db, "SELECT count(*)" TICKET_FROM
                                  " WHERE r.user_id = ? AND r.cancelled_at IS NULL");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  int rc = db_step(st);
-  *total = rc == DB_ROW ? db_column_int(st, 0) : 0;
-  db_reset(st);
-  if (rc < 0)
+  if (st)
+    db_bind_int(st, 1, user_id);
+  int rc = db_int(st, total);
+  if (rc < 0 || *total <= offset)
     return rc;
-  if (*total <= offset)
-    return 0;
   int64_t expected = *total - offset < limit ? *total - offset : limit;
-  struct ticket *list = arena_calloc(arena, (size_t)expected, sizeof *list);
-  if (list == NULL)
-    return EVENTAPI_ENOMEM;
   st = db_prepare(db, "SELECT " TICKET_COLUMNS TICKET_FROM
                       " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
                       " ORDER BY t.issued_at DESC, t.id DESC LIMIT ? OFFSET ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  db_bind_int(st, 2, limit);
-  db_bind_int(st, 3, offset);
-  size_t n = 0;
-  while ((rc = db_step(st)) == DB_ROW && n < (size_t)expected)
-    if ((rc = read_ticket(st, arena, &list[n++])) < 0)
-      break;
-  db_reset(st);
-  if (rc < 0)
-    return rc;
+  if (st) {
+    db_bind_int(st, 1, user_id);
+    db_bind_int(st, 2, limit);
+    db_bind_int(st, 3, offset);
+  }
+  void *list;
+  rc = db_rows(st, read_ticket, sizeof **out, (size_t)expected, arena, &list, count);
   *out = list;
-  *count = n;
-  return 0;
+  return rc;
 }
 
 int
@@ -147,7 +127,8 @@ tickets_check_in(db_t *db, int64_t id, int64_t now, int64_t *first)
   db_reset(st);
   if (rc < 0)
     return rc;
-  return changes == 1 ? tickets_checked_in_send(db, id, now) : EVENTAPI_ECONFLICT;
+  return changes == 1 ? signal_send(&tickets_checked_in, db, &(struct tickets_check_in){id, now})
+                      : EVENTAPI_ECONFLICT;
 }
 
 int

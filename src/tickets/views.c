@@ -8,50 +8,40 @@
 
 #include "core/error.h"
 #include "core/timefmt.h"
+#include "events/rules.h"
+#include "shortcuts/database.h"
 #include "shortcuts/pagination.h"
+#include "shortcuts/permissions.h"
+#include "shortcuts/reply.h"
 #include "shortcuts/write.h"
 #include "tickets/models.h"
 #include "tickets/qr.h"
 #include "tickets/serializers.h"
-#include "users/permissions.h"
 
 static const char NO_TICKET[] = "No Ticket matches the given query.";
 
-/* A page of the caller's tickets and their count, read together. */
-struct page_read {
-  int64_t user_id;
-  const struct page *page;
-  arena_t *arena;
-  struct ticket *list;
-  size_t count;
-  int64_t total;
-};
-
+/* The caller's page of tickets (struct page_read). */
 static int
 read_page(db_t *db, void *arg)
 {
   struct page_read *r = arg;
-  return tickets_list_user(db, r->user_id, r->page->limit, r->page->offset, r->arena,
-                           &r->list, &r->count, &r->total);
+  struct ticket *list = NULL;
+  int rc = tickets_list_user(db, r->user_id, r->page.limit, r->page.offset, r->arena, &list,
+                             &r->count, &r->total);
+  r->items = list;
+  return rc;
+}
+
+static json_t *
+page_item(const void *items, size_t i)
+{
+  return tickets_serialize(&((const struct ticket *)items)[i]);
 }
 
 void
 tickets_list_view(struct http_request *req)
 {
-  struct page page;
-  if (!permission_authenticated(req) || !pagination_params_or_reply(req, &page))
-    return;
-  struct page_read read = {req->user->id, &page, &req->arena, NULL, 0, 0};
-  /* One read transaction: the count and the page agree. */
-  int rc = db_read(read_page, &read);
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
-    return;
-  }
-  json_t *results = json_array();
-  for (size_t i = 0; i < read.count; i++)
-    json_array_append_new(results, tickets_serialize(&read.list[i]));
-  pagination_reply(req, &page, read.total, results);
+  pagination_user_list(req, read_page, page_item);
 }
 
 /*
@@ -60,16 +50,15 @@ tickets_list_view(struct http_request *req)
  * an organizer's action, who gets 403.
  */
 static bool
-load_ticket(struct http_request *req, db_t *db, bool organizer_only, struct ticket *t)
+ticket_or_404(struct http_request *req, bool organizer_only, struct ticket *t)
 {
-  if (!permission_authenticated(req))
+  db_t *db = database_or_reply(req);
+  if (db == NULL || !authenticated_or_reply(req))
     return false;
   int rc = tickets_get(db, req->params[0], &req->arena, t);
-  if (rc < 0 && rc != EVENTAPI_ENOTFOUND) {
-    http_reply_db_error(req, rc);
-    return false;
-  }
-  bool owner = rc == 0 && (t->organizer_id == req->user->id || req->user->role == ROLE_ADMIN);
+  if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
+    return ok_or_reply(req, rc, NULL, NULL);
+  bool owner = rc == 0 && events_may_change(req->user, t->organizer_id);
   bool holder = rc == 0 && t->user_id == req->user->id;
   if (owner || (holder && !organizer_only))
     return true;
@@ -83,9 +72,8 @@ load_ticket(struct http_request *req, db_t *db, bool organizer_only, struct tick
 void
 tickets_detail_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
   struct ticket t;
-  if (db && load_ticket(req, db, false, &t))
+  if (ticket_or_404(req, false, &t))
     http_reply_json(req, 200, tickets_serialize(&t));
 }
 
@@ -113,11 +101,7 @@ check_in_reply(struct http_request *req, int rc, void *arg)
     time_format_iso(unit->first, when);
     http_reply_json(req, 409, json_pack("{s:s, s:s}", "detail", "Ticket already checked in.",
                                         "checked_in_at", when));
-  } else if (rc == EVENTAPI_ENOTFOUND) {
-    http_reply_detail(req, 404, NO_TICKET);
-  } else if (rc < 0) {
-    http_reply_db_error(req, rc);
-  } else {
+  } else if (object_or_404(req, rc, NO_TICKET)) {
     unit->t.checked_in_at = unit->first;
     http_reply_json(req, 200, tickets_serialize(&unit->t));
   }
@@ -126,25 +110,16 @@ check_in_reply(struct http_request *req, int rc, void *arg)
 void
 tickets_check_in_view(struct http_request *req)
 {
-  db_t *db = http_database(req);
-  struct ticket t;
-  if (db == NULL || !load_ticket(req, db, true, &t))
-    return;
-  struct check_in_unit *unit = arena_alloc(&req->arena, sizeof *unit);
-  if (unit == NULL) {
-    http_reply_internal(req, "out of memory");
-    return;
-  }
-  *unit = (struct check_in_unit){.t = t, .now = time_now_us()};
-  write_and_reply(req, check_in_unit, unit, check_in_reply);
+  struct check_in_unit unit = {.now = time_now_us()};
+  if (ticket_or_404(req, true, &unit.t))
+    write_or_reply(req, check_in_unit, &unit, sizeof unit, check_in_reply);
 }
 
 static void
 reply_qr(struct http_request *req, bool png)
 {
-  db_t *db = http_database(req);
   struct ticket t;
-  if (db == NULL || !load_ticket(req, db, false, &t))
+  if (!ticket_or_404(req, false, &t))
     return;
   size_t len;
   char *image = png ? tickets_qr_png(t.code, &len) : tickets_qr_svg(t.code, &len);

@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "users/models.h"
 #include "users/serializers.h"
+#include "users/email.h"
 #include "users/validators.h"
 
 #define PASSWORD_INPUT_MAX 1024
@@ -96,7 +97,6 @@ new_password(const char *command, const char *given, const struct user *u,
 static int
 check_new_admin(db_t *db, const char *username, const char *email)
 {
-  int taken;
   if (!users_username_valid(username) || text_utf8_length(username) > USERNAME_MAX) {
     fprintf(stderr, "eventapi: username: Enter a valid username. This value may contain only "
                     "letters, numbers, and @/./+/-/_ characters.\n");
@@ -106,14 +106,16 @@ check_new_admin(db_t *db, const char *username, const char *email)
     fprintf(stderr, "eventapi: email: Enter a valid email address.\n");
     return STATUS_FAILED;
   }
-  if ((taken = users_username_taken(db, username, 0)) != 0) {
-    fprintf(stderr, "eventapi: username: %s\n", taken == 1
-            ? "A user with that username already exists." : eventapi_strerror(taken));
+  bool taken = false;
+  int rc = users_username_taken(db, username, 0, &taken);
+  if (rc < 0 || taken) {
+    fprintf(stderr, "eventapi: username: %s\n", taken
+            ? "A user with that username already exists." : eventapi_strerror(rc));
     return STATUS_FAILED;
   }
-  if ((taken = users_email_taken(db, email, 0)) != 0) {
-    fprintf(stderr, "eventapi: email: %s\n", taken == 1
-            ? "A user with that email already exists." : eventapi_strerror(taken));
+  if ((rc = users_email_taken(db, email, 0, &taken)) < 0 || taken) {
+    fprintf(stderr, "eventapi: email: %s\n", taken
+            ? "A user with that email already exists." : eventapi_strerror(rc));
     return STATUS_FAILED;
   }
   return STATUS_OK;

@@ -6,8 +6,11 @@
 
 #include "auth/password.h"
 #include "core/error.h"
+#include "core/jsonutil.h"
 #include "core/text.h"
 #include "core/timefmt.h"
+#include "users/signals.h"
+#include "users/email.h"
 #include "users/validators.h"
 
 #define USER_COLUMNS \
@@ -15,8 +18,9 @@
   " token_generation"
 
 static int
-read_user(db_stmt_t *st, arena_t *arena, struct user *u)
+read_user(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct user *u = out;
   u->id = db_column_int(st, 0);
   u->username = arena_strdup(arena, db_column_text(st, 1));
   u->email = arena_strdup(arena, db_column_text(st, 2));
@@ -33,27 +37,13 @@ read_user(db_stmt_t *st, arena_t *arena, struct user *u)
   return 0;
 }
 
-/* Steps st once into *out: 0, EVENTAPI_ENOTFOUND or an error. Resets st. */
-static int
-fetch_one(db_stmt_t *st, arena_t *arena, struct user *out)
-{
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_user(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
-  return rc;
-}
-
 int
 users_get(db_t *db, int64_t id, arena_t *arena, struct user *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  return fetch_one(st, arena, out);
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, read_user, arena, out);
 }
 
 int
@@ -63,11 +53,9 @@ users_get_by_username(db_t *db, const char *username, arena_t *arena, struct use
   if (key == NULL)
     return EVENTAPI_ENOTFOUND; /* not UTF-8: nobody has that name */
   db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE username_key = ?");
-  int rc = EVENTAPI_EDB;
-  if (st) {
+  if (st)
     db_bind_text(st, 1, key);
-    rc = fetch_one(st, arena, out);
-  }
+  int rc = db_row(st, read_user, arena, out);
   free(key);
   return rc;
 }
@@ -76,31 +64,16 @@ int
 users_list(db_t *db, arena_t *arena, struct user **out, size_t *count)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users ORDER BY id");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  size_t cap = 0, n = 0;
-  struct user *list = arena_grow(arena, NULL, 0, &cap, sizeof *list);
-  int rc;
-  while (list && (rc = db_step(st)) == DB_ROW) {
-    if ((list = arena_grow(arena, list, n, &cap, sizeof *list)) == NULL)
-      break;
-    if ((rc = read_user(st, arena, &list[n++])) < 0)
-      break;
-  }
-  db_reset(st);
-  if (list == NULL)
-    return EVENTAPI_ENOMEM;
-  if (rc < 0)
-    return rc;
+  void *list;
+  int rc = db_rows(st, read_user, sizeof **out, 0, arena, &list, count);
   *out = list;
-  *count = n;
-  return 0;
+  return rc;
 }
 
 static int
-taken(db_t *db, db_stmt_t *st, const char *value, int64_t except_id)
+taken(db_stmt_t *st, const char *value, int64_t except_id, bool *found)
 {
-  (void)db;
+  *found = false;
   if (st == NULL)
     return EVENTAPI_EDB;
   char *key = text_fold(value);
@@ -110,24 +83,56 @@ taken(db_t *db, db_stmt_t *st, const char *value, int64_t except_id)
   }
   db_bind_text(st, 1, key);
   db_bind_int(st, 2, except_id);
-  int rc = db_step(st);
-  db_reset(st);
+  int rc = db_exists(st, found);
   free(key);
-  return rc < 0 ? rc : rc == DB_ROW;
+  return rc;
 }
 
 int
-users_username_taken(db_t *db, const char *username, int64_t except_id)
+users_username_taken(db_t *db, const char *username, int64_t except_id, bool *found)
 {
-  return taken(db, db_prepare(db, "SELECT 1 FROM users WHERE username_key = ? AND id <> ?"),
-               username, except_id);
+  return taken(db_prepare(db, "SELECT 1 FROM users WHERE username_key = ? AND id <> ?"),
+               username, except_id, found);
 }
 
 int
-users_email_taken(db_t *db, const char *email, int64_t except_id)
+users_email_taken(db_t *db, const char *email, int64_t except_id, bool *found)
 {
-  return taken(db, db_prepare(db, "SELECT 1 FROM users WHERE email_key = ? AND id <> ?"),
-               email, except_id);
+  return taken(db_prepare(db, "SELECT 1 FROM users WHERE email_key = ? AND id <> ?"),
+               email, except_id, found);
+}
+
+static const char USERNAME_TAKEN[] = "A user with that username already exists.";
+static const char EMAIL_TAKEN[] = "A user with that email already exists.";
+
+int
+users_check_unique(db_t *db, const struct user *u, bool check_username, json_t *errors)
+{
+  bool taken = false;
+  int rc = 0;
+  if (check_username && u->username &&
+      (rc = users_username_taken(db, u->username, u->id, &taken)) == 0 && taken)
+    json_error_add(errors, "username", USERNAME_TAKEN);
+  if (rc == 0 && u->email && (rc = users_email_taken(db, u->email, u->id, &taken)) == 0 &&
+      taken)
+    json_error_add(errors, "email", EMAIL_TAKEN);
+  return rc < 0 ? rc : json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
+}
+
+int
+users_save(db_t *db, struct user *u, bool creating, json_t *errors)
+{
+  json_object_clear(errors); /* a unit may run again */
+  int rc = users_check_unique(db, u, creating, errors);
+  if (rc < 0)
+    return rc;
+  rc = creating ? users_insert(db, u) : users_update(db, u);
+  if (rc == EVENTAPI_ECONSTRAINT) {
+    json_error_add(errors, creating ? "username" : "email",
+                   creating ? USERNAME_TAKEN : EMAIL_TAKEN);
+    return EVENTAPI_EINVAL;
+  }
+  return rc;
 }
 
 int
@@ -192,10 +197,12 @@ users_set_password(db_t *db, int64_t id, const char *hash)
 }
 
 int
-users_delete(db_t *db, int64_t id)
+users_delete(db_t *db, int64_t id, int64_t now, arena_t *arena)
 {
   int changes = 0;
-  int rc = db_exec(db, "DELETE FROM users WHERE id = ?", &changes, "i", id);
+  int rc = signal_send(&users_deleting, db, &(struct users_deletion){id, now, arena});
+  if (rc == 0)
+    rc = db_exec(db, "DELETE FROM users WHERE id = ?", &changes, "i", id);
   if (rc == 0 && changes == 0)
     rc = EVENTAPI_ENOTFOUND;
   return rc;
@@ -239,13 +246,14 @@ static int
 superuser_unit(db_t *db, void *arg)
 {
   struct superuser_unit *unit = arg;
-  int rc = users_username_taken(db, unit->u.username, 0);
-  if (rc == 1) {
-    snprintf(unit->err, unit->errlen, "username: A user with that username already exists.");
+  bool taken = false;
+  int rc = users_username_taken(db, unit->u.username, 0, &taken);
+  if (rc == 0 && taken) {
+    snprintf(unit->err, unit->errlen, "username: %s", USERNAME_TAKEN);
     return EVENTAPI_ECONFLICT;
   }
-  if (rc == 0 && (rc = users_email_taken(db, unit->u.email, 0)) == 1) {
-    snprintf(unit->err, unit->errlen, "email: A user with that email already exists.");
+  if (rc == 0 && (rc = users_email_taken(db, unit->u.email, 0, &taken)) == 0 && taken) {
+    snprintf(unit->err, unit->errlen, "email: %s", EMAIL_TAKEN);
     return EVENTAPI_ECONFLICT;
   }
   return rc < 0 ? rc : users_insert(db, &unit->u);
@@ -298,7 +306,7 @@ users_create_superuser(const char *username, const char *email, const char *pass
 }
 
 int
-token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us)
+users_token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us)
 {
   int64_t now = time_now_us();
   int rc = db_exec(db, "DELETE FROM token_blacklist WHERE expires_at < ?", NULL, "i", now);
@@ -311,13 +319,10 @@ token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_
 }
 
 int
-token_blacklisted(db_t *db, const char *jti)
+users_token_blacklisted(db_t *db, const char *jti, bool *blacklisted)
 {
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM token_blacklist WHERE jti = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, jti);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : rc == DB_ROW;
+  if (st)
+    db_bind_text(st, 1, jti);
+  return db_exists(st, blacklisted);
 }

@@ -8,6 +8,7 @@
 #ifndef EVENTAPI_USERS_MODELS_H
 #define EVENTAPI_USERS_MODELS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,11 +44,27 @@ int users_get_by_username(db_t *db, const char *username, arena_t *arena, struct
 int users_list(db_t *db, arena_t *arena, struct user **out, size_t *count);
 
 /*
- * 1 when another user (not except_id) holds username / email
- * case-insensitively, 0 when not, negative on error.
+ * Whether another user (not except_id) holds username / email
+ * case-insensitively: 0 with the answer in *found, or a database error.
  */
-int users_username_taken(db_t *db, const char *username, int64_t except_id);
-int users_email_taken(db_t *db, const char *email, int64_t except_id);
+int users_username_taken(db_t *db, const char *username, int64_t except_id, bool *found);
+int users_email_taken(db_t *db, const char *email, int64_t except_id, bool *found);
+
+/*
+ * Adds the uniqueness errors of u's username (when check_username) and
+ * email to errors (Django's messages). Returns 0, EVENTAPI_EINVAL when
+ * errors holds any (these or others), or a database error.
+ */
+int users_check_unique(db_t *db, const struct user *u, bool check_username, json_t *errors);
+
+/*
+ * Writes u as a unit of work does: created (creating) or updated, its
+ * username (when creating) and email checked against the other users
+ * first. EVENTAPI_EINVAL with errors (cleared first: a unit may run again)
+ * when one is taken; the unique indexes on their folded forms are the last
+ * word when another node wins the race.
+ */
+int users_save(db_t *db, struct user *u, bool creating, json_t *errors);
 
 /* Inserts u (id ignored) and sets u->id. EVENTAPI_ECONSTRAINT when taken. */
 int users_insert(db_t *db, struct user *u);
@@ -66,8 +83,12 @@ int users_update(db_t *db, const struct user *u);
  */
 int users_set_password(db_t *db, int64_t id, const char *hash);
 
-/* EVENTAPI_ENOTFOUND when there was no such user. */
-int users_delete(db_t *db, int64_t id);
+/*
+ * Deletes user id, after sending users_deleting (users/signals.h) so that
+ * the other apps wind up the user's rows first. EVENTAPI_ENOTFOUND when
+ * there was no such user. Inside a write transaction.
+ */
+int users_delete(db_t *db, int64_t id, int64_t now, arena_t *arena);
 
 /*
  * The http_user_loader of the auth middleware (uses the thread's connection):
@@ -84,8 +105,8 @@ int users_create_superuser(const char *username, const char *email,
                            const char *password, char *err, size_t errlen);
 
 /* The refresh-token blacklist (jti of a token and its expiry). */
-int token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us);
-/* 1 when jti is blacklisted, 0 when not, negative on error. */
-int token_blacklisted(db_t *db, const char *jti);
+int users_token_blacklist_add(db_t *db, const char *jti, int64_t user_id, int64_t expires_at_us);
+/* Whether jti is blacklisted: 0 with the answer in *blacklisted, or a database error. */
+int users_token_blacklisted(db_t *db, const char *jti, bool *blacklisted);
 
 #endif

@@ -2,8 +2,10 @@
 
 #include <string.h>
 
+#include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/text.h"
+#include "users/email.h"
 #include "users/validators.h"
 
 json_t *
@@ -129,7 +131,7 @@ users_password_check(const char *password, const struct user *u, const char *fie
   json_decref(messages);
 }
 
-void
+int
 users_signup_validate(json_t *body, arena_t *arena, struct user *u,
                       const char **password, json_t *errors)
 {
@@ -143,9 +145,10 @@ users_signup_validate(json_t *body, arena_t *arena, struct user *u,
   role_field(body, false, arena, &u->role, errors);
   if (json_field_string(body, "password", &password_rules, errors, arena, password) == FIELD_SET)
     users_password_check(*password, u, "password", errors);
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }
 
-void
+int
 users_update_validate(json_t *body, bool by_admin, arena_t *arena, struct user *u,
                       json_t *errors)
 {
@@ -158,4 +161,5 @@ users_update_validate(json_t *body, bool by_admin, arena_t *arena, struct user *
     if (json_field_bool(body, "is_active", false, errors, &active) == FIELD_SET)
       u->is_active = active;
   }
+  return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }

@@ -21,20 +21,21 @@ json_t *users_serialize(const struct user *u, bool with_status);
 /*
  * Validates a sign-up body into u (strings in arena) and *password, adding
  * every problem to errors. Uniqueness is the view's to check, in its
- * transaction.
+ * transaction. 0, or EVENTAPI_EINVAL when errors holds any.
  */
-void users_signup_validate(json_t *body, arena_t *arena, struct user *u,
-                           const char **password, json_t *errors);
+int users_signup_validate(json_t *body, arena_t *arena, struct user *u,
+                          const char **password, json_t *errors);
 
 /*
  * Applies an update body onto u, which holds the current values: email,
  * first_name, last_name and role; with by_admin also is_active and the admin
  * role. No field is required, on PUT either (the original's email may be
  * blank on the model, so DRF does not require it): a field left out keeps
- * its value. username, id and password in the body are ignored.
+ * its value. username, id and password in the body are ignored. 0, or
+ * EVENTAPI_EINVAL when errors holds any.
  */
-void users_update_validate(json_t *body, bool by_admin, arena_t *arena, struct user *u,
-                           json_t *errors);
+int users_update_validate(json_t *body, bool by_admin, arena_t *arena, struct user *u,
+                          json_t *errors);
 
 /*
  * Validates a password against Django's validators for user u, adding the

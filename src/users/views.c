@@ -15,15 +15,15 @@
 #include "core/jsonutil.h"
 #include "core/text.h"
 #include "core/timefmt.h"
-#include "http/form.h"
-#include "users/models.h"
-#include "users/permissions.h"
-#include "users/serializers.h"
-#include "users/signals.h"
+#include "shortcuts/body.h"
+#include "shortcuts/database.h"
+#include "shortcuts/permissions.h"
+#include "shortcuts/reply.h"
 #include "shortcuts/write.h"
+#include "users/models.h"
+#include "users/serializers.h"
 
-static const char USERNAME_TAKEN[] = "A user with that username already exists.";
-static const char EMAIL_TAKEN[] = "A user with that email already exists.";
+static const char NO_USER[] = "No User matches the given query.";
 
 static int64_t
 now_seconds(void)
@@ -31,31 +31,18 @@ now_seconds(void)
   return time_now_us() / 1000000;
 }
 
-/* Replies 400 with errors in the order of the user's fields. */
-static void
-reply_errors(struct http_request *req, json_t *errors)
+/* ok_or_reply(), with field errors in the order of the user's fields. */
+static bool
+user_ok_or_reply(struct http_request *req, int rc, json_t *errors, const char *missing)
 {
   static const char *const fields[] = {
     "username", "email", "password", "old_password", "new_password",
     "first_name", "last_name", "role", "is_active", NULL,
   };
+  if (rc != EVENTAPI_EINVAL || errors == NULL)
+    return ok_or_reply(req, rc, NULL, missing);
   http_reply_json(req, 400, json_errors_ordered(errors, fields));
-}
-
-/*
- * Adds the uniqueness errors of u's username (when check_username) and
- * email. Returns 0 or a database error.
- */
-static int
-check_unique(db_t *db, const struct user *u, bool check_username, json_t *errors)
-{
-  int rc = 0;
-  if (check_username && u->username &&
-      (rc = users_username_taken(db, u->username, u->id)) == 1)
-    json_error_add(errors, "username", USERNAME_TAKEN);
-  if (rc >= 0 && u->email && (rc = users_email_taken(db, u->email, u->id)) == 1)
-    json_error_add(errors, "email", EMAIL_TAKEN);
-  return rc < 0 ? rc : 0;
+  return false;
 }
 
 /* A user written, as a unit of work: created (sign-up) or updated. */
@@ -63,95 +50,58 @@ struct user_unit {
   struct user u;
   bool creating;
   bool with_status;   /* the answer shows is_active (the admin's view) */
-  json_t *errors;     /* the unit's own: uniqueness, checked under the lock */
+  json_t *errors;     /* uniqueness, checked under the lock */
 };
 
-/* An errors object that lives as long as the request. */
-/*
- * Checks the username (when creating) and email against the other users
- * and writes the user. EVENTAPI_EINVAL with the errors in ctx when one is
- * taken; the unique indexes on their folded forms are the last word when
- * another node wins the race.
- */
 static int
 user_unit(db_t *db, void *arg)
 {
   struct user_unit *unit = arg;
-  if (unit->errors == NULL)
-    return EVENTAPI_ENOMEM;
-  json_object_clear(unit->errors); /* a unit may run again */
-  int rc = check_unique(db, &unit->u, unit->creating, unit->errors);
-  if (rc < 0)
-    return rc;
-  if (json_errors_any(unit->errors))
-    return EVENTAPI_EINVAL;
-  rc = unit->creating ? users_insert(db, &unit->u) : users_update(db, &unit->u);
-  if (rc == EVENTAPI_ECONSTRAINT) {
-    json_error_add(unit->errors, unit->creating ? "username" : "email",
-                   unit->creating ? USERNAME_TAKEN : EMAIL_TAKEN);
-    return EVENTAPI_EINVAL;
-  }
-  return rc;
+  return users_save(db, &unit->u, unit->creating, unit->errors);
 }
 
 static void
 user_reply(struct http_request *req, int rc, void *arg)
 {
   struct user_unit *unit = arg;
-  if (rc == EVENTAPI_EINVAL)
-    reply_errors(req, unit->errors);
-  else if (rc == EVENTAPI_ENOTFOUND) /* deleted meanwhile */
-    http_reply_detail(req, 404, "No User matches the given query.");
-  else if (rc < 0)
-    http_reply_db_error(req, rc);
-  else
+  /* 404 when deleted meanwhile. */
+  if (user_ok_or_reply(req, rc, unit->errors, NO_USER))
     http_reply_json(req, unit->creating ? 201 : 200,
                     users_serialize(&unit->u, unit->with_status));
 }
 
+/* DRF: a blank optional choice (or boolean) in a form is not given. */
+static const char *const SIGNUP_FORM_OPTIONAL[] = {"role", NULL};
+static const char *const UPDATE_FORM_OPTIONAL[] = {"role", "is_active", NULL};
+
 /* ---- sign-up ---- */
 
 void
-users_register(struct http_request *req)
+users_register_view(struct http_request *req)
 {
-  json_t *body = http_json_body(req);
-  if (body == NULL)
+  json_t *body = body_or_reply(req, SIGNUP_FORM_OPTIONAL);
+  json_t *errors = body ? errors_or_reply(req) : NULL;
+  if (errors == NULL)
     return;
-  json_t *errors = json_object();
-  struct user u = {0};
+  struct user_unit unit = {.creating = true, .errors = errors};
   const char *password = NULL;
-  /* DRF: a blank optional choice in a form is not given. */
-  form_blank_as_absent(req, body, (const char *const[]){"role", NULL});
-  users_signup_validate(body, &req->arena, &u, &password, errors);
-  db_t *db = http_database(req);
-  if (db == NULL)
-    goto out;
+  users_signup_validate(body, &req->arena, &unit.u, &password, errors);
+  db_t *db = database_or_reply(req);
   /* Cheap uniqueness answer before the costly hash; re-checked below. */
-  int rc = check_unique(db, &u, true, errors);
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
-    goto out;
-  }
-  if (json_errors_any(errors)) {
-    reply_errors(req, errors);
-    goto out;
-  }
-  struct user_unit *unit = arena_calloc(&req->arena, 1, sizeof *unit);
+  if (db == NULL || !user_ok_or_reply(req, users_check_unique(db, &unit.u, true, errors), errors, NULL))
+    return;
   char *hash = arena_alloc(&req->arena, PASSWORD_HASH_MAX);
-  if (unit == NULL || hash == NULL) {
+  if (hash == NULL) {
     http_reply_internal(req, "out of memory");
-    goto out;
+    return;
   }
   if (password_hash(password, hash) < 0) {
     http_reply_internal(req, "cannot hash a password");
-    goto out;
+    return;
   }
-  u.password = hash;
-  u.date_joined = time_now_us();
-  *unit = (struct user_unit){.u = u, .creating = true, .errors = write_errors(req)};
-  write_and_reply(req, user_unit, unit, user_reply);
-out:
-  json_decref(errors);
+  unit.u.password = hash;
+  unit.u.date_joined = time_now_us();
+  write_or_reply(req, user_unit, &unit, sizeof unit, user_reply);
 }
 
 /* ---- tokens ---- */
@@ -211,20 +161,16 @@ check_credentials(struct http_request *req, db_t *db, const char *username,
 }
 
 void
-users_token_obtain(struct http_request *req)
+users_token_obtain_view(struct http_request *req)
 {
-  json_t *body = http_json_body(req);
-  if (body == NULL)
+  json_t *body = body_or_reply(req, NULL);
+  json_t *errors = body ? errors_or_reply(req) : NULL;
+  if (errors == NULL)
     return;
-  json_t *errors = json_object();
   const char *username = required_string(req, body, "username", true, errors);
   const char *password = required_string(req, body, "password", false, errors);
-  if (json_errors_any(errors)) {
-    reply_errors(req, errors);
-    json_decref(errors);
+  if (!user_ok_or_reply(req, errors_rc(errors), errors, NULL))
     return;
-  }
-  json_decref(errors);
 
   /* API.md: failures are counted per client and username, folded as for
    * uniqueness; the attempt is reserved before the slow password check so
@@ -238,18 +184,14 @@ users_token_obtain(struct http_request *req)
     reply_throttled(req, wait);
     return;
   }
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct user u;
   bool ok = false;
   int rc = db ? check_credentials(req, db, username, password, &u, &ok) : 0;
   /* Only a wrong password counts; a failed database gives the place back. */
   throttle_settle(&attempt, db != NULL && rc == 0 && !ok, time_now_us());
-  if (db == NULL)
+  if (db == NULL || !ok_or_reply(req, rc, NULL, NULL))
     return;
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
-    return;
-  }
   if (!ok) {
     http_reply_detail(req, 401, "No active account found with the given credentials");
     return;
@@ -296,15 +238,13 @@ refresh_valid(struct http_request *req, db_t *db, const char *token, struct toke
     reply_token_invalid(req, "Token is invalid or expired");
     return false;
   }
-  bool current = true;
-  int rc = token_blacklisted(db, claims->jti);
-  if (rc == 0 && (rc = token_user(claims, alive, &current)) == 0 && !current)
-    rc = 1;
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
+  bool current = true, blacklisted = false;
+  int rc = users_token_blacklisted(db, claims->jti, &blacklisted);
+  if (rc == 0 && !blacklisted)
+    rc = token_user(claims, alive, &current);
+  if (!ok_or_reply(req, rc, NULL, NULL))
     return false;
-  }
-  if (rc == 1) {
+  if (blacklisted || !current) {
     reply_token_invalid(req, "Token is blacklisted");
     return false;
   }
@@ -315,25 +255,21 @@ refresh_valid(struct http_request *req, db_t *db, const char *token, struct toke
 static bool
 token_field(struct http_request *req, const char *field, const char **token)
 {
-  json_t *body = http_json_body(req);
-  if (body == NULL)
+  json_t *body = body_or_reply(req, NULL);
+  json_t *errors = body ? errors_or_reply(req) : NULL;
+  if (errors == NULL)
     return false;
-  json_t *errors = json_object();
   *token = required_string(req, body, field, true, errors);
-  bool ok = !json_errors_any(errors);
-  if (!ok)
-    reply_errors(req, errors);
-  json_decref(errors);
-  return ok;
+  return user_ok_or_reply(req, errors_rc(errors), errors, NULL);
 }
 
 void
-users_token_refresh(struct http_request *req)
+users_token_refresh_view(struct http_request *req)
 {
   const char *token;
   if (!token_field(req, "refresh", &token))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct token_claims claims;
   bool alive = false;
   if (db == NULL || !refresh_valid(req, db, token, &claims, &alive))
@@ -353,23 +289,20 @@ users_token_refresh(struct http_request *req)
 }
 
 void
-users_token_verify(struct http_request *req)
+users_token_verify_view(struct http_request *req)
 {
   const char *token;
   if (!token_field(req, "token", &token))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   if (db == NULL)
     return;
   struct token_claims claims;
   const char *key = config->secret_key;
   bool alive = false, current = true;
   if (auth_token_verify(key, strlen(key), token, TOKEN_ACCESS, now_seconds(), &claims) == 0) {
-    int rc = token_user(&claims, &alive, &current);
-    if (rc < 0) {
-      http_reply_db_error(req, rc);
+    if (!ok_or_reply(req, token_user(&claims, &alive, &current), NULL, NULL))
       return;
-    }
   } else if (!refresh_valid(req, db, token, &claims, &alive)) {
     return;
   }
@@ -393,64 +326,53 @@ blacklist_unit(db_t *db, void *arg)
   struct blacklist_unit *unit = arg;
   if (unit->jti == NULL)
     return EVENTAPI_ENOMEM;
-  return token_blacklist_add(db, unit->jti, unit->user_id, unit->expires_at_us);
+  return users_token_blacklist_add(db, unit->jti, unit->user_id, unit->expires_at_us);
 }
 
 static void
 blacklist_reply(struct http_request *req, int rc, void *arg)
 {
   (void)arg;
-  if (rc < 0)
-    http_reply_db_error(req, rc);
-  else
+  if (ok_or_reply(req, rc, NULL, NULL))
     http_reply_json(req, 200, json_object());
 }
 
 void
-users_token_blacklist(struct http_request *req)
+users_token_blacklist_view(struct http_request *req)
 {
   const char *token;
   if (!token_field(req, "refresh", &token))
     return;
-  db_t *db = http_database(req);
+  db_t *db = database_or_reply(req);
   struct token_claims claims;
   bool alive;
   if (db == NULL || !refresh_valid(req, db, token, &claims, &alive))
     return;
-  struct blacklist_unit *unit = arena_alloc(&req->arena, sizeof *unit);
-  if (unit == NULL) {
-    http_reply_internal(req, "out of memory");
-    return;
-  }
-  *unit = (struct blacklist_unit){arena_strdup(&req->arena, claims.jti), claims.user_id,
-                                  claims.exp * 1000000};
-  write_and_reply(req, blacklist_unit, unit, blacklist_reply);
+  struct blacklist_unit unit = {arena_strdup(&req->arena, claims.jti), claims.user_id,
+                                claims.exp * 1000000};
+  write_or_reply(req, blacklist_unit, &unit, sizeof unit, blacklist_reply);
 }
 
 /* ---- me ---- */
 
-/* Loads the caller; replies and returns false when that fails. */
+/* Loads the (authenticated) caller; replies and returns false when that fails. */
 static bool
-load_me(struct http_request *req, db_t *db, struct user *me)
+me_or_reply(struct http_request *req, struct user *me)
 {
-  int rc = users_get(db, req->user->id, &req->arena, me);
-  if (rc == 0)
-    return true;
-  if (rc == EVENTAPI_ENOTFOUND) /* deleted since the token was checked */
+  db_t *db = database_or_reply(req);
+  int rc = db ? users_get(db, req->user->id, &req->arena, me) : 0;
+  if (rc == EVENTAPI_ENOTFOUND) { /* deleted since the token was checked */
     http_reply_unauthenticated(req);
-  else
-    http_reply_db_error(req, rc);
-  return false;
+    return false;
+  }
+  return db && ok_or_reply(req, rc, NULL, NULL);
 }
 
 void
-users_me_get(struct http_request *req)
+users_me_get_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  db_t *db = http_database(req);
   struct user me;
-  if (db && load_me(req, db, &me))
+  if (authenticated_or_reply(req) && me_or_reply(req, &me))
     http_reply_json(req, 200, users_serialize(&me, false));
 }
 
@@ -461,33 +383,21 @@ users_me_get(struct http_request *req)
 static void
 update_user(struct http_request *req, struct user *u, bool by_admin, bool with_status)
 {
-  json_t *body = http_json_body(req);
-  if (body == NULL)
+  json_t *body = body_or_reply(req, UPDATE_FORM_OPTIONAL);
+  json_t *errors = body ? errors_or_reply(req) : NULL;
+  if (errors == NULL)
     return;
-  json_t *errors = json_object();
-  /* DRF: a blank optional choice or boolean in a form is not given. */
-  form_blank_as_absent(req, body, (const char *const[]){"role", "is_active", NULL});
-  users_update_validate(body, by_admin, &req->arena, u, errors);
-  struct user_unit *unit = arena_calloc(&req->arena, 1, sizeof *unit);
-  if (json_errors_any(errors)) {
-    reply_errors(req, errors);
-  } else if (unit == NULL) {
-    http_reply_internal(req, "out of memory");
-  } else {
-    *unit = (struct user_unit){.u = *u, .with_status = with_status, .errors = write_errors(req)};
-    write_and_reply(req, user_unit, unit, user_reply);
-  }
-  json_decref(errors);
+  int rc = users_update_validate(body, by_admin, &req->arena, u, errors);
+  struct user_unit unit = {.u = *u, .with_status = with_status, .errors = errors};
+  if (user_ok_or_reply(req, rc, errors, NULL))
+    write_or_reply(req, user_unit, &unit, sizeof unit, user_reply);
 }
 
 void
-users_me_update(struct http_request *req)
+users_me_update_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  db_t *db = http_database(req);
   struct user me;
-  if (db && load_me(req, db, &me))
+  if (authenticated_or_reply(req) && me_or_reply(req, &me))
     update_user(req, &me, false, false);
 }
 
@@ -510,62 +420,43 @@ password_reply(struct http_request *req, int rc, void *arg)
   (void)arg;
   if (rc == EVENTAPI_ENOTFOUND) /* deleted meanwhile */
     http_reply_unauthenticated(req);
-  else if (rc < 0)
-    http_reply_db_error(req, rc);
-  else
+  else if (ok_or_reply(req, rc, NULL, NULL))
     http_reply_empty(req, 204);
 }
 
 void
-users_me_password(struct http_request *req)
+users_me_password_view(struct http_request *req)
 {
-  if (!permission_authenticated(req))
-    return;
-  json_t *body = http_json_body(req);
-  if (body == NULL)
-    return;
-  db_t *db = http_database(req);
+  json_t *body = authenticated_or_reply(req) ? body_or_reply(req, NULL) : NULL;
   struct user me;
-  if (db == NULL || !load_me(req, db, &me))
+  json_t *errors = body && me_or_reply(req, &me) ? errors_or_reply(req) : NULL;
+  if (errors == NULL)
     return;
-  json_t *errors = json_object();
   const char *old_password = required_string(req, body, "old_password", false, errors);
   const char *new_password = required_string(req, body, "new_password", false, errors);
   if (old_password && !password_verify(me.password, old_password))
     json_error_add(errors, "old_password", "Wrong password.");
   if (new_password)
     users_password_check(new_password, &me, "new_password", errors);
-  struct password_unit *unit = arena_alloc(&req->arena, sizeof *unit);
-  if (json_errors_any(errors)) {
-    reply_errors(req, errors);
-  } else if (unit == NULL) {
-    http_reply_internal(req, "out of memory");
-  } else if (password_hash(new_password, unit->hash) < 0) {
+  struct password_unit unit = {.user_id = me.id};
+  if (!user_ok_or_reply(req, errors_rc(errors), errors, NULL))
+    return;
+  if (password_hash(new_password, unit.hash) < 0)
     http_reply_internal(req, "cannot hash a password");
-  } else {
-    unit->user_id = me.id;
-    write_and_reply(req, password_unit, unit, password_reply);
-  }
-  json_decref(errors);
+  else
+    write_or_reply(req, password_unit, &unit, sizeof unit, password_reply);
 }
 
 /* ---- admin ---- */
 
 void
-users_admin_list(struct http_request *req)
+users_admin_list_view(struct http_request *req)
 {
-  if (!permission_admin(req))
-    return;
-  db_t *db = http_database(req);
-  if (db == NULL)
-    return;
+  db_t *db = admin_or_reply(req) ? database_or_reply(req) : NULL;
   struct user *users;
   size_t count;
-  int rc = users_list(db, &req->arena, &users, &count);
-  if (rc < 0) {
-    http_reply_db_error(req, rc);
+  if (db == NULL || !ok_or_reply(req, users_list(db, &req->arena, &users, &count), NULL, NULL))
     return;
-  }
   json_t *list = json_array();
   for (size_t i = 0; i < count; i++)
     json_array_append_new(list, users_serialize(&users[i], true));
@@ -573,39 +464,27 @@ users_admin_list(struct http_request *req)
   http_reply_json(req, 200, list);
 }
 
-/* Loads the user of the path; replies 404 and returns false when missing. */
+/* The user of the path, for an admin; false after replying. */
 static bool
-load_target(struct http_request *req, db_t *db, struct user *u)
+user_or_404(struct http_request *req, struct user *u)
 {
-  int rc = users_get(db, req->ids[0], &req->arena, u);
-  if (rc == 0)
-    return true;
-  if (rc == EVENTAPI_ENOTFOUND)
-    http_reply_detail(req, 404, "No User matches the given query.");
-  else
-    http_reply_db_error(req, rc);
-  return false;
+  db_t *db = admin_or_reply(req) ? database_or_reply(req) : NULL;
+  return db && object_or_404(req, users_get(db, req->ids[0], &req->arena, u), NO_USER);
 }
 
 void
-users_admin_get(struct http_request *req)
+users_admin_get_view(struct http_request *req)
 {
-  if (!permission_admin(req))
-    return;
-  db_t *db = http_database(req);
   struct user u;
-  if (db && load_target(req, db, &u))
+  if (user_or_404(req, &u))
     http_reply_json(req, 200, users_serialize(&u, true));
 }
 
 void
-users_admin_update(struct http_request *req)
+users_admin_update_view(struct http_request *req)
 {
-  if (!permission_admin(req))
-    return;
-  db_t *db = http_database(req);
   struct user u;
-  if (db && load_target(req, db, &u))
+  if (user_or_404(req, &u))
     update_user(req, &u, true, true);
 }
 
@@ -619,32 +498,21 @@ static int
 delete_unit(db_t *db, void *arg)
 {
   struct delete_unit *unit = arg;
-  int rc = users_deleting_send(db, unit->user_id, unit->now, unit->arena);
-  return rc < 0 ? rc : users_delete(db, unit->user_id);
+  return users_delete(db, unit->user_id, unit->now, unit->arena);
 }
 
 static void
 delete_reply(struct http_request *req, int rc, void *arg)
 {
   (void)arg;
-  if (rc == EVENTAPI_ENOTFOUND)
-    http_reply_detail(req, 404, "No User matches the given query.");
-  else if (rc < 0)
-    http_reply_db_error(req, rc);
-  else
+  if (object_or_404(req, rc, NO_USER))
     http_reply_empty(req, 204);
 }
 
 void
-users_admin_delete(struct http_request *req)
+users_admin_delete_view(struct http_request *req)
 {
-  if (!permission_admin(req))
-    return;
-  struct delete_unit *unit = arena_alloc(&req->arena, sizeof *unit);
-  if (unit == NULL) {
-    http_reply_internal(req, "out of memory");
-    return;
-  }
-  *unit = (struct delete_unit){req->ids[0], time_now_us(), &req->arena};
-  write_and_reply(req, delete_unit, unit, delete_reply);
+  struct delete_unit unit = {req->ids[0], time_now_us(), &req->arena};
+  if (admin_or_reply(req))
+    write_or_reply(req, delete_unit, &unit, sizeof unit, delete_reply);
 }

@@ -6,17 +6,17 @@
 
 #include "http/http.h"
 
-void users_register(struct http_request *req);
-void users_token_obtain(struct http_request *req);
-void users_token_refresh(struct http_request *req);
-void users_token_verify(struct http_request *req);
-void users_token_blacklist(struct http_request *req);
-void users_me_get(struct http_request *req);
-void users_me_update(struct http_request *req);
-void users_me_password(struct http_request *req);
-void users_admin_list(struct http_request *req);
-void users_admin_get(struct http_request *req);
-void users_admin_update(struct http_request *req);
-void users_admin_delete(struct http_request *req);
+void users_register_view(struct http_request *req);
+void users_token_obtain_view(struct http_request *req);
+void users_token_refresh_view(struct http_request *req);
+void users_token_verify_view(struct http_request *req);
+void users_token_blacklist_view(struct http_request *req);
+void users_me_get_view(struct http_request *req);
+void users_me_update_view(struct http_request *req);
+void users_me_password_view(struct http_request *req);
+void users_admin_list_view(struct http_request *req);
+void users_admin_get_view(struct http_request *req);
+void users_admin_update_view(struct http_request *req);
+void users_admin_delete_view(struct http_request *req);
 
 #endif

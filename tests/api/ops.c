@@ -723,7 +723,7 @@ static void expect_advice_page(struct api_resp *r, const char *why)
  */
 Test(ops, docs_page_serves_swagger_ui_from_this_server_by_default)
 {
-  const char *dir = docs_assets_find(docs_assets_search_path);
+  const char *dir = ops_docs_assets_find(docs_assets_search_path);
   struct api_resp *r = api_get("/api/docs/", NULL);
   if (dir == NULL) {
     cr_assert(getenv("CI") == NULL, "no Swagger UI installed although CI installs it");

@@ -58,10 +58,10 @@ Test(docs, the_first_complete_folder_of_the_list_wins)
                                                          "{\"version\": \"5.35.0\"}", NULL});
   const char *also = folder("also", (const char *const[]){BOTH, NULL});
   const char *list[] = {missing, css_only, old, good, also, NULL};
-  cr_assert_eq(docs_assets_find(list), good);
+  cr_assert_eq(ops_docs_assets_find(list), good);
   const char *rest[] = {missing, css_only, old, also, good, NULL};
   /* A copy without package.json (copied by hand) is taken as it is. */
-  cr_assert_eq(docs_assets_find(rest), also);
+  cr_assert_eq(ops_docs_assets_find(rest), also);
 }
 
 Test(docs, nothing_usable_is_null)
@@ -73,9 +73,9 @@ Test(docs, nothing_usable_is_null)
   snprintf(inner, sizeof inner, "%s/swagger-ui-bundle.js", folder_as_file);
   cr_assert_eq(mkdir(inner, 0700), 0); /* a folder of that name is no file */
   const char *list[] = {"/nonexistent", old, folder_as_file, NULL};
-  cr_assert_null(docs_assets_find(list));
+  cr_assert_null(ops_docs_assets_find(list));
   const char *none[] = {NULL};
-  cr_assert_null(docs_assets_find(none));
+  cr_assert_null(ops_docs_assets_find(none));
 }
 
 Test(docs, the_install_location_is_searched_first)

@@ -101,14 +101,14 @@ static const unsigned char webp_lossy[] = {
   0x03, 0x70, 0x00, 0x00, 0x00, 0x00,
 };
 
-/* image_detect over an exact-size heap copy, so ASan sees any over-read. */
+/* events_image_detect over an exact-size heap copy, so ASan sees any over-read. */
 static enum image_type
 detect(const unsigned char *data, size_t len)
 {
   unsigned char *copy = calloc(1, len ? len : 1);
   if (len)
     memcpy(copy, data, len);
-  enum image_type type = image_detect(copy, len, NULL);
+  enum image_type type = events_image_detect(copy, len, NULL);
   free(copy);
   return type;
 }
@@ -356,7 +356,7 @@ Test(images, webp_survives_every_single_byte_change)
 Test(images, garbage_is_no_image)
 {
   cr_assert_eq(detect(NULL, 0), IMAGE_NONE);
-  cr_assert_eq(image_detect(NULL, 10, NULL), IMAGE_NONE);
+  cr_assert_eq(events_image_detect(NULL, 10, NULL), IMAGE_NONE);
   const char *texts[] = {
     "", "x", "hello world", "<svg xmlns='http://www.w3.org/2000/svg'/>",
     "\x89PNG\r\n\x1a\n", "GIF89a", "RIFF\x04\0\0\0WEBP", "\xff\xd8\xff",
@@ -381,14 +381,14 @@ Test(images, garbage_is_no_image)
   }
 }
 
-/* image_detect's declared size, over an exact-size heap copy. */
+/* events_image_detect's declared size, over an exact-size heap copy. */
 static struct image_size
 declared(const unsigned char *data, size_t len, enum image_type expected)
 {
   unsigned char *copy = malloc(len);
   memcpy(copy, data, len);
   struct image_size size = {7, 7};
-  cr_assert_eq(image_detect(copy, len, &size), expected);
+  cr_assert_eq(events_image_detect(copy, len, &size), expected);
   free(copy);
   return size;
 }
@@ -456,11 +456,11 @@ Test(images, declared_sizes_are_read_from_the_headers)
 
 Test(images, extensions)
 {
-  cr_assert_str_eq(image_extension(IMAGE_PNG), "png");
-  cr_assert_str_eq(image_extension(IMAGE_JPEG), "jpg");
-  cr_assert_str_eq(image_extension(IMAGE_GIF), "gif");
-  cr_assert_str_eq(image_extension(IMAGE_WEBP), "webp");
-  cr_assert_null(image_extension(IMAGE_NONE));
+  cr_assert_str_eq(events_image_extension(IMAGE_PNG), "png");
+  cr_assert_str_eq(events_image_extension(IMAGE_JPEG), "jpg");
+  cr_assert_str_eq(events_image_extension(IMAGE_GIF), "gif");
+  cr_assert_str_eq(events_image_extension(IMAGE_WEBP), "webp");
+  cr_assert_null(events_image_extension(IMAGE_NONE));
 }
 
 /* ---- media names and files (http/media.h) ---- */

@@ -10,7 +10,7 @@ parse_ok(json_t *value)
 {
   int64_t cents = -1;
   char message[DECIMAL_MESSAGE_MAX] = "";
-  int rc = money_parse(value, &cents, message);
+  int rc = events_money_parse(value, &cents, message);
   cr_assert_eq(rc, 0, "refused: %s", message);
   json_decref(value);
   return cents;
@@ -21,7 +21,7 @@ parse_error(json_t *value)
 {
   int64_t cents;
   static char message[DECIMAL_MESSAGE_MAX];
-  cr_assert_eq(money_parse(value, &cents, message), EVENTAPI_EINVAL);
+  cr_assert_eq(events_money_parse(value, &cents, message), EVENTAPI_EINVAL);
   json_decref(value);
   return message;
 }
@@ -126,12 +126,12 @@ Test(money, strings_are_python_decimals)
 Test(money, format_two_places)
 {
   char text[32];
-  money_format(5000, text, sizeof text);
+  events_money_format(5000, text, sizeof text);
   cr_assert_str_eq(text, "50.00");
-  money_format(5, text, sizeof text);
+  events_money_format(5, text, sizeof text);
   cr_assert_str_eq(text, "0.05");
-  money_format(99999999, text, sizeof text);
+  events_money_format(99999999, text, sizeof text);
   cr_assert_str_eq(text, "999999.99");
-  money_format(0, text, sizeof text);
+  events_money_format(0, text, sizeof text);
   cr_assert_str_eq(text, "0.00");
 }

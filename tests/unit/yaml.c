@@ -18,7 +18,7 @@ dump(const char *json_text)
   json_error_t error;
   json_t *value = json_loads(json_text, JSON_DECODE_ANY, &error);
   cr_assert(value != NULL, "bad test JSON: %s", error.text);
-  char *text = yaml_dump(value, NULL);
+  char *text = ops_yaml_dump(value, NULL);
   json_decref(value);
   cr_assert(text != NULL);
   return text;

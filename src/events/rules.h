@@ -1,0 +1,60 @@
+/*
+ * rules.h - API.md's two rules about an event, each written once: who may
+ * change it, and who may see it.
+ *
+ *   ownership:  its organizer and admins may change an event;
+ *   visibility: everyone may see a public event; a private one, whoever
+ *               may change it and its registrants (an active registration).
+ *
+ * Each rule has two forms built from the same clauses here: a predicate
+ * over one event's facts, for the checks of single objects (an event, a
+ * registration, a ticket), and SQL over the events table, for the lists
+ * (events/filters.c) and for the one fact a single check must query, the
+ * registrant's. Change a rule here and both change.
+ */
+#ifndef EVENTAPI_EVENTS_RULES_H
+#define EVENTAPI_EVENTS_RULES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/principal.h"
+#include "events/models.h"
+
+/* Ownership: whether who (NULL: anonymous) may change an event of organizer_id. */
+bool events_may_change(const struct principal *who, int64_t organizer_id);
+
+/*
+ * Visibility: whether who (NULL: anonymous) may see an event of visibility
+ * and organizer_id, registrant telling whether who holds an active
+ * registration for it.
+ */
+bool events_may_see(const struct principal *who, enum visibility visibility,
+                    int64_t organizer_id, bool registrant);
+
+/*
+ * The registrant clause, over a row of events: true when the user bound
+ * to its one ? holds an active registration for the event.
+ */
+#define EVENTS_SQL_REGISTRANT \
+  "id IN (SELECT event_id FROM registrations WHERE user_id = ? AND cancelled_at IS NULL)"
+
+/* Which of the events who may see a list reads. */
+enum events_visible_part {
+  EVENTS_VISIBLE_ALL,      /* all of them */
+  EVENTS_VISIBLE_PUBLIC,   /* the public ones: the part that is the same for every user */
+  EVENTS_VISIBLE_PRIVATE,  /* the private ones: the part that is who's own */
+};
+
+/*
+ * Visibility as a condition over a row of events, for the lists: *part of
+ * the events who may see. Anonymous callers see the public events whatever
+ * the part asked, admins every event: *part becomes what the condition
+ * reads (EVENTS_VISIBLE_PUBLIC for anonymous callers, EVENTS_VISIBLE_ALL
+ * for admins). Each ? stands for who->id; *nparams says how many. Static
+ * text.
+ */
+const char *events_visible_sql(const struct principal *who, enum events_visible_part *part,
+                               int *nparams);
+
+#endif
