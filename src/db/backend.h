@@ -49,6 +49,15 @@ struct db_ops {
    * 0 when nothing is to be synced (synchronous=normal). May be NULL.
    */
   int (*defer_sync)(db_t *db, char *path, size_t len);
+  /*
+   * Makes every commit so far durable without trusting an earlier fsync of
+   * the log: copies the whole write-ahead log into the database file,
+   * syncs that, and empties the log (SQLite: a TRUNCATE checkpoint); the
+   * caller then syncs the emptied log. 0 when all of it is there, else a
+   * negative code (EVENTAPI_EBUSY: a reader held it up). For the writer,
+   * after an fsync of the log failed. May be NULL.
+   */
+  int (*checkpoint)(db_t *db);
 };
 
 /* Work to run once a transaction is durable (db_on_commit). */

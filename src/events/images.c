@@ -460,7 +460,13 @@ events_image_put(struct http_request *req)
     return;
   }
   char *name = arena_alloc(&req->arena, MEDIA_NAME_SIZE);
-  if (name == NULL || media_store(config->media_root, data, len, image_extension(type), name) < 0) {
+  int rc = name ? media_store(config->media_root, data, len, image_extension(type), name)
+                : EVENTAPI_ENOMEM;
+  if (rc == EVENTAPI_EFULL) {
+    http_reply_db_error(req, rc); /* 503, as a full database */
+    return;
+  }
+  if (rc < 0) {
     http_reply_internal(req, "cannot store an uploaded image");
     return;
   }

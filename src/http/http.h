@@ -206,8 +206,10 @@ void http_reply_internal(struct http_request *req, const char *why);
 
 /*
  * Answers a failed database call: 404 for a row gone meanwhile, 409 for a
- * constraint a concurrent change trips, 503 for an unavailable or busy
- * database, 500 (logged) for anything else.
+ * constraint a concurrent change trips, 503 with Retry-After for an
+ * unavailable or busy database, for a commit the disk did not confirm
+ * (EVENTAPI_ENOTDURABLE) and for full storage (EVENTAPI_EFULL, of the
+ * database or of the media folder), 500 (logged) for anything else.
  */
 void http_reply_db_error(struct http_request *req, int rc);
 

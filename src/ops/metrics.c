@@ -137,7 +137,7 @@ metrics_observe_db_error(int rc)
   enum db_error_kind kind = DB_ERROR_OTHER;
   if (rc == EVENTAPI_EBUSY)
     kind = DB_ERROR_BUSY;
-  else if (rc == EVENTAPI_EUNAVAILABLE)
+  else if (rc == EVENTAPI_EUNAVAILABLE || rc == EVENTAPI_EFULL || rc == EVENTAPI_ENOTDURABLE)
     kind = DB_ERROR_UNAVAILABLE;
   else if (rc == EVENTAPI_ECONSTRAINT || rc == EVENTAPI_ECONFLICT)
     kind = DB_ERROR_CONSTRAINT;

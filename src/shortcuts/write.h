@@ -23,9 +23,10 @@ typedef void (*write_reply_fn)(struct http_request *req, int rc, void *ctx);
 
 /*
  * Runs unit(db, ctx) as a unit of work, then reply(req, rc, ctx). A storage
- * failure (database unavailable or busy, out of memory, an I/O error) is
- * answered here (503 or 500) without calling reply. ctx must live as long as
- * the request (the request's arena).
+ * failure (database unavailable or busy, storage full, a commit the disk
+ * did not confirm, out of memory, an I/O error) is answered here (503 or
+ * 500) without calling reply. ctx must live as long as the request (the
+ * request's arena).
  */
 void write_and_reply(struct http_request *req, db_unit_fn unit, void *ctx,
                      write_reply_fn reply);

@@ -177,6 +177,13 @@ struct api_event {
 /* Creates api_event_json(overrides) as token, asserting 200. */
 struct api_event api_create_event(const char *token, const char *overrides);
 
+/*
+ * A 1x1 grey PNG of exactly size bytes (0: as small as it gets), padded
+ * with an ancillary chunk that nothing decodes: an image upload of any
+ * size. Harness-owned; *len gets its size.
+ */
+const unsigned char *api_png(size_t size, size_t *len);
+
 /* ---- races (race.c) ---------------------------------------------------------- */
 
 /* One request of a race, and what came of it. */

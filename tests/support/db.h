@@ -18,4 +18,19 @@ long long api_db_int(const char *sql, long long arg);
  * timeout_ms passed; the last value. */
 long long api_db_wait(const char *sql, long long arg, long long want, int timeout_ms);
 
+/* The text in the first column of the first row of sql (no parameters), as
+ * api_db_int reads it. Harness-owned. */
+const char *api_db_text(const char *sql);
+
+/*
+ * Fails the test unless the database holds together, whatever happened to
+ * it (a crash, a failed write): every counter equals the rows it counts
+ * (events' and ticket types' confirmed_count), no limit is exceeded, a
+ * ticket exists exactly for each active confirmed registration, each
+ * registration has the notice of how it began (confirmed or waitlisted)
+ * and, when it left the waitlist, of its promotion; and on SQLite,
+ * `PRAGMA integrity_check` is "ok" and no foreign key is broken.
+ */
+void api_expect_database_consistent(void);
+
 #endif
