@@ -2,15 +2,19 @@
 # runs every test, on SQLite and then again on PostgreSQL (a throwaway
 # cluster, scripts/with-postgres). Both install what is missing first
 # (Debian, as root): `make build` and `make run` only what building and
-# running need (scripts/install-deps), `make test` and `make sanitize` the
-# test tools as well (scripts/install-deps --test).
+# running need (scripts/install-deps), `make test`, `make sanitize` and
+# `make fuzz` the test tools as well (scripts/install-deps --test).
+# `make fuzz` runs every libFuzzer target of fuzz/ for FUZZ_SECONDS (60)
+# each and fails on any crash, leak or timeout (docs/fuzzing.md).
 
 BUILD    ?= build
 SANITIZE ?= build-sanitize
+FUZZ     ?= build-fuzz
+FUZZ_SECONDS ?= 60
 MESON    ?= meson
 NINJA    ?= ninja
 
-.PHONY: all deps test-deps build run test sanitize clean
+.PHONY: all deps test-deps build run test sanitize fuzz clean
 
 all: build
 
@@ -25,6 +29,11 @@ $(BUILD)/build.ninja:
 
 $(SANITIZE)/build.ninja:
 	$(MESON) setup $(SANITIZE) --buildtype=debug -Dtests=enabled \
+	  -Db_sanitize=address,undefined -Db_lundef=false
+
+# The fuzz targets: clang with libFuzzer, AddressSanitizer and UBSan.
+$(FUZZ)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZ) --buildtype=debugoptimized -Dtests=disabled -Dfuzz=enabled \
 	  -Db_sanitize=address,undefined -Db_lundef=false
 
 # A build folder set up by `make run` before Criterion was installed has no
@@ -65,5 +74,9 @@ sanitize: test-deps $(SANITIZE)/build.ninja
 	scripts/with-postgres scripts/run-tests $(SANITIZE) || status=1; \
 	exit $$status
 
+fuzz: test-deps $(FUZZ)/build.ninja
+	$(NINJA) -C $(FUZZ)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz run $(FUZZ)
+
 clean:
-	rm -rf $(BUILD) $(SANITIZE)
+	rm -rf $(BUILD) $(SANITIZE) $(FUZZ)

@@ -128,9 +128,8 @@ check_listen(const struct config *cfg, char *err, size_t errlen)
   return rc;
 }
 
-/* The application's routes, app by app. */
-static int
-register_routes(void)
+int
+app_routes_register(void)
 {
   router_reset();
   int rc = users_urls_register();
@@ -173,7 +172,7 @@ app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
       (rc = check_listen(cfg, err, errlen)) < 0 || (rc = app_migrate(cfg, 0, err, errlen)) < 0)
     return rc;
   http_set_user_loader(users_load_principal);
-  if ((rc = register_routes()) < 0) {
+  if ((rc = app_routes_register()) < 0) {
     snprintf(err, errlen, "routes: %s", eventapi_strerror(rc));
     return rc;
   }

@@ -27,6 +27,14 @@ struct app;
 void app_setup(const struct config *cfg);
 
 /*
+ * Fills the router's table with the application's routes, app by app,
+ * replacing what it held (app_start does; so do the fuzz targets, which
+ * route without a server). Reads config (set before). Returns 0 or a
+ * negative code.
+ */
+int app_routes_register(void);
+
+/*
  * Prepares process-wide state from cfg (app_setup), checks the secret key
  * and the mail settings, opens and migrates the database, and starts the
  * HTTP server on cfg->bind:cfg->port (port 0 picks a free one). Returns 0

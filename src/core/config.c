@@ -402,7 +402,7 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   if (rc == 0)
     rc = get_create_status(&src, &cfg->create_status);
   if (rc == 0)
-    rc = get_unsigned(&src, "EVENT_CACHE_MB", 64, 0, 65536, &cfg->event_cache_mb);
+    rc = get_unsigned(&src, "EVENT_CACHE_MB", 32, 0, 65536, &cfg->event_cache_mb);
   if (rc == 0)
     rc = get_integer(&src, "IMAGE_MAX_PIXELS", 50000000, 1, (unsigned long long)1 << 40,
                      &cfg->image_max_pixels);

@@ -51,7 +51,7 @@ struct config {
   unsigned write_batch_max;    /* WRITE_BATCH_MAX: 256 units of work to a transaction */
   int64_t write_batch_wait_ms; /* WRITE_BATCH_WAIT: 0, the writer's wait for company */
   unsigned create_status;       /* CREATE_STATUS: 200 (API.md) or 201 (the original) */
-  unsigned event_cache_mb;     /* EVENT_CACHE_MB: 64 MiB of event JSON; 0 turns it off */
+  unsigned event_cache_mb;     /* EVENT_CACHE_MB: 32 MiB of event JSON and answers; 0: off */
   unsigned long long image_max_pixels; /* IMAGE_MAX_PIXELS: 50,000,000 (width x height) at most */
 
   /* Notifications (src/notifications/). */

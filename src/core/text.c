@@ -150,6 +150,51 @@ text_fold(const char *s)
   return folded;
 }
 
+size_t
+text_latin1_to_utf8(const char *s, size_t len, char *out, size_t size)
+{
+  size_t used = 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (used + (c < 0x80 ? 1 : 2) >= size)
+      break;
+    used += encode(c, out + used);
+  }
+  out[used] = '\0';
+  return used;
+}
+
+size_t
+text_utf8_prefix(const char *s, size_t max)
+{
+  size_t n = strnlen(s, max);
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--; /* s[n] continues the character s[n - 1] began */
+  return n;
+}
+
+size_t
+text_utf8_repair(const char *s, size_t len, char *out, size_t size)
+{
+  size_t used = 0;
+  for (size_t i = 0; i < len;) {
+    uint32_t cp;
+    size_t n = decode((const unsigned char *)s + i, len - i, &cp);
+    size_t step = n ? n : 1;
+    size_t need = n ? n : 3;
+    if (used + need >= size)
+      break;
+    if (n)
+      memcpy(out + used, s + i, n);
+    else
+      memcpy(out + used, "\xEF\xBF\xBD", 3);
+    used += need;
+    i += step;
+  }
+  out[used] = '\0';
+  return used;
+}
+
 void
 text_hex(const unsigned char *bytes, size_t len, char *out)
 {

@@ -29,6 +29,29 @@ size_t text_utf8_length(const char *s);
  */
 char *text_fold(const char *s);
 
+/*
+ * Writes s[0..len) read as ISO-8859-1 (each byte the code point of its
+ * value, as Django reads HTTP header values) as UTF-8 into out, cut before
+ * a character that would not fit, and NUL-terminated (size > 0). Returns
+ * the length written.
+ */
+size_t text_latin1_to_utf8(const char *s, size_t len, char *out, size_t size);
+
+/*
+ * The length of the longest prefix of the valid UTF-8 string s that has at
+ * most max bytes and ends between characters: what "%.*s" may show of it
+ * without cutting a character in two.
+ */
+size_t text_utf8_prefix(const char *s, size_t max);
+
+/*
+ * Writes s[0..len) into out with each byte that does not begin a
+ * well-formed UTF-8 character (NUL included) replaced by U+FFFD; cut before
+ * a character that would not fit, NUL-terminated (size > 0). Returns the
+ * length written.
+ */
+size_t text_utf8_repair(const char *s, size_t len, char *out, size_t size);
+
 /* Writes 2*len lowercase hex digits and a NUL into out. */
 void text_hex(const unsigned char *bytes, size_t len, char *out);
 

@@ -58,6 +58,12 @@ struct db_ops {
    * after an fsync of the log failed. May be NULL.
    */
   int (*checkpoint)(db_t *db);
+  /* The catalogue's version without a query (db_catalogue_version), or
+   * NULL: db.c then reads the catalogue row. */
+  int (*catalogue_version)(db_t *db, uint64_t *out);
+  /* Settles a server thread's own connection (db_thread), which serves
+   * reads; may be NULL. */
+  void (*thread_opened)(db_t *db);
 };
 
 /* Work to run once a transaction is durable (db_on_commit). */
@@ -95,6 +101,10 @@ int db_commit_keeping(db_t *db, struct db_on_commit **after, size_t *nafter);
 
 /* Whether the configured backend writes through the group-committing writer. */
 bool db_backend_groups_commits(void);
+
+/* The catalogue row's version, read by a query on db (no transaction of
+ * its own). */
+int db_catalogue_row_version(db_t *db, uint64_t *out);
 
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_postgres_ops;

@@ -160,6 +160,8 @@ db_thread(void)
   db_t *db;
   if (db_open(&db) < 0)
     return NULL; /* logged */
+  if (db->ops->thread_opened)
+    db->ops->thread_opened(db);
   pthread_mutex_lock(&registry_lock);
   db->next = registry;
   registry = db;
@@ -502,6 +504,37 @@ db_rollback(db_t *db)
   }
   db->txn_depth = 0;
   db->txn_write = false;
+}
+
+const char *
+db_backend_name(void)
+{
+  return backend ? backend->name : "";
+}
+
+int
+db_catalogue_row_version(db_t *db, uint64_t *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT version FROM catalogue WHERE id = 1");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *out = (uint64_t)db_column_int(st, 0);
+    rc = 0;
+  } else if (rc == DB_DONE) {
+    rc = EVENTAPI_EDB; /* the row of migration 0008 is missing */
+  }
+  db_reset(st);
+  return rc;
+}
+
+int
+db_catalogue_version(db_t *db, uint64_t *out)
+{
+  if (db->ops->catalogue_version)
+    return db->ops->catalogue_version(db, out);
+  return db_catalogue_row_version(db, out);
 }
 
 int

@@ -222,6 +222,34 @@ void db_write_stats(struct db_write_stats *out);
 /* Finishes what was queued, stops the writer, closes its connection. */
 void db_writer_stop(void);
 
+/*
+ * ---- The catalogue's version ----
+ *
+ * The `catalogue` row's version is moved by triggers (migration 0008) in
+ * every transaction that changes what the event catalogue shows: events,
+ * their sessions and ticket types, categories; not registrations. Answers
+ * built from the catalogue may be cached under the number this returns,
+ * read before the answer's own reads: the number moves once such a
+ * transaction has committed and before its caller learns that it did, in
+ * every process on the database, so an answer cached under the number read
+ * now is never older than what any acknowledged write left. Equal numbers
+ * mean that no such transaction committed in between.
+ *
+ * SQLite: no query. Every process on the database file maps one counter
+ * (a small file beside the database, as SQLite's own -shm), moved after
+ * each commit of a connection of the process whose transaction changed the
+ * catalogue row; once a second the row itself is read, so a change that
+ * bypassed the counter (another program writing the file, a process killed
+ * between its commit and the move) is seen within a second.
+ * PostgreSQL: one query of the row on db.
+ * Returns 0 or a negative code.
+ */
+int db_catalogue_version(db_t *db, uint64_t *out);
+
+/* The configured backend's name: "sqlite" or "postgres" (their SQL differs
+ * where each has its own kind of index, such as for substring search). */
+const char *db_backend_name(void);
+
 /* Cheap liveness check for /healthz. Returns 0 or a negative code. */
 int db_ping(db_t *db);
 

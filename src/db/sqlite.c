@@ -8,17 +8,22 @@
  * cached.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "db/backend.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -32,6 +37,7 @@ struct sqlite_db {
   sqlite3 *handle;
   int wal_frames;   /* frames in the write-ahead log after its last commit */
   bool full;        /* synchronous=FULL was asked for */
+  bool catalogue_changed; /* the open transaction wrote the catalogue row */
 };
 
 /*
@@ -54,12 +60,122 @@ configure_library(void)
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* refused if already in use: harmless */
 }
 
+/*
+ * ---- The catalogue's version (db_catalogue_version) ----
+ *
+ * A 64-bit counter in a file beside the database ("<database>-catalogue"),
+ * mapped shared by every process that opens the database, as SQLite maps
+ * its -shm file: moved (after the commit) by each transaction of a
+ * connection of this process that wrote the catalogue row, and read without
+ * a query. When the file cannot be mapped, a counter of this process stands
+ * in, and other processes' changes are seen by the check of the row each
+ * second. Mappings live as long as the process (a reader may be using one),
+ * one per database file opened.
+ */
+#define CATALOGUE_CHECK_US 1000000
+
+static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *counter_path;                       /* the database the counter is for */
+static _Atomic(_Atomic uint64_t *) counter;      /* mapped, or &counter_local */
+static _Atomic uint64_t counter_local;
+static atomic_int_fast64_t row_checked_us;       /* when the row was last read */
+static atomic_int_fast64_t row_version = -1;     /* as read then; -1: never */
+
+static _Atomic uint64_t *
+counter_map(const char *path)
+{
+  char *name = malloc(strlen(path) + sizeof "-catalogue");
+  if (name == NULL)
+    return NULL;
+  sprintf(name, "%s-catalogue", path);
+  void *mapped = MAP_FAILED;
+  int fd = open(name, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  struct stat st;
+  /* Two processes may create it at once: both grow it to the same size,
+   * and a counter already moved is never cut. */
+  if (fd >= 0 && fstat(fd, &st) == 0 &&
+      (st.st_size >= 4096 || ftruncate(fd, 4096) == 0))
+    mapped = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (mapped == MAP_FAILED)
+    log_warn("sqlite: cannot map %s (%s): changes by other processes show within a second",
+             name, strerror(errno));
+  if (fd >= 0)
+    close(fd);
+  free(name);
+  return mapped == MAP_FAILED ? NULL : mapped;
+}
+
+/* Points the counter at the database of path (once per file). */
+static void
+counter_open(const char *path)
+{
+  pthread_mutex_lock(&counter_lock);
+  if (counter_path == NULL || strcmp(counter_path, path) != 0) {
+    char *copy = strdup(path);
+    _Atomic uint64_t *mapped = copy && strcmp(path, ":memory:") != 0 ? counter_map(path) : NULL;
+    free(counter_path);
+    counter_path = copy;
+    atomic_store(&counter, mapped ? mapped : &counter_local);
+    atomic_store(&row_version, -1);
+    atomic_store(&row_checked_us, 0);
+  }
+  pthread_mutex_unlock(&counter_lock);
+}
+
+static void
+counter_move(void)
+{
+  _Atomic uint64_t *c = atomic_load(&counter);
+  atomic_fetch_add_explicit(c ? c : &counter_local, 1, memory_order_release);
+}
+
+static int
+sqlite_catalogue_version(db_t *base, uint64_t *out)
+{
+  /* The safety net, once a second: the row itself. */
+  int64_t now = time_monotonic_us();
+  int64_t checked = atomic_load(&row_checked_us);
+  if (now - checked >= CATALOGUE_CHECK_US &&
+      atomic_compare_exchange_strong(&row_checked_us, &checked, now)) {
+    uint64_t row;
+    if (db_catalogue_row_version(base, &row) == 0) {
+      int64_t seen = atomic_exchange(&row_version, (int64_t)row);
+      if (seen >= 0 && (uint64_t)seen != row)
+        counter_move();
+    }
+  }
+  _Atomic uint64_t *c = atomic_load(&counter);
+  *out = atomic_load_explicit(c ? c : &counter_local, memory_order_acquire);
+  return 0;
+}
+
+/* Every row change, triggers' included: notes a write of the catalogue row. */
+static void
+note_update(void *arg, int op, const char *database, const char *table, sqlite3_int64 rowid)
+{
+  (void)op, (void)database, (void)rowid;
+  if (table[0] == 'c' && strcmp(table, "catalogue") == 0)
+    ((struct sqlite_db *)arg)->catalogue_changed = true;
+}
+
+static void
+note_rollback(void *arg)
+{
+  ((struct sqlite_db *)arg)->catalogue_changed = false;
+}
+
+/* Called by SQLite once a transaction has committed (in WAL mode). */
 static int
 note_wal_size(void *arg, sqlite3 *handle, const char *name, int frames)
 {
   (void)handle;
   (void)name;
-  ((struct sqlite_db *)arg)->wal_frames = frames;
+  struct sqlite_db *db = arg;
+  db->wal_frames = frames;
+  if (db->catalogue_changed) {
+    db->catalogue_changed = false;
+    counter_move();
+  }
   return SQLITE_OK;
 }
 
@@ -169,8 +285,25 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, si
   }
   sqlite3_wal_hook(db->handle, note_wal_size, db);
   db->full = !synchronous_normal;
+  sqlite3_update_hook(db->handle, note_update, db);
+  sqlite3_rollback_hook(db->handle, note_rollback, db);
+  counter_open(path);
   *out = &db->base;
   return 0;
+}
+
+/*
+ * A server thread's connection reads through its page cache, not a map of
+ * the file: each connection maps the file on its own, so that N threads
+ * reading the same pages would count them N times in the process's
+ * resident memory (a big catalogue's would be several times its size). The
+ * page cache bounds each connection (SQLite's default, 2 MiB); the kernel
+ * keeps the file's pages once for all.
+ */
+static void
+sqlite_thread_opened(db_t *base)
+{
+  sqlite3_exec(((struct sqlite_db *)base)->handle, "PRAGMA mmap_size=0", NULL, NULL, NULL);
 }
 
 static void
@@ -386,4 +519,6 @@ const struct db_ops db_sqlite_ops = {
   .maintain = sqlite_maintain,
   .defer_sync = sqlite_defer_sync,
   .checkpoint = sqlite_checkpoint,
+  .catalogue_version = sqlite_catalogue_version,
+  .thread_opened = sqlite_thread_opened,
 };

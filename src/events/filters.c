@@ -1,12 +1,27 @@
 /*
- * filters.c - the event list's query parameters, and the query they make.
+ * filters.c - the event list's query parameters, and the queries they make.
  *
- * The SQL is assembled from the filters present, so each combination is
- * one plain statement that SQLite plans with the right index; the database
- * layer caches statements by their text.
+ * The SQL is assembled from fixed fragments for the filters present (user
+ * input is only ever bound), so each combination is one plain statement
+ * that the database layer prepares once and caches by its text. What an
+ * anonymous caller may see, the public events, is read from indexes of the
+ * public events alone (migration 0008), one per ordering; on SQLite the
+ * statement names the index (INDEXED BY), so that the plan is the one
+ * designed here and a statement whose index cannot serve it fails to
+ * prepare rather than scanning. Substring terms of three characters or
+ * more go through the trigram index: on SQLite a phrase of the term in the
+ * FTS5 table, which matches exactly where LIKE '%term%' would; on
+ * PostgreSQL LIKE itself, which pg_trgm's GIN index serves. Shorter terms
+ * have no trigram and are matched by LIKE alone (reading the rows in the
+ * list's order until the page is full).
+ *
+ * Counts are cached by the catalogue's version and the filter (without the
+ * page and the ordering): a page among the first results then reads a few
+ * index entries, whatever the catalogue holds.
  */
 #include "events/filters.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +29,10 @@
 
 #include "core/error.h"
 #include "core/jsonutil.h"
+#include "core/strbuf.h"
 #include "core/text.h"
 #include "core/timefmt.h"
+#include "events/cache.h"
 
 static const struct {
   const char *name;
@@ -32,8 +49,10 @@ static const struct {
 static void
 invalid_choice(json_t *errors, const char *param, const char *value, arena_t *arena)
 {
+  /* At most 100 bytes of the value, never half a character. */
   json_error_add(errors, param, arena_printf(arena,
-      "Select a valid choice. %.100s is not one of the available choices.", value));
+      "Select a valid choice. %.*s is not one of the available choices.",
+      (int)text_utf8_prefix(value, 100), value));
 }
 
 /* A query parameter as a bounded integer; false (error added) otherwise. */
@@ -92,16 +111,21 @@ like_pattern(arena_t *arena, const char *term)
   return out;
 }
 
-/* The folded form of value as a LIKE pattern, in arena memory. */
-static const char *
-folded_pattern(arena_t *arena, const char *value)
+/* The folded form of value as a term (in arena memory); false when value
+ * is not valid UTF-8 or memory ran out. */
+static bool
+folded_term(arena_t *arena, const char *value, struct event_term *out)
 {
   char *folded = text_fold(value);
   if (folded == NULL)
-    return NULL;
-  const char *pattern = like_pattern(arena, folded);
+    return false;
+  out->pattern = like_pattern(arena, folded);
+  out->text = arena_strdup(arena, folded);
+  out->chars = 0;
+  for (const unsigned char *p = (const unsigned char *)folded; *p; p++)
+    out->chars += (*p & 0xC0) != 0x80; /* not a continuation byte */
   free(folded);
-  return pattern;
+  return out->pattern && out->text;
 }
 
 /* A query parameter, or NULL when absent or empty (django-filter ignores those). */
@@ -139,18 +163,18 @@ events_filter_parse(struct http_request *req, struct event_filter *f, json_t *er
         json_error_add(errors, "search", "Use at most 16 search terms.");
         break;
       }
-      const char *pattern = folded_pattern(arena, term);
-      if (pattern == NULL) {
+      if (!folded_term(arena, term, &f->terms[f->nterms])) {
         json_error_add(errors, "search", "Enter valid UTF-8 text.");
         break;
       }
-      f->terms[f->nterms++] = pattern;
+      f->nterms++;
     }
   }
   if ((value = param(req, "location"))) {
-    f->location = folded_pattern(arena, value);
-    if (f->location == NULL)
+    if (!folded_term(arena, value, &f->location)) {
+      f->location.pattern = NULL;
       json_error_add(errors, "location", "Enter valid UTF-8 text.");
+    }
   }
   if ((value = param(req, "start_date")))
     f->has_start = date_param(value, "start_date", errors, &f->start);
@@ -194,7 +218,15 @@ events_filter_parse(struct http_request *req, struct event_filter *f, json_t *er
     f->offset = 0;
 }
 
-/* ---- the query ---- */
+/* ---- the queries ---- */
+
+/* Which events a query reads. */
+enum scope {
+  SCOPE_PUBLIC,          /* anonymous callers; the cached part of a user's count */
+  SCOPE_ALL,             /* admins */
+  SCOPE_VISIBLE,         /* a user's page: public, their own, those they registered for */
+  SCOPE_PRIVATE_VISIBLE, /* a user's part of the count: the private ones of those */
+};
 
 struct param {
   bool text;
@@ -231,71 +263,427 @@ add_text(struct query *q, const char *sql, const char *value)
   q->params[q->nparams++] = (struct param){.text = true, .string = value};
 }
 
-/* The WHERE clause: what who may see, then every filter of f. */
-static void
-where(struct query *q, const struct event_filter *f, const struct principal *who)
+static bool
+on_sqlite(void)
 {
-  add(q, " WHERE 1 = 1");
-  if (who == NULL)
-    add(q, " AND visibility = 'public'");
-  else if (who->role != ROLE_ADMIN) {
-    add_int(q, " AND (visibility = 'public' OR organizer_id = ?", who->id);
+  return strcmp(db_backend_name(), "sqlite") == 0;
+}
+
+/* Whether the trigram index can serve term: three characters at least. */
+static bool
+trigram_term(const struct event_term *term)
+{
+  return term->pattern && term->chars >= 3;
+}
+
+/* Appends text to out as an FTS5 string: in double quotes, doubled inside. */
+static void
+fts_string(struct strbuf *out, const char *column, const char *text)
+{
+  strbuf_puts(out, out->len ? " AND " : "");
+  strbuf_puts(out, column);
+  strbuf_puts(out, " : \"");
+  for (const char *p = text; *p; p++) {
+    if (*p == '"')
+      strbuf_puts(out, "\"\"");
+    else
+      strbuf_append(out, p, 1);
+  }
+  strbuf_puts(out, "\"");
+}
+
+/*
+ * The FTS5 query of f's trigram terms (SQLite), each a phrase in its
+ * column: every trigram of the term in a row, one after the other, is
+ * exactly the term occurring there. NULL when f has none. Arena memory.
+ */
+static const char *
+fts_query(const struct event_filter *f, arena_t *arena, bool *failed)
+{
+  struct strbuf expr = {0};
+  for (int i = 0; i < f->nterms; i++)
+    if (trigram_term(&f->terms[i]))
+      fts_string(&expr, "search_text", f->terms[i].text);
+  if (trigram_term(&f->location))
+    fts_string(&expr, "location_key", f->location.text);
+  const char *out = expr.len && !expr.failed ? arena_strndup(arena, expr.data, expr.len) : NULL;
+  *failed = expr.failed || (expr.len && out == NULL);
+  strbuf_free(&expr);
+  return out;
+}
+
+static bool
+by_category(const struct event_filter *f)
+{
+  return f->category_id || f->category_slug;
+}
+
+/*
+ * The index of the public events that serves f on SQLite: for a page, the
+ * one of its ordering, unless a filter picks a narrower range (then its
+ * rows are sorted); for a count, the narrowest range.
+ */
+static const char *
+public_index(const struct event_filter *f, bool fts, enum event_query_kind kind)
+{
+  static const char *const by_ordering[] = {
+    [ORDER_DATE_TIME] = "events_public_date_time", [ORDER_CREATED_AT] = "events_public_created_at",
+    [ORDER_TITLE] = "events_public_title", [ORDER_CAPACITY] = "events_public_capacity",
+    [ORDER_ID] = "events_public_id",
+  };
+  if (fts)
+    return "events_public_id"; /* the matches' ids, looked up */
+  if (by_category(f))
+    return "events_public_category";
+  if (f->organizer)
+    return "events_public_organizer";
+  if (kind != EVENT_QUERY_PAGE || (f->has_start && f->has_end))
+    return "events_public_date_time";
+  return by_ordering[f->ordering];
+}
+
+/*
+ * Assembles the query of kind for f and the scope of who's: SELECT columns
+ * (a page) or count(*), FROM events, then what the scope may see, then
+ * every filter of f.
+ */
+static int
+build(struct query *q, const struct event_filter *f, const struct principal *who,
+      enum event_query_kind kind, const char *columns, arena_t *arena)
+{
+  enum scope scope = who == NULL ? SCOPE_PUBLIC
+                   : who->role == ROLE_ADMIN ? SCOPE_ALL
+                   : kind == EVENT_QUERY_COUNT ? SCOPE_PUBLIC
+                   : kind == EVENT_QUERY_COUNT_PRIVATE ? SCOPE_PRIVATE_VISIBLE
+                   : SCOPE_VISIBLE;
+  bool sqlite = on_sqlite();
+  bool failed = false;
+  const char *fts = sqlite ? fts_query(f, arena, &failed) : NULL;
+  if (failed)
+    return EVENTAPI_ENOMEM;
+  add(q, "SELECT ");
+  add(q, kind == EVENT_QUERY_PAGE ? columns : "count(*)");
+  /* The trigram index's matches drive: each is looked up in events. */
+  add(q, fts ? " FROM events_fts CROSS JOIN events" : " FROM events");
+  if (sqlite && scope == SCOPE_PUBLIC) {
+    add(q, " INDEXED BY ");
+    add(q, public_index(f, fts != NULL, kind));
+  }
+  if (fts)
+    add(q, " ON events.id = events_fts.rowid");
+  switch (scope) {
+  case SCOPE_PUBLIC:
+    add(q, " WHERE visibility = 'public'");
+    break;
+  case SCOPE_ALL:
+    add(q, " WHERE 1 = 1");
+    break;
+  case SCOPE_VISIBLE:
+    add_int(q, " WHERE (visibility = 'public' OR organizer_id = ?", who->id);
     add_int(q, " OR id IN (SELECT event_id FROM registrations"
                " WHERE user_id = ? AND cancelled_at IS NULL))", who->id);
+    break;
+  case SCOPE_PRIVATE_VISIBLE:
+    add_int(q, " WHERE visibility = 'private' AND (organizer_id = ?", who->id);
+    add_int(q, " OR id IN (SELECT event_id FROM registrations"
+               " WHERE user_id = ? AND cancelled_at IS NULL))", who->id);
+    break;
   }
+  if (fts)
+    add_text(q, " AND events_fts MATCH ?", fts);
+  for (int i = 0; i < f->nterms; i++)
+    if (!fts || !trigram_term(&f->terms[i]))
+      add_text(q, " AND events.search_text LIKE ? ESCAPE '\\'", f->terms[i].pattern);
+  if (f->location.pattern && (!fts || !trigram_term(&f->location)))
+    add_text(q, " AND events.location_key LIKE ? ESCAPE '\\'", f->location.pattern);
   if (f->category_id)
     add_int(q, " AND category_id = ?", f->category_id);
   if (f->category_slug)
     add_text(q, " AND category_id = (SELECT id FROM categories WHERE slug = ?)", f->category_slug);
-  for (int i = 0; i < f->nterms; i++)
-    add_text(q, " AND search_text LIKE ? ESCAPE '\\'", f->terms[i]);
-  if (f->location)
-    add_text(q, " AND location_key LIKE ? ESCAPE '\\'", f->location);
-  if (f->upcoming)
-    add_int(q, " AND date_time >= ?", f->now);
-  if (f->has_start)
-    add_int(q, " AND date_time >= ?", f->start);
+  /* One lower bound, the later one: an index range starts there. */
+  if (f->upcoming || f->has_start)
+    add_int(q, " AND date_time >= ?", !f->has_start ? f->now
+                                      : !f->upcoming ? f->start
+                                      : f->start > f->now ? f->start : f->now);
   if (f->has_end)
     add_int(q, " AND date_time <= ?", f->end);
   if (f->organizer)
     add_int(q, " AND organizer_id = ?", f->organizer);
   if (f->visibility >= 0)
     add_text(q, " AND visibility = ?", visibility_name((enum visibility)f->visibility));
+  if (kind == EVENT_QUERY_PAGE) {
+    static const char *const columns_of[] = {
+      [ORDER_DATE_TIME] = "date_time", [ORDER_CREATED_AT] = "created_at",
+      [ORDER_TITLE] = "title", [ORDER_CAPACITY] = "capacity", [ORDER_ID] = "id",
+    };
+    const char *dir = f->descending ? " DESC" : "";
+    add(q, " ORDER BY ");
+    add(q, columns_of[f->ordering]);
+    add(q, dir);
+    if (f->ordering != ORDER_ID) {
+      add(q, ", id");
+      add(q, dir);
+    }
+    add_int(q, " LIMIT ?", f->limit);
+    add_int(q, " OFFSET ?", f->offset);
+  }
+  return q->len < sizeof q->sql - 1 ? 0 : EVENTAPI_EINTERNAL;
 }
 
-static void
-bind_all(db_stmt_t *st, const struct query *q)
+static db_stmt_t *
+prepare_bound(db_t *db, const struct query *q)
 {
-  for (int i = 0; i < q->nparams; i++) {
+  db_stmt_t *st = db_prepare_assembled(db, q->sql);
+  for (int i = 0; st && i < q->nparams; i++) {
     if (q->params[i].text)
       db_bind_text(st, i + 1, q->params[i].string);
     else
       db_bind_int(st, i + 1, q->params[i].number);
   }
+  return st;
+}
+
+int
+events_filter_sql(const struct event_filter *f, const struct principal *who,
+                  enum event_query_kind kind, arena_t *arena, struct event_query_sql *out)
+{
+  struct query q = {0};
+  int rc = build(&q, f, who, kind, "id, version", arena);
+  if (rc < 0)
+    return rc;
+  memset(out, 0, sizeof *out);
+  if ((out->sql = arena_strdup(arena, q.sql)) == NULL)
+    return EVENTAPI_ENOMEM;
+  out->nparams = q.nparams;
+  for (int i = 0; i < q.nparams; i++) {
+    out->texts[i] = q.params[i].text ? q.params[i].string : NULL;
+    out->numbers[i] = q.params[i].number;
+  }
+  return 0;
+}
+
+/* ---- counts, cached by the catalogue's version ---- */
+
+#define COUNT_SLOTS 4096        /* direct-mapped: a new key takes its slot */
+#define COUNT_LOCKS 64
+#define COUNT_KEY_MAX 2048      /* longer filters are counted every time */
+
+struct count_entry {
+  uint64_t hash, version;
+  int64_t count, valid_until;
+  char *key;                    /* malloc'd; NULL: free slot */
+};
+
+static struct count_entry count_slots[COUNT_SLOTS];
+static pthread_mutex_t count_locks[COUNT_LOCKS];
+static pthread_once_t count_once = PTHREAD_ONCE_INIT;
+
+static void
+count_init(void)
+{
+  for (int i = 0; i < COUNT_LOCKS; i++)
+    pthread_mutex_init(&count_locks[i], NULL);
+}
+
+void
+events_filter_counts_clear(void)
+{
+  pthread_once(&count_once, count_init);
+  for (size_t i = 0; i < COUNT_SLOTS; i++) {
+    pthread_mutex_lock(&count_locks[i % COUNT_LOCKS]);
+    free(count_slots[i].key);
+    count_slots[i] = (struct count_entry){0};
+    pthread_mutex_unlock(&count_locks[i % COUNT_LOCKS]);
+  }
+}
+
+static void
+key_part(struct strbuf *key, char tag, const char *value)
+{
+  char head[32];
+  snprintf(head, sizeof head, "%c%zu:", tag, strlen(value));
+  strbuf_puts(key, head);
+  strbuf_puts(key, value);
+}
+
+static void
+key_int(struct strbuf *key, char tag, int64_t value)
+{
+  char text[32];
+  snprintf(text, sizeof text, "%lld", (long long)value);
+  key_part(key, tag, text);
+}
+
+/* What a count depends on: the scope and every filter (the upcoming one
+ * without its time, which valid_until covers), not the page or the order. */
+static void
+count_key(struct strbuf *key, const struct event_filter *f, bool all)
+{
+  key_part(key, 'S', all ? "all" : "public");
+  key_int(key, 'c', f->category_id);
+  if (f->category_slug)
+    key_part(key, 'g', f->category_slug);
+  for (int i = 0; i < f->nterms; i++)
+    key_part(key, 't', f->terms[i].text);
+  if (f->location.pattern)
+    key_part(key, 'l', f->location.text);
+  if (f->has_start)
+    key_int(key, 'a', f->start);
+  if (f->has_end)
+    key_int(key, 'b', f->end);
+  key_int(key, 'u', f->upcoming);
+  key_int(key, 'o', f->organizer);
+  key_int(key, 'v', f->visibility);
+}
+
+static uint64_t
+hash_bytes(const char *data, size_t len)
+{
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < len; i++)
+    h = (h ^ (unsigned char)data[i]) * 1099511628211ull;
+  return h;
+}
+
+static bool
+count_lookup(const struct strbuf *key, uint64_t hash, uint64_t version, int64_t now,
+             int64_t *count, int64_t *valid_until)
+{
+  size_t slot = hash % COUNT_SLOTS;
+  bool hit = false;
+  pthread_mutex_lock(&count_locks[slot % COUNT_LOCKS]);
+  struct count_entry *e = &count_slots[slot];
+  if (e->key && e->hash == hash && e->version == version && now <= e->valid_until &&
+      strcmp(e->key, key->data) == 0) {
+    *count = e->count;
+    *valid_until = e->valid_until;
+    hit = true;
+  }
+  pthread_mutex_unlock(&count_locks[slot % COUNT_LOCKS]);
+  return hit;
+}
+
+static void
+count_store(const struct strbuf *key, uint64_t hash, uint64_t version, int64_t count,
+            int64_t valid_until)
+{
+  char *copy = strdup(key->data);
+  if (copy == NULL)
+    return;
+  size_t slot = hash % COUNT_SLOTS;
+  pthread_mutex_lock(&count_locks[slot % COUNT_LOCKS]);
+  struct count_entry *e = &count_slots[slot];
+  free(e->key);
+  *e = (struct count_entry){hash, version, count, valid_until, copy};
+  pthread_mutex_unlock(&count_locks[slot % COUNT_LOCKS]);
 }
 
 static int
-count_matches(db_t *db, const struct event_filter *f, const struct principal *who, int64_t *total)
+run_count(db_t *db, const struct event_filter *f, const struct principal *who,
+          enum event_query_kind kind, arena_t *arena, int64_t *total)
 {
   struct query q = {0};
-  add(&q, "SELECT count(*) FROM events");
-  where(&q, f, who);
-  db_stmt_t *st = db_prepare_assembled(db, q.sql);
+  int rc = build(&q, f, who, kind, NULL, arena);
+  if (rc < 0)
+    return rc;
+  db_stmt_t *st = prepare_bound(db, &q);
   if (st == NULL)
     return EVENTAPI_EDB;
-  bind_all(st, &q);
-  int rc = db_step(st);
+  rc = db_step(st);
   if (rc == DB_ROW)
     *total = db_column_int(st, 0);
   db_reset(st);
   return rc < 0 ? rc : 0;
 }
 
+/*
+ * When the next event starts (at or after now): until then the events
+ * that are upcoming stay the same. INT64_MAX when none is ahead.
+ */
+static int
+next_start(db_t *db, int64_t now, int64_t *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT date_time FROM events WHERE date_time >= ?"
+                                 " ORDER BY date_time LIMIT 1");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, now);
+  int rc = db_step(st);
+  *out = rc == DB_ROW ? db_column_int(st, 0) : INT64_MAX;
+  db_reset(st);
+  return rc < 0 ? rc : 0;
+}
+
+/*
+ * The number of events who may see that match f, and until when it holds.
+ * The part that is the same for everyone in who's class (the public events;
+ * every event for an admin) is cached by the catalogue's version; a user's
+ * own private events are counted each time, since registrations (which do
+ * not move the catalogue's version) change them.
+ */
+static int
+count_matches(db_t *db, const struct event_filter *f, const struct principal *who,
+              uint64_t version, arena_t *arena, int64_t *total, int64_t *valid_until)
+{
+  pthread_once(&count_once, count_init);
+  struct strbuf key = {0};
+  count_key(&key, f, who && who->role == ROLE_ADMIN);
+  bool cacheable = events_cache_enabled() && !key.failed && key.len <= COUNT_KEY_MAX;
+  uint64_t hash = cacheable ? hash_bytes(key.data, key.len) : 0;
+  int rc = 0;
+  if (!cacheable || !count_lookup(&key, hash, version, f->now, total, valid_until)) {
+    rc = run_count(db, f, who, EVENT_QUERY_COUNT, arena, total);
+    *valid_until = INT64_MAX;
+    if (rc == 0 && f->upcoming)
+      rc = next_start(db, f->now, valid_until);
+    if (rc == 0 && cacheable)
+      count_store(&key, hash, version, *total, *valid_until);
+  }
+  strbuf_free(&key);
+  if (rc == 0 && who && who->role != ROLE_ADMIN && f->visibility != VISIBILITY_PUBLIC) {
+    int64_t own = 0;
+    rc = run_count(db, f, who, EVENT_QUERY_COUNT_PRIVATE, arena, &own);
+    *total += own;
+  }
+  return rc;
+}
+
+int
+events_list_versions(db_t *db, const struct event_filter *f, const struct principal *who,
+                     uint64_t version, arena_t *arena, int64_t **ids, int64_t **versions,
+                     size_t *count, int64_t *total, int64_t *valid_until)
+{
+  *count = 0;
+  int rc = count_matches(db, f, who, version, arena, total, valid_until);
+  if (rc < 0 || *total <= f->offset)
+    return rc;
+  struct query q = {0};
+  if ((rc = build(&q, f, who, EVENT_QUERY_PAGE, "id, version", arena)) < 0)
+    return rc;
+  db_stmt_t *st = prepare_bound(db, &q);
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  size_t cap = (size_t)f->limit;
+  *ids = arena_alloc(arena, cap * sizeof **ids);
+  *versions = arena_alloc(arena, cap * sizeof **versions);
+  if (*ids == NULL || *versions == NULL) {
+    db_reset(st);
+    return EVENTAPI_ENOMEM;
+  }
+  while (*count < cap && (rc = db_step(st)) == DB_ROW) {
+    (*ids)[*count] = db_column_int(st, 0);
+    (*versions)[(*count)++] = db_column_int(st, 1);
+  }
+  db_reset(st);
+  return rc < 0 ? rc : 0;
+}
+
 static int
 list_page(db_t *db, const struct event_filter *f, const struct principal *who,
-          arena_t *arena, struct event **out, size_t *count, int64_t *total)
+          uint64_t version, arena_t *arena, struct event **out, size_t *count, int64_t *total)
 {
-  int rc = count_matches(db, f, who, total);
+  int64_t valid_until;
+  int rc = count_matches(db, f, who, version, arena, total, &valid_until);
   if (rc < 0)
     return rc;
   *out = NULL;
@@ -303,25 +691,17 @@ list_page(db_t *db, const struct event_filter *f, const struct principal *who,
   if (*total <= f->offset)
     return 0;
   struct query q = {0};
-  add(&q, "SELECT " EVENTS_COLUMNS " FROM events");
-  where(&q, f, who);
-  const char *dir = f->descending ? " DESC" : "";
-  char order[96];
-  snprintf(order, sizeof order, " ORDER BY %s%s, id%s LIMIT ? OFFSET ?",
-           orderings[f->ordering].column, dir, dir);
-  add(&q, order);
-  q.params[q.nparams++] = (struct param){.number = f->limit};
-  q.params[q.nparams++] = (struct param){.number = f->offset};
-  db_stmt_t *st = db_prepare_assembled(db, q.sql);
+  if ((rc = build(&q, f, who, EVENT_QUERY_PAGE, EVENTS_COLUMNS, arena)) < 0)
+    return rc;
+  db_stmt_t *st = prepare_bound(db, &q);
   if (st == NULL)
     return EVENTAPI_EDB;
-  bind_all(st, &q);
   int64_t expected = *total - f->offset < f->limit ? *total - f->offset : f->limit;
   struct event *list = arena_calloc(arena, (size_t)expected + 1, sizeof *list);
   size_t n = 0;
   if (list == NULL)
     rc = EVENTAPI_ENOMEM;
-  while (list && (rc = db_step(st)) == DB_ROW && n <= (size_t)expected)
+  while (list && n <= (size_t)expected && (rc = db_step(st)) == DB_ROW)
     if ((rc = events_read_row(st, arena, &list[n++])) < 0)
       break;
   db_reset(st);
@@ -338,11 +718,14 @@ int
 events_list(db_t *db, const struct event_filter *f, const struct principal *who,
             arena_t *arena, struct event **out, size_t *count, int64_t *total)
 {
-  /* One read transaction: the count and the page see the same snapshot. */
-  int rc = db_begin(db, DB_READ);
+  uint64_t version;
+  int rc = db_catalogue_version(db, &version);
   if (rc < 0)
     return rc;
-  rc = list_page(db, f, who, arena, out, count, total);
+  /* One read transaction: the count and the page see the same snapshot. */
+  if ((rc = db_begin(db, DB_READ)) < 0)
+    return rc;
+  rc = list_page(db, f, who, version, arena, out, count, total);
   if (rc < 0)
     db_rollback(db);
   else
@@ -351,41 +734,19 @@ events_list(db_t *db, const struct event_filter *f, const struct principal *who,
 }
 
 int
-events_list_versions(db_t *db, const struct event_filter *f, const struct principal *who,
-                     arena_t *arena, int64_t **ids, int64_t **versions, size_t *count,
-                     int64_t *total)
+events_get_row(db_t *db, int64_t id, arena_t *arena, struct event *out)
 {
-  int rc = count_matches(db, f, who, total);
-  *count = 0;
-  if (rc < 0 || *total <= f->offset)
-    return rc;
-  struct query q = {0};
-  add(&q, "SELECT id, version FROM events");
-  where(&q, f, who);
-  const char *dir = f->descending ? " DESC" : "";
-  char order[96];
-  snprintf(order, sizeof order, " ORDER BY %s%s, id%s LIMIT ? OFFSET ?",
-           orderings[f->ordering].column, dir, dir);
-  add(&q, order);
-  q.params[q.nparams++] = (struct param){.number = f->limit};
-  q.params[q.nparams++] = (struct param){.number = f->offset};
-  db_stmt_t *st = db_prepare_assembled(db, q.sql);
+  db_stmt_t *st = db_prepare(db, "SELECT " EVENTS_COLUMNS " FROM events WHERE id = ?");
   if (st == NULL)
     return EVENTAPI_EDB;
-  bind_all(st, &q);
-  size_t cap = (size_t)f->limit;
-  *ids = arena_alloc(arena, cap * sizeof **ids);
-  *versions = arena_alloc(arena, cap * sizeof **versions);
-  if (*ids == NULL || *versions == NULL) {
-    db_reset(st);
-    return EVENTAPI_ENOMEM;
-  }
-  while (*count < cap && (rc = db_step(st)) == DB_ROW) {
-    (*ids)[*count] = db_column_int(st, 0);
-    (*versions)[(*count)++] = db_column_int(st, 1);
-  }
+  db_bind_int(st, 1, id);
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    rc = events_read_row(st, arena, out);
+  else if (rc == DB_DONE)
+    rc = EVENTAPI_ENOTFOUND;
   db_reset(st);
-  return rc < 0 ? rc : 0;
+  return rc;
 }
 
 int

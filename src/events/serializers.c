@@ -7,6 +7,7 @@
 #include "core/decimal.h"
 #include "core/error.h"
 #include "core/jsonutil.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 
 #define INT32_MAXIMUM 2147483647
@@ -138,7 +139,9 @@ choice_error(json_t *errors, const char *field, json_t *value, arena_t *arena)
   char *text = json_is_string(value) ? NULL : json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
   if (text)
     shown = text;
-  json_error_add(errors, field, arena_printf(arena, "\"%.100s\" is not a valid choice.", shown));
+  /* At most 100 bytes of it, never half a character. */
+  json_error_add(errors, field, arena_printf(arena, "\"%.*s\" is not a valid choice.",
+                                             (int)text_utf8_prefix(shown, 100), shown));
   free(text);
 }
 

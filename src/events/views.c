@@ -329,15 +329,6 @@ events_create_view(struct http_request *req)
   json_decref(errors);
 }
 
-void
-events_detail_view(struct http_request *req)
-{
-  db_t *db = http_database(req);
-  struct event e;
-  if (db && events_load_visible(req, db, req->ids[0], &e))
-    http_reply_json(req, 200, events_serialize(&e, http_base_url(req)));
-}
-
 /* FNV-1a over a value's bytes, continuing from h. */
 static uint64_t
 fnv(uint64_t h, const void *data, size_t len)
@@ -352,6 +343,121 @@ static uint64_t
 fnv_str(uint64_t h, const char *s)
 {
   return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "", 1);
+}
+
+#define FNV_START 1469598103934665603ull
+#define JSON_TYPE "application/json; charset=utf-8"
+
+/*
+ * Answers a (holding a reference, which this takes): its headers, then
+ * 304 when the client has it (If-None-Match), else its bytes, sent from
+ * where they are.
+ */
+static void
+reply_answer(struct http_request *req, const struct events_answer *a)
+{
+  if (a->total >= 0)
+    http_add_header(req, "X-Total-Count", arena_printf(&req->arena, "%lld", (long long)a->total));
+  const char *etag = arena_strdup(&req->arena, a->etag);
+  if (etag)
+    http_add_header(req, "ETag", etag);
+  const char *match = http_header(req, "If-None-Match");
+  if (match && etag && strcmp(match, etag) == 0) {
+    http_reply_not_modified(req, a->len);
+    events_answer_release((void *)a);
+    return;
+  }
+  http_reply_shared(req, 200, JSON_TYPE, a->body, a->len, events_answer_release, (void *)a);
+}
+
+/* The catalogue's version, or false after replying. */
+static bool
+catalogue_version(struct http_request *req, db_t *db, uint64_t *version)
+{
+  int rc = db_catalogue_version(db, version);
+  if (rc < 0)
+    http_reply_db_error(req, rc);
+  return rc == 0;
+}
+
+/*
+ * An event's detail from the database: its row, who may see it, then its
+ * JSON from the cache of events' JSON (or serialised, with its sessions and
+ * ticket types, and cached), all in one read transaction. A public event's
+ * answer is the same for every caller: it is stored under key.
+ */
+static void
+detail_from_database(struct http_request *req, db_t *db, uint64_t version, const char *key,
+                     const char *base)
+{
+  struct event e;
+  struct strbuf body = {0};
+  int visible = 0;
+  int rc = db_begin(db, DB_READ);
+  if (rc == 0)
+    rc = events_get_row(db, req->ids[0], &req->arena, &e);
+  if (rc == 0 && (rc = visible = events_can_see(db, &e, req->user)) == 1) {
+    rc = 0;
+    if (!events_cache_append(e.id, e.version, base, &body) &&
+        (rc = events_attach_nested(db, &e, 1, &req->arena)) == 0 &&
+        !events_cache_render(&e, base, &body))
+      rc = EVENTAPI_ENOMEM;
+  }
+  if (rc < 0)
+    db_rollback(db);
+  else
+    rc = db_commit(db);
+  if (rc == EVENTAPI_ENOTFOUND || (rc == 0 && visible == 0)) {
+    /* API.md: private events are 404 to others. */
+    strbuf_free(&body);
+    http_reply_detail(req, 404, "No Event matches the given query.");
+    return;
+  }
+  if (rc == 0 && body.failed)
+    rc = EVENTAPI_ENOMEM;
+  if (rc < 0) {
+    strbuf_free(&body);
+    http_reply_db_error(req, rc);
+    return;
+  }
+  /* The answer is a function of these: its entity tag. */
+  uint64_t tag = fnv_str(FNV_START, base);
+  tag = fnv(fnv(tag, &e.id, sizeof e.id), &e.version, sizeof e.version);
+  char etag[24];
+  snprintf(etag, sizeof etag, "W/\"%016llx\"", (unsigned long long)tag);
+  size_t len;
+  char *data = strbuf_take(&body, &len);
+  bool shared = e.visibility == VISIBILITY_PUBLIC;
+  const struct events_answer *a =
+      events_answer_make(version, key, shared, data, len, etag, -1, INT64_MAX, shared);
+  if (a == NULL)
+    http_reply_internal(req, "out of memory");
+  else
+    reply_answer(req, a);
+}
+
+void
+events_detail_view(struct http_request *req)
+{
+  db_t *db = http_database(req);
+  uint64_t version;
+  if (db == NULL || !catalogue_version(req, db, &version))
+    return;
+  const char *base = http_base_url(req);
+  const char *key = arena_printf(&req->arena, "D%lld %s", (long long)req->ids[0], base);
+  if (key == NULL) {
+    http_reply_internal(req, "out of memory");
+    return;
+  }
+  /* A stored detail is a public event's: the same for whoever asks. */
+  const struct events_answer *a = events_answer_get(version, key, 0);
+  if (a && a->public_event) {
+    reply_answer(req, a);
+    return;
+  }
+  if (a)
+    events_answer_release((void *)a);
+  detail_from_database(req, db, version, key, base);
 }
 
 /*
@@ -394,6 +500,79 @@ render_page(struct http_request *req, db_t *db, const int64_t *ids, const int64_
   return rc < 0 ? rc : out->failed ? EVENTAPI_ENOMEM : 0;
 }
 
+/*
+ * The list from the database, in one read transaction: the count (cached
+ * by the catalogue's version), the page's ids and versions, and the page's
+ * JSON from the cache of events' JSON. The answer of an anonymous caller is
+ * the same for every anonymous caller: it is stored under key.
+ */
+static void
+list_from_database(struct http_request *req, db_t *db, const struct event_filter *f,
+                   uint64_t version, const char *key, const char *base)
+{
+  int64_t *ids = NULL, *versions = NULL, total = 0, valid_until = INT64_MAX;
+  size_t count = 0;
+  struct strbuf body = {0};
+  int rc = db_begin(db, DB_READ);
+  if (rc == 0)
+    rc = events_list_versions(db, f, req->user, version, &req->arena, &ids, &versions, &count,
+                              &total, &valid_until);
+  const char *next = NULL, *previous = NULL;
+  if (f->paginate) {
+    if (f->offset + f->limit < total)
+      next = http_page_url(req, f->limit, f->offset + f->limit);
+    if (f->offset > 0)
+      previous = http_page_url(req, f->limit, f->offset > f->limit ? f->offset - f->limit : 0);
+  }
+  /* The answer is a function of these: its entity tag. */
+  uint64_t tag = fnv_str(FNV_START, base);
+  tag = fnv(tag, &f->paginate, sizeof f->paginate);
+  tag = fnv(tag, &total, sizeof total);
+  tag = fnv_str(fnv_str(tag, next), previous);
+  for (size_t i = 0; i < count; i++)
+    tag = fnv(fnv(tag, &ids[i], sizeof ids[i]), &versions[i], sizeof versions[i]);
+  char etag[24];
+  snprintf(etag, sizeof etag, "W/\"%016llx\"", (unsigned long long)tag);
+  if (rc == 0) {
+    if (f->paginate) {
+      json_t *head = json_object();
+      json_object_set_new(head, "count", json_integer(total));
+      json_set_string(head, "next", next);
+      json_set_string(head, "previous", previous);
+      char *text = json_dumps(head, JSON_COMPACT);
+      json_decref(head);
+      if (text) /* {"count":..,"next":..,"previous":..  then ,"results":[...]} */
+        strbuf_append(&body, text, strlen(text) - 1);
+      else
+        body.failed = true;
+      free(text);
+      strbuf_puts(&body, ",\"results\":");
+    }
+    rc = render_page(req, db, ids, versions, count, base, &body);
+    if (f->paginate)
+      strbuf_puts(&body, "}");
+  }
+  if (rc < 0)
+    db_rollback(db);
+  else
+    rc = db_commit(db);
+  if (rc == 0 && body.failed)
+    rc = EVENTAPI_ENOMEM;
+  if (rc < 0) {
+    strbuf_free(&body);
+    http_reply_db_error(req, rc);
+    return;
+  }
+  size_t len;
+  char *data = strbuf_take(&body, &len);
+  const struct events_answer *a = events_answer_make(version, key, req->user == NULL, data, len,
+                                                     etag, total, valid_until, false);
+  if (a == NULL)
+    http_reply_internal(req, "out of memory");
+  else
+    reply_answer(req, a);
+}
+
 void
 events_list_view(struct http_request *req)
 {
@@ -407,74 +586,26 @@ events_list_view(struct http_request *req)
   }
   json_decref(errors);
   db_t *db = http_database(req);
-  if (db == NULL)
+  uint64_t version;
+  if (db == NULL || !catalogue_version(req, db, &version))
     return;
-  int64_t *ids = NULL, *versions = NULL, total = 0;
-  size_t count = 0;
   const char *base = http_base_url(req);
-  struct strbuf body = {0};
-  /* One read transaction: count, page and fetched events agree. */
-  int rc = db_begin(db, DB_READ);
-  if (rc == 0)
-    rc = events_list_versions(db, &f, req->user, &req->arena, &ids, &versions, &count, &total);
-  const char *next = NULL, *previous = NULL;
-  if (f.paginate) {
-    if (f.offset + f.limit < total)
-      next = http_page_url(req, f.limit, f.offset + f.limit);
-    if (f.offset > 0)
-      previous = http_page_url(req, f.limit, f.offset > f.limit ? f.offset - f.limit : 0);
-  }
-  /* The answer is a function of these: its entity tag. */
-  uint64_t tag = fnv_str(1469598103934665603ull, base);
-  tag = fnv(tag, &f.paginate, sizeof f.paginate);
-  tag = fnv(tag, &total, sizeof total);
-  tag = fnv_str(fnv_str(tag, next), previous);
-  for (size_t i = 0; i < count; i++)
-    tag = fnv(fnv(tag, &ids[i], sizeof ids[i]), &versions[i], sizeof versions[i]);
-  char *etag = arena_printf(&req->arena, "W/\"%016llx\"", (unsigned long long)tag);
-  const char *match = http_header(req, "If-None-Match");
-  bool fresh = rc == 0 && etag && match && strcmp(match, etag) == 0;
-  /* Rendered even when fresh: a 304 carries the 200's length (RFC 9110). */
-  if (rc == 0) {
-    if (f.paginate) {
-      json_t *head = json_object();
-      json_object_set_new(head, "count", json_integer(total));
-      json_set_string(head, "next", next);
-      json_set_string(head, "previous", previous);
-      char *text = json_dumps(head, JSON_COMPACT);
-      json_decref(head);
-      if (text) /* {"count":..,"next":..,"previous":..  then ,"results":[...]} */
-        strbuf_append(&body, text, strlen(text) - 1);
-      free(text);
-      strbuf_puts(&body, ",\"results\":");
-    }
-    rc = render_page(req, db, ids, versions, count, base, &body);
-    if (f.paginate)
-      strbuf_puts(&body, "}");
-  }
-  if (rc < 0) {
-    db_rollback(db);
-    strbuf_free(&body);
-    http_reply_db_error(req, rc);
-    return;
-  }
-  db_commit(db);
-  http_add_header(req, "X-Total-Count", arena_printf(&req->arena, "%lld", (long long)total));
-  if (etag)
-    http_add_header(req, "ETag", etag);
-  if (fresh && !body.failed) {
-    http_reply_not_modified(req, body.len);
-    strbuf_free(&body);
-    return;
-  }
-  if (body.failed) {
-    strbuf_free(&body);
+  /* The answer depends on the query as sent (its links repeat it). */
+  const char *key = arena_printf(&req->arena, "L%s %s", base, req->query);
+  if (key == NULL) {
     http_reply_internal(req, "out of memory");
     return;
   }
-  size_t len;
-  char *data = strbuf_take(&body, &len);
-  http_reply_bytes(req, 200, "application/json; charset=utf-8", data, len);
+  /* The visibility rule decides per caller: only anonymous answers are
+   * shared, a user's may hold private events. */
+  if (req->user == NULL) {
+    const struct events_answer *a = events_answer_get(version, key, f.now);
+    if (a) {
+      reply_answer(req, a);
+      return;
+    }
+  }
+  list_from_database(req, db, &f, version, key, base);
 }
 
 /* API.md: lowering capacity below the confirmed registrations is 400. */

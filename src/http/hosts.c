@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "core/error.h"
+#include "core/text.h"
 
 static char **patterns;
 static size_t npatterns;
@@ -132,7 +133,12 @@ pattern_matches(const char *pattern, const char *domain)
   return strcmp(domain, pattern) == 0;
 }
 
-/* Python's repr() of a short str, as Django's message shows it. */
+/*
+ * Python's repr() of a short str, as Django's message shows it. A header's
+ * bytes are read as ISO-8859-1, as Django reads them: what Python does not
+ * print (controls, U+0080 to U+00A0, the soft hyphen) is escaped, the rest
+ * of U+00A1 to U+00FF written as UTF-8.
+ */
 static void
 repr(const char *s, char *out, size_t size)
 {
@@ -146,10 +152,13 @@ repr(const char *s, char *out, size_t size)
     if (*c == (unsigned char)quote || *c == '\\') {
       out[used++] = '\\';
       out[used++] = (char)*c;
-    } else if (*c < 0x20 || *c == 0x7f) {
+    } else if (*c == '\t' || *c == '\n' || *c == '\r') {
+      out[used++] = '\\';
+      out[used++] = *c == '\t' ? 't' : *c == '\n' ? 'n' : 'r';
+    } else if (*c < 0x20 || (*c >= 0x7f && *c <= 0xa0) || *c == 0xad) {
       used += (size_t)snprintf(out + used, size - used, "\\x%02x", *c);
     } else {
-      out[used++] = (char)*c;
+      used += text_latin1_to_utf8((const char *)c, 1, out + used, size - used);
     }
   }
   out[used++] = quote;

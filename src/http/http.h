@@ -108,6 +108,9 @@ struct http_request {
   unsigned status;
   char *reply;                      /* malloc'd, or NULL for none */
   size_t reply_len;
+  const char *reply_shared;         /* or bytes others share (http_reply_shared) */
+  void (*reply_release)(void *arg); /* called once reply_shared is no longer used */
+  void *reply_release_arg;
   uint64_t representation_len;      /* a 304's: the length its 200 would have */
   const char *content_type;
   struct http_header headers[HTTP_MAX_HEADERS];
@@ -158,6 +161,17 @@ const char *http_client_ip(struct http_request *req);
 json_t *http_json_body(struct http_request *req);
 
 /*
+ * What http_json_body() reads, without a request: the body (len bytes) of
+ * content type type (NULL when the request has none) as a new object the
+ * caller owns. When the body is refused, returns NULL with the answer's
+ * *status (400, 415, or 500 for out of memory) and its body in *error (a
+ * new object the caller owns; NULL for 500); else *status is 0 and *error
+ * NULL. arena holds the multipart parser's copies and the messages.
+ */
+json_t *http_body_parse(const char *type, const char *body, size_t len, arena_t *arena,
+                        unsigned *status, json_t **error);
+
+/*
  * Parks the request: the view returns without a reply, the server thread
  * goes on with other connections, and once http_resume() is called (from
  * any thread) resumed(req, arg) runs on the request's own thread and must
@@ -191,6 +205,15 @@ void http_reply_not_modified(struct http_request *req, uint64_t length);
 /* Replies with bytes of content_type; takes ownership of the malloc'd data. */
 void http_reply_bytes(struct http_request *req, unsigned status,
                       const char *content_type, char *data, size_t len);
+
+/*
+ * Replies with bytes that others share, without copying them: data stays
+ * valid until release(arg) is called, which happens once, when the
+ * response has been sent (or the request ends without it). A second reply
+ * releases at once.
+ */
+void http_reply_shared(struct http_request *req, unsigned status, const char *content_type,
+                       const char *data, size_t len, void (*release)(void *arg), void *arg);
 
 /* 401 "Authentication credentials were not provided." with WWW-Authenticate. */
 void http_reply_unauthenticated(struct http_request *req);

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "http/address.h"
 #include "http/form.h"
 #include "http/http.h"
@@ -131,53 +132,81 @@ python_type(const json_t *value)
 }
 
 json_t *
-http_json_body(struct http_request *req)
+http_body_parse(const char *type, const char *body, size_t len, arena_t *arena,
+                unsigned *status, json_t **error)
 {
-  if (req->json_body)
-    return req->json_body;
-  if (req->body_len == 0)
-    return req->json_body = json_object();
-  const char *type = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+  *status = 0;
+  *error = NULL;
+  if (len == 0)
+    return json_object();
   bool multipart = type && multipart_is_form_data(type);
   if (multipart || (type && form_is_urlencoded(type))) {
     /* An HTML form, as DRF's FormParser and MultiPartParser read it. */
     json_t *data = NULL;
     const char *why = NULL;
-    int rc = multipart ? form_parse_multipart(type, req->body, req->body_len, &req->arena,
-                                              &data, &why)
-                       : form_parse_urlencoded(req->body, req->body_len, &data, &why);
-    if (rc == EVENTAPI_ENOMEM)
-      http_reply_internal(req, "out of memory reading a form");
-    else if (rc < 0)
-      http_reply_detail(req, 400, arena_printf(&req->arena, "%s parse error - %s",
-                                               multipart ? "Multipart form" : "Form", why));
-    return req->json_body = data;
+    int rc = multipart ? form_parse_multipart(type, body, len, arena, &data, &why)
+                       : form_parse_urlencoded(body, len, &data, &why);
+    if (rc == EVENTAPI_ENOMEM) {
+      *status = 500;
+    } else if (rc < 0) {
+      *status = 400;
+      *error = json_pack("{s:s}", "detail",
+                         arena_printf(arena, "%s parse error - %s",
+                                      multipart ? "Multipart form" : "Form", why));
+    }
+    return data;
   }
   if (type == NULL || !is_json_type(type)) {
+    /* Shown as Django reads a header, ISO-8859-1: any bytes make text. */
     const char *shown = type ? type : "";
     size_t n = strcspn(shown, ";");
-    http_reply_detail(req, 415,
-                      arena_printf(&req->arena, "Unsupported media type \"%.*s\" in request.",
-                                   (int)(n > 200 ? 200 : n), shown));
+    char media_type[2 * 200 + 1];
+    text_latin1_to_utf8(shown, n > 200 ? 200 : n, media_type, sizeof media_type);
+    *status = 415;
+    *error = json_pack("{s:s}", "detail",
+                       arena_printf(arena, "Unsupported media type \"%s\" in request.",
+                                    media_type));
     return NULL;
   }
-  json_error_t error;
-  json_t *value = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &error);
+  json_error_t parse_error;
+  json_t *value = json_loadb(body, len, JSON_DECODE_ANY, &parse_error);
   if (value == NULL) {
-    http_reply_detail(req, 400,
-                      arena_printf(&req->arena, "JSON parse error - %s: line %d column %d (char %d)",
-                                   error.text, error.line, error.column, error.position));
+    /* jansson's text may quote the body where it broke off, half a
+     * character or bytes that are not UTF-8: shown repaired. */
+    char reason[3 * sizeof parse_error.text];
+    text_utf8_repair(parse_error.text, strlen(parse_error.text), reason, sizeof reason);
+    *status = 400;
+    *error = json_pack("{s:s}", "detail",
+                       arena_printf(arena, "JSON parse error - %s: line %d column %d (char %d)",
+                                    reason, parse_error.line, parse_error.column,
+                                    parse_error.position));
     return NULL;
   }
   if (!json_is_object(value)) {
-    json_t *errors = json_pack("{s:[s]}", "non_field_errors",
-        arena_printf(&req->arena, "Invalid data. Expected a dictionary, but got %s.",
+    *status = 400;
+    *error = json_pack("{s:[s]}", "non_field_errors",
+        arena_printf(arena, "Invalid data. Expected a dictionary, but got %s.",
                      python_type(value)));
     json_decref(value);
-    http_reply_json(req, 400, errors);
     return NULL;
   }
-  return req->json_body = value;
+  return value;
+}
+
+json_t *
+http_json_body(struct http_request *req)
+{
+  if (req->json_body)
+    return req->json_body;
+  unsigned status;
+  json_t *error;
+  json_t *data = http_body_parse(http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), req->body,
+                                 req->body_len, &req->arena, &status, &error);
+  if (status == 500)
+    http_reply_internal(req, "out of memory reading a form");
+  else if (status != 0)
+    http_reply_json(req, status, error);
+  return req->json_body = data;
 }
 
 struct query_args {

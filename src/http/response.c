@@ -40,6 +40,24 @@ http_reply_bytes(struct http_request *req, unsigned status,
 }
 
 void
+http_reply_shared(struct http_request *req, unsigned status, const char *content_type,
+                  const char *data, size_t len, void (*release)(void *arg), void *arg)
+{
+  if (req->replied) {
+    log_error("rid=%s: second reply %u ignored", req->request_id, status);
+    release(arg);
+    return;
+  }
+  req->replied = true;
+  req->status = status;
+  req->reply_shared = data;
+  req->reply_len = len;
+  req->reply_release = release;
+  req->reply_release_arg = arg;
+  req->content_type = content_type;
+}
+
+void
 http_reply_json(struct http_request *req, unsigned status, json_t *body)
 {
   if (body == NULL) {

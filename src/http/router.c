@@ -176,6 +176,9 @@ router_match(struct http_request *req, unsigned *allowed)
 {
   unsigned method = req->method == HTTP_HEAD ? HTTP_GET : req->method;
   *allowed = 0;
+  /* Every pattern begins with '/'; a target such as "?a=b" or "*" names none. */
+  if (req->path[0] != '/')
+    return ROUTER_NO_PATH;
   for (size_t i = 0; i < table_len; i++) {
     if ((table[i]->method & method) && match(table[i]->pattern, req->path, req)) {
       req->route = table[i];

@@ -46,6 +46,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 #include "http/address.h"
 #include "http/hosts.h"
@@ -475,6 +476,8 @@ request_free(struct http_request *req)
   json_decref(req->json_body);
   free(req->body);
   free(req->reply);
+  if (req->reply_release)
+    req->reply_release(req->reply_release_arg);
   arena_free(&req->arena);
   free(req);
 }
@@ -640,9 +643,12 @@ refuse_framing(struct MHD_Connection *connection, struct http_request *req)
       len--;
     /* libmicrohttpd decodes "chunked" alone; anything else it would wait on. */
     if (codings > 1 || len != 7 || strncasecmp(coding, "chunked", 7) != 0) {
-      const char *shown = coding ? coding : "";
+      /* A header's bytes, read as ISO-8859-1 as Django reads them. */
+      char shown[2 * 64 + 1];
+      text_latin1_to_utf8(coding ? coding : "", coding ? strnlen(coding, 64) : 0, shown,
+                          sizeof shown);
       http_reply_detail(req, 501,
-          arena_printf(&req->arena, "Transfer-Encoding \"%.64s\" is not supported.", shown));
+          arena_printf(&req->arena, "Transfer-Encoding \"%s\" is not supported.", shown));
       return true;
     }
   }
@@ -717,8 +723,11 @@ dispatch(struct http_request *req)
       http_reply_empty(req, 200);
       return;
     }
+    /* The request line's bytes, read as ISO-8859-1 as Django reads them. */
+    char method[2 * 32 + 1];
+    text_latin1_to_utf8(req->method_name, strnlen(req->method_name, 32), method, sizeof method);
     http_reply_detail(req, 405,
-                      arena_printf(&req->arena, "Method \"%.32s\" not allowed.", req->method_name));
+                      arena_printf(&req->arena, "Method \"%s\" not allowed.", method));
     return;
   }
   if (!middleware_authenticate(req))
@@ -745,6 +754,12 @@ queue_reply(struct MHD_Connection *connection, struct http_request *req)
      * writes one for every 304. */
     response = MHD_create_response_from_callback(req->representation_len, 4096, no_body,
                                                  NULL, NULL);
+  } else if (req->reply_shared) {
+    /* Shared bytes, sent from where they are: released with the response. */
+    response = MHD_create_response_from_buffer_with_free_callback_cls(
+        req->reply_len, (void *)req->reply_shared, req->reply_release, req->reply_release_arg);
+    if (response != NULL)
+      req->reply_release = NULL; /* the response's to call now */
   } else {
     response = MHD_create_response_from_buffer_with_free_callback(req->reply_len, req->reply,
                                                                   free);
@@ -919,6 +934,9 @@ on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
     atomic_fetch_sub(&in_flight, 1);
   request_free(req);
 }
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)

@@ -1,5 +1,7 @@
 #include "registrations/serializers.h"
 
+#include <stdlib.h>
+
 #include "core/timefmt.h"
 
 static json_t *
@@ -73,4 +75,31 @@ registrations_serialize_for_organizer(const struct registration *r)
   json_object_set_new(obj, "is_waitlisted", json_boolean(r->is_waitlisted));
   json_object_set_new(obj, "ticket", ticket_summary(r, true));
   return obj;
+}
+
+enum field_result
+registrations_pk_field(json_t *body, const char *name, json_t *errors, arena_t *arena,
+                       int64_t *id)
+{
+  json_t *value = json_object_get(body, name);
+  if (value == NULL || json_is_null(value) ||
+      (json_is_string(value) && json_string_length(value) == 0))
+    return FIELD_ABSENT;
+  if (json_is_integer(value)) {
+    *id = json_integer_value(value);
+    return FIELD_SET;
+  }
+  if (json_is_string(value)) {
+    char *end;
+    const char *digits = json_string_value(value);
+    long long n = strtoll(digits, &end, 10);
+    if (*end == '\0' && end != digits) {
+      *id = n;
+      return FIELD_SET;
+    }
+  }
+  json_error_add(errors, name, arena_printf(arena, "Incorrect type. Expected pk value, received %s.",
+                 json_is_string(value) ? "str" : json_is_boolean(value) ? "bool"
+                 : json_is_real(value) ? "float" : json_is_array(value) ? "list" : "dict"));
+  return FIELD_INVALID;
 }

@@ -25,37 +25,6 @@
 static const char NO_EVENT[] = "No Event matches the given query.";
 static const char NO_REGISTRATION[] = "No Registration matches the given query.";
 
-/*
- * Reads a primary-key field as DRF's PrimaryKeyRelatedField does: FIELD_SET
- * with *id, FIELD_ABSENT for absent, null or blank (RelatedField reads ""
- * as null, as forms send it), FIELD_INVALID (error added).
- */
-static enum field_result
-pk_field(json_t *body, const char *name, json_t *errors, arena_t *arena, int64_t *id)
-{
-  json_t *value = json_object_get(body, name);
-  if (value == NULL || json_is_null(value) ||
-      (json_is_string(value) && json_string_length(value) == 0))
-    return FIELD_ABSENT;
-  if (json_is_integer(value)) {
-    *id = json_integer_value(value);
-    return FIELD_SET;
-  }
-  if (json_is_string(value)) {
-    char *end;
-    const char *digits = json_string_value(value);
-    long long n = strtoll(digits, &end, 10);
-    if (*end == '\0' && end != digits) {
-      *id = n;
-      return FIELD_SET;
-    }
-  }
-  json_error_add(errors, name, arena_printf(arena, "Incorrect type. Expected pk value, received %s.",
-                 json_is_string(value) ? "str" : json_is_boolean(value) ? "bool"
-                 : json_is_real(value) ? "float" : json_is_array(value) ? "list" : "dict"));
-  return FIELD_INVALID;
-}
-
 static void
 invalid_pk(json_t *errors, const char *name, int64_t id, arena_t *arena)
 {
@@ -140,7 +109,8 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
 {
   json_t *errors = json_object();
   int64_t ticket_type_id = 0;
-  enum field_result got = pk_field(body, "ticket_type", errors, &req->arena, &ticket_type_id);
+  enum field_result got = registrations_pk_field(body, "ticket_type", errors, &req->arena,
+                                                &ticket_type_id);
   struct target_read read = {event_id, got == FIELD_SET ? ticket_type_id : 0, req->user->id,
                              {0}};
   int rc = db_read(read_target, &read);
@@ -215,7 +185,7 @@ registrations_register_body_view(struct http_request *req)
     return;
   json_t *errors = json_object();
   int64_t event_id = 0;
-  enum field_result got = pk_field(body, "event", errors, &req->arena, &event_id);
+  enum field_result got = registrations_pk_field(body, "event", errors, &req->arena, &event_id);
   if (got == FIELD_ABSENT)
     json_error_add(errors, "event", json_object_get(body, "event") ? "This field may not be null."
                                                                    : "This field is required.");

@@ -2394,3 +2394,23 @@ Test(events_original, create_answers_201_with_create_status_201,
   /* Only the create answer changes. */
   expect_status(api_patch(update_path(api_id(r)), olga.access, api_json("{'title':'X'}")), 200);
 }
+
+/* ---- a refused choice in the message ------------------------------------ */
+
+/*
+ * A refused choice is shown to 100 bytes at most, cut between characters:
+ * cut inside one, the message could not be made into JSON and the field's
+ * list came back empty. Found by fuzz/events.c.
+ */
+Test(events, a_long_refused_choice_is_cut_between_characters)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  char value[1 + 2 * 60 + 1] = "a", shown[1 + 2 * 49 + 1] = "a";
+  for (int i = 0; i < 60; i++)
+    strcat(value, "\xc3\xa9");
+  for (int i = 0; i < 49; i++)
+    strcat(shown, "\xc3\xa9");
+  struct api_resp *r = create(olga.access, api_printf("{'visibility':'%s'}", value));
+  expect_status(r, 400);
+  expect_field_errors(r, "visibility", api_printf("\"%s\" is not a valid choice.", shown), NULL);
+}

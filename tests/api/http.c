@@ -1204,3 +1204,39 @@ Test(access_log, text_lines_carry_query_client_and_user, .init = start_with_text
   cr_assert(strstr(line, " info 127.0.0.1 GET \"/api/events/?limit=2\" 200 "), "%s", line);
   cr_assert(strstr(line, api_printf(" user=%lld rid=rid-text-1", (long long)ann.id)), "%s", line);
 }
+
+/* ---- header bytes outside ASCII ------------------------------------------ */
+
+/*
+ * Header values are bytes, which Django reads as ISO-8859-1: a Content-Type
+ * or Host with a byte above 0x7f gets its 4xx with the byte shown as that
+ * character, never a 500. Found by fuzz/json_body.c and fuzz/hosts.c.
+ */
+Test(http, header_bytes_outside_ascii_are_read_as_latin1)
+{
+  struct api_resp *r = post_bytes(REGISTER, "text/\xa9", "{}", 2);
+  expect_status(r, 415);
+  expect_detail(r, "Unsupported media type \"text/\xc2\xa9\" in request.");
+  r = get_with_host("/api/events/", "\xe9vil.example");
+  expect_status(r, 400);
+  expect_detail(r, "Invalid HTTP_HOST header: '\xc3\xa9vil.example'. The domain name provided "
+                   "is not valid according to RFC 1034/1035.");
+}
+
+/*
+ * The same for the request line's method and for Transfer-Encoding, whose
+ * values the 405 and 501 answers show.
+ */
+Test(http, method_and_transfer_encoding_bytes_are_read_as_latin1)
+{
+  const char *request = "G\xe9T " ME " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  struct api_resp *r = api_raw(request, strlen(request));
+  expect_status(r, 405);
+  expect_detail(r, "Method \"G\xc3\xa9T\" not allowed.");
+  request = "POST " REGISTER " HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gz\xe9p\r\n"
+            "Content-Type: application/json\r\n\r\n";
+  r = api_raw(request, strlen(request));
+  expect_status(r, 501);
+  expect_detail(r, "Transfer-Encoding \"gz\xc3\xa9p\" is not supported.");
+  expect_alive();
+}

@@ -56,3 +56,21 @@ Test(hosts, the_explanation_is_djangos)
   cr_assert_str_eq(why, "Invalid HTTP_HOST header: ''. The domain name provided "
                         "is not valid according to RFC 1034/1035.");
 }
+
+/*
+ * A Host header is bytes, which Django reads as ISO-8859-1: the message
+ * shows a byte above 0x7f as that character (Python's repr escapes those it
+ * does not print), always as UTF-8, since it goes out in a JSON answer.
+ * Found by fuzz/hosts.c: the raw byte made the answer a 500.
+ */
+Test(hosts, bytes_above_ascii_are_shown_as_latin1)
+{
+  cr_assert_eq(http_hosts_configure("localhost"), 0);
+  char why[512];
+  cr_assert_not(http_hosts_allow("\xe9vil.com", why, sizeof why));
+  cr_assert_str_eq(why, "Invalid HTTP_HOST header: '\xc3\xa9vil.com'. The domain name provided "
+                        "is not valid according to RFC 1034/1035.");
+  cr_assert_not(http_hosts_allow("a\xa0\x85\xad\xff\tb", why, sizeof why));
+  cr_assert_str_eq(why, "Invalid HTTP_HOST header: 'a\\xa0\\x85\\xad\xc3\xbf\\tb'. The domain "
+                        "name provided is not valid according to RFC 1034/1035.");
+}

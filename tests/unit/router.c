@@ -120,3 +120,19 @@ Test(router, method_names)
   cr_assert_eq(router_method("get"), HTTP_OTHER);
   cr_assert_eq(router_method("BREW"), HTTP_OTHER);
 }
+
+/*
+ * A path that does not begin with '/' (the target "?a=b" decodes to "",
+ * "*" stays "*") matches no route, and nothing past its end is read: here
+ * the bytes after the empty path would match if they were. Found by
+ * fuzz/router.c.
+ */
+Test(router, a_path_without_its_leading_slash_is_no_path)
+{
+  static const char memory[] = "\0api/users/me/";
+  unsigned allowed;
+  cr_assert_eq(route(HTTP_GET, memory, &allowed), ROUTER_NO_PATH);
+  cr_assert_eq(allowed, 0);
+  cr_assert_eq(route(HTTP_GET, "*", &allowed), ROUTER_NO_PATH);
+  cr_assert_eq(route(HTTP_OPTIONS, "api/users/me/", &allowed), ROUTER_NO_PATH);
+}

@@ -162,3 +162,36 @@ Test(text, hex)
   text_hex(NULL, 0, out);
   cr_assert_str_eq(out, "");
 }
+
+Test(text, latin1_to_utf8)
+{
+  char out[16];
+  cr_assert_eq(text_latin1_to_utf8("caf\xe9 \xa9", 6, out, sizeof out), 8);
+  cr_assert_str_eq(out, "caf\xc3\xa9 \xc2\xa9");
+  cr_assert(text_valid_utf8(out, strlen(out)));
+  /* Cut before a character that does not fit, never inside one. */
+  cr_assert_eq(text_latin1_to_utf8("ab\xff", 3, out, 4), 2);
+  cr_assert_str_eq(out, "ab");
+  cr_assert_eq(text_latin1_to_utf8("abc", 3, out, 1), 0);
+  cr_assert_str_eq(out, "");
+}
+
+Test(text, utf8_prefix_ends_between_characters)
+{
+  cr_assert_eq(text_utf8_prefix("ab\xc3\xa9", 3), 2);
+  cr_assert_eq(text_utf8_prefix("ab\xc3\xa9", 4), 4);
+  cr_assert_eq(text_utf8_prefix("ab\xc3\xa9", 100), 4);
+  cr_assert_eq(text_utf8_prefix("\xf0\x9f\x8e\xb5x", 3), 0);
+  cr_assert_eq(text_utf8_prefix("abc", 0), 0);
+}
+
+Test(text, utf8_repair_replaces_what_is_not_utf8)
+{
+  char out[32];
+  cr_assert_eq(text_utf8_repair("a\xe2\x80" "b\xff\xc3\xa9", 7, out, sizeof out), 13);
+  cr_assert_str_eq(out, "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd\xc3\xa9");
+  cr_assert(text_valid_utf8(out, strlen(out)));
+  /* Cut before a character that does not fit, never inside one. */
+  cr_assert_eq(text_utf8_repair("ab\xff", 3, out, 5), 2);
+  cr_assert_str_eq(out, "ab");
+}
