@@ -57,6 +57,27 @@ const char *api_db_text(const char *sql)
   return text;
 }
 
+json_t *api_db_rows(const char *sql, int columns)
+{
+  db_t *db;
+  int rc = db_open(&db);
+  cr_assert_eq(rc, 0, "db_open: %d (is a server running?)", rc);
+  db_stmt_t *st = db_prepare(db, sql);
+  cr_assert(st != NULL, "cannot prepare: %s", sql);
+  json_t *rows = api_keep_json(json_array());
+  while ((rc = db_step(st)) == DB_ROW) {
+    json_t *row = json_array();
+    for (int i = 0; i < columns; i++)
+      json_array_append_new(row, db_column_is_null(st, i) ? json_null()
+                                                           : json_string(db_column_text(st, i)));
+    json_array_append_new(rows, row);
+  }
+  db_reset(st);
+  db_close(db);
+  cr_assert_eq(rc, DB_DONE, "reading the rows of %s failed: %d", sql, rc);
+  return rows;
+}
+
 /* Each query counts the rows that break one rule: all must be 0. */
 static const struct {
   const char *rule;

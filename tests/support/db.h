@@ -7,6 +7,8 @@
 #ifndef EVENTAPI_TESTS_DB_H
 #define EVENTAPI_TESTS_DB_H
 
+#include <jansson.h>
+
 /*
  * The integer in the first column of the first row of sql, with each `?`
  * bound to arg (write portable SQL: counts rather than booleans). Opens a
@@ -21,6 +23,12 @@ long long api_db_wait(const char *sql, long long arg, long long want, int timeou
 /* The text in the first column of the first row of sql (no parameters), as
  * api_db_int reads it. Harness-owned. */
 const char *api_db_text(const char *sql);
+
+/*
+ * Every row of sql (no parameters), each a JSON array of its first columns
+ * columns as text (null for NULL), read on one connection. Harness-owned.
+ */
+json_t *api_db_rows(const char *sql, int columns);
 
 /*
  * Fails the test unless the database holds together, whatever happened to
