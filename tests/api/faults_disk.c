@@ -68,7 +68,8 @@ mount_disk(void)
     int error = errno;
     rmdir(disk);
     disk[0] = '\0';
-    cr_assert_fail("mount a tmpfs: %s", strerror(error));
+    cr_assert_fail("cannot mount a 4 MiB tmpfs for the full-disk test: %s (the suite must run "
+                   "as root where mounting is allowed, as CI does)", strerror(error));
   }
   mounted = true;
 }
