@@ -1,8 +1,10 @@
 /*
- * email_url.c - the EMAIL_URL setting (mailer_open): console://, file://,
- * smtp:// and smtps:// with credentials, host, port and ?starttls, and the
- * description the log shows (mailer_describe), which never holds the
- * password.
+ * email_url.c - the EMAIL_URL setting, read by libcurl's URL parser
+ * (delivery_mail_url_parse): console://, file://, smtp:// and smtps:// with
+ * credentials, host, port and ?starttls; the URL handed to libcurl, which
+ * never holds the credentials; the description the log shows
+ * (delivery_mailer_describe), which never holds the password; and the
+ * mailer made from it (delivery_mailer_open).
  *
  * Input: the URL.
  */
@@ -10,7 +12,9 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "notifications/mailer.h"
+#include "delivery/mail_url.h"
+#include "delivery/mailer.h"
+#include "delivery/worker.h"
 #include "support.h"
 
 int
@@ -19,36 +23,53 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   (void)argc;
   (void)argv;
   fuzz_setup();
-  if (mailer_global_init() < 0)
+  if (delivery_global_init() < 0)
     abort();
   return 0;
+}
+
+static void
+check_printable(const char *s)
+{
+  for (const char *c = s; *c; c++)
+    FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char *url = fuzz_text(data, size);
-  struct mailer *m = NULL;
+  struct delivery_mail_url parsed;
   char err[256] = "";
-  int rc = mailer_open(url, &m, err, sizeof err);
+  int rc = delivery_mail_url_parse(url, &parsed, err, sizeof err);
   FUZZ_CHECK(rc == 0 || rc == EVENTAPI_EINVAL);
-  FUZZ_CHECK((rc == 0) == (m != NULL));
   if (rc == 0) {
-    const char *shown = mailer_describe(m);
-    FUZZ_CHECK(shown != NULL && strstr(shown, "://") != NULL);
-    for (const char *c = shown; *c; c++)
-      FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f);
-    /* With credentials, the password is always shown as "***". */
-    const char *at = strrchr(url, '@');
-    const char *colon = strchr(url, ':');
-    if (at && colon && strncmp(url, "smtp", 4) == 0) {
-      const char *password = strchr(colon + 3, ':');
-      if (password && password < at && at - password > 1)
-        FUZZ_CHECK(strstr(shown, ":***@") != NULL);
+    FUZZ_CHECK(parsed.description != NULL && strstr(parsed.description, "://") != NULL);
+    check_printable(parsed.description);
+    if (parsed.scheme == DELIVERY_MAIL_FILE)
+      FUZZ_CHECK(parsed.dir != NULL && parsed.dir[0] != '\0');
+    if (parsed.scheme == DELIVERY_MAIL_SMTP) {
+      FUZZ_CHECK(parsed.curl_url != NULL && parsed.server != NULL);
+      FUZZ_CHECK(parsed.port >= 1 && parsed.port <= 65535);
+      FUZZ_CHECK(strchr(parsed.curl_url, '@') == NULL); /* no credentials */
+      /* With a password, the description shows it as "***" only. */
+      if (parsed.password != NULL)
+        FUZZ_CHECK(strstr(parsed.description, ":***@") != NULL);
     }
-    mailer_close(m);
+    delivery_mail_url_free(&parsed);
   } else {
     FUZZ_CHECK(err[0] != '\0');
+    FUZZ_CHECK(parsed.description == NULL && parsed.password == NULL);
+  }
+
+  /* The mailer takes what the parser takes, and shows the same. */
+  struct delivery_mailer *m = NULL;
+  int opened = delivery_mailer_open(url, &m, err, sizeof err);
+  FUZZ_CHECK(opened == rc || opened == EVENTAPI_ENOMEM);
+  FUZZ_CHECK((opened == 0) == (m != NULL));
+  if (opened == 0) {
+    check_printable(delivery_mailer_describe(m));
+    delivery_mailer_close(m);
   }
   free(url);
   return 0;

@@ -212,7 +212,8 @@ UNIT_TARGETS = {
     "timefmt.c": ["timefmt"], "decimal.c": ["decimal"], "money.c": ["decimal"],
     "dotenv.c": ["dotenv", "config"], "config.c": ["config"], "query.c": ["target", "filters"],
     "router.c": ["router"], "form.c": ["form"], "multipart.c": ["multipart"],
-    "jwt.c": ["jwt"], "mailer.c": ["email_url"], "address.c": ["address"],
+    "jwt.c": ["jwt"], "mail_url.c": ["email_url"], "mailer.c": ["email_url"],
+    "address.c": ["address"],
     "hosts.c": ["hosts"], "validators.c": ["users"], "text.c": ["categories"],
 }
 
@@ -315,7 +316,8 @@ def written_here(seeds):
     for url in ("console://", "file:///var/mail/out", "file://out%20dir/", "smtp://mail.example.com",
                 "smtp://user:p%40ss@mail.example.com:587?starttls=required",
                 "smtps://user@[2001:db8::1]:465", "smtp://@127.0.0.1:25/?starttls=never",
-                "SMTP://a:b@h"):
+                "SMTP://a:b@h", "smtp://[fe80::1%25eth0]:25", "file://rel/dir/",
+                "smtp://u;AUTH=PLAIN@h"):
         seeds.add("email_url", url)
     for text in ("10.0.0.0/8, 192.168.0.0/16\n10.1.2.3\n203.0.113.7, 10.0.0.5",
                  "::1,fd00::/8\n::1\n2001:db8::1, [fd00::2]:443",

@@ -24,7 +24,7 @@
 #include "users/models.h"
 #include "events/cache.h"
 #include "events/urls.h"
-#include "notifications/mailer.h"
+#include "delivery/worker.h"
 #include "notifications/urls.h"
 #include "notifications/worker.h"
 #include "ops/schema.h"
@@ -40,7 +40,7 @@
 
 struct app {
   struct http_server *http;
-  struct worker *worker; /* NULL: WORKER=off or `serve --no-worker` */
+  struct delivery_worker *worker; /* NULL: WORKER=off or `serve --no-worker` */
 };
 
 void
@@ -53,6 +53,9 @@ app_setup(const struct config *cfg)
   if (users_common_passwords_load(cfg->common_passwords_file) < 0)
     log_warn("COMMON_PASSWORDS_FILE: cannot read %s; using the built-in list",
              cfg->common_passwords_file);
+  /* Reminders fall due, and old mail is carried over, on the outbox
+   * worker's beat, whether the worker is a thread or `eventapi worker`. */
+  delivery_on_tick(notifications_worker_tick);
 }
 
 int
@@ -163,12 +166,12 @@ app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
   throttle_configure(cfg->login_max_failures, cfg->login_max_client_failures,
                      cfg->login_window);
   events_cache_configure((size_t)cfg->event_cache_mb * 1024 * 1024);
-  int rc = mailer_global_init(); /* before any mailer, the check's included */
+  int rc = delivery_global_init(); /* before any mailer, the check's included */
   if (rc < 0) {
     snprintf(err, errlen, "mail: cannot initialise libcurl");
     return rc;
   }
-  if ((rc = worker_check_config(cfg, err, errlen)) < 0 ||
+  if ((rc = delivery_check_config(cfg, err, errlen)) < 0 ||
       (rc = check_listen(cfg, err, errlen)) < 0 || (rc = app_migrate(cfg, 0, err, errlen)) < 0)
     return rc;
   http_set_user_loader(users_load_principal);
@@ -199,7 +202,7 @@ app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
     free(app);
     return rc;
   }
-  if (cfg->worker && (rc = worker_start(cfg, &app->worker)) < 0) {
+  if (cfg->worker && (rc = delivery_worker_start(cfg, &app->worker)) < 0) {
     snprintf(err, errlen, "WORKER: cannot start the mail worker: %s", eventapi_strerror(rc));
     http_server_stop(app->http, 0);
     free(app);
@@ -224,11 +227,11 @@ app_stop(struct app *app)
    * it stops only after them (and after the mail worker, which writes too),
    * and the server once what the writer finished has been answered. */
   http_server_drain(app->http, SHUTDOWN_GRACE_MS);
-  worker_stop(app->worker);
+  delivery_worker_stop(app->worker);
   db_writer_stop();
   http_server_stop(app->http, SHUTDOWN_GRACE_MS);
   db_close_all();
-  mailer_global_cleanup();
+  delivery_global_cleanup();
   users_common_passwords_free();
   free(app);
 }

@@ -26,8 +26,8 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "delivery/commands.h"
 #include "events/demo.h"
-#include "notifications/commands.h"
 #include "ops/schema.h"
 #include "users/commands.h"
 
@@ -278,7 +278,7 @@ cmd_worker(const struct command *cmd, int argc, char **argv)
   struct config cfg;
   if (load_and_setup(&cfg) != 0)
     return EXIT_FAILED;
-  status = notifications_cmd_worker(&cfg, once);
+  status = delivery_cmd_worker(&cfg, once, app_migrate);
   config_free(&cfg);
   return status;
 }
@@ -303,7 +303,7 @@ cmd_outbox(const struct command *cmd, int argc, char **argv)
     if (all == (optind + 1 < argc))
       return usage_error(cmd, "requeue: give one ID or --all");
     if (!all && (optind + 2 < argc || parse_uint(argv[optind + 1], 1, UINT32_MAX, &id) < 0))
-      return usage_error(cmd, "requeue: expected a notification id, got \"%s\"",
+      return usage_error(cmd, "requeue: expected a message id, got \"%s\"",
                          argv[optind + 1]);
   } else if (optind < argc) {
     return usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
@@ -313,8 +313,8 @@ cmd_outbox(const struct command *cmd, int argc, char **argv)
   struct config cfg;
   if (load_and_setup(&cfg) != 0)
     return EXIT_FAILED;
-  status = requeue ? notifications_cmd_outbox_requeue(&cfg, id, stdout)
-                   : notifications_cmd_outbox_list(&cfg, limit, stdout);
+  status = requeue ? delivery_cmd_outbox_requeue(&cfg, id, stdout, app_migrate)
+                   : delivery_cmd_outbox_list(&cfg, limit, stdout, app_migrate);
   config_free(&cfg);
   return status;
 }
@@ -605,9 +605,9 @@ static const struct command commands[] = {
    "usage: eventapi worker [--once]\n"
    "\n"
    "Sends the outbox's mail until SIGINT or SIGTERM, trying failures again with\n"
-   "back-off (EMAIL_URL, EMAIL_FROM, EMAIL_MAX_ATTEMPTS, ...). Any number may\n"
-   "run, beside `eventapi serve --no-worker`: a mail is taken by one worker at\n"
-   "a time.\n"
+   "back-off (EMAIL_URL, EMAIL_FROM, EMAIL_MAX_ATTEMPTS, ...), and writes the\n"
+   "reminders as they fall due. Any number may run, beside `eventapi serve\n"
+   "--no-worker`: a mail is taken by one worker at a time.\n"
    "\n"
    "Options:\n"
    "  --once           send what is due now, then exit\n"

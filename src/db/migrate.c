@@ -9,6 +9,7 @@
  */
 #include "db/migrate.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,14 +66,15 @@ applied(db_t *db, int version)
 }
 
 static int
-apply_all(db_t *db, const struct migration *list, int verbose, char *err, size_t errlen)
+apply_all(db_t *db, const struct migration *list, int last, int verbose, char *err,
+          size_t errlen)
 {
   int rc = db_exec_script(db, schema_migrations_sql(db));
   if (rc < 0) {
     snprintf(err, errlen, "cannot create schema_migrations: %s", eventapi_strerror(rc));
     return rc;
   }
-  for (const struct migration *m = list; m->version; m++) {
+  for (const struct migration *m = list; m->version && m->version <= last; m++) {
     /* Each re-checks inside its write transaction: another process may
      * have applied it meanwhile. */
     if ((rc = db_begin(db, DB_WRITE)) < 0)
@@ -103,6 +105,12 @@ apply_all(db_t *db, const struct migration *list, int verbose, char *err, size_t
 int
 db_migrate(db_t *db, int verbose, char *err, size_t errlen)
 {
+  return db_migrate_to(db, INT_MAX, verbose, err, errlen);
+}
+
+int
+db_migrate_to(db_t *db, int version, int verbose, char *err, size_t errlen)
+{
   if (errlen > 0)
     err[0] = '\0';
   const struct migration *list = migrations_for(db);
@@ -111,7 +119,7 @@ db_migrate(db_t *db, int verbose, char *err, size_t errlen)
     return EVENTAPI_EINVAL;
   }
   if (!is_postgres(db))
-    return apply_all(db, list, verbose, err, errlen);
+    return apply_all(db, list, version, verbose, err, errlen);
   /* Held by this session until unlocked (or the session ends): another
    * node's migrate waits here, then finds everything applied. */
   int rc = db_exec(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", NULL, NULL);
@@ -119,7 +127,7 @@ db_migrate(db_t *db, int verbose, char *err, size_t errlen)
     snprintf(err, errlen, "cannot take the migration lock: %s", eventapi_strerror(rc));
     return rc;
   }
-  rc = apply_all(db, list, verbose, err, errlen);
+  rc = apply_all(db, list, version, verbose, err, errlen);
   int unlocked = db_exec(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", NULL, NULL);
   if (unlocked < 0)
     log_error("migrate: cannot release the migration lock: %s", eventapi_strerror(unlocked));

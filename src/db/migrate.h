@@ -27,6 +27,13 @@ extern const struct migration db_migrations_postgres[];
 int db_migrate(db_t *db, int verbose, char *err, size_t errlen);
 
 /*
+ * As db_migrate, up to migration version only (those after it are left
+ * unapplied): for tests of what a later migration does to the data an
+ * earlier schema held.
+ */
+int db_migrate_to(db_t *db, int version, int verbose, char *err, size_t errlen);
+
+/*
  * What `eventapi showmigrations` shows: the migrations this binary holds for
  * db's backend (ended by a zero entry) in *list, and in applied[i] whether
  * the i-th is recorded in schema_migrations (none is, on a database never

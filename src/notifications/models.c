@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "notifications/mail.h"
 
 #define US_PER_SECOND INT64_C(1000000)
 
@@ -33,8 +34,7 @@ kind_parse(const char *name)
 #define NOTIFICATION_COLUMNS                                                    \
   "n.id, n.user_id, n.kind, n.event_id, n.registration_id, n.reminder_offset,"  \
   " n.event_title, n.event_date_time, n.event_location, n.ticket_code,"         \
-  " n.previous_date_time, n.previous_location, n.due_at, n.read_at, n.state,"   \
-  " n.attempts, n.next_attempt_at, n.sent_at, n.last_error, n.message_id,"      \
+  " n.previous_date_time, n.previous_location, n.due_at, n.read_at,"             \
   " u.email, u.username, u.first_name, u.last_name"
 #define NOTIFICATION_FROM " FROM notifications n JOIN users u ON u.id = n.user_id"
 
@@ -75,32 +75,57 @@ read_notification(db_stmt_t *st, arena_t *arena, struct notification *n)
   n->previous_location = text_or_null(st, 11, arena, &failed);
   n->due_at = db_column_int(st, 12);
   n->read_at = int_or_zero(st, 13);
-  n->state = text_or_null(st, 14, arena, &failed);
-  n->attempts = db_column_int(st, 15);
-  n->next_attempt_at = db_column_int(st, 16);
-  n->sent_at = int_or_zero(st, 17);
-  n->last_error = text_or_null(st, 18, arena, &failed);
-  n->message_id = text_or_null(st, 19, arena, &failed);
-  n->email = text_or_null(st, 20, arena, &failed);
-  n->username = text_or_null(st, 21, arena, &failed);
-  n->first_name = text_or_null(st, 22, arena, &failed);
-  n->last_name = text_or_null(st, 23, arena, &failed);
+  n->email = text_or_null(st, 14, arena, &failed);
+  n->username = text_or_null(st, 15, arena, &failed);
+  n->first_name = text_or_null(st, 16, arena, &failed);
+  n->last_name = text_or_null(st, 17, arena, &failed);
   return failed ? EVENTAPI_ENOMEM : 0;
 }
 
 /* ---- written by the signals ---------------------------------------------- */
 
+/*
+ * Steps st, an INSERT ... RETURNING id (bound), to its end and mails the
+ * notifications it wrote. The ids are read to the end first: no other
+ * statement runs while st is stepped.
+ */
+static int
+insert_and_mail(db_t *db, db_stmt_t *st, int64_t now)
+{
+  arena_t arena = {0};
+  int64_t *ids = NULL;
+  size_t count = 0, cap = 0;
+  int rc;
+  while ((rc = db_step(st)) == DB_ROW) {
+    if ((ids = arena_grow(&arena, ids, count, &cap, sizeof *ids)) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
+    }
+    ids[count++] = db_column_int(st, 0);
+  }
+  db_reset(st);
+  if (rc >= 0)
+    rc = notifications_mail(db, ids, count, now);
+  arena_free(&arena);
+  return rc;
+}
+
 int
 notifications_add_for_registration(db_t *db, enum notification_kind kind,
                                    int64_t registration_id, int64_t now)
 {
-  return db_exec(db,
+  db_stmt_t *st = db_prepare(db,
       "INSERT INTO notifications (user_id, kind, event_id, registration_id, event_title,"
-      " event_date_time, event_location, ticket_code, due_at, next_attempt_at)"
-      " SELECT r.user_id, ?, r.event_id, r.id, e.title, e.date_time, e.location, t.code, ?, ?"
+      " event_date_time, event_location, ticket_code, due_at)"
+      " SELECT r.user_id, ?, r.event_id, r.id, e.title, e.date_time, e.location, t.code, ?"
       " FROM registrations r JOIN events e ON e.id = r.event_id"
-      " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ?",
-      NULL, "siii", kind_names[kind], now, now, registration_id);
+      " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ? RETURNING id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, kind_names[kind]);
+  db_bind_int(st, 2, now);
+  db_bind_int(st, 3, registration_id);
+  return insert_and_mail(db, st, now);
 }
 
 /* Runs per offset a call: a bound on the work of one unit. */
@@ -119,16 +144,22 @@ write_run(db_t *db, int64_t event_id, int64_t offset, int64_t now)
   int64_t before = offset * US_PER_SECOND;
   /* The unique index on (registration_id, reminder_offset) keeps each single,
    * a reminder sent before the event moved included. */
-  return db_exec(db,
+  db_stmt_t *st = db_prepare(db,
       "INSERT INTO notifications (user_id, kind, event_id, registration_id, reminder_offset,"
-      " event_title, event_date_time, event_location, ticket_code, due_at, next_attempt_at)"
+      " event_title, event_date_time, event_location, ticket_code, due_at)"
       " SELECT r.user_id, 'event_reminder', r.event_id, r.id, ?, e.title, e.date_time,"
-      " e.location, t.code, e.date_time - ?, e.date_time - ?"
+      " e.location, t.code, e.date_time - ?"
       " FROM registrations r JOIN events e ON e.id = r.event_id"
       " LEFT JOIN tickets t ON t.registration_id = r.id"
       " WHERE r.event_id = ? AND r.cancelled_at IS NULL AND r.is_waitlisted = 0"
-      " AND r.registered_at < e.date_time - ? ON CONFLICT DO NOTHING",
-      NULL, "iiiii", offset, before, before, event_id, before);
+      " AND r.registered_at < e.date_time - ? ON CONFLICT DO NOTHING RETURNING id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, offset);
+  db_bind_int(st, 2, before);
+  db_bind_int(st, 3, event_id);
+  db_bind_int(st, 4, before);
+  return insert_and_mail(db, st, now);
 }
 
 int
@@ -163,12 +194,35 @@ notifications_write_due_reminders(db_t *db, const int64_t *offsets, size_t noffs
   return rc;
 }
 
-int
-notifications_drop_reminders(db_t *db, int64_t registration_id)
+/*
+ * Drops each reminder of ids whose email is still unsent (held by no
+ * worker at now): the email cancelled, then the notification deleted.
+ */
+static int
+drop_unsent(db_t *db, const int64_t *ids, size_t count, int64_t now)
 {
-  return db_exec(db, "DELETE FROM notifications WHERE registration_id = ?"
-                     " AND kind = 'event_reminder' AND state = 'pending'",
-                 NULL, "i", registration_id);
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < count; i++) {
+    bool cancelled = false;
+    rc = notifications_mail_cancel(db, ids[i], now, &cancelled);
+    if (rc == 0 && cancelled)
+      rc = db_exec(db, "DELETE FROM notifications WHERE id = ?", NULL, "i", ids[i]);
+  }
+  return rc;
+}
+
+int
+notifications_drop_reminders(db_t *db, int64_t registration_id, int64_t now)
+{
+  arena_t arena = {0};
+  int64_t *ids;
+  size_t count;
+  int rc = db_ints(db, "SELECT id FROM notifications WHERE registration_id = ?"
+                       " AND kind = 'event_reminder'", registration_id, &arena, &ids, &count);
+  if (rc == 0)
+    rc = drop_unsent(db, ids, count, now);
+  arena_free(&arena);
+  return rc;
 }
 
 /* Tells every active registrant of e, with the time and place before (if any). */
@@ -179,10 +233,10 @@ tell_registrants(db_t *db, const char *kind, const struct event *e,
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO notifications (user_id, kind, event_id, registration_id, event_title,"
       " event_date_time, event_location, ticket_code, previous_date_time, previous_location,"
-      " due_at, next_attempt_at)"
-      " SELECT r.user_id, ?, r.event_id, r.id, ?, ?, ?, t.code, ?, ?, ?, ?"
+      " due_at)"
+      " SELECT r.user_id, ?, r.event_id, r.id, ?, ?, ?, t.code, ?, ?, ?"
       " FROM registrations r LEFT JOIN tickets t ON t.registration_id = r.id"
-      " WHERE r.event_id = ? AND r.cancelled_at IS NULL");
+      " WHERE r.event_id = ? AND r.cancelled_at IS NULL ORDER BY r.id RETURNING id");
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_text(st, 1, kind);
@@ -197,44 +251,62 @@ tell_registrants(db_t *db, const char *kind, const struct event *e,
     db_bind_null(st, 6);
   }
   db_bind_int(st, 7, now);
-  db_bind_int(st, 8, now);
-  db_bind_int(st, 9, e->id);
-  int rc = db_step(st);
-  db_reset(st);
-  return rc < 0 ? rc : 0;
+  db_bind_int(st, 8, e->id);
+  return insert_and_mail(db, st, now);
+}
+
+/*
+ * Brings reminder id of an event that changed to now up to date, if its
+ * email is unsent (held by no worker at at): the email cancelled, then the
+ * notification rewritten with the event as it is, due anew, and mailed
+ * again (a reminder waiting for a retry starts over); or, when the move
+ * made it past, deleted: the run of its offset, done again, writes it.
+ */
+static int
+reschedule(db_t *db, int64_t id, const struct event *now, bool moved, int64_t at)
+{
+  bool cancelled = false;
+  int rc = notifications_mail_cancel(db, id, at, &cancelled);
+  if (rc < 0 || !cancelled)
+    return rc;
+  int deleted = 0;
+  if (moved)
+    rc = db_exec(db, "DELETE FROM notifications WHERE id = ?"
+                     " AND ? - reminder_offset * 1000000 <= ?",
+                 &deleted, "iii", id, now->date_time, at);
+  if (rc < 0 || deleted > 0)
+    return rc;
+  rc = db_exec(db, "UPDATE notifications SET event_title = ?, event_date_time = ?,"
+                   " event_location = ?, due_at = ? - reminder_offset * 1000000 WHERE id = ?",
+               NULL, "sisii", now->title, now->date_time, now->location, now->date_time, id);
+  return rc < 0 ? rc : notifications_mail(db, &id, 1, at);
 }
 
 int
 notifications_event_changed(db_t *db, const struct event *old, const struct event *now,
-                            const int64_t *offsets, size_t noffsets, int64_t at)
+                            int64_t at)
 {
   bool moved = old->date_time != now->date_time;
+  bool placed = strcmp(old->location, now->location) != 0;
+  bool renamed = strcmp(old->title, now->title) != 0;
   int rc = 0;
-  if (moved || strcmp(old->location, now->location) != 0)
+  if (moved || placed)
     rc = tell_registrants(db, kind_names[NOTIFY_EVENT_UPDATED], now, old, at);
-  /* Unsent reminders describe the event as it is and fall due anew, those
-   * waiting for a retry too (as new ones); only one being sent this moment
-   * (claimed) stays as it is. */
-  if (rc == 0)
-    rc = db_exec(db,
-        "UPDATE notifications SET event_title = ?, event_date_time = ?, event_location = ?,"
-        " due_at = ? - reminder_offset * 1000000, next_attempt_at = ? - reminder_offset * 1000000,"
-        " attempts = 0, last_error = NULL"
-        " WHERE event_id = ? AND kind = 'event_reminder' AND state = 'pending'"
-        " AND (claimed_until IS NULL OR claimed_until <= ?)",
-        NULL, "sisiiii", now->title, now->date_time, now->location, now->date_time,
-        now->date_time, now->id, at);
-  if (rc == 0 && moved)
-    rc = db_exec(db,
-        "DELETE FROM notifications WHERE event_id = ? AND kind = 'event_reminder'"
-        " AND state = 'pending' AND attempts = 0 AND due_at <= ?",
-        NULL, "ii", now->id, at);
+  /* Unsent reminders describe the event as it is and fall due anew. */
+  if (rc == 0 && (moved || placed || renamed)) {
+    arena_t arena = {0};
+    int64_t *ids;
+    size_t count;
+    rc = db_ints(db, "SELECT id FROM notifications WHERE event_id = ?"
+                     " AND kind = 'event_reminder'", now->id, &arena, &ids, &count);
+    for (size_t i = 0; rc == 0 && i < count; i++)
+      rc = reschedule(db, ids[i], now, moved, at);
+    arena_free(&arena);
+  }
   /* Its runs are done again when they fall due at the new time, for those
    * who have no reminder of that offset yet. */
   if (rc == 0 && moved)
     rc = db_exec(db, "DELETE FROM reminder_runs WHERE event_id = ?", NULL, "i", now->id);
-  (void)offsets;
-  (void)noffsets;
   return rc;
 }
 
@@ -242,9 +314,16 @@ int
 notifications_event_deleted(db_t *db, const struct event *e, int64_t now)
 {
   int rc = tell_registrants(db, kind_names[NOTIFY_EVENT_CANCELLED], e, NULL, now);
-  if (rc == 0)
-    rc = db_exec(db, "DELETE FROM notifications WHERE event_id = ?"
-                     " AND kind = 'event_reminder' AND state = 'pending'", NULL, "i", e->id);
+  if (rc == 0) {
+    arena_t arena = {0};
+    int64_t *ids;
+    size_t count;
+    rc = db_ints(db, "SELECT id FROM notifications WHERE event_id = ?"
+                     " AND kind = 'event_reminder'", e->id, &arena, &ids, &count);
+    if (rc == 0)
+      rc = drop_unsent(db, ids, count, now);
+    arena_free(&arena);
+  }
   return rc;
 }
 
@@ -333,33 +412,8 @@ notifications_mark_read(db_t *db, int64_t user_id, int64_t id, int64_t now)
   return rc;
 }
 
-/* ---- the outbox ---------------------------------------------------------- */
-
 int
-outbox_claim(db_t *db, int64_t now, int64_t lease_us, const char *message_id, int64_t *id)
-{
-  *id = 0;
-  db_stmt_t *st = db_prepare(db,
-      "UPDATE notifications SET claimed_until = ?, attempts = attempts + 1,"
-      " message_id = COALESCE(message_id, ?)"
-      " WHERE id = (SELECT id FROM notifications WHERE state = 'pending'"
-      " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
-      " ORDER BY next_attempt_at, id LIMIT 1" DB_SKIP_LOCKED ") RETURNING id");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, now + lease_us);
-  db_bind_text(st, 2, message_id);
-  db_bind_int(st, 3, now);
-  db_bind_int(st, 4, now);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    *id = db_column_int(st, 0);
-  db_reset(st);
-  return rc < 0 ? rc : 0;
-}
-
-int
-outbox_get(db_t *db, int64_t id, arena_t *arena, struct notification *out)
+notifications_get(db_t *db, int64_t id, arena_t *arena, struct notification *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM
                                  " WHERE n.id = ?");
@@ -367,97 +421,4 @@ outbox_get(db_t *db, int64_t id, arena_t *arena, struct notification *out)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, id);
   return read_one(st, arena, out);
-}
-
-/* The claim is the row's attempts count: each claim raises it. */
-#define STILL_CLAIMED " WHERE id = ? AND attempts = ? AND state = 'pending'"
-
-static int
-recorded(int rc, int changes)
-{
-  return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
-}
-
-int
-outbox_mark_sent(db_t *db, int64_t id, int64_t attempts, int64_t now)
-{
-  int changes = 0;
-  int rc = db_exec(db, "UPDATE notifications SET state = 'sent', sent_at = ?,"
-                       " claimed_until = NULL, last_error = NULL" STILL_CLAIMED,
-                   &changes, "iii", now, id, attempts);
-  return recorded(rc, changes);
-}
-
-int
-outbox_mark_failed(db_t *db, int64_t id, int64_t attempts, const char *error, int64_t retry_at)
-{
-  int changes = 0, rc;
-  if (retry_at == 0)
-    rc = db_exec(db, "UPDATE notifications SET state = 'dead', claimed_until = NULL,"
-                     " last_error = ?" STILL_CLAIMED, &changes, "sii", error, id, attempts);
-  else
-    rc = db_exec(db, "UPDATE notifications SET next_attempt_at = ?, claimed_until = NULL,"
-                     " last_error = ?" STILL_CLAIMED, &changes, "isii", retry_at, error, id,
-                 attempts);
-  return recorded(rc, changes);
-}
-
-int
-outbox_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
-            struct notification **out, size_t *count)
-{
-  *out = NULL;
-  *count = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM
-                                 " WHERE n.state = ? ORDER BY n.next_attempt_at, n.id LIMIT ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, state);
-  db_bind_int(st, 2, limit);
-  size_t cap = 0;
-  struct notification *list = NULL;
-  int rc;
-  while ((rc = db_step(st)) == DB_ROW) {
-    if ((list = arena_grow(arena, list, *count, &cap, sizeof *list)) == NULL) {
-      rc = EVENTAPI_ENOMEM;
-      break;
-    }
-    if ((rc = read_notification(st, arena, &list[*count])) < 0)
-      break;
-    (*count)++;
-  }
-  db_reset(st);
-  *out = list;
-  return rc < 0 ? rc : 0;
-}
-
-int
-outbox_counts(db_t *db, int64_t *pending, int64_t *sent, int64_t *dead)
-{
-  *pending = *sent = *dead = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT state, count(*) FROM notifications GROUP BY state");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  int rc;
-  while ((rc = db_step(st)) == DB_ROW) {
-    const char *state = db_column_text(st, 0);
-    int64_t n = db_column_int(st, 1);
-    if (strcmp(state, "pending") == 0)
-      *pending = n;
-    else if (strcmp(state, "sent") == 0)
-      *sent = n;
-    else if (strcmp(state, "dead") == 0)
-      *dead = n;
-  }
-  db_reset(st);
-  return rc < 0 ? rc : 0;
-}
-
-int
-outbox_requeue(db_t *db, int64_t id, int64_t now, int *changed)
-{
-  return db_exec(db, "UPDATE notifications SET state = 'pending', attempts = 0,"
-                     " next_attempt_at = ?, claimed_until = NULL"
-                     " WHERE state = 'dead' AND (? = 0 OR id = ?)",
-                 changed, "iii", now, id, id);
 }

@@ -20,9 +20,9 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "db/db.h"
+#include "delivery/outbox.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "notifications/models.h"
 #include "registrations/signals.h"
 #include "tickets/signals.h"
 
@@ -264,7 +264,7 @@ render_outbox(struct strbuf *out)
       "# TYPE eventapi_outbox_messages gauge\n");
   int64_t pending, sent, dead;
   db_t *db = db_thread();
-  int rc = db ? outbox_counts(db, &pending, &sent, &dead) : EVENTAPI_EUNAVAILABLE;
+  int rc = db ? delivery_counts(db, &pending, &sent, &dead) : EVENTAPI_EUNAVAILABLE;
   if (rc < 0) {
     appendf(out, "# eventapi_outbox_messages: the database did not answer: %s\n",
             eventapi_strerror(rc));

@@ -10,7 +10,9 @@
  * The server runs without its worker thread: a test delivers the outbox
  * itself (api_deliver_mail(), `eventapi worker --once` in-process), so
  * what was sent, and what was not, is known when it returns. One test
- * checks the server's own worker.
+ * checks the server's own worker, and one the mail an older version left
+ * unsent in the notifications table, before the outbox had a table of its
+ * own (migration 0009).
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/password.h"
 #include "support/api.h"
 #include "support/db.h"
 #include "support/process.h"
@@ -39,7 +42,8 @@
  * thread unless extra turns it on), with extra settings. A failed mail is
  * tried again after ten minutes or more: only when a test moves the clock.
  */
-static void start_mailing(const char *const *extra)
+/* As start_mailing(), on a database that migration version left, filled. */
+static void start_mailing_upgraded(const char *const *extra, int version, void (*fill)(void))
 {
   smtp_start();
   const char *env[32] = {"EMAIL_URL", api_strdup(smtp_url()), "EMAIL_FROM", FROM,
@@ -50,7 +54,15 @@ static void start_mailing(const char *const *extra)
     env[n++] = pair[1];
   }
   env[n] = NULL;
-  api_server_start_with(env);
+  if (fill)
+    api_server_start_upgrading(env, version, fill);
+  else
+    api_server_start_with(env);
+}
+
+static void start_mailing(const char *const *extra)
+{
+  start_mailing_upgraded(extra, 0, NULL);
 }
 
 static void start(void) { start_mailing(NULL); }
@@ -439,7 +451,8 @@ Test(notifications, hostile_titles_and_names_stay_in_their_place)
 
 /* ---- the mail server down ---------------------------------------------------- */
 
-#define CONFIRMED "SELECT count(*) FROM notifications WHERE kind = 'registration_confirmed'"
+/* The confirmations' mail in the outbox (src/delivery/). */
+#define CONFIRMED "SELECT count(*) FROM outbox WHERE kind = 'registration_confirmed'"
 
 /* The mail server greets every connection with 421: down for now. */
 static void mail_server_down(void)
@@ -654,7 +667,8 @@ Test(notification_workers, a_reminder_too_late_to_be_true_is_not_sent,
   json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 1, "the confirmation only");
   expect_mail(json_array_get(all, 0), "alice@example.com", "Registration confirmed: Jazz Night");
-  cr_expect_eq(api_db_int(REMINDERS " AND state = 'dead' AND last_error LIKE 'too late%'", 0), 1,
+  cr_expect_eq(api_db_int("SELECT count(*) FROM outbox WHERE kind = 'event_reminder'"
+                          " AND state = 'dead' AND last_error LIKE 'too late%'", 0), 1,
                "dead, with the reason");
 }
 
@@ -664,7 +678,7 @@ Test(notification_workers, a_mail_whose_workers_keep_dying_ends_dead, .init = st
   struct api_user alice = api_signup("alice", NULL);
   register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
   /* Claimed EMAIL_MAX_ATTEMPTS times by workers that died before an outcome. */
-  cr_assert_eq(api_db_int("UPDATE notifications SET attempts = 3"
+  cr_assert_eq(api_db_int("UPDATE outbox SET attempts = 3"
                           " WHERE kind = 'registration_confirmed' RETURNING attempts", 0), 3);
   const char *once[] = {"worker", "--once", NULL}, *out;
   const char *three[] = {"EMAIL_MAX_ATTEMPTS", "3", NULL};
@@ -797,4 +811,109 @@ Test(notifications, a_deleted_organizer_cancels_their_events_to_every_registrant
   expect_str(json_array_get(r->json, 0), "type", "event_cancelled");
   expect_int(json_array_get(r->json, 0), "event", poetry);
   expect_status(api_get(api_printf(EVENTS "%lld/", jazz), alice.access), 404);
+}
+
+/* ---- an upgrade: mail left unsent before the outbox had its own table ---------- */
+
+#define HOUR_US (3600LL * 1000000)
+
+/*
+ * A notification as migration 0008's table held it, in-app row and
+ * outbox entry in one, for user; its id.
+ */
+static long long legacy_notification(long long user, const char *kind, long long offset,
+                                     long long event_time, long long due, const char *state,
+                                     int attempts, long long next, const char *error,
+                                     const char *message_id, long long sent_at)
+{
+  return api_db_int(api_printf(
+      "INSERT INTO notifications (user_id, kind, event_id, registration_id, reminder_offset,"
+      " event_title, event_date_time, event_location, ticket_code, due_at, state, attempts,"
+      " next_attempt_at, last_error, sent_at, message_id)"
+      " VALUES (%lld, '%s', 999, NULL, %lld, 'Old Gig', %lld, 'Lisbon', NULL, %lld, '%s', %d,"
+      " %lld, %s, %s, %s) RETURNING id",
+      user, kind, offset, event_time, due, state, attempts, next,
+      error ? api_printf("'%s'", error) : "NULL",
+      sent_at ? api_printf("%lld", sent_at) : "NULL",
+      message_id ? api_printf("'%s'", message_id) : "NULL"), 0);
+}
+
+static void fill_legacy(void)
+{
+  char hash[PASSWORD_HASH_MAX];
+  cr_assert_eq(password_hash(API_PASSWORD, hash), 0);
+  long long carol = api_db_int(api_printf(
+      "INSERT INTO users (username, username_key, email, email_key, password, first_name,"
+      " date_joined) VALUES ('carol', 'carol', 'carol@example.com', 'carol@example.com', '%s',"
+      " 'Carol', 0) RETURNING id", hash), 0);
+  long long now = api_now_us(), event = now + 25 * HOUR_US;
+  /* Never tried; tried twice and due again; given up on; sent; and a
+   * reminder due in an hour (its event moved later). */
+  legacy_notification(carol, "registration_waitlisted", 0, event, now - 3 * HOUR_US, "pending",
+                      0, now - 3 * HOUR_US, NULL, NULL, 0);
+  legacy_notification(carol, "registration_promoted", 0, event, now - 2 * HOUR_US, "pending", 2,
+                      now - 60 * 1000000LL, "421 try later", "<legacy-1@example.com>", 0);
+  legacy_notification(carol, "event_updated", 0, event, now - 4 * HOUR_US, "dead", 8,
+                      now - HOUR_US, "550 mailbox unavailable", "<legacy-2@example.com>", 0);
+  legacy_notification(carol, "registration_confirmed", 0, event, now - 5 * HOUR_US, "sent", 1,
+                      now - 5 * HOUR_US, NULL, "<legacy-3@example.com>", now - 5 * HOUR_US);
+  legacy_notification(carol, "event_reminder", 24 * 3600, event, now + HOUR_US, "pending", 0,
+                      now + HOUR_US, NULL, NULL, 0);
+}
+
+static void start_upgraded(void)
+{
+  start_mailing_upgraded(NULL, 8, fill_legacy);
+}
+
+/* The message whose Message-ID is id, or NULL. */
+static json_t *with_message_id(json_t *messages, const char *id)
+{
+  size_t i;
+  json_t *m;
+  json_array_foreach(messages, i, m)
+    if (strcmp(str(m, "message_id"), id) == 0)
+      return m;
+  return NULL;
+}
+
+Test(notification_upgrade, mail_left_unsent_by_an_older_version_is_sent_after_it,
+     .init = start_upgraded, .fini = stop)
+{
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), 2, "the mail never tried, and the one due for a retry");
+  expect_mail(json_array_get(mail_to(all, "carol@example.com"), 0), "carol@example.com",
+              "You are on the waitlist: Old Gig");
+  json_t *retried = with_message_id(all, "<legacy-1@example.com>");
+  expect_mail(retried, "carol@example.com", "A place opened up: Old Gig");
+  expect_contains(retried, "to", "Carol");
+  expect_contains(retried, "text", "Lisbon");
+  cr_expect_eq(api_db_int("SELECT attempts FROM outbox WHERE message_id = 'legacy-1@example.com'"
+                          " AND state = 'sent'", 0), 3, "its third try");
+  cr_expect_eq(api_db_int("SELECT count(*) FROM notifications_unsent", 0), 0);
+
+  /* Dead stays dead, listed with its reason; what was sent is history. */
+  const char *out;
+  const char *list[] = {"outbox", NULL};
+  cr_assert_eq(api_process_run(list, NULL, &out), 0, "%s", out);
+  cr_expect(strstr(out, "pending 1  sent 3  dead 1") != NULL, "%s", out);
+  cr_expect(strstr(out, "550 mailbox unavailable") != NULL, "%s", out);
+  cr_expect(strstr(out, "event_updated") != NULL, "%s", out);
+
+  /* The reminder when it falls due. */
+  api_clock_advance(3600);
+  all = deliver();
+  cr_assert_eq(json_array_size(all), 3);
+  expect_mail(json_array_get(all, 2), "carol@example.com",
+              "Reminder: Old Gig starts in 24 hours");
+  cr_expect_eq(json_array_size(deliver()), 3, "each once");
+
+  /* In the app, every notification as before. */
+  struct api_user carol = api_login("carol", API_PASSWORD);
+  struct api_resp *r = api_get(NOTIFICATIONS, carol.access);
+  expect_status(r, 200);
+  cr_assert_eq(json_array_size(r->json), 5, "%s", r->body);
+  expect_keys(json_array_get(r->json, 0), NOTIFICATION_KEYS);
+  expect_str(json_array_get(r->json, 0), "type", "event_reminder");
+  expect_str(json_array_get(r->json, 4), "type", "registration_confirmed");
 }

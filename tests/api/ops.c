@@ -417,7 +417,7 @@ Test(ops, metrics_show_the_outbox_of_a_registration)
   expect_status(api_post(api_printf("/api/registrations/%lld/register/", event), alice.access,
                          "{}"), 200);
   /* The worker (WORKER_INTERVAL=100ms, mail to files) sends the confirmation. */
-  api_db_wait("SELECT count(*) FROM notifications WHERE state = 'sent' AND id > ?", 0, 1, 60000);
+  api_db_wait("SELECT count(*) FROM outbox WHERE state = 'sent' AND id > ?", 0, 1, 60000);
 
   struct scrape after = scrape();
   double pending = value_of(&after, "eventapi_outbox_messages", "state=\"pending\"");
@@ -426,7 +426,7 @@ Test(ops, metrics_show_the_outbox_of_a_registration)
   cr_assert_geq(sent, 1, "%s", after.text);
   cr_assert_eq(dead, 0);
   cr_assert_eq(pending + sent + dead,
-               api_db_int("SELECT count(*) FROM notifications WHERE id > ?", 0), "%s", after.text);
+               api_db_int("SELECT count(*) FROM outbox WHERE id > ?", 0), "%s", after.text);
 }
 
 /* ---- what the API did ------------------------------------------------------------ */

@@ -116,14 +116,14 @@ Test(scaleout, three_nodes_never_oversell)
   /* Every notification (300 registration mails) is mailed once, by the two
    * workers: wait until all are recorded sent, then stop the workers (each
    * finishes the message in hand) before counting what arrived. */
-  long long mails = api_db_wait("SELECT count(*) FROM notifications WHERE state = 'sent'", 0,
+  long long mails = api_db_wait("SELECT count(*) FROM outbox WHERE state = 'sent'", 0,
                                 PEOPLE, 120000);
   cr_assert_eq(mails, PEOPLE, "sent %lld of %d", mails, PEOPLE);
   for (size_t i = 0; i < WORKERS; i++)
     cr_expect_eq(api_process_kill(&workers[i], SIGTERM), 0, "worker %zu stops cleanly", i);
   json_t *all = smtp_messages();
   cr_expect_eq(json_array_size(all), PEOPLE, "received %zu", json_array_size(all));
-  cr_expect_eq(api_db_int("SELECT count(*) FROM notifications WHERE attempts > 1", 0), 0,
+  cr_expect_eq(api_db_int("SELECT count(*) FROM outbox WHERE attempts > 1", 0), 0,
                "each claimed once");
   json_t *seen = json_object();
   size_t i;

@@ -57,6 +57,15 @@ void api_server_start(void);
 void api_server_start_with(const char *const *env);
 
 /*
+ * Like api_server_start_with(), on a database first migrated only up to
+ * migration version (as an older eventapi left it) and given fill's rows
+ * (fill writes them through api_db_int(), "INSERT ... RETURNING id");
+ * the server then applies the later migrations as it starts: a test of
+ * what an upgrade does to the data it finds.
+ */
+void api_server_start_upgrading(const char *const *env, int version, void (*fill)(void));
+
+/*
  * Closes the client's connections, stops the server, frees everything the
  * harness handed out and removes the temporary directory. Use as .fini.
  */

@@ -19,7 +19,8 @@
 
 #include "app.h"
 #include "core/config.h"
-#include "notifications/worker.h"
+#include "db/migrate.h"
+#include "delivery/worker.h"
 #include "users/models.h"
 
 /*
@@ -256,7 +257,25 @@ static void pg_database_drop(void)
   srv.pg_database[0] = '\0';
 }
 
-void api_server_start_with(const char *const *env)
+/*
+ * Migrates the database of srv.cfg up to version and lets fill write its
+ * rows; NULL when done, else why not.
+ */
+static const char *database_at(int version, void (*fill)(void))
+{
+  db_t *db;
+  char err[APP_ERROR_MAX] = "";
+  if (app_database(&srv.cfg, &db, err, sizeof err) < 0)
+    return api_printf("%s", err);
+  int rc = db_migrate_to(db, version, 0, err, sizeof err);
+  db_close(db);
+  if (rc < 0)
+    return api_printf("%s", err);
+  fill();
+  return NULL;
+}
+
+static void start(const char *const *env, int version, void (*fill)(void))
 {
   char err[256] = "";
 
@@ -313,6 +332,14 @@ void api_server_start_with(const char *const *env)
   }
   srv.cfg_loaded = true;
 
+  const char *older = fill ? database_at(version, fill) : NULL;
+  if (older) {
+    char reason[APP_ERROR_MAX];
+    snprintf(reason, sizeof reason, "%s", older);
+    api_server_stop();
+    cr_assert_fail("cannot prepare the database at migration %d: %s", version, reason);
+  }
+
   char why[APP_ERROR_MAX] = "";
   rc = app_start(&srv.cfg, &srv.app, why, sizeof why);
   if (rc != 0 || !srv.app) {
@@ -322,6 +349,16 @@ void api_server_start_with(const char *const *env)
   }
   snprintf(srv.base_url, sizeof srv.base_url, "http://127.0.0.1:%u",
            app_port(srv.app));
+}
+
+void api_server_start_with(const char *const *env)
+{
+  start(env, 0, NULL);
+}
+
+void api_server_start_upgrading(const char *const *env, int version, void (*fill)(void))
+{
+  start(env, version, fill);
 }
 
 void api_server_attach(unsigned port)
@@ -397,7 +434,7 @@ void api_deliver_mail(void)
   cr_assert(srv.app != NULL, "the server is not running");
   cr_assert(!srv.cfg.worker, "api_deliver_mail() needs a server started with WORKER=off");
   volatile sig_atomic_t stop = 0;
-  int rc = worker_run(&srv.cfg, &stop, true);
+  int rc = delivery_worker_run(&srv.cfg, &stop, true);
   cr_assert_eq(rc, 0, "the outbox could not be read: %d", rc);
 }
 

@@ -1,9 +1,10 @@
 /*
- * outbox.c - the outbox's claims and outcomes on a real (SQLite) database:
- * an outcome counts only for the claim that is still current, so a worker
- * whose lease ran out cannot undo the work of the one that took the row
- * over; and an event that moves takes along its reminders waiting for a
- * retry, not only those never tried.
+ * outbox.c - the delivery layer's outbox (delivery/outbox) on a real
+ * (SQLite) database: messages written, claimed under a lease, and settled
+ * by the claim that is still current only, so a worker whose lease ran
+ * out cannot undo the work of the one that took the message over; due
+ * times and channels; cancelling what a source has still unsent; dead
+ * messages listed, counted and requeued.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -14,15 +15,16 @@
 #include "core/error.h"
 #include "db/db.h"
 #include "db/migrate.h"
-#include "events/models.h"
-#include "notifications/models.h"
+#include "delivery/outbox.h"
 
 #define SECOND INT64_C(1000000)
 #define T0 (INT64_C(1900000000) * SECOND)
 #define LEASE (10 * SECOND)
+#define HOUR (3600 * SECOND)
 
 static char dir[] = "/tmp/eventapi-outbox-XXXXXX";
 static db_t *db;
+static arena_t arena;
 
 static long long
 scalar(const char *sql, long long arg)
@@ -59,14 +61,12 @@ setup(void)
   cr_assert_eq(db_open(&db), 0);
   char err[256];
   cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
-                           " password, date_joined) VALUES (1, 'ann', 'ann', 'ann@example.com',"
-                           " 'ann@example.com', 'x', 0)", NULL, NULL), 0);
 }
 
 static void
 teardown(void)
 {
+  arena_free(&arena);
   db_close(db);
   char cmd[160];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -75,215 +75,246 @@ teardown(void)
 
 TestSuite(outbox, .init = setup, .fini = teardown);
 
-/* A pending notification of kind, due at due; its id. */
+/* A message of channel from source, due at due; its id. */
 static int64_t
-add(const char *kind, int64_t offset, int64_t event_time, int64_t due)
+add(const char *channel, const char *source, int64_t due)
 {
-  db_stmt_t *st = db_prepare(db,
-      "INSERT INTO notifications (user_id, kind, event_id, registration_id, reminder_offset,"
-      " event_title, event_date_time, event_location, due_at, next_attempt_at)"
-      " VALUES (1, ?, 7, 70, ?, 'Jazz Night', ?, 'Berlin', ?, ?) RETURNING id");
-  cr_assert_not_null(st);
-  db_bind_text(st, 1, kind);
-  db_bind_int(st, 2, offset);
-  db_bind_int(st, 3, event_time);
-  db_bind_int(st, 4, due);
-  db_bind_int(st, 5, due);
-  int64_t id;
-  cr_assert_eq(db_step_id(st, &id), 0);
+  struct delivery_new m = {
+    .channel = channel,
+    .kind = "registration_confirmed",
+    .target = "ann@example.com",
+    .payload = "{\"to\":\"ann@example.com\"}",
+    .source = source,
+    .not_before = due,
+  };
+  int64_t id = 0;
+  cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
+  cr_assert_gt(id, 0);
   return id;
 }
 
-static int
-mark_sent(int64_t id, int64_t attempts, int64_t now)
+/* The next due message of channel at now, or 0. */
+static int64_t
+claim(const char *channel, int64_t now, struct delivery_message *out)
 {
-  cr_assert_eq(db_begin(db, DB_WRITE), 0);
-  int rc = outbox_mark_sent(db, id, attempts, now);
-  cr_assert_eq(db_commit(db), 0);
-  return rc;
+  struct delivery_message m;
+  bool found;
+  cr_assert_eq(delivery_claim(db, channel, now, LEASE, &arena, out ? out : &m, &found), 0);
+  return found ? (out ? out : &m)->id : 0;
 }
 
 static int
-mark_failed(int64_t id, int64_t attempts, int64_t retry_at)
+sent(int64_t id, int64_t attempts, int64_t now)
 {
-  cr_assert_eq(db_begin(db, DB_WRITE), 0);
-  int rc = outbox_mark_failed(db, id, attempts, "451 try later", retry_at);
-  cr_assert_eq(db_commit(db), 0);
-  return rc;
+  struct delivery_outcome o = {.sent = true, .status = 250, .response = "250 OK"};
+  return delivery_record(db, id, attempts, now, &o);
+}
+
+static int
+failed(int64_t id, int64_t attempts, int64_t retry_at)
+{
+  struct delivery_outcome o = {.retry_at = retry_at, .error = "451 try later", .status = 451};
+  return delivery_record(db, id, attempts, T0, &o);
+}
+
+Test(outbox, a_message_is_written_whole_with_a_message_id)
+{
+  int64_t id = add("mail", "notification:7", 0);
+  struct delivery_message m;
+  cr_assert_eq(delivery_get(db, id, &arena, &m), 0);
+  cr_assert_str_eq(m.channel, "mail");
+  cr_assert_str_eq(m.kind, "registration_confirmed");
+  cr_assert_str_eq(m.target, "ann@example.com");
+  cr_assert_str_eq(m.payload, "{\"to\":\"ann@example.com\"}");
+  cr_assert_str_eq(m.source, "notification:7");
+  cr_assert_str_eq(m.state, "pending");
+  cr_assert_eq(m.attempts, 0);
+  cr_assert_eq(m.created_at, T0);
+  cr_assert_eq(m.next_attempt_at, T0, "due now when not_before is 0");
+  cr_assert_eq(m.expires_at, 0);
+  cr_assert_eq(strlen(m.message_id), 32, "%s", m.message_id);
+  cr_assert_eq(strspn(m.message_id, "0123456789abcdef"), 32, "%s", m.message_id);
+  cr_assert_str_neq(m.message_id, text("SELECT message_id FROM outbox WHERE id = ?",
+                                       add("mail", NULL, 0)), "each its own");
+  cr_assert_eq(delivery_get(db, id + 100, &arena, &m), EVENTAPI_ENOTFOUND);
+}
+
+Test(outbox, what_a_message_lacks_is_refused)
+{
+  struct delivery_new m = {.channel = "mail", .kind = "k", .target = "t", .payload = "{}"};
+  struct delivery_new bad[5] = {m, m, m, m, m};
+  bad[0].channel = NULL;
+  bad[1].kind = NULL;
+  bad[2].target = NULL;
+  bad[3].payload = NULL;
+  char long_id[DELIVERY_MESSAGE_ID_MAX + 2];
+  memset(long_id, 'x', sizeof long_id - 1);
+  long_id[sizeof long_id - 1] = '\0';
+  bad[4].message_id = long_id;
+  for (size_t i = 0; i < 5; i++)
+    cr_assert_eq(delivery_enqueue(db, &bad[i], T0, NULL), EVENTAPI_EINVAL, "%zu", i);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id > ?", 0), 0);
+  /* A message_id given is kept: a redelivery goes out under the same one. */
+  m.message_id = "msg_abc";
+  int64_t id;
+  cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
+  cr_assert_str_eq(text("SELECT message_id FROM outbox WHERE id = ?", id), "msg_abc");
 }
 
 Test(outbox, an_expired_claim_cannot_record_over_the_next)
 {
-  int64_t id = add("registration_confirmed", 0, T0 + 86400 * SECOND, T0), claimed;
-  cr_assert_eq(outbox_claim(db, T0, LEASE, "<a@example.com>", &claimed), 0);
-  cr_assert_eq(claimed, id);
+  int64_t id = add("mail", NULL, T0);
+  struct delivery_message m;
+  cr_assert_eq(claim("mail", T0, &m), id);
+  cr_assert_eq(m.attempts, 1, "the claim counts the try");
+  cr_assert_eq(m.claimed_until, T0 + LEASE);
+  char first_id[64];
+  snprintf(first_id, sizeof first_id, "%s", m.message_id);
   /* Held: nobody else takes it during the lease. */
-  cr_assert_eq(outbox_claim(db, T0 + LEASE - 1, LEASE, "<b@example.com>", &claimed), 0);
-  cr_assert_eq(claimed, 0);
-  /* The first worker stalls past its lease; a second takes the row over. */
-  cr_assert_eq(outbox_claim(db, T0 + LEASE, LEASE, "<b@example.com>", &claimed), 0);
-  cr_assert_eq(claimed, id);
-  cr_assert_eq(scalar("SELECT attempts FROM notifications WHERE id = ?", id), 2);
-  cr_assert_str_eq(text("SELECT message_id FROM notifications WHERE id = ?", id),
-                   "<a@example.com>", "one Message-ID for every try");
+  cr_assert_eq(claim("mail", T0 + LEASE - 1, NULL), 0);
+  /* The first worker stalls past its lease; a second takes the message over. */
+  cr_assert_eq(claim("mail", T0 + LEASE, &m), id);
+  cr_assert_eq(m.attempts, 2);
+  cr_assert_str_eq(m.message_id, first_id, "one message_id for every try");
 
   /* The first one's outcomes, late, change nothing. */
-  cr_assert_eq(mark_failed(id, 1, 0), EVENTAPI_ENOTFOUND);
-  cr_assert_eq(mark_failed(id, 1, T0 + 60 * SECOND), EVENTAPI_ENOTFOUND);
-  cr_assert_eq(mark_sent(id, 1, T0 + LEASE + 1), EVENTAPI_ENOTFOUND);
-  cr_assert_str_eq(text("SELECT state FROM notifications WHERE id = ?", id), "pending");
-  cr_assert_eq(scalar("SELECT claimed_until FROM notifications WHERE id = ?", id), T0 + 2 * LEASE,
+  cr_assert_eq(failed(id, 1, 0), EVENTAPI_ENOTFOUND);
+  cr_assert_eq(failed(id, 1, T0 + 60 * SECOND), EVENTAPI_ENOTFOUND);
+  cr_assert_eq(sent(id, 1, T0 + LEASE + 1), EVENTAPI_ENOTFOUND);
+  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "pending");
+  cr_assert_eq(scalar("SELECT claimed_until FROM outbox WHERE id = ?", id), T0 + 2 * LEASE,
                "the second claim still holds");
 
   /* The current claim's do. */
-  cr_assert_eq(mark_sent(id, 2, T0 + LEASE + 2), 0);
-  cr_assert_str_eq(text("SELECT state FROM notifications WHERE id = ?", id), "sent");
+  cr_assert_eq(sent(id, 2, T0 + LEASE + 2), 0);
+  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "sent");
+  cr_assert_eq(scalar("SELECT sent_at FROM outbox WHERE id = ?", id), T0 + LEASE + 2);
+  cr_assert_eq(scalar("SELECT last_status FROM outbox WHERE id = ?", id), 250);
+  cr_assert_str_eq(text("SELECT last_response FROM outbox WHERE id = ?", id), "250 OK");
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND claimed_until IS NULL",
+                      id), 1);
   /* And once sent, a late failure cannot make it dead (then requeued, sent twice). */
-  cr_assert_eq(mark_failed(id, 2, 0), EVENTAPI_ENOTFOUND);
-  cr_assert_str_eq(text("SELECT state FROM notifications WHERE id = ?", id), "sent");
-  cr_assert_eq(scalar("SELECT sent_at FROM notifications WHERE id = ?", id), T0 + LEASE + 2);
+  cr_assert_eq(failed(id, 2, 0), EVENTAPI_ENOTFOUND);
+  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "sent");
+  cr_assert_eq(claim("mail", T0 + 100 * LEASE, NULL), 0, "a sent message is never claimed");
 }
 
 Test(outbox, a_failure_of_the_current_claim_schedules_the_retry)
 {
-  int64_t id = add("registration_confirmed", 0, T0 + 86400 * SECOND, T0), claimed;
-  cr_assert_eq(outbox_claim(db, T0, LEASE, "<a@example.com>", &claimed), 0);
-  cr_assert_eq(mark_failed(id, 1, T0 + 30 * SECOND), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE id = ? AND state = 'pending'"
-                      " AND claimed_until IS NULL AND last_error = '451 try later'", id), 1);
-  cr_assert_eq(outbox_claim(db, T0 + 29 * SECOND, LEASE, "<b@example.com>", &claimed), 0);
-  cr_assert_eq(claimed, 0, "not before its retry time");
-  cr_assert_eq(outbox_claim(db, T0 + 30 * SECOND, LEASE, "<b@example.com>", &claimed), 0);
-  cr_assert_eq(claimed, id);
-  cr_assert_eq(mark_failed(id, 2, 0), 0);
-  cr_assert_str_eq(text("SELECT state FROM notifications WHERE id = ?", id), "dead");
+  int64_t id = add("mail", NULL, T0);
+  cr_assert_eq(claim("mail", T0, NULL), id);
+  cr_assert_eq(failed(id, 1, T0 + 30 * SECOND), 0);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                      " AND claimed_until IS NULL AND last_error = '451 try later'"
+                      " AND last_status = 451", id), 1);
+  cr_assert_eq(claim("mail", T0 + 29 * SECOND, NULL), 0, "not before its retry time");
+  cr_assert_eq(claim("mail", T0 + 30 * SECOND, NULL), id);
+  cr_assert_eq(failed(id, 2, 0), 0);
+  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "dead");
+  cr_assert_eq(claim("mail", T0 + 100 * LEASE, NULL), 0, "a dead message is never claimed");
 }
 
-Test(outbox, a_moved_event_takes_along_reminders_waiting_for_a_retry)
+Test(outbox, messages_are_claimed_by_due_time_and_channel)
 {
-  int64_t when = T0 + 86400 * SECOND;
-  int64_t fresh = add("event_reminder", 3 * 3600, when, when - 3 * 3600 * SECOND);
-  /* The 24-hour reminder is due now, fails once and waits for its retry. */
-  db_exec(db, "UPDATE notifications SET registration_id = 71 WHERE id = ?", NULL, "i", fresh);
-  int64_t retried = add("event_reminder", 86400, when, T0), claimed;
-  cr_assert_eq(outbox_claim(db, T0, LEASE, "<a@example.com>", &claimed), 0);
-  cr_assert_eq(claimed, retried);
-  cr_assert_eq(mark_failed(retried, 1, T0 + 60 * SECOND), 0);
+  int64_t later = add("mail", NULL, T0 + 60 * SECOND);
+  int64_t webhook = add("webhook", NULL, T0);
+  int64_t sooner = add("mail", NULL, T0 + 10 * SECOND);
+  cr_assert_eq(claim("mail", T0, NULL), 0, "nothing of mail due yet");
+  cr_assert_eq(claim("mail", T0 + 60 * SECOND, NULL), sooner, "the one due first");
+  cr_assert_eq(claim("mail", T0 + 60 * SECOND, NULL), later);
+  cr_assert_eq(claim("mail", T0 + 60 * SECOND, NULL), 0);
+  cr_assert_eq(claim("webhook", T0, NULL), webhook, "a channel claims its own only");
+}
 
-  /* The event moves a week later, while the mail server is still down. */
-  struct event old = {.id = 7, .title = "Jazz Night", .date_time = when, .location = "Berlin"};
-  struct event now = old;
-  now.date_time = when + 7 * 86400 * SECOND;
-  now.location = "Paris";
-  cr_assert_eq(db_begin(db, DB_WRITE), 0);
-  cr_assert_eq(notifications_event_changed(db, &old, &now, NULL, 0, T0 + SECOND), 0);
-  cr_assert_eq(db_commit(db), 0);
-  for (int i = 0; i < 2; i++) {
-    int64_t id = i ? retried : fresh;
-    int64_t offset = i ? 86400 : 3 * 3600;
-    cr_assert_eq(scalar("SELECT event_date_time FROM notifications WHERE id = ?", id),
-                 now.date_time);
-    cr_assert_str_eq(text("SELECT event_location FROM notifications WHERE id = ?", id), "Paris");
-    cr_assert_eq(scalar("SELECT next_attempt_at FROM notifications WHERE id = ?", id),
-                 now.date_time - offset * SECOND);
-    cr_assert_eq(scalar("SELECT attempts FROM notifications WHERE id = ?", id), 0);
+Test(outbox, a_source_cancels_what_it_has_unsent)
+{
+  int64_t mine = add("mail", "notification:1", T0);
+  int64_t also_mine = add("mail", "notification:1", T0 + HOUR);
+  int64_t theirs = add("mail", "notification:2", T0);
+  int cancelled = -1;
+  cr_assert_eq(delivery_cancel(db, "notification:1", T0, &cancelled), 0);
+  cr_assert_eq(cancelled, 2);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ?", mine), 0);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ?", also_mine), 0,
+               "not yet due: cancelled all the same");
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ?", theirs), 1);
+  cr_assert_eq(delivery_cancel(db, "notification:1", T0, &cancelled), 0);
+  cr_assert_eq(cancelled, 0, "nothing left");
+
+  /* Being sent (claimed and held), sent, or dead: not cancelled. */
+  int64_t held = add("mail", "notification:3", T0);
+  cr_assert_eq(claim("mail", T0, NULL), theirs);
+  cr_assert_eq(sent(theirs, 1, T0), 0);
+  cr_assert_eq(claim("mail", T0, NULL), held);
+  cr_assert_eq(delivery_cancel(db, "notification:3", T0 + LEASE - 1, &cancelled), 0);
+  cr_assert_eq(cancelled, 0, "a claim being sent is left to its outcome");
+  cr_assert_eq(delivery_cancel(db, "notification:2", T0, &cancelled), 0);
+  cr_assert_eq(cancelled, 0, "sent is history");
+  cr_assert_eq(failed(held, 1, 0), 0);
+  cr_assert_eq(delivery_cancel(db, "notification:3", T0 + 2 * LEASE, &cancelled), 0);
+  cr_assert_eq(cancelled, 0, "dead is history");
+  /* A lease that ran out (its worker died) no longer holds it. */
+  int64_t orphan = add("mail", "notification:4", T0);
+  cr_assert_eq(claim("mail", T0, NULL), orphan);
+  cr_assert_eq(delivery_cancel(db, "notification:4", T0 + LEASE, &cancelled), 0);
+  cr_assert_eq(cancelled, 1);
+  cr_assert_eq(failed(orphan, 1, T0 + LEASE), EVENTAPI_ENOTFOUND,
+               "the dead worker's late outcome finds nothing");
+}
+
+Test(outbox, dead_messages_are_listed_counted_and_requeued)
+{
+  int64_t a = add("mail", NULL, T0), b = add("mail", NULL, T0 + SECOND);
+  add("mail", NULL, T0 + 2 * SECOND);
+  for (int64_t id = a; id <= b; id++) {
+    cr_assert_eq(claim("mail", T0 + 10 * SECOND, NULL), id);
+    cr_assert_eq(failed(id, 1, 0), 0);
   }
-  /* Not due now: its retry would have sent the old time and place. */
-  cr_assert_eq(outbox_claim(db, T0 + 61 * SECOND, LEASE, "<b@example.com>", &claimed), 0);
-  cr_assert_eq(claimed, 0);
+  int64_t pending, sent_count, dead;
+  cr_assert_eq(delivery_counts(db, &pending, &sent_count, &dead), 0);
+  cr_assert_eq(pending, 1);
+  cr_assert_eq(sent_count, 0);
+  cr_assert_eq(dead, 2);
+  struct delivery_message *list;
+  size_t count;
+  cr_assert_eq(delivery_list(db, "dead", 10, &arena, &list, &count), 0);
+  cr_assert_eq(count, 2);
+  cr_assert_eq(list[0].id, a);
+  cr_assert_str_eq(list[1].last_error, "451 try later");
+  cr_assert_eq(delivery_list(db, "dead", 1, &arena, &list, &count), 0);
+  cr_assert_eq(count, 1, "at most limit");
+
+  const char *message_id = text("SELECT message_id FROM outbox WHERE id = ?", a);
+  char kept[64];
+  snprintf(kept, sizeof kept, "%s", message_id);
+  int changed = 0;
+  cr_assert_eq(delivery_requeue(db, a, T0 + HOUR, &changed), 0);
+  cr_assert_eq(changed, 1);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                      " AND attempts = 0", a), 1);
+  cr_assert_str_eq(text("SELECT message_id FROM outbox WHERE id = ?", a), kept);
+  cr_assert_eq(delivery_requeue(db, a, T0, &changed), 0);
+  cr_assert_eq(changed, 0, "no longer dead");
+  cr_assert_eq(delivery_requeue(db, 0, T0, &changed), 0);
+  cr_assert_eq(changed, 1, "every dead one: b");
+  cr_assert_eq(delivery_counts(db, &pending, &sent_count, &dead), 0);
+  cr_assert_eq(pending, 3);
+  cr_assert_eq(dead, 0);
 }
 
-/* ---- reminders written when they fall due --------------------------------- */
-
-#define HOUR (3600 * SECOND)
-
-/* Event 7 at when, with registrations 70 (made at T0) and 71 (made at late). */
-static void
-event_with_two_registrations(int64_t when, int64_t late)
+Test(outbox, a_carried_over_message_keeps_its_tries)
 {
-  cr_assert_eq(db_exec(db, "INSERT INTO events (id, title, date_time, location, capacity,"
-                           " created_at, organizer_id, search_text, location_key)"
-                           " VALUES (7, 'Jazz Night', ?, 'Berlin', 0, ?, 1, '', '')",
-                       NULL, "ii", when, T0), 0);
-  cr_assert_eq(db_exec(db, "INSERT INTO registrations (id, user_id, event_id, registered_at,"
-                           " is_waitlisted) VALUES (70, 1, 7, ?, 0)", NULL, "i", T0), 0);
-  cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
-                           " password, date_joined) VALUES (2, 'bo', 'bo', 'bo@example.com',"
-                           " 'bo@example.com', 'x', 0)", NULL, NULL), 0);
-  cr_assert_eq(db_exec(db, "INSERT INTO registrations (id, user_id, event_id, registered_at,"
-                           " is_waitlisted) VALUES (71, 2, 7, ?, 0)", NULL, "i", late), 0);
-}
-
-static long long
-reminders(void)
-{
-  return scalar("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
-                " AND reminder_offset > ?", 0);
-}
-
-static bool
-write_due(int64_t now)
-{
-  static const int64_t offsets[] = {24 * 3600, 3 * 3600};
-  bool more;
-  cr_assert_eq(notifications_write_due_reminders(db, offsets, 2, now, &more), 0);
-  return more;
-}
-
-Test(outbox, reminders_are_written_when_they_fall_due_for_those_registered_before)
-{
-  int64_t when = T0 + 48 * HOUR;
-  /* 71 registers 30 hours in: after the 24-hour reminder fell due. */
-  event_with_two_registrations(when, T0 + 30 * HOUR);
-  write_due(T0 + 23 * HOUR); /* neither reminder due yet */
-  cr_assert_eq(reminders(), 0);
-  write_due(when - 24 * HOUR); /* the 24-hour one falls due: 70 only */
-  cr_assert_eq(reminders(), 1);
-  cr_assert_eq(scalar("SELECT registration_id FROM notifications WHERE reminder_offset = ?",
-                      24 * 3600), 70);
-  cr_assert_eq(scalar("SELECT due_at FROM notifications WHERE reminder_offset = ?", 24 * 3600),
-               when - 24 * HOUR);
-  write_due(when - 24 * HOUR + SECOND); /* done once */
-  cr_assert_eq(reminders(), 1);
-  write_due(when - 3 * HOUR); /* the 3-hour one: both */
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE reminder_offset = ?",
-                      3 * 3600), 2);
-  write_due(when + SECOND); /* nothing for an event that has begun */
-  cr_assert_eq(reminders(), 3);
-}
-
-Test(outbox, a_moved_event_has_its_reminders_written_again_without_doubles)
-{
-  int64_t when = T0 + 48 * HOUR;
-  event_with_two_registrations(when, T0 + HOUR);
-  write_due(when - 24 * HOUR);
-  cr_assert_eq(reminders(), 2);
-  /* The event moves a day later: its runs are done again when they fall due,
-   * and the unique index keeps each registration's reminder single. */
-  struct event old = {.id = 7, .title = "Jazz Night", .date_time = when, .location = "Berlin"};
-  struct event moved = old;
-  moved.date_time = when + 24 * HOUR;
-  cr_assert_eq(db_exec(db, "UPDATE events SET date_time = ? WHERE id = 7", NULL, "i",
-                       moved.date_time), 0);
-  cr_assert_eq(notifications_event_changed(db, &old, &moved, NULL, 0, when - 23 * HOUR), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE event_id = ?", 7), 0);
-  write_due(moved.date_time - 24 * HOUR);
-  cr_assert_eq(reminders(), 2);
-  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE event_id = ?", 7), 1);
-}
-
-Test(outbox, many_events_due_at_once_are_written_a_few_at_a_time)
-{
-  int64_t when = T0 + 2 * HOUR;
-  for (int i = 100; i < 140; i++)
-    cr_assert_eq(db_exec(db, "INSERT INTO events (id, title, date_time, location, capacity,"
-                             " created_at, organizer_id, search_text, location_key)"
-                             " VALUES (?, 'Gig', ?, 'Berlin', 0, ?, 1, '', '')",
-                         NULL, "iii", (int64_t)i, when, T0), 0);
-  int rounds = 1;
-  while (write_due(T0))
-    rounds++;
-  cr_assert_gt(rounds, 1, "forty events in one go");
-  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE reminder_offset = ?", 3 * 3600),
-               40);
+  struct delivery_new m = {.channel = "mail", .kind = "k", .target = "t", .payload = "{}",
+                           .message_id = "abc@example.com", .attempts = 3,
+                           .last_error = "421 down", .not_before = T0 + SECOND};
+  int64_t id;
+  cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                      " AND attempts = 3 AND last_error = '421 down'", id), 1);
+  struct delivery_message claimed;
+  cr_assert_eq(claim("mail", T0 + SECOND, &claimed), id);
+  cr_assert_eq(claimed.attempts, 4);
+  m.dead = true;
+  cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
+  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "dead");
 }

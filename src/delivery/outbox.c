@@ -1,0 +1,253 @@
+/*
+ * outbox.c - the outbox table (see outbox.h).
+ */
+#include "delivery/outbox.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/text.h"
+#include "delivery/worker.h"
+
+#define MESSAGE_COLUMNS                                                              \
+  "id, channel, kind, message_id, target, payload, source, created_at, expires_at,"  \
+  " state, attempts, next_attempt_at, claimed_until, sent_at, last_error,"           \
+  " last_status, last_response"
+
+static const char *
+text_or_null(db_stmt_t *st, int col, arena_t *arena, bool *failed)
+{
+  if (db_column_is_null(st, col))
+    return NULL;
+  const char *s = arena_strdup(arena, db_column_text(st, col));
+  if (s == NULL)
+    *failed = true;
+  return s;
+}
+
+static int64_t
+int_or_zero(db_stmt_t *st, int col)
+{
+  return db_column_is_null(st, col) ? 0 : db_column_int(st, col);
+}
+
+/* The row st is on (MESSAGE_COLUMNS) into m, strings in arena. */
+static int
+read_message(db_stmt_t *st, arena_t *arena, struct delivery_message *m)
+{
+  bool failed = false;
+  memset(m, 0, sizeof *m);
+  m->id = db_column_int(st, 0);
+  m->channel = text_or_null(st, 1, arena, &failed);
+  m->kind = text_or_null(st, 2, arena, &failed);
+  m->message_id = text_or_null(st, 3, arena, &failed);
+  m->target = text_or_null(st, 4, arena, &failed);
+  m->payload = text_or_null(st, 5, arena, &failed);
+  m->source = text_or_null(st, 6, arena, &failed);
+  m->created_at = db_column_int(st, 7);
+  m->expires_at = int_or_zero(st, 8);
+  m->state = text_or_null(st, 9, arena, &failed);
+  m->attempts = db_column_int(st, 10);
+  m->next_attempt_at = db_column_int(st, 11);
+  m->claimed_until = int_or_zero(st, 12);
+  m->sent_at = int_or_zero(st, 13);
+  m->last_error = text_or_null(st, 14, arena, &failed);
+  m->last_status = int_or_zero(st, 15);
+  m->last_response = text_or_null(st, 16, arena, &failed);
+  return failed ? EVENTAPI_ENOMEM : 0;
+}
+
+static void
+wake(void *unused)
+{
+  (void)unused;
+  delivery_wake();
+}
+
+/* 32 random hex digits: unique without coordination. */
+static void
+new_message_id(char out[33])
+{
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  text_hex(bytes, sizeof bytes, out);
+}
+
+int
+delivery_enqueue(db_t *db, const struct delivery_new *m, int64_t now, int64_t *id)
+{
+  if (m->channel == NULL || m->kind == NULL || m->target == NULL || m->payload == NULL ||
+      (m->message_id && (m->message_id[0] == '\0' ||
+                         strlen(m->message_id) > DELIVERY_MESSAGE_ID_MAX)))
+    return EVENTAPI_EINVAL;
+  char fresh[33];
+  if (m->message_id == NULL)
+    new_message_id(fresh);
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO outbox (channel, kind, message_id, target, payload, source, created_at,"
+      " expires_at, state, attempts, next_attempt_at, last_error)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, m->channel);
+  db_bind_text(st, 2, m->kind);
+  db_bind_text(st, 3, m->message_id ? m->message_id : fresh);
+  db_bind_text(st, 4, m->target);
+  db_bind_text(st, 5, m->payload);
+  db_bind_text(st, 6, m->source);
+  db_bind_int(st, 7, now);
+  if (m->expires_at)
+    db_bind_int(st, 8, m->expires_at);
+  else
+    db_bind_null(st, 8);
+  db_bind_text(st, 9, m->dead ? "dead" : "pending");
+  db_bind_int(st, 10, m->attempts);
+  db_bind_int(st, 11, m->not_before ? m->not_before : now);
+  db_bind_text(st, 12, m->last_error);
+  int64_t new_id;
+  int rc = db_step_id(st, &new_id);
+  if (rc == 0 && id)
+    *id = new_id;
+  if (rc == 0 && !m->dead)
+    rc = db_on_commit(db, wake, NULL);
+  return rc;
+}
+
+int
+delivery_cancel(db_t *db, const char *source, int64_t now, int *cancelled)
+{
+  return db_exec(db, "DELETE FROM outbox WHERE source = ? AND state = 'pending'"
+                     " AND (claimed_until IS NULL OR claimed_until <= ?)",
+                 cancelled, "si", source, now);
+}
+
+int
+delivery_claim(db_t *db, const char *channel, int64_t now, int64_t lease_us, arena_t *arena,
+               struct delivery_message *out, bool *found)
+{
+  *found = false;
+  db_stmt_t *st = db_prepare(db,
+      "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1"
+      " WHERE id = (SELECT id FROM outbox WHERE channel = ? AND state = 'pending'"
+      " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
+      " ORDER BY next_attempt_at, id LIMIT 1" DB_SKIP_LOCKED ") RETURNING " MESSAGE_COLUMNS);
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, now + lease_us);
+  db_bind_text(st, 2, channel);
+  db_bind_int(st, 3, now);
+  db_bind_int(st, 4, now);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    rc = read_message(st, arena, out);
+    *found = rc == 0;
+  }
+  db_reset(st);
+  return rc < 0 ? rc : 0;
+}
+
+int
+delivery_get(db_t *db, int64_t id, arena_t *arena, struct delivery_message *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, id);
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    rc = read_message(st, arena, out);
+  else if (rc == DB_DONE)
+    rc = EVENTAPI_ENOTFOUND;
+  db_reset(st);
+  return rc;
+}
+
+/* The claim is the row's attempts count: each claim raises it. */
+#define STILL_CLAIMED " WHERE id = ? AND attempts = ? AND state = 'pending'"
+
+int
+delivery_record(db_t *db, int64_t id, int64_t attempts, int64_t now,
+                const struct delivery_outcome *o)
+{
+  int changes = 0, rc;
+  const char *error = o->error ? o->error : "failed";
+  if (o->sent)
+    rc = db_exec(db, "UPDATE outbox SET state = 'sent', sent_at = ?, claimed_until = NULL,"
+                     " last_error = NULL, last_status = NULLIF(?, 0), last_response = ?"
+                     STILL_CLAIMED, &changes, "iisii", now, o->status, o->response, id,
+                 attempts);
+  else if (o->retry_at == 0)
+    rc = db_exec(db, "UPDATE outbox SET state = 'dead', claimed_until = NULL, last_error = ?,"
+                     " last_status = NULLIF(?, 0), last_response = ?" STILL_CLAIMED,
+                 &changes, "sisii", error, o->status, o->response, id, attempts);
+  else
+    rc = db_exec(db, "UPDATE outbox SET next_attempt_at = ?, claimed_until = NULL,"
+                     " last_error = ?, last_status = NULLIF(?, 0), last_response = ?"
+                     STILL_CLAIMED, &changes, "isisii", o->retry_at, error, o->status,
+                 o->response, id, attempts);
+  return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
+}
+
+int
+delivery_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
+              struct delivery_message **out, size_t *count)
+{
+  *out = NULL;
+  *count = 0;
+  db_stmt_t *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE state = ?"
+                                 " ORDER BY next_attempt_at, id LIMIT ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, state);
+  db_bind_int(st, 2, limit);
+  size_t cap = 0;
+  struct delivery_message *list = NULL;
+  int rc;
+  while ((rc = db_step(st)) == DB_ROW) {
+    if ((list = arena_grow(arena, list, *count, &cap, sizeof *list)) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
+    }
+    if ((rc = read_message(st, arena, &list[*count])) < 0)
+      break;
+    (*count)++;
+  }
+  db_reset(st);
+  *out = list;
+  return rc < 0 ? rc : 0;
+}
+
+int
+delivery_counts(db_t *db, int64_t *pending, int64_t *sent, int64_t *dead)
+{
+  *pending = *sent = *dead = 0;
+  db_stmt_t *st = db_prepare(db, "SELECT state, count(*) FROM outbox GROUP BY state");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  int rc;
+  while ((rc = db_step(st)) == DB_ROW) {
+    const char *state = db_column_text(st, 0);
+    int64_t n = db_column_int(st, 1);
+    if (strcmp(state, "pending") == 0)
+      *pending = n;
+    else if (strcmp(state, "sent") == 0)
+      *sent = n;
+    else if (strcmp(state, "dead") == 0)
+      *dead = n;
+  }
+  db_reset(st);
+  return rc < 0 ? rc : 0;
+}
+
+int
+delivery_requeue(db_t *db, int64_t id, int64_t now, int *changed)
+{
+  int rc = db_exec(db, "UPDATE outbox SET state = 'pending', attempts = 0,"
+                       " next_attempt_at = ?, claimed_until = NULL"
+                       " WHERE state = 'dead' AND (? = 0 OR id = ?)",
+                   changed, "iii", now, id, id);
+  if (rc == 0 && *changed > 0)
+    rc = db_on_commit(db, wake, NULL);
+  return rc;
+}

@@ -1,0 +1,129 @@
+/*
+ * outbox.h - the durable outbox: every SQL statement on the outbox table
+ * (migration 0009).
+ *
+ * A message is written by whoever has something to say (an app's signal
+ * receiver), in the unit of work of the change that causes it, so it
+ * exists if and only if that change committed. It carries everything its
+ * channel needs to send it (payload and target, rendered when written), so
+ * the worker that sends it knows nothing of the app that wrote it.
+ *
+ * Lifecycle: pending -> sent, or pending -> dead (a permanent refusal, too
+ * many tries, or too late); dead -> pending again by an operator
+ * (delivery_requeue). A pending message is due from next_attempt_at on. A
+ * worker claims one due message at a time by setting a lease
+ * (claimed_until) and counting the try, sends it outside any transaction,
+ * then records the outcome for that claim only. A worker that dies
+ * mid-send leaves a lease that runs out, and the message is claimed again:
+ * at-least-once, and exactly once whenever the outcome was recorded.
+ *
+ * Every function here is one statement (or a few) on the caller's
+ * connection: a part of the caller's unit of work (db_write), or atomic
+ * alone.
+ */
+#ifndef EVENTAPI_DELIVERY_OUTBOX_H
+#define EVENTAPI_DELIVERY_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "db/db.h"
+
+/* The longest message_id a caller may give (32 hex digits are made). */
+#define DELIVERY_MESSAGE_ID_MAX 200
+
+/* A message to write. Every pointer is borrowed. */
+struct delivery_new {
+  const char *channel;    /* "mail" ("webhook" ...): the transport */
+  const char *kind;       /* what it is about, for operators: "registration_confirmed" */
+  const char *target;     /* the address or URL it goes to */
+  const char *payload;    /* everything the channel needs, as it reads it (JSON) */
+  const char *source;     /* the writer's key ("notification:42"), to cancel by; NULL: none */
+  const char *message_id; /* NULL: a new random one; given: kept (a redelivery) */
+  int64_t not_before;     /* due from then on; 0: now */
+  int64_t expires_at;     /* not sent after then (dead: too late); 0: never */
+  /* A message carried over from an earlier outbox (an upgrade): its tries
+   * so far and how the last ended; 0, NULL and false for a new one. */
+  int64_t attempts;
+  const char *last_error;
+  bool dead;
+};
+
+/* A message as stored. Strings live in the arena given to the reader. */
+struct delivery_message {
+  int64_t id;
+  const char *channel, *kind, *message_id, *target, *payload;
+  const char *source;        /* NULL: none */
+  int64_t created_at;
+  int64_t expires_at;        /* 0: never */
+  const char *state;         /* "pending", "sent" or "dead" */
+  int64_t attempts;          /* tries so far, the current claim's included */
+  int64_t next_attempt_at;
+  int64_t claimed_until;     /* 0: not claimed */
+  int64_t sent_at;           /* 0: not sent */
+  const char *last_error;    /* NULL: none */
+  int64_t last_status;       /* the last reply's code (SMTP, HTTP); 0: none */
+  const char *last_response; /* the start of the last reply; NULL: none */
+};
+
+/*
+ * Writes m, due at m->not_before (or now), and has this process's workers
+ * woken once the caller's transaction commits. Sets *id when id is not
+ * NULL. Returns 0 or a negative code (EVENTAPI_EINVAL for a missing
+ * channel, kind, target or payload, or a message_id too long).
+ */
+int delivery_enqueue(db_t *db, const struct delivery_new *m, int64_t now, int64_t *id);
+
+/*
+ * Cancels what is still unsent of source: deletes its pending messages that
+ * no worker holds at now (a claim being sent is left to its outcome).
+ * *cancelled counts them. Sent and dead messages stay, as history.
+ */
+int delivery_cancel(db_t *db, const char *source, int64_t now, int *cancelled);
+
+/*
+ * Claims the next due message of channel for lease_us microseconds and
+ * counts the try: *found is false when nothing is due, else out holds the
+ * message as claimed (attempts included), in arena memory. One statement
+ * (FOR UPDATE SKIP LOCKED on PostgreSQL, so claimers skip each other's rows).
+ */
+int delivery_claim(db_t *db, const char *channel, int64_t now, int64_t lease_us,
+                   arena_t *arena, struct delivery_message *out, bool *found);
+
+/* Message id (any state). 0 or EVENTAPI_ENOTFOUND. */
+int delivery_get(db_t *db, int64_t id, arena_t *arena, struct delivery_message *out);
+
+/* How a try ended. Strings are borrowed. */
+struct delivery_outcome {
+  bool sent;
+  int64_t retry_at;       /* not sent: tried again then, or dead when 0 */
+  const char *error;      /* not sent: why; NULL when sent */
+  int64_t status;         /* the reply's code; 0: none */
+  const char *response;   /* the start of the reply; NULL: none */
+};
+
+/*
+ * Records the outcome of the claim that made try number attempts of id,
+ * at now: a message claimed again since (this worker's lease ran out),
+ * cancelled, or no longer pending is left to its new owner, and
+ * EVENTAPI_ENOTFOUND returned.
+ */
+int delivery_record(db_t *db, int64_t id, int64_t attempts, int64_t now,
+                    const struct delivery_outcome *outcome);
+
+/* Messages in state ("pending" or "dead"), by due time, at most limit. */
+int delivery_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
+                  struct delivery_message **out, size_t *count);
+
+/* Counts of messages by state, for operators and /metrics. */
+int delivery_counts(db_t *db, int64_t *pending, int64_t *sent, int64_t *dead);
+
+/*
+ * Puts dead message id (0: every dead one) back in the queue, due now, with
+ * its tries reset and its message_id kept. *changed counts them.
+ */
+int delivery_requeue(db_t *db, int64_t id, int64_t now, int *changed);
+
+#endif

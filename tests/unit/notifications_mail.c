@@ -1,0 +1,218 @@
+/*
+ * notifications_mail.c - a notification's email in the delivery layer's
+ * outbox (notifications/mail): rendered when it is written, exactly as the
+ * templates word it, keyed by its notification so it can be cancelled
+ * while unsent; and the mail that migration 0009 found unsent in the
+ * notifications table carried over, a batch at a time, with its tries,
+ * its last error and its Message-ID.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "delivery/outbox.h"
+#include "notifications/mail.h"
+#include "notifications/models.h"
+#include "notifications/templates.h"
+
+#define SECOND INT64_C(1000000)
+#define HOUR (3600 * SECOND)
+#define T0 (INT64_C(1900000000) * SECOND)
+
+static char dir[] = "/tmp/eventapi-notifications-mail-XXXXXX";
+static db_t *db;
+static arena_t arena;
+
+static long long
+scalar(const char *sql, long long arg)
+{
+  db_stmt_t *st = db_prepare(db, sql);
+  cr_assert_not_null(st, "%s", sql);
+  db_bind_int(st, 1, arg);
+  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
+  long long value = db_column_int(st, 0);
+  db_reset(st);
+  return value;
+}
+
+static void
+setup(void)
+{
+  cr_assert_not_null(mkdtemp(dir));
+  char url[128];
+  snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", dir);
+  cr_assert_eq(db_configure(url, false), 0);
+  cr_assert_eq(db_open(&db), 0);
+  char err[256];
+  cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
+                           " password, date_joined, first_name, last_name) VALUES (1, 'ann',"
+                           " 'ann', 'ann@example.com', 'ann@example.com', 'x', 0, 'Ann', 'Lee')",
+                       NULL, NULL), 0);
+}
+
+static void
+teardown(void)
+{
+  arena_free(&arena);
+  db_close(db);
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(notifications_mail, .init = setup, .fini = teardown);
+
+/* A notification of kind for ann about event 7 at when, due at due; its id. */
+static int64_t
+add(const char *kind, int64_t offset, int64_t when, int64_t due)
+{
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO notifications (user_id, kind, event_id, registration_id, reminder_offset,"
+      " event_title, event_date_time, event_location, ticket_code, due_at)"
+      " VALUES (1, ?, 7, 70, ?, 'Jazz Night', ?, 'Berlin', 'T-123', ?) RETURNING id");
+  cr_assert_not_null(st);
+  db_bind_text(st, 1, kind);
+  db_bind_int(st, 2, offset);
+  db_bind_int(st, 3, when);
+  db_bind_int(st, 4, due);
+  int64_t id;
+  cr_assert_eq(db_step_id(st, &id), 0);
+  return id;
+}
+
+/* The outbox message of notification id. */
+static struct delivery_message
+mail_of(int64_t notification)
+{
+  int64_t id = scalar("SELECT id FROM outbox WHERE source = 'notification:' || ?", notification);
+  struct delivery_message m;
+  cr_assert_eq(delivery_get(db, id, &arena, &m), 0);
+  return m;
+}
+
+static const char *
+field(json_t *payload, const char *key)
+{
+  const char *s = json_string_value(json_object_get(payload, key));
+  cr_assert_not_null(s, "payload.%s", key);
+  return s;
+}
+
+Test(notifications_mail, the_email_is_rendered_when_written)
+{
+  int64_t id = add("registration_confirmed", 0, T0 + 48 * HOUR, T0);
+  cr_assert_eq(notifications_mail(db, &id, 1, T0), 0);
+  struct delivery_message m = mail_of(id);
+  cr_assert_str_eq(m.channel, "mail");
+  cr_assert_str_eq(m.kind, "registration_confirmed");
+  cr_assert_str_eq(m.target, "ann@example.com");
+  cr_assert_eq(m.next_attempt_at, T0);
+  cr_assert_eq(m.expires_at, 0, "a confirmation never expires");
+
+  /* Word for word what the templates say of the notification. */
+  struct notification n;
+  struct notification_text words;
+  cr_assert_eq(notifications_get(db, id, &arena, &n), 0);
+  cr_assert_eq(notification_render(&n, &arena, &words), 0);
+  json_t *payload = json_loads(m.payload, 0, NULL);
+  cr_assert_not_null(payload, "%s", m.payload);
+  cr_assert_str_eq(field(payload, "to"), "ann@example.com");
+  cr_assert_str_eq(field(payload, "to_name"), "Ann Lee");
+  cr_assert_str_eq(field(payload, "subject"), "Registration confirmed: Jazz Night");
+  cr_assert_str_eq(field(payload, "text"), words.text);
+  cr_assert_str_eq(field(payload, "html"), words.html);
+  cr_assert_not_null(strstr(field(payload, "text"), "T-123"));
+  json_decref(payload);
+}
+
+Test(notifications_mail, a_reminder_is_due_with_its_notification_and_expires_halfway)
+{
+  int64_t when = T0 + 30 * HOUR;
+  int64_t id = add("event_reminder", 24 * 3600, when, when - 24 * HOUR);
+  cr_assert_eq(notifications_mail(db, &id, 1, T0), 0);
+  struct delivery_message m = mail_of(id);
+  cr_assert_str_eq(m.kind, "event_reminder");
+  cr_assert_eq(m.next_attempt_at, when - 24 * HOUR, "not before the notification is due");
+  cr_assert_eq(m.expires_at, when - 12 * HOUR);
+}
+
+Test(notifications_mail, unsent_mail_is_cancelled_once)
+{
+  int64_t id = add("registration_confirmed", 0, T0 + 48 * HOUR, T0);
+  cr_assert_eq(notifications_mail(db, &id, 1, T0), 0);
+  bool cancelled = false;
+  cr_assert_eq(notifications_mail_cancel(db, id, T0, &cancelled), 0);
+  cr_assert(cancelled);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id > ?", 0), 0);
+  cr_assert_eq(notifications_mail_cancel(db, id, T0, &cancelled), 0);
+  cr_assert(!cancelled);
+}
+
+/* A row as migration 0009 leaves the mail it found unsent. */
+static void
+unsent(int64_t notification, const char *state, int64_t attempts, int64_t next,
+       const char *error, const char *message_id)
+{
+  cr_assert_eq(db_exec(db, "INSERT INTO notifications_unsent (notification_id, state, attempts,"
+                           " next_attempt_at, last_error, message_id) VALUES (?, ?, ?, ?, ?, ?)",
+                       NULL, "isiiss", notification, state, attempts, next, error, message_id),
+               0);
+}
+
+Test(notifications_mail, mail_unsent_before_the_outbox_is_carried_over_as_it_was)
+{
+  int64_t retrying = add("registration_confirmed", 0, T0 + 48 * HOUR, T0 - HOUR);
+  int64_t fresh = add("registration_waitlisted", 0, T0 + 48 * HOUR, T0);
+  int64_t dead = add("event_updated", 0, T0 + 48 * HOUR, T0 - 2 * HOUR);
+  int64_t reminder = add("event_reminder", 24 * 3600, T0 + 20 * HOUR, T0 - 4 * HOUR);
+  unsent(retrying, "pending", 2, T0 + 600 * SECOND, "421 try later", "<abc@example.com>");
+  unsent(fresh, "pending", 0, T0, NULL, NULL);
+  unsent(dead, "dead", 8, T0 - HOUR, "550 no such user", "<def@example.com>");
+  unsent(reminder, "pending", 1, T0 + 60 * SECOND, "421", "<ghi@example.com>");
+  bool more = true;
+  cr_assert_eq(notifications_mail_carry_over(db, T0, &more), 0);
+  cr_assert(!more);
+  cr_assert_eq(scalar("SELECT count(*) FROM notifications_unsent WHERE notification_id > ?", 0),
+               0, "each carried once");
+
+  struct delivery_message m = mail_of(retrying);
+  cr_assert_str_eq(m.state, "pending");
+  cr_assert_eq(m.attempts, 2);
+  cr_assert_eq(m.next_attempt_at, T0 + 600 * SECOND, "its retry as it was");
+  cr_assert_str_eq(m.last_error, "421 try later");
+  cr_assert_str_eq(m.message_id, "abc@example.com", "the same Message-ID");
+  cr_assert_not_null(strstr(m.payload, "Registration confirmed: Jazz Night"));
+  m = mail_of(fresh);
+  cr_assert_str_eq(m.state, "pending");
+  cr_assert_eq(m.attempts, 0);
+  cr_assert_eq(strlen(m.message_id), 32, "never tried: a new one");
+  m = mail_of(dead);
+  cr_assert_str_eq(m.state, "dead", "dead stays dead, for requeue");
+  cr_assert_eq(m.attempts, 8);
+  cr_assert_str_eq(m.last_error, "550 no such user");
+  m = mail_of(reminder);
+  cr_assert_eq(m.expires_at, T0 + 8 * HOUR, "a reminder still expires halfway");
+}
+
+Test(notifications_mail, a_large_backlog_is_carried_a_batch_at_a_time)
+{
+  for (int i = 0; i < 70; i++)
+    unsent(add("registration_confirmed", 0, T0 + 48 * HOUR, T0), "pending", 0, T0, NULL, NULL);
+  int rounds = 0;
+  bool more = true;
+  while (more) {
+    cr_assert_eq(notifications_mail_carry_over(db, T0, &more), 0);
+    rounds++;
+  }
+  cr_assert_eq(rounds, 3);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE state = 'pending' AND id > ?", 0), 70);
+  cr_assert_eq(notifications_mail_carry_over(db, T0, &more), 0);
+  cr_assert(!more);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id > ?", 0), 70);
+}

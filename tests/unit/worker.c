@@ -1,0 +1,308 @@
+/*
+ * worker.c - the outbox worker (delivery/worker) on a real (SQLite)
+ * database, with mail to files (or to a port that refuses): what is due is
+ * sent once, under its message_id; a failure is tried again after its
+ * back-off and is dead after EMAIL_MAX_ATTEMPTS tries; a permanent refusal,
+ * a message too late, one whose workers kept dying and one whose payload
+ * is not a mail are dead at once, with the reason; ticks run on the
+ * worker's beat. The clock stands still (time_test_freeze) and is moved by
+ * the test.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/timefmt.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "delivery/mail.h"
+#include "delivery/outbox.h"
+#include "delivery/worker.h"
+
+#define SECOND INT64_C(1000000)
+#define T0 (INT64_C(1900000000) * SECOND)
+
+static char dir[] = "/tmp/eventapi-worker-XXXXXX";
+static char mail_dir[128], file_url[160];
+static struct config cfg;
+static db_t *db;
+
+static void
+setup(void)
+{
+  cr_assert_not_null(mkdtemp(dir));
+  char url[128];
+  snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", dir);
+  cr_assert_eq(db_configure(url, false), 0);
+  cr_assert_eq(db_open(&db), 0);
+  char err[256];
+  cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(delivery_global_init(), 0);
+  snprintf(mail_dir, sizeof mail_dir, "%s/mail", dir);
+  snprintf(file_url, sizeof file_url, "file://%s/", mail_dir);
+  cfg.email_url = file_url;
+  cfg.email_from = "Events <events@example.com>";
+  cfg.email_max_attempts = 3;
+  cfg.email_retry_ms = 30000;
+  cfg.email_timeout_ms = 2000;
+  cfg.worker_interval_ms = 50;
+  time_test_freeze(T0);
+}
+
+static void
+teardown(void)
+{
+  time_test_freeze(0);
+  db_close(db);
+  db_close_all();
+  delivery_global_cleanup();
+  char cmd[160];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(worker, .init = setup, .fini = teardown, .timeout = 60);
+
+static long long
+scalar(const char *sql, long long arg)
+{
+  db_stmt_t *st = db_prepare(db, sql);
+  cr_assert_not_null(st, "%s", sql);
+  db_bind_int(st, 1, arg);
+  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
+  long long value = db_column_int(st, 0);
+  db_reset(st);
+  return value;
+}
+
+static const char *
+text(const char *sql, long long arg)
+{
+  db_stmt_t *st = db_prepare(db, sql);
+  cr_assert_not_null(st, "%s", sql);
+  db_bind_int(st, 1, arg);
+  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
+  static char value[512];
+  snprintf(value, sizeof value, "%s", db_column_text(st, 0));
+  db_reset(st);
+  return value;
+}
+
+/* A mail to to, written as an app writes it; its id. */
+static int64_t
+add_mail(const char *to, const struct delivery_new *options)
+{
+  struct delivery_mail mail = {to, "Ann Lee", "Hello", "Hi Ann,\n", "<p>Hi Ann,</p>\n"};
+  struct delivery_new m = options ? *options : (struct delivery_new){.kind = "greeting"};
+  int64_t id = 0;
+  cr_assert_eq(db_begin(db, DB_WRITE), 0);
+  cr_assert_eq(delivery_mail_enqueue(db, &mail, &m, T0, &id), 0);
+  cr_assert_eq(db_commit(db), 0);
+  return id;
+}
+
+/* Runs a worker until nothing is due. */
+static void
+run_once(void)
+{
+  volatile sig_atomic_t stop = 0;
+  cr_assert_eq(delivery_worker_run(&cfg, &stop, true), 0);
+}
+
+/* The .eml files written so far; the text of the last one in last (if not NULL). */
+static size_t
+mails(char **last)
+{
+  DIR *d = opendir(mail_dir);
+  if (d == NULL)
+    return 0;
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    if (len < 4 || strcmp(e->d_name + len - 4, ".eml") != 0)
+      continue;
+    n++;
+    if (last) {
+      char path[512];
+      snprintf(path, sizeof path, "%s/%s", mail_dir, e->d_name);
+      FILE *f = fopen(path, "r");
+      cr_assert_not_null(f);
+      free(*last);
+      *last = calloc(1, 65536);
+      cr_assert_gt(fread(*last, 1, 65535, f), 0);
+      fclose(f);
+    }
+  }
+  closedir(d);
+  return n;
+}
+
+Test(worker, sends_what_is_due_once_under_its_message_id)
+{
+  int64_t id = add_mail("ann@example.com", NULL);
+  run_once();
+  char *message = NULL;
+  cr_assert_eq(mails(&message), 1);
+  char header[128];
+  snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
+           text("SELECT message_id FROM outbox WHERE id = ?", id));
+  cr_assert_not_null(strstr(message, header), "%s", message);
+  cr_assert_not_null(strstr(message, "Subject: Hello"), "%s", message);
+  cr_assert_not_null(strstr(message, "From: \"Events\" <events@example.com>"), "%s", message);
+  cr_assert_not_null(strstr(message, "Ann Lee"), "%s", message);
+  free(message);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
+                      " AND attempts = 1", id), 1);
+  cr_assert_eq(scalar("SELECT sent_at FROM outbox WHERE id = ?", id), T0);
+  run_once();
+  cr_assert_eq(mails(NULL), 1, "sent once");
+}
+
+Test(worker, a_message_waits_for_its_time)
+{
+  add_mail("ann@example.com", &(struct delivery_new){.kind = "later",
+                                                      .not_before = T0 + 60 * SECOND});
+  run_once();
+  cr_assert_eq(mails(NULL), 0);
+  time_test_freeze(T0 + 60 * SECOND);
+  run_once();
+  cr_assert_eq(mails(NULL), 1);
+}
+
+Test(worker, a_failure_is_tried_again_after_its_back_off_then_dead)
+{
+  cfg.email_url = "smtp://127.0.0.1:1"; /* nothing listens: refused */
+  int64_t id = add_mail("ann@example.com", NULL);
+  run_once();
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                      " AND attempts = 1 AND claimed_until IS NULL", id), 1);
+  int64_t retry = scalar("SELECT next_attempt_at FROM outbox WHERE id = ?", id);
+  cr_assert(retry >= T0 + 15 * SECOND && retry <= T0 + 30 * SECOND, "%lld", (long long)retry);
+  cr_assert_not_null(strstr(text("SELECT last_error FROM outbox WHERE id = ?", id),
+                            "127.0.0.1:1"));
+  run_once();
+  cr_assert_eq(scalar("SELECT attempts FROM outbox WHERE id = ?", id), 1, "not before then");
+
+  time_test_freeze(retry);
+  run_once();
+  cr_assert_eq(scalar("SELECT attempts FROM outbox WHERE id = ?", id), 2);
+  int64_t second = scalar("SELECT next_attempt_at FROM outbox WHERE id = ?", id);
+  cr_assert(second >= retry + 30 * SECOND && second <= retry + 60 * SECOND, "doubled");
+
+  time_test_freeze(second);
+  run_once();
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'dead'"
+                      " AND attempts = 3", id), 1, "EMAIL_MAX_ATTEMPTS tries");
+  time_test_freeze(second + 3600 * SECOND);
+  run_once();
+  cr_assert_eq(scalar("SELECT attempts FROM outbox WHERE id = ?", id), 3, "dead stays dead");
+}
+
+/* Dead at its first try, nothing sent, with a reason starting so. */
+static void
+expect_dead_at_once(int64_t id, int64_t attempts, const char *reason)
+{
+  run_once();
+  cr_assert_eq(mails(NULL), 0);
+  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "dead");
+  cr_assert_eq(scalar("SELECT attempts FROM outbox WHERE id = ?", id), attempts);
+  const char *error = text("SELECT last_error FROM outbox WHERE id = ?", id);
+  cr_assert_eq(strncmp(error, reason, strlen(reason)), 0, "%s", error);
+}
+
+Test(worker, an_address_that_cannot_be_used_is_dead_at_once)
+{
+  expect_dead_at_once(add_mail("not an address", NULL), 1,
+                      "the recipient's address cannot be used");
+}
+
+Test(worker, a_message_too_late_is_dead_at_once)
+{
+  int64_t id = add_mail("ann@example.com", &(struct delivery_new){.kind = "reminder",
+                                                                   .expires_at = T0 - 1});
+  expect_dead_at_once(id, 1, "too late: not to be sent after");
+}
+
+Test(worker, a_message_whose_workers_keep_dying_is_dead)
+{
+  int64_t id = add_mail("ann@example.com", NULL);
+  /* Claimed EMAIL_MAX_ATTEMPTS times by workers that died before an outcome. */
+  cr_assert_eq(db_exec(db, "UPDATE outbox SET attempts = 3 WHERE id = ?", NULL, "i", id), 0);
+  expect_dead_at_once(id, 4, "claimed more often than EMAIL_MAX_ATTEMPTS without an outcome");
+}
+
+Test(worker, a_payload_that_is_not_a_mail_is_dead_at_once)
+{
+  struct delivery_new m = {.channel = "mail", .kind = "k", .target = "ann@example.com",
+                           .payload = "{\"to\":\"ann@example.com\"}"};
+  int64_t id;
+  cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
+  expect_dead_at_once(id, 1, "the payload is not a mail");
+  m.payload = "not json";
+  cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
+  expect_dead_at_once(id, 1, "the payload is not a mail");
+}
+
+Test(worker, a_message_id_with_its_own_domain_is_kept)
+{
+  add_mail("ann@example.com", &(struct delivery_new){.kind = "old",
+                                                      .message_id = "abc123@old.example.org"});
+  run_once();
+  char *message = NULL;
+  cr_assert_eq(mails(&message), 1);
+  cr_assert_not_null(strstr(message, "Message-ID: <abc123@old.example.org>"), "%s", message);
+  free(message);
+}
+
+static int tick_calls;
+
+/* Has more to do twice; on its third beat writes a mail. */
+static int
+enqueue_unit(db_t *unit_db, void *arg)
+{
+  (void)arg;
+  struct delivery_mail mail = {"bob@example.com", NULL, "Ticked", "x", "<p>x</p>"};
+  struct delivery_new m = {.kind = "tick"};
+  return delivery_mail_enqueue(unit_db, &mail, &m, time_now_us(), NULL);
+}
+
+static int
+tick(const struct config *c, int64_t now, bool *more)
+{
+  (void)c, (void)now;
+  tick_calls++;
+  *more = tick_calls < 3;
+  return tick_calls == 3 ? db_write(enqueue_unit, NULL) : 0;
+}
+
+Test(worker, ticks_run_until_they_have_no_more)
+{
+  delivery_on_tick(tick);
+  delivery_on_tick(tick); /* kept once */
+  run_once();
+  cr_assert_eq(tick_calls, 3);
+  cr_assert_eq(mails(NULL), 1, "what the tick wrote was sent in the same run");
+  time_test_freeze(T0 + SECOND);
+  run_once();
+  cr_assert_eq(tick_calls, 4, "once a beat");
+}
+
+Test(worker, settings_are_checked_by_name)
+{
+  char err[256];
+  cr_assert_eq(delivery_check_config(&cfg, err, sizeof err), 0, "%s", err);
+  cfg.email_from = "not an address";
+  cr_assert_eq(delivery_check_config(&cfg, err, sizeof err), EVENTAPI_EINVAL);
+  cr_assert_not_null(strstr(err, "EMAIL_FROM"), "%s", err);
+  cfg.email_from = "events@example.com";
+  cfg.email_url = "http://mail.example.com/";
+  cr_assert_eq(delivery_check_config(&cfg, err, sizeof err), EVENTAPI_EINVAL);
+  cr_assert_not_null(strstr(err, "EMAIL_URL"), "%s", err);
+  volatile sig_atomic_t stop = 0;
+  cr_assert_eq(delivery_worker_run(&cfg, &stop, true), EVENTAPI_EINVAL, "no worker starts");
+}
