@@ -352,7 +352,7 @@ unconfirmed(struct job **jobs, size_t n, struct db_on_commit **after, size_t *na
       syncer.held_cap = cap;
     }
   }
-  if (syncer.nheld + *nafter <= syncer.held_cap) {
+  if (*nafter > 0 && syncer.nheld + *nafter <= syncer.held_cap) {
     memcpy(syncer.held + syncer.nheld, *after, *nafter * sizeof **after);
     syncer.nheld += *nafter;
   }
