@@ -19,7 +19,9 @@
   X(EXPIRED,     9, "expired")                               \
   X(TOOBIG,     10, "too large")                             \
   X(CONFLICT,   11, "conflict")                              \
-  X(INTERNAL,   12, "internal error")
+  X(INTERNAL,   12, "internal error")                        \
+  X(FULL,       13, "storage full")                          \
+  X(NOTDURABLE, 14, "committed, not known to be durable")
 
 enum eventapi_error {
   EVENTAPI_OK = 0,

@@ -49,6 +49,15 @@ struct db_ops {
    * 0 when nothing is to be synced (synchronous=normal). May be NULL.
    */
   int (*defer_sync)(db_t *db, char *path, size_t len);
+  /*
+   * Makes every commit so far durable without trusting an earlier fsync of
+   * the log: copies the whole write-ahead log into the database file,
+   * syncs that, and empties the log (SQLite: a TRUNCATE checkpoint); the
+   * caller then syncs the emptied log. 0 when all of it is there, else a
+   * negative code (EVENTAPI_EBUSY: a reader held it up). For the writer,
+   * after an fsync of the log failed. May be NULL.
+   */
+  int (*checkpoint)(db_t *db);
   /* The catalogue's version without a query (db_catalogue_version), or
    * NULL: db.c then reads the catalogue row. */
   int (*catalogue_version)(db_t *db, uint64_t *out);

@@ -556,6 +556,14 @@ db_rollback(db_t *db)
   db->non_commit = 0;
   if (db->txn_depth == 0)
     return;
+  if (!db->ops->in_transaction(db)) {
+    /* Ended already: SQLite rolls back by itself on a full disk or an I/O
+     * error, and a lost PostgreSQL connection took its transaction along
+     * (and is marked broken). Nothing to undo, nothing broken. */
+    db->txn_depth = 0;
+    db->txn_write = false;
+    return;
+  }
   int rc = db_exec(db, "ROLLBACK", NULL, NULL);
   if (rc < 0) {
     log_error("database: rollback failed: %s", eventapi_strerror(rc));

@@ -252,7 +252,7 @@ map_error(struct pg_db *db, const PGresult *res, const char *sql)
   }
   if (state_is(state, "53")) { /* insufficient resources: disk full, out of memory */
     log_failed_sql("insufficient resources", state, sql);
-    return EVENTAPI_EUNAVAILABLE;
+    return state_is(state, "53100") ? EVENTAPI_EFULL : EVENTAPI_EUNAVAILABLE;
   }
   /* Data exceptions quote the value at fault: only their code is logged. */
   const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);

@@ -193,10 +193,14 @@ map_error(sqlite3 *handle, int rc)
     return EVENTAPI_EBUSY;
   case SQLITE_NOMEM:
     return EVENTAPI_ENOMEM;
+  case SQLITE_FULL:
+    /* The disk (or the database's size limit) is full: SQLite rolled the
+     * transaction back, and the connection serves on once there is room. */
+    log_error("sqlite: %s", handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+    return EVENTAPI_EFULL;
   case SQLITE_CANTOPEN:
   case SQLITE_IOERR:
   case SQLITE_CORRUPT:
-  case SQLITE_FULL:
   case SQLITE_NOTADB:
   case SQLITE_READONLY:
     log_error("sqlite: %s", handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
@@ -317,6 +321,28 @@ sqlite_maintain(db_t *base, bool idle)
     log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db->handle));
   else if (logged >= 0 && copied >= logged)
     db->wal_frames = 0;
+}
+
+static int
+sqlite_checkpoint(db_t *base)
+{
+  struct sqlite_db *db = (struct sqlite_db *)base;
+  /* TRUNCATE: waits (the busy timeout) for readers of older snapshots, so
+   * that every frame is copied; syncs the log, copies it, syncs the
+   * database file, then empties the log, so that the next commit starts
+   * it afresh (new salts) rather than chaining onto frames that the disk
+   * may not hold. */
+  int logged = 0, copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db->handle, NULL, SQLITE_CHECKPOINT_TRUNCATE, &logged,
+                                     &copied);
+  if (rc != SQLITE_OK) {
+    int mapped = map_error(db->handle, rc); /* logged, unless busy */
+    return mapped < 0 ? mapped : EVENTAPI_EDB;
+  }
+  if (logged < 0 || copied < logged)
+    return EVENTAPI_EBUSY;
+  db->wal_frames = 0;
+  return 0;
 }
 
 static int
@@ -492,6 +518,7 @@ const struct db_ops db_sqlite_ops = {
   .group_commit = true,
   .maintain = sqlite_maintain,
   .defer_sync = sqlite_defer_sync,
+  .checkpoint = sqlite_checkpoint,
   .catalogue_version = sqlite_catalogue_version,
   .thread_opened = sqlite_thread_opened,
 };

@@ -27,6 +27,23 @@
  * (A reader may see a commit a moment before it is on disk; no one is told
  * it succeeded until it is.)
  *
+ * When that fsync fails, the batches it was to make durable committed, but
+ * the disk did not confirm them: each of their units is answered
+ * EVENTAPI_ENOTDURABLE (503), never success, and their after-commit work is
+ * held back. A later fsync of the same log proves nothing (Linux reports a
+ * failed write-back once, and may have dropped the pages it could not
+ * write), and a later commit's frames chain onto the unconfirmed ones, so
+ * from then on no unit is answered success until the writer has recovered:
+ * it waits for the syncer to answer what it holds (with that error too),
+ * then copies the whole log into the database file, syncs that file and
+ * empties the log (a checkpoint, db_ops.checkpoint), and syncs the emptied
+ * log. Only then does it run the held after-commit work and commit again;
+ * until then every unit is answered EVENTAPI_EUNAVAILABLE (503) without
+ * running, and the writer tries again with each new batch and every
+ * second. Reads go on meanwhile. So a 2xx always means a durable change;
+ * a 503 after a failed fsync means one that may stand (the client that
+ * retries is told, say, that it is registered already).
+ *
  * On PostgreSQL a unit runs on the caller's own connection, retried when it
  * loses a serialization race or a deadlock; PostgreSQL groups concurrent
  * commits itself.
@@ -70,6 +87,7 @@ static struct {
   struct job *head, *tail;
   size_t pending;
   bool running, stopping;
+  bool recover;                 /* the syncer asks for a recovery */
   pthread_t thread;
   unsigned batch_max;
   int64_t batch_wait_us;
@@ -80,6 +98,25 @@ static struct {
   .finished = PTHREAD_COND_INITIALIZER,
   .batch_max = 256,
 };
+
+/* The writer retries a recovery that failed (see the top of the file). */
+#define RECOVERY_RETRY_S 1
+
+static pthread_once_t writer_clock_once = PTHREAD_ONCE_INIT;
+
+/* writer.wake measures its timed waits on the monotonic clock (the one
+ * they are computed from), not on the wall clock of its static
+ * initializer. */
+static void
+writer_clock_init(void)
+{
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_destroy(&writer.wake);
+  pthread_cond_init(&writer.wake, &attr);
+  pthread_condattr_destroy(&attr);
+}
 
 /* A committed batch waiting for the fsync that makes it durable. */
 struct committed {
@@ -98,6 +135,11 @@ static struct {
   bool busy, running, stopping;
   pthread_t thread;
   int fd;                       /* the write-ahead log; -1: nothing to sync */
+  /* An fsync of the log failed, and the writer has not recovered since
+   * (see the top of this file): nothing is answered success. */
+  bool failed;
+  struct db_on_commit *held;    /* after-commit work of unconfirmed batches */
+  size_t nheld, held_cap;
 } syncer = {
   .lock = PTHREAD_MUTEX_INITIALIZER,
   .wake = PTHREAD_COND_INITIALIZER,
@@ -194,6 +236,7 @@ run_unit(db_t *db, struct job *job, bool savepoint)
 
 static void syncer_drain(void);
 static int syncer_start(const char *path);
+static void writer_recover_soon(void);
 
 /*
  * The writer's connection, opened (again) when needed, with its commits'
@@ -289,6 +332,46 @@ finish(struct job **jobs, size_t n, struct db_on_commit *after, size_t nafter)
 }
 
 /*
+ * Called with syncer.lock held: a committed batch that the disk did not
+ * confirm. Its committed units get EVENTAPI_ENOTDURABLE, and its
+ * after-commit work is kept for when the writer has recovered (dropped,
+ * should there be no memory to keep it: an image file left behind, a wake
+ * missed).
+ */
+static void
+unconfirmed(struct job **jobs, size_t n, struct db_on_commit **after, size_t *nafter)
+{
+  for (size_t i = 0; i < n; i++)
+    if (jobs[i]->kept)
+      jobs[i]->rc = EVENTAPI_ENOTDURABLE;
+  if (*nafter > 0 && syncer.nheld + *nafter > syncer.held_cap) {
+    size_t cap = 2 * (syncer.nheld + *nafter);
+    struct db_on_commit *grown = realloc(syncer.held, cap * sizeof *grown);
+    if (grown) {
+      syncer.held = grown;
+      syncer.held_cap = cap;
+    }
+  }
+  if (*nafter > 0 && syncer.nheld + *nafter <= syncer.held_cap) {
+    memcpy(syncer.held + syncer.nheld, *after, *nafter * sizeof **after);
+    syncer.nheld += *nafter;
+  }
+  free(*after);
+  *after = NULL;
+  *nafter = 0;
+}
+
+/* fdatasync(fd), again when interrupted; 0 or -1 with errno set. */
+static int
+sync_file(int fd)
+{
+  int rc;
+  while ((rc = fdatasync(fd)) < 0 && errno == EINTR)
+    ;
+  return rc;
+}
+
+/*
  * A committed batch goes to the syncer when its commit still needs an
  * fsync; otherwise (nothing to sync, nothing committed, or out of memory,
  * after an fsync of its own) it is answered at once.
@@ -307,8 +390,15 @@ hand_over(struct job **jobs, size_t n, struct db_on_commit *after, size_t nafter
       free(c);
       c = NULL;
       /* Synced here, then: slower, never less durable. */
-      while (fdatasync(syncer.fd) < 0 && errno == EINTR)
-        ;
+      int synced = sync_file(syncer.fd);
+      if (synced < 0)
+        log_error("database: cannot sync the write-ahead log: %s", strerror(errno));
+      pthread_mutex_lock(&syncer.lock);
+      if (synced < 0 || syncer.failed) {
+        syncer.failed = true;
+        unconfirmed(jobs, n, &after, &nafter);
+      }
+      pthread_mutex_unlock(&syncer.lock);
     } else {
       memcpy(copy, jobs, n * sizeof *copy);
       *c = (struct committed){copy, n, after, nafter, NULL};
@@ -345,23 +435,24 @@ syncer_main(void *arg)
     syncer.busy = true;
     int fd = syncer.fd;
     pthread_mutex_unlock(&syncer.lock);
-    int rc;
-    while ((rc = fdatasync(fd)) < 0 && errno == EINTR)
-      ;
+    int rc = sync_file(fd);
     if (rc < 0)
       log_error("database: cannot sync the write-ahead log: %s", strerror(errno));
+    pthread_mutex_lock(&syncer.lock);
+    bool first_failure = rc < 0 && !syncer.failed;
+    if (rc < 0)
+      syncer.failed = true;
+    /* After a failure, even a successful fsync confirms nothing (see the
+     * top of the file): until the writer has recovered, every batch is
+     * answered as not durable. */
+    for (struct committed *c = batches; c && syncer.failed; c = c->next)
+      unconfirmed(c->jobs, c->n, &c->after, &c->nafter);
+    pthread_mutex_unlock(&syncer.lock);
+    if (first_failure)
+      writer_recover_soon(); /* at once, not at the next write */
     while (batches) {
       struct committed *c = batches;
       batches = c->next;
-      if (rc < 0) {
-        /* Committed, but not known to be on disk: no one is told it is. */
-        for (size_t i = 0; i < c->n; i++)
-          if (c->jobs[i]->kept)
-            c->jobs[i]->rc = EVENTAPI_EIO;
-        free(c->after);
-        c->after = NULL;
-        c->nafter = 0;
-      }
       finish(c->jobs, c->n, c->after, c->nafter);
       free(c->jobs);
       free(c);
@@ -412,6 +503,76 @@ syncer_drain(void)
   pthread_mutex_unlock(&syncer.lock);
 }
 
+/* The syncer asks the writer to recover from a failed fsync of the log. */
+static void
+writer_recover_soon(void)
+{
+  pthread_mutex_lock(&writer.lock);
+  writer.recover = true;
+  pthread_cond_signal(&writer.wake);
+  pthread_mutex_unlock(&writer.lock);
+}
+
+static bool
+log_failed(void)
+{
+  pthread_mutex_lock(&syncer.lock);
+  bool failed = syncer.failed;
+  pthread_mutex_unlock(&syncer.lock);
+  return failed;
+}
+
+/*
+ * After a failed fsync of the log (see the top of the file): once the
+ * syncer has answered every batch it holds, makes every commit durable
+ * through the database file (db_ops.checkpoint), syncs the emptied log,
+ * and runs the after-commit work held back meanwhile. Returns 0 when
+ * durability is back (or was never lost), else a negative code (logged):
+ * nothing may be answered success yet. On the writer's thread, or once it
+ * has stopped.
+ */
+static int
+recover(void)
+{
+  if (!log_failed())
+    return 0;
+  syncer_drain();
+  db_t *db = writer_db();
+  int rc = db == NULL            ? EVENTAPI_EUNAVAILABLE
+           : db->ops->checkpoint ? db->ops->checkpoint(db)
+                                 : EVENTAPI_EIO;
+  if (rc == 0 && syncer.fd >= 0 && sync_file(syncer.fd) < 0) {
+    log_error("database: cannot sync the emptied write-ahead log: %s", strerror(errno));
+    rc = EVENTAPI_EIO;
+  }
+  if (rc < 0) {
+    log_error("database: commits not confirmed by the disk cannot be made durable yet (%s):"
+              " writes are refused until they are", eventapi_strerror(rc));
+    return rc;
+  }
+  pthread_mutex_lock(&syncer.lock);
+  syncer.failed = false;
+  struct db_on_commit *held = syncer.held;
+  size_t nheld = syncer.nheld;
+  syncer.held = NULL;
+  syncer.nheld = syncer.held_cap = 0;
+  pthread_mutex_unlock(&syncer.lock);
+  for (size_t i = 0; i < nheld; i++)
+    held[i].fn(held[i].arg);
+  free(held);
+  log_warn("database: every commit is durable again, through the database file");
+  return 0;
+}
+
+/* Answers a batch that was not run: rc for each unit. */
+static void
+refuse(struct job **jobs, size_t n, int rc)
+{
+  for (size_t i = 0; i < n; i++)
+    jobs[i]->rc = rc, jobs[i]->kept = false;
+  finish(jobs, n, NULL, 0);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -419,10 +580,27 @@ writer_main(void *arg)
   (void)arg;
   size_t cap = 0;
   struct job **batch = NULL;
+  bool retry = false; /* a recovery failed: again in a while */
   pthread_mutex_lock(&writer.lock);
   for (;;) {
-    while (writer.head == NULL && !writer.stopping)
-      pthread_cond_wait(&writer.wake, &writer.lock);
+    while (writer.head == NULL && !writer.stopping && !writer.recover) {
+      if (!retry) {
+        pthread_cond_wait(&writer.wake, &writer.lock);
+        continue;
+      }
+      struct timespec until;
+      clock_gettime(CLOCK_MONOTONIC, &until);
+      until.tv_sec += RECOVERY_RETRY_S;
+      if (pthread_cond_timedwait(&writer.wake, &writer.lock, &until) == ETIMEDOUT)
+        writer.recover = true;
+    }
+    if (writer.recover) {
+      writer.recover = false;
+      pthread_mutex_unlock(&writer.lock);
+      retry = recover() < 0;
+      pthread_mutex_lock(&writer.lock);
+      continue;
+    }
     if (writer.head == NULL)
       break; /* stopping, and nothing left */
     if (writer.batch_wait_us > 0 && writer.pending < writer.batch_max && !writer.stopping) {
@@ -455,6 +633,15 @@ writer_main(void *arg)
     if (writer.head == NULL)
       writer.tail = NULL;
     pthread_mutex_unlock(&writer.lock);
+    /* After a failed fsync of the log, nothing commits before durability
+     * is back: a commit now could never be answered success. */
+    int recovered = recover();
+    retry = recovered < 0;
+    if (recovered < 0) {
+      refuse(jobs, n, EVENTAPI_EUNAVAILABLE);
+      pthread_mutex_lock(&writer.lock);
+      continue;
+    }
     struct db_on_commit *after;
     size_t nafter;
     run_batch(jobs, n, &after, &nafter);
@@ -479,6 +666,7 @@ writer_main(void *arg)
 static int
 enqueue(struct job *job)
 {
+  pthread_once(&writer_clock_once, writer_clock_init);
   pthread_mutex_lock(&writer.lock);
   if (!writer.running) {
     writer.stopping = false;
@@ -519,6 +707,16 @@ db_writer_stop(void)
   pthread_mutex_unlock(&syncer.lock);
   if (syncing)
     pthread_join(syncer.thread, NULL); /* it answers what it holds first */
+  if (recover() < 0) {
+    /* Held after-commit work is dropped; the commits themselves will be
+     * checkpointed when the database is next opened, if the disk lets. */
+    pthread_mutex_lock(&syncer.lock);
+    free(syncer.held);
+    syncer.held = NULL;
+    syncer.nheld = syncer.held_cap = 0;
+    syncer.failed = false;
+    pthread_mutex_unlock(&syncer.lock);
+  }
   if (syncer.fd >= 0)
     close(syncer.fd);
   syncer.fd = -1;

@@ -433,8 +433,13 @@ events_image_put_view(struct http_request *req)
     return;
   }
   char *name = arena_alloc(&req->arena, MEDIA_NAME_SIZE);
-  if (name == NULL ||
-      media_store(config->media_root, data, len, events_image_extension(type), name) < 0) {
+  int rc = name ? media_store(config->media_root, data, len, events_image_extension(type), name)
+                : EVENTAPI_ENOMEM;
+  if (rc == EVENTAPI_EFULL) {
+    http_reply_error(req, rc); /* 503, as a full database */
+    return;
+  }
+  if (rc < 0) {
     http_reply_internal(req, "cannot store an uploaded image");
     return;
   }

@@ -230,9 +230,11 @@ void http_reply_internal(struct http_request *req, const char *why);
 /*
  * Answers rc, an error code (core/error.h) of a call that failed for a
  * reason other than the request's (the storage, mostly): 404 for a row
- * gone meanwhile, 409 for a constraint a concurrent change trips, 503 for
- * an unavailable or busy database, 500 (logged) for anything else. Counted
- * by class in http/stats.h.
+ * gone meanwhile, 409 for a constraint a concurrent change trips, 503 with
+ * Retry-After for an unavailable or busy database, for a commit the disk
+ * did not confirm (EVENTAPI_ENOTDURABLE) and for full storage
+ * (EVENTAPI_EFULL, of the database or of the media folder), 500 (logged)
+ * for anything else. Counted by class in http/stats.h.
  */
 void http_reply_error(struct http_request *req, int rc);
 

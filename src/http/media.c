@@ -69,6 +69,13 @@ join(char *path, size_t size, const char *root, const char *name)
   return n > 0 && (size_t)n < size;
 }
 
+/* The code of a failed file operation: full storage is not an I/O fault. */
+static int
+storage_error(int error)
+{
+  return error == ENOSPC || error == EDQUOT ? EVENTAPI_EFULL : EVENTAPI_EIO;
+}
+
 /* mkdir -p root, each level 0750. */
 static int
 make_root(const char *root)
@@ -84,8 +91,9 @@ make_root(const char *root)
     char saved = path[i];
     path[i] = '\0';
     if (mkdir(path, 0750) != 0 && errno != EEXIST) {
-      log_error("media: cannot create %s: %s", path, strerror(errno));
-      return EVENTAPI_EIO;
+      int error = errno;
+      log_error("media: cannot create %s: %s", path, strerror(error));
+      return storage_error(error);
     }
     path[i] = saved;
   }
@@ -155,8 +163,9 @@ media_store(const char *root, const void *data, size_t len, const char *ext,
 
   int fd = open(tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) {
-    log_error("media: cannot create %s: %s", tmp_path, strerror(errno));
-    return EVENTAPI_EIO;
+    int error = errno;
+    log_error("media: cannot create %s: %s", tmp_path, strerror(error));
+    return storage_error(error);
   }
   const char *failed = NULL;
   if (fchmod(fd, 0640) != 0) /* whatever the umask */
@@ -165,14 +174,15 @@ media_store(const char *root, const void *data, size_t len, const char *ext,
     failed = "write";
   else if (fsync(fd) != 0)
     failed = "fsync";
+  int error = errno;
   if (close(fd) != 0 && failed == NULL)
-    failed = "close";
+    failed = "close", error = errno;
   if (failed == NULL && rename(tmp_path, final_path) != 0)
-    failed = "rename";
+    failed = "rename", error = errno;
   if (failed) {
-    log_error("media: cannot store %s (%s): %s", final_path, failed, strerror(errno));
+    log_error("media: cannot store %s (%s): %s", final_path, failed, strerror(error));
     unlink(tmp_path);
-    return EVENTAPI_EIO;
+    return storage_error(error);
   }
   if (fsync_dir(root) != 0) {
     /* The file is complete but its name may not survive a crash: fail. */

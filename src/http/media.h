@@ -31,7 +31,8 @@ const char *media_content_type(const char *name);
  * "gif", "webp"), written to a temporary file in root, fsynced, renamed into
  * place and the folder fsynced, mode 0640: either the whole file exists
  * under its name or none does. The name goes to name. Returns 0,
- * EVENTAPI_EINVAL for another ext, or EVENTAPI_EIO (logged).
+ * EVENTAPI_EINVAL for another ext, EVENTAPI_EFULL when the disk has no
+ * room (or the quota is spent), or EVENTAPI_EIO (logged).
  */
 int media_store(const char *root, const void *data, size_t len, const char *ext,
                 char name[MEDIA_NAME_SIZE]);

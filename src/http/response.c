@@ -139,10 +139,19 @@ http_reply_error(struct http_request *req, int rc)
     http_reply_detail(req, 409, "The request conflicts with a concurrent change. Please retry.");
     return;
   }
-  if (rc == EVENTAPI_EUNAVAILABLE || rc == EVENTAPI_EBUSY) {
+  /* EVENTAPI_ENOTDURABLE: the change may stand (it committed), but the
+   * disk did not confirm it; the client cannot be told it succeeded. */
+  if (rc == EVENTAPI_EUNAVAILABLE || rc == EVENTAPI_EBUSY || rc == EVENTAPI_ENOTDURABLE) {
     log_warn("rid=%s: database: %s", req->request_id, eventapi_strerror(rc));
     http_add_header(req, "Retry-After", "1");
     http_reply_detail(req, 503, "The database is unavailable. Please retry.");
+    return;
+  }
+  if (rc == EVENTAPI_EFULL) {
+    /* The database's disk, or the media folder's: nothing was stored. */
+    log_warn("rid=%s: storage full", req->request_id);
+    http_add_header(req, "Retry-After", "1");
+    http_reply_detail(req, 503, "The server is out of storage space. Please retry later.");
     return;
   }
   http_reply_internal(req, eventapi_strerror(rc));

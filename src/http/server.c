@@ -1032,6 +1032,8 @@ http_server_start(const struct http_server_options *opts, struct http_server **o
   }
   srv->daemon = MHD_start_daemon(
       flags, (uint16_t)opts->port, on_accept, srv, on_request, srv,
+      /* First: the library logs while it reads the options that follow. */
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->connection_timeout,
@@ -1042,7 +1044,6 @@ http_server_start(const struct http_server_options *opts, struct http_server **o
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
       MHD_OPTION_URI_LOG_CALLBACK, on_target, srv,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
       MHD_OPTION_END);
   if (srv->daemon == NULL) {
     log_error("http: cannot listen on %s port %u (in use, or not an address of this host?)",

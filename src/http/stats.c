@@ -84,7 +84,7 @@ http_stats_error(int rc)
   enum http_error_class class = HTTP_ERROR_OTHER;
   if (rc == EVENTAPI_EBUSY)
     class = HTTP_ERROR_BUSY;
-  else if (rc == EVENTAPI_EUNAVAILABLE)
+  else if (rc == EVENTAPI_EUNAVAILABLE || rc == EVENTAPI_EFULL || rc == EVENTAPI_ENOTDURABLE)
     class = HTTP_ERROR_UNAVAILABLE;
   else if (rc == EVENTAPI_ECONSTRAINT || rc == EVENTAPI_ECONFLICT)
     class = HTTP_ERROR_CONSTRAINT;

@@ -19,7 +19,8 @@ static bool
 storage_failure(int rc)
 {
   return rc == EVENTAPI_EBUSY || rc == EVENTAPI_EUNAVAILABLE || rc == EVENTAPI_EDB ||
-         rc == EVENTAPI_EIO || rc == EVENTAPI_ENOMEM || rc == EVENTAPI_EINTERNAL;
+         rc == EVENTAPI_EIO || rc == EVENTAPI_ENOMEM || rc == EVENTAPI_EINTERNAL ||
+         rc == EVENTAPI_EFULL || rc == EVENTAPI_ENOTDURABLE;
 }
 
 static void

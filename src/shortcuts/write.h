@@ -27,10 +27,11 @@ typedef void (*write_reply_fn)(struct http_request *req, int rc, void *ctx);
 /*
  * Copies ctx (size bytes) into the request's arena, runs unit(db, copy) as
  * a unit of work, then reply(req, rc, copy). A storage failure (database
- * unavailable or busy, out of memory, an I/O error) is answered here (503
- * or 500) without calling reply, and so is a copy that finds no memory:
- * then false is returned and nothing runs (the caller undoes what it made
- * for the unit). True once the unit is on its way.
+ * unavailable or busy, storage full, a commit the disk did not confirm,
+ * out of memory, an I/O error) is answered here (503 or 500) without
+ * calling reply, and so is a copy that finds no memory: then false is
+ * returned and nothing runs (the caller undoes what it made for the unit).
+ * True once the unit is on its way.
  */
 bool write_or_reply(struct http_request *req, db_unit_fn unit, const void *ctx, size_t size,
                     write_reply_fn reply);

@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,27 @@ static const char *expected_list(const struct migration *list, size_t applied)
     text = api_printf("%s [%c] %04d_%s\n", text, i < applied ? 'X' : ' ', list[i].version,
                       list[i].name);
   return text;
+}
+
+/*
+ * libmicrohttpd warns while it reads its options (a thread pool of one is
+ * no pool): its logger is set first, so that the warning is a log record
+ * like every other line, not bare text on stderr.
+ */
+Test(cli, serve_with_one_thread_writes_nothing_but_log_records)
+{
+  struct api_process node;
+  api_process_start(&node, ARGS("serve"), ARGS("THREADS", "1", "LOG_LEVEL", "debug"));
+  expect_status(api_get(api_printf("http://127.0.0.1:%u/healthz", node.port), NULL), 200);
+  cr_assert_eq(api_process_kill(&node, SIGTERM), 0);
+  const char *output = api_process_output(&node);
+  for (const char *line = output; *line;) {
+    size_t len = strcspn(line, "\n");
+    /* "2031-05-01T18:00:00.000000Z info ..." */
+    cr_expect(len > 28 && line[4] == '-' && line[10] == 'T' && line[26] == 'Z',
+              "not a log record: %.*s", (int)len, line);
+    line += len + (line[len] == '\n');
+  }
 }
 
 Test(cli, showmigrations_marks_what_the_database_has)

@@ -8,10 +8,8 @@
  * Attackers connect from other loopback addresses (127.0.0.2 and up), as
  * separate hosts would; the harness's own client is 127.0.0.1.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,22 +21,6 @@
 #include "support/api.h"
 
 #define CRLF "\r\n"
-
-/* A connection to the server from the loopback address source. */
-static int
-connect_from(const char *source)
-{
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  cr_assert(fd >= 0, "socket: %s", strerror(errno));
-  struct sockaddr_in from = {.sin_family = AF_INET};
-  cr_assert(inet_pton(AF_INET, source, &from.sin_addr) == 1);
-  cr_assert(bind(fd, (struct sockaddr *)&from, sizeof from) == 0, "bind %s: %s", source,
-            strerror(errno));
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)api_server_port())};
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  cr_assert(connect(fd, (struct sockaddr *)&to, sizeof to) == 0, "connect: %s", strerror(errno));
-  return fd;
-}
 
 static void
 send_text(int fd, const char *text)
@@ -85,30 +67,11 @@ expect_raw_answer(const char *answer, const char *status_line, const char *body)
   cr_assert_str_eq(start + 4, body);
 }
 
-/* The value of one sample in /metrics ("name" or "name{labels}"). */
-static double
-metric(const char *sample)
-{
-  struct api_resp *r = api_get("/metrics", NULL);
-  expect_status(r, 200);
-  const char *line = r->body;
-  size_t len = strlen(sample);
-  while (line && *line) {
-    if (strncmp(line, sample, len) == 0 && line[len] == ' ')
-      return strtod(line + len + 1, NULL);
-    line = strchr(line, '\n');
-    if (line)
-      line++;
-  }
-  cr_assert_fail("no sample %s in %s", sample, r->body);
-  return -1;
-}
-
 static double
 refused(void)
 {
-  return metric("eventapi_http_connections_refused_total{reason=\"per_address\"}") +
-         metric("eventapi_http_connections_refused_total{reason=\"headroom\"}");
+  return api_metric("eventapi_http_connections_refused_total{reason=\"per_address\"}") +
+         api_metric("eventapi_http_connections_refused_total{reason=\"headroom\"}");
 }
 
 /*
@@ -120,7 +83,8 @@ wait_for_verdicts(double open0, double refused0, int attempts)
 {
   for (int tries = 0; tries < 3000; tries++) {
     /* The scrape's own connection is one of the open ones, and was before. */
-    double decided = (metric("eventapi_http_connections_open") - open0) + (refused() - refused0);
+    double decided =
+        (api_metric("eventapi_http_connections_open") - open0) + (refused() - refused0);
     if (decided >= attempts)
       return;
     struct timespec pause = {0, 10 * 1000 * 1000};
@@ -146,7 +110,7 @@ held_open(int fd)
 static void
 expect_served_from(const char *source)
 {
-  int fd = connect_from(source);
+  int fd = api_connect_from(source, 0);
   send_text(fd, "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF "Connection: close" CRLF CRLF);
   const char *answer = read_to_close(fd, 30000);
   close(fd);
@@ -167,13 +131,13 @@ Test(guard, a_crowd_of_slow_clients_cannot_keep_a_new_one_out, .init = start_slo
      .fini = api_server_stop)
 {
   enum { ADDRESSES = 4, EACH = 100 };
-  double open0 = metric("eventapi_http_connections_open"), refused0 = refused();
+  double open0 = api_metric("eventapi_http_connections_open"), refused0 = refused();
   /* Slowloris: each sends the start of a request and never its end. */
   int fds[ADDRESSES][EACH];
   for (int a = 0; a < ADDRESSES; a++) {
     const char *source = api_printf("127.0.0.%d", 2 + a);
     for (int i = 0; i < EACH; i++) {
-      fds[a][i] = connect_from(source);
+      fds[a][i] = api_connect_from(source, 0);
       send(fds[a][i], "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF, 38, MSG_NOSIGNAL);
     }
   }
@@ -191,8 +155,8 @@ Test(guard, a_crowd_of_slow_clients_cannot_keep_a_new_one_out, .init = start_slo
     held_total += held;
   }
   cr_expect(held_total <= 150 + 4 * 8, "the crowd holds %d connections", held_total);
-  cr_expect_gt(metric("eventapi_http_connections_refused_total{reason=\"per_address\"}"), 0);
-  cr_expect_gt(metric("eventapi_http_connections_refused_total{reason=\"headroom\"}"), 0);
+  cr_expect_gt(api_metric("eventapi_http_connections_refused_total{reason=\"per_address\"}"), 0);
+  cr_expect_gt(api_metric("eventapi_http_connections_refused_total{reason=\"headroom\"}"), 0);
 
   /* A new client, from an address of its own, is served at once, thrice. */
   for (int i = 0; i < 3; i++)
@@ -217,7 +181,7 @@ crowd_from(const char *source, int *fds, int count, double open0, double refused
            int *attempts)
 {
   for (int i = 0; i < count; i++)
-    fds[i] = connect_from(source);
+    fds[i] = api_connect_from(source, 0);
   *attempts += count;
   wait_for_verdicts(open0, refused0, *attempts);
   int held = 0;
@@ -230,7 +194,7 @@ Test(guard, the_last_quarter_is_kept_for_addresses_that_hold_few, .init = start_
      .fini = api_server_stop)
 {
   /* The harness's own connection is one of the 40. */
-  double open0 = metric("eventapi_http_connections_open"), refused0 = refused();
+  double open0 = api_metric("eventapi_http_connections_open"), refused0 = refused();
   int harness = (int)open0, attempts = 0;
   int first[25], second[20], third[20];
   /* One address takes its cap of 20... */
@@ -240,8 +204,8 @@ Test(guard, the_last_quarter_is_kept_for_addresses_that_hold_few, .init = start_
                30 - 20 - harness);
   /* ...and in the last quarter an address gets at most 8, */
   cr_assert_eq(crowd_from("127.0.0.4", third, 20, open0, refused0, &attempts), 8);
-  cr_assert_eq(metric("eventapi_http_connections_refused_total{reason=\"per_address\"}"), 5);
-  cr_assert_eq(metric("eventapi_http_connections_refused_total{reason=\"headroom\"}"),
+  cr_assert_eq(api_metric("eventapi_http_connections_refused_total{reason=\"per_address\"}"), 5);
+  cr_assert_eq(api_metric("eventapi_http_connections_refused_total{reason=\"headroom\"}"),
                (20 - (30 - 20 - harness)) + 12);
   /* so that a fourth still gets in. */
   expect_served_from("127.0.0.5");
@@ -265,17 +229,17 @@ TestSuite(deadlines, .init = start_short_deadlines, .fini = api_server_stop);
 
 Test(deadlines, headers_that_never_end_are_answered_408)
 {
-  int fd = connect_from("127.0.0.2");
+  int fd = api_connect_from("127.0.0.2", 0);
   send_text(fd, "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF "X-Slow: 1" CRLF);
   expect_raw_answer(read_to_close(fd, 30000), "HTTP/1.1 408 Request Timeout",
                     "{\"detail\":\"The request's headers did not arrive in time.\"}");
   close(fd);
-  cr_assert_eq(metric("eventapi_http_timeouts_total{phase=\"headers\"}"), 1);
+  cr_assert_eq(api_metric("eventapi_http_timeouts_total{phase=\"headers\"}"), 1);
 }
 
 Test(deadlines, a_silent_connection_is_answered_408)
 {
-  int fd = connect_from("127.0.0.2");
+  int fd = api_connect_from("127.0.0.2", 0);
   expect_raw_answer(read_to_close(fd, 30000), "HTTP/1.1 408 Request Timeout",
                     "{\"detail\":\"The request's headers did not arrive in time.\"}");
   close(fd);
@@ -283,7 +247,7 @@ Test(deadlines, a_silent_connection_is_answered_408)
 
 Test(deadlines, a_kept_alive_connection_has_the_same_deadline_for_its_next_request)
 {
-  int fd = connect_from("127.0.0.2");
+  int fd = api_connect_from("127.0.0.2", 0);
   send_text(fd, "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF CRLF
                 "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF);
   const char *answers = read_to_close(fd, 30000);
@@ -297,13 +261,13 @@ Test(deadlines, a_kept_alive_connection_has_the_same_deadline_for_its_next_reque
 
 Test(deadlines, a_body_that_stops_is_answered_408)
 {
-  int fd = connect_from("127.0.0.2");
+  int fd = api_connect_from("127.0.0.2", 0);
   send_text(fd, "POST /api/users/register/ HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF
                 "Content-Type: application/json" CRLF "Content-Length: 10" CRLF CRLF "{}");
   expect_raw_answer(read_to_close(fd, 30000), "HTTP/1.1 408 Request Timeout",
                     "{\"detail\":\"The request body did not arrive in time.\"}");
   close(fd);
-  cr_assert_eq(metric("eventapi_http_timeouts_total{phase=\"body\"}"), 1);
+  cr_assert_eq(api_metric("eventapi_http_timeouts_total{phase=\"body\"}"), 1);
   /* Nothing was half-written. */
   expect_status(api_post("/auth/token/", NULL, "{\"username\":\"x\",\"password\":\"y\"}"), 401);
 }
@@ -312,7 +276,7 @@ Test(deadlines, a_chunk_that_never_arrives_is_answered_408)
 {
   /* A chunk of 2^64 - 1 bytes: libmicrohttpd takes the size as it is and
    * waits for the data, which stops; the body deadline answers. */
-  int fd = connect_from("127.0.0.2");
+  int fd = api_connect_from("127.0.0.2", 0);
   send_text(fd, "POST /api/users/register/ HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF
                 "Content-Type: application/json" CRLF "Transfer-Encoding: chunked" CRLF CRLF
                 "ffffffffffffffff" CRLF "{}" CRLF "0" CRLF CRLF);
@@ -324,10 +288,10 @@ Test(deadlines, a_chunk_that_never_arrives_is_answered_408)
 Test(deadlines, a_normal_request_is_not_hurried)
 {
   /* The control: a whole request well within its deadlines is served. */
-  int fd = connect_from("127.0.0.2");
+  int fd = api_connect_from("127.0.0.2", 0);
   send_text(fd, "GET /healthz HTTP/1.1" CRLF "Host: 127.0.0.1" CRLF "Connection: close" CRLF CRLF);
   const char *answer = read_to_close(fd, 30000);
   close(fd);
   cr_assert(strncmp(answer, "HTTP/1.1 200 OK", 15) == 0, "%s", answer);
-  cr_assert_eq(metric("eventapi_http_timeouts_total{phase=\"headers\"}"), 0);
+  cr_assert_eq(api_metric("eventapi_http_timeouts_total{phase=\"headers\"}"), 0);
 }

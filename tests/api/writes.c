@@ -178,6 +178,25 @@ Test(writes, requests_sent_at_once_commit_together)
   expect_counters_match_rows(event);
 }
 
+/*
+ * The wait for company is a real wait: a write alone waits it out before
+ * its transaction begins (a bound below, which no machine's load can
+ * break). It once timed the monotonic clock against a wall-clock
+ * condition variable, and so never waited at all.
+ */
+Test(writes, a_lone_write_waits_for_company)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  long long event = create_event(olga.access, 0);
+  int64_t began = time_monotonic_us();
+  expect_status(api_post(api_printf("/api/registrations/%lld/register/", event), olga.access,
+                         "{}"), 200);
+  int64_t took_ms = (time_monotonic_us() - began) / 1000;
+  if (!on_postgres())
+    cr_assert_geq(took_ms, 500, "a lone write committed after %lld ms, without waiting the "
+                  "500 ms of WRITE_BATCH_WAIT", (long long)took_ms);
+}
+
 /* Everyone registers for a new event, and the first of them twice at the
  * same moment: both pass the view's check, and the second unit's insert
  * then fails on the unique index after it took a place. Returns whether

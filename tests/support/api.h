@@ -186,6 +186,13 @@ struct api_event {
 /* Creates api_event_json(overrides) as token, asserting 200. */
 struct api_event api_create_event(const char *token, const char *overrides);
 
+/*
+ * A 1x1 grey PNG of exactly size bytes (0: as small as it gets), padded
+ * with an ancillary chunk that nothing decodes: an image upload of any
+ * size. Harness-owned; *len gets its size.
+ */
+const unsigned char *api_png(size_t size, size_t *len);
+
 /* ---- races (race.c) ---------------------------------------------------------- */
 
 /* One request of a race, and what came of it. */
@@ -277,6 +284,19 @@ struct api_resp *api_raw(const void *bytes, size_t len);
 
 /* Sends bytes on a new connection and closes it at once, without reading. */
 void api_raw_abort(const void *bytes, size_t len);
+
+/*
+ * A new TCP connection to the server (127.0.0.1, api_server_port()) from
+ * the loopback address source ("127.0.0.2", as another host would; NULL:
+ * the kernel's choice), with its receive buffer set to rcvbuf bytes first
+ * unless 0 (a client that reads little). Fails the test when it cannot
+ * connect; the caller closes it.
+ */
+int api_connect_from(const char *source, int rcvbuf);
+
+/* The value of one sample of GET /metrics ("name" or "name{labels}");
+ * fails the test when there is none. */
+double api_metric(const char *sample);
 
 /* The value of the answer's header name (case-insensitive), or NULL. */
 const char *api_header(const struct api_resp *r, const char *name);

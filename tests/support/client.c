@@ -491,16 +491,30 @@ struct api_resp *api_patch(const char *path, const char *token, const char *json
 
 /* ---- raw sockets -------------------------------------------------------- */
 
-static int raw_connect(void)
+int api_connect_from(const char *source, int rcvbuf)
 {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  cr_assert(fd >= 0, "socket: %s", strerror(errno));
+  if (rcvbuf > 0)
+    cr_assert(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) == 0,
+              "SO_RCVBUF: %s", strerror(errno));
+  if (source) {
+    struct sockaddr_in from = { .sin_family = AF_INET };
+    cr_assert(inet_pton(AF_INET, source, &from.sin_addr) == 1, "not an address: %s", source);
+    cr_assert(bind(fd, (struct sockaddr *)&from, sizeof from) == 0, "bind %s: %s", source,
+              strerror(errno));
+  }
   struct sockaddr_in addr = { .sin_family = AF_INET,
                               .sin_port = htons((uint16_t)api_server_port()) };
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  cr_assert(fd >= 0, "socket: %s", strerror(errno));
   cr_assert(connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0,
             "connect: %s", strerror(errno));
   return fd;
+}
+
+static int raw_connect(void)
+{
+  return api_connect_from(NULL, 0);
 }
 
 /* Sends all of bytes; stops quietly if the server closed (it may answer
@@ -794,4 +808,22 @@ const char *api_jwt_with_payload(const char *token, const char *payload_json)
   cr_assert(second != NULL, "not a JWT: %s", token);
   return api_printf("%.*s.%s%s", (int)(first - token), token,
                     b64url(payload_json, strlen(payload_json)), second);
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+double api_metric(const char *sample)
+{
+  struct api_resp *r = api_get("/metrics", NULL);
+  expect_status(r, 200);
+  size_t len = strlen(sample);
+  for (const char *line = r->body; line && *line;) {
+    if (strncmp(line, sample, len) == 0 && line[len] == ' ')
+      return strtod(line + len + 1, NULL);
+    line = strchr(line, '\n');
+    if (line)
+      line++;
+  }
+  cr_assert_fail("no sample %s in /metrics: %.2000s", sample, r->body);
+  return -1;
 }

@@ -4,10 +4,12 @@
 #include "support/db.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "db/db.h"
+#include "support/api.h"
 
 long long api_db_int(const char *sql, long long arg)
 {
@@ -38,4 +40,88 @@ long long api_db_wait(const char *sql, long long arg, long long want, int timeou
     value = api_db_int(sql, arg);
   }
   return value;
+}
+
+const char *api_db_text(const char *sql)
+{
+  db_t *db;
+  int rc = db_open(&db);
+  cr_assert_eq(rc, 0, "db_open: %d (is a server running?)", rc);
+  db_stmt_t *st = db_prepare(db, sql);
+  cr_assert(st != NULL, "cannot prepare: %s", sql);
+  rc = db_step(st);
+  const char *text = rc == DB_ROW ? api_strdup(db_column_text(st, 0)) : NULL;
+  db_reset(st);
+  db_close(db);
+  cr_assert_eq(rc, DB_ROW, "no row (%d) for %s", rc, sql);
+  return text;
+}
+
+json_t *api_db_rows(const char *sql, int columns)
+{
+  db_t *db;
+  int rc = db_open(&db);
+  cr_assert_eq(rc, 0, "db_open: %d (is a server running?)", rc);
+  db_stmt_t *st = db_prepare(db, sql);
+  cr_assert(st != NULL, "cannot prepare: %s", sql);
+  json_t *rows = api_keep_json(json_array());
+  while ((rc = db_step(st)) == DB_ROW) {
+    json_t *row = json_array();
+    for (int i = 0; i < columns; i++)
+      json_array_append_new(row, db_column_is_null(st, i) ? json_null()
+                                                           : json_string(db_column_text(st, i)));
+    json_array_append_new(rows, row);
+  }
+  db_reset(st);
+  db_close(db);
+  cr_assert_eq(rc, DB_DONE, "reading the rows of %s failed: %d", sql, rc);
+  return rows;
+}
+
+/* Each query counts the rows that break one rule: all must be 0. */
+static const struct {
+  const char *rule;
+  const char *sql;
+} consistency_rules[] = {
+  {"events.confirmed_count equals its confirmed registrations",
+   "SELECT COUNT(*) FROM events e WHERE e.confirmed_count <> (SELECT COUNT(*) FROM"
+   " registrations r WHERE r.event_id = e.id AND r.cancelled_at IS NULL"
+   " AND r.is_waitlisted = 0)"},
+  {"ticket_types.confirmed_count equals its confirmed registrations",
+   "SELECT COUNT(*) FROM ticket_types t WHERE t.confirmed_count <> (SELECT COUNT(*) FROM"
+   " registrations r WHERE r.ticket_type_id = t.id AND r.cancelled_at IS NULL"
+   " AND r.is_waitlisted = 0)"},
+  {"no event holds more than its capacity",
+   "SELECT COUNT(*) FROM events WHERE capacity > 0 AND confirmed_count > capacity"},
+  {"no ticket type holds more than its quantity",
+   "SELECT COUNT(*) FROM ticket_types WHERE quantity > 0 AND confirmed_count > quantity"},
+  {"a ticket belongs to an active confirmed registration",
+   "SELECT COUNT(*) FROM tickets t JOIN registrations r ON r.id = t.registration_id"
+   " WHERE r.cancelled_at IS NOT NULL OR r.is_waitlisted = 1"},
+  {"an active confirmed registration has its ticket",
+   "SELECT COUNT(*) FROM registrations r WHERE r.cancelled_at IS NULL AND r.is_waitlisted = 0"
+   " AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.registration_id = r.id)"},
+  {"a registration has the notice of how it began",
+   "SELECT COUNT(*) FROM registrations r WHERE NOT EXISTS (SELECT 1 FROM notifications n"
+   " WHERE n.registration_id = r.id AND n.kind IN ('registration_confirmed',"
+   " 'registration_waitlisted'))"},
+  {"a registration off the waitlist has its promotion notice",
+   "SELECT COUNT(*) FROM registrations r WHERE r.is_waitlisted = 0 AND EXISTS (SELECT 1"
+   " FROM notifications n WHERE n.registration_id = r.id AND n.kind = 'registration_waitlisted')"
+   " AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.registration_id = r.id"
+   " AND n.kind = 'registration_promoted')"},
+};
+
+void api_expect_database_consistent(void)
+{
+  for (size_t i = 0; i < sizeof consistency_rules / sizeof consistency_rules[0]; i++) {
+    long long broken = api_db_int(consistency_rules[i].sql, 0);
+    cr_expect_eq(broken, 0, "%lld rows break the rule: %s", broken, consistency_rules[i].rule);
+  }
+  if (getenv("EVENTAPI_TEST_POSTGRES") != NULL)
+    return;
+  const char *integrity = api_db_text("PRAGMA integrity_check");
+  cr_expect_str_eq(integrity, "ok", "PRAGMA integrity_check: %s", integrity);
+  long long foreign = api_db_int("SELECT COUNT(*) FROM pragma_foreign_key_check", 0);
+  cr_expect_eq(foreign, 0, "%lld rows break a foreign key", foreign);
 }

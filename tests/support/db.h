@@ -7,6 +7,8 @@
 #ifndef EVENTAPI_TESTS_DB_H
 #define EVENTAPI_TESTS_DB_H
 
+#include <jansson.h>
+
 /*
  * The integer in the first column of the first row of sql, with each `?`
  * bound to arg (write portable SQL: counts rather than booleans). Opens a
@@ -17,5 +19,26 @@ long long api_db_int(const char *sql, long long arg);
 /* As api_db_int, retried every 50 ms until the value is at least want or
  * timeout_ms passed; the last value. */
 long long api_db_wait(const char *sql, long long arg, long long want, int timeout_ms);
+
+/* The text in the first column of the first row of sql (no parameters), as
+ * api_db_int reads it. Harness-owned. */
+const char *api_db_text(const char *sql);
+
+/*
+ * Every row of sql (no parameters), each a JSON array of its first columns
+ * columns as text (null for NULL), read on one connection. Harness-owned.
+ */
+json_t *api_db_rows(const char *sql, int columns);
+
+/*
+ * Fails the test unless the database holds together, whatever happened to
+ * it (a crash, a failed write): every counter equals the rows it counts
+ * (events' and ticket types' confirmed_count), no limit is exceeded, a
+ * ticket exists exactly for each active confirmed registration, each
+ * registration has the notice of how it began (confirmed or waitlisted)
+ * and, when it left the waitlist, of its promotion; and on SQLite,
+ * `PRAGMA integrity_check` is "ok" and no foreign key is broken.
+ */
+void api_expect_database_consistent(void);
 
 #endif
