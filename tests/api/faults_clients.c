@@ -178,12 +178,14 @@ Test(flood, a_thousand_slow_connections_do_not_keep_a_normal_client_out, .init =
   pthread_t trickler;
   cr_assert_eq(pthread_create(&trickler, NULL, trickle, NULL), 0);
   /* Every connection is decided on: held open, or refused at accept. */
-  for (int tries = 0;; tries++) {
+  for (;;) {
     double decided = (api_metric("eventapi_http_connections_open") - open0) +
                      (refused() - refused0);
     if (decided >= ADDRESSES * EACH)
       break;
-    cr_assert_lt(tries, 1000, "the server took in %.0f of %d connections", decided,
+    /* A deadline a loaded machine meets: the accepts, not their speed. */
+    cr_assert_lt(time_monotonic_us() - began, INT64_C(60000000),
+                 "the server took in %.0f of %d connections in 60 s", decided,
                  ADDRESSES * EACH);
     pause_ms(10);
   }
