@@ -208,6 +208,16 @@ smtp_parts_get(CURLU *h, struct smtp_parts *p)
   return rc;
 }
 
+/* Whether host, as libcurl decoded it, holds no control character. */
+static bool
+host_printable(const char *host)
+{
+  for (const unsigned char *c = (const unsigned char *)host; *c; c++)
+    if (*c < 0x20 || *c == 0x7f)
+      return false;
+  return true;
+}
+
 /* Checks the credentials and decodes them into u (NULL: none). */
 static int
 smtp_credentials(CURLU *h, struct smtp_parts *p, struct delivery_mail_url *u, char *err,
@@ -322,6 +332,11 @@ smtp_parse(const char *url, bool implicit_tls, struct delivery_mail_url *u, char
     rc = parse_failure(cu, what, err, errlen);
   else if (p.host == NULL || p.host[0] == '\0')
     rc = fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: the SMTP server's host is missing");
+  else if (!host_printable(p.host))
+    /* libcurl decodes %-escapes in a host: "%7F" is a control character,
+     * which no host name holds and no log line should show. */
+    rc = fail(err, errlen, EVENTAPI_EINVAL,
+              "EMAIL_URL: the SMTP server's host holds a control character");
   if (rc == 0)
     rc = smtp_credentials(h, &p, u, err, errlen);
   if (rc == 0)

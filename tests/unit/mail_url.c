@@ -187,6 +187,10 @@ Test(mail_url, bad_urls_are_refused_without_the_password)
     "smtp://user:" PASSWORD "@mail.example.com\r\n",
     "smtp://user:" PASSWORD "@mail.example.com\r\nRCPT TO:<evil@example.com>",
     "smtp://user:" PASSWORD "@mail.example.com\x7f",
+    /* Found by fuzz/email_url.c: escapes libcurl decodes into the host. */
+    "smtps://%7F%ee\x90%eee%eex%ef",
+    "smtp://user:" PASSWORD "@mail%0D%0A.example.com",
+    "smtp://mail%01.example.com",
     "smtp://user:" PASSWORD "@[::1",
     "smtp://user:" PASSWORD "@[::1]x",
     "smtp://user:" PASSWORD "@mail\\example.com",
