@@ -27,6 +27,7 @@
 #include "events/signals.h"
 #include "events/urls.h"
 #include "delivery/worker.h"
+#include "notifications/mail.h"
 #include "notifications/signals.h"
 #include "notifications/urls.h"
 #include "notifications/worker.h"
@@ -63,8 +64,10 @@ app_setup(const struct config *cfg)
     log_warn("COMMON_PASSWORDS_FILE: cannot read %s; using the built-in list",
              cfg->common_passwords_file);
   /* Reminders fall due, and old mail is carried over, on the outbox
-   * worker's beat, whether the worker is a thread or `eventapi worker`. */
+   * worker's beat, whether the worker is a thread or `eventapi worker`;
+   * the worker renders notifications' mail when it sends it. */
   delivery_on_tick(notifications_worker_tick);
+  delivery_mail_renderer_register(NOTIFICATIONS_MAIL_RENDERER, notifications_mail_render);
 }
 
 int

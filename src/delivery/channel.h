@@ -5,7 +5,9 @@
  *
  * A channel's sender is made once per worker thread (open) and used by
  * that thread alone; send hands one claimed message to the transport and
- * says how it went, never touching the database.
+ * says how it went, never writing to the database (mail rendered at send
+ * time is read in a read transaction of the worker thread's own
+ * connection, mail.h).
  */
 #ifndef EVENTAPI_DELIVERY_CHANNEL_H
 #define EVENTAPI_DELIVERY_CHANNEL_H

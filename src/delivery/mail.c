@@ -1,6 +1,7 @@
 /*
  * mail.c - the mail channel (see mail.h): its payload written, and read
- * back by the worker to build and send the message.
+ * back by the worker (rendered then, for a reference) to build and send
+ * the message.
  */
 #include "delivery/mail.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "delivery/channel.h"
 #include "delivery/mail_message.h"
 #include "delivery/mailer.h"
@@ -22,6 +24,9 @@
 #define RETRY_MAX_US (INT64_C(3600) * 1000000)
 /* "<" + 32 hex digits + "@" + domain + ">" */
 #define MESSAGE_ID_LOCAL 32
+#define RENDERERS_MAX 8
+/* {"render":"<name>","ref":<id>} */
+#define REFERENCE_MAX (DELIVERY_MAIL_RENDERER_MAX + 48)
 
 /* ---- written ------------------------------------------------------------- */
 
@@ -48,6 +53,133 @@ delivery_mail_enqueue(db_t *db, const struct delivery_mail *mail,
   int rc = delivery_enqueue(db, &message, now, id);
   free(text);
   return rc;
+}
+
+/* ---- rendered at send time ---------------------------------------------- */
+
+/* Registered before any worker starts, only read afterwards. */
+static struct {
+  char name[DELIVERY_MAIL_RENDERER_MAX + 1];
+  delivery_mail_render_fn fn;
+} renderers[RENDERERS_MAX];
+static size_t nrenderers;
+
+/* Whether name can name a renderer (and sit in a payload unescaped). */
+static bool
+renderer_name_valid(const char *name)
+{
+  size_t len = name ? strlen(name) : 0;
+  if (len == 0 || len > DELIVERY_MAIL_RENDERER_MAX)
+    return false;
+  for (const char *c = name; *c; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+          *c == '_'))
+      return false;
+  return true;
+}
+
+static delivery_mail_render_fn
+renderer_find(const char *name)
+{
+  for (size_t i = 0; i < nrenderers; i++)
+    if (strcmp(renderers[i].name, name) == 0)
+      return renderers[i].fn;
+  return NULL;
+}
+
+int
+delivery_mail_renderer_register(const char *name, delivery_mail_render_fn fn)
+{
+  if (!renderer_name_valid(name) || fn == NULL) {
+    log_error("delivery: a mail renderer needs a function and a name of 1 to %d letters, "
+              "digits and '_'", DELIVERY_MAIL_RENDERER_MAX);
+    return EVENTAPI_EINVAL;
+  }
+  for (size_t i = 0; i < nrenderers; i++)
+    if (strcmp(renderers[i].name, name) == 0) {
+      renderers[i].fn = fn;
+      return 0;
+    }
+  if (nrenderers == RENDERERS_MAX) {
+    log_error("delivery: too many mail renderers; \"%s\" is left out", name);
+    return EVENTAPI_EINVAL;
+  }
+  snprintf(renderers[nrenderers].name, sizeof renderers[nrenderers].name, "%s", name);
+  renderers[nrenderers++].fn = fn;
+  return 0;
+}
+
+int
+delivery_mail_enqueue_ref(db_t *db, const char *renderer, int64_t ref, const char *to,
+                          const struct delivery_new *m, int64_t now, int64_t *id)
+{
+  if (to == NULL || !renderer_name_valid(renderer))
+    return EVENTAPI_EINVAL;
+  char payload[REFERENCE_MAX];
+  snprintf(payload, sizeof payload, "{\"render\":\"%s\",\"ref\":%lld}", renderer,
+           (long long)ref);
+  struct delivery_new message = *m;
+  message.channel = DELIVERY_MAIL;
+  message.target = to;
+  message.payload = payload;
+  return delivery_enqueue(db, &message, now, id);
+}
+
+/* A rendering, as a read unit on the worker's connection. */
+struct rendering {
+  delivery_mail_render_fn fn;
+  int64_t ref;
+  arena_t *arena;
+  struct delivery_mail *mail;
+  char *err;
+  size_t errlen;
+};
+
+static int
+render_unit(db_t *db, void *arg)
+{
+  struct rendering *r = arg;
+  const char *to = r->mail->to;
+  memset(r->mail, 0, sizeof *r->mail); /* a unit starts from its context */
+  r->mail->to = to;
+  r->err[0] = '\0';
+  return r->fn(db, r->ref, r->arena, r->mail, r->err, r->errlen);
+}
+
+/*
+ * Renders the reference payload (its "render" and "ref") of m into mail,
+ * to its target, in arena memory: 0; EVENTAPI_EINVAL, never to be sent
+ * (no such renderer, what it refers to gone); EVENTAPI_EUNAVAILABLE worth
+ * retrying. The reason in out->error.
+ */
+static int
+render(json_t *payload, const struct delivery_message *m, arena_t *arena,
+       struct delivery_mail *mail, struct delivery_result *out)
+{
+  const char *name = json_string_value(json_object_get(payload, "render"));
+  json_t *ref = json_object_get(payload, "ref");
+  if (name == NULL || !json_is_integer(ref)) {
+    snprintf(out->error, sizeof out->error, "the payload is not a mail");
+    return EVENTAPI_EINVAL;
+  }
+  struct rendering r = {renderer_find(name), json_integer_value(ref), arena, mail, NULL, 0};
+  if (r.fn == NULL) {
+    snprintf(out->error, sizeof out->error,
+             "cannot render the mail: no renderer \"%.*s\" is registered",
+             DELIVERY_MAIL_RENDERER_MAX, name);
+    return EVENTAPI_EINVAL;
+  }
+  char why[sizeof out->error - 32];
+  r.err = why;
+  r.errlen = sizeof why;
+  mail->to = m->target;
+  int rc = db_read(render_unit, &r);
+  if (rc == 0)
+    return 0;
+  snprintf(out->error, sizeof out->error, "cannot render the mail: %s",
+           why[0] ? why : eventapi_strerror(rc));
+  return rc == EVENTAPI_ENOTFOUND || rc == EVENTAPI_EINVAL ? EVENTAPI_EINVAL
+                                                            : EVENTAPI_EUNAVAILABLE;
 }
 
 /* ---- sent ---------------------------------------------------------------- */
@@ -138,50 +270,67 @@ message_id_header(const char *id, const char *from_address, char *out, size_t ou
   snprintf(out, outlen, "<%s@%s>", id, at ? at + 1 : "localhost");
 }
 
+/* Builds mail as a message and hands it to the transport. */
+static int
+send_mail(struct mail_sender *s, const struct delivery_message *m,
+          const struct delivery_mail *mail, int64_t now, struct delivery_result *out)
+{
+  if (!delivery_mail_address_valid(mail->to)) {
+    snprintf(out->error, sizeof out->error, "the recipient's address cannot be used");
+    return EVENTAPI_EINVAL;
+  }
+  char message_id[DELIVERY_MAIL_MESSAGE_ID_MAX + 2];
+  message_id_header(m->message_id, s->from_address, message_id, sizeof message_id);
+  struct delivery_mail_message message = {
+    .from = s->cfg->email_from,
+    .to = mail->to,
+    .to_name = mail->to_name,
+    .subject = mail->subject ? mail->subject : "",
+    .text = mail->text ? mail->text : "",
+    .html = mail->html ? mail->html : "",
+    .message_id = message_id,
+    .date = now,
+  };
+  char *bytes = NULL;
+  size_t len = 0;
+  int rc = delivery_mail_render(&message, &bytes, &len);
+  if (rc < 0) {
+    snprintf(out->error, sizeof out->error, "cannot build the message: %s",
+             eventapi_strerror(rc));
+    return rc;
+  }
+  rc = delivery_mailer_send(s->mailer, s->from_address, mail->to, bytes, len, message_id,
+                            out->error, sizeof out->error);
+  out->status = delivery_mailer_reply_code(s->mailer);
+  free(bytes);
+  return rc;
+}
+
 static int
 mail_send(void *state, const struct delivery_message *m, int64_t now,
           struct delivery_result *out)
 {
   struct mail_sender *s = state;
+  arena_t arena = {0};
   json_t *payload = json_loads(m->payload, 0, NULL);
-  const char *to = payload_text(payload, "to");
-  const char *subject = payload_text(payload, "subject");
-  const char *text = payload_text(payload, "text");
-  const char *html = payload_text(payload, "html");
+  struct delivery_mail mail = {
+    .to = payload_text(payload, "to"),
+    .to_name = payload_text(payload, "to_name"),
+    .subject = payload_text(payload, "subject"),
+    .text = payload_text(payload, "text"),
+    .html = payload_text(payload, "html"),
+  };
   int rc = 0;
-  if (to == NULL || subject == NULL || text == NULL || html == NULL) {
+  if (json_object_get(payload, "render") != NULL)
+    rc = render(payload, m, &arena, &mail, out);
+  else if (mail.to == NULL || mail.subject == NULL || mail.text == NULL || mail.html == NULL) {
     snprintf(out->error, sizeof out->error, "the payload is not a mail");
     rc = EVENTAPI_EINVAL;
-  } else if (!delivery_mail_address_valid(to)) {
-    snprintf(out->error, sizeof out->error, "the recipient's address cannot be used");
-    rc = EVENTAPI_EINVAL;
   }
-  char message_id[DELIVERY_MAIL_MESSAGE_ID_MAX + 2];
-  char *bytes = NULL;
-  size_t len = 0;
-  if (rc == 0) {
-    message_id_header(m->message_id, s->from_address, message_id, sizeof message_id);
-    struct delivery_mail_message mail = {
-      .from = s->cfg->email_from,
-      .to = to,
-      .to_name = payload_text(payload, "to_name"),
-      .subject = subject,
-      .text = text,
-      .html = html,
-      .message_id = message_id,
-      .date = now,
-    };
-    if ((rc = delivery_mail_render(&mail, &bytes, &len)) < 0)
-      snprintf(out->error, sizeof out->error, "cannot build the message: %s",
-               eventapi_strerror(rc));
-  }
-  if (rc == 0) {
-    rc = delivery_mailer_send(s->mailer, s->from_address, to, bytes, len, message_id,
-                              out->error, sizeof out->error);
-    out->status = delivery_mailer_reply_code(s->mailer);
-  }
-  free(bytes);
+  if (rc == 0)
+    rc = send_mail(s, m, &mail, now, out);
   json_decref(payload);
+  arena_free(&arena);
   return rc;
 }
 

@@ -4,9 +4,12 @@
  *
  * A message is written by whoever has something to say (an app's signal
  * receiver), in the unit of work of the change that causes it, so it
- * exists if and only if that change committed. It carries everything its
- * channel needs to send it (payload and target, rendered when written), so
- * the worker that sends it knows nothing of the app that wrote it.
+ * exists if and only if that change committed. It carries where it goes
+ * (target) and what its channel needs to send it (payload): the message
+ * itself, or, for mail an app renders at send time, a reference its
+ * renderer reads when the worker sends it (mail.h), so that the unit of
+ * work stays small. Either way the worker knows nothing of the app that
+ * wrote it.
  *
  * Lifecycle: pending -> sent, or pending -> dead (a permanent refusal, too
  * many tries, or too late); dead -> pending again by an operator
@@ -39,7 +42,7 @@ struct delivery_new {
   const char *channel;    /* "mail" ("webhook" ...): the transport */
   const char *kind;       /* what it is about, for operators: "registration_confirmed" */
   const char *target;     /* the address or URL it goes to */
-  const char *payload;    /* everything the channel needs, as it reads it (JSON) */
+  const char *payload;    /* what the channel needs, as it reads it (JSON; mail.h) */
   const char *source;     /* the writer's key ("notification:42"), to cancel by; NULL: none */
   const char *message_id; /* NULL: a new random one; given: kept (a redelivery) */
   int64_t not_before;     /* due from then on; 0: now */

@@ -9,14 +9,13 @@
 
 #include "core/arena.h"
 #include "core/error.h"
-#include "delivery/mail.h"
 #include "delivery/outbox.h"
 #include "notifications/models.h"
 #include "notifications/templates.h"
 
 #define US_PER_SECOND INT64_C(1000000)
 #define SOURCE_MAX 48
-#define CARRY_BATCH 32 /* carried-over mails rendered a unit of work */
+#define CARRY_BATCH 32 /* carried-over mails a unit of work */
 
 /* The outbox's key of notification id's email. */
 static void
@@ -40,7 +39,7 @@ struct carried {
  * mail server, say), and the outbox lets it die, too late.
  */
 static int64_t
-expires_at(const struct notification *n)
+expires_at(const struct notification_mailing *n)
 {
   if (n->kind != NOTIFY_REMINDER)
     return 0;
@@ -57,46 +56,84 @@ unbracketed(const char *message_id, arena_t *arena)
   return arena_printf(arena, "%.*s", (int)(len - 2), message_id + 1);
 }
 
-/* Renders notification id's email and writes it to the outbox. */
+/*
+ * Writes the email of notification n to the outbox: a reference that the
+ * worker renders when it sends it (notifications_mail_render), so the unit
+ * of work writes a small row and renders nothing.
+ */
 static int
-mail_one(db_t *db, int64_t id, int64_t now, const struct carried *carried)
+mail_one(db_t *db, const struct notification_mailing *n, int64_t now,
+         const struct carried *carried)
+{
+  arena_t arena = {0};
+  char source[SOURCE_MAX];
+  source_of(n->id, source);
+  struct delivery_new m = {
+    .kind = notification_kind_name(n->kind),
+    .source = source,
+    .not_before = n->due_at,
+    .expires_at = expires_at(n),
+  };
+  int rc = 0;
+  if (carried) {
+    m.message_id = unbracketed(carried->message_id, &arena);
+    m.not_before = carried->next_attempt_at;
+    m.attempts = carried->attempts;
+    m.last_error = carried->last_error;
+    m.dead = carried->dead;
+    if (carried->message_id && m.message_id == NULL)
+      rc = EVENTAPI_ENOMEM;
+  }
+  if (rc == 0)
+    rc = delivery_mail_enqueue_ref(db, NOTIFICATIONS_MAIL_RENDERER, n->id, n->email, &m, now,
+                                   NULL);
+  arena_free(&arena);
+  return rc;
+}
+
+/* As mail_one, for notification id, read first. */
+static int
+mail_by_id(db_t *db, int64_t id, int64_t now, const struct carried *carried)
 {
   arena_t arena = {0};
   struct notification n;
-  struct notification_text words;
   int rc = notifications_get(db, id, &arena, &n);
-  if (rc == 0)
-    rc = notification_render(&n, &arena, &words);
   if (rc == 0) {
-    char source[SOURCE_MAX];
-    source_of(id, source);
-    struct delivery_mail mail = {
-      .to = n.email,
-      .to_name = arena_printf(&arena, "%s%s%s", n.first_name,
-                              n.first_name[0] && n.last_name[0] ? " " : "", n.last_name),
-      .subject = words.subject,
-      .text = words.text,
-      .html = words.html,
+    struct notification_mailing facts = {
+      .id = n.id,
+      .kind = n.kind,
+      .due_at = n.due_at,
+      .event_date_time = n.event_date_time,
+      .reminder_offset = n.reminder_offset,
+      .email = n.email,
     };
-    struct delivery_new m = {
-      .kind = notification_kind_name(n.kind),
-      .source = source,
-      .not_before = n.due_at,
-      .expires_at = expires_at(&n),
-    };
-    if (carried) {
-      m.message_id = unbracketed(carried->message_id, &arena);
-      m.not_before = carried->next_attempt_at;
-      m.attempts = carried->attempts;
-      m.last_error = carried->last_error;
-      m.dead = carried->dead;
-    }
-    rc = mail.to_name == NULL || (carried && carried->message_id && m.message_id == NULL)
-             ? EVENTAPI_ENOMEM
-             : delivery_mail_enqueue(db, &mail, &m, now, NULL);
+    rc = mail_one(db, &facts, now, carried);
   }
   arena_free(&arena);
   return rc;
+}
+
+int
+notifications_mail_render(db_t *db, int64_t id, arena_t *arena, struct delivery_mail *mail,
+                          char *err, size_t errlen)
+{
+  struct notification n;
+  struct notification_text words;
+  int rc = notifications_get(db, id, arena, &n);
+  if (rc == EVENTAPI_ENOTFOUND) {
+    snprintf(err, errlen, "notification %lld is gone", (long long)id);
+    return rc;
+  }
+  if (rc == 0)
+    rc = notification_render(&n, arena, &words);
+  if (rc < 0)
+    return rc;
+  mail->to_name = arena_printf(arena, "%s%s%s", n.first_name,
+                               n.first_name[0] && n.last_name[0] ? " " : "", n.last_name);
+  mail->subject = words.subject;
+  mail->text = words.text;
+  mail->html = words.html;
+  return mail->to_name ? 0 : EVENTAPI_ENOMEM;
 }
 
 int
@@ -104,7 +141,17 @@ notifications_mail(db_t *db, const int64_t *ids, size_t count, int64_t now)
 {
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < count; i++)
-    rc = mail_one(db, ids[i], now, NULL);
+    rc = mail_by_id(db, ids[i], now, NULL);
+  return rc;
+}
+
+int
+notifications_mail_written(db_t *db, const struct notification_mailing *list, size_t count,
+                           int64_t now)
+{
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < count; i++)
+    rc = mail_one(db, &list[i], now, NULL);
   return rc;
 }
 
@@ -158,7 +205,7 @@ notifications_mail_carry_over(db_t *db, int64_t now, bool *more)
   size_t count;
   int rc = carried_batch(db, &arena, batch, &count);
   for (size_t i = 0; rc == 0 && i < count; i++) {
-    rc = mail_one(db, batch[i].id, now, &batch[i]);
+    rc = mail_by_id(db, batch[i].id, now, &batch[i]);
     if (rc == EVENTAPI_ENOTFOUND) /* the notification is gone: so is its mail */
       rc = 0;
     if (rc == 0)

@@ -85,27 +85,44 @@ read_notification(db_stmt_t *st, arena_t *arena, struct notification *n)
 /* ---- written by the signals ---------------------------------------------- */
 
 /*
- * Steps st, an INSERT ... RETURNING id (bound), to its end and mails the
- * notifications it wrote. The ids are read to the end first: no other
- * statement runs while st is stepped.
+ * What a statement writing notifications gives back for their emails
+ * (struct notification_mailing), so that mailing them reads nothing again.
+ */
+#define RETURNING_MAILING                                                        \
+  " RETURNING id, kind, due_at, event_date_time, reminder_offset,"              \
+  " (SELECT email FROM users WHERE users.id = notifications.user_id)"
+
+/*
+ * Steps st, a statement writing notifications ... RETURNING_MAILING
+ * (bound), to its end and mails the notifications it wrote. The rows are
+ * read to the end first: no other statement runs while st is stepped.
  */
 static int
-insert_and_mail(db_t *db, db_stmt_t *st, int64_t now)
+write_and_mail(db_t *db, db_stmt_t *st, int64_t now)
 {
   arena_t arena = {0};
-  int64_t *ids = NULL;
+  struct notification_mailing *list = NULL;
   size_t count = 0, cap = 0;
   int rc;
   while ((rc = db_step(st)) == DB_ROW) {
-    if ((ids = arena_grow(&arena, ids, count, &cap, sizeof *ids)) == NULL) {
+    if ((list = arena_grow(&arena, list, count, &cap, sizeof *list)) == NULL) {
       rc = EVENTAPI_ENOMEM;
       break;
     }
-    ids[count++] = db_column_int(st, 0);
+    struct notification_mailing *n = &list[count++];
+    n->id = db_column_int(st, 0);
+    n->kind = kind_parse(db_column_text(st, 1));
+    n->due_at = db_column_int(st, 2);
+    n->event_date_time = db_column_int(st, 3);
+    n->reminder_offset = db_column_int(st, 4);
+    if ((n->email = arena_strdup(&arena, db_column_text(st, 5))) == NULL) {
+      rc = EVENTAPI_ENOMEM;
+      break;
+    }
   }
   db_reset(st);
   if (rc >= 0)
-    rc = notifications_mail(db, ids, count, now);
+    rc = notifications_mail_written(db, list, count, now);
   arena_free(&arena);
   return rc;
 }
@@ -119,13 +136,13 @@ notifications_add_for_registration(db_t *db, enum notification_kind kind,
       " event_date_time, event_location, ticket_code, due_at)"
       " SELECT r.user_id, ?, r.event_id, r.id, e.title, e.date_time, e.location, t.code, ?"
       " FROM registrations r JOIN events e ON e.id = r.event_id"
-      " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ? RETURNING id");
+      " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ?" RETURNING_MAILING);
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_text(st, 1, kind_names[kind]);
   db_bind_int(st, 2, now);
   db_bind_int(st, 3, registration_id);
-  return insert_and_mail(db, st, now);
+  return write_and_mail(db, st, now);
 }
 
 /* Runs per offset a call: a bound on the work of one unit. */
@@ -152,14 +169,14 @@ write_run(db_t *db, int64_t event_id, int64_t offset, int64_t now)
       " FROM registrations r JOIN events e ON e.id = r.event_id"
       " LEFT JOIN tickets t ON t.registration_id = r.id"
       " WHERE r.event_id = ? AND r.cancelled_at IS NULL AND r.is_waitlisted = 0"
-      " AND r.registered_at < e.date_time - ? ON CONFLICT DO NOTHING RETURNING id");
+      " AND r.registered_at < e.date_time - ? ON CONFLICT DO NOTHING" RETURNING_MAILING);
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, offset);
   db_bind_int(st, 2, before);
   db_bind_int(st, 3, event_id);
   db_bind_int(st, 4, before);
-  return insert_and_mail(db, st, now);
+  return write_and_mail(db, st, now);
 }
 
 int
@@ -236,7 +253,7 @@ tell_registrants(db_t *db, const char *kind, const struct event *e,
       " due_at)"
       " SELECT r.user_id, ?, r.event_id, r.id, ?, ?, ?, t.code, ?, ?, ?"
       " FROM registrations r LEFT JOIN tickets t ON t.registration_id = r.id"
-      " WHERE r.event_id = ? AND r.cancelled_at IS NULL ORDER BY r.id RETURNING id");
+      " WHERE r.event_id = ? AND r.cancelled_at IS NULL ORDER BY r.id" RETURNING_MAILING);
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_text(st, 1, kind);
@@ -252,7 +269,7 @@ tell_registrants(db_t *db, const char *kind, const struct event *e,
   }
   db_bind_int(st, 7, now);
   db_bind_int(st, 8, e->id);
-  return insert_and_mail(db, st, now);
+  return write_and_mail(db, st, now);
 }
 
 /*
@@ -276,10 +293,17 @@ reschedule(db_t *db, int64_t id, const struct event *now, bool moved, int64_t at
                  &deleted, "iii", id, now->date_time, at);
   if (rc < 0 || deleted > 0)
     return rc;
-  rc = db_exec(db, "UPDATE notifications SET event_title = ?, event_date_time = ?,"
-                   " event_location = ?, due_at = ? - reminder_offset * 1000000 WHERE id = ?",
-               NULL, "sisii", now->title, now->date_time, now->location, now->date_time, id);
-  return rc < 0 ? rc : notifications_mail(db, &id, 1, at);
+  db_stmt_t *st = db_prepare(db, "UPDATE notifications SET event_title = ?, event_date_time = ?,"
+                                 " event_location = ?, due_at = ? - reminder_offset * 1000000"
+                                 " WHERE id = ?" RETURNING_MAILING);
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, now->title);
+  db_bind_int(st, 2, now->date_time);
+  db_bind_text(st, 3, now->location);
+  db_bind_int(st, 4, now->date_time);
+  db_bind_int(st, 5, id);
+  return write_and_mail(db, st, at);
 }
 
 int

@@ -5,7 +5,9 @@
  * the default ones included, moved with the test clock; retries while the
  * mail server is down, dead mail and requeueing; a node killed with
  * SIGKILL; two standalone workers on one database; hostile titles and
- * names; and the in-app list.
+ * names; mail written as a small reference and rendered by the worker
+ * when sent, saying what the notification said, and dead with the reason
+ * when its notification or its renderer is missing; and the in-app list.
  *
  * The server runs without its worker thread: a test delivers the outbox
  * itself (api_deliver_mail(), `eventapi worker --once` in-process), so
@@ -449,10 +451,96 @@ Test(notifications, hostile_titles_and_names_stay_in_their_place)
   expect_lacks(m, "html", "<b>bold</b>");
 }
 
-/* ---- the mail server down ---------------------------------------------------- */
+/* ---- rendered when sent --------------------------------------------------------- */
 
 /* The confirmations' mail in the outbox (src/delivery/). */
 #define CONFIRMED "SELECT count(*) FROM outbox WHERE kind = 'registration_confirmed'"
+
+Test(notifications, a_registration_writes_a_small_row_rendered_when_sent)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  long long event = event_at(org.access, "Jazz Night", WHEN, 10);
+  register_for(alice.access, event);
+  /* The unit of work wrote a reference to the notification, no body. */
+  long long notification = api_db_int("SELECT id FROM notifications", 0);
+  cr_expect_eq(api_db_int(api_printf(CONFIRMED " AND payload = '{\"render\":\"notification\","
+                                     "\"ref\":%lld}' AND target = 'alice@example.com'"
+                                     " AND source = 'notification:%lld'",
+                                     notification, notification), 0), 1);
+
+  /* Renamed before the worker sends: the mail says what the notification
+   * said when it was written (it keeps the event as it was). */
+  expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
+                          api_json("{'title':'Renamed'}")), 200);
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), 1);
+  json_t *m = json_array_get(all, 0);
+  expect_mail(m, "alice@example.com", "Registration confirmed: Jazz Night");
+  expect_contains(m, "text", "Jazz Night");
+  expect_lacks(m, "text", "Renamed");
+  struct api_resp *r = api_get(NOTIFICATIONS, alice.access);
+  expect_str(json_array_get(r->json, 0), "title", "Registration confirmed: Jazz Night");
+}
+
+Test(notifications, mail_whose_notification_is_gone_dies_saying_so)
+{
+  smtp_restart((const char *const[]){"--reject-rcpt", "550", NULL});
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user root = api_admin("root");
+  struct api_user alice = api_signup("alice", NULL);
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
+  cr_assert_eq(json_array_size(deliver()), 0);
+  cr_assert_eq(api_db_int(CONFIRMED " AND state = 'dead'", 0), 1);
+  long long notification = api_db_int("SELECT id FROM notifications", 0);
+
+  /* alice goes, her notifications with her; the dead mail stays, as
+   * history, and an operator requeues it. */
+  expect_status(api_delete(api_user_path(alice.id), root.access), 204);
+  cr_assert_eq(api_db_int("SELECT count(*) FROM notifications", 0), 0);
+  smtp_restart(NULL);
+  const char *requeue[] = {"outbox", "requeue", "--all", NULL}, *out;
+  cr_assert_eq(api_process_run(requeue, NULL, &out), 0, "%s", out);
+  cr_assert_eq(json_array_size(deliver()), 0, "nothing to render, nothing sent");
+  cr_expect_eq(api_db_int(api_printf(CONFIRMED " AND state = 'dead' AND attempts = 1"
+                                     " AND last_error = 'cannot render the mail: notification"
+                                     " %lld is gone'", notification), 0), 1);
+}
+
+Test(notifications, mail_whose_renderer_is_missing_dies_saying_so)
+{
+  long long now = api_now_us();
+  long long id = api_db_int(api_printf(
+      "INSERT INTO outbox (channel, kind, message_id, target, payload, created_at,"
+      " next_attempt_at) VALUES ('mail', 'newsletter', 'abc', 'alice@example.com',"
+      " '{\"render\":\"newsletter\",\"ref\":1}', %lld, %lld) RETURNING id", now, now), 0);
+  cr_assert_eq(json_array_size(deliver()), 0);
+  cr_expect_eq(api_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'dead'"
+                          " AND last_error = 'cannot render the mail: no renderer"
+                          " \"newsletter\" is registered'", id), 1);
+}
+
+Test(notifications, mail_written_rendered_by_an_older_version_is_sent_as_it_is)
+{
+  /* A row as the outbox held it before mail was rendered when sent. */
+  long long now = api_now_us();
+  long long id = api_db_int(api_printf(
+      "INSERT INTO outbox (channel, kind, message_id, target, payload, source, created_at,"
+      " next_attempt_at) VALUES ('mail', 'registration_confirmed', 'c0ffee', 'dan@example.com',"
+      " '{\"to\":\"dan@example.com\",\"to_name\":\"Dan\",\"subject\":\"Registration"
+      " confirmed: Old Gig\",\"text\":\"Hello Dan,\\n\",\"html\":\"<p>Hello Dan,</p>\"}',"
+      " 'notification:999', %lld, %lld) RETURNING id", now, now), 0);
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), 1);
+  json_t *m = json_array_get(all, 0);
+  expect_mail(m, "dan@example.com", "Registration confirmed: Old Gig");
+  expect_contains(m, "to", "Dan");
+  expect_contains(m, "text", "Hello Dan,");
+  cr_expect_str_eq(str(m, "message_id"), "<c0ffee@example.com>");
+  cr_expect_eq(api_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'", id), 1);
+}
+
+/* ---- the mail server down ---------------------------------------------------- */
 
 /* The mail server greets every connection with 421: down for now. */
 static void mail_server_down(void)

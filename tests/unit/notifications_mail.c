@@ -1,13 +1,14 @@
 /*
  * notifications_mail.c - a notification's email in the delivery layer's
- * outbox (notifications/mail): rendered when it is written, exactly as the
- * templates word it, keyed by its notification so it can be cancelled
- * while unsent; and the mail that migration 0009 found unsent in the
- * notifications table carried over, a batch at a time, with its tries,
- * its last error and its Message-ID.
+ * outbox (notifications/mail): written as a small reference to its
+ * notification, keyed by it so it can be cancelled while unsent, and
+ * rendered when sent (notifications_mail_render) exactly as the templates
+ * word it, from the copy of the event the notification keeps; a
+ * notification gone is a clear failure; and the mail that migration 0009
+ * found unsent in the notifications table carried over, a batch at a time,
+ * with its tries, its last error and its Message-ID.
  */
 #include <criterion/criterion.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "delivery/mail.h"
 #include "delivery/outbox.h"
 #include "notifications/mail.h"
 #include "notifications/models.h"
@@ -96,15 +98,28 @@ mail_of(int64_t notification)
   return m;
 }
 
-static const char *
-field(json_t *payload, const char *key)
+/* What the outbox holds of notification id's email: a reference, no body. */
+static void
+expect_reference(const struct delivery_message *m, int64_t id)
 {
-  const char *s = json_string_value(json_object_get(payload, key));
-  cr_assert_not_null(s, "payload.%s", key);
-  return s;
+  char reference[96];
+  snprintf(reference, sizeof reference, "{\"render\":\"notification\",\"ref\":%lld}",
+           (long long)id);
+  cr_assert_str_eq(m->payload, reference);
 }
 
-Test(notifications_mail, the_email_is_rendered_when_written)
+/* Notification id's email, rendered as the worker renders it. */
+static struct delivery_mail
+rendered(int64_t id)
+{
+  struct delivery_mail mail = {.to = "ann@example.com"};
+  char err[128] = "";
+  cr_assert_eq(notifications_mail_render(db, id, &arena, &mail, err, sizeof err), 0, "%s", err);
+  cr_assert_str_eq(mail.to, "ann@example.com", "the renderer leaves the address alone");
+  return mail;
+}
+
+Test(notifications_mail, the_outbox_row_refers_to_its_notification)
 {
   int64_t id = add("registration_confirmed", 0, T0 + 48 * HOUR, T0);
   cr_assert_eq(notifications_mail(db, &id, 1, T0), 0);
@@ -114,21 +129,49 @@ Test(notifications_mail, the_email_is_rendered_when_written)
   cr_assert_str_eq(m.target, "ann@example.com");
   cr_assert_eq(m.next_attempt_at, T0);
   cr_assert_eq(m.expires_at, 0, "a confirmation never expires");
+  expect_reference(&m, id);
+}
+
+Test(notifications_mail, the_email_is_rendered_when_sent_as_the_templates_word_it)
+{
+  int64_t id = add("registration_confirmed", 0, T0 + 48 * HOUR, T0);
+  cr_assert_eq(notifications_mail(db, &id, 1, T0), 0);
 
   /* Word for word what the templates say of the notification. */
   struct notification n;
   struct notification_text words;
   cr_assert_eq(notifications_get(db, id, &arena, &n), 0);
   cr_assert_eq(notification_render(&n, &arena, &words), 0);
-  json_t *payload = json_loads(m.payload, 0, NULL);
-  cr_assert_not_null(payload, "%s", m.payload);
-  cr_assert_str_eq(field(payload, "to"), "ann@example.com");
-  cr_assert_str_eq(field(payload, "to_name"), "Ann Lee");
-  cr_assert_str_eq(field(payload, "subject"), "Registration confirmed: Jazz Night");
-  cr_assert_str_eq(field(payload, "text"), words.text);
-  cr_assert_str_eq(field(payload, "html"), words.html);
-  cr_assert_not_null(strstr(field(payload, "text"), "T-123"));
-  json_decref(payload);
+  struct delivery_mail mail = rendered(id);
+  cr_assert_str_eq(mail.to_name, "Ann Lee");
+  cr_assert_str_eq(mail.subject, "Registration confirmed: Jazz Night");
+  cr_assert_str_eq(mail.text, words.text);
+  cr_assert_str_eq(mail.html, words.html);
+  cr_assert_not_null(strstr(mail.text, "T-123"));
+
+  /* The notification keeps the event as it was: rendered later, it says
+   * what it said when it was written, whatever became of the event. */
+  cr_assert_eq(db_exec(db, "INSERT INTO events (id, title, date_time, location, capacity,"
+                           " created_at, organizer_id, search_text, location_key)"
+                           " VALUES (7, 'Renamed', ?, 'Paris', 0, ?, 1, '', '')",
+                       NULL, "ii", T0 + 72 * HOUR, T0), 0);
+  cr_assert_eq(db_exec(db, "DELETE FROM events WHERE id = 7", NULL, NULL), 0);
+  struct delivery_mail later = rendered(id);
+  cr_assert_str_eq(later.subject, mail.subject);
+  cr_assert_str_eq(later.text, mail.text);
+  cr_assert_str_eq(later.html, mail.html);
+}
+
+Test(notifications_mail, a_notification_gone_is_not_rendered_and_says_so)
+{
+  int64_t id = add("registration_confirmed", 0, T0 + 48 * HOUR, T0);
+  cr_assert_eq(db_exec(db, "DELETE FROM notifications WHERE id = ?", NULL, "i", id), 0);
+  struct delivery_mail mail = {.to = "ann@example.com"};
+  char err[128] = "", expected[64];
+  cr_assert_eq(notifications_mail_render(db, id, &arena, &mail, err, sizeof err),
+               EVENTAPI_ENOTFOUND);
+  snprintf(expected, sizeof expected, "notification %lld is gone", (long long)id);
+  cr_assert_str_eq(err, expected);
 }
 
 Test(notifications_mail, a_reminder_is_due_with_its_notification_and_expires_halfway)
@@ -187,7 +230,8 @@ Test(notifications_mail, mail_unsent_before_the_outbox_is_carried_over_as_it_was
   cr_assert_eq(m.next_attempt_at, T0 + 600 * SECOND, "its retry as it was");
   cr_assert_str_eq(m.last_error, "421 try later");
   cr_assert_str_eq(m.message_id, "abc@example.com", "the same Message-ID");
-  cr_assert_not_null(strstr(m.payload, "Registration confirmed: Jazz Night"));
+  expect_reference(&m, retrying);
+  cr_assert_str_eq(rendered(retrying).subject, "Registration confirmed: Jazz Night");
   m = mail_of(fresh);
   cr_assert_str_eq(m.state, "pending");
   cr_assert_eq(m.attempts, 0);
@@ -198,6 +242,7 @@ Test(notifications_mail, mail_unsent_before_the_outbox_is_carried_over_as_it_was
   cr_assert_str_eq(m.last_error, "550 no such user");
   m = mail_of(reminder);
   cr_assert_eq(m.expires_at, T0 + 8 * HOUR, "a reminder still expires halfway");
+  cr_assert_str_eq(rendered(reminder).subject, "Reminder: Jazz Night starts in 24 hours");
 }
 
 Test(notifications_mail, a_large_backlog_is_carried_a_batch_at_a_time)

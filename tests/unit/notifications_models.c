@@ -251,10 +251,24 @@ Test(notifications_models, a_moved_event_takes_along_reminders_waiting_for_a_ret
                       retried), 1);
   cr_assert_eq(scalar("SELECT next_attempt_at FROM outbox WHERE source = 'notification:' || ?",
                       retried), now.date_time - 24 * HOUR);
+  cr_assert_eq(scalar("SELECT expires_at FROM outbox WHERE source = 'notification:' || ?",
+                      retried), now.date_time - 12 * HOUR, "expires halfway, at the new time");
+  cr_assert_str_eq(text("SELECT target FROM outbox WHERE source = 'notification:' || ?",
+                        retried), "ann@example.com");
+  /* Rendered when sent, from the notification as it is now. */
   const char *payload = text("SELECT payload FROM outbox WHERE state = 'pending'"
                              " AND source = 'notification:' || ?", retried);
-  cr_assert_not_null(strstr(payload, "Paris"), "the new place: %s", payload);
-  cr_assert_null(strstr(payload, "Berlin"), "not the old one: %s", payload);
+  char reference[96];
+  snprintf(reference, sizeof reference, "{\"render\":\"notification\",\"ref\":%lld}",
+           (long long)retried);
+  cr_assert_str_eq(payload, reference);
+  struct delivery_mail mail = {.to = "ann@example.com"};
+  char err[128] = "";
+  cr_assert_eq(notifications_mail_render(db, retried, &arena, &mail, err, sizeof err), 0, "%s",
+               err);
+  cr_assert_not_null(strstr(mail.text, "Paris"), "the new place: %s", mail.text);
+  cr_assert_null(strstr(mail.text, "Berlin"), "not the old one: %s", mail.text);
+  cr_assert_null(strstr(mail.html, "Berlin"), "not the old one: %s", mail.html);
   /* Not due now: its retry would have sent the old time and place. */
   struct delivery_message m;
   bool found;

@@ -4,12 +4,16 @@
  * sent once, under its message_id; a failure is tried again after its
  * back-off and is dead after EMAIL_MAX_ATTEMPTS tries; a permanent refusal,
  * a message too late, one whose workers kept dying and one whose payload
- * is not a mail are dead at once, with the reason; ticks run on the
- * worker's beat. The clock stands still (time_test_freeze) and is moved by
+ * is not a mail are dead at once, with the reason; a mail written as a
+ * reference is rendered by its renderer on the worker's thread when it is
+ * sent, under the same Message-ID on every try, and one whose renderer is
+ * missing or finds what it refers to gone is dead with the reason; ticks
+ * run on the worker's beat. The clock stands still (time_test_freeze) and is moved by
  * the test.
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +261,144 @@ Test(worker, a_message_id_with_its_own_domain_is_kept)
   cr_assert_eq(mails(&message), 1);
   cr_assert_not_null(strstr(message, "Message-ID: <abc123@old.example.org>"), "%s", message);
   free(message);
+}
+
+/* ---- rendered at send time ----------------------------------------------- */
+
+static pthread_t test_thread;
+static int renders;
+static int render_rc; /* what the renderer answers */
+
+/* Renders ref 7 as a greeting; anything else is gone. */
+static int
+greeting(db_t *render_db, int64_t ref, arena_t *arena, struct delivery_mail *mail, char *err,
+         size_t errlen)
+{
+  renders++;
+  cr_assert(pthread_equal(pthread_self(), test_thread), "rendered on the worker's thread");
+  cr_assert_not_null(render_db);
+  /* Inside a read transaction of the worker's own connection. */
+  db_stmt_t *st = db_prepare(render_db, "SELECT count(*) FROM outbox");
+  cr_assert_not_null(st);
+  cr_assert_eq(db_step(st), DB_ROW);
+  db_reset(st);
+  if (render_rc < 0) {
+    snprintf(err, errlen, "the greeting service is away");
+    return render_rc;
+  }
+  if (ref != 7) {
+    snprintf(err, errlen, "greeting %lld is gone", (long long)ref);
+    return EVENTAPI_ENOTFOUND;
+  }
+  mail->to_name = "Ann Lee";
+  mail->subject = arena_printf(arena, "Hello, greeting %lld", (long long)ref);
+  mail->text = "Hi Ann,\n";
+  mail->html = "<p>Hi Ann,</p>\n";
+  return 0;
+}
+
+/* A mail to ann that renderer renders from ref when it is sent; its id. */
+static int64_t
+add_reference(const char *renderer, int64_t ref)
+{
+  struct delivery_new m = {.kind = "greeting"};
+  int64_t id = 0;
+  cr_assert_eq(db_begin(db, DB_WRITE), 0);
+  cr_assert_eq(delivery_mail_enqueue_ref(db, renderer, ref, "ann@example.com", &m, T0, &id), 0);
+  cr_assert_eq(db_commit(db), 0);
+  return id;
+}
+
+Test(worker, a_reference_is_rendered_on_the_worker_when_sent)
+{
+  test_thread = pthread_self();
+  cr_assert_eq(delivery_mail_renderer_register("greeting", greeting), 0);
+  int64_t id = add_reference("greeting", 7);
+  cr_assert_str_eq(text("SELECT payload FROM outbox WHERE id = ?", id),
+                   "{\"render\":\"greeting\",\"ref\":7}", "a small row, nothing rendered");
+  cr_assert_eq(renders, 0, "not rendered when written");
+  run_once();
+  cr_assert_eq(renders, 1);
+  char *message = NULL;
+  cr_assert_eq(mails(&message), 1);
+  char header[128];
+  snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
+           text("SELECT message_id FROM outbox WHERE id = ?", id));
+  cr_assert_not_null(strstr(message, header), "%s", message);
+  cr_assert_not_null(strstr(message, "Subject: Hello, greeting 7"), "%s", message);
+  cr_assert_not_null(strstr(message, "To: \"Ann Lee\" <ann@example.com>"), "%s", message);
+  cr_assert_not_null(strstr(message, "Hi Ann,"), "%s", message);
+  free(message);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
+                      " AND attempts = 1", id), 1);
+}
+
+Test(worker, a_reference_is_the_same_mail_on_every_try)
+{
+  test_thread = pthread_self();
+  cr_assert_eq(delivery_mail_renderer_register("greeting", greeting), 0);
+  cfg.email_url = "smtp://127.0.0.1:1"; /* refused: tried again later */
+  int64_t id = add_reference("greeting", 7);
+  run_once();
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                      " AND attempts = 1", id), 1);
+  /* The renderer's own failure is worth retrying too, with its reason. */
+  time_test_freeze(T0 + 3600 * SECOND);
+  render_rc = EVENTAPI_EBUSY;
+  run_once();
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                      " AND attempts = 2", id), 1);
+  cr_assert_str_eq(text("SELECT last_error FROM outbox WHERE id = ?", id),
+                   "cannot render the mail: the greeting service is away");
+  time_test_freeze(T0 + 7200 * SECOND);
+  render_rc = 0;
+  cfg.email_url = file_url;
+  run_once();
+  cr_assert_eq(renders, 3, "rendered at each try");
+  char *message = NULL;
+  cr_assert_eq(mails(&message), 1);
+  char header[128];
+  snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
+           text("SELECT message_id FROM outbox WHERE id = ?", id));
+  cr_assert_not_null(strstr(message, header), "the same Message-ID: %s", message);
+  free(message);
+  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
+                      " AND attempts = 3", id), 1);
+}
+
+Test(worker, a_reference_without_its_renderer_is_dead_at_once)
+{
+  expect_dead_at_once(add_reference("nobody", 7), 1,
+                      "cannot render the mail: no renderer \"nobody\" is registered");
+}
+
+Test(worker, a_reference_to_what_is_gone_is_dead_at_once)
+{
+  test_thread = pthread_self();
+  cr_assert_eq(delivery_mail_renderer_register("greeting", greeting), 0);
+  expect_dead_at_once(add_reference("greeting", 8), 1,
+                      "cannot render the mail: greeting 8 is gone");
+}
+
+Test(worker, a_reference_that_is_malformed_is_dead_at_once)
+{
+  struct delivery_new m = {.channel = "mail", .kind = "k", .target = "ann@example.com",
+                           .payload = "{\"render\":\"greeting\"}"};
+  int64_t id;
+  cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
+  expect_dead_at_once(id, 1, "the payload is not a mail");
+}
+
+Test(worker, renderers_have_plain_names)
+{
+  cr_assert_eq(delivery_mail_renderer_register("", greeting), EVENTAPI_EINVAL);
+  cr_assert_eq(delivery_mail_renderer_register("a\"b", greeting), EVENTAPI_EINVAL);
+  cr_assert_eq(delivery_mail_renderer_register("greeting", NULL), EVENTAPI_EINVAL);
+  struct delivery_new m = {.kind = "k"};
+  cr_assert_eq(delivery_mail_enqueue_ref(db, "a\"b", 1, "ann@example.com", &m, T0, NULL),
+               EVENTAPI_EINVAL);
+  cr_assert_eq(delivery_mail_enqueue_ref(db, "greeting", 1, NULL, &m, T0, NULL),
+               EVENTAPI_EINVAL);
 }
 
 static int tick_calls;
