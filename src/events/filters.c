@@ -445,6 +445,8 @@ events_filter_sql(const struct event_filter *f, const struct principal *who,
 
 /* ---- counts, cached by the catalogue's version ---- */
 
+static void matches_clear(void);
+
 #define COUNT_SLOTS 4096        /* direct-mapped: a new key takes its slot */
 #define COUNT_LOCKS 64
 #define COUNT_KEY_MAX 2048      /* longer filters are counted every time */
@@ -476,6 +478,7 @@ events_filter_counts_clear(void)
     count_slots[i] = (struct count_entry){0};
     pthread_mutex_unlock(&count_locks[i % COUNT_LOCKS]);
   }
+  matches_clear();
 }
 
 static void
@@ -633,13 +636,232 @@ count_matches(db_t *db, const struct event_filter *f, const struct principal *wh
   return rc;
 }
 
+/* ---- the ordered matches of a substring filter, cached by the catalogue's version ---- */
+
+/*
+ * A substring filter (`search`, `location`) finds its matches through a
+ * trigram index, which cannot give them in the list's order: each page
+ * would find and sort every match again, and a city that one event in
+ * forty names is thousands of them. So the matches such a filter gives the
+ * public (or, for admins, every event), in the list's order, are kept as
+ * (id, version) pairs beside the counts, under the catalogue's version and
+ * until the next event starts, as counts are: a page is a slice of them,
+ * and a change to the catalogue makes them old. A filter matching more
+ * than MATCHES_MAX events is paged by the database each time (and is
+ * remembered as such). MATCHES_BUDGET bounds the memory of all lists.
+ */
+
+#define MATCHES_SLOTS 256          /* direct-mapped, as counts are */
+#define MATCHES_MAX 8192
+#define MATCHES_BUDGET (8u << 20)  /* bytes of (id, version) pairs */
+
+struct matches {
+  uint64_t hash, version;
+  int64_t valid_until;
+  char *key;                       /* malloc'd; NULL: free slot */
+  bool too_many;                   /* paged by the database instead */
+  size_t n;
+  int64_t *pairs;                  /* malloc'd: n (id, version) pairs */
+};
+
+static struct matches matches_slots[MATCHES_SLOTS];
+static size_t matches_bytes;       /* under matches_lock */
+static pthread_mutex_t matches_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+matches_free(struct matches *m)
+{
+  matches_bytes -= m->n * 2 * sizeof *m->pairs;
+  free(m->key);
+  free(m->pairs);
+  *m = (struct matches){0};
+}
+
+static void
+matches_clear(void)
+{
+  pthread_mutex_lock(&matches_lock);
+  for (size_t i = 0; i < MATCHES_SLOTS; i++)
+    if (matches_slots[i].key)
+      matches_free(&matches_slots[i]);
+  pthread_mutex_unlock(&matches_lock);
+}
+
+/* Whether the page who reads of f is the part of the events that lists are
+ * kept for: the public events for anyone not signed in (or asking for the
+ * public ones only), every event for an admin. */
+static bool
+matches_apply(const struct event_filter *f, const struct principal *who)
+{
+  if (f->nterms == 0 && f->location.pattern == NULL)
+    return false;
+  enum events_visible_part part = EVENTS_VISIBLE_ALL;
+  int nparams;
+  events_visible_sql(who, &part, &nparams);
+  return nparams == 0 || f->visibility == VISIBILITY_PUBLIC;
+}
+
+/* The page of f from list, into ids and versions. */
+static void
+matches_slice(const int64_t *pairs, size_t n, const struct event_filter *f, int64_t *ids,
+              int64_t *versions, size_t *count)
+{
+  for (size_t i = (size_t)f->offset; i < n && *count < (size_t)f->limit; i++) {
+    ids[*count] = pairs[2 * i];
+    versions[(*count)++] = pairs[2 * i + 1];
+  }
+}
+
+/* 1: the page of f came from a kept list; -1: f is known to have too many
+ * matches to keep; 0: no list kept. */
+static int
+matches_lookup(const struct strbuf *key, uint64_t hash, uint64_t version,
+               const struct event_filter *f, int64_t *ids, int64_t *versions, size_t *count,
+               int64_t *total, int64_t *valid_until)
+{
+  struct matches *m = &matches_slots[hash % MATCHES_SLOTS];
+  int found = 0;
+  pthread_mutex_lock(&matches_lock);
+  if (m->key && m->hash == hash && m->version == version && f->now <= m->valid_until &&
+      strcmp(m->key, key->data) == 0) {
+    found = m->too_many ? -1 : 1;
+    if (found == 1) {
+      *total = (int64_t)m->n;
+      *valid_until = m->valid_until;
+      matches_slice(m->pairs, m->n, f, ids, versions, count);
+    }
+  }
+  pthread_mutex_unlock(&matches_lock);
+  return found;
+}
+
+static void
+matches_store(const struct strbuf *key, uint64_t hash, uint64_t version, int64_t valid_until,
+              int64_t *pairs, size_t n, bool too_many)
+{
+  char *copy = strdup(key->data);
+  pthread_mutex_lock(&matches_lock);
+  struct matches *m = &matches_slots[hash % MATCHES_SLOTS];
+  if (m->key)
+    matches_free(m);
+  size_t bytes = n * 2 * sizeof *pairs;
+  if (copy && matches_bytes + bytes <= MATCHES_BUDGET) {
+    *m = (struct matches){hash, version, valid_until, copy, too_many, n, pairs};
+    matches_bytes += bytes;
+    copy = NULL;
+    pairs = NULL;
+  }
+  pthread_mutex_unlock(&matches_lock);
+  free(copy);
+  free(pairs);
+}
+
+/*
+ * Every match of f in order, from the database, kept for the next page;
+ * then the page. 0 with *found false when there are too many to keep.
+ */
+static int
+matches_fill(db_t *db, const struct event_filter *f, const struct principal *who,
+             const struct strbuf *key, uint64_t hash, uint64_t version, arena_t *arena,
+             int64_t *ids, int64_t *versions, size_t *count, int64_t *total,
+             int64_t *valid_until, bool *found)
+{
+  struct event_filter all = *f;
+  all.offset = 0;
+  all.limit = MATCHES_MAX + 1;
+  struct query q = {0};
+  int rc = build(&q, &all, who, EVENT_QUERY_PAGE, "id, version", arena);
+  if (rc < 0)
+    return rc;
+  db_stmt_t *st = prepare_bound(db, &q);
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  size_t n = 0, cap = 64;
+  int64_t *pairs = malloc(cap * 2 * sizeof *pairs);
+  rc = pairs ? 0 : EVENTAPI_ENOMEM;
+  while (rc == 0 && (rc = db_step(st)) == DB_ROW) {
+    if (n == cap) {
+      int64_t *more = realloc(pairs, cap * 4 * sizeof *pairs);
+      if (more == NULL) {
+        rc = EVENTAPI_ENOMEM;
+        break;
+      }
+      pairs = more;
+      cap *= 2;
+    }
+    pairs[2 * n] = db_column_int(st, 0);
+    pairs[2 * n + 1] = db_column_int(st, 1);
+    n++;
+    rc = 0;
+  }
+  db_reset(st);
+  *valid_until = INT64_MAX;
+  if (rc >= 0 && f->upcoming)
+    rc = next_start(db, f->now, valid_until);
+  if (rc < 0) {
+    free(pairs);
+    return rc;
+  }
+  *found = n <= MATCHES_MAX;
+  if (*found) {
+    *total = (int64_t)n;
+    matches_slice(pairs, n, f, ids, versions, count);
+  } else {
+    free(pairs);
+    pairs = NULL;
+    n = 0;
+  }
+  matches_store(key, hash, version, *valid_until, pairs, n, !*found);
+  return 0;
+}
+
+/* The page of f from a kept list of its matches, made if need be. 0 with
+ * *found false when f is paged by the database. */
+static int
+matches_page(db_t *db, const struct event_filter *f, const struct principal *who,
+             uint64_t version, arena_t *arena, int64_t *ids, int64_t *versions, size_t *count,
+             int64_t *total, int64_t *valid_until, bool *found)
+{
+  *found = false;
+  if (!events_cache_enabled() || !matches_apply(f, who))
+    return 0;
+  enum events_visible_part cached = EVENTS_VISIBLE_PUBLIC;
+  int nparams;
+  events_visible_sql(who, &cached, &nparams);
+  struct strbuf key = {0};
+  count_key(&key, f, cached == EVENTS_VISIBLE_ALL);
+  key_int(&key, 'O', (int64_t)f->ordering * 2 + f->descending);
+  int rc = 0;
+  if (!key.failed && key.len <= COUNT_KEY_MAX) {
+    uint64_t hash = hash_bytes(key.data, key.len);
+    int hit = matches_lookup(&key, hash, version, f, ids, versions, count, total, valid_until);
+    if (hit == 1)
+      *found = true;
+    else if (hit == 0)
+      rc = matches_fill(db, f, who, &key, hash, version, arena, ids, versions, count, total,
+                        valid_until, found);
+  }
+  strbuf_free(&key);
+  return rc;
+}
+
 int
 events_list_versions(db_t *db, const struct event_filter *f, const struct principal *who,
                      uint64_t version, arena_t *arena, int64_t **ids, int64_t **versions,
                      size_t *count, int64_t *total, int64_t *valid_until)
 {
   *count = 0;
-  int rc = count_matches(db, f, who, version, arena, total, valid_until);
+  size_t cap = (size_t)f->limit;
+  *ids = arena_alloc(arena, cap * sizeof **ids);
+  *versions = arena_alloc(arena, cap * sizeof **versions);
+  if (*ids == NULL || *versions == NULL)
+    return EVENTAPI_ENOMEM;
+  bool found;
+  int rc = matches_page(db, f, who, version, arena, *ids, *versions, count, total, valid_until,
+                        &found);
+  if (rc < 0 || found)
+    return rc;
+  rc = count_matches(db, f, who, version, arena, total, valid_until);
   if (rc < 0 || *total <= f->offset)
     return rc;
   struct query q = {0};
@@ -648,13 +870,6 @@ events_list_versions(db_t *db, const struct event_filter *f, const struct princi
   db_stmt_t *st = prepare_bound(db, &q);
   if (st == NULL)
     return EVENTAPI_EDB;
-  size_t cap = (size_t)f->limit;
-  *ids = arena_alloc(arena, cap * sizeof **ids);
-  *versions = arena_alloc(arena, cap * sizeof **versions);
-  if (*ids == NULL || *versions == NULL) {
-    db_reset(st);
-    return EVENTAPI_ENOMEM;
-  }
   while (*count < cap && (rc = db_step(st)) == DB_ROW) {
     (*ids)[*count] = db_column_int(st, 0);
     (*versions)[(*count)++] = db_column_int(st, 1);

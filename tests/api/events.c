@@ -2072,11 +2072,22 @@ Test(events, list_includes_past_events_with_upcoming_false)
                                                        soon_time)).id;
   long long later = api_create_event(olga.access, "{'title':'Later'}").id;
   expect_ids(list_events(NULL, NULL), soon, later);
+  /* A substring filter's matches are kept in order until the next start. */
+  for (int i = 0; i < 2; i++) {
+    struct api_resp *page = list_events(NULL, "location=erli&limit=1&offset=1");
+    expect_ids(page, later);
+    expect_int(page, "count", 2);
+  }
+  expect_ids(list_events(NULL, "location=erli"), soon, later);
 
   api_clock_advance(601);
 
   /* Started: out of the default list, in with upcoming=false. */
   expect_ids(list_events(NULL, NULL), later);
+  struct api_resp *page = list_events(NULL, "location=erli&limit=1");
+  expect_ids(page, later);
+  expect_int(page, "count", 1);
+  expect_ids(list_events(NULL, "location=erli"), later);
   expect_ids(list_events(NULL, "upcoming=true"), later);
   expect_ids(list_events(NULL, "upcoming=false"), soon, later);
   expect_ids(list_events(NULL, "upcoming=0"), soon, later);
