@@ -5,7 +5,6 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "core/error.h"
 #include "events/images.h"
 #include "http/media.h"
+#include "support/tmpdir.h"
 
 TestSuite(images);
 
@@ -490,30 +490,6 @@ Test(images, media_names_are_exactly_the_generated_form)
   cr_assert(!media_name_valid(NULL));
 }
 
-static char tmpdir[64];
-
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
-static void
-make_tmpdir(void)
-{
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/eventapi-media-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void
-remove_tmpdir(void)
-{
-  nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* How many entries dir holds, besides . and .. */
 static int
 count_entries(const char *dir)
@@ -529,10 +505,10 @@ count_entries(const char *dir)
 }
 
 Test(images, media_store_writes_a_new_file_atomically_and_remove_takes_it,
-     .init = make_tmpdir, .fini = remove_tmpdir)
+     .init = tmpdir_create, .fini = tmpdir_remove)
 {
   char root[128], name[MEDIA_NAME_SIZE], other[MEDIA_NAME_SIZE], path[256];
-  snprintf(root, sizeof root, "%s/a/media", tmpdir); /* parents missing too */
+  snprintf(root, sizeof root, "%s/a/media", tmpdir_path()); /* parents missing too */
   cr_assert_eq(media_store(root, gif, sizeof gif, "gif", name), 0);
   cr_assert(media_name_valid(name), "%s", name);
   cr_assert_eq(strlen(name), 36);
@@ -562,30 +538,30 @@ Test(images, media_store_writes_a_new_file_atomically_and_remove_takes_it,
   cr_assert_eq(count_entries(root), 1);
 }
 
-Test(images, media_store_refuses_other_extensions, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(images, media_store_refuses_other_extensions, .init = tmpdir_create, .fini = tmpdir_remove)
 {
   char name[MEDIA_NAME_SIZE];
   const char *bad[] = {"svg", "", "png/../x", "PNG", "jpeg"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    cr_assert_eq(media_store(tmpdir, gif, sizeof gif, bad[i], name), EVENTAPI_EINVAL);
-  cr_assert_eq(count_entries(tmpdir), 0);
+    cr_assert_eq(media_store(tmpdir_path(), gif, sizeof gif, bad[i], name), EVENTAPI_EINVAL);
+  cr_assert_eq(count_entries(tmpdir_path()), 0);
 }
 
 Test(images, media_store_fails_cleanly_when_root_is_a_file,
-     .init = make_tmpdir, .fini = remove_tmpdir)
+     .init = tmpdir_create, .fini = tmpdir_remove)
 {
   char root[128], name[MEDIA_NAME_SIZE];
-  snprintf(root, sizeof root, "%s/file", tmpdir);
+  snprintf(root, sizeof root, "%s/file", tmpdir_path());
   FILE *f = fopen(root, "w");
   fclose(f);
   cr_assert_eq(media_store(root, gif, sizeof gif, "gif", name), EVENTAPI_EIO);
 }
 
 Test(images, media_remove_ignores_names_it_did_not_make,
-     .init = make_tmpdir, .fini = remove_tmpdir)
+     .init = tmpdir_create, .fini = tmpdir_remove)
 {
   char root[128], path[256];
-  snprintf(root, sizeof root, "%s/media", tmpdir);
+  snprintf(root, sizeof root, "%s/media", tmpdir_path());
   cr_assert_eq(mkdir(root, 0750), 0);
   const char *keep[] = {"keep.txt", "0123456789ABCDEF0123456789ABCDEF.png"};
   for (size_t i = 0; i < 2; i++) {
@@ -594,7 +570,7 @@ Test(images, media_remove_ignores_names_it_did_not_make,
     fclose(f);
     cr_assert_eq(media_remove(root, keep[i]), 0);
   }
-  snprintf(path, sizeof path, "%s/outside.png", tmpdir);
+  snprintf(path, sizeof path, "%s/outside.png", tmpdir_path());
   FILE *f = fopen(path, "w");
   fclose(f);
   cr_assert_eq(media_remove(root, "../outside.png"), 0);
