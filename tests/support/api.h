@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct api_resp;
 
@@ -192,6 +193,10 @@ struct api_event api_create_event(const char *token, const char *overrides);
  * size. Harness-owned; *len gets its size.
  */
 const unsigned char *api_png(size_t size, size_t *len);
+
+/* The same, declaring width x height pixels (it holds the data of one). */
+const unsigned char *api_png_declaring(size_t size, uint32_t width, uint32_t height,
+                                       size_t *len);
 
 /* ---- races (race.c) ---------------------------------------------------------- */
 

@@ -11,56 +11,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "core/error.h"
 #include "events/images.h"
 #include "http/media.h"
+#include "support/image.h"
 #include "support/tmpdir.h"
 
 TestSuite(images);
 
-/* ---- tiny valid images ---- */
-
-static void
-put_be32(unsigned char *p, uint32_t v)
-{
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
-}
-
-/* Appends a chunk (length, type, data, CRC) at out; returns its size. */
-static size_t
-png_chunk(unsigned char *out, const char *type, const unsigned char *data, uint32_t len)
-{
-  put_be32(out, len);
-  memcpy(out + 4, type, 4);
-  if (len)
-    memcpy(out + 8, data, len);
-  put_be32(out + 8 + len, (uint32_t)crc32(0L, out + 4, len + 4));
-  return 12 + len;
-}
-
-/* A 1x1 grey PNG; *len gets its size. Caller frees. */
-static unsigned char *
-make_png(size_t *len)
-{
-  unsigned char *png = malloc(256);
-  static const unsigned char raw[2] = {0, 0x80}; /* filter none, one grey pixel */
-  unsigned char idat[64];
-  uLongf idat_len = sizeof idat;
-  cr_assert_eq(compress(idat, &idat_len, raw, sizeof raw), Z_OK);
-  unsigned char ihdr[13] = {0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
-  memcpy(png, "\x89PNG\r\n\x1a\n", 8);
-  size_t n = 8;
-  n += png_chunk(png + n, "IHDR", ihdr, sizeof ihdr);
-  n += png_chunk(png + n, "IDAT", idat, (uint32_t)idat_len);
-  n += png_chunk(png + n, "IEND", NULL, 0);
-  *len = n;
-  return png;
-}
+/* ---- tiny valid images (the PNGs: support/image.h) ---- */
 
 /* 1x1 grey baseline JPEG, as libjpeg writes it. */
 static const unsigned char jpeg[] = {
@@ -148,7 +108,7 @@ expect_trailing_byte_refused(const unsigned char *data, size_t len)
 Test(images, png_valid_truncated_and_extended)
 {
   size_t len;
-  unsigned char *png = make_png(&len);
+  unsigned char *png = image_png(0, 1, 1, &len);
   cr_assert_eq(detect(png, len), IMAGE_PNG);
   expect_truncations_refused(png, len);
   expect_trailing_bytes_ignored(png, len, IMAGE_PNG);
@@ -159,7 +119,7 @@ Test(images, png_with_any_single_byte_changed_is_refused)
 {
   /* Every byte is covered by the signature, a length, a type or a CRC. */
   size_t len;
-  unsigned char *png = make_png(&len);
+  unsigned char *png = image_png(0, 1, 1, &len);
   for (size_t i = 0; i < len; i++) {
     for (int bit = 0; bit < 8; bit++) {
       png[i] ^= (unsigned char)(1 << bit);
@@ -178,31 +138,31 @@ Test(images, png_needs_ihdr_first_an_idat_and_iend_last)
   size_t n;
 
   memcpy(png, "\x89PNG\r\n\x1a\n", 8); /* no IDAT */
-  n = 8 + png_chunk(png + 8, "IHDR", ihdr, 13);
-  n += png_chunk(png + n, "IEND", NULL, 0);
+  n = 8 + image_png_chunk(png + 8, "IHDR", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", NULL, 0);
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 
-  n = 8 + png_chunk(png + 8, "IDAT", ihdr, 13); /* IDAT before IHDR */
-  n += png_chunk(png + n, "IHDR", ihdr, 13);
-  n += png_chunk(png + n, "IEND", NULL, 0);
+  n = 8 + image_png_chunk(png + 8, "IDAT", ihdr, 13); /* IDAT before IHDR */
+  n += image_png_chunk(png + n, "IHDR", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", NULL, 0);
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 
-  n = 8 + png_chunk(png + 8, "IHDR", zero, 13); /* zero width and height */
-  n += png_chunk(png + n, "IDAT", ihdr, 13);
-  n += png_chunk(png + n, "IEND", NULL, 0);
+  n = 8 + image_png_chunk(png + 8, "IHDR", zero, 13); /* zero width and height */
+  n += image_png_chunk(png + n, "IDAT", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", NULL, 0);
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 
-  n = 8 + png_chunk(png + 8, "IHDR", ihdr, 13); /* IEND with data */
-  n += png_chunk(png + n, "IDAT", ihdr, 13);
-  n += png_chunk(png + n, "IEND", ihdr, 1);
+  n = 8 + image_png_chunk(png + 8, "IHDR", ihdr, 13); /* IEND with data */
+  n += image_png_chunk(png + n, "IDAT", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", ihdr, 1);
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 
-  n = 8 + png_chunk(png + 8, "IHDR", ihdr, 13); /* the good order */
-  n += png_chunk(png + n, "IDAT", ihdr, 13);
-  n += png_chunk(png + n, "IEND", NULL, 0);
+  n = 8 + image_png_chunk(png + 8, "IHDR", ihdr, 13); /* the good order */
+  n += image_png_chunk(png + n, "IDAT", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", NULL, 0);
   cr_assert_eq(detect(png, n), IMAGE_PNG);
 
-  put_be32(png + 8, 0xfffffff0u); /* a huge IHDR length */
+  image_put_be32(png + 8, 0xfffffff0u); /* a huge IHDR length */
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 }
 
@@ -403,7 +363,7 @@ declared(const unsigned char *data, size_t len, enum image_type expected)
 Test(images, declared_sizes_are_read_from_the_headers)
 {
   size_t len;
-  unsigned char *png = make_png(&len);
+  unsigned char *png = image_png(0, 1, 1, &len);
   expect_size(png, len, IMAGE_PNG, 1, 1);
   free(png);
   expect_size(jpeg, sizeof jpeg, IMAGE_JPEG, 1, 1);
