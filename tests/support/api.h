@@ -281,6 +281,19 @@ struct api_resp *api_put(const char *path, const char *token, const char *json);
 struct api_resp *api_patch(const char *path, const char *token, const char *json);
 
 /*
+ * api_request() sent from a thread of its own and joined: a request whose
+ * 5xx answer the test reads rather than fails on (the client fails the
+ * test on a 5xx only on the test's own thread). Fails the test when no
+ * answer came at all.
+ */
+struct api_resp *api_attempt(const char *method, const char *path, const char *token,
+                             const char *content_type, const void *body, size_t len);
+
+/* The same with a JSON body (NULL: none), as api_post() sends it. */
+struct api_resp *api_attempt_json(const char *method, const char *path, const char *token,
+                                  const char *json);
+
+/*
  * Sends bytes as they are on a new connection and reads one answer: until
  * its Content-Length is complete, the server closes, or 30 seconds pass.
  * status is 0 when nothing parsable came back.
