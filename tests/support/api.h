@@ -226,6 +226,15 @@ struct api_call {
  */
 void api_race(struct api_call *calls, size_t count);
 
+/*
+ * After api_race() of calls that only one may win (a name, a username
+ * taken once): fails the test unless exactly one call was answered won and
+ * every other 400 with exactly lost_body (single-quoted JSON, as
+ * expect_body() takes it). Returns the winner's answer.
+ */
+struct api_resp *api_race_winner(struct api_call *calls, size_t count, long won,
+                                 const char *lost_body);
+
 /* api_request() whose body's last byte waits until hold(arg) returns (the
  * building block of api_race()). */
 struct api_resp *api_request_held(const char *method, const char *path, const char *token,
