@@ -59,14 +59,6 @@ static const char *session_path(long long id, long long sid)
   return api_printf(EVENTS "%lld/sessions/%lld/", id, sid);
 }
 
-/* json as compact text, harness-owned. */
-static const char *dump(const json_t *json)
-{
-  char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-  api_keep(text, free);
-  return text ? text : "(null)";
-}
-
 /* Item i of r's "field" list (sessions, ticket_types). */
 static json_t *nested(struct api_resp *r, const char *field, size_t i)
 {
@@ -1667,22 +1659,14 @@ static struct {
   long long rock, jazz, conf, party, retreat;
 } fx;
 
-static long long create_category(const char *token, const char *name)
-{
-  struct api_resp *r = api_post("/api/events/categories/", token,
-                                api_jsonf("{'name':'%s'}", name));
-  expect_status(r, 201);
-  return api_id(r);
-}
-
 static void fixture(void)
 {
   fx.olga = api_signup("olga", "organizer");
   fx.oscar = api_signup("oscar", "organizer");
   fx.alice = api_signup("alice", "attendee");
   fx.root = api_admin("root");
-  fx.music = create_category(fx.root.access, "Music");
-  fx.tech = create_category(fx.root.access, "Tech");
+  fx.music = api_create_category(fx.root.access, "Music");
+  fx.tech = api_create_category(fx.root.access, "Tech");
   fx.rock = api_create_event(fx.olga.access, api_printf(
       "{'title':'Rock Concert','description':'Loud guitars all night',"
       "'location':'Berlin Arena','date_time':'{Y}-05-01T18:00:00Z','capacity':500,"
@@ -1719,7 +1703,7 @@ Test(events, list_is_a_plain_array_of_upcoming_public_events_by_date)
     expect_keys(item, EVENT_KEYS);
     struct api_resp *detail = api_get(event_path(api_int(item, "id")), NULL);
     expect_that(json_equal(detail->json, item), "listed %s differs from detail %s",
-                dump(item), detail->body);
+                api_dump(item), detail->body);
   }
   expect_ids(api_get("/api/events", NULL), fx.rock, fx.jazz, fx.conf);
 }

@@ -32,12 +32,6 @@
 static char disk[64];         /* the small filesystem's mount point */
 static bool mounted;
 
-static bool
-on_postgres(void)
-{
-  return getenv("EVENTAPI_TEST_POSTGRES") != NULL;
-}
-
 static void
 unmount_disk(void)
 {
@@ -81,7 +75,7 @@ start(void)
   const char *database = api_printf("sqlite:///%s/db.sqlite3", disk);
   const char *sqlite_env[] = {"WORKER", "off", "MEDIA_ROOT", media, "DATABASE_URL", database, NULL};
   const char *postgres_env[] = {"WORKER", "off", "MEDIA_ROOT", media, NULL};
-  api_server_start_with(on_postgres() ? postgres_env : sqlite_env);
+  api_server_start_with(api_on_postgres() ? postgres_env : sqlite_env);
 }
 
 static void
@@ -177,7 +171,7 @@ Test(disk, a_full_disk_refuses_writes_with_503_serves_reads_and_recovers)
   /* Writes: 503, saying why. */
   expect_full(upload(e.id, olga.access, 64 * 1024));
   cr_assert_eq(media_files(), 1, "a refused upload left a file behind");
-  if (!on_postgres()) {
+  if (!api_on_postgres()) {
     expect_full(api_attempt_json("POST", "/api/users/register/", NULL, api_json(
         "{'username':'late','email':'late@example.com','password':'" API_PASSWORD "'}")));
     expect_full(api_attempt_json("POST", register_path, bob.access, "{}"));
@@ -203,7 +197,7 @@ Test(disk, a_full_disk_refuses_writes_with_503_serves_reads_and_recovers)
   /* Writes again, each as if the disk had never been full. */
   expect_status(upload(e.id, olga.access, 64 * 1024), 200);
   cr_assert_eq(media_files(), 1, "the new image, and not the one it replaced");
-  if (!on_postgres()) {
+  if (!api_on_postgres()) {
     api_signup("late", NULL);
     r = api_post(register_path, bob.access, "{}");
     expect_status(r, 200);
@@ -215,6 +209,6 @@ Test(disk, a_full_disk_refuses_writes_with_503_serves_reads_and_recovers)
     api_create_event(olga.access, NULL);
   }
   cr_assert_eq(api_db_int("SELECT COUNT(*) FROM registrations WHERE event_id = ?", e.id),
-               on_postgres() ? 1 : 2);
+               api_on_postgres() ? 1 : 2);
   api_expect_database_consistent();
 }

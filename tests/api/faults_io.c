@@ -35,7 +35,7 @@
 static void
 start(void)
 {
-  if (getenv("EVENTAPI_TEST_POSTGRES"))
+  if (api_on_postgres())
     cr_skip_test("SQLite's I/O: not for PostgreSQL");
   fault_vfs_install();
   /* No mail worker: its claims would be writes of their own. */

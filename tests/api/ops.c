@@ -471,13 +471,6 @@ static struct api_resp *register_for(long long event, const char *token)
   return api_post(api_printf("/api/registrations/%lld/register/", event), token, "{}");
 }
 
-static const char *ticket_code(struct api_resp *r)
-{
-  const char *code = json_string_value(json_object_get(json_object_get(r->json, "ticket"), "code"));
-  cr_assert_not_null(code, "no ticket: %s", r->body);
-  return code;
-}
-
 Test(ops, metrics_count_registrations_cancellations_promotions_and_check_ins)
 {
   struct api_user olga = api_signup("olga", "organizer");
@@ -497,7 +490,7 @@ Test(ops, metrics_count_registrations_cancellations_promotions_and_check_ins)
   expect_domain_moved(before, 1, 1, 0, 0, 0);
 
   before = domain_now();
-  const char *check_in = api_printf("/api/tickets/%s/check-in/", ticket_code(first));
+  const char *check_in = api_printf("/api/tickets/%s/check-in/", api_ticket_code(first));
   expect_status(api_post(check_in, olga.access, NULL), 200);
   expect_status(api_post(check_in, olga.access, NULL), 409);
   expect_domain_moved(before, 0, 0, 0, 0, 1);
@@ -510,7 +503,7 @@ Test(ops, metrics_count_registrations_cancellations_promotions_and_check_ins)
   struct api_resp *bobs = api_get(api_printf("/api/registrations/%lld/", api_id(second)), bob.access);
   expect_status(bobs, 200);
   before = domain_now();
-  expect_status(api_post(api_printf("/api/registrations/ticket/%s/checkin/", ticket_code(bobs)),
+  expect_status(api_post(api_printf("/api/registrations/ticket/%s/checkin/", api_ticket_code(bobs)),
                          olga.access, NULL), 200);
   expect_domain_moved(before, 0, 0, 0, 0, 1);
 }
@@ -551,7 +544,7 @@ Test(ops, a_ticket_scanned_at_once_by_four_scanners_counts_once)
   struct api_user alice = api_signup("alice", NULL);
   struct api_resp *r = register_for(event_for(olga.access, 5), alice.access);
   expect_status(r, 200);
-  const char *path = api_printf("/api/tickets/%s/check-in/", ticket_code(r));
+  const char *path = api_printf("/api/tickets/%s/check-in/", api_ticket_code(r));
 
   struct domain before = domain_now();
   struct api_call scans[SCANNERS];

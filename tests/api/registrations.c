@@ -61,13 +61,6 @@ static const char *ticket_type_path(long long id, long long tid)
   return api_printf(EVENTS "%lld/ticket-types/%lld/", id, tid);
 }
 
-static const char *dump(const json_t *json)
-{
-  char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-  api_keep(text, free);
-  return text ? text : "(null)";
-}
-
 /* POST /api/registrations/{event}/register/ with ticket_type (0: none sent). */
 static struct api_resp *register_for(const char *token, long long event, long long type)
 {
@@ -1205,11 +1198,11 @@ static struct tally tally(struct api_resp *list, const long long *types)
     json_t *ticket = json_object_get(item, "ticket");
     if (waiting) {
       t.waiting++;
-      cr_assert(json_is_null(ticket), "a waiting registration with a ticket: %s", dump(item));
+      cr_assert(json_is_null(ticket), "a waiting registration with a ticket: %s", api_dump(item));
       continue;
     }
     t.confirmed++;
-    cr_assert(is_uuid4(json_string_value(json_object_get(ticket, "code"))), "%s", dump(item));
+    cr_assert(is_uuid4(json_string_value(json_object_get(ticket, "code"))), "%s", api_dump(item));
     for (size_t k = 0; k < 2; k++)
       if (types[k] == type)
         t.per_type[k]++;

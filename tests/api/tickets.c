@@ -40,17 +40,10 @@ static const char *registration_path(long long id)
   return api_printf("/api/registrations/%lld/", id);
 }
 
-static const char *dump(const json_t *json)
-{
-  char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-  api_keep(text, free);
-  return text ? text : "(null)";
-}
-
 static const char *str_of(json_t *json, const char *key)
 {
   const char *value = json_string_value(json_object_get(json, key));
-  expect_that(value != NULL, "expected a string \"%s\" in %s", key, dump(json));
+  expect_that(value != NULL, "expected a string \"%s\" in %s", key, api_dump(json));
   return value;
 }
 

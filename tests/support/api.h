@@ -80,6 +80,9 @@ void api_server_attach(unsigned port);
 
 unsigned api_server_port(void);
 const char *api_server_secret(void);     /* the SECRET_KEY in use */
+/* Whether this pass runs on PostgreSQL (scripts/with-postgres sets
+ * EVENTAPI_TEST_POSTGRES) rather than SQLite. */
+bool api_on_postgres(void);
 const char *api_server_dir(void);        /* the temporary directory */
 /* "http://127.0.0.1:<port>" + path; an absolute "http://..." path as it is. */
 const char *api_url(const char *path);
@@ -125,6 +128,10 @@ void api_clock_advance(long long seconds);
 /* Back to the real clock (api_server_stop() does it). */
 void api_clock_reset(void);
 
+/* Sleeps ms milliseconds of real time: for what the test waits on outside
+ * the server's clock (a child process, a restarted database, the kernel). */
+void api_pause_ms(long ms);
+
 /* An answer's timestamp ("2031-05-01T18:00:00.25Z", UTC with Z) in
  * microseconds, read with libc's calendar; fails the test on anything else. */
 long long api_parse_iso_us(const char *text);
@@ -164,6 +171,10 @@ long long api_id(const struct api_resp *r);
 /* The integer member key of json; fails the test otherwise. */
 long long api_int(const json_t *json, const char *key);
 
+/* json (any value) as compact text, for a message; "(null)" for none.
+ * Harness-owned. */
+const char *api_dump(const json_t *json);
+
 /* The default date_time of api_event_json(): Thursday 1 May, 18:00 UTC. */
 #define API_EVENT_WHEN "{Y}-05-01T18:00:00Z"
 
@@ -186,6 +197,13 @@ struct api_event {
 
 /* Creates api_event_json(overrides) as token, asserting 200. */
 struct api_event api_create_event(const char *token, const char *overrides);
+
+/* Creates the category name as token, asserting 201; its id. */
+long long api_create_category(const char *token, const char *name);
+
+/* The code of the ticket in a registration's answer r; fails the test
+ * when r holds no ticket. Harness-owned. */
+const char *api_ticket_code(const struct api_resp *r);
 
 /*
  * A 1x1 grey PNG of exactly size bytes (0: as small as it gets), padded

@@ -140,7 +140,7 @@ void api_expect_database_consistent(void)
     long long broken = api_db_int(consistency_rules[i].sql, 0);
     cr_expect_eq(broken, 0, "%lld rows break the rule: %s", broken, consistency_rules[i].rule);
   }
-  if (getenv("EVENTAPI_TEST_POSTGRES") != NULL)
+  if (api_on_postgres())
     return;
   const char *integrity = api_db_text("PRAGMA integrity_check");
   cr_expect_str_eq(integrity, "ok", "PRAGMA integrity_check: %s", integrity);

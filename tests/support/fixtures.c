@@ -1,5 +1,6 @@
 /*
- * fixtures.c - what many tests make: events, the ids of what was made, images.
+ * fixtures.c - what many tests make: events, categories, the ids of what was
+ * made, tickets' codes, images.
  */
 #include "support/api.h"
 
@@ -9,11 +10,11 @@
 
 #include "support/image.h"
 
-static const char *dumps(const json_t *json)
+const char *api_dump(const json_t *json)
 {
   char *text = json ? json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   if (!text)
-    return "(none)";
+    return "(null)";
   api_keep(text, free);
   return text;
 }
@@ -30,7 +31,7 @@ long long api_id(const struct api_resp *r)
 long long api_int(const json_t *json, const char *key)
 {
   json_t *value = json_object_get(json, key);
-  expect_that(json_is_integer(value), "expected an integer \"%s\" in %s", key, dumps(json));
+  expect_that(json_is_integer(value), "expected an integer \"%s\" in %s", key, api_dump(json));
   return (long long)json_integer_value(value);
 }
 
@@ -75,6 +76,22 @@ struct api_event api_create_event(const char *token, const char *overrides)
   ids_of(r, "ticket_types", e.ticket_types, sizeof e.ticket_types / sizeof *e.ticket_types);
   ids_of(r, "sessions", e.sessions, sizeof e.sessions / sizeof *e.sessions);
   return e;
+}
+
+long long api_create_category(const char *token, const char *name)
+{
+  struct api_resp *r = api_post("/api/events/categories/", token,
+                                api_jsonf("{'name':'%s'}", name));
+  expect_status(r, 201);
+  return api_id(r);
+}
+
+const char *api_ticket_code(const struct api_resp *r)
+{
+  json_t *ticket = json_object_get(r->json, "ticket");
+  const char *code = json_string_value(json_object_get(ticket, "code"));
+  expect_that(code != NULL, "expected a ticket: %s", r->body);
+  return code;
 }
 
 const unsigned char *api_png_declaring(size_t size, uint32_t width, uint32_t height,

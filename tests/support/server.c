@@ -408,6 +408,11 @@ const char *api_server_secret(void)
   return srv.secret;
 }
 
+bool api_on_postgres(void)
+{
+  return getenv("EVENTAPI_TEST_POSTGRES") != NULL;
+}
+
 const char *api_server_dir(void)
 {
   return srv.dir;
