@@ -12,8 +12,6 @@
 #define CATEGORY_KEYS "id", "name", "slug", NULL
 
 #define NO_CATEGORY "No Category matches the given query."
-#define NO_PERMISSION "You do not have permission to perform this action."
-#define NO_CREDENTIALS "Authentication credentials were not provided."
 #define NAME_TAKEN "category with this name already exists."
 #define SLUG_TAKEN "category with this slug already exists."
 /* DRF's SlugField message (ModelSerializer drops Django's validate_slug). */

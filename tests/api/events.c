@@ -17,18 +17,11 @@
 #define CREATE "/api/events/create/"
 #define EVENTS "/api/events/"
 
-#define EVENT_KEYS "id", "title", "description", "date_time", "location", "capacity", \
-    "created_at", "organizer", "visibility", "image", "category", "sessions", \
-    "ticket_types", NULL
 #define SESSION_KEYS "id", "title", "speaker", "start_time", "end_time", "description", NULL
 #define TICKET_TYPE_KEYS "id", "name", "price", "quantity", NULL
 
-#define REQUIRED "This field is required."
-#define NO_EVENT "No Event matches the given query."
 #define NO_TICKET_TYPE "No TicketType matches the given query."
 #define NO_SESSION "No Session matches the given query."
-#define NO_PERMISSION "You do not have permission to perform this action."
-#define NO_CREDENTIALS "Authentication credentials were not provided."
 #define TOO_LONG_255 "Ensure this field has no more than 255 characters."
 #define NOT_NEGATIVE "Ensure this value is greater than or equal to 0."
 #define DATETIME_FORMAT "Datetime has wrong format. Use one of these formats instead: " \

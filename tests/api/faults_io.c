@@ -25,8 +25,6 @@
 #include "support/db.h"
 #include "support/fault_vfs.h"
 
-#define ALREADY "You are already registered for this event."
-#define NO_REGISTRATION "No Registration matches the given query."
 #define UNAVAILABLE "{'detail':'The database is unavailable. Please retry.'}"
 
 /* More than any request here writes: the loop ends well before. */

@@ -17,10 +17,6 @@
 
 #include "support/api.h"
 
-#define EVENT_KEYS "id", "title", "description", "date_time", "location", "capacity", \
-    "created_at", "organizer", "visibility", "image", "category", "sessions",          \
-    "ticket_types", NULL
-
 #define NO_FILE "No file was submitted."
 #define INVALID_IMAGE "Upload a valid image. The file you uploaded was either not an image " \
     "or a corrupted image."

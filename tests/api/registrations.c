@@ -29,12 +29,6 @@
 #define ORGANIZER_USER_KEYS "id", "username", "email", "first_name", "last_name", NULL
 #define ORGANIZER_TICKET_KEYS "code", "issued_at", "is_checked_in", "checked_in_at", NULL
 
-#define REQUIRED "This field is required."
-#define NO_EVENT "No Event matches the given query."
-#define NO_REGISTRATION "No Registration matches the given query."
-#define NO_PERMISSION "You do not have permission to perform this action."
-#define NO_CREDENTIALS "Authentication credentials were not provided."
-#define ALREADY "You are already registered for this event."
 #define NOT_OURS "This ticket type does not belong to the selected event."
 #define STARTED "This event has already started."
 

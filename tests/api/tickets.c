@@ -18,8 +18,6 @@
     "is_checked_in", "checked_in_at", NULL
 
 #define NO_TICKET "No Ticket matches the given query."
-#define NO_PERMISSION "You do not have permission to perform this action."
-#define NO_CREDENTIALS "Authentication credentials were not provided."
 #define ALREADY_IN "Ticket already checked in."
 
 TestSuite(tickets, .init = api_server_start, .fini = api_server_stop);

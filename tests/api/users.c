@@ -605,12 +605,6 @@ Test(users, password_change_needs_a_token)
 #define BLACKLISTED "{'detail':'Token is blacklisted','code':'token_not_valid'}"
 #define NO_ACTIVE_ACCOUNT_FOR_TOKEN \
   "{'detail':'No active account found for the given token.','code':'no_active_account'}"
-#define INVALID_OR_EXPIRED \
-  "{'detail':'Token is invalid or expired','code':'token_not_valid'}"
-#define NOT_VALID_FOR_ANY_TYPE \
-  "{'detail':'Given token not valid for any token type','code':'token_not_valid'," \
-  "'messages':[{'token_class':'AccessToken','token_type':'access'," \
-  "'message':'Token is invalid or expired'}]}"
 
 static struct api_resp *post_token(const char *path, const char *field, const char *token)
 {

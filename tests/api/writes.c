@@ -25,7 +25,6 @@
 #include "support/process.h"
 
 #define CROWD 12
-#define ALREADY "You are already registered for this event."
 
 /* One sample of /metrics, 0 when absent. */
 static long long

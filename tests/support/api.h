@@ -411,6 +411,24 @@ const char *api_jwt_with_payload(const char *token, const char *payload_json);
 #define USER_KEYS "id", "username", "email", "first_name", "last_name", "role", NULL
 #define ADMIN_USER_KEYS "id", "username", "email", "first_name", "last_name", \
     "role", "is_active", NULL
+#define EVENT_KEYS "id", "title", "description", "date_time", "location", "capacity", \
+    "created_at", "organizer", "visibility", "image", "category", "sessions", \
+    "ticket_types", NULL
+
+/* What many answers say (API.md), in more than one test file. */
+#define REQUIRED "This field is required."
+#define NO_CREDENTIALS "Authentication credentials were not provided."
+#define NO_PERMISSION "You do not have permission to perform this action."
+#define NO_EVENT "No Event matches the given query."
+#define NO_REGISTRATION "No Registration matches the given query."
+#define ALREADY "You are already registered for this event."
+/* The bodies that refuse a token (single-quoted JSON, for expect_body()). */
+#define INVALID_OR_EXPIRED \
+  "{'detail':'Token is invalid or expired','code':'token_not_valid'}"
+#define NOT_VALID_FOR_ANY_TYPE \
+  "{'detail':'Given token not valid for any token type','code':'token_not_valid'," \
+  "'messages':[{'token_class':'AccessToken','token_type':'access'," \
+  "'message':'Token is invalid or expired'}]}"
 
 #define API_JSON_OF(x) _Generic((x), \
     struct api_resp *: expect_json_of_resp, \
