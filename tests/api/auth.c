@@ -17,12 +17,6 @@
 #define VERIFY "/auth/token/verify/"
 #define BLACKLIST "/auth/token/blacklist/"
 
-#define INVALID_OR_EXPIRED \
-  "{'detail':'Token is invalid or expired','code':'token_not_valid'}"
-#define NOT_VALID_FOR_ANY_TYPE \
-  "{'detail':'Given token not valid for any token type','code':'token_not_valid'," \
-  "'messages':[{'token_class':'AccessToken','token_type':'access'," \
-  "'message':'Token is invalid or expired'}]}"
 #define NO_ACTIVE_ACCOUNT "No active account found with the given credentials"
 
 TestSuite(auth, .init = api_server_start, .fini = api_server_stop);

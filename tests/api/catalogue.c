@@ -32,12 +32,6 @@ static struct api_user olga, ada, root;
 static long long private_id, quoted_id, short_id, registration_id;
 
 static long long
-id_of(struct api_resp *r)
-{
-  return (long long)json_integer_value(json_object_get(r->json, "id"));
-}
-
-static long long
 create(const char *token, const char *title, const char *description, const char *location,
        int day, const char *extra)
 {
@@ -57,7 +51,7 @@ create(const char *token, const char *title, const char *description, const char
   api_keep(text, free);
   struct api_resp *r = api_post(EVENTS "create/", token, text);
   expect_status(r, 200);
-  return id_of(r);
+  return api_id(r);
 }
 
 static void
@@ -91,7 +85,7 @@ start(void)
   struct api_resp *r = api_post(api_printf("/api/registrations/%lld/register/", private_id),
                                 ada.access, "{}");
   expect_status(r, 200);
-  registration_id = id_of(r);
+  registration_id = api_id(r);
   expect_status(api_patch(api_printf(EVENTS "%lld/update/", private_id), olga.access,
                           api_json("{'visibility':'private'}")), 200);
   for (int day = 10; day < 22; day++)
@@ -336,7 +330,7 @@ Test(catalogue, an_answer_ends_when_an_event_it_lists_starts)
       "{\"title\": \"Starting soon\", \"date_time\": \"%s\", \"location\": \"Here\","
       " \"capacity\": 0}", api_iso_from_now(600)));
   expect_status(r, 200);
-  long long soon_id = id_of(r);
+  long long soon_id = api_id(r);
   struct api_resp *before = api_get(EVENTS "?limit=1", NULL);
   api_get(EVENTS "?limit=1", NULL);
   api_get(EVENTS "?limit=1", NULL); /* from the answer cache */

@@ -188,7 +188,7 @@ Test(cli, serve_says_each_start_up_error_once_in_one_format)
 
 static const struct migration *migrations(void)
 {
-  return getenv("EVENTAPI_TEST_POSTGRES") ? db_migrations_postgres : db_migrations_sqlite;
+  return api_on_postgres() ? db_migrations_postgres : db_migrations_sqlite;
 }
 
 /* What showmigrations prints when the first `applied` migrations are applied. */

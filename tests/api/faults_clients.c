@@ -39,13 +39,6 @@
  * their connections for HEADER_TIMEOUT (10 s) at least. */
 #define SERVED_WITHIN_MS 3000
 
-static void
-pause_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* Room for the flood's descriptors and the in-process server's own. */
 static void
 raise_open_files(rlim_t want)
@@ -126,7 +119,7 @@ trickle(void *arg)
     char byte = sent < sizeof head - 1 ? head[sent] : 'a';
     for (size_t i = 1; i < ADDRESSES * EACH; i += 2)
       send(flood[i], &byte, 1, MSG_NOSIGNAL | MSG_DONTWAIT); /* closed ones: ignored */
-    pause_ms(200);
+    api_pause_ms(200);
   }
   return NULL;
 }
@@ -187,7 +180,7 @@ Test(flood, a_thousand_slow_connections_do_not_keep_a_normal_client_out, .init =
     cr_assert_lt(time_monotonic_us() - began, INT64_C(60000000),
                  "the server took in %.0f of %d connections in 60 s", decided,
                  ADDRESSES * EACH);
-    pause_ms(10);
+    api_pause_ms(10);
   }
   int held = count_held();
   cr_log_info("the flood holds %d connections; %.0f refused", held, refused() - refused0);
@@ -209,7 +202,7 @@ Test(flood, a_thousand_slow_connections_do_not_keep_a_normal_client_out, .init =
    * closed (408) once it passes, bytes coming or not. */
   int still = held;
   for (int waited = 0; (still = count_held()) > 0 && waited < 30000; waited += 100)
-    pause_ms(100);
+    api_pause_ms(100);
   int64_t closed_ms = (time_monotonic_us() - began) / 1000;
   cr_assert_eq(still, 0, "%d slow connections still open %lld ms after they began", still,
                (long long)closed_ms);
@@ -322,9 +315,9 @@ Test(stalled, a_client_that_stops_reading_holds_no_worker_thread, .init = start_
   for (int tries = 0; in_flight() < STALLED; tries++) {
     cr_assert_lt(tries, 500, "only %d of the %d large answers are under way", in_flight(),
                  STALLED);
-    pause_ms(10);
+    api_pause_ms(10);
   }
-  pause_ms(500);
+  api_pause_ms(500);
   cr_assert_eq(in_flight(), STALLED, "a stalled answer ended by itself");
 
   /* The one worker thread serves others meanwhile. */
@@ -347,7 +340,7 @@ Test(stalled, a_client_that_stops_reading_holds_no_worker_thread, .init = start_
   }
   for (int tries = 0; in_flight() > 0; tries++) {
     cr_assert_lt(tries, 500, "%d answers still under way", in_flight());
-    pause_ms(10);
+    api_pause_ms(10);
   }
 }
 
@@ -359,14 +352,14 @@ Test(stalled, a_client_that_never_reads_again_is_dropped_at_the_connection_timeo
   int fd = stall(image);
   for (int tries = 0; in_flight() < 1; tries++) {
     cr_assert_lt(tries, 500, "the large answer never began");
-    pause_ms(10);
+    api_pause_ms(10);
   }
   /* Once CONNECTION_TIMEOUT (2 s) passes without progress, the server
    * lets the connection go: what was sent can be read, then its end. */
   for (int tries = 0; in_flight() > 0; tries++) {
     cr_assert_lt(tries, 3000, "the stalled answer is still held after %lld ms",
                  (long long)(time_monotonic_us() - began) / 1000);
-    pause_ms(10);
+    api_pause_ms(10);
   }
   int64_t dropped_ms = (time_monotonic_us() - began) / 1000;
   cr_assert_geq(dropped_ms, 2000 - 100, "dropped after %lld ms, before CONNECTION_TIMEOUT",

@@ -54,13 +54,6 @@ start(void)
 
 TestSuite(crash, .init = start, .fini = api_server_stop, .timeout = 600);
 
-static void
-pause_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* ---- a lane: one thread's event, people, and what it was answered ----------- */
 
 struct person {
@@ -459,8 +452,8 @@ Test(crash, kill_9_at_random_moments_loses_no_2xx_and_leaves_nothing_half_done)
      * of answers, then a random pause. */
     int after = 1 + (int)(rand_r(&seed) % 40);
     for (int waited = 0; atomic_load(&answered) < after && waited < 60000; waited++)
-      pause_ms(1);
-    pause_ms((long)(rand_r(&seed) % 50));
+      api_pause_ms(1);
+    api_pause_ms((long)(rand_r(&seed) % 50));
     api_process_kill(&node, SIGKILL);
     for (int i = 0; i < LANES; i++)
       pthread_join(threads[i], NULL);

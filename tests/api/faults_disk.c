@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +31,6 @@
 
 static char disk[64];         /* the small filesystem's mount point */
 static bool mounted;
-
-static bool
-on_postgres(void)
-{
-  return getenv("EVENTAPI_TEST_POSTGRES") != NULL;
-}
 
 static void
 unmount_disk(void)
@@ -82,7 +75,7 @@ start(void)
   const char *database = api_printf("sqlite:///%s/db.sqlite3", disk);
   const char *sqlite_env[] = {"WORKER", "off", "MEDIA_ROOT", media, "DATABASE_URL", database, NULL};
   const char *postgres_env[] = {"WORKER", "off", "MEDIA_ROOT", media, NULL};
-  api_server_start_with(on_postgres() ? postgres_env : sqlite_env);
+  api_server_start_with(api_on_postgres() ? postgres_env : sqlite_env);
 }
 
 static void
@@ -128,44 +121,6 @@ free_disk(void)
   cr_assert_eq(unlink(filler()), 0, "unlink %s: %s", filler(), strerror(errno));
 }
 
-/* ---- requests whose 503 the test reads rather than fails on ------------------- */
-
-struct attempt {
-  const char *method, *path, *token, *type;
-  const void *body;
-  size_t len;
-  struct api_resp *resp;
-};
-
-static void *
-send_attempt(void *arg)
-{
-  struct attempt *a = arg;
-  a->resp = api_request(a->method, a->path, a->token, a->type, a->body, a->len, NULL);
-  return NULL;
-}
-
-/* One request from a thread of its own: the client fails the test on a 5xx
- * only on the test's thread, and here a 503 is the answer to check. */
-static struct api_resp *
-attempt(const char *method, const char *path, const char *token, const char *type,
-        const void *body, size_t len)
-{
-  struct attempt a = {method, path, token, type, body, len, NULL};
-  pthread_t thread;
-  cr_assert_eq(pthread_create(&thread, NULL, send_attempt, &a), 0);
-  pthread_join(thread, NULL);
-  cr_assert(a.resp != NULL && a.resp->status != 0, "%s %s got no answer: %s", method, path,
-            a.resp ? a.resp->error : "");
-  return a.resp;
-}
-
-static struct api_resp *
-attempt_json(const char *method, const char *path, const char *token, const char *json)
-{
-  return attempt(method, path, token, "application/json", json, strlen(json));
-}
-
 /* The files in the media folder, temporary ones included. */
 static int
 media_files(void)
@@ -195,8 +150,8 @@ upload(long long event, const char *token, size_t size)
 {
   size_t len;
   const unsigned char *png = api_png(size, &len);
-  return attempt("PUT", api_printf("/api/events/%lld/image/", event), token, "image/png", png,
-                 len);
+  return api_attempt("PUT", api_printf("/api/events/%lld/image/", event), token, "image/png", png,
+                     len);
 }
 
 Test(disk, a_full_disk_refuses_writes_with_503_serves_reads_and_recovers)
@@ -216,13 +171,14 @@ Test(disk, a_full_disk_refuses_writes_with_503_serves_reads_and_recovers)
   /* Writes: 503, saying why. */
   expect_full(upload(e.id, olga.access, 64 * 1024));
   cr_assert_eq(media_files(), 1, "a refused upload left a file behind");
-  if (!on_postgres()) {
-    expect_full(attempt_json("POST", "/api/users/register/", NULL, api_json(
+  if (!api_on_postgres()) {
+    expect_full(api_attempt_json("POST", "/api/users/register/", NULL, api_json(
         "{'username':'late','email':'late@example.com','password':'" API_PASSWORD "'}")));
-    expect_full(attempt_json("POST", register_path, bob.access, "{}"));
-    expect_full(attempt_json("PATCH", api_printf("/api/events/%lld/update/", e.id), olga.access,
-                             api_json("{'location':'Elsewhere'}")));
-    expect_full(attempt_json("POST", "/api/events/create/", olga.access, api_event_json(NULL)));
+    expect_full(api_attempt_json("POST", register_path, bob.access, "{}"));
+    expect_full(api_attempt_json("PATCH", api_printf("/api/events/%lld/update/", e.id),
+                                 olga.access, api_json("{'location':'Elsewhere'}")));
+    expect_full(api_attempt_json("POST", "/api/events/create/", olga.access,
+                                 api_event_json(NULL)));
   }
 
   /* Reads: served, as before. */
@@ -241,7 +197,7 @@ Test(disk, a_full_disk_refuses_writes_with_503_serves_reads_and_recovers)
   /* Writes again, each as if the disk had never been full. */
   expect_status(upload(e.id, olga.access, 64 * 1024), 200);
   cr_assert_eq(media_files(), 1, "the new image, and not the one it replaced");
-  if (!on_postgres()) {
+  if (!api_on_postgres()) {
     api_signup("late", NULL);
     r = api_post(register_path, bob.access, "{}");
     expect_status(r, 200);
@@ -253,6 +209,6 @@ Test(disk, a_full_disk_refuses_writes_with_503_serves_reads_and_recovers)
     api_create_event(olga.access, NULL);
   }
   cr_assert_eq(api_db_int("SELECT COUNT(*) FROM registrations WHERE event_id = ?", e.id),
-               on_postgres() ? 1 : 2);
+               api_on_postgres() ? 1 : 2);
   api_expect_database_consistent();
 }

@@ -17,7 +17,6 @@
  * SQLite only (suite `faults`, run in the SQLite pass).
  */
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +25,6 @@
 #include "support/db.h"
 #include "support/fault_vfs.h"
 
-#define ALREADY "You are already registered for this event."
-#define NO_REGISTRATION "No Registration matches the given query."
 #define UNAVAILABLE "{'detail':'The database is unavailable. Please retry.'}"
 
 /* More than any request here writes: the loop ends well before. */
@@ -36,7 +33,7 @@
 static void
 start(void)
 {
-  if (getenv("EVENTAPI_TEST_POSTGRES"))
+  if (api_on_postgres())
     cr_skip_test("SQLite's I/O: not for PostgreSQL");
   fault_vfs_install();
   /* No mail worker: its claims would be writes of their own. */
@@ -52,36 +49,6 @@ stop(void)
 }
 
 TestSuite(io, .init = start, .fini = stop, .timeout = 300);
-
-/* ---- requests whose 5xx the test reads rather than fails on -------------- */
-
-struct attempt {
-  const char *method, *path, *token, *body;
-  struct api_resp *resp;
-};
-
-static void *
-send_attempt(void *arg)
-{
-  struct attempt *a = arg;
-  a->resp = api_request(a->method, a->path, a->token, a->body ? "application/json" : NULL,
-                        a->body, a->body ? strlen(a->body) : 0, NULL);
-  return NULL;
-}
-
-/* One request from a thread of its own: the client fails the test on a 5xx
- * only on the test's thread, and here a 503 is an answer to check. */
-static struct api_resp *
-attempt(const char *method, const char *path, const char *token, const char *body)
-{
-  struct attempt a = {method, path, token, body, NULL};
-  pthread_t thread;
-  cr_assert_eq(pthread_create(&thread, NULL, send_attempt, &a), 0);
-  pthread_join(thread, NULL);
-  cr_assert(a.resp != NULL && a.resp->status != 0, "%s %s got no answer: %s", method, path,
-            a.resp ? a.resp->error : "");
-  return a.resp;
-}
 
 /*
  * Empties the write-ahead log into the database file, so that each armed
@@ -170,8 +137,8 @@ static struct api_resp *
 send_registration(const struct scene *s, long n)
 {
   (void)n;
-  return attempt("POST", api_printf("/api/registrations/%lld/register/", s->event),
-                 newcomer.access, api_jsonf("{'ticket_type':%lld}", s->ticket_type));
+  return api_attempt_json("POST", api_printf("/api/registrations/%lld/register/", s->event),
+                          newcomer.access, api_jsonf("{'ticket_type':%lld}", s->ticket_type));
 }
 
 /* nina's registration, whole (waitlisted: the one place is hana's), or none. */
@@ -194,7 +161,8 @@ static struct api_resp *
 send_cancellation(const struct scene *s, long n)
 {
   (void)n;
-  return attempt("DELETE", api_printf("/api/registrations/%lld/", s->held), holder.access, NULL);
+  return api_attempt_json("DELETE", api_printf("/api/registrations/%lld/", s->held),
+                          holder.access, NULL);
 }
 
 /* hana's registration cancelled, her ticket void, wim promoted with a
@@ -221,8 +189,8 @@ cancellation_fate(const struct scene *s, long n)
 static struct api_resp *
 send_update(const struct scene *s, long n)
 {
-  return attempt("PATCH", api_printf("/api/events/%lld/update/", s->event), organizer.access,
-                 api_jsonf("{'location':'Hall %ld','capacity':4}", n));
+  return api_attempt_json("PATCH", api_printf("/api/events/%lld/update/", s->event),
+                          organizer.access, api_jsonf("{'location':'Hall %ld','capacity':4}", n));
 }
 
 /* The new place and capacity, and a notice of it to each registrant; or
@@ -344,8 +312,9 @@ Test(io, no_write_is_answered_2xx_while_the_log_cannot_be_synced)
   long database_syncs = fault_database_syncs();
   fault_arm(FAULT_SYNC, 1, true);
   for (int i = 0; i < 3; i++) {
-    struct api_resp *r = attempt("PATCH", api_printf("/api/events/%lld/update/", s.event),
-                                 organizer.access, api_jsonf("{'title':'Try %d'}", i));
+    struct api_resp *r = api_attempt_json("PATCH",
+                                          api_printf("/api/events/%lld/update/", s.event),
+                                          organizer.access, api_jsonf("{'title':'Try %d'}", i));
     cr_assert_eq(r->status, 503, "try %d while syncs fail: %ld %s", i, r->status, r->body);
     expect_body(r, UNAVAILABLE);
   }

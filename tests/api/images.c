@@ -14,13 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "support/api.h"
-
-#define EVENT_KEYS "id", "title", "description", "date_time", "location", "capacity", \
-    "created_at", "organizer", "visibility", "image", "category", "sessions",          \
-    "ticket_types", NULL
 
 #define NO_FILE "No file was submitted."
 #define INVALID_IMAGE "Upload a valid image. The file you uploaded was either not an image " \
@@ -50,75 +45,7 @@ setup(void)
 
 TestSuite(images, .init = setup, .fini = api_server_stop);
 
-/* ---- tiny images ---- */
-
-static void
-put_be32(unsigned char *p, uint32_t v)
-{
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
-}
-
-static size_t
-png_chunk(unsigned char *out, const char *type, const unsigned char *data, size_t len)
-{
-  put_be32(out, (uint32_t)len);
-  memcpy(out + 4, type, 4);
-  if (len)
-    memcpy(out + 8, data, len);
-  put_be32(out + 8 + len, (uint32_t)crc32(0L, out + 4, (uInt)len + 4));
-  return 12 + len;
-}
-
-/*
- * A grey PNG of exactly size bytes (0: as small as it gets), padded with an
- * ancillary chunk, that declares width x height pixels and holds the data of
- * one (nothing decodes them). Harness-owned; *len gets its size.
- */
-static const unsigned char *
-png_declaring(size_t size, uint32_t width, uint32_t height, size_t *len)
-{
-  static const unsigned char raw[2] = {0, 0x80};
-  unsigned char idat[64];
-  uLongf idat_len = sizeof idat;
-  cr_assert_eq(compress(idat, &idat_len, raw, sizeof raw), Z_OK);
-  unsigned char ihdr[13] = {0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
-  put_be32(ihdr, width);
-  put_be32(ihdr + 4, height);
-  size_t minimal = 8 + 25 + 12 + idat_len + 12;
-  if (size)
-    cr_assert(size >= minimal + 12);
-  unsigned char *png = calloc(1, size ? size : minimal);
-  api_keep(png, free);
-  memcpy(png, "\x89PNG\r\n\x1a\n", 8);
-  size_t n = 8;
-  n += png_chunk(png + n, "IHDR", ihdr, sizeof ihdr);
-  n += png_chunk(png + n, "IDAT", idat, idat_len);
-  if (size) {
-    size_t pad = size - minimal - 12;
-    unsigned char *zeros = calloc(1, pad ? pad : 1);
-    n += png_chunk(png + n, "skIp", zeros, pad);
-    free(zeros);
-  }
-  n += png_chunk(png + n, "IEND", NULL, 0);
-  *len = n;
-  return png;
-}
-
-/* A 1x1 grey PNG of exactly size bytes (0: as small as it gets). */
-static const unsigned char *
-png_of_size(size_t size, size_t *len)
-{
-  return png_declaring(size, 1, 1, len);
-}
-
-static const unsigned char *
-png(size_t *len)
-{
-  return png_of_size(0, len);
-}
+/* ---- tiny images (the PNGs: api_png()) ---- */
 
 /* 1x1 grey baseline JPEG, as libjpeg writes it. */
 static const unsigned char jpeg[] = {
@@ -310,7 +237,7 @@ expect_served(const char *name, const char *type, const void *bytes, size_t len)
 Test(images, raw_png_upload_answers_the_event_with_an_absolute_url)
 {
   size_t len;
-  const unsigned char *bytes = png(&len);
+  const unsigned char *bytes = api_png(0, &len);
   struct api_resp *r = put_raw(olga.access, "image/png", bytes, len);
   expect_status(r, 200);
   expect_json_response(r);
@@ -330,7 +257,7 @@ Test(images, raw_png_upload_answers_the_event_with_an_absolute_url)
 Test(images, every_type_is_recognised_by_its_bytes_whatever_is_declared)
 {
   size_t png_len;
-  const unsigned char *png_bytes = png(&png_len);
+  const unsigned char *png_bytes = api_png(0, &png_len);
   const struct {
     const void *bytes;
     size_t len;
@@ -384,7 +311,7 @@ Test(images, media_answers_304_to_a_matching_if_none_match)
 Test(images, a_chunked_upload_is_read_whole)
 {
   size_t len;
-  const unsigned char *bytes = png(&len);
+  const unsigned char *bytes = api_png(0, &len);
   struct api_resp *r = api_request_chunked("PUT", image_path(event_id), olga.access,
                                            "image/png", bytes, len);
   expect_status(r, 200);
@@ -434,7 +361,7 @@ Test(images, multipart_upload_never_uses_the_client_filename)
 Test(images, multipart_with_other_fields_and_the_image_among_them)
 {
   size_t len;
-  const unsigned char *bytes = png(&len);
+  const unsigned char *bytes = api_png(0, &len);
   const char *head = "preamble\r\n"
                      "--" BOUNDARY "\r\n"
                      "Content-Disposition: form-data; name=\"title\"\r\n\r\nignored\r\n"
@@ -534,7 +461,7 @@ Test(images, empty_body_is_400)
 Test(images, text_and_truncated_images_are_400)
 {
   size_t png_len;
-  const unsigned char *png_bytes = png(&png_len);
+  const unsigned char *png_bytes = api_png(0, &png_len);
   const char *text = "just some text, not an image\n";
   const struct {
     const void *bytes;
@@ -568,7 +495,7 @@ Test(images, text_and_truncated_images_are_400)
 Test(images, an_image_of_exactly_five_mib_is_taken)
 {
   size_t len;
-  const unsigned char *bytes = png_of_size(UPLOAD_LIMIT, &len);
+  const unsigned char *bytes = api_png(UPLOAD_LIMIT, &len);
   cr_assert_eq(len, UPLOAD_LIMIT);
   struct api_resp *r = put_raw(olga.access, "image/png", bytes, len);
   expect_status(r, 200);
@@ -578,7 +505,7 @@ Test(images, an_image_of_exactly_five_mib_is_taken)
 Test(images, over_five_mib_is_413)
 {
   size_t len;
-  const unsigned char *bytes = png_of_size(UPLOAD_LIMIT + 1, &len);
+  const unsigned char *bytes = api_png(UPLOAD_LIMIT + 1, &len);
   struct api_resp *r = put_raw(olga.access, "image/png", bytes, len);
   expect_status(r, 413);
   expect_keys(r, "detail", NULL);
@@ -687,7 +614,7 @@ webp_canvas_declaring(uint32_t width, uint32_t height, size_t *len)
 Test(images, images_of_more_than_image_max_pixels_are_400)
 {
   size_t png_len, lossy_len, canvas_len;
-  const unsigned char *big_png = png_declaring(0, 40000, 40000, &png_len);
+  const unsigned char *big_png = api_png_declaring(0, 40000, 40000, &png_len);
   const unsigned char *lossy = webp_lossy_declaring(16383, 16383, &lossy_len);
   const unsigned char *canvas = webp_canvas_declaring(40000, 40000, &canvas_len);
   const struct {
@@ -716,7 +643,7 @@ Test(images, images_of_more_than_image_max_pixels_are_400)
   expect_null(api_get(api_printf("/api/events/%lld/", event_id), NULL), "image");
 
   /* 10000 x 5000 is the limit itself. */
-  const unsigned char *at_limit = png_declaring(0, 10000, 5000, &png_len);
+  const unsigned char *at_limit = api_png_declaring(0, 10000, 5000, &png_len);
   r = put_raw(olga.access, "image/png", at_limit, png_len);
   expect_status(r, 200);
   stored_name(r, "png");
@@ -737,9 +664,9 @@ setup_small_limit(void)
 Test(images_limit, the_limit_is_a_setting, .init = setup_small_limit, .fini = api_server_stop)
 {
   size_t len;
-  const unsigned char *bytes = png_declaring(0, 10, 10, &len);
+  const unsigned char *bytes = api_png_declaring(0, 10, 10, &len);
   expect_status(put_raw(olga.access, "image/png", bytes, len), 200);
-  bytes = png_declaring(0, 101, 1, &len);
+  bytes = api_png_declaring(0, 101, 1, &len);
   struct api_resp *r = put_raw(olga.access, "image/png", bytes, len);
   expect_status(r, 400);
   expect_body(r, TOO_MANY_PIXELS("100", "101"));

@@ -100,14 +100,6 @@ static struct api_resp *register_for(const char *token, long long event)
   return r;
 }
 
-static const char *ticket_code(struct api_resp *r)
-{
-  const char *code = json_string_value(json_object_get(json_object_get(r->json, "ticket"),
-                                                       "code"));
-  expect_that(code != NULL, "expected a ticket: %s", r->body);
-  return code;
-}
-
 static void cancel(const char *token, long long registration)
 {
   expect_status(api_delete(api_printf("/api/registrations/%lld/", registration), token), 204);
@@ -189,7 +181,7 @@ Test(notifications, confirmed_registration_mails_its_ticket)
   struct api_user org = api_signup("org", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   long long event = event_at(org.access, "Jazz Night", WHEN, 10);
-  const char *code = ticket_code(register_for(alice.access, event));
+  const char *code = api_ticket_code(register_for(alice.access, event));
 
   json_t *all = deliver();
   cr_assert_eq(json_array_size(all), 1);
@@ -247,7 +239,7 @@ Test(notifications, waitlist_and_promotion_mail_the_right_people)
   expect_bool(r, "is_waitlisted", false);
   json_t *promoted = json_array_get(all, 2);
   expect_mail(promoted, "bob@example.com", "A place opened up: Jazz Night");
-  expect_contains(promoted, "text", ticket_code(r));
+  expect_contains(promoted, "text", api_ticket_code(r));
   /* Alice, who cancelled, got her confirmation and nothing else. */
   cr_expect_eq(json_array_size(mail_to(all, "alice@example.com")), 1);
 

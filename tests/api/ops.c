@@ -27,6 +27,7 @@
 #include "support/api.h"
 #include "support/db.h"
 #include "support/process.h"
+#include "support/tmpdir.h"
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define EVENT_ROUTE "/api/events/{id}/"
@@ -470,13 +471,6 @@ static struct api_resp *register_for(long long event, const char *token)
   return api_post(api_printf("/api/registrations/%lld/register/", event), token, "{}");
 }
 
-static const char *ticket_code(struct api_resp *r)
-{
-  const char *code = json_string_value(json_object_get(json_object_get(r->json, "ticket"), "code"));
-  cr_assert_not_null(code, "no ticket: %s", r->body);
-  return code;
-}
-
 Test(ops, metrics_count_registrations_cancellations_promotions_and_check_ins)
 {
   struct api_user olga = api_signup("olga", "organizer");
@@ -496,7 +490,7 @@ Test(ops, metrics_count_registrations_cancellations_promotions_and_check_ins)
   expect_domain_moved(before, 1, 1, 0, 0, 0);
 
   before = domain_now();
-  const char *check_in = api_printf("/api/tickets/%s/check-in/", ticket_code(first));
+  const char *check_in = api_printf("/api/tickets/%s/check-in/", api_ticket_code(first));
   expect_status(api_post(check_in, olga.access, NULL), 200);
   expect_status(api_post(check_in, olga.access, NULL), 409);
   expect_domain_moved(before, 0, 0, 0, 0, 1);
@@ -509,7 +503,7 @@ Test(ops, metrics_count_registrations_cancellations_promotions_and_check_ins)
   struct api_resp *bobs = api_get(api_printf("/api/registrations/%lld/", api_id(second)), bob.access);
   expect_status(bobs, 200);
   before = domain_now();
-  expect_status(api_post(api_printf("/api/registrations/ticket/%s/checkin/", ticket_code(bobs)),
+  expect_status(api_post(api_printf("/api/registrations/ticket/%s/checkin/", api_ticket_code(bobs)),
                          olga.access, NULL), 200);
   expect_domain_moved(before, 0, 0, 0, 0, 1);
 }
@@ -550,7 +544,7 @@ Test(ops, a_ticket_scanned_at_once_by_four_scanners_counts_once)
   struct api_user alice = api_signup("alice", NULL);
   struct api_resp *r = register_for(event_for(olga.access, 5), alice.access);
   expect_status(r, 200);
-  const char *path = api_printf("/api/tickets/%s/check-in/", ticket_code(r));
+  const char *path = api_printf("/api/tickets/%s/check-in/", api_ticket_code(r));
 
   struct domain before = domain_now();
   struct api_call scans[SCANNERS];
@@ -764,23 +758,20 @@ Test(docs_without_assets, docs_page_says_what_to_do_rather_than_stay_blank,
   expect_status(api_get("/static/docs/swagger-ui.css", NULL), 404);
 }
 
-static char empty_dir[64];
-
 static void start_with_an_empty_folder(void)
 {
-  snprintf(empty_dir, sizeof empty_dir, "/tmp/eventapi-docs-XXXXXX");
-  cr_assert(mkdtemp(empty_dir) != NULL);
-  api_server_start_with((const char *const[]){"DOCS_ASSETS_DIR", empty_dir, NULL});
+  tmpdir_create();
+  api_server_start_with((const char *const[]){"DOCS_ASSETS_DIR", tmpdir_path(), NULL});
 }
 
-static void stop_with_an_empty_folder(void)
+static void stop_with_a_folder(void)
 {
   api_server_stop();
-  rmdir(empty_dir);
+  tmpdir_remove();
 }
 
 Test(docs_without_assets, a_folder_without_swagger_ui_is_named_on_the_page,
-     .init = start_with_an_empty_folder, .fini = stop_with_an_empty_folder)
+     .init = start_with_an_empty_folder, .fini = stop_with_a_folder)
 {
   expect_advice_page(api_get("/api/docs/", NULL),
                      "The folder that <code>DOCS_ASSETS_DIR</code> names lacks "
@@ -806,52 +797,29 @@ Test(docs_from_a_cdn, docs_page_loads_swagger_ui_from_a_cdn_only_when_told,
 }
 
 /* A folder of fake assets, and one file beside it that must stay out of reach. */
-static char assets_dir[64];
+static char assets_dir[128];
 
 static void start_with_local_assets(void)
 {
-  snprintf(assets_dir, sizeof assets_dir, "/tmp/eventapi-docs-XXXXXX");
-  cr_assert(mkdtemp(assets_dir) != NULL);
-  const char *files[][2] = {
-    {"swagger-ui.css", "body{margin:0}\n"},
-    {"swagger-ui-bundle.js", "window.SwaggerUIBundle=function(){};\n"},
-    {".hidden.js", "secret\n"},
-    {"package.json", "{}\n"},
-    {"LICENSE", "secret\n"},
-  };
-  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", assets_dir, files[i][0]);
-    FILE *f = fopen(path, "w");
-    cr_assert(f != NULL && fputs(files[i][1], f) >= 0 && fclose(f) == 0);
-  }
-  char outside[128], link[128];
+  tmpdir_create();
+  snprintf(assets_dir, sizeof assets_dir, "%s/assets", tmpdir_path());
+  cr_assert(mkdir(assets_dir, 0700) == 0);
+  tmpdir_write("assets/swagger-ui.css", "body{margin:0}\n");
+  tmpdir_write("assets/swagger-ui-bundle.js", "window.SwaggerUIBundle=function(){};\n");
+  tmpdir_write("assets/.hidden.js", "secret\n");
+  tmpdir_write("assets/package.json", "{}\n");
+  tmpdir_write("assets/LICENSE", "secret\n");
+  tmpdir_write("assets.secret.js", "secret\n");
+  char outside[160], link[160];
   snprintf(outside, sizeof outside, "%s.secret.js", assets_dir);
   snprintf(link, sizeof link, "%s/link.js", assets_dir);
-  FILE *f = fopen(outside, "w");
-  cr_assert(f != NULL && fputs("secret\n", f) >= 0 && fclose(f) == 0);
   cr_assert(symlink(outside, link) == 0);
   api_server_start_with((const char *const[]){"DOCS_ASSETS_DIR", assets_dir, NULL});
 }
 
-static void stop_with_local_assets(void)
-{
-  api_server_stop();
-  const char *names[] = {"swagger-ui.css", "swagger-ui-bundle.js", ".hidden.js", "package.json",
-                         "LICENSE", "link.js"};
-  char path[128];
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    snprintf(path, sizeof path, "%s/%s", assets_dir, names[i]);
-    unlink(path);
-  }
-  snprintf(path, sizeof path, "%s.secret.js", assets_dir);
-  unlink(path);
-  rmdir(assets_dir);
-}
-
 Test(ops_local_assets, docs_assets_are_served_from_docs_assets_dir,
      .init = start_with_local_assets,
-     .fini = stop_with_local_assets)
+     .fini = stop_with_a_folder)
 {
   struct api_resp *r = api_get("/api/docs/", NULL);
   expect_status(r, 200);

@@ -60,12 +60,6 @@ static void stop(void)
 
 TestSuite(postgres, .init = start, .fini = stop, .timeout = 300);
 
-static void pause_ms(long ms)
-{
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static const char *on(size_t i, const char *path)
 {
   return api_printf("http://127.0.0.1:%u%s", nodes[i % NODES].port, path);
@@ -115,7 +109,7 @@ static void *register_through_restart(void *arg)
         if (l->unavailable++ == 0)
           l->first_503_us = now;
         l->last_503_us = now;
-        pause_ms(50); /* Retry-After, as a client would, then again */
+        api_pause_ms(50); /* Retry-After, as a client would, then again */
         continue;
       }
       /* A commit cut by the restart may have been made after all: its
@@ -298,7 +292,7 @@ stop_and_start(void *arg, long long event)
 {
   (void)arg;
   run_command((void *)command("EVENTAPI_TEST_POSTGRES_STOP"), event);
-  pause_ms(2000);
+  api_pause_ms(2000);
   run_command((void *)command("EVENTAPI_TEST_POSTGRES_START"), event);
 }
 
@@ -349,7 +343,7 @@ cut_connections(void *arg, long long event)
     cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK, "%s", PQerrorMessage(conn));
     *killed += atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
-    pause_ms(20);
+    api_pause_ms(20);
   }
   PQfinish(conn);
 }

@@ -29,12 +29,6 @@
 #define ORGANIZER_USER_KEYS "id", "username", "email", "first_name", "last_name", NULL
 #define ORGANIZER_TICKET_KEYS "code", "issued_at", "is_checked_in", "checked_in_at", NULL
 
-#define REQUIRED "This field is required."
-#define NO_EVENT "No Event matches the given query."
-#define NO_REGISTRATION "No Registration matches the given query."
-#define NO_PERMISSION "You do not have permission to perform this action."
-#define NO_CREDENTIALS "Authentication credentials were not provided."
-#define ALREADY "You are already registered for this event."
 #define NOT_OURS "This ticket type does not belong to the selected event."
 #define STARTED "This event has already started."
 
@@ -59,13 +53,6 @@ static const char *event_registrations_path(long long id)
 static const char *ticket_type_path(long long id, long long tid)
 {
   return api_printf(EVENTS "%lld/ticket-types/%lld/", id, tid);
-}
-
-static const char *dump(const json_t *json)
-{
-  char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-  api_keep(text, free);
-  return text ? text : "(null)";
 }
 
 /* POST /api/registrations/{event}/register/ with ticket_type (0: none sent). */
@@ -1205,11 +1192,11 @@ static struct tally tally(struct api_resp *list, const long long *types)
     json_t *ticket = json_object_get(item, "ticket");
     if (waiting) {
       t.waiting++;
-      cr_assert(json_is_null(ticket), "a waiting registration with a ticket: %s", dump(item));
+      cr_assert(json_is_null(ticket), "a waiting registration with a ticket: %s", api_dump(item));
       continue;
     }
     t.confirmed++;
-    cr_assert(is_uuid4(json_string_value(json_object_get(ticket, "code"))), "%s", dump(item));
+    cr_assert(is_uuid4(json_string_value(json_object_get(ticket, "code"))), "%s", api_dump(item));
     for (size_t k = 0; k < 2; k++)
       if (types[k] == type)
         t.per_type[k]++;

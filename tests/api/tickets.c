@@ -18,8 +18,6 @@
     "is_checked_in", "checked_in_at", NULL
 
 #define NO_TICKET "No Ticket matches the given query."
-#define NO_PERMISSION "You do not have permission to perform this action."
-#define NO_CREDENTIALS "Authentication credentials were not provided."
 #define ALREADY_IN "Ticket already checked in."
 
 TestSuite(tickets, .init = api_server_start, .fini = api_server_stop);
@@ -40,17 +38,10 @@ static const char *registration_path(long long id)
   return api_printf("/api/registrations/%lld/", id);
 }
 
-static const char *dump(const json_t *json)
-{
-  char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
-  api_keep(text, free);
-  return text ? text : "(null)";
-}
-
 static const char *str_of(json_t *json, const char *key)
 {
   const char *value = json_string_value(json_object_get(json, key));
-  expect_that(value != NULL, "expected a string \"%s\" in %s", key, dump(json));
+  expect_that(value != NULL, "expected a string \"%s\" in %s", key, api_dump(json));
   return value;
 }
 

@@ -25,13 +25,6 @@
 #include "support/process.h"
 
 #define CROWD 12
-#define ALREADY "You are already registered for this event."
-
-static bool
-on_postgres(void)
-{
-  return getenv("EVENTAPI_TEST_POSTGRES") != NULL;
-}
 
 /* One sample of /metrics, 0 when absent. */
 static long long
@@ -83,30 +76,13 @@ at_once(struct call *calls, size_t count)
 }
 
 static long long
-id_of(struct api_resp *r)
-{
-  json_t *id = json_object_get(r->json, "id");
-  cr_assert(json_is_integer(id), "no id: %s", r->body);
-  return (long long)json_integer_value(id);
-}
-
-/* An ISO 8601 time seconds from now (harness-owned). */
-static const char *
-from_now(int64_t seconds)
-{
-  char *text = api_printf("%*s", TIME_ISO_MAX, "");
-  time_format_iso(time_now_us() + seconds * 1000000, text);
-  return text;
-}
-
-static long long
 create_event(const char *token, int capacity)
 {
   struct api_resp *r = api_post("/api/events/create/", token, api_jsonf(
       "{'title':'Opening night','date_time':'%s','location':'Berlin','capacity':%d}",
-      from_now(30 * 86400), capacity));
+      api_iso_from_now(30 * 86400), capacity));
   expect_status(r, 200);
-  return id_of(r);
+  return api_id(r);
 }
 
 /* The attendees, signed up at once (as one batch, where batches are). */
@@ -165,7 +141,7 @@ Test(writes, requests_sent_at_once_commit_together)
   at_once(calls, CROWD);
   for (size_t i = 0; i < CROWD; i++)
     expect_status(calls[i].resp, 200);
-  if (on_postgres()) {
+  if (api_on_postgres()) {
     cr_assert_eq(metric("eventapi_db_write_units_total"), units, "no writer on PostgreSQL");
     return;
   }
@@ -192,7 +168,7 @@ Test(writes, a_lone_write_waits_for_company)
   expect_status(api_post(api_printf("/api/registrations/%lld/register/", event), olga.access,
                          "{}"), 200);
   int64_t took_ms = (time_monotonic_us() - began) / 1000;
-  if (!on_postgres())
+  if (!api_on_postgres())
     cr_assert_geq(took_ms, 500, "a lone write committed after %lld ms, without waiting the "
                   "500 ms of WRITE_BATCH_WAIT", (long long)took_ms);
 }
@@ -240,10 +216,10 @@ Test(writes, a_unit_that_fails_mid_batch_fails_alone)
    * within half a second; then they fail or pass apart, and the same is
    * tried again, each time with every answer checked. */
   bool replayed = false;
-  int attempts = on_postgres() ? 1 : 5;
+  int attempts = api_on_postgres() ? 1 : 5;
   for (int attempt = 0; attempt < attempts && !replayed; attempt++)
     replayed = register_crowd_and_one_twice(olga.access, crowd);
-  if (!on_postgres())
+  if (!api_on_postgres())
     cr_assert(replayed, "the duplicate never shared a batch with the others");
 }
 
@@ -268,7 +244,7 @@ Test(writes, a_unit_refused_before_it_writes_needs_no_replay)
     }
   }
   cr_assert_eq(made, 1);
-  if (!on_postgres())
+  if (!api_on_postgres())
     cr_assert_eq(metric("eventapi_db_write_replays_total"), replays);
 }
 
@@ -322,7 +298,7 @@ register_until_killed(void *arg)
     w->tried++;
     if (r->status != 200)
       break; /* the node is gone */
-    w->answered[i] = id_of(r);
+    w->answered[i] = api_id(r);
     atomic_fetch_add(&answered_total, 1);
   }
   return NULL;

@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct api_resp;
 
@@ -79,6 +80,9 @@ void api_server_attach(unsigned port);
 
 unsigned api_server_port(void);
 const char *api_server_secret(void);     /* the SECRET_KEY in use */
+/* Whether this pass runs on PostgreSQL (scripts/with-postgres sets
+ * EVENTAPI_TEST_POSTGRES) rather than SQLite. */
+bool api_on_postgres(void);
 const char *api_server_dir(void);        /* the temporary directory */
 /* "http://127.0.0.1:<port>" + path; an absolute "http://..." path as it is. */
 const char *api_url(const char *path);
@@ -124,6 +128,10 @@ void api_clock_advance(long long seconds);
 /* Back to the real clock (api_server_stop() does it). */
 void api_clock_reset(void);
 
+/* Sleeps ms milliseconds of real time: for what the test waits on outside
+ * the server's clock (a child process, a restarted database, the kernel). */
+void api_pause_ms(long ms);
+
 /* An answer's timestamp ("2031-05-01T18:00:00.25Z", UTC with Z) in
  * microseconds, read with libc's calendar; fails the test on anything else. */
 long long api_parse_iso_us(const char *text);
@@ -163,6 +171,10 @@ long long api_id(const struct api_resp *r);
 /* The integer member key of json; fails the test otherwise. */
 long long api_int(const json_t *json, const char *key);
 
+/* json (any value) as compact text, for a message; "(null)" for none.
+ * Harness-owned. */
+const char *api_dump(const json_t *json);
+
 /* The default date_time of api_event_json(): Thursday 1 May, 18:00 UTC. */
 #define API_EVENT_WHEN "{Y}-05-01T18:00:00Z"
 
@@ -186,12 +198,23 @@ struct api_event {
 /* Creates api_event_json(overrides) as token, asserting 200. */
 struct api_event api_create_event(const char *token, const char *overrides);
 
+/* Creates the category name as token, asserting 201; its id. */
+long long api_create_category(const char *token, const char *name);
+
+/* The code of the ticket in a registration's answer r; fails the test
+ * when r holds no ticket. Harness-owned. */
+const char *api_ticket_code(const struct api_resp *r);
+
 /*
  * A 1x1 grey PNG of exactly size bytes (0: as small as it gets), padded
  * with an ancillary chunk that nothing decodes: an image upload of any
  * size. Harness-owned; *len gets its size.
  */
 const unsigned char *api_png(size_t size, size_t *len);
+
+/* The same, declaring width x height pixels (it holds the data of one). */
+const unsigned char *api_png_declaring(size_t size, uint32_t width, uint32_t height,
+                                       size_t *len);
 
 /* ---- races (race.c) ---------------------------------------------------------- */
 
@@ -220,6 +243,15 @@ struct api_call {
  * test. Threads never assert; the test checks the answers afterwards.
  */
 void api_race(struct api_call *calls, size_t count);
+
+/*
+ * After api_race() of calls that only one may win (a name, a username
+ * taken once): fails the test unless exactly one call was answered won and
+ * every other 400 with exactly lost_body (single-quoted JSON, as
+ * expect_body() takes it). Returns the winner's answer.
+ */
+struct api_resp *api_race_winner(struct api_call *calls, size_t count, long won,
+                                 const char *lost_body);
 
 /* api_request() whose body's last byte waits until hold(arg) returns (the
  * building block of api_race()). */
@@ -274,6 +306,19 @@ struct api_resp *api_options(const char *path, const char *token);
 struct api_resp *api_post(const char *path, const char *token, const char *json);
 struct api_resp *api_put(const char *path, const char *token, const char *json);
 struct api_resp *api_patch(const char *path, const char *token, const char *json);
+
+/*
+ * api_request() sent from a thread of its own and joined: a request whose
+ * 5xx answer the test reads rather than fails on (the client fails the
+ * test on a 5xx only on the test's own thread). Fails the test when no
+ * answer came at all.
+ */
+struct api_resp *api_attempt(const char *method, const char *path, const char *token,
+                             const char *content_type, const void *body, size_t len);
+
+/* The same with a JSON body (NULL: none), as api_post() sends it. */
+struct api_resp *api_attempt_json(const char *method, const char *path, const char *token,
+                                  const char *json);
 
 /*
  * Sends bytes as they are on a new connection and reads one answer: until
@@ -366,6 +411,24 @@ const char *api_jwt_with_payload(const char *token, const char *payload_json);
 #define USER_KEYS "id", "username", "email", "first_name", "last_name", "role", NULL
 #define ADMIN_USER_KEYS "id", "username", "email", "first_name", "last_name", \
     "role", "is_active", NULL
+#define EVENT_KEYS "id", "title", "description", "date_time", "location", "capacity", \
+    "created_at", "organizer", "visibility", "image", "category", "sessions", \
+    "ticket_types", NULL
+
+/* What many answers say (API.md), in more than one test file. */
+#define REQUIRED "This field is required."
+#define NO_CREDENTIALS "Authentication credentials were not provided."
+#define NO_PERMISSION "You do not have permission to perform this action."
+#define NO_EVENT "No Event matches the given query."
+#define NO_REGISTRATION "No Registration matches the given query."
+#define ALREADY "You are already registered for this event."
+/* The bodies that refuse a token (single-quoted JSON, for expect_body()). */
+#define INVALID_OR_EXPIRED \
+  "{'detail':'Token is invalid or expired','code':'token_not_valid'}"
+#define NOT_VALID_FOR_ANY_TYPE \
+  "{'detail':'Given token not valid for any token type','code':'token_not_valid'," \
+  "'messages':[{'token_class':'AccessToken','token_type':'access'," \
+  "'message':'Token is invalid or expired'}]}"
 
 #define API_JSON_OF(x) _Generic((x), \
     struct api_resp *: expect_json_of_resp, \

@@ -489,6 +489,41 @@ struct api_resp *api_patch(const char *path, const char *token, const char *json
   return json_request("PATCH", path, token, json);
 }
 
+/* ---- requests whose 5xx the test reads ------------------------------------ */
+
+struct attempt {
+  const char *method, *path, *token, *content_type;
+  const void *body;
+  size_t len;
+  struct api_resp *resp;
+};
+
+static void *send_attempt(void *arg)
+{
+  struct attempt *a = arg;
+  a->resp = api_request(a->method, a->path, a->token, a->content_type, a->body, a->len, NULL);
+  return NULL;
+}
+
+struct api_resp *api_attempt(const char *method, const char *path, const char *token,
+                             const char *content_type, const void *body, size_t len)
+{
+  struct attempt a = {method, path, token, content_type, body, len, NULL};
+  pthread_t thread;
+  cr_assert_eq(pthread_create(&thread, NULL, send_attempt, &a), 0);
+  pthread_join(thread, NULL);
+  cr_assert(a.resp != NULL && a.resp->status != 0, "%s %s got no answer: %s", method, path,
+            a.resp ? a.resp->error : "");
+  return a.resp;
+}
+
+struct api_resp *api_attempt_json(const char *method, const char *path, const char *token,
+                                  const char *json)
+{
+  return api_attempt(method, path, token, json ? "application/json" : NULL, json,
+                     json ? strlen(json) : 0);
+}
+
 /* ---- raw sockets -------------------------------------------------------- */
 
 int api_connect_from(const char *source, int rcvbuf)

@@ -42,6 +42,12 @@ void api_clock_reset(void)
   time_test_freeze(0);
 }
 
+void api_pause_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
 const char *api_iso_from_now(long long seconds)
 {
   time_t when = (time_t)(api_now() + seconds);

@@ -1,21 +1,28 @@
 /*
- * db.c - the test server's database, read through the project's db.h.
+ * db.c - the test server's database, read through the project's db.h, and
+ * a unit test's own.
  */
 #include "support/db.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "db/db.h"
+#include "db/migrate.h"
 #include "support/api.h"
+#include "support/tmpdir.h"
 
-long long api_db_int(const char *sql, long long arg)
+/*
+ * The first column of the first row of sql on db, each `?` bound to arg:
+ * its integer in *value unless value is NULL, and a copy of its text (NULL
+ * for NULL) in *text unless text is NULL, which the caller frees. Returns
+ * DB_ROW, or what db_step() returned instead (and *value and *text are
+ * left alone). Fails the test when sql cannot be prepared.
+ */
+static int first_value(db_t *db, const char *sql, long long arg, long long *value, char **text)
 {
-  db_t *db;
-  int rc = db_open(&db);
-  cr_assert_eq(rc, 0, "db_open: %d (is a server running?)", rc);
   db_stmt_t *st = db_prepare(db, sql);
   cr_assert(st != NULL, "cannot prepare: %s", sql);
   int params = 0;
@@ -23,9 +30,25 @@ long long api_db_int(const char *sql, long long arg)
     params++;
   for (int i = 1; i <= params; i++)
     db_bind_int(st, i, arg);
-  rc = db_step(st);
-  long long value = rc == DB_ROW ? (long long)db_column_int(st, 0) : 0;
+  int rc = db_step(st);
+  if (rc == DB_ROW && value)
+    *value = (long long)db_column_int(st, 0);
+  if (rc == DB_ROW && text) {
+    const char *column = db_column_text(st, 0);
+    *text = column ? strdup(column) : NULL;
+    cr_assert(column == NULL || *text != NULL);
+  }
   db_reset(st);
+  return rc;
+}
+
+long long api_db_int(const char *sql, long long arg)
+{
+  db_t *db;
+  int rc = db_open(&db);
+  cr_assert_eq(rc, 0, "db_open: %d (is a server running?)", rc);
+  long long value = 0;
+  rc = first_value(db, sql, arg, &value, NULL);
   db_close(db);
   cr_assert_eq(rc, DB_ROW, "no row (%d) for %s", rc, sql);
   return value;
@@ -47,13 +70,12 @@ const char *api_db_text(const char *sql)
   db_t *db;
   int rc = db_open(&db);
   cr_assert_eq(rc, 0, "db_open: %d (is a server running?)", rc);
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert(st != NULL, "cannot prepare: %s", sql);
-  rc = db_step(st);
-  const char *text = rc == DB_ROW ? api_strdup(db_column_text(st, 0)) : NULL;
-  db_reset(st);
+  char *text = NULL;
+  rc = first_value(db, sql, 0, NULL, &text);
   db_close(db);
   cr_assert_eq(rc, DB_ROW, "no row (%d) for %s", rc, sql);
+  if (text)
+    api_keep(text, free);
   return text;
 }
 
@@ -118,10 +140,57 @@ void api_expect_database_consistent(void)
     long long broken = api_db_int(consistency_rules[i].sql, 0);
     cr_expect_eq(broken, 0, "%lld rows break the rule: %s", broken, consistency_rules[i].rule);
   }
-  if (getenv("EVENTAPI_TEST_POSTGRES") != NULL)
+  if (api_on_postgres())
     return;
   const char *integrity = api_db_text("PRAGMA integrity_check");
   cr_expect_str_eq(integrity, "ok", "PRAGMA integrity_check: %s", integrity);
   long long foreign = api_db_int("SELECT COUNT(*) FROM pragma_foreign_key_check", 0);
   cr_expect_eq(foreign, 0, "%lld rows break a foreign key", foreign);
+}
+
+static db_t *unit_db;    /* unit_db_open()'s connection */
+
+db_t *unit_db_open(void)
+{
+  cr_assert(unit_db == NULL, "the test's database is open already");
+  tmpdir_create();
+  char url[160];
+  /* An absolute path: "sqlite:///" + "/tmp/...", four slashes. */
+  snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", tmpdir_path());
+  cr_assert_eq(db_configure(url, false), 0, "db_configure(%s)", url);
+  int rc = db_open(&unit_db);
+  cr_assert_eq(rc, 0, "db_open(%s): %d", url, rc);
+  char err[256] = "";
+  rc = db_migrate(unit_db, 0, err, sizeof err);
+  cr_assert_eq(rc, 0, "db_migrate: %d %s", rc, err);
+  return unit_db;
+}
+
+void unit_db_close(void)
+{
+  db_close(unit_db);
+  unit_db = NULL;
+  db_close_all();
+  tmpdir_remove();
+}
+
+long long unit_db_int(const char *sql, long long arg)
+{
+  cr_assert(unit_db != NULL, "unit_db_open() first");
+  long long value = 0;
+  int rc = first_value(unit_db, sql, arg, &value, NULL);
+  cr_assert_eq(rc, DB_ROW, "no row (%d) for %s", rc, sql);
+  return value;
+}
+
+const char *unit_db_text(const char *sql, long long arg)
+{
+  static char value[4096];
+  cr_assert(unit_db != NULL, "unit_db_open() first");
+  char *text = NULL;
+  int rc = first_value(unit_db, sql, arg, NULL, &text);
+  cr_assert_eq(rc, DB_ROW, "no row (%d) for %s", rc, sql);
+  snprintf(value, sizeof value, "%s", text ? text : "(null)");
+  free(text);
+  return value;
 }

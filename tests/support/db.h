@@ -2,12 +2,15 @@
  * db.h - reading the test server's database directly, whatever its
  * backend (SQLite or PostgreSQL), through the project's own db.h: for the
  * tests that check what the API cannot show, such as counters against the
- * rows they count, or the state of the outbox.
+ * rows they count, or the state of the outbox. And a unit test's own
+ * database: a fresh SQLite file, migrated, for the tests of the models.
  */
 #ifndef EVENTAPI_TESTS_DB_H
 #define EVENTAPI_TESTS_DB_H
 
 #include <jansson.h>
+
+#include "db/db.h"
 
 /*
  * The integer in the first column of the first row of sql, with each `?`
@@ -21,7 +24,7 @@ long long api_db_int(const char *sql, long long arg);
 long long api_db_wait(const char *sql, long long arg, long long want, int timeout_ms);
 
 /* The text in the first column of the first row of sql (no parameters), as
- * api_db_int reads it. Harness-owned. */
+ * api_db_int reads it; NULL for NULL. Harness-owned. */
 const char *api_db_text(const char *sql);
 
 /*
@@ -40,5 +43,33 @@ json_t *api_db_rows(const char *sql, int columns);
  * `PRAGMA integrity_check` is "ok" and no foreign key is broken.
  */
 void api_expect_database_consistent(void);
+
+/* ---- a unit test's own database ----------------------------------------- */
+
+/*
+ * Opens a fresh SQLite database in the test's temporary folder
+ * (tmpdir_create()), migrated to the latest schema and made the process's
+ * database (db_configure(), so that db_open() and the threads' connections
+ * reach it too). Returns the connection to it, which the test uses and
+ * unit_db_close() closes. Fails the test on any error. Call from a suite's
+ * .init:
+ *
+ *   static db_t *db;
+ *   static void setup(void) { db = unit_db_open(); }
+ *   TestSuite(outbox, .init = setup, .fini = unit_db_close);
+ */
+db_t *unit_db_open(void);
+
+/* Closes the connection of unit_db_open() and every thread's, then removes
+ * the test's folder. Use as the suite's .fini, or call from it. */
+void unit_db_close(void);
+
+/* As api_db_int(), on the connection of unit_db_open(). */
+long long unit_db_int(const char *sql, long long arg);
+
+/* The text in the first column of the first row of sql, as unit_db_int()
+ * reads it ("(null)" for NULL): at most 4095 bytes of it, in a buffer of
+ * this module's that the next call overwrites. */
+const char *unit_db_text(const char *sql, long long arg);
 
 #endif

@@ -1,19 +1,20 @@
 /*
- * fixtures.c - what many tests make: events, the ids of what was made, images.
+ * fixtures.c - what many tests make: events, categories, the ids of what was
+ * made, tickets' codes, images.
  */
 #include "support/api.h"
 
 #include <criterion/criterion.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
-static const char *dumps(const json_t *json)
+#include "support/image.h"
+
+const char *api_dump(const json_t *json)
 {
   char *text = json ? json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
   if (!text)
-    return "(none)";
+    return "(null)";
   api_keep(text, free);
   return text;
 }
@@ -30,7 +31,7 @@ long long api_id(const struct api_resp *r)
 long long api_int(const json_t *json, const char *key)
 {
   json_t *value = json_object_get(json, key);
-  expect_that(json_is_integer(value), "expected an integer \"%s\" in %s", key, dumps(json));
+  expect_that(json_is_integer(value), "expected an integer \"%s\" in %s", key, api_dump(json));
   return (long long)json_integer_value(value);
 }
 
@@ -77,45 +78,31 @@ struct api_event api_create_event(const char *token, const char *overrides)
   return e;
 }
 
-static void put_be32(unsigned char *p, uint32_t v)
+long long api_create_category(const char *token, const char *name)
 {
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
+  struct api_resp *r = api_post("/api/events/categories/", token,
+                                api_jsonf("{'name':'%s'}", name));
+  expect_status(r, 201);
+  return api_id(r);
 }
 
-/* A chunk of len bytes of data at out (NULL data: the zeros already there). */
-static size_t png_chunk(unsigned char *out, const char *type, const unsigned char *data,
-                        size_t len)
+const char *api_ticket_code(const struct api_resp *r)
 {
-  put_be32(out, (uint32_t)len);
-  memcpy(out + 4, type, 4);
-  if (data && len)
-    memcpy(out + 8, data, len);
-  put_be32(out + 8 + len, (uint32_t)crc32(0L, out + 4, (uInt)len + 4));
-  return 12 + len;
+  json_t *ticket = json_object_get(r->json, "ticket");
+  const char *code = json_string_value(json_object_get(ticket, "code"));
+  expect_that(code != NULL, "expected a ticket: %s", r->body);
+  return code;
+}
+
+const unsigned char *api_png_declaring(size_t size, uint32_t width, uint32_t height,
+                                       size_t *len)
+{
+  unsigned char *png = image_png(size, width, height, len);
+  api_keep(png, free);
+  return png;
 }
 
 const unsigned char *api_png(size_t size, size_t *len)
 {
-  static const unsigned char raw[2] = {0, 0x80};
-  unsigned char idat[64];
-  uLongf idat_len = sizeof idat;
-  cr_assert_eq(compress(idat, &idat_len, raw, sizeof raw), Z_OK);
-  static const unsigned char ihdr[13] = {0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
-  size_t minimal = 8 + 25 + 12 + idat_len + 12;
-  cr_assert(size == 0 || size >= minimal + 12, "a PNG takes %zu bytes at least", minimal + 12);
-  unsigned char *png = calloc(1, size ? size : minimal);
-  cr_assert(png != NULL);
-  api_keep(png, free);
-  memcpy(png, "\x89PNG\r\n\x1a\n", 8);
-  size_t n = 8;
-  n += png_chunk(png + n, "IHDR", ihdr, sizeof ihdr);
-  n += png_chunk(png + n, "IDAT", idat, idat_len);
-  if (size)
-    n += png_chunk(png + n, "skIp", NULL, size - minimal - 12);
-  n += png_chunk(png + n, "IEND", NULL, 0);
-  *len = n;
-  return png;
+  return api_png_declaring(size, 1, 1, len);
 }

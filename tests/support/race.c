@@ -140,3 +140,23 @@ void api_race(struct api_call *calls, size_t count)
               "the race did not overlap: an answer came %lld us before the last request "
               "was in flight", last_held - first_answer);
 }
+
+struct api_resp *api_race_winner(struct api_call *calls, size_t count, long won,
+                                 const char *lost_body)
+{
+  struct api_resp *winner = NULL;
+  size_t winners = 0;
+  for (size_t i = 0; i < count; i++) {
+    struct api_resp *r = calls[i].resp;
+    if (r->status == won) {
+      winners++;
+      winner = r;
+      continue;
+    }
+    expect_status(r, 400);
+    expect_body(r, lost_body);
+  }
+  expect_that(winners == 1, "%zu of the %zu calls to %s %s were answered %ld, not one", winners,
+              count, calls[0].method, calls[0].path, won);
+  return winner;
+}

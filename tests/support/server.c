@@ -6,7 +6,6 @@
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
-#include <ftw.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include "core/config.h"
 #include "db/migrate.h"
 #include "delivery/worker.h"
+#include "support/tmpdir.h"
 #include "users/models.h"
 
 /*
@@ -371,14 +371,6 @@ void api_server_start(void)
   api_server_start_with(NULL);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-  (void)st, (void)flag, (void)ftw;
-  remove(path);
-  return 0;
-}
-
 void api_server_stop(void)
 {
   /* Released first, so the client's connections are closed before the
@@ -400,7 +392,7 @@ void api_server_stop(void)
   srv.cfg_loaded = false;
   pg_database_drop();
   if (srv.dir[0])
-    nftw(srv.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove_tree(srv.dir);
   srv.dir[0] = '\0';
   curl_global_cleanup();
 }
@@ -414,6 +406,11 @@ unsigned api_server_port(void)
 const char *api_server_secret(void)
 {
   return srv.secret;
+}
+
+bool api_on_postgres(void)
+{
+  return getenv("EVENTAPI_TEST_POSTGRES") != NULL;
 }
 
 const char *api_server_dir(void)

@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +22,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "tmpdir.h"
 
 #define PYTHON "/usr/bin/python3"
 #define START_TIMEOUT_MS 60000 /* a bound a healthy run never reaches */
@@ -69,18 +70,10 @@ static json_t *keep(json_t *json)
   return json;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-  (void)st, (void)flag, (void)ftw;
-  remove(path);
-  return 0;
-}
-
 static void remove_spool(void)
 {
   if (smtp.dir[0])
-    nftw(smtp.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove_tree(smtp.dir);
   smtp.dir[0] = '\0';
 }
 

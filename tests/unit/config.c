@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "support/tmpdir.h"
 
 static const char *const variables[] = {
   "SECRET_KEY", "DATABASE_URL", "BIND", "PORT", "THREADS",
@@ -23,8 +24,7 @@ static const char *const variables[] = {
   "IMAGE_MAX_PIXELS",
 };
 
-static char dir[64];
-static char dotenv_path[128];
+static char dotenv_path[128];    /* .env in the test's folder */
 static struct config cfg;
 static char err[256];
 
@@ -33,17 +33,15 @@ setup(void)
 {
   for (size_t i = 0; i < sizeof variables / sizeof variables[0]; i++)
     unsetenv(variables[i]);
-  strcpy(dir, "/tmp/eventapi-config-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-  snprintf(dotenv_path, sizeof dotenv_path, "%s/.env", dir);
+  tmpdir_create();
+  snprintf(dotenv_path, sizeof dotenv_path, "%s/.env", tmpdir_path());
 }
 
 static void
 teardown(void)
 {
   config_free(&cfg);
-  unlink(dotenv_path);
-  rmdir(dir);
+  tmpdir_remove();
 }
 
 TestSuite(config, .init = setup, .fini = teardown);
@@ -51,10 +49,7 @@ TestSuite(config, .init = setup, .fini = teardown);
 static void
 write_dotenv(const char *text)
 {
-  FILE *f = fopen(dotenv_path, "w");
-  cr_assert_not_null(f);
-  fputs(text, f);
-  fclose(f);
+  tmpdir_write(".env", text);
 }
 
 static void
@@ -169,7 +164,7 @@ Test(config, environment_wins_over_the_file)
 Test(config, default_path_is_dotenv_in_the_working_directory)
 {
   write_dotenv("PORT=1234\n");
-  cr_assert_eq(chdir(dir), 0);
+  cr_assert_eq(chdir(tmpdir_path()), 0);
   int rc = config_load(&cfg, NULL, err, sizeof err);
   cr_assert_eq(rc, 0, "%s", err);
   cr_assert_eq(cfg.port, 1234);

@@ -11,31 +11,17 @@
 #include <unistd.h>
 
 #include "ops/docs.h"
+#include "support/tmpdir.h"
 
-static char root[64];
+TestSuite(docs, .init = tmpdir_create, .fini = tmpdir_remove);
 
-static void setup(void)
-{
-  snprintf(root, sizeof root, "/tmp/eventapi-docs-unit-XXXXXX");
-  cr_assert_not_null(mkdtemp(root));
-}
-
-static void teardown(void)
-{
-  char command[128];
-  snprintf(command, sizeof command, "rm -rf '%s'", root);
-  cr_assert_eq(system(command), 0);
-}
-
-TestSuite(docs, .init = setup, .fini = teardown);
-
-/* root/name, made, holding files (NULL-terminated name, text pairs). */
+/* The test's folder/name, made, holding files (NULL-terminated name, text pairs). */
 static const char *folder(const char *name, const char *const *files)
 {
   static char paths[8][128];
   static int next;
   char *dir = paths[next++ % 8];
-  snprintf(dir, 128, "%s/%s", root, name);
+  snprintf(dir, 128, "%s/%s", tmpdir_path(), name);
   cr_assert_eq(mkdir(dir, 0700), 0);
   for (const char *const *f = files; f && f[0]; f += 2) {
     char path[192];

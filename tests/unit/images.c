@@ -5,62 +5,22 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "core/error.h"
 #include "events/images.h"
 #include "http/media.h"
+#include "support/image.h"
+#include "support/tmpdir.h"
 
 TestSuite(images);
 
-/* ---- tiny valid images ---- */
-
-static void
-put_be32(unsigned char *p, uint32_t v)
-{
-  p[0] = (unsigned char)(v >> 24);
-  p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8);
-  p[3] = (unsigned char)v;
-}
-
-/* Appends a chunk (length, type, data, CRC) at out; returns its size. */
-static size_t
-png_chunk(unsigned char *out, const char *type, const unsigned char *data, uint32_t len)
-{
-  put_be32(out, len);
-  memcpy(out + 4, type, 4);
-  if (len)
-    memcpy(out + 8, data, len);
-  put_be32(out + 8 + len, (uint32_t)crc32(0L, out + 4, len + 4));
-  return 12 + len;
-}
-
-/* A 1x1 grey PNG; *len gets its size. Caller frees. */
-static unsigned char *
-make_png(size_t *len)
-{
-  unsigned char *png = malloc(256);
-  static const unsigned char raw[2] = {0, 0x80}; /* filter none, one grey pixel */
-  unsigned char idat[64];
-  uLongf idat_len = sizeof idat;
-  cr_assert_eq(compress(idat, &idat_len, raw, sizeof raw), Z_OK);
-  unsigned char ihdr[13] = {0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0};
-  memcpy(png, "\x89PNG\r\n\x1a\n", 8);
-  size_t n = 8;
-  n += png_chunk(png + n, "IHDR", ihdr, sizeof ihdr);
-  n += png_chunk(png + n, "IDAT", idat, (uint32_t)idat_len);
-  n += png_chunk(png + n, "IEND", NULL, 0);
-  *len = n;
-  return png;
-}
+/* ---- tiny valid images (the PNGs: support/image.h) ---- */
 
 /* 1x1 grey baseline JPEG, as libjpeg writes it. */
 static const unsigned char jpeg[] = {
@@ -148,7 +108,7 @@ expect_trailing_byte_refused(const unsigned char *data, size_t len)
 Test(images, png_valid_truncated_and_extended)
 {
   size_t len;
-  unsigned char *png = make_png(&len);
+  unsigned char *png = image_png(0, 1, 1, &len);
   cr_assert_eq(detect(png, len), IMAGE_PNG);
   expect_truncations_refused(png, len);
   expect_trailing_bytes_ignored(png, len, IMAGE_PNG);
@@ -159,7 +119,7 @@ Test(images, png_with_any_single_byte_changed_is_refused)
 {
   /* Every byte is covered by the signature, a length, a type or a CRC. */
   size_t len;
-  unsigned char *png = make_png(&len);
+  unsigned char *png = image_png(0, 1, 1, &len);
   for (size_t i = 0; i < len; i++) {
     for (int bit = 0; bit < 8; bit++) {
       png[i] ^= (unsigned char)(1 << bit);
@@ -178,31 +138,31 @@ Test(images, png_needs_ihdr_first_an_idat_and_iend_last)
   size_t n;
 
   memcpy(png, "\x89PNG\r\n\x1a\n", 8); /* no IDAT */
-  n = 8 + png_chunk(png + 8, "IHDR", ihdr, 13);
-  n += png_chunk(png + n, "IEND", NULL, 0);
+  n = 8 + image_png_chunk(png + 8, "IHDR", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", NULL, 0);
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 
-  n = 8 + png_chunk(png + 8, "IDAT", ihdr, 13); /* IDAT before IHDR */
-  n += png_chunk(png + n, "IHDR", ihdr, 13);
-  n += png_chunk(png + n, "IEND", NULL, 0);
+  n = 8 + image_png_chunk(png + 8, "IDAT", ihdr, 13); /* IDAT before IHDR */
+  n += image_png_chunk(png + n, "IHDR", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", NULL, 0);
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 
-  n = 8 + png_chunk(png + 8, "IHDR", zero, 13); /* zero width and height */
-  n += png_chunk(png + n, "IDAT", ihdr, 13);
-  n += png_chunk(png + n, "IEND", NULL, 0);
+  n = 8 + image_png_chunk(png + 8, "IHDR", zero, 13); /* zero width and height */
+  n += image_png_chunk(png + n, "IDAT", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", NULL, 0);
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 
-  n = 8 + png_chunk(png + 8, "IHDR", ihdr, 13); /* IEND with data */
-  n += png_chunk(png + n, "IDAT", ihdr, 13);
-  n += png_chunk(png + n, "IEND", ihdr, 1);
+  n = 8 + image_png_chunk(png + 8, "IHDR", ihdr, 13); /* IEND with data */
+  n += image_png_chunk(png + n, "IDAT", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", ihdr, 1);
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 
-  n = 8 + png_chunk(png + 8, "IHDR", ihdr, 13); /* the good order */
-  n += png_chunk(png + n, "IDAT", ihdr, 13);
-  n += png_chunk(png + n, "IEND", NULL, 0);
+  n = 8 + image_png_chunk(png + 8, "IHDR", ihdr, 13); /* the good order */
+  n += image_png_chunk(png + n, "IDAT", ihdr, 13);
+  n += image_png_chunk(png + n, "IEND", NULL, 0);
   cr_assert_eq(detect(png, n), IMAGE_PNG);
 
-  put_be32(png + 8, 0xfffffff0u); /* a huge IHDR length */
+  image_put_be32(png + 8, 0xfffffff0u); /* a huge IHDR length */
   cr_assert_eq(detect(png, n), IMAGE_NONE);
 }
 
@@ -403,7 +363,7 @@ declared(const unsigned char *data, size_t len, enum image_type expected)
 Test(images, declared_sizes_are_read_from_the_headers)
 {
   size_t len;
-  unsigned char *png = make_png(&len);
+  unsigned char *png = image_png(0, 1, 1, &len);
   expect_size(png, len, IMAGE_PNG, 1, 1);
   free(png);
   expect_size(jpeg, sizeof jpeg, IMAGE_JPEG, 1, 1);
@@ -490,30 +450,6 @@ Test(images, media_names_are_exactly_the_generated_form)
   cr_assert(!media_name_valid(NULL));
 }
 
-static char tmpdir[64];
-
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
-static void
-make_tmpdir(void)
-{
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/eventapi-media-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void
-remove_tmpdir(void)
-{
-  nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* How many entries dir holds, besides . and .. */
 static int
 count_entries(const char *dir)
@@ -529,10 +465,10 @@ count_entries(const char *dir)
 }
 
 Test(images, media_store_writes_a_new_file_atomically_and_remove_takes_it,
-     .init = make_tmpdir, .fini = remove_tmpdir)
+     .init = tmpdir_create, .fini = tmpdir_remove)
 {
   char root[128], name[MEDIA_NAME_SIZE], other[MEDIA_NAME_SIZE], path[256];
-  snprintf(root, sizeof root, "%s/a/media", tmpdir); /* parents missing too */
+  snprintf(root, sizeof root, "%s/a/media", tmpdir_path()); /* parents missing too */
   cr_assert_eq(media_store(root, gif, sizeof gif, "gif", name), 0);
   cr_assert(media_name_valid(name), "%s", name);
   cr_assert_eq(strlen(name), 36);
@@ -562,30 +498,30 @@ Test(images, media_store_writes_a_new_file_atomically_and_remove_takes_it,
   cr_assert_eq(count_entries(root), 1);
 }
 
-Test(images, media_store_refuses_other_extensions, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(images, media_store_refuses_other_extensions, .init = tmpdir_create, .fini = tmpdir_remove)
 {
   char name[MEDIA_NAME_SIZE];
   const char *bad[] = {"svg", "", "png/../x", "PNG", "jpeg"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    cr_assert_eq(media_store(tmpdir, gif, sizeof gif, bad[i], name), EVENTAPI_EINVAL);
-  cr_assert_eq(count_entries(tmpdir), 0);
+    cr_assert_eq(media_store(tmpdir_path(), gif, sizeof gif, bad[i], name), EVENTAPI_EINVAL);
+  cr_assert_eq(count_entries(tmpdir_path()), 0);
 }
 
 Test(images, media_store_fails_cleanly_when_root_is_a_file,
-     .init = make_tmpdir, .fini = remove_tmpdir)
+     .init = tmpdir_create, .fini = tmpdir_remove)
 {
   char root[128], name[MEDIA_NAME_SIZE];
-  snprintf(root, sizeof root, "%s/file", tmpdir);
+  snprintf(root, sizeof root, "%s/file", tmpdir_path());
   FILE *f = fopen(root, "w");
   fclose(f);
   cr_assert_eq(media_store(root, gif, sizeof gif, "gif", name), EVENTAPI_EIO);
 }
 
 Test(images, media_remove_ignores_names_it_did_not_make,
-     .init = make_tmpdir, .fini = remove_tmpdir)
+     .init = tmpdir_create, .fini = tmpdir_remove)
 {
   char root[128], path[256];
-  snprintf(root, sizeof root, "%s/media", tmpdir);
+  snprintf(root, sizeof root, "%s/media", tmpdir_path());
   cr_assert_eq(mkdir(root, 0750), 0);
   const char *keep[] = {"keep.txt", "0123456789ABCDEF0123456789ABCDEF.png"};
   for (size_t i = 0; i < 2; i++) {
@@ -594,7 +530,7 @@ Test(images, media_remove_ignores_names_it_did_not_make,
     fclose(f);
     cr_assert_eq(media_remove(root, keep[i]), 0);
   }
-  snprintf(path, sizeof path, "%s/outside.png", tmpdir);
+  snprintf(path, sizeof path, "%s/outside.png", tmpdir_path());
   FILE *f = fopen(path, "w");
   fclose(f);
   cr_assert_eq(media_remove(root, "../outside.png"), 0);

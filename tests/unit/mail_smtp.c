@@ -13,10 +13,8 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -32,25 +30,22 @@
 
 #include "core/error.h"
 #include "delivery/mailer.h"
-#include "delivery/worker.h"
+#include "support/mailer.h"
+#include "support/tmpdir.h"
 
 #define PYTHON "/usr/bin/python3"
 #define PASSWORD "hunter2"
 
-static char dir[64];       /* this test's temporary folder */
-static char maildir[128];  /* the server's Maildir, under dir */
+static char maildir[128];  /* the server's Maildir, in the test's folder */
 static pid_t server = 0;
-static char err[512];
 
 /* ---- set-up and teardown ---- */
 
 static void
 setup(void)
 {
-  strcpy(dir, "/tmp/eventapi-mail-smtp-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-  snprintf(maildir, sizeof maildir, "%s/maildir", dir);
-  cr_assert_eq(delivery_global_init(), 0);
+  mailer_setup();
+  snprintf(maildir, sizeof maildir, "%s/maildir", tmpdir_path());
 }
 
 static void
@@ -71,108 +66,16 @@ stop_server(void)
   server = 0;
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st, (void)flag, (void)ftw;
-  remove(path);
-  return 0;
-}
-
 static void
 teardown(void)
 {
   stop_server();
-  delivery_global_cleanup();
-  nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  mailer_teardown();
 }
 
 TestSuite(mail_smtp, .init = setup, .fini = teardown, .timeout = 60);
 
 /* ---- helpers ---- */
-
-static struct delivery_mailer *
-open_ok(const char *url)
-{
-  struct delivery_mailer *m = NULL;
-  err[0] = '\0';
-  int rc = delivery_mailer_open(url, &m, err, sizeof err);
-  cr_assert_eq(rc, 0, "delivery_mailer_open(%s): %d %s", url ? url : "NULL", rc, err);
-  cr_assert_not_null(m);
-  return m;
-}
-
-/* A message as the renderer makes them: CRLF line ends. */
-static char *
-make_message(const char *subject, const char *body)
-{
-  char *text;
-  cr_assert_geq(asprintf(&text,
-                         "From: eventapi <noreply@example.com>\r\n"
-                         "To: bob@example.com\r\n"
-                         "Subject: %s\r\n"
-                         "Message-ID: <m1@example.com>\r\n"
-                         "\r\n"
-                         "%s\r\n",
-                         subject, body),
-                0);
-  return text;
-}
-
-static int
-send_text(struct delivery_mailer *m, const char *rcpt, const char *text, const char *hint)
-{
-  err[0] = '\0';
-  return delivery_mailer_send(m, "noreply@example.com", rcpt, text, strlen(text), hint, err,
-                              sizeof err);
-}
-
-/* A whole file, NUL-terminated, malloc'd; its length in *len. */
-static char *
-slurp(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot read %s", path);
-  char *data = malloc(1 << 20);
-  cr_assert_not_null(data);
-  size_t n = fread(data, 1, (1 << 20) - 1, f);
-  fclose(f);
-  data[n] = '\0';
-  if (len)
-    *len = n;
-  return data;
-}
-
-/* The names in folder (without . and ..), sorted, at most max; returns the count. */
-static size_t
-list_dir(const char *folder, char names[][256], size_t max)
-{
-  DIR *d = opendir(folder);
-  if (d == NULL)
-    return 0;
-  size_t count = 0;
-  struct dirent *entry;
-  while ((entry = readdir(d)) != NULL) {
-    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-      continue;
-    cr_assert_lt(count, max, "too many files in %s", folder);
-    snprintf(names[count++], 256, "%s", entry->d_name);
-  }
-  closedir(d);
-  qsort(names, count, 256, (int (*)(const void *, const void *))strcmp);
-  return count;
-}
-
-static void
-write_file(const char *name, const char *text)
-{
-  char path[256];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  fputs(text, f);
-  cr_assert_eq(fclose(f), 0);
-}
 
 /* A Mailbox that refuses some recipients and messages. */
 static const char PICKY_PY[] =
@@ -248,12 +151,12 @@ static const char SERVE_PY[] =
 static unsigned
 start_smtp_server(const char *handler_class, bool auth)
 {
-  write_file("serve.py", SERVE_PY);
+  tmpdir_write("serve.py", SERVE_PY);
   unsigned port;
   int listening = bound_socket(true, &port);
   char script[128], log_path[128];
-  snprintf(script, sizeof script, "%s/serve.py", dir);
-  snprintf(log_path, sizeof log_path, "%s/server.log", dir);
+  snprintf(script, sizeof script, "%s/serve.py", tmpdir_path());
+  snprintf(log_path, sizeof log_path, "%s/server.log", tmpdir_path());
   server = fork();
   cr_assert_geq(server, 0);
   if (server == 0) {
@@ -265,7 +168,7 @@ start_smtp_server(const char *handler_class, bool auth)
     }
     if (dup2(listening, 3) != 3)
       _exit(127);
-    setenv("PYTHONPATH", dir, 1);
+    setenv("PYTHONPATH", tmpdir_path(), 1);
     setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
     execl(PYTHON, PYTHON, script, "3", handler_class, maildir, auth ? "auth" : "-",
           (char *)NULL);
@@ -280,7 +183,7 @@ delivered(char names[][256])
 {
   char path[160];
   snprintf(path, sizeof path, "%s/new", maildir);
-  return list_dir(path, names, 8);
+  return tmpdir_list(path, names, 8);
 }
 
 static char *
@@ -288,7 +191,7 @@ delivered_text(const char *name)
 {
   char path[512];
   snprintf(path, sizeof path, "%s/new/%s", maildir, name);
-  return slurp(path, NULL);
+  return tmpdir_read(path, NULL);
 }
 
 /* ---- smtp:// ---- */
@@ -301,12 +204,12 @@ Test(mail_smtp, connection_refused_is_worth_retrying)
   char url[128], where[64];
   snprintf(url, sizeof url, "smtp://user:" PASSWORD "@127.0.0.1:%u", port);
   snprintf(where, sizeof where, "127.0.0.1:%u", port);
-  struct delivery_mailer *m = open_ok(url);
-  char *text = make_message("Hello", "body");
-  cr_assert_eq(send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE);
-  cr_assert_not_null(strstr(err, where), "%s", err);
-  cr_assert_null(strstr(err, PASSWORD), "%s", err);
-  cr_assert_null(strchr(err, '\n'), "%s", err);
+  struct delivery_mailer *m = mailer_open_ok(url);
+  char *text = mailer_message("Hello", "body");
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE);
+  cr_assert_not_null(strstr(mailer_err, where), "%s", mailer_err);
+  cr_assert_null(strstr(mailer_err, PASSWORD), "%s", mailer_err);
+  cr_assert_null(strchr(mailer_err, '\n'), "%s", mailer_err);
   delivery_mailer_close(m);
   free(text);
   close(closed);
@@ -317,11 +220,11 @@ Test(mail_smtp, sends_two_messages_over_one_connection)
   unsigned port = start_smtp_server("aiosmtpd.handlers.Mailbox", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u", port);
-  struct delivery_mailer *m = open_ok(url);
-  char *first = make_message("First subject", "one\r\n.\r\nstill one");
-  char *second = make_message("Second subject", "two");
-  cr_assert_eq(send_text(m, "bob@example.com", first, NULL), 0, "%s", err);
-  cr_assert_eq(send_text(m, "carol@example.com", second, NULL), 0, "%s", err);
+  struct delivery_mailer *m = mailer_open_ok(url);
+  char *first = mailer_message("First subject", "one\r\n.\r\nstill one");
+  char *second = mailer_message("Second subject", "two");
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", first, NULL), 0, "%s", mailer_err);
+  cr_assert_eq(mailer_send_text(m, "carol@example.com", second, NULL), 0, "%s", mailer_err);
   delivery_mailer_close(m);
 
   char names[8][256];
@@ -352,26 +255,29 @@ Test(mail_smtp, sends_two_messages_over_one_connection)
 
 Test(mail_smtp, refusals_permanent_and_temporary)
 {
-  write_file("picky.py", PICKY_PY);
+  tmpdir_write("picky.py", PICKY_PY);
   unsigned port = start_smtp_server("picky.Picky", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u?starttls=never", port);
-  struct delivery_mailer *m = open_ok(url);
-  char *text = make_message("Hello", "body");
-  char *spam = make_message("spam", "buy now");
+  struct delivery_mailer *m = mailer_open_ok(url);
+  char *text = mailer_message("Hello", "body");
+  char *spam = mailer_message("spam", "buy now");
 
-  cr_assert_eq(send_text(m, "nobody@example.com", text, NULL), EVENTAPI_EINVAL, "%s", err);
-  cr_assert_not_null(strstr(err, "RCPT TO refused: 550 5.1.1 no such user"), "%s", err);
+  cr_assert_eq(mailer_send_text(m, "nobody@example.com", text, NULL), EVENTAPI_EINVAL, "%s",
+               mailer_err);
+  cr_assert_not_null(strstr(mailer_err, "RCPT TO refused: 550 5.1.1 no such user"), "%s",
+                     mailer_err);
 
-  cr_assert_eq(send_text(m, "later@example.com", text, NULL), EVENTAPI_EUNAVAILABLE, "%s",
-               err);
-  cr_assert_not_null(strstr(err, "451 4.3.0 try later"), "%s", err);
+  cr_assert_eq(mailer_send_text(m, "later@example.com", text, NULL), EVENTAPI_EUNAVAILABLE, "%s",
+               mailer_err);
+  cr_assert_not_null(strstr(mailer_err, "451 4.3.0 try later"), "%s", mailer_err);
 
-  cr_assert_eq(send_text(m, "bob@example.com", spam, NULL), EVENTAPI_EINVAL, "%s", err);
-  cr_assert_not_null(strstr(err, "554 5.7.1 looks like spam"), "%s", err);
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", spam, NULL), EVENTAPI_EINVAL, "%s",
+               mailer_err);
+  cr_assert_not_null(strstr(mailer_err, "554 5.7.1 looks like spam"), "%s", mailer_err);
 
   /* A refusal does not spoil the mailer. */
-  cr_assert_eq(send_text(m, "bob@example.com", text, NULL), 0, "%s", err);
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", text, NULL), 0, "%s", mailer_err);
   delivery_mailer_close(m);
 
   char names[8][256];
@@ -388,10 +294,10 @@ Test(mail_smtp, starttls_required_but_not_offered)
   unsigned port = start_smtp_server("aiosmtpd.handlers.Mailbox", false);
   char url[128];
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u?starttls=required", port);
-  struct delivery_mailer *m = open_ok(url);
-  char *text = make_message("Secret", "body");
-  cr_assert_eq(send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE);
-  cr_assert_gt(strlen(err), 0);
+  struct delivery_mailer *m = mailer_open_ok(url);
+  char *text = mailer_message("Secret", "body");
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE);
+  cr_assert_gt(strlen(mailer_err), 0);
   delivery_mailer_close(m);
   char names[8][256];
   cr_assert_eq(delivered(names), 0, "nothing was sent");
@@ -401,28 +307,30 @@ Test(mail_smtp, starttls_required_but_not_offered)
 Test(mail_smtp, credentials_are_percent_decoded)
 {
   unsigned port = start_smtp_server("aiosmtpd.handlers.Mailbox", true);
-  char *text = make_message("Authenticated", "body");
+  char *text = mailer_message("Authenticated", "body");
   char url[256];
 
   snprintf(url, sizeof url, "smtp://user%%40example.com:p%%40ss%%3Aw%%25rd%%2F" PASSWORD
            "@127.0.0.1:%u", port);
-  struct delivery_mailer *m = open_ok(url);
-  cr_assert_eq(send_text(m, "bob@example.com", text, NULL), 0, "%s", err);
+  struct delivery_mailer *m = mailer_open_ok(url);
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", text, NULL), 0, "%s", mailer_err);
   delivery_mailer_close(m);
 
   /* A wrong password is the operator's to fix: worth retrying. */
   snprintf(url, sizeof url, "smtp://user%%40example.com:wrong" PASSWORD "@127.0.0.1:%u", port);
-  m = open_ok(url);
-  cr_assert_eq(send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE, "%s", err);
-  cr_assert_not_null(strstr(err, "535"), "%s", err);
-  cr_assert_null(strstr(err, PASSWORD), "%s", err);
+  m = mailer_open_ok(url);
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE, "%s",
+               mailer_err);
+  cr_assert_not_null(strstr(mailer_err, "535"), "%s", mailer_err);
+  cr_assert_null(strstr(mailer_err, PASSWORD), "%s", mailer_err);
   delivery_mailer_close(m);
 
   /* No credentials: 530 to MAIL FROM is not a permanent refusal. */
   snprintf(url, sizeof url, "smtp://127.0.0.1:%u", port);
-  m = open_ok(url);
-  cr_assert_eq(send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE, "%s", err);
-  cr_assert_not_null(strstr(err, "530"), "%s", err);
+  m = mailer_open_ok(url);
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", text, NULL), EVENTAPI_EUNAVAILABLE, "%s",
+               mailer_err);
+  cr_assert_not_null(strstr(mailer_err, "530"), "%s", mailer_err);
   delivery_mailer_close(m);
 
   char names[8][256];

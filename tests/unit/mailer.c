@@ -7,61 +7,24 @@
  * mail_url.c.
  */
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "delivery/mailer.h"
-#include "delivery/worker.h"
+#include "support/mailer.h"
+#include "support/tmpdir.h"
 
 #define PASSWORD "hunter2"
 
-static char dir[64];      /* this test's temporary folder */
-static char err[512];
-
-static void
-setup(void)
-{
-  strcpy(dir, "/tmp/eventapi-mailer-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-  cr_assert_eq(delivery_global_init(), 0);
-}
-
-static int
-remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-  (void)st, (void)flag, (void)ftw;
-  remove(path);
-  return 0;
-}
-
-static void
-teardown(void)
-{
-  delivery_global_cleanup();
-  nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-TestSuite(mailer, .init = setup, .fini = teardown, .timeout = 60);
-
-static struct delivery_mailer *
-open_ok(const char *url)
-{
-  struct delivery_mailer *m = NULL;
-  err[0] = '\0';
-  int rc = delivery_mailer_open(url, &m, err, sizeof err);
-  cr_assert_eq(rc, 0, "delivery_mailer_open(%s): %d %s", url ? url : "NULL", rc, err);
-  cr_assert_not_null(m);
-  return m;
-}
+TestSuite(mailer, .init = mailer_setup, .fini = mailer_teardown, .timeout = 60);
 
 Test(mailer, console_is_the_default)
 {
   const char *urls[] = {NULL, "", "console://", "CONSOLE://"};
   for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
-    struct delivery_mailer *m = open_ok(urls[i]);
+    struct delivery_mailer *m = mailer_open_ok(urls[i]);
     cr_assert_str_eq(delivery_mailer_describe(m), "console://");
     delivery_mailer_close(m);
   }
@@ -71,10 +34,10 @@ Test(mailer, console_is_the_default)
 /* The forms of EMAIL_URL are tests/unit/mail_url.c's; here, what a mailer shows. */
 Test(mailer, describes_itself_without_the_password)
 {
-  struct delivery_mailer *m = open_ok("smtp://user:" PASSWORD "@mail.example.com:587");
+  struct delivery_mailer *m = mailer_open_ok("smtp://user:" PASSWORD "@mail.example.com:587");
   cr_assert_str_eq(delivery_mailer_describe(m), "smtp://user:***@mail.example.com:587");
   delivery_mailer_close(m);
-  m = open_ok("file:///var/spool/eventapi/");
+  m = mailer_open_ok("file:///var/spool/eventapi/");
   cr_assert_str_eq(delivery_mailer_describe(m), "file:///var/spool/eventapi/");
   delivery_mailer_close(m);
 }
@@ -82,7 +45,7 @@ Test(mailer, describes_itself_without_the_password)
 Test(mailer, a_bad_url_makes_no_mailer)
 {
   struct delivery_mailer *m = (struct delivery_mailer *)&m; /* not NULL, to see it cleared */
-  err[0] = '\0';
+  char err[512] = "";
   int rc = delivery_mailer_open("smtp://user:" PASSWORD "@mail.example.com:0", &m, err,
                                 sizeof err);
   cr_assert_eq(rc, EVENTAPI_EINVAL);
@@ -94,8 +57,9 @@ Test(mailer, a_bad_url_makes_no_mailer)
 Test(mailer, bad_addresses_are_refused)
 {
   char url[128];
-  snprintf(url, sizeof url, "file://%s", dir);
-  struct delivery_mailer *m = open_ok(url);
+  snprintf(url, sizeof url, "file://%s", tmpdir_path());
+  struct delivery_mailer *m = mailer_open_ok(url);
+  char err[512];
   const char *bad[] = {NULL, "", "bob@example.com\r\nRCPT TO:<eve@example.com>",
                        "bob@example.com>", "bob @example.com"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

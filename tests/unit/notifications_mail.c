@@ -15,43 +15,24 @@
 
 #include "core/error.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "delivery/mail.h"
 #include "delivery/outbox.h"
 #include "notifications/mail.h"
 #include "notifications/models.h"
 #include "notifications/templates.h"
+#include "support/db.h"
 
 #define SECOND INT64_C(1000000)
 #define HOUR (3600 * SECOND)
 #define T0 (INT64_C(1900000000) * SECOND)
 
-static char dir[] = "/tmp/eventapi-notifications-mail-XXXXXX";
 static db_t *db;
 static arena_t arena;
-
-static long long
-scalar(const char *sql, long long arg)
-{
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert_not_null(st, "%s", sql);
-  db_bind_int(st, 1, arg);
-  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
-  long long value = db_column_int(st, 0);
-  db_reset(st);
-  return value;
-}
 
 static void
 setup(void)
 {
-  cr_assert_not_null(mkdtemp(dir));
-  char url[128];
-  snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", dir);
-  cr_assert_eq(db_configure(url, false), 0);
-  cr_assert_eq(db_open(&db), 0);
-  char err[256];
-  cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
+  db = unit_db_open();
   cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
                            " password, date_joined, first_name, last_name) VALUES (1, 'ann',"
                            " 'ann', 'ann@example.com', 'ann@example.com', 'x', 0, 'Ann', 'Lee')",
@@ -62,10 +43,7 @@ static void
 teardown(void)
 {
   arena_free(&arena);
-  db_close(db);
-  char cmd[160];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
+  unit_db_close();
 }
 
 TestSuite(notifications_mail, .init = setup, .fini = teardown);
@@ -92,7 +70,8 @@ add(const char *kind, int64_t offset, int64_t when, int64_t due)
 static struct delivery_message
 mail_of(int64_t notification)
 {
-  int64_t id = scalar("SELECT id FROM outbox WHERE source = 'notification:' || ?", notification);
+  int64_t id = unit_db_int("SELECT id FROM outbox WHERE source = 'notification:' || ?",
+                           notification);
   struct delivery_message m;
   cr_assert_eq(delivery_get(db, id, &arena, &m), 0);
   return m;
@@ -192,7 +171,7 @@ Test(notifications_mail, unsent_mail_is_cancelled_once)
   bool cancelled = false;
   cr_assert_eq(notifications_mail_cancel(db, id, T0, &cancelled), 0);
   cr_assert(cancelled);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id > ?", 0), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id > ?", 0), 0);
   cr_assert_eq(notifications_mail_cancel(db, id, T0, &cancelled), 0);
   cr_assert(!cancelled);
 }
@@ -221,7 +200,8 @@ Test(notifications_mail, mail_unsent_before_the_outbox_is_carried_over_as_it_was
   bool more = true;
   cr_assert_eq(notifications_mail_carry_over(db, T0, &more), 0);
   cr_assert(!more);
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications_unsent WHERE notification_id > ?", 0),
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications_unsent"
+                           " WHERE notification_id > ?", 0),
                0, "each carried once");
 
   struct delivery_message m = mail_of(retrying);
@@ -256,8 +236,9 @@ Test(notifications_mail, a_large_backlog_is_carried_a_batch_at_a_time)
     rounds++;
   }
   cr_assert_eq(rounds, 3);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE state = 'pending' AND id > ?", 0), 70);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE state = 'pending' AND id > ?", 0),
+               70);
   cr_assert_eq(notifications_mail_carry_over(db, T0, &more), 0);
   cr_assert(!more);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id > ?", 0), 70);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id > ?", 0), 70);
 }

@@ -15,56 +15,24 @@
 
 #include "core/error.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "delivery/outbox.h"
 #include "events/models.h"
 #include "notifications/mail.h"
 #include "notifications/models.h"
+#include "support/db.h"
 
 #define SECOND INT64_C(1000000)
 #define HOUR (3600 * SECOND)
 #define T0 (INT64_C(1900000000) * SECOND)
 #define LEASE (10 * SECOND)
 
-static char dir[] = "/tmp/eventapi-notifications-XXXXXX";
 static db_t *db;
 static arena_t arena;
-
-static long long
-scalar(const char *sql, long long arg)
-{
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert_not_null(st, "%s", sql);
-  db_bind_int(st, 1, arg);
-  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
-  long long value = db_column_int(st, 0);
-  db_reset(st);
-  return value;
-}
-
-static const char *
-text(const char *sql, long long arg)
-{
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert_not_null(st, "%s", sql);
-  db_bind_int(st, 1, arg);
-  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
-  static char value[4096];
-  snprintf(value, sizeof value, "%s", db_column_text(st, 0));
-  db_reset(st);
-  return value;
-}
 
 static void
 setup(void)
 {
-  cr_assert_not_null(mkdtemp(dir));
-  char url[128];
-  snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", dir);
-  cr_assert_eq(db_configure(url, false), 0);
-  cr_assert_eq(db_open(&db), 0);
-  char err[256];
-  cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
+  db = unit_db_open();
   cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
                            " password, date_joined) VALUES (1, 'ann', 'ann', 'ann@example.com',"
                            " 'ann@example.com', 'x', 0), (2, 'bo', 'bo', 'bo@example.com',"
@@ -75,10 +43,7 @@ static void
 teardown(void)
 {
   arena_free(&arena);
-  db_close(db);
-  char cmd[160];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
+  unit_db_close();
 }
 
 TestSuite(notifications_models, .init = setup, .fini = teardown);
@@ -100,16 +65,16 @@ event_with_two_registrations(int64_t when, int64_t late)
 static long long
 reminders(void)
 {
-  return scalar("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
-                " AND reminder_offset > ?", 0);
+  return unit_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
+                     " AND reminder_offset > ?", 0);
 }
 
 /* Pending reminder mails in the outbox. */
 static long long
 reminder_mails(void)
 {
-  return scalar("SELECT count(*) FROM outbox WHERE kind = 'event_reminder'"
-                " AND state = 'pending' AND id > ?", 0);
+  return unit_db_int("SELECT count(*) FROM outbox WHERE kind = 'event_reminder'"
+                     " AND state = 'pending' AND id > ?", 0);
 }
 
 static bool
@@ -176,21 +141,21 @@ Test(notifications_models, reminders_are_written_when_they_fall_due_for_those_re
   write_due(when - 24 * HOUR); /* the 24-hour one falls due: 70 only */
   cr_assert_eq(reminders(), 1);
   int64_t id = reminder_of(70, 24 * 3600);
-  cr_assert_eq(scalar("SELECT due_at FROM notifications WHERE id = ?", id), when - 24 * HOUR);
+  cr_assert_eq(unit_db_int("SELECT due_at FROM notifications WHERE id = ?", id), when - 24 * HOUR);
   /* Its email, due at once, and not to be sent once less than 12 hours are left. */
   cr_assert_eq(reminder_mails(), 1);
-  cr_assert_eq(scalar("SELECT next_attempt_at FROM outbox WHERE source = 'notification:' || ?",
-                      id), when - 24 * HOUR);
-  cr_assert_eq(scalar("SELECT expires_at FROM outbox WHERE source = 'notification:' || ?", id),
+  cr_assert_eq(unit_db_int("SELECT next_attempt_at FROM outbox WHERE source = 'notification:' || ?",
+                           id), when - 24 * HOUR);
+  cr_assert_eq(unit_db_int("SELECT expires_at FROM outbox WHERE source = 'notification:' || ?", id),
                when - 12 * HOUR);
-  cr_assert_str_eq(text("SELECT target FROM outbox WHERE source = 'notification:' || ?", id),
-                   "ann@example.com");
+  cr_assert_str_eq(unit_db_text("SELECT target FROM outbox WHERE source = 'notification:' || ?",
+                                id), "ann@example.com");
   write_due(when - 24 * HOUR + SECOND); /* done once */
   cr_assert_eq(reminders(), 1);
   cr_assert_eq(reminder_mails(), 1);
   write_due(when - 3 * HOUR); /* the 3-hour one: both */
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE reminder_offset = ?",
-                      3 * 3600), 2);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications WHERE reminder_offset = ?",
+                           3 * 3600), 2);
   write_due(when + SECOND); /* nothing for an event that has begun */
   cr_assert_eq(reminders(), 3);
   cr_assert_eq(reminder_mails(), 3);
@@ -208,17 +173,17 @@ Test(notifications_models, a_moved_event_has_its_reminders_written_again_without
   struct event moved = old;
   moved.date_time = when + 24 * HOUR;
   change(&old, &moved, when - 23 * HOUR);
-  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE event_id = ?", 7), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM reminder_runs WHERE event_id = ?", 7), 0);
   /* The unsent reminders wait for the new time: not listed, not sent before. */
   cr_assert_eq(reminder_mails(), 2, "the old emails cancelled, new ones written");
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE kind = 'event_reminder'"
-                      " AND next_attempt_at = ?", when), 2);
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
-                      " AND due_at = ?", when), 2);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE kind = 'event_reminder'"
+                           " AND next_attempt_at = ?", when), 2);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
+                           " AND due_at = ?", when), 2);
   write_due(moved.date_time - 24 * HOUR);
   cr_assert_eq(reminders(), 2);
   cr_assert_eq(reminder_mails(), 2);
-  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE event_id = ?", 7), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM reminder_runs WHERE event_id = ?", 7), 1);
 }
 
 Test(notifications_models, a_moved_event_takes_along_reminders_waiting_for_a_retry)
@@ -237,27 +202,27 @@ Test(notifications_models, a_moved_event_takes_along_reminders_waiting_for_a_ret
   now.date_time = when + 7 * 24 * HOUR;
   now.location = "Paris";
   change(&old, &now, T0 + SECOND);
-  cr_assert_eq(scalar("SELECT event_date_time FROM notifications WHERE id = ?", retried),
+  cr_assert_eq(unit_db_int("SELECT event_date_time FROM notifications WHERE id = ?", retried),
                now.date_time);
-  cr_assert_str_eq(text("SELECT event_location FROM notifications WHERE id = ?", retried),
+  cr_assert_str_eq(unit_db_text("SELECT event_location FROM notifications WHERE id = ?", retried),
                    "Paris");
-  cr_assert_eq(scalar("SELECT due_at FROM notifications WHERE id = ?", retried),
+  cr_assert_eq(unit_db_int("SELECT due_at FROM notifications WHERE id = ?", retried),
                now.date_time - 24 * HOUR);
   /* Its email starts over: written anew, due at the new time, no try yet. */
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE source = 'notification:' || ?",
-                      retried), 1);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE source = 'notification:' || ?"
-                      " AND state = 'pending' AND attempts = 0 AND last_error IS NULL",
-                      retried), 1);
-  cr_assert_eq(scalar("SELECT next_attempt_at FROM outbox WHERE source = 'notification:' || ?",
-                      retried), now.date_time - 24 * HOUR);
-  cr_assert_eq(scalar("SELECT expires_at FROM outbox WHERE source = 'notification:' || ?",
-                      retried), now.date_time - 12 * HOUR, "expires halfway, at the new time");
-  cr_assert_str_eq(text("SELECT target FROM outbox WHERE source = 'notification:' || ?",
-                        retried), "ann@example.com");
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE source = 'notification:' || ?",
+                           retried), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE source = 'notification:' || ?"
+                           " AND state = 'pending' AND attempts = 0 AND last_error IS NULL",
+                           retried), 1);
+  cr_assert_eq(unit_db_int("SELECT next_attempt_at FROM outbox WHERE source = 'notification:' || ?",
+                           retried), now.date_time - 24 * HOUR);
+  cr_assert_eq(unit_db_int("SELECT expires_at FROM outbox WHERE source = 'notification:' || ?",
+                           retried), now.date_time - 12 * HOUR, "expires halfway, at the new time");
+  cr_assert_str_eq(unit_db_text("SELECT target FROM outbox WHERE source = 'notification:' || ?",
+                                retried), "ann@example.com");
   /* Rendered when sent, from the notification as it is now. */
-  const char *payload = text("SELECT payload FROM outbox WHERE state = 'pending'"
-                             " AND source = 'notification:' || ?", retried);
+  const char *payload = unit_db_text("SELECT payload FROM outbox WHERE state = 'pending'"
+                                     " AND source = 'notification:' || ?", retried);
   char reference[96];
   snprintf(reference, sizeof reference, "{\"render\":\"notification\",\"ref\":%lld}",
            (long long)retried);
@@ -275,10 +240,10 @@ Test(notifications_models, a_moved_event_takes_along_reminders_waiting_for_a_ret
   cr_assert_eq(delivery_claim(db, "mail", T0 + 61 * SECOND, LEASE, &arena, &m, &found), 0);
   cr_assert(!found || strcmp(m.kind, "event_reminder") != 0, "a reminder came out early");
   /* The one sent stays as it was, in the app as in the outbox. */
-  cr_assert_str_eq(text("SELECT event_location FROM notifications WHERE id = ?", other),
+  cr_assert_str_eq(unit_db_text("SELECT event_location FROM notifications WHERE id = ?", other),
                    "Berlin");
-  cr_assert_str_eq(text("SELECT state FROM outbox WHERE source = 'notification:' || ?", other),
-                   "sent");
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE source = 'notification:' || ?",
+                                other), "sent");
 }
 
 Test(notifications_models, a_reminder_being_sent_is_left_to_its_outcome)
@@ -292,10 +257,11 @@ Test(notifications_models, a_reminder_being_sent_is_left_to_its_outcome)
   struct event now = old;
   now.location = "Paris";
   change(&old, &now, T0 + SECOND); /* within the claim's lease */
-  cr_assert_str_eq(text("SELECT event_location FROM notifications WHERE id = ?", held), "Berlin");
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'",
-                      message), 1, "still the worker's");
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE source = 'notification:' || ?", held),
+  cr_assert_str_eq(unit_db_text("SELECT event_location FROM notifications WHERE id = ?", held),
+                   "Berlin");
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'",
+                           message), 1, "still the worker's");
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE source = 'notification:' || ?", held),
                1);
 }
 
@@ -316,8 +282,8 @@ Test(notifications_models, a_move_past_a_reminder_has_it_written_anew)
   write_due(T0 + 2 * SECOND);
   cr_assert_eq(reminders(), 4, "both offsets now within reach, for both registrations");
   cr_assert_eq(reminder_mails(), 4);
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
-                      " AND event_date_time = ?", moved.date_time), 4);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_reminder'"
+                           " AND event_date_time = ?", moved.date_time), 4);
 }
 
 Test(notifications_models, a_cancelled_registration_drops_its_unsent_reminders_only)
@@ -330,12 +296,12 @@ Test(notifications_models, a_cancelled_registration_drops_its_unsent_reminders_o
   write_due(when - 3 * HOUR);
   int64_t unsent = reminder_of(70, 3 * 3600);
   cr_assert_eq(notifications_drop_reminders(db, 70, when - 3 * HOUR), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE id = ?", sent), 1,
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications WHERE id = ?", sent), 1,
                "a reminder sent stays in the app");
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE id = ?", unsent), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE source = 'notification:' || ?",
-                      unsent), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE registration_id = ?", 71), 2,
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications WHERE id = ?", unsent), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE source = 'notification:' || ?",
+                           unsent), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications WHERE registration_id = ?", 71), 2,
                "the other registration's are untouched");
 }
 
@@ -349,10 +315,10 @@ Test(notifications_models, a_deleted_event_tells_its_registrants_and_drops_unsen
   cr_assert_eq(notifications_event_deleted(db, &e, T0 + SECOND), 0);
   cr_assert_eq(reminders(), 0);
   cr_assert_eq(reminder_mails(), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE kind = 'event_cancelled'"
-                      " AND event_id = ?", 7), 2);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE kind = 'event_cancelled'"
-                      " AND state = 'pending' AND id > ?", 0), 2);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications WHERE kind = 'event_cancelled'"
+                           " AND event_id = ?", 7), 2);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE kind = 'event_cancelled'"
+                           " AND state = 'pending' AND id > ?", 0), 2);
 }
 
 Test(notifications_models, a_deleted_user_takes_their_unsent_mail_along)
@@ -366,10 +332,10 @@ Test(notifications_models, a_deleted_user_takes_their_unsent_mail_along)
   cr_assert_eq(db_exec(db, "DELETE FROM registrations", NULL, NULL), 0);
   cr_assert_eq(db_exec(db, "DELETE FROM users WHERE id = ?", NULL, "i", (int64_t)1), 0);
   cr_assert_eq(db_exec(db, "DELETE FROM users WHERE id = ?", NULL, "i", (int64_t)2), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM notifications WHERE id > ?", 0), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE state = 'pending' AND id > ?", 0), 0,
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM notifications WHERE id > ?", 0), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE state = 'pending' AND id > ?", 0), 0,
                "no mail goes to a deleted user");
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE state = 'sent' AND id > ?", 0), 1,
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE state = 'sent' AND id > ?", 0), 1,
                "what was sent stays as history");
 }
 
@@ -385,6 +351,6 @@ Test(notifications_models, many_events_due_at_once_are_written_a_few_at_a_time)
   while (write_due(T0))
     rounds++;
   cr_assert_gt(rounds, 1, "forty events in one go");
-  cr_assert_eq(scalar("SELECT count(*) FROM reminder_runs WHERE reminder_offset = ?", 3 * 3600),
-               40);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM reminder_runs WHERE reminder_offset = ?",
+                           3 * 3600), 40);
 }

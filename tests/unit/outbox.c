@@ -14,63 +14,28 @@
 
 #include "core/error.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "delivery/outbox.h"
+#include "support/db.h"
 
 #define SECOND INT64_C(1000000)
 #define T0 (INT64_C(1900000000) * SECOND)
 #define LEASE (10 * SECOND)
 #define HOUR (3600 * SECOND)
 
-static char dir[] = "/tmp/eventapi-outbox-XXXXXX";
 static db_t *db;
 static arena_t arena;
-
-static long long
-scalar(const char *sql, long long arg)
-{
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert_not_null(st, "%s", sql);
-  db_bind_int(st, 1, arg);
-  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
-  long long value = db_column_int(st, 0);
-  db_reset(st);
-  return value;
-}
-
-static const char *
-text(const char *sql, long long arg)
-{
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert_not_null(st, "%s", sql);
-  db_bind_int(st, 1, arg);
-  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
-  static char value[256];
-  snprintf(value, sizeof value, "%s", db_column_text(st, 0));
-  db_reset(st);
-  return value;
-}
 
 static void
 setup(void)
 {
-  cr_assert_not_null(mkdtemp(dir));
-  char url[128];
-  snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", dir);
-  cr_assert_eq(db_configure(url, false), 0);
-  cr_assert_eq(db_open(&db), 0);
-  char err[256];
-  cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
+  db = unit_db_open();
 }
 
 static void
 teardown(void)
 {
   arena_free(&arena);
-  db_close(db);
-  char cmd[160];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
+  unit_db_close();
 }
 
 TestSuite(outbox, .init = setup, .fini = teardown);
@@ -134,8 +99,8 @@ Test(outbox, a_message_is_written_whole_with_a_message_id)
   cr_assert_eq(m.expires_at, 0);
   cr_assert_eq(strlen(m.message_id), 32, "%s", m.message_id);
   cr_assert_eq(strspn(m.message_id, "0123456789abcdef"), 32, "%s", m.message_id);
-  cr_assert_str_neq(m.message_id, text("SELECT message_id FROM outbox WHERE id = ?",
-                                       add("mail", NULL, 0)), "each its own");
+  cr_assert_str_neq(m.message_id, unit_db_text("SELECT message_id FROM outbox WHERE id = ?",
+                                               add("mail", NULL, 0)), "each its own");
   cr_assert_eq(delivery_get(db, id + 100, &arena, &m), EVENTAPI_ENOTFOUND);
 }
 
@@ -153,12 +118,12 @@ Test(outbox, what_a_message_lacks_is_refused)
   bad[4].message_id = long_id;
   for (size_t i = 0; i < 5; i++)
     cr_assert_eq(delivery_enqueue(db, &bad[i], T0, NULL), EVENTAPI_EINVAL, "%zu", i);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id > ?", 0), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id > ?", 0), 0);
   /* A message_id given is kept: a redelivery goes out under the same one. */
   m.message_id = "msg_abc";
   int64_t id;
   cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
-  cr_assert_str_eq(text("SELECT message_id FROM outbox WHERE id = ?", id), "msg_abc");
+  cr_assert_str_eq(unit_db_text("SELECT message_id FROM outbox WHERE id = ?", id), "msg_abc");
 }
 
 Test(outbox, an_expired_claim_cannot_record_over_the_next)
@@ -181,21 +146,21 @@ Test(outbox, an_expired_claim_cannot_record_over_the_next)
   cr_assert_eq(failed(id, 1, 0), EVENTAPI_ENOTFOUND);
   cr_assert_eq(failed(id, 1, T0 + 60 * SECOND), EVENTAPI_ENOTFOUND);
   cr_assert_eq(sent(id, 1, T0 + LEASE + 1), EVENTAPI_ENOTFOUND);
-  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "pending");
-  cr_assert_eq(scalar("SELECT claimed_until FROM outbox WHERE id = ?", id), T0 + 2 * LEASE,
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", id), "pending");
+  cr_assert_eq(unit_db_int("SELECT claimed_until FROM outbox WHERE id = ?", id), T0 + 2 * LEASE,
                "the second claim still holds");
 
   /* The current claim's do. */
   cr_assert_eq(sent(id, 2, T0 + LEASE + 2), 0);
-  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "sent");
-  cr_assert_eq(scalar("SELECT sent_at FROM outbox WHERE id = ?", id), T0 + LEASE + 2);
-  cr_assert_eq(scalar("SELECT last_status FROM outbox WHERE id = ?", id), 250);
-  cr_assert_str_eq(text("SELECT last_response FROM outbox WHERE id = ?", id), "250 OK");
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND claimed_until IS NULL",
-                      id), 1);
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", id), "sent");
+  cr_assert_eq(unit_db_int("SELECT sent_at FROM outbox WHERE id = ?", id), T0 + LEASE + 2);
+  cr_assert_eq(unit_db_int("SELECT last_status FROM outbox WHERE id = ?", id), 250);
+  cr_assert_str_eq(unit_db_text("SELECT last_response FROM outbox WHERE id = ?", id), "250 OK");
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND claimed_until IS NULL",
+                           id), 1);
   /* And once sent, a late failure cannot make it dead (then requeued, sent twice). */
   cr_assert_eq(failed(id, 2, 0), EVENTAPI_ENOTFOUND);
-  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "sent");
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", id), "sent");
   cr_assert_eq(claim("mail", T0 + 100 * LEASE, NULL), 0, "a sent message is never claimed");
 }
 
@@ -204,13 +169,13 @@ Test(outbox, a_failure_of_the_current_claim_schedules_the_retry)
   int64_t id = add("mail", NULL, T0);
   cr_assert_eq(claim("mail", T0, NULL), id);
   cr_assert_eq(failed(id, 1, T0 + 30 * SECOND), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
-                      " AND claimed_until IS NULL AND last_error = '451 try later'"
-                      " AND last_status = 451", id), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                           " AND claimed_until IS NULL AND last_error = '451 try later'"
+                           " AND last_status = 451", id), 1);
   cr_assert_eq(claim("mail", T0 + 29 * SECOND, NULL), 0, "not before its retry time");
   cr_assert_eq(claim("mail", T0 + 30 * SECOND, NULL), id);
   cr_assert_eq(failed(id, 2, 0), 0);
-  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "dead");
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", id), "dead");
   cr_assert_eq(claim("mail", T0 + 100 * LEASE, NULL), 0, "a dead message is never claimed");
 }
 
@@ -234,10 +199,10 @@ Test(outbox, a_source_cancels_what_it_has_unsent)
   int cancelled = -1;
   cr_assert_eq(delivery_cancel(db, "notification:1", T0, &cancelled), 0);
   cr_assert_eq(cancelled, 2);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ?", mine), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ?", also_mine), 0,
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ?", mine), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ?", also_mine), 0,
                "not yet due: cancelled all the same");
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ?", theirs), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ?", theirs), 1);
   cr_assert_eq(delivery_cancel(db, "notification:1", T0, &cancelled), 0);
   cr_assert_eq(cancelled, 0, "nothing left");
 
@@ -284,15 +249,15 @@ Test(outbox, dead_messages_are_listed_counted_and_requeued)
   cr_assert_eq(delivery_list(db, "dead", 1, &arena, &list, &count), 0);
   cr_assert_eq(count, 1, "at most limit");
 
-  const char *message_id = text("SELECT message_id FROM outbox WHERE id = ?", a);
+  const char *message_id = unit_db_text("SELECT message_id FROM outbox WHERE id = ?", a);
   char kept[64];
   snprintf(kept, sizeof kept, "%s", message_id);
   int changed = 0;
   cr_assert_eq(delivery_requeue(db, a, T0 + HOUR, &changed), 0);
   cr_assert_eq(changed, 1);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
-                      " AND attempts = 0", a), 1);
-  cr_assert_str_eq(text("SELECT message_id FROM outbox WHERE id = ?", a), kept);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                           " AND attempts = 0", a), 1);
+  cr_assert_str_eq(unit_db_text("SELECT message_id FROM outbox WHERE id = ?", a), kept);
   cr_assert_eq(delivery_requeue(db, a, T0, &changed), 0);
   cr_assert_eq(changed, 0, "no longer dead");
   cr_assert_eq(delivery_requeue(db, 0, T0, &changed), 0);
@@ -309,12 +274,12 @@ Test(outbox, a_carried_over_message_keeps_its_tries)
                            .last_error = "421 down", .not_before = T0 + SECOND};
   int64_t id;
   cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
-                      " AND attempts = 3 AND last_error = '421 down'", id), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                           " AND attempts = 3 AND last_error = '421 down'", id), 1);
   struct delivery_message claimed;
   cr_assert_eq(claim("mail", T0 + SECOND, &claimed), id);
   cr_assert_eq(claimed.attempts, 4);
   m.dead = true;
   cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
-  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "dead");
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", id), "dead");
 }

@@ -16,39 +16,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/tmpdir.h"
 #include "tickets/qr.h"
 
 #define QUIET 4
 #define SCALE 8
 
-/* ---- a temporary directory per test (each test is its own process) ---- */
-
-static char dir[64];
-
-static void
-make_dir(void)
-{
-  strcpy(dir, "/tmp/eventapi-qr-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-}
-
-static void
-remove_dir(void)
-{
-  DIR *d = opendir(dir);
-  if (d == NULL)
-    return;
-  struct dirent *entry;
-  while ((entry = readdir(d)) != NULL) {
-    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-      continue;
-    unlinkat(dirfd(d), entry->d_name, 0);
-  }
-  closedir(d);
-  rmdir(dir);
-}
-
-TestSuite(qr, .init = make_dir, .fini = remove_dir);
+/* Each test is its own process, with a temporary folder of its own. */
+TestSuite(qr, .init = tmpdir_create, .fini = tmpdir_remove);
 
 /* ---- helpers ---- */
 
@@ -216,7 +191,7 @@ check_png(const char *text, const char *name)
   expect_symbol(image, text, name);
   free(image.pixels);
   char path[128];
-  snprintf(path, sizeof path, "%s/%s.png", dir, name);
+  snprintf(path, sizeof path, "%s/%s.png", tmpdir_path(), name);
   save(path, png, len);
   free(png);
   expect_decodes_to(path, text);
@@ -234,8 +209,8 @@ check_svg(const char *text, const char *name)
   if (strlen(text) > 3)
     cr_assert_null(strstr(svg, text), "the text is not embedded");
   char path[128], raster[128], command[512], out[512];
-  snprintf(path, sizeof path, "%s/%s.svg", dir, name);
-  snprintf(raster, sizeof raster, "%s/%s.svg.png", dir, name);
+  snprintf(path, sizeof path, "%s/%s.svg", tmpdir_path(), name);
+  snprintf(raster, sizeof raster, "%s/%s.svg.png", tmpdir_path(), name);
   save(path, svg, len);
   free(svg);
   snprintf(command, sizeof command, "rsvg-convert -o '%s' '%s' 2>&1", raster, path);

@@ -22,15 +22,15 @@
 #include "core/error.h"
 #include "core/timefmt.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "delivery/mail.h"
 #include "delivery/outbox.h"
 #include "delivery/worker.h"
+#include "support/db.h"
+#include "support/tmpdir.h"
 
 #define SECOND INT64_C(1000000)
 #define T0 (INT64_C(1900000000) * SECOND)
 
-static char dir[] = "/tmp/eventapi-worker-XXXXXX";
 static char mail_dir[128], file_url[160];
 static struct config cfg;
 static db_t *db;
@@ -38,15 +38,9 @@ static db_t *db;
 static void
 setup(void)
 {
-  cr_assert_not_null(mkdtemp(dir));
-  char url[128];
-  snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", dir);
-  cr_assert_eq(db_configure(url, false), 0);
-  cr_assert_eq(db_open(&db), 0);
-  char err[256];
-  cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
+  db = unit_db_open();
   cr_assert_eq(delivery_global_init(), 0);
-  snprintf(mail_dir, sizeof mail_dir, "%s/mail", dir);
+  snprintf(mail_dir, sizeof mail_dir, "%s/mail", tmpdir_path());
   snprintf(file_url, sizeof file_url, "file://%s/", mail_dir);
   cfg.email_url = file_url;
   cfg.email_from = "Events <events@example.com>";
@@ -61,40 +55,11 @@ static void
 teardown(void)
 {
   time_test_freeze(0);
-  db_close(db);
-  db_close_all();
   delivery_global_cleanup();
-  char cmd[160];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
+  unit_db_close();
 }
 
 TestSuite(worker, .init = setup, .fini = teardown, .timeout = 60);
-
-static long long
-scalar(const char *sql, long long arg)
-{
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert_not_null(st, "%s", sql);
-  db_bind_int(st, 1, arg);
-  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
-  long long value = db_column_int(st, 0);
-  db_reset(st);
-  return value;
-}
-
-static const char *
-text(const char *sql, long long arg)
-{
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert_not_null(st, "%s", sql);
-  db_bind_int(st, 1, arg);
-  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
-  static char value[512];
-  snprintf(value, sizeof value, "%s", db_column_text(st, 0));
-  db_reset(st);
-  return value;
-}
 
 /* A mail to to, written as an app writes it; its id. */
 static int64_t
@@ -154,15 +119,15 @@ Test(worker, sends_what_is_due_once_under_its_message_id)
   cr_assert_eq(mails(&message), 1);
   char header[128];
   snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
-           text("SELECT message_id FROM outbox WHERE id = ?", id));
+           unit_db_text("SELECT message_id FROM outbox WHERE id = ?", id));
   cr_assert_not_null(strstr(message, header), "%s", message);
   cr_assert_not_null(strstr(message, "Subject: Hello"), "%s", message);
   cr_assert_not_null(strstr(message, "From: \"Events\" <events@example.com>"), "%s", message);
   cr_assert_not_null(strstr(message, "Ann Lee"), "%s", message);
   free(message);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
-                      " AND attempts = 1", id), 1);
-  cr_assert_eq(scalar("SELECT sent_at FROM outbox WHERE id = ?", id), T0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
+                           " AND attempts = 1", id), 1);
+  cr_assert_eq(unit_db_int("SELECT sent_at FROM outbox WHERE id = ?", id), T0);
   run_once();
   cr_assert_eq(mails(NULL), 1, "sent once");
 }
@@ -183,28 +148,28 @@ Test(worker, a_failure_is_tried_again_after_its_back_off_then_dead)
   cfg.email_url = "smtp://127.0.0.1:1"; /* nothing listens: refused */
   int64_t id = add_mail("ann@example.com", NULL);
   run_once();
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
-                      " AND attempts = 1 AND claimed_until IS NULL", id), 1);
-  int64_t retry = scalar("SELECT next_attempt_at FROM outbox WHERE id = ?", id);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                           " AND attempts = 1 AND claimed_until IS NULL", id), 1);
+  int64_t retry = unit_db_int("SELECT next_attempt_at FROM outbox WHERE id = ?", id);
   cr_assert(retry >= T0 + 15 * SECOND && retry <= T0 + 30 * SECOND, "%lld", (long long)retry);
-  cr_assert_not_null(strstr(text("SELECT last_error FROM outbox WHERE id = ?", id),
+  cr_assert_not_null(strstr(unit_db_text("SELECT last_error FROM outbox WHERE id = ?", id),
                             "127.0.0.1:1"));
   run_once();
-  cr_assert_eq(scalar("SELECT attempts FROM outbox WHERE id = ?", id), 1, "not before then");
+  cr_assert_eq(unit_db_int("SELECT attempts FROM outbox WHERE id = ?", id), 1, "not before then");
 
   time_test_freeze(retry);
   run_once();
-  cr_assert_eq(scalar("SELECT attempts FROM outbox WHERE id = ?", id), 2);
-  int64_t second = scalar("SELECT next_attempt_at FROM outbox WHERE id = ?", id);
+  cr_assert_eq(unit_db_int("SELECT attempts FROM outbox WHERE id = ?", id), 2);
+  int64_t second = unit_db_int("SELECT next_attempt_at FROM outbox WHERE id = ?", id);
   cr_assert(second >= retry + 30 * SECOND && second <= retry + 60 * SECOND, "doubled");
 
   time_test_freeze(second);
   run_once();
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'dead'"
-                      " AND attempts = 3", id), 1, "EMAIL_MAX_ATTEMPTS tries");
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'dead'"
+                           " AND attempts = 3", id), 1, "EMAIL_MAX_ATTEMPTS tries");
   time_test_freeze(second + 3600 * SECOND);
   run_once();
-  cr_assert_eq(scalar("SELECT attempts FROM outbox WHERE id = ?", id), 3, "dead stays dead");
+  cr_assert_eq(unit_db_int("SELECT attempts FROM outbox WHERE id = ?", id), 3, "dead stays dead");
 }
 
 /* Dead at its first try, nothing sent, with a reason starting so. */
@@ -213,9 +178,9 @@ expect_dead_at_once(int64_t id, int64_t attempts, const char *reason)
 {
   run_once();
   cr_assert_eq(mails(NULL), 0);
-  cr_assert_str_eq(text("SELECT state FROM outbox WHERE id = ?", id), "dead");
-  cr_assert_eq(scalar("SELECT attempts FROM outbox WHERE id = ?", id), attempts);
-  const char *error = text("SELECT last_error FROM outbox WHERE id = ?", id);
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", id), "dead");
+  cr_assert_eq(unit_db_int("SELECT attempts FROM outbox WHERE id = ?", id), attempts);
+  const char *error = unit_db_text("SELECT last_error FROM outbox WHERE id = ?", id);
   cr_assert_eq(strncmp(error, reason, strlen(reason)), 0, "%s", error);
 }
 
@@ -314,7 +279,7 @@ Test(worker, a_reference_is_rendered_on_the_worker_when_sent)
   test_thread = pthread_self();
   cr_assert_eq(delivery_mail_renderer_register("greeting", greeting), 0);
   int64_t id = add_reference("greeting", 7);
-  cr_assert_str_eq(text("SELECT payload FROM outbox WHERE id = ?", id),
+  cr_assert_str_eq(unit_db_text("SELECT payload FROM outbox WHERE id = ?", id),
                    "{\"render\":\"greeting\",\"ref\":7}", "a small row, nothing rendered");
   cr_assert_eq(renders, 0, "not rendered when written");
   run_once();
@@ -323,14 +288,14 @@ Test(worker, a_reference_is_rendered_on_the_worker_when_sent)
   cr_assert_eq(mails(&message), 1);
   char header[128];
   snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
-           text("SELECT message_id FROM outbox WHERE id = ?", id));
+           unit_db_text("SELECT message_id FROM outbox WHERE id = ?", id));
   cr_assert_not_null(strstr(message, header), "%s", message);
   cr_assert_not_null(strstr(message, "Subject: Hello, greeting 7"), "%s", message);
   cr_assert_not_null(strstr(message, "To: \"Ann Lee\" <ann@example.com>"), "%s", message);
   cr_assert_not_null(strstr(message, "Hi Ann,"), "%s", message);
   free(message);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
-                      " AND attempts = 1", id), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
+                           " AND attempts = 1", id), 1);
 }
 
 Test(worker, a_reference_is_the_same_mail_on_every_try)
@@ -340,15 +305,15 @@ Test(worker, a_reference_is_the_same_mail_on_every_try)
   cfg.email_url = "smtp://127.0.0.1:1"; /* refused: tried again later */
   int64_t id = add_reference("greeting", 7);
   run_once();
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
-                      " AND attempts = 1", id), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                           " AND attempts = 1", id), 1);
   /* The renderer's own failure is worth retrying too, with its reason. */
   time_test_freeze(T0 + 3600 * SECOND);
   render_rc = EVENTAPI_EBUSY;
   run_once();
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
-                      " AND attempts = 2", id), 1);
-  cr_assert_str_eq(text("SELECT last_error FROM outbox WHERE id = ?", id),
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'pending'"
+                           " AND attempts = 2", id), 1);
+  cr_assert_str_eq(unit_db_text("SELECT last_error FROM outbox WHERE id = ?", id),
                    "cannot render the mail: the greeting service is away");
   time_test_freeze(T0 + 7200 * SECOND);
   render_rc = 0;
@@ -359,11 +324,11 @@ Test(worker, a_reference_is_the_same_mail_on_every_try)
   cr_assert_eq(mails(&message), 1);
   char header[128];
   snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
-           text("SELECT message_id FROM outbox WHERE id = ?", id));
+           unit_db_text("SELECT message_id FROM outbox WHERE id = ?", id));
   cr_assert_not_null(strstr(message, header), "the same Message-ID: %s", message);
   free(message);
-  cr_assert_eq(scalar("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
-                      " AND attempts = 3", id), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
+                           " AND attempts = 3", id), 1);
 }
 
 Test(worker, a_reference_without_its_renderer_is_dead_at_once)
