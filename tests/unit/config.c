@@ -20,7 +20,8 @@ static const char *const variables[] = {
   "ARGON2_MEMLIMIT_KIB", "LOGIN_MAX_FAILURES", "LOGIN_WINDOW",
   "COMMON_PASSWORDS_FILE", "SQLITE_SYNCHRONOUS", "LOGIN_MAX_CLIENT_FAILURES",
   "HEADER_TIMEOUT", "BODY_TIMEOUT", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "LOG_FORMAT",
-  "IMAGE_MAX_PIXELS",
+  "IMAGE_MAX_PIXELS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_ALLOW_HTTP",
+  "WEBHOOK_ALLOWED_NETWORKS",
 };
 
 static char dir[64];
@@ -389,4 +390,44 @@ Test(config, allowed_hosts_default_adds_the_public_url_host)
   unsetenv("LOG_FORMAT");
   cr_assert_eq(rc, EVENTAPI_EINVAL);
   cr_assert_str_eq(err, "LOG_FORMAT: expected text or json, got \"yaml\"");
+}
+
+Test(config, webhook_defaults)
+{
+  load_ok();
+  cr_assert_eq(cfg.webhook_timeout_ms, 10000);
+  cr_assert_not(cfg.webhook_allow_http, "https:// only");
+  cr_assert_str_eq(cfg.webhook_allowed_networks, "");
+}
+
+Test(config, webhook_settings)
+{
+  write_dotenv("WEBHOOK_TIMEOUT_SECONDS=300\nWEBHOOK_ALLOW_HTTP=true\n"
+               "WEBHOOK_ALLOWED_NETWORKS=10.0.0.0/8, fd00::/8\n");
+  load_ok();
+  cr_assert_eq(cfg.webhook_timeout_ms, 300000);
+  cr_assert(cfg.webhook_allow_http);
+  cr_assert_str_eq(cfg.webhook_allowed_networks, "10.0.0.0/8, fd00::/8");
+  config_free(&cfg);
+  setenv("WEBHOOK_TIMEOUT_SECONDS", "1", 1);
+  setenv("WEBHOOK_ALLOW_HTTP", "off", 1);
+  load_ok();
+  cr_assert_eq(cfg.webhook_timeout_ms, 1000);
+  cr_assert_not(cfg.webhook_allow_http);
+}
+
+Test(config, bad_webhook_settings)
+{
+  static const struct {
+    const char *name, *value;
+  } cases[] = {
+    {"WEBHOOK_TIMEOUT_SECONDS", "0"}, {"WEBHOOK_TIMEOUT_SECONDS", "301"},
+    {"WEBHOOK_TIMEOUT_SECONDS", "10s"}, {"WEBHOOK_TIMEOUT_SECONDS", ""},
+    {"WEBHOOK_TIMEOUT_SECONDS", "-1"}, {"WEBHOOK_TIMEOUT_SECONDS", "1.5"},
+    {"WEBHOOK_ALLOW_HTTP", "yes"}, {"WEBHOOK_ALLOW_HTTP", ""}, {"WEBHOOK_ALLOW_HTTP", "TRUE "},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    expect_bad(cases[i].name, cases[i].value);
+  expect_bad("WEBHOOK_TIMEOUT_SECONDS", "soon");
+  cr_assert_str_eq(err, "WEBHOOK_TIMEOUT_SECONDS: expected an integer from 1 to 300, got \"soon\"");
 }
