@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "delivery/worker.h"
 
 static const char *const variables[] = {
   "SECRET_KEY", "DATABASE_URL", "BIND", "PORT", "THREADS",
@@ -430,4 +431,29 @@ Test(config, bad_webhook_settings)
     expect_bad(cases[i].name, cases[i].value);
   expect_bad("WEBHOOK_TIMEOUT_SECONDS", "soon");
   cr_assert_str_eq(err, "WEBHOOK_TIMEOUT_SECONDS: expected an integer from 1 to 300, got \"soon\"");
+}
+
+/* WEBHOOK_ALLOWED_NETWORKS is read with TRUSTED_PROXIES's parser, which
+ * lives above core: loaded as written, it is refused when serve or worker
+ * starts (delivery_check_config), naming the setting and the bad item. */
+Test(config, bad_webhook_networks_are_refused_at_start)
+{
+  static const char *const bad[] = {
+    "10.0.0.1/8", "example.com", "10.0.0.0/33", "::1/129", "10.0.0.0/8,nope", "1.2.3.4:80",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv("WEBHOOK_ALLOWED_NETWORKS", bad[i], 1);
+    load_ok();
+    cr_assert_str_eq(cfg.webhook_allowed_networks, bad[i]);
+    char why[256] = "";
+    cr_assert_eq(delivery_check_config(&cfg, why, sizeof why), EVENTAPI_EINVAL, "%s accepted",
+                 bad[i]);
+    cr_assert_eq(strncmp(why, "WEBHOOK_ALLOWED_NETWORKS: \"", 27), 0, "%s", why);
+    config_free(&cfg);
+  }
+  setenv("WEBHOOK_ALLOWED_NETWORKS", " 10.0.0.0/8 , 127.0.0.1, fd00::/8 ", 1);
+  load_ok();
+  char why[256] = "";
+  cr_assert_eq(delivery_check_config(&cfg, why, sizeof why), 0, "%s", why);
+  unsetenv("WEBHOOK_ALLOWED_NETWORKS");
 }
