@@ -1,7 +1,7 @@
 /*
  * config.c - the settings (config_load) from a .env file with nothing in
  * the environment, then what start-up parses from them: TRUSTED_PROXIES,
- * ALLOWED_HOSTS and CORS_ALLOWED_ORIGINS; and the durations and offsets
+ * WEBHOOK_ALLOWED_NETWORKS, ALLOWED_HOSTS and CORS_ALLOWED_ORIGINS; and the durations and offsets
  * of settings on their own (config_parse_duration, config_parse_millis,
  * config_parse_offsets).
  *
@@ -82,6 +82,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(cfg.nreminder_offsets <= CONFIG_REMINDERS_MAX);
     rc = http_proxies_configure(cfg.trusted_proxies, err, sizeof err);
     FUZZ_CHECK(rc == 0 || rc == EVENTAPI_EINVAL);
+    struct http_networks webhook_networks;
+    rc = http_networks_parse(cfg.webhook_allowed_networks, "WEBHOOK_ALLOWED_NETWORKS",
+                             &webhook_networks, err, sizeof err);
+    FUZZ_CHECK(rc == 0 || rc == EVENTAPI_EINVAL);
+    http_networks_free(&webhook_networks);
     FUZZ_CHECK(http_hosts_configure(cfg.allowed_hosts) == 0);
     FUZZ_CHECK(middleware_cors_configure(cfg.cors_allowed_origins) == 0);
     http_proxies_free();

@@ -215,6 +215,7 @@ UNIT_TARGETS = {
     "jwt.c": ["jwt"], "mail_url.c": ["email_url"], "mailer.c": ["email_url"],
     "address.c": ["address"],
     "hosts.c": ["hosts"], "validators.c": ["users"], "text.c": ["categories"],
+    "webhook.c": ["webhook_url"],
 }
 
 
@@ -243,6 +244,12 @@ def from_unit_tests(seeds):
                 elif target == "hosts":
                     seeds.add(target, b"localhost,.example.com\n" + value)
                     seeds.add(target, value + b"\n" + value)
+                elif target == "webhook_url":
+                    if b"://" in value:
+                        seeds.add(target, b"\n" + value)
+                        seeds.add(target, b"127.0.0.0/8, fd00::/8\n" + value)
+                    elif value[:1] == b"[" or value[:1].isdigit():
+                        seeds.add(target, b"\nhttps://" + value + b"/in")
                 elif target == "jwt":
                     if value.startswith(b"{"):
                         seeds.add(target, value + b"\n" + value + b"\0")
@@ -324,6 +331,15 @@ def written_here(seeds):
                  "::ffff:10.0.0.0/104\n::ffff:10.0.0.1\n1.2.3.4:5678,unknown, 10.0.0.9",
                  "\n127.0.0.1\n1.2.3.4"):
         seeds.add("address", text)
+    for text in ("\nhttps://hooks.example.com/in?token=abc", "\nhttp://2130706433:8080/",
+                 "127.0.0.0/8\nhttp://127.0.0.1:8080/hook", "\nhttps://[::ffff:127.0.0.1]/",
+                 "\nhttps://[64:ff9b::a9fe:a9fe]/", "10.0.0.0/8, fd00::/8\nhttps://[fd00::1]:8443/x",
+                 "\nhttps://user:pass@example.com/", "\nhttps://[fe80::1%25eth0]/",
+                 "\nHTTPS://0x7f.1/", "\nhttps:///in", "10.0.0.1/8\nhttps://example.com/",
+                 "\nftp://example.com/", "\nhttps://169.254.169.254/latest/meta-data/",
+                 "::ffff:10.0.0.0/104\nhttps://[::10.1.2.3]/", "\nhttps://h%7f.example/",
+                 "\nhttps://example.com/a b\nc"):
+        seeds.add("webhook_url", text)
     for text in ("localhost,.localhost,127.0.0.1,[::1]\napp.localhost:8000",
                  "*\n[2001:db8::1]:443", ".Example.com\nwww.EXAMPLE.com.", "api.test\nbad host'"):
         seeds.add("hosts", text)

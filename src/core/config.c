@@ -324,6 +324,7 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   const struct source src = {&file, err, errlen};
 
   unsigned long long memlimit_kib = 0;
+  unsigned webhook_timeout = 0;
   rc = get_string(&src, "SECRET_KEY", NULL, &cfg->secret_key);
   if (rc == 0)
     rc = get_string(&src, "DATABASE_URL", "sqlite:///data/eventapi.sqlite3",
@@ -425,6 +426,16 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   if (rc == 0)
     rc = get_millis(&src, "WORKER_INTERVAL", 1000, &cfg->worker_interval_ms);
   if (rc == 0)
+    rc = get_unsigned(&src, "WEBHOOK_TIMEOUT_SECONDS", 10, 1, 300, &webhook_timeout);
+  if (rc == 0)
+    cfg->webhook_timeout_ms = (int64_t)webhook_timeout * 1000;
+  if (rc == 0)
+    rc = get_bool(&src, "WEBHOOK_ALLOW_HTTP", false, &cfg->webhook_allow_http);
+  /* A list of ranges, read by the delivery layer with TRUSTED_PROXIES's
+   * parser (http/address.h) when a worker starts (delivery_check_config). */
+  if (rc == 0)
+    rc = get_string(&src, "WEBHOOK_ALLOWED_NETWORKS", "", &cfg->webhook_allowed_networks);
+  if (rc == 0)
     rc = get_string(&src, "DOCS_ASSETS_DIR", NULL, &cfg->docs_assets_dir);
   if (rc == 0)
     rc = get_string(&src, "DOCS_ASSETS_URL", "", &cfg->docs_assets_url);
@@ -455,6 +466,7 @@ config_free(struct config *cfg)
   free(cfg->common_passwords_file);
   free(cfg->email_url);
   free(cfg->email_from);
+  free(cfg->webhook_allowed_networks);
   free(cfg->docs_assets_dir);
   free(cfg->docs_assets_url);
   *cfg = (struct config){0};

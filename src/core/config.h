@@ -65,6 +65,14 @@ struct config {
   bool worker;                 /* WORKER: on; off (or `serve --no-worker`) sends no mail */
   int64_t worker_interval_ms;  /* WORKER_INTERVAL: 1s between looks at an idle outbox */
 
+  /* Webhooks (src/delivery/webhook.c). */
+  int64_t webhook_timeout_ms;  /* WEBHOOK_TIMEOUT_SECONDS: 10 s for one POST, from
+                                  connecting to the reply's end (1 to 300) */
+  bool webhook_allow_http;     /* WEBHOOK_ALLOW_HTTP: off, https:// only; on: http:// too */
+  char *webhook_allowed_networks; /* WEBHOOK_ALLOWED_NETWORKS: addresses/CIDRs webhooks may
+                                  reach though loopback, private, link-local ...
+                                  (comma-separated; "" none; checked by delivery) */
+
   /* The API reference page (src/ops/docs.c). */
   char *docs_assets_dir;       /* DOCS_ASSETS_DIR: NULL (unset) = the usual places are
                                   searched; "" = none; else served at /static/docs/ */

@@ -1,13 +1,14 @@
 /*
- * channel.h - what the worker knows of a channel (mail.c; webhooks next):
- * how to send one message of it, and its retry policy. Internal to
- * src/delivery/: apps write messages through outbox.h and mail.h.
+ * channel.h - what the worker knows of a channel (mail.c, webhook.c): how
+ * to send one message of it, and its retry policy. Internal to
+ * src/delivery/: apps write messages through outbox.h, mail.h and
+ * webhook.h.
  *
  * A channel's sender is made once per worker thread (open) and used by
  * that thread alone; send hands one claimed message to the transport and
  * says how it went, never writing to the database (mail rendered at send
- * time is read in a read transaction of the worker thread's own
- * connection, mail.h).
+ * time, and a webhook's signing secrets, are read in a read transaction
+ * of the worker thread's own connection: mail.h, webhook.h).
  */
 #ifndef EVENTAPI_DELIVERY_CHANNEL_H
 #define EVENTAPI_DELIVERY_CHANNEL_H
@@ -30,7 +31,8 @@ struct delivery_result {
 
 struct delivery_channel {
   const char *name;             /* the outbox's channel column: "mail" */
-  const char *attempts_setting; /* the setting that bounds its tries, for messages */
+  const char *attempts_setting; /* what bounds its tries, for messages: a setting
+                                   ("EMAIL_MAX_ATTEMPTS") or a fixed schedule's */
   /* Checks cfg's settings of the channel: 0, or EVENTAPI_EINVAL with a
    * reason naming the setting in err. */
   int (*check)(const struct config *cfg, char *err, size_t errlen);
@@ -51,5 +53,6 @@ struct delivery_channel {
 };
 
 extern const struct delivery_channel delivery_mail_channel;
+extern const struct delivery_channel delivery_webhook_channel;
 
 #endif

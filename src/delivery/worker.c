@@ -26,6 +26,7 @@
 /* Every channel a worker sends; each claims only messages of its own. */
 static const struct delivery_channel *const channels[] = {
   &delivery_mail_channel,
+  &delivery_webhook_channel,
 };
 #define NCHANNELS (sizeof channels / sizeof channels[0])
 

@@ -6,9 +6,10 @@
  * own as `eventapi worker` (delivery_worker_run); any number of either may
  * share one database, since a message is claimed by one worker at a time.
  * A failed send is tried again after its channel's back-off (mail:
- * EMAIL_RETRY_DELAY, doubled for each try, at most an hour, with jitter)
- * until its channel's bound on tries (EMAIL_MAX_ATTEMPTS); then the message
- * is dead, with its last error, until `eventapi outbox requeue`.
+ * EMAIL_RETRY_DELAY, doubled for each try, at most an hour, with jitter;
+ * webhooks: about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h) until its channel's
+ * bound on tries (EMAIL_MAX_ATTEMPTS; webhooks: 7); then the message is
+ * dead, with its last error, until `eventapi outbox requeue`.
  *
  * The worker knows no app. What an app wants done on the worker's beat
  * (writing the reminders that fell due, say) it registers as a tick
@@ -37,8 +38,9 @@ int delivery_global_init(void);
 void delivery_global_cleanup(void);
 
 /*
- * Checks cfg's settings of every channel (mail: EMAIL_URL, EMAIL_FROM): 0,
- * or EVENTAPI_EINVAL with what is wrong in err ("EMAIL_URL: ...").
+ * Checks cfg's settings of every channel (mail: EMAIL_URL, EMAIL_FROM;
+ * webhooks: WEBHOOK_ALLOWED_NETWORKS): 0, or EVENTAPI_EINVAL with what is
+ * wrong in err ("EMAIL_URL: ...").
  */
 int delivery_check_config(const struct config *cfg, char *err, size_t errlen);
 

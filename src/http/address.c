@@ -1,5 +1,6 @@
 /*
- * address.c - client addresses behind trusted proxies (see address.h).
+ * address.c - client addresses behind trusted proxies, and the lists of
+ * address ranges they are read with (see address.h).
  */
 #include "http/address.h"
 
@@ -11,13 +12,7 @@
 
 #include "core/error.h"
 
-struct range {
-  struct http_address base;
-  unsigned prefix; /* bits */
-};
-
-static struct range *proxies;
-static size_t nproxies;
+static struct http_networks proxies;
 
 static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -123,40 +118,39 @@ http_address_format(const struct http_address *addr, char *out)
     strcpy(out, "unknown");
 }
 
-static bool
-in_range(const struct range *r, const struct http_address *addr)
+bool
+http_network_contains(const struct http_network *network, const struct http_address *addr)
 {
-  if (r->base.family != addr->family)
+  if (network->base.family != addr->family)
     return false;
-  unsigned full = r->prefix / 8, bits = r->prefix % 8;
-  if (memcmp(r->base.bytes, addr->bytes, full) != 0)
+  unsigned full = network->prefix / 8, bits = network->prefix % 8;
+  if (memcmp(network->base.bytes, addr->bytes, full) != 0)
     return false;
   if (bits == 0)
     return true;
   unsigned char mask = (unsigned char)(0xff << (8 - bits));
-  return (r->base.bytes[full] & mask) == (addr->bytes[full] & mask);
+  return (network->base.bytes[full] & mask) == (addr->bytes[full] & mask);
 }
 
 bool
-http_proxies_trust(const struct http_address *addr)
+http_networks_contain(const struct http_networks *networks, const struct http_address *addr)
 {
-  for (size_t i = 0; i < nproxies; i++)
-    if (in_range(&proxies[i], addr))
+  for (size_t i = 0; i < networks->count; i++)
+    if (http_network_contains(&networks->items[i], addr))
       return true;
   return false;
 }
 
 void
-http_proxies_free(void)
+http_networks_free(struct http_networks *networks)
 {
-  free(proxies);
-  proxies = NULL;
-  nproxies = 0;
+  free(networks->items);
+  networks->items = NULL;
+  networks->count = 0;
 }
 
-/* One item of TRUSTED_PROXIES: an address, or an address with /bits. */
-static bool
-parse_range(const char *item, size_t len, struct range *out)
+bool
+http_network_parse(const char *item, size_t len, struct http_network *out)
 {
   const char *slash = memchr(item, '/', len);
   size_t addr_len = slash ? (size_t)(slash - item) : len;
@@ -189,16 +183,17 @@ parse_range(const char *item, size_t len, struct range *out)
 }
 
 int
-http_proxies_configure(const char *list, char *err, size_t errlen)
+http_networks_parse(const char *list, const char *setting, struct http_networks *out,
+                    char *err, size_t errlen)
 {
-  http_proxies_free();
+  *out = (struct http_networks){0};
   if (list == NULL)
     return 0;
   size_t cap = 1;
   for (const char *p = list; *p; p++)
     cap += *p == ',';
-  struct range *ranges = calloc(cap, sizeof *ranges);
-  if (ranges == NULL)
+  struct http_network *items = calloc(cap, sizeof *items);
+  if (items == NULL)
     return EVENTAPI_ENOMEM;
   size_t count = 0;
   for (const char *p = list; *p;) {
@@ -209,19 +204,38 @@ http_proxies_configure(const char *list, char *err, size_t errlen)
       item++, item_len--;
     while (item_len > 0 && (item[item_len - 1] == ' ' || item[item_len - 1] == '\t'))
       item_len--;
-    if (item_len > 0 && !parse_range(item, item_len, &ranges[count++])) {
-      snprintf(err, errlen, "TRUSTED_PROXIES: \"%.*s\" is not an address or a CIDR "
-               "such as 10.0.0.0/8", (int)(item_len > 64 ? 64 : item_len), item);
-      free(ranges);
+    if (item_len > 0 && !http_network_parse(item, item_len, &items[count++])) {
+      snprintf(err, errlen, "%s: \"%.*s\" is not an address or a CIDR such as 10.0.0.0/8",
+               setting, (int)(item_len > 64 ? 64 : item_len), item);
+      free(items);
       return EVENTAPI_EINVAL;
     }
     p += len;
     if (*p == ',')
       p++;
   }
-  proxies = ranges;
-  nproxies = count;
+  out->items = items;
+  out->count = count;
   return 0;
+}
+
+bool
+http_proxies_trust(const struct http_address *addr)
+{
+  return http_networks_contain(&proxies, addr);
+}
+
+void
+http_proxies_free(void)
+{
+  http_networks_free(&proxies);
+}
+
+int
+http_proxies_configure(const char *list, char *err, size_t errlen)
+{
+  http_proxies_free();
+  return http_networks_parse(list, "TRUSTED_PROXIES", &proxies, err, errlen);
 }
 
 void

@@ -10,7 +10,9 @@
  * header itself: what it writes lies left of what the proxies appended.
  *
  * The proxy list is set once before the server starts and read-only after,
- * so lookups take no lock.
+ * so lookups take no lock. Lists of ranges (http_networks) are read the
+ * same way for other settings too: the delivery layer's
+ * WEBHOOK_ALLOWED_NETWORKS.
  */
 #ifndef EVENTAPI_HTTP_ADDRESS_H
 #define EVENTAPI_HTTP_ADDRESS_H
@@ -28,11 +30,49 @@ struct http_address {
   unsigned char bytes[16];   /* 4 or 16 used */
 };
 
+/* A range of addresses: base with its first prefix bits fixed. */
+struct http_network {
+  struct http_address base;  /* its host bits are zero */
+  unsigned prefix;           /* bits: 0 to 32 (IPv4) or 128 (IPv6) */
+};
+
+/* A list of ranges, as TRUSTED_PROXIES and WEBHOOK_ALLOWED_NETWORKS hold them. */
+struct http_networks {
+  struct http_network *items; /* malloc'd, owned by the list */
+  size_t count;
+};
+
 /*
- * Parses TRUSTED_PROXIES: comma-separated addresses or CIDRs ("10.0.0.0/8",
- * "::1", "fd00::/8"), blanks around items allowed, "" for none. Replaces any
- * earlier list. Returns 0, EVENTAPI_EINVAL (with the bad item in err) or
- * EVENTAPI_ENOMEM.
+ * Parses one range of text[0..len): an address ("10.0.0.1", "::1", a
+ * range of one) or a CIDR ("10.0.0.0/8", "fd00::/8"; an IPv4-mapped IPv6
+ * CIDR, "::ffff:10.0.0.0/104", is the IPv4 range it names) whose host bits
+ * are zero. False when it is neither.
+ */
+bool http_network_parse(const char *text, size_t len, struct http_network *out);
+
+/* True when addr lies in network. */
+bool http_network_contains(const struct http_network *network, const struct http_address *addr);
+
+/*
+ * Parses list, the value of the setting named setting: comma-separated
+ * ranges (http_network_parse), blanks around items allowed, "" or NULL for
+ * none, into *out (freed with http_networks_free). Returns 0,
+ * EVENTAPI_EINVAL with a reason naming setting and quoting the bad item in
+ * err ("TRUSTED_PROXIES: \"x\" is not an address or a CIDR ..."), or
+ * EVENTAPI_ENOMEM; on failure *out holds nothing.
+ */
+int http_networks_parse(const char *list, const char *setting, struct http_networks *out,
+                        char *err, size_t errlen);
+
+/* True when addr lies in one of the ranges of networks. */
+bool http_networks_contain(const struct http_networks *networks, const struct http_address *addr);
+
+/* Frees the ranges of networks and empties it. */
+void http_networks_free(struct http_networks *networks);
+
+/*
+ * Parses TRUSTED_PROXIES (http_networks_parse). Replaces any earlier list.
+ * Returns 0, EVENTAPI_EINVAL (with the bad item in err) or EVENTAPI_ENOMEM.
  */
 int http_proxies_configure(const char *list, char *err, size_t errlen);
 void http_proxies_free(void);

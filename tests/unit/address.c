@@ -103,3 +103,29 @@ Test(address, bad_lists_are_refused_with_the_item)
     cr_expect(strstr(err, bad[i]) != NULL, "%s: %s", bad[i], err);
   }
 }
+
+Test(address, a_list_of_ranges_names_its_own_setting)
+{
+  struct http_networks networks;
+  char err[160] = "";
+  cr_assert_eq(http_networks_parse(" 10.0.0.0/8 ,, ::1 ", "SOME_NETWORKS", &networks, err,
+                                   sizeof err), 0, "%s", err);
+  cr_assert_eq(networks.count, 2, "blank items are skipped");
+  struct http_address inside = addr("10.9.8.7"), loopback = addr("::1"),
+                      outside = addr("11.0.0.1");
+  cr_assert(http_networks_contain(&networks, &inside));
+  cr_assert(http_networks_contain(&networks, &loopback));
+  cr_assert_not(http_networks_contain(&networks, &outside));
+  http_networks_free(&networks);
+  cr_assert_eq(networks.count, 0);
+  cr_assert_null(networks.items);
+
+  cr_assert_eq(http_networks_parse("10.0.0.0/8, 10.1.2.3/8", "SOME_NETWORKS", &networks, err,
+                                   sizeof err), EVENTAPI_EINVAL);
+  cr_assert_str_eq(err, "SOME_NETWORKS: \"10.1.2.3/8\" is not an address or a CIDR such as "
+                        "10.0.0.0/8");
+  cr_assert_eq(networks.count, 0, "a refused list holds nothing");
+  cr_assert_null(networks.items);
+  cr_assert_eq(http_networks_parse(NULL, "SOME_NETWORKS", &networks, err, sizeof err), 0);
+  cr_assert_eq(networks.count, 0);
+}

@@ -11,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "delivery/worker.h"
 #include "support/tmpdir.h"
 
 static const char *const variables[] = {
@@ -21,7 +22,8 @@ static const char *const variables[] = {
   "ARGON2_MEMLIMIT_KIB", "LOGIN_MAX_FAILURES", "LOGIN_WINDOW",
   "COMMON_PASSWORDS_FILE", "SQLITE_SYNCHRONOUS", "LOGIN_MAX_CLIENT_FAILURES",
   "HEADER_TIMEOUT", "BODY_TIMEOUT", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "LOG_FORMAT",
-  "IMAGE_MAX_PIXELS",
+  "IMAGE_MAX_PIXELS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_ALLOW_HTTP",
+  "WEBHOOK_ALLOWED_NETWORKS",
 };
 
 static char dotenv_path[128];    /* .env in the test's folder */
@@ -384,4 +386,69 @@ Test(config, allowed_hosts_default_adds_the_public_url_host)
   unsetenv("LOG_FORMAT");
   cr_assert_eq(rc, EVENTAPI_EINVAL);
   cr_assert_str_eq(err, "LOG_FORMAT: expected text or json, got \"yaml\"");
+}
+
+Test(config, webhook_defaults)
+{
+  load_ok();
+  cr_assert_eq(cfg.webhook_timeout_ms, 10000);
+  cr_assert_not(cfg.webhook_allow_http, "https:// only");
+  cr_assert_str_eq(cfg.webhook_allowed_networks, "");
+}
+
+Test(config, webhook_settings)
+{
+  write_dotenv("WEBHOOK_TIMEOUT_SECONDS=300\nWEBHOOK_ALLOW_HTTP=true\n"
+               "WEBHOOK_ALLOWED_NETWORKS=10.0.0.0/8, fd00::/8\n");
+  load_ok();
+  cr_assert_eq(cfg.webhook_timeout_ms, 300000);
+  cr_assert(cfg.webhook_allow_http);
+  cr_assert_str_eq(cfg.webhook_allowed_networks, "10.0.0.0/8, fd00::/8");
+  config_free(&cfg);
+  setenv("WEBHOOK_TIMEOUT_SECONDS", "1", 1);
+  setenv("WEBHOOK_ALLOW_HTTP", "off", 1);
+  load_ok();
+  cr_assert_eq(cfg.webhook_timeout_ms, 1000);
+  cr_assert_not(cfg.webhook_allow_http);
+}
+
+Test(config, bad_webhook_settings)
+{
+  static const struct {
+    const char *name, *value;
+  } cases[] = {
+    {"WEBHOOK_TIMEOUT_SECONDS", "0"}, {"WEBHOOK_TIMEOUT_SECONDS", "301"},
+    {"WEBHOOK_TIMEOUT_SECONDS", "10s"}, {"WEBHOOK_TIMEOUT_SECONDS", ""},
+    {"WEBHOOK_TIMEOUT_SECONDS", "-1"}, {"WEBHOOK_TIMEOUT_SECONDS", "1.5"},
+    {"WEBHOOK_ALLOW_HTTP", "yes"}, {"WEBHOOK_ALLOW_HTTP", ""}, {"WEBHOOK_ALLOW_HTTP", "TRUE "},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    expect_bad(cases[i].name, cases[i].value);
+  expect_bad("WEBHOOK_TIMEOUT_SECONDS", "soon");
+  cr_assert_str_eq(err, "WEBHOOK_TIMEOUT_SECONDS: expected an integer from 1 to 300, got \"soon\"");
+}
+
+/* WEBHOOK_ALLOWED_NETWORKS is read with TRUSTED_PROXIES's parser, which
+ * lives above core: loaded as written, it is refused when serve or worker
+ * starts (delivery_check_config), naming the setting and the bad item. */
+Test(config, bad_webhook_networks_are_refused_at_start)
+{
+  static const char *const bad[] = {
+    "10.0.0.1/8", "example.com", "10.0.0.0/33", "::1/129", "10.0.0.0/8,nope", "1.2.3.4:80",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    setenv("WEBHOOK_ALLOWED_NETWORKS", bad[i], 1);
+    load_ok();
+    cr_assert_str_eq(cfg.webhook_allowed_networks, bad[i]);
+    char why[256] = "";
+    cr_assert_eq(delivery_check_config(&cfg, why, sizeof why), EVENTAPI_EINVAL, "%s accepted",
+                 bad[i]);
+    cr_assert_eq(strncmp(why, "WEBHOOK_ALLOWED_NETWORKS: \"", 27), 0, "%s", why);
+    config_free(&cfg);
+  }
+  setenv("WEBHOOK_ALLOWED_NETWORKS", " 10.0.0.0/8 , 127.0.0.1, fd00::/8 ", 1);
+  load_ok();
+  char why[256] = "";
+  cr_assert_eq(delivery_check_config(&cfg, why, sizeof why), 0, "%s", why);
+  unsetenv("WEBHOOK_ALLOWED_NETWORKS");
 }

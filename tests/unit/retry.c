@@ -48,3 +48,54 @@ Test(retry, workers_spread_out)
     differ = delivery_retry_us(10 * 60 * SECOND, HOUR, 1) != first;
   cr_assert(differ, "fifty workers all came back in the same microsecond");
 }
+
+/* ---- a schedule (webhooks) ---- */
+
+static const int64_t schedule[] = {5 * SECOND, 5 * 60 * SECOND, 30 * 60 * SECOND, 10 * HOUR};
+
+static void
+expect_around(int64_t attempts, int64_t wait)
+{
+  for (int i = 0; i < 200; i++) {
+    int64_t got = delivery_retry_schedule_us(schedule, 4, attempts);
+    cr_assert(got >= wait - wait / 10 && got <= wait + wait / 10,
+              "try %lld: %lld not within a tenth of %lld", (long long)attempts, (long long)got,
+              (long long)wait);
+  }
+}
+
+Test(retry, a_schedule_is_followed_give_or_take_a_tenth)
+{
+  expect_around(1, 5 * SECOND);
+  expect_around(2, 5 * 60 * SECOND);
+  expect_around(3, 30 * 60 * SECOND);
+  expect_around(4, 10 * HOUR);
+  expect_around(5, 10 * HOUR); /* past the end: the last wait */
+  expect_around(0, 5 * SECOND);
+  cr_assert_eq(delivery_retry_schedule_us(schedule, 0, 1), 0);
+  cr_assert_eq(delivery_retry_schedule_us((const int64_t[]){0}, 1, 1), 0);
+  cr_assert_eq(delivery_retry_schedule_us((const int64_t[]){9}, 1, 1), 9, "a tenth of 9 us is 0");
+}
+
+/* Waits of try attempts fall on both sides of wait, and some beyond half a tenth. */
+static void
+expect_spread(int64_t attempts, int64_t wait)
+{
+  bool earlier = false, later = false, far_earlier = false, far_later = false;
+  for (int i = 0; i < 400; i++) {
+    int64_t got = delivery_retry_schedule_us(schedule, 4, attempts);
+    earlier |= got < wait;
+    later |= got > wait;
+    far_earlier |= got < wait - wait / 20;
+    far_later |= got > wait + wait / 20;
+  }
+  cr_assert(earlier && later && far_earlier && far_later,
+            "try %lld: four hundred waits not spread over a tenth either side of %lld",
+            (long long)attempts, (long long)wait);
+}
+
+Test(retry, a_schedule_spreads_workers_both_ways)
+{
+  expect_spread(2, 5 * 60 * SECOND);
+  expect_spread(4, 10 * HOUR); /* a tenth of it is more than 32 bits of microseconds */
+}
