@@ -193,13 +193,15 @@ refused(const struct delivery_channel *channel, const struct config *cfg,
 }
 
 /*
- * Claims, sends and records the next due message of channel. Returns 1
- * when one was handled (sent or not), 0 when nothing is due, or a negative
- * code when the database failed.
+ * Claims, sends and records the next due message of channel. Returns 0,
+ * with *handled true when one was handled (sent or not) and false when
+ * nothing is due, or a negative code when the database failed.
  */
 static int
-deliver_one(const struct delivery_channel *channel, void *sender, const struct config *cfg)
+deliver_one(const struct delivery_channel *channel, void *sender, const struct config *cfg,
+            bool *handled)
 {
+  *handled = false;
   arena_t arena = {0};
   struct delivery_message m;
   struct claim c = {channel->name, time_now_us(), channel->lease_us(cfg), &arena, &m, false};
@@ -239,7 +241,8 @@ deliver_one(const struct delivery_channel *channel, void *sender, const struct c
   }
   record(&m, now, &outcome);
   arena_free(&arena);
-  return 1;
+  *handled = true;
+  return 0;
 }
 
 /* ---- the loop --------------------------------------------------------------- */
@@ -295,11 +298,13 @@ delivery_worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool 
     int handled = 0;
     rc = 0;
     for (size_t i = 0; i < NCHANNELS && !*stop; i++) {
-      int one = db_thread() ? deliver_one(channels[i], senders[i], cfg) : EVENTAPI_EUNAVAILABLE;
-      if (one > 0)
+      bool took = false;
+      int status = db_thread() ? deliver_one(channels[i], senders[i], cfg, &took)
+                               : EVENTAPI_EUNAVAILABLE;
+      if (status < 0)
+        rc = status;
+      else if (took)
         handled++;
-      else if (one < 0)
-        rc = one;
     }
     if (handled > 0) {
       failing = false;
