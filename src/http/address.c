@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/text.h"
 
 struct range {
   struct http_address base;
@@ -194,30 +195,19 @@ http_proxies_configure(const char *list, char *err, size_t errlen)
   http_proxies_free();
   if (list == NULL)
     return 0;
-  size_t cap = 1;
-  for (const char *p = list; *p; p++)
-    cap += *p == ',';
-  struct range *ranges = calloc(cap, sizeof *ranges);
+  struct range *ranges = calloc(text_list_capacity(list), sizeof *ranges);
   if (ranges == NULL)
     return EVENTAPI_ENOMEM;
   size_t count = 0;
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, ",");
-    const char *item = p;
-    size_t item_len = len;
-    while (item_len > 0 && (*item == ' ' || *item == '\t'))
-      item++, item_len--;
-    while (item_len > 0 && (item[item_len - 1] == ' ' || item[item_len - 1] == '\t'))
-      item_len--;
+  const char *item;
+  size_t item_len;
+  for (const char *p = list; text_list_next(&p, &item, &item_len);) {
     if (item_len > 0 && !parse_range(item, item_len, &ranges[count++])) {
       snprintf(err, errlen, "TRUSTED_PROXIES: \"%.*s\" is not an address or a CIDR "
                "such as 10.0.0.0/8", (int)(item_len > 64 ? 64 : item_len), item);
       free(ranges);
       return EVENTAPI_EINVAL;
     }
-    p += len;
-    if (*p == ',')
-      p++;
   }
   proxies = ranges;
   nproxies = count;
