@@ -15,7 +15,7 @@
 #include <zlib.h>
 
 #include "core/error.h"
-#include "events/images.h"
+#include "events/image_format.h"
 #include "http/media.h"
 
 TestSuite(images);
