@@ -163,6 +163,36 @@ delivery_record(db_t *db, int64_t id, int64_t attempts, int64_t now,
   return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
 }
 
+/*
+ * Deletes at most limit messages in state whose last try was due, and
+ * which were sent (if they were), before before. The index on (state,
+ * next_attempt_at, id) finds them in order: a message is sent after its
+ * last try fell due, so one sent before before was due before it.
+ */
+static int
+prune_state(db_t *db, const char *state, int64_t before, int limit, int *deleted)
+{
+  *deleted = 0;
+  if (before == 0 || limit <= 0)
+    return 0;
+  return db_exec(db, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                     " WHERE state = ? AND next_attempt_at < ?"
+                     " AND COALESCE(sent_at, next_attempt_at) < ?"
+                     " ORDER BY next_attempt_at, id LIMIT ?" DB_SKIP_LOCKED ")",
+                 deleted, "siii", state, before, before, (int64_t)limit);
+}
+
+int
+delivery_prune(db_t *db, int64_t sent_before, int64_t dead_before, int limit, int *deleted)
+{
+  int sent = 0, dead = 0;
+  int rc = prune_state(db, "sent", sent_before, limit, &sent);
+  if (rc == 0)
+    rc = prune_state(db, "dead", dead_before, limit - sent, &dead);
+  *deleted = sent + dead;
+  return rc;
+}
+
 int
 delivery_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
               struct delivery_message **out, size_t *count)
