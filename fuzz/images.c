@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events/images.h"
+#include "events/image_format.h"
 #include "support.h"
 
 int

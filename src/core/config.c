@@ -126,6 +126,18 @@ get_duration(const struct source *src, const char *name, int64_t def,
   return 0;
 }
 
+/* As get_duration, also taking 0 (none). */
+static int
+get_duration_or_zero(const struct source *src, const char *name, int64_t def, int64_t *out)
+{
+  const char *value = lookup(src, name);
+  if (value != NULL && strcmp(value, "0") == 0) {
+    *out = 0;
+    return 0;
+  }
+  return get_duration(src, name, def, out);
+}
+
 static int
 get_millis(const struct source *src, const char *name, int64_t def, int64_t *out)
 {
@@ -435,6 +447,11 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
    * parser (http/address.h) when a worker starts (delivery_check_config). */
   if (rc == 0)
     rc = get_string(&src, "WEBHOOK_ALLOWED_NETWORKS", "", &cfg->webhook_allowed_networks);
+  if (rc == 0)
+    rc = get_duration_or_zero(&src, "OUTBOX_RETENTION", 7 * 86400, &cfg->outbox_retention);
+  if (rc == 0)
+    rc = get_duration_or_zero(&src, "OUTBOX_DEAD_RETENTION", 30 * 86400,
+                              &cfg->outbox_dead_retention);
   if (rc == 0)
     rc = get_string(&src, "DOCS_ASSETS_DIR", NULL, &cfg->docs_assets_dir);
   if (rc == 0)

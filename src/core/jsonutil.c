@@ -1,6 +1,7 @@
 #include "core/jsonutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -174,6 +175,21 @@ json_set_string(json_t *obj, const char *key, const char *value)
   json_object_set_new(obj, key, value ? json_string(value) : json_null());
 }
 
+const char *
+json_python_type(const json_t *value)
+{
+  switch (json_typeof(value)) {
+  case JSON_OBJECT: return "dict";
+  case JSON_ARRAY: return "list";
+  case JSON_STRING: return "str";
+  case JSON_INTEGER: return "int";
+  case JSON_REAL: return "float";
+  case JSON_TRUE:
+  case JSON_FALSE: return "bool";
+  default: return "NoneType";
+  }
+}
+
 /* Parses a whole string as a decimal integer (Python's int(), roughly). */
 static bool
 parse_int_text(const char *s, int64_t *out)
@@ -200,6 +216,22 @@ parse_int_text(const char *s, int64_t *out)
     return false;
   *out = negative ? -value : value;
   return true;
+}
+
+/* Whether min <= n <= max; if not, DRF's message for the bound is added to errors[name]. */
+static bool
+in_range(int64_t n, int64_t min, int64_t max, const char *name, json_t *errors)
+{
+  char msg[96];
+  if (n < min)
+    snprintf(msg, sizeof msg, "Ensure this value is greater than or equal to %lld.",
+             (long long)min);
+  else if (n > max)
+    snprintf(msg, sizeof msg, "Ensure this value is less than or equal to %lld.", (long long)max);
+  else
+    return true;
+  json_error_add(errors, name, msg);
+  return false;
 }
 
 enum field_result
@@ -232,19 +264,26 @@ json_field_int(json_t *obj, const char *name, bool required, int64_t min, int64_
     json_error_add(errors, name, "A valid integer is required.");
     return FIELD_INVALID;
   }
-  char msg[96];
-  if (n < min) {
-    snprintf(msg, sizeof msg, "Ensure this value is greater than or equal to %lld.", (long long)min);
-    json_error_add(errors, name, msg);
+  if (!in_range(n, min, max, name, errors))
     return FIELD_INVALID;
-  }
-  if (n > max) {
-    snprintf(msg, sizeof msg, "Ensure this value is less than or equal to %lld.", (long long)max);
-    json_error_add(errors, name, msg);
-    return FIELD_INVALID;
-  }
   *out = n;
   return FIELD_SET;
+}
+
+bool
+json_int_text(const char *text, const char *name, int64_t min, int64_t max, json_t *errors,
+              int64_t *out)
+{
+  char *end;
+  long long n = strtoll(text, &end, 10);
+  if (end == text || *end || text[0] == ' ' || text[0] == '+') {
+    json_error_add(errors, name, "A valid integer is required.");
+    return false;
+  }
+  if (!in_range(n, min, max, name, errors))
+    return false;
+  *out = n;
+  return true;
 }
 
 enum field_result

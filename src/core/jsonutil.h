@@ -62,6 +62,15 @@ enum field_result json_field_int(json_t *obj, const char *name, bool required,
                                  int64_t min, int64_t max, json_t *errors, int64_t *out);
 
 /*
+ * Reads text (a query parameter's value: an optional minus and decimal
+ * digits, nothing around them) as an integer within [min, max]: true with
+ * *out, else false with DRF's message added to errors under name, as
+ * json_field_int gives them.
+ */
+bool json_int_text(const char *text, const char *name, int64_t min, int64_t max,
+                   json_t *errors, int64_t *out);
+
+/*
  * Reads a DRF DateTimeField (ISO 8601, any offset, normalised to UTC
  * microseconds); DRF's wrong-format message otherwise.
  */
@@ -79,5 +88,9 @@ json_t *json_id_or_null(int64_t id);
 
 /* Sets obj[key] to a string, or JSON null when value is NULL. */
 void json_set_string(json_t *obj, const char *key, const char *value);
+
+/* Python's name for value's type ("dict", "list", "str", "int", "float",
+ * "bool", "NoneType"), as DRF's messages show it. */
+const char *json_python_type(const json_t *value);
 
 #endif

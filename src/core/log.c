@@ -26,7 +26,7 @@ log_set_format(enum log_format value)
   atomic_store(&format, (int)value);
 }
 
-int
+bool
 log_enabled(enum log_level level)
 {
   return (int)level >= atomic_load(&min_level);

@@ -10,6 +10,7 @@
 #ifndef EVENTAPI_CORE_LOG_H
 #define EVENTAPI_CORE_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,7 +18,8 @@
 
 void log_set_level(enum log_level level);
 void log_set_format(enum log_format format);
-int log_enabled(enum log_level level);
+/* Whether records of level are written. */
+bool log_enabled(enum log_level level);
 
 void log_write(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

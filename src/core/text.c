@@ -192,3 +192,31 @@ text_hex(const unsigned char *bytes, size_t len, char *out)
   }
   out[2 * len] = '\0';
 }
+
+bool
+text_list_next(const char **pos, const char **item, size_t *len)
+{
+  const char *p = *pos;
+  if (*p == '\0')
+    return false;
+  size_t span = strcspn(p, ",");
+  const char *start = p, *end = p + span;
+  while (start < end && (*start == ' ' || *start == '\t'))
+    start++;
+  while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+    end--;
+  *item = start;
+  *len = (size_t)(end - start);
+  p += span;
+  *pos = *p == ',' ? p + 1 : p;
+  return true;
+}
+
+size_t
+text_list_capacity(const char *list)
+{
+  size_t count = 1;
+  for (const char *p = list; *p; p++)
+    count += *p == ',';
+  return count;
+}

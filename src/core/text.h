@@ -1,5 +1,5 @@
 /*
- * text.h - small string helpers: UTF-8 checks, case folding, hex.
+ * text.h - small string helpers: UTF-8 checks, case folding, hex, comma lists.
  */
 #ifndef EVENTAPI_CORE_TEXT_H
 #define EVENTAPI_CORE_TEXT_H
@@ -54,5 +54,16 @@ size_t text_utf8_repair(const char *s, size_t len, char *out, size_t size);
 
 /* Writes 2*len lowercase hex digits and a NUL into out. */
 void text_hex(const unsigned char *bytes, size_t len, char *out);
+
+/*
+ * Walks a comma-separated list (a setting such as ALLOWED_HOSTS): false at
+ * its end; else true with the next item at *item, *len bytes long, spaces
+ * and tabs around it trimmed (0 for an empty item), and *pos moved past
+ * it and its comma. Start with *pos at the list.
+ */
+bool text_list_next(const char **pos, const char **item, size_t *len);
+
+/* Room for every item text_list_next() finds in list: one more than its commas. */
+size_t text_list_capacity(const char *list);
 
 #endif

@@ -44,11 +44,12 @@ struct db_ops {
   void (*maintain)(db_t *db, bool idle);
   /*
    * For the writer's connection: when commits must be durable (SQLite's
-   * synchronous=FULL), makes its commits skip the fsync and writes the path
-   * of the file to fsync instead (the write-ahead log) into path; returns 1.
-   * 0 when nothing is to be synced (synchronous=normal). May be NULL.
+   * synchronous=FULL), makes its commits skip the fsync, writes the path
+   * of the file to fsync instead (the write-ahead log) into path and sets
+   * *deferred; *deferred is false when nothing is to be synced
+   * (synchronous=normal). Returns 0 or a negative code. May be NULL.
    */
-  int (*defer_sync)(db_t *db, char *path, size_t len);
+  int (*defer_sync)(db_t *db, char *path, size_t len, bool *deferred);
   /*
    * Makes every commit so far durable without trusting an earlier fsync of
    * the log: copies the whole write-ahead log into the database file,

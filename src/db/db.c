@@ -329,6 +329,23 @@ db_column_is_null(db_stmt_t *st, int col)
   return st->db->ops->column_is_null(st, col);
 }
 
+int64_t
+db_column_int_or(db_stmt_t *st, int col, int64_t dflt)
+{
+  return db_column_is_null(st, col) ? dflt : db_column_int(st, col);
+}
+
+const char *
+db_column_text_dup(db_stmt_t *st, int col, arena_t *arena, bool *failed)
+{
+  if (db_column_is_null(st, col))
+    return NULL;
+  const char *copy = arena_strdup(arena, db_column_text(st, col));
+  if (copy == NULL)
+    *failed = true;
+  return copy;
+}
+
 void
 db_reset(db_stmt_t *st)
 {

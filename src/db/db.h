@@ -122,6 +122,17 @@ int64_t db_column_int(db_stmt_t *st, int col);
 const char *db_column_text(db_stmt_t *st, int col); /* "" for NULL */
 bool db_column_is_null(db_stmt_t *st, int col);
 
+/* The column's integer, or dflt when it is NULL (a nullable column). */
+int64_t db_column_int_or(db_stmt_t *st, int col, int64_t dflt);
+
+/*
+ * A copy of the column's text in arena, or NULL when the column is NULL.
+ * When arena cannot hold the copy, returns NULL and sets *failed, which is
+ * never cleared: a row reader passes one flag for all its columns and
+ * answers EVENTAPI_ENOMEM once, at the end.
+ */
+const char *db_column_text_dup(db_stmt_t *st, int col, arena_t *arena, bool *failed);
+
 /* Clears bindings and rewinds; the statement goes back to the cache. */
 void db_reset(db_stmt_t *st);
 

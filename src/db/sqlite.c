@@ -346,9 +346,10 @@ sqlite_checkpoint(db_t *base)
 }
 
 static int
-sqlite_defer_sync(db_t *base, char *path, size_t len)
+sqlite_defer_sync(db_t *base, char *path, size_t len, bool *deferred)
 {
   struct sqlite_db *db = (struct sqlite_db *)base;
+  *deferred = false;
   if (!db->full)
     return 0;
   const char *file = sqlite3_db_filename(db->handle, "main");
@@ -363,7 +364,8 @@ sqlite_defer_sync(db_t *base, char *path, size_t len)
     sqlite3_free(msg);
     return EVENTAPI_EDB;
   }
-  return 1;
+  *deferred = true;
+  return 0;
 }
 
 static void

@@ -256,11 +256,12 @@ writer_db(void)
   if (db_open(&writer.db) < 0)
     return writer.db = NULL; /* logged */
   char path[PATH_MAX];
-  int deferred = writer.db->ops->defer_sync
-                     ? writer.db->ops->defer_sync(writer.db, path, sizeof path) : 0;
-  if (deferred == 1 && syncer_start(path) < 0)
-    deferred = EVENTAPI_EIO;
-  if (deferred < 0) {
+  bool deferred = false;
+  int rc = writer.db->ops->defer_sync
+               ? writer.db->ops->defer_sync(writer.db, path, sizeof path, &deferred) : 0;
+  if (rc == 0 && deferred && syncer_start(path) < 0)
+    rc = EVENTAPI_EIO;
+  if (rc < 0) {
     /* The commits could not be made durable: no connection rather than one
      * that answers before the disk has it. */
     db_close(writer.db);

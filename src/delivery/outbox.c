@@ -15,46 +15,31 @@
   " state, attempts, next_attempt_at, claimed_until, sent_at, last_error,"           \
   " last_status, last_response"
 
-static const char *
-text_or_null(db_stmt_t *st, int col, arena_t *arena, bool *failed)
-{
-  if (db_column_is_null(st, col))
-    return NULL;
-  const char *s = arena_strdup(arena, db_column_text(st, col));
-  if (s == NULL)
-    *failed = true;
-  return s;
-}
-
-static int64_t
-int_or_zero(db_stmt_t *st, int col)
-{
-  return db_column_is_null(st, col) ? 0 : db_column_int(st, col);
-}
-
-/* The row st is on (MESSAGE_COLUMNS) into m, strings in arena. */
+/* The row st is on (MESSAGE_COLUMNS) into out, a struct delivery_message,
+ * strings in arena (a db_row_fn). */
 static int
-read_message(db_stmt_t *st, arena_t *arena, struct delivery_message *m)
+read_message(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct delivery_message *m = out;
   bool failed = false;
   memset(m, 0, sizeof *m);
   m->id = db_column_int(st, 0);
-  m->channel = text_or_null(st, 1, arena, &failed);
-  m->kind = text_or_null(st, 2, arena, &failed);
-  m->message_id = text_or_null(st, 3, arena, &failed);
-  m->target = text_or_null(st, 4, arena, &failed);
-  m->payload = text_or_null(st, 5, arena, &failed);
-  m->source = text_or_null(st, 6, arena, &failed);
+  m->channel = db_column_text_dup(st, 1, arena, &failed);
+  m->kind = db_column_text_dup(st, 2, arena, &failed);
+  m->message_id = db_column_text_dup(st, 3, arena, &failed);
+  m->target = db_column_text_dup(st, 4, arena, &failed);
+  m->payload = db_column_text_dup(st, 5, arena, &failed);
+  m->source = db_column_text_dup(st, 6, arena, &failed);
   m->created_at = db_column_int(st, 7);
-  m->expires_at = int_or_zero(st, 8);
-  m->state = text_or_null(st, 9, arena, &failed);
+  m->expires_at = db_column_int_or(st, 8, 0);
+  m->state = db_column_text_dup(st, 9, arena, &failed);
   m->attempts = db_column_int(st, 10);
   m->next_attempt_at = db_column_int(st, 11);
-  m->claimed_until = int_or_zero(st, 12);
-  m->sent_at = int_or_zero(st, 13);
-  m->last_error = text_or_null(st, 14, arena, &failed);
-  m->last_status = int_or_zero(st, 15);
-  m->last_response = text_or_null(st, 16, arena, &failed);
+  m->claimed_until = db_column_int_or(st, 12, 0);
+  m->sent_at = db_column_int_or(st, 13, 0);
+  m->last_error = db_column_text_dup(st, 14, arena, &failed);
+  m->last_status = db_column_int_or(st, 15, 0);
+  m->last_response = db_column_text_dup(st, 16, arena, &failed);
   return failed ? EVENTAPI_ENOMEM : 0;
 }
 
@@ -138,29 +123,18 @@ delivery_claim(db_t *db, const char *channel, int64_t now, int64_t lease_us, are
   db_bind_text(st, 2, channel);
   db_bind_int(st, 3, now);
   db_bind_int(st, 4, now);
-  int rc = db_step(st);
-  if (rc == DB_ROW) {
-    rc = read_message(st, arena, out);
-    *found = rc == 0;
-  }
-  db_reset(st);
-  return rc < 0 ? rc : 0;
+  int rc = db_row(st, read_message, arena, out);
+  *found = rc == 0;
+  return rc == EVENTAPI_ENOTFOUND ? 0 : rc;
 }
 
 int
 delivery_get(db_t *db, int64_t id, arena_t *arena, struct delivery_message *out)
 {
   db_stmt_t *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE id = ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_message(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
-  return rc;
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, read_message, arena, out);
 }
 
 /* The claim is the row's attempts count: each claim raises it. */
@@ -189,33 +163,50 @@ delivery_record(db_t *db, int64_t id, int64_t attempts, int64_t now,
   return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
 }
 
+/*
+ * Deletes at most limit messages in state whose last try was due, and
+ * which were sent (if they were), before before. The index on (state,
+ * next_attempt_at, id) finds them in order: a message is sent after its
+ * last try fell due, so one sent before before was due before it.
+ */
+static int
+prune_state(db_t *db, const char *state, int64_t before, int limit, int *deleted)
+{
+  *deleted = 0;
+  if (before == 0 || limit <= 0)
+    return 0;
+  return db_exec(db, "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                     " WHERE state = ? AND next_attempt_at < ?"
+                     " AND COALESCE(sent_at, next_attempt_at) < ?"
+                     " ORDER BY next_attempt_at, id LIMIT ?" DB_SKIP_LOCKED ")",
+                 deleted, "siii", state, before, before, (int64_t)limit);
+}
+
+int
+delivery_prune(db_t *db, int64_t sent_before, int64_t dead_before, int limit, int *deleted)
+{
+  int sent = 0, dead = 0;
+  int rc = prune_state(db, "sent", sent_before, limit, &sent);
+  if (rc == 0)
+    rc = prune_state(db, "dead", dead_before, limit - sent, &dead);
+  *deleted = sent + dead;
+  return rc;
+}
+
 int
 delivery_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
               struct delivery_message **out, size_t *count)
 {
-  *out = NULL;
-  *count = 0;
   db_stmt_t *st = db_prepare(db, "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE state = ?"
                                  " ORDER BY next_attempt_at, id LIMIT ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_text(st, 1, state);
-  db_bind_int(st, 2, limit);
-  size_t cap = 0;
-  struct delivery_message *list = NULL;
-  int rc;
-  while ((rc = db_step(st)) == DB_ROW) {
-    if ((list = arena_grow(arena, list, *count, &cap, sizeof *list)) == NULL) {
-      rc = EVENTAPI_ENOMEM;
-      break;
-    }
-    if ((rc = read_message(st, arena, &list[*count])) < 0)
-      break;
-    (*count)++;
+  if (st) {
+    db_bind_text(st, 1, state);
+    db_bind_int(st, 2, limit);
   }
-  db_reset(st);
-  *out = list;
-  return rc < 0 ? rc : 0;
+  void *items;
+  int rc = db_rows(st, read_message, sizeof **out, 0, arena, &items, count);
+  *out = items;
+  return rc;
 }
 
 int

@@ -116,6 +116,16 @@ struct delivery_outcome {
 int delivery_record(db_t *db, int64_t id, int64_t attempts, int64_t now,
                     const struct delivery_outcome *outcome);
 
+/*
+ * Deletes history, the oldest first and at most limit messages: sent
+ * messages sent before sent_before, and dead ones whose last try was due
+ * before dead_before (0: that state is kept for ever). Pending messages
+ * are never touched. *deleted counts what went; fewer than limit means
+ * nothing more is past its time. A short write, for the worker's beat.
+ */
+int delivery_prune(db_t *db, int64_t sent_before, int64_t dead_before, int limit,
+                   int *deleted);
+
 /* Messages in state ("pending" or "dead"), by due time, at most limit. */
 int delivery_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
                   struct delivery_message **out, size_t *count);

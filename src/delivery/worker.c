@@ -22,6 +22,9 @@
 #define RECORD_PAUSE_MS 50
 #define TICK_US 1000000  /* how often the ticks run, unless one has more */
 #define TICKS_MAX 4
+#define PRUNE_US (60 * TICK_US) /* how often history past its retention goes, unless more is left */
+#define PRUNE_BATCH 500         /* the most messages one unit of work deletes */
+#define SECOND_US INT64_C(1000000)
 
 /* Every channel a worker sends; each claims only messages of its own. */
 static const struct delivery_channel *const channels[] = {
@@ -194,13 +197,15 @@ refused(const struct delivery_channel *channel, const struct config *cfg,
 }
 
 /*
- * Claims, sends and records the next due message of channel. Returns 1
- * when one was handled (sent or not), 0 when nothing is due, or a negative
- * code when the database failed.
+ * Claims, sends and records the next due message of channel. Returns 0,
+ * with *handled true when one was handled (sent or not) and false when
+ * nothing is due, or a negative code when the database failed.
  */
 static int
-deliver_one(const struct delivery_channel *channel, void *sender, const struct config *cfg)
+deliver_one(const struct delivery_channel *channel, void *sender, const struct config *cfg,
+            bool *handled)
 {
+  *handled = false;
   arena_t arena = {0};
   struct delivery_message m;
   struct claim c = {channel->name, time_now_us(), channel->lease_us(cfg), &arena, &m, false};
@@ -240,7 +245,48 @@ deliver_one(const struct delivery_channel *channel, void *sender, const struct c
   }
   record(&m, now, &outcome);
   arena_free(&arena);
-  return 1;
+  *handled = true;
+  return 0;
+}
+
+/* ---- history -------------------------------------------------------------- */
+
+/* A batch of the outbox's history deleted, as a unit of work. */
+struct prune {
+  int64_t sent_before, dead_before;
+  int deleted;
+};
+
+static int
+prune_unit(db_t *db, void *arg)
+{
+  struct prune *p = arg;
+  return delivery_prune(db, p->sent_before, p->dead_before, PRUNE_BATCH, &p->deleted);
+}
+
+/*
+ * Deletes one batch of the messages past their retention at now: sent ones
+ * OUTBOX_RETENTION after they were sent, dead ones OUTBOX_DEAD_RETENTION
+ * after their last try. A batch is one short unit of work, so the writer is
+ * never held long; *more is set when it was full (more may be left).
+ */
+static int
+prune(const struct config *cfg, int64_t now, bool *more)
+{
+  *more = false;
+  struct prune p = {
+    .sent_before = cfg->outbox_retention ? now - cfg->outbox_retention * SECOND_US : 0,
+    .dead_before = cfg->outbox_dead_retention ? now - cfg->outbox_dead_retention * SECOND_US
+                                              : 0,
+  };
+  if (p.sent_before == 0 && p.dead_before == 0)
+    return 0; /* all history kept */
+  int rc = db_write(prune_unit, &p);
+  if (rc == 0 && p.deleted > 0) {
+    log_debug("outbox: %d sent or dead messages past their retention deleted", p.deleted);
+    *more = p.deleted >= PRUNE_BATCH;
+  }
+  return rc;
 }
 
 /* ---- the loop --------------------------------------------------------------- */
@@ -285,22 +331,31 @@ delivery_worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool 
   }
   unsigned long seen = 0;
   int rc = 0;
-  bool failing = false, more = false;
-  int64_t ticked = 0;
+  bool failing = false, more = false, prune_more = false;
+  int64_t ticked = 0, pruned = 0;
   while (!*stop) {
     int64_t now = time_now_us();
     if (nticks > 0 && (more || now - ticked >= TICK_US)) {
       more = run_ticks(cfg, now);
       ticked = now;
     }
+    if (prune_more || now - pruned >= PRUNE_US) {
+      int pruning = prune(cfg, now, &prune_more);
+      if (pruning < 0)
+        log_error("outbox: cannot delete the history past its retention: %s",
+                  eventapi_strerror(pruning));
+      pruned = now;
+    }
     int handled = 0;
     rc = 0;
     for (size_t i = 0; i < NCHANNELS && !*stop; i++) {
-      int one = db_thread() ? deliver_one(channels[i], senders[i], cfg) : EVENTAPI_EUNAVAILABLE;
-      if (one > 0)
+      bool took = false;
+      int status = db_thread() ? deliver_one(channels[i], senders[i], cfg, &took)
+                               : EVENTAPI_EUNAVAILABLE;
+      if (status < 0)
+        rc = status;
+      else if (took)
         handled++;
-      else if (one < 0)
-        rc = one;
     }
     if (handled > 0) {
       failing = false;
@@ -309,7 +364,7 @@ delivery_worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool 
     if (rc < 0 && !failing) /* once per outage, not once per look */
       log_error("outbox: cannot read the outbox: %s", eventapi_strerror(rc));
     failing = rc < 0;
-    if (more && rc == 0)
+    if ((more || prune_more) && rc == 0)
       continue;
     if (once)
       break;

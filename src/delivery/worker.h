@@ -15,6 +15,12 @@
  * (writing the reminders that fell due, say) it registers as a tick
  * (delivery_on_tick); the worker calls it about once a second, and again
  * at once while it says there is more.
+ *
+ * Sent and dead messages are history: about once a minute the worker
+ * deletes those past their retention (OUTBOX_RETENTION after they were
+ * sent, 7 days; OUTBOX_DEAD_RETENTION after the last try of a dead one,
+ * 30 days, kept longer since an operator may still requeue it), at most
+ * 500 to a unit of work and again at once while a batch comes full.
  */
 #ifndef EVENTAPI_DELIVERY_WORKER_H
 #define EVENTAPI_DELIVERY_WORKER_H
@@ -62,7 +68,8 @@ void delivery_worker_stop(struct delivery_worker *w);
 
 /*
  * Runs a worker in the calling thread until *stop becomes non-zero, or,
- * with once, until nothing is due and no tick has more to do. Returns 0, or
+ * with once, until nothing is due, no tick has more to do and no history
+ * past its retention is left. Returns 0, or
  * a negative code when it could not start or the outbox could not be read.
  */
 int delivery_worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool once);

@@ -56,32 +56,6 @@ invalid_choice(json_t *errors, const char *param, const char *value, arena_t *ar
       (int)text_utf8_prefix(value, 100), value));
 }
 
-/* A query parameter as a bounded integer; false (error added) otherwise. */
-static bool
-int_param(const char *value, const char *param, int64_t min, int64_t max, json_t *errors,
-          int64_t *out)
-{
-  char *end;
-  long long n = strtoll(value, &end, 10);
-  if (end == value || *end || value[0] == ' ' || value[0] == '+') {
-    json_error_add(errors, param, "A valid integer is required.");
-    return false;
-  }
-  char msg[96];
-  if (n < min) {
-    snprintf(msg, sizeof msg, "Ensure this value is greater than or equal to %lld.", (long long)min);
-    json_error_add(errors, param, msg);
-    return false;
-  }
-  if (n > max) {
-    snprintf(msg, sizeof msg, "Ensure this value is less than or equal to %lld.", (long long)max);
-    json_error_add(errors, param, msg);
-    return false;
-  }
-  *out = n;
-  return true;
-}
-
 /* A date (midnight UTC) or a date-time. */
 static bool
 date_param(const char *value, const char *param, json_t *errors, int64_t *out)
@@ -190,7 +164,7 @@ events_filter_parse(struct http_request *req, struct event_filter *f, json_t *er
       json_error_add(errors, "upcoming", "Must be a valid boolean.");
   }
   if ((value = param(req, "organizer")))
-    int_param(value, "organizer", 1, INT64_MAX, errors, &f->organizer);
+    json_int_text(value, "organizer", 1, INT64_MAX, errors, &f->organizer);
   if ((value = param(req, "visibility"))) {
     enum visibility v;
     if (events_visibility_parse(value, &v) == 0)
@@ -212,9 +186,9 @@ events_filter_parse(struct http_request *req, struct event_filter *f, json_t *er
     }
   }
   if ((value = param(req, "limit")))
-    f->paginate = int_param(value, "limit", 1, EVENTS_LIMIT_MAX, errors, &f->limit);
+    f->paginate = json_int_text(value, "limit", 1, EVENTS_LIMIT_MAX, errors, &f->limit);
   /* DRF: without a limit there is no pagination, and offset means nothing. */
-  if ((value = param(req, "offset")) && int_param(value, "offset", 0, INT64_MAX / 2, errors,
+  if ((value = param(req, "offset")) && json_int_text(value, "offset", 0, INT64_MAX / 2, errors,
                                                    &f->offset) && !f->paginate)
     f->offset = 0;
 }

@@ -29,26 +29,17 @@ events_visibility_parse(const char *name, enum visibility *out)
   return EVENTAPI_EINVAL;
 }
 
-static const char *
-dup_column(db_stmt_t *st, int col, arena_t *arena, int *rc)
-{
-  const char *s = arena_strdup(arena, db_column_text(st, col));
-  if (s == NULL)
-    *rc = EVENTAPI_ENOMEM;
-  return s;
-}
-
 /* ---- categories ---- */
 
 static int
 read_category(db_stmt_t *st, arena_t *arena, void *out)
 {
   struct category *c = out;
-  int rc = 0;
+  bool failed = false;
   c->id = db_column_int(st, 0);
-  c->name = dup_column(st, 1, arena, &rc);
-  c->slug = dup_column(st, 2, arena, &rc);
-  return rc;
+  c->name = db_column_text_dup(st, 1, arena, &failed);
+  c->slug = db_column_text_dup(st, 2, arena, &failed);
+  return failed ? EVENTAPI_ENOMEM : 0;
 }
 
 int
@@ -159,50 +150,50 @@ int
 events_read_row(db_stmt_t *st, arena_t *arena, void *out)
 {
   struct event *e = out;
-  int rc = 0;
+  bool failed = false;
   memset(e, 0, sizeof *e);
   e->id = db_column_int(st, 0);
-  e->title = dup_column(st, 1, arena, &rc);
-  e->description = dup_column(st, 2, arena, &rc);
+  e->title = db_column_text_dup(st, 1, arena, &failed);
+  e->description = db_column_text_dup(st, 2, arena, &failed);
   e->date_time = db_column_int(st, 3);
-  e->location = dup_column(st, 4, arena, &rc);
+  e->location = db_column_text_dup(st, 4, arena, &failed);
   e->capacity = db_column_int(st, 5);
   e->confirmed_count = db_column_int(st, 6);
   e->created_at = db_column_int(st, 7);
   e->organizer_id = db_column_int(st, 8);
   if (events_visibility_parse(db_column_text(st, 9), &e->visibility) < 0)
     e->visibility = VISIBILITY_PRIVATE; /* fail closed */
-  e->image = db_column_is_null(st, 10) ? NULL : dup_column(st, 10, arena, &rc);
-  e->category_id = db_column_is_null(st, 11) ? 0 : db_column_int(st, 11);
+  e->image = db_column_text_dup(st, 10, arena, &failed);
+  e->category_id = db_column_int_or(st, 11, 0);
   e->version = db_column_int(st, 12);
-  return rc;
+  return failed ? EVENTAPI_ENOMEM : 0;
 }
 
 static int
 read_session(db_stmt_t *st, arena_t *arena, struct session *s)
 {
-  int rc = 0;
+  bool failed = false;
   s->id = db_column_int(st, 0);
   s->event_id = db_column_int(st, 1);
-  s->title = dup_column(st, 2, arena, &rc);
-  s->speaker = dup_column(st, 3, arena, &rc);
+  s->title = db_column_text_dup(st, 2, arena, &failed);
+  s->speaker = db_column_text_dup(st, 3, arena, &failed);
   s->start_time = db_column_int(st, 4);
   s->end_time = db_column_int(st, 5);
-  s->description = dup_column(st, 6, arena, &rc);
-  return rc;
+  s->description = db_column_text_dup(st, 6, arena, &failed);
+  return failed ? EVENTAPI_ENOMEM : 0;
 }
 
 static int
 read_ticket_type(db_stmt_t *st, arena_t *arena, struct ticket_type *t)
 {
-  int rc = 0;
+  bool failed = false;
   t->id = db_column_int(st, 0);
   t->event_id = db_column_int(st, 1);
-  t->name = dup_column(st, 2, arena, &rc);
+  t->name = db_column_text_dup(st, 2, arena, &failed);
   t->price_cents = db_column_int(st, 3);
   t->quantity = db_column_int(st, 4);
   t->confirmed_count = db_column_int(st, 5);
-  return rc;
+  return failed ? EVENTAPI_ENOMEM : 0;
 }
 
 /*
@@ -447,10 +438,9 @@ events_delete_row(db_t *db, int64_t id, arena_t *arena, const char **image)
   db_bind_int(st, 1, id);
   int rc = db_step(st);
   if (rc == DB_ROW) {
-    if (!db_column_is_null(st, 0) && (*image = arena_strdup(arena, db_column_text(st, 0))) == NULL)
-      rc = EVENTAPI_ENOMEM;
-    else
-      rc = 0;
+    bool failed = false;
+    *image = db_column_text_dup(st, 0, arena, &failed);
+    rc = failed ? EVENTAPI_ENOMEM : 0;
   } else if (rc == DB_DONE) {
     rc = EVENTAPI_ENOTFOUND;
   }

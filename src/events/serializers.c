@@ -197,22 +197,6 @@ events_ticket_types_validate(json_t *item, bool partial, arena_t *arena, struct 
   return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }
 
-/* Python's name for a JSON value's type, as DRF's messages show it. */
-static const char *
-python_type(const json_t *value)
-{
-  switch (json_typeof(value)) {
-  case JSON_OBJECT: return "dict";
-  case JSON_ARRAY: return "list";
-  case JSON_STRING: return "str";
-  case JSON_INTEGER: return "int";
-  case JSON_REAL: return "float";
-  case JSON_TRUE:
-  case JSON_FALSE: return "bool";
-  default: return "NoneType";
-  }
-}
-
 /*
  * Reads a nested list field: absent, an empty list (nothing given) or a list
  * whose items go to validate(). Returns the number of items, or -1 when the
@@ -233,7 +217,7 @@ nested_list(json_t *body, const char *field, json_t *errors, json_t **items)
     json_t *inner = json_object();
     char msg[96];
     snprintf(msg, sizeof msg, "Expected a list of items but got type \"%s\".",
-             python_type(value));
+             json_python_type(value));
     json_error_add(inner, "non_field_errors", msg);
     json_object_set_new(errors, field, inner);
     return -1;
@@ -279,7 +263,7 @@ nested_items(json_t *items, bool sessions, arena_t *arena, struct event_nested *
     json_t *errs = json_object();
     if (!json_is_object(item)) {
       json_error_add(errs, "non_field_errors", arena_printf(arena,
-          "Invalid data. Expected a dictionary, but got %s.", python_type(item)));
+          "Invalid data. Expected a dictionary, but got %s.", json_python_type(item)));
     } else if (sessions) {
       struct session *s = &((struct session *)list)[i];
       s->id = item_id(item);
@@ -375,7 +359,7 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
         json_error_add(errors, "category", "Incorrect type. Expected pk value, received str.");
     } else {
       json_error_add(errors, "category", arena_printf(arena,
-          "Incorrect type. Expected pk value, received %s.", python_type(category)));
+          "Incorrect type. Expected pk value, received %s.", json_python_type(category)));
     }
     if (parsed) {
       struct category found;

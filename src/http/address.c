@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/text.h"
 
 static struct http_networks proxies;
 
@@ -189,30 +190,19 @@ http_networks_parse(const char *list, const char *setting, struct http_networks 
   *out = (struct http_networks){0};
   if (list == NULL)
     return 0;
-  size_t cap = 1;
-  for (const char *p = list; *p; p++)
-    cap += *p == ',';
-  struct http_network *items = calloc(cap, sizeof *items);
+  struct http_network *items = calloc(text_list_capacity(list), sizeof *items);
   if (items == NULL)
     return EVENTAPI_ENOMEM;
   size_t count = 0;
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, ",");
-    const char *item = p;
-    size_t item_len = len;
-    while (item_len > 0 && (*item == ' ' || *item == '\t'))
-      item++, item_len--;
-    while (item_len > 0 && (item[item_len - 1] == ' ' || item[item_len - 1] == '\t'))
-      item_len--;
+  const char *item;
+  size_t item_len;
+  for (const char *p = list; text_list_next(&p, &item, &item_len);) {
     if (item_len > 0 && !http_network_parse(item, item_len, &items[count++])) {
       snprintf(err, errlen, "%s: \"%.*s\" is not an address or a CIDR such as 10.0.0.0/8",
                setting, (int)(item_len > 64 ? 64 : item_len), item);
       free(items);
       return EVENTAPI_EINVAL;
     }
-    p += len;
-    if (*p == ',')
-      p++;
   }
   out->items = items;
   out->count = count;

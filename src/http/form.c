@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/text.h"
 #include "http/multipart.h"
+#include "http/query.h"
 
 static const char NOT_UTF8[] = "A field name or value is not valid UTF-8.";
 static const char HOLDS_NUL[] = "A field name or value holds a NUL character.";
@@ -24,37 +25,6 @@ form_is_urlencoded(const char *content_type)
   return len == sizeof type - 1 && strncasecmp(content_type, type, len) == 0;
 }
 
-static int
-hex_value(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Decodes s[0..len) ('+' a space, %XX a byte) into out; returns the length. */
-static size_t
-decode(const char *s, size_t len, char *out)
-{
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    int high, low;
-    if (s[i] == '+') {
-      out[n++] = ' ';
-    } else if (s[i] == '%' && i + 2 < len && (high = hex_value(s[i + 1])) >= 0 &&
-               (low = hex_value(s[i + 2])) >= 0) {
-      out[n++] = (char)(high << 4 | low);
-      i += 2;
-    } else {
-      out[n++] = s[i];
-    }
-  }
-  return n;
-}
 
 /* Checks text[0..len) as a name or value: 0, or EVENTAPI_EINVAL with *why. */
 static int
@@ -118,8 +88,9 @@ form_parse_urlencoded(const char *body, size_t len, json_t **out, const char **w
     const char *eq = memchr(pair, '=', pair_len);
     size_t raw_name_len = eq ? (size_t)(eq - pair) : pair_len;
     /* Name and value decoded one after the other into the buffer. */
-    size_t name_len = decode(pair, raw_name_len, buffer);
-    size_t value_len = eq ? decode(eq + 1, pair_len - raw_name_len - 1, buffer + name_len) : 0;
+    size_t name_len = http_percent_decode(pair, raw_name_len, true, buffer);
+    size_t value_len =
+        eq ? http_percent_decode(eq + 1, pair_len - raw_name_len - 1, true, buffer + name_len) : 0;
     rc = check_text(buffer, name_len, why);
     if (rc == 0)
       rc = check_text(buffer + name_len, value_len, why);

@@ -31,20 +31,12 @@ http_hosts_configure(const char *list)
   http_hosts_free();
   if (list == NULL)
     return 0;
-  size_t cap = 1;
-  for (const char *p = list; *p; p++)
-    cap += *p == ',';
-  patterns = calloc(cap, sizeof *patterns);
+  patterns = calloc(text_list_capacity(list), sizeof *patterns);
   if (patterns == NULL)
     return EVENTAPI_ENOMEM;
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, ",");
-    const char *item = p;
-    size_t item_len = len;
-    while (item_len > 0 && (*item == ' ' || *item == '\t'))
-      item++, item_len--;
-    while (item_len > 0 && (item[item_len - 1] == ' ' || item[item_len - 1] == '\t'))
-      item_len--;
+  const char *item;
+  size_t item_len;
+  for (const char *p = list; text_list_next(&p, &item, &item_len);) {
     if (item_len > 0) {
       char *copy = strndup(item, item_len);
       if (copy == NULL) {
@@ -56,9 +48,6 @@ http_hosts_configure(const char *list)
           *c = (char)(*c - 'A' + 'a');
       patterns[npatterns++] = copy;
     }
-    p += len;
-    if (*p == ',')
-      p++;
   }
   return 0;
 }

@@ -110,20 +110,25 @@ span_dup(const struct span *s, arena_t *arena)
 
 /*
  * Reads the next `; name=value` parameter at *pos (value a token or a
- * quoted-string). Returns 1 with name and value, 0 at the end of the text,
- * EVENTAPI_EINVAL when what follows is not a parameter.
+ * quoted-string). Returns 0 with *found true and name and value set, or
+ * with *found false at the end of the text; EVENTAPI_EINVAL when what
+ * follows is not a parameter.
  */
 static int
-param_next(const char **pos, const char *end, struct span *name, struct span *value)
+param_next(const char **pos, const char *end, struct span *name, struct span *value,
+           bool *found)
 {
+  *found = false;
   const char *p = skip_ows(*pos, end);
   if (p == end)
     return 0;
   if (*p != ';')
     return EVENTAPI_EINVAL;
   p = skip_ows(p + 1, end);
-  if (p == end) /* a trailing ";" */
-    return *pos = p, 0;
+  if (p == end) { /* a trailing ";" */
+    *pos = p;
+    return 0;
+  }
   const char *start = p;
   while (p < end && is_tchar((unsigned char)*p))
     p++;
@@ -151,7 +156,8 @@ param_next(const char **pos, const char *end, struct span *name, struct span *va
     *value = (struct span){start, (size_t)(p - start), false};
   }
   *pos = p;
-  return 1;
+  *found = true;
+  return 0;
 }
 
 static bool
@@ -192,9 +198,9 @@ multipart_boundary(const char *content_type, char out[MULTIPART_BOUNDARY_MAX + 1
   if (p == NULL)
     return EVENTAPI_EINVAL;
   struct span name, value, boundary = {0};
-  bool found = false;
+  bool found = false, more;
   int rc;
-  while ((rc = param_next(&p, end, &name, &value)) == 1) {
+  while ((rc = param_next(&p, end, &name, &value, &more)) == 0 && more) {
     if (!span_is(&name, "boundary"))
       continue;
     if (found)
@@ -224,8 +230,9 @@ parse_disposition(const char *value, const char *end, struct part_head *h)
   if (p == NULL)
     return EVENTAPI_EINVAL;
   struct span name, param;
+  bool more;
   int rc;
-  while ((rc = param_next(&p, end, &name, &param)) == 1) {
+  while ((rc = param_next(&p, end, &name, &param, &more)) == 0 && more) {
     if (span_is(&name, "name")) {
       if (h->has_name)
         return EVENTAPI_EINVAL;

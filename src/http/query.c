@@ -21,11 +21,29 @@ hex_value(char c)
   return -1;
 }
 
+size_t
+http_percent_decode(const char *s, size_t len, bool plus_is_space, char *out)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    int hi, lo;
+    if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
+        (lo = hex_value(s[i + 2])) >= 0) {
+      out[n++] = (char)(hi * 16 + lo);
+      i += 2;
+    } else if (s[i] == '+' && plus_is_space) {
+      out[n++] = ' ';
+    } else {
+      out[n++] = s[i];
+    }
+  }
+  return n;
+}
+
 /*
- * Decodes s[0..len) into arena memory: %XX escapes (a broken one is kept as
- * written), '+' as a space when plus_is_space, then invalid UTF-8 replaced
- * by U+FFFD as Python's unquote(errors="replace") does. *nul is set when a
- * NUL byte was decoded. NULL when out of memory.
+ * Decodes s[0..len) into arena memory (http_percent_decode), then replaces
+ * invalid UTF-8 by U+FFFD as Python's unquote(errors="replace") does. *nul
+ * is set when a NUL byte was decoded. NULL when out of memory.
  */
 static char *
 decode(arena_t *arena, const char *s, size_t len, bool plus_is_space, bool *nul)
@@ -33,19 +51,7 @@ decode(arena_t *arena, const char *s, size_t len, bool plus_is_space, bool *nul)
   char *bytes = arena_alloc(arena, len + 1);
   if (bytes == NULL)
     return NULL;
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++) {
-    int hi, lo;
-    if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
-        (lo = hex_value(s[i + 2])) >= 0) {
-      bytes[n++] = (char)(hi * 16 + lo);
-      i += 2;
-    } else if (s[i] == '+' && plus_is_space) {
-      bytes[n++] = ' ';
-    } else {
-      bytes[n++] = s[i];
-    }
-  }
+  size_t n = http_percent_decode(s, len, plus_is_space, bytes);
   bytes[n] = '\0';
   if (memchr(bytes, '\0', n) != NULL)
     *nul = true;

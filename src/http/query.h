@@ -14,6 +14,7 @@
 #ifndef EVENTAPI_HTTP_QUERY_H
 #define EVENTAPI_HTTP_QUERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "core/arena.h"
@@ -41,5 +42,13 @@ enum http_target_error {
 enum http_target_error http_target_parse(arena_t *arena, const char *target,
                                          const char **path,
                                          struct http_param **params, size_t *count);
+
+/*
+ * Percent-decodes s[0..len) into out, which holds len bytes: %XX escapes
+ * become their byte (a broken one is kept as written), and '+' a space when
+ * plus_is_space. Returns the length written; out is not NUL-terminated and
+ * may hold any byte, NUL included.
+ */
+size_t http_percent_decode(const char *s, size_t len, bool plus_is_space, char *out);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/jsonutil.h"
 #include "core/text.h"
 #include "http/address.h"
 #include "http/form.h"
@@ -115,22 +116,6 @@ is_json_type(const char *type)
          strncasecmp(type + len - 5, "+json", 5) == 0;
 }
 
-/* Python's name for a JSON value's type, as DRF's message shows it. */
-static const char *
-python_type(const json_t *value)
-{
-  switch (json_typeof(value)) {
-  case JSON_ARRAY: return "list";
-  case JSON_STRING: return "str";
-  case JSON_INTEGER: return "int";
-  case JSON_REAL: return "float";
-  case JSON_TRUE:
-  case JSON_FALSE: return "bool";
-  case JSON_NULL: return "NoneType";
-  default: return "dict";
-  }
-}
-
 json_t *
 http_body_parse(const char *type, const char *body, size_t len, arena_t *arena,
                 unsigned *status, json_t **error)
@@ -186,7 +171,7 @@ http_body_parse(const char *type, const char *body, size_t len, arena_t *arena,
     *status = 400;
     *error = json_pack("{s:[s]}", "non_field_errors",
         arena_printf(arena, "Invalid data. Expected a dictionary, but got %s.",
-                     python_type(value)));
+                     json_python_type(value)));
     json_decref(value);
     return NULL;
   }

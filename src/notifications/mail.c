@@ -178,16 +178,16 @@ carried_batch(db_t *db, arena_t *arena, struct carried *batch, size_t *count)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, CARRY_BATCH);
   int rc;
+  bool failed = false;
   while ((rc = db_step(st)) == DB_ROW && *count < CARRY_BATCH) {
     struct carried *c = &batch[(*count)++];
     c->id = db_column_int(st, 0);
     c->dead = strcmp(db_column_text(st, 1), "dead") == 0;
     c->attempts = db_column_int(st, 2);
     c->next_attempt_at = db_column_int(st, 3);
-    c->last_error = db_column_is_null(st, 4) ? NULL : arena_strdup(arena, db_column_text(st, 4));
-    c->message_id = db_column_is_null(st, 5) ? NULL : arena_strdup(arena, db_column_text(st, 5));
-    if ((!db_column_is_null(st, 4) && c->last_error == NULL) ||
-        (!db_column_is_null(st, 5) && c->message_id == NULL)) {
+    c->last_error = db_column_text_dup(st, 4, arena, &failed);
+    c->message_id = db_column_text_dup(st, 5, arena, &failed);
+    if (failed) {
       rc = EVENTAPI_ENOMEM;
       break;
     }

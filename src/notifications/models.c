@@ -38,47 +38,33 @@ kind_parse(const char *name)
   " u.email, u.username, u.first_name, u.last_name"
 #define NOTIFICATION_FROM " FROM notifications n JOIN users u ON u.id = n.user_id"
 
-static const char *
-text_or_null(db_stmt_t *st, int col, arena_t *arena, bool *failed)
-{
-  if (db_column_is_null(st, col))
-    return NULL;
-  const char *s = arena_strdup(arena, db_column_text(st, col));
-  if (s == NULL)
-    *failed = true;
-  return s;
-}
-
-static int64_t
-int_or_zero(db_stmt_t *st, int col)
-{
-  return db_column_is_null(st, col) ? 0 : db_column_int(st, col);
-}
-
+/* The row st is on (NOTIFICATION_COLUMNS) into out, a struct notification,
+ * strings in arena (a db_row_fn). */
 static int
-read_notification(db_stmt_t *st, arena_t *arena, struct notification *n)
+read_notification(db_stmt_t *st, arena_t *arena, void *out)
 {
+  struct notification *n = out;
   bool failed = false;
   memset(n, 0, sizeof *n);
   n->id = db_column_int(st, 0);
   n->user_id = db_column_int(st, 1);
   n->kind = kind_parse(db_column_text(st, 2));
   n->event_id = db_column_int(st, 3);
-  n->registration_id = int_or_zero(st, 4);
+  n->registration_id = db_column_int_or(st, 4, 0);
   n->reminder_offset = db_column_int(st, 5);
-  n->event_title = text_or_null(st, 6, arena, &failed);
+  n->event_title = db_column_text_dup(st, 6, arena, &failed);
   n->event_date_time = db_column_int(st, 7);
-  n->event_location = text_or_null(st, 8, arena, &failed);
-  n->ticket_code = text_or_null(st, 9, arena, &failed);
+  n->event_location = db_column_text_dup(st, 8, arena, &failed);
+  n->ticket_code = db_column_text_dup(st, 9, arena, &failed);
   n->has_previous = !db_column_is_null(st, 10);
-  n->previous_date_time = int_or_zero(st, 10);
-  n->previous_location = text_or_null(st, 11, arena, &failed);
+  n->previous_date_time = db_column_int_or(st, 10, 0);
+  n->previous_location = db_column_text_dup(st, 11, arena, &failed);
   n->due_at = db_column_int(st, 12);
-  n->read_at = int_or_zero(st, 13);
-  n->email = text_or_null(st, 14, arena, &failed);
-  n->username = text_or_null(st, 15, arena, &failed);
-  n->first_name = text_or_null(st, 16, arena, &failed);
-  n->last_name = text_or_null(st, 17, arena, &failed);
+  n->read_at = db_column_int_or(st, 13, 0);
+  n->email = db_column_text_dup(st, 14, arena, &failed);
+  n->username = db_column_text_dup(st, 15, arena, &failed);
+  n->first_name = db_column_text_dup(st, 16, arena, &failed);
+  n->last_name = db_column_text_dup(st, 17, arena, &failed);
   return failed ? EVENTAPI_ENOMEM : 0;
 }
 
@@ -92,6 +78,20 @@ read_notification(db_stmt_t *st, arena_t *arena, struct notification *n)
   " RETURNING id, kind, due_at, event_date_time, reminder_offset,"              \
   " (SELECT email FROM users WHERE users.id = notifications.user_id)"
 
+/* A row of RETURNING_MAILING into out, a struct notification_mailing (a db_row_fn). */
+static int
+read_mailing(db_stmt_t *st, arena_t *arena, void *out)
+{
+  struct notification_mailing *n = out;
+  n->id = db_column_int(st, 0);
+  n->kind = kind_parse(db_column_text(st, 1));
+  n->due_at = db_column_int(st, 2);
+  n->event_date_time = db_column_int(st, 3);
+  n->reminder_offset = db_column_int(st, 4);
+  n->email = arena_strdup(arena, db_column_text(st, 5));
+  return n->email ? 0 : EVENTAPI_ENOMEM;
+}
+
 /*
  * Steps st, a statement writing notifications ... RETURNING_MAILING
  * (bound), to its end and mails the notifications it wrote. The rows are
@@ -101,27 +101,11 @@ static int
 write_and_mail(db_t *db, db_stmt_t *st, int64_t now)
 {
   arena_t arena = {0};
-  struct notification_mailing *list = NULL;
-  size_t count = 0, cap = 0;
-  int rc;
-  while ((rc = db_step(st)) == DB_ROW) {
-    if ((list = arena_grow(&arena, list, count, &cap, sizeof *list)) == NULL) {
-      rc = EVENTAPI_ENOMEM;
-      break;
-    }
-    struct notification_mailing *n = &list[count++];
-    n->id = db_column_int(st, 0);
-    n->kind = kind_parse(db_column_text(st, 1));
-    n->due_at = db_column_int(st, 2);
-    n->event_date_time = db_column_int(st, 3);
-    n->reminder_offset = db_column_int(st, 4);
-    if ((n->email = arena_strdup(&arena, db_column_text(st, 5))) == NULL) {
-      rc = EVENTAPI_ENOMEM;
-      break;
-    }
-  }
-  db_reset(st);
-  if (rc >= 0)
+  void *list;
+  size_t count;
+  int rc = db_rows(st, read_mailing, sizeof(struct notification_mailing), 0, &arena, &list,
+                   &count);
+  if (rc == 0)
     rc = notifications_mail_written(db, list, count, now);
   arena_free(&arena);
   return rc;
@@ -211,35 +195,49 @@ notifications_write_due_reminders(db_t *db, const int64_t *offsets, size_t noffs
   return rc;
 }
 
+/* The reminders of a registration, or of an event: for each_reminder(). */
+#define REMINDERS_OF_REGISTRATION \
+  "SELECT id FROM notifications WHERE registration_id = ? AND kind = 'event_reminder'"
+#define REMINDERS_OF_EVENT \
+  "SELECT id FROM notifications WHERE event_id = ? AND kind = 'event_reminder'"
+
 /*
- * Drops each reminder of ids whose email is still unsent (held by no
- * worker at now): the email cancelled, then the notification deleted.
+ * Calls fn(db, id, ctx) for each reminder that sql (REMINDERS_OF_...)
+ * finds for key, until one fails. The ids are read first: fn may change
+ * the notifications.
  */
 static int
-drop_unsent(db_t *db, const int64_t *ids, size_t count, int64_t now)
+each_reminder(db_t *db, const char *sql, int64_t key,
+              int (*fn)(db_t *db, int64_t id, const void *ctx), const void *ctx)
 {
-  int rc = 0;
-  for (size_t i = 0; rc == 0 && i < count; i++) {
-    bool cancelled = false;
-    rc = notifications_mail_cancel(db, ids[i], now, &cancelled);
-    if (rc == 0 && cancelled)
-      rc = db_exec(db, "DELETE FROM notifications WHERE id = ?", NULL, "i", ids[i]);
-  }
+  arena_t arena = {0};
+  int64_t *ids;
+  size_t count;
+  int rc = db_ints(db, sql, key, &arena, &ids, &count);
+  for (size_t i = 0; rc == 0 && i < count; i++)
+    rc = fn(db, ids[i], ctx);
+  arena_free(&arena);
+  return rc;
+}
+
+/*
+ * Drops reminder id if its email is still unsent (held by no worker at
+ * *now, an int64_t): the email cancelled, then the notification deleted.
+ */
+static int
+drop_unsent(db_t *db, int64_t id, const void *now)
+{
+  bool cancelled = false;
+  int rc = notifications_mail_cancel(db, id, *(const int64_t *)now, &cancelled);
+  if (rc == 0 && cancelled)
+    rc = db_exec(db, "DELETE FROM notifications WHERE id = ?", NULL, "i", id);
   return rc;
 }
 
 int
 notifications_drop_reminders(db_t *db, int64_t registration_id, int64_t now)
 {
-  arena_t arena = {0};
-  int64_t *ids;
-  size_t count;
-  int rc = db_ints(db, "SELECT id FROM notifications WHERE registration_id = ?"
-                       " AND kind = 'event_reminder'", registration_id, &arena, &ids, &count);
-  if (rc == 0)
-    rc = drop_unsent(db, ids, count, now);
-  arena_free(&arena);
-  return rc;
+  return each_reminder(db, REMINDERS_OF_REGISTRATION, registration_id, drop_unsent, &now);
 }
 
 /* Tells every active registrant of e, with the time and place before (if any). */
@@ -272,16 +270,28 @@ tell_registrants(db_t *db, const char *kind, const struct event *e,
   return write_and_mail(db, st, now);
 }
 
+/* An event's change, as its reminders are brought up to date. */
+struct change {
+  const struct event *now; /* the event as it is */
+  bool moved;              /* its time changed */
+  int64_t at;              /* when */
+};
+
 /*
- * Brings reminder id of an event that changed to now up to date, if its
- * email is unsent (held by no worker at at): the email cancelled, then the
- * notification rewritten with the event as it is, due anew, and mailed
- * again (a reminder waiting for a retry starts over); or, when the move
- * made it past, deleted: the run of its offset, done again, writes it.
+ * Brings reminder id of an event that changed (ctx, a struct change) up to
+ * date, if its email is unsent (held by no worker at at): the email
+ * cancelled, then the notification rewritten with the event as it is, due
+ * anew, and mailed again (a reminder waiting for a retry starts over); or,
+ * when the move made it past, deleted: the run of its offset, done again,
+ * writes it.
  */
 static int
-reschedule(db_t *db, int64_t id, const struct event *now, bool moved, int64_t at)
+reschedule(db_t *db, int64_t id, const void *ctx)
 {
+  const struct change *change = ctx;
+  const struct event *now = change->now;
+  bool moved = change->moved;
+  int64_t at = change->at;
   bool cancelled = false;
   int rc = notifications_mail_cancel(db, id, at, &cancelled);
   if (rc < 0 || !cancelled)
@@ -317,16 +327,9 @@ notifications_event_changed(db_t *db, const struct event *old, const struct even
   if (moved || placed)
     rc = tell_registrants(db, kind_names[NOTIFY_EVENT_UPDATED], now, old, at);
   /* Unsent reminders describe the event as it is and fall due anew. */
-  if (rc == 0 && (moved || placed || renamed)) {
-    arena_t arena = {0};
-    int64_t *ids;
-    size_t count;
-    rc = db_ints(db, "SELECT id FROM notifications WHERE event_id = ?"
-                     " AND kind = 'event_reminder'", now->id, &arena, &ids, &count);
-    for (size_t i = 0; rc == 0 && i < count; i++)
-      rc = reschedule(db, ids[i], now, moved, at);
-    arena_free(&arena);
-  }
+  if (rc == 0 && (moved || placed || renamed))
+    rc = each_reminder(db, REMINDERS_OF_EVENT, now->id, reschedule,
+                       &(struct change){now, moved, at});
   /* Its runs are done again when they fall due at the new time, for those
    * who have no reminder of that offset yet. */
   if (rc == 0 && moved)
@@ -338,16 +341,8 @@ int
 notifications_event_deleted(db_t *db, const struct event *e, int64_t now)
 {
   int rc = tell_registrants(db, kind_names[NOTIFY_EVENT_CANCELLED], e, NULL, now);
-  if (rc == 0) {
-    arena_t arena = {0};
-    int64_t *ids;
-    size_t count;
-    rc = db_ints(db, "SELECT id FROM notifications WHERE event_id = ?"
-                     " AND kind = 'event_reminder'", e->id, &arena, &ids, &count);
-    if (rc == 0)
-      rc = drop_unsent(db, ids, count, now);
-    arena_free(&arena);
-  }
+  if (rc == 0)
+    rc = each_reminder(db, REMINDERS_OF_EVENT, e->id, drop_unsent, &now);
   return rc;
 }
 
@@ -361,52 +356,25 @@ notifications_list(db_t *db, int64_t user_id, int64_t now, int64_t limit, int64_
   *count = 0;
   db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM notifications"
                                  " WHERE user_id = ? AND due_at <= ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  db_bind_int(st, 2, now);
-  int rc = db_step(st);
-  *total = rc == DB_ROW ? db_column_int(st, 0) : 0;
-  db_reset(st);
-  if (rc < 0)
+  if (st) {
+    db_bind_int(st, 1, user_id);
+    db_bind_int(st, 2, now);
+  }
+  int rc = db_int(st, total);
+  if (rc < 0 || *total <= offset)
     return rc;
-  if (*total <= offset)
-    return 0;
-  int64_t expected = *total - offset < limit ? *total - offset : limit;
-  struct notification *list = arena_calloc(arena, (size_t)expected, sizeof *list);
-  if (list == NULL)
-    return EVENTAPI_ENOMEM;
   st = db_prepare(db, "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM
                       " WHERE n.user_id = ? AND n.due_at <= ?"
                       " ORDER BY n.due_at DESC, n.id DESC LIMIT ? OFFSET ?");
-  if (st == NULL)
-    return EVENTAPI_EDB;
-  db_bind_int(st, 1, user_id);
-  db_bind_int(st, 2, now);
-  db_bind_int(st, 3, limit);
-  db_bind_int(st, 4, offset);
-  size_t n = 0;
-  while ((rc = db_step(st)) == DB_ROW && n < (size_t)expected)
-    if ((rc = read_notification(st, arena, &list[n++])) < 0)
-      break;
-  db_reset(st);
-  if (rc < 0)
-    return rc;
-  *out = list;
-  *count = n;
-  return 0;
-}
-
-/* Steps st (bound) to its one row, read into out; resets st. */
-static int
-read_one(db_stmt_t *st, arena_t *arena, struct notification *out)
-{
-  int rc = db_step(st);
-  if (rc == DB_ROW)
-    rc = read_notification(st, arena, out);
-  else if (rc == DB_DONE)
-    rc = EVENTAPI_ENOTFOUND;
-  db_reset(st);
+  if (st) {
+    db_bind_int(st, 1, user_id);
+    db_bind_int(st, 2, now);
+    db_bind_int(st, 3, limit);
+    db_bind_int(st, 4, offset);
+  }
+  void *items;
+  rc = db_rows(st, read_notification, sizeof **out, (size_t)limit, arena, &items, count);
+  *out = items;
   return rc;
 }
 
@@ -421,7 +389,7 @@ notifications_get_for_user(db_t *db, int64_t user_id, int64_t id, int64_t now,
   db_bind_int(st, 1, id);
   db_bind_int(st, 2, user_id);
   db_bind_int(st, 3, now);
-  return read_one(st, arena, out);
+  return db_row(st, read_notification, arena, out);
 }
 
 int
@@ -444,5 +412,5 @@ notifications_get(db_t *db, int64_t id, arena_t *arena, struct notification *out
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, id);
-  return read_one(st, arena, out);
+  return db_row(st, read_notification, arena, out);
 }

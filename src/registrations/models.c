@@ -26,10 +26,10 @@ read_registration(db_stmt_t *st, arena_t *arena, void *out)
   r->id = db_column_int(st, 0);
   r->user_id = db_column_int(st, 1);
   r->event_id = db_column_int(st, 2);
-  r->ticket_type_id = db_column_is_null(st, 3) ? 0 : db_column_int(st, 3);
+  r->ticket_type_id = db_column_int_or(st, 3, 0);
   r->registered_at = db_column_int(st, 4);
   r->is_waitlisted = db_column_int(st, 5) != 0;
-  r->cancelled_at = db_column_is_null(st, 6) ? 0 : db_column_int(st, 6);
+  r->cancelled_at = db_column_int_or(st, 6, 0);
   r->organizer_id = db_column_int(st, 7);
   r->has_ticket = !db_column_is_null(st, 8);
   if (r->has_ticket) {
@@ -37,7 +37,7 @@ read_registration(db_stmt_t *st, arena_t *arena, void *out)
     t->id = db_column_int(st, 8);
     t->code = arena_strdup(arena, db_column_text(st, 9));
     t->issued_at = db_column_int(st, 10);
-    t->checked_in_at = db_column_is_null(st, 11) ? 0 : db_column_int(st, 11);
+    t->checked_in_at = db_column_int_or(st, 11, 0);
     t->registration_id = r->id;
     t->event_id = r->event_id;
     t->ticket_type_id = r->ticket_type_id;
@@ -96,7 +96,7 @@ read_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
       out->visibility = VISIBILITY_PRIVATE; /* fail closed */
     out->organizer_id = db_column_int(st, 2);
     out->has_ticket_types = db_column_int(st, 3) != 0;
-    out->ticket_type_event = db_column_is_null(st, 4) ? 0 : db_column_int(st, 4);
+    out->ticket_type_event = db_column_int_or(st, 4, 0);
     out->registered = db_column_int(st, 5) != 0;
     rc = 0;
   } else if (rc == DB_DONE) {
@@ -261,7 +261,7 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
   int64_t ticket_type_id = 0;
   if (rc == DB_ROW) {
     waitlisted = db_column_int(st, 0) != 0;
-    ticket_type_id = db_column_is_null(st, 1) ? 0 : db_column_int(st, 1);
+    ticket_type_id = db_column_int_or(st, 1, 0);
     rc = 0;
   } else if (rc == DB_DONE) {
     rc = EVENTAPI_ENOTFOUND; /* cancelled meanwhile */
@@ -299,7 +299,7 @@ next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id, b
   *found = rc == DB_ROW;
   if (*found) {
     *id = db_column_int(st, 0);
-    *ticket_type_id = db_column_is_null(st, 1) ? 0 : db_column_int(st, 1);
+    *ticket_type_id = db_column_int_or(st, 1, 0);
   }
   db_reset(st);
   return rc < 0 ? rc : 0;

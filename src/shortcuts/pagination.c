@@ -3,9 +3,6 @@
  */
 #include "shortcuts/pagination.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "core/jsonutil.h"
 #include "shortcuts/permissions.h"
 #include "shortcuts/reply.h"
@@ -22,23 +19,7 @@ int_param(struct http_request *req, const char *name, int64_t min, int64_t max, 
   const char *value = http_query(req, name);
   if (value == NULL || *value == '\0')
     return false;
-  char *end;
-  long long n = strtoll(value, &end, 10);
-  char msg[96];
-  if (end == value || *end || value[0] == ' ' || value[0] == '+')
-    snprintf(msg, sizeof msg, "A valid integer is required.");
-  else if (n < min)
-    snprintf(msg, sizeof msg, "Ensure this value is greater than or equal to %lld.",
-             (long long)min);
-  else if (n > max)
-    snprintf(msg, sizeof msg, "Ensure this value is less than or equal to %lld.",
-             (long long)max);
-  else {
-    *out = n;
-    return true;
-  }
-  json_error_add(errors, name, msg);
-  return false;
+  return json_int_text(value, name, min, max, errors, out);
 }
 
 bool

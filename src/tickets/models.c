@@ -22,9 +22,9 @@ read_ticket(db_stmt_t *st, arena_t *arena, void *out)
   t->code = arena_strdup(arena, db_column_text(st, 1));
   t->registration_id = db_column_int(st, 2);
   t->issued_at = db_column_int(st, 3);
-  t->checked_in_at = db_column_is_null(st, 4) ? 0 : db_column_int(st, 4);
+  t->checked_in_at = db_column_int_or(st, 4, 0);
   t->event_id = db_column_int(st, 5);
-  t->ticket_type_id = db_column_is_null(st, 6) ? 0 : db_column_int(st, 6);
+  t->ticket_type_id = db_column_int_or(st, 6, 0);
   t->user_id = db_column_int(st, 7);
   t->organizer_id = db_column_int(st, 8);
   return t->code ? 0 : EVENTAPI_ENOMEM;

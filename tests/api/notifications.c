@@ -7,7 +7,8 @@
  * SIGKILL; two standalone workers on one database; hostile titles and
  * names; mail written as a small reference and rendered by the worker
  * when sent, saying what the notification said, and dead with the reason
- * when its notification or its renderer is missing; and the in-app list.
+ * when its notification or its renderer is missing; sent and dead mail
+ * leaving the outbox after their retention; and the in-app list.
  *
  * The server runs without its worker thread: a test delivers the outbox
  * itself (api_deliver_mail(), `eventapi worker --once` in-process), so
@@ -530,6 +531,44 @@ Test(notifications, mail_written_rendered_by_an_older_version_is_sent_as_it_is)
   expect_contains(m, "text", "Hello Dan,");
   cr_expect_str_eq(str(m, "message_id"), "<c0ffee@example.com>");
   cr_expect_eq(api_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'", id), 1);
+}
+
+/* ---- history -------------------------------------------------------------------- */
+
+#define DAY (24 * 3600LL)
+#define KEPT "SELECT count(*) FROM outbox WHERE id = ?"
+
+Test(notifications, sent_mail_leaves_the_outbox_after_a_week_dead_mail_after_30_days)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_user bob = api_signup("bob", NULL);
+  register_for(alice.access, event_at(org.access, "Jazz Night", WHEN, 10));
+  deliver();
+  smtp_restart((const char *const[]){"--reject-rcpt", "550", NULL});
+  register_for(bob.access, event_at(org.access, "Folk Night", WHEN, 10));
+  deliver();
+  smtp_restart(NULL);
+  long long sent = api_db_int("SELECT id FROM outbox WHERE state = 'sent'"
+                              " AND target = 'alice@example.com' AND id > ?", 0);
+  long long dead = api_db_int("SELECT id FROM outbox WHERE state = 'dead'"
+                              " AND target = 'bob@example.com' AND id > ?", 0);
+  cr_assert(sent > 0 && dead > 0, "sent %lld, dead %lld", sent, dead);
+
+  /* OUTBOX_RETENTION (7d) and OUTBOX_DEAD_RETENTION (30d) by default; the
+   * workers prune as they deliver. */
+  api_clock_advance(6 * DAY);
+  deliver();
+  cr_expect_eq(api_db_int(KEPT, sent), 1, "sent six days ago: kept");
+  api_clock_advance(DAY + 60);
+  deliver();
+  cr_expect_eq(api_db_int(KEPT, sent), 0, "sent a week ago: gone");
+  cr_expect_eq(api_db_int(KEPT, dead), 1, "dead a week ago: kept, to be requeued");
+  api_clock_advance(23 * DAY);
+  deliver();
+  cr_expect_eq(api_db_int(KEPT, dead), 0, "dead 30 days ago: gone");
+  /* The notifications themselves stay: only the outbox's history goes. */
+  cr_expect_eq(api_db_int("SELECT count(*) FROM notifications WHERE id > ?", 0), 2);
 }
 
 /* ---- the mail server down ---------------------------------------------------- */

@@ -313,6 +313,23 @@ Test(config, mail_defaults)
   cr_assert_eq(cfg.reminder_offsets[1], 3 * 3600);
   cr_assert(cfg.worker);
   cr_assert_eq(cfg.worker_interval_ms, 1000);
+  cr_assert_eq(cfg.outbox_retention, 7 * 86400);
+  cr_assert_eq(cfg.outbox_dead_retention, 30 * 86400);
+}
+
+Test(config, outbox_retentions)
+{
+  setenv("OUTBOX_RETENTION", "36h", 1);
+  setenv("OUTBOX_DEAD_RETENTION", "0", 1);
+  load_ok();
+  cr_assert_eq(cfg.outbox_retention, 36 * 3600);
+  cr_assert_eq(cfg.outbox_dead_retention, 0, "0: kept for ever");
+  config_free(&cfg);
+  unsetenv("OUTBOX_RETENTION");
+  unsetenv("OUTBOX_DEAD_RETENTION");
+  expect_bad("OUTBOX_RETENTION", "a week");
+  expect_bad("OUTBOX_RETENTION", "-7d");
+  expect_bad("OUTBOX_DEAD_RETENTION", "0d");
 }
 
 Test(config, mail_settings)

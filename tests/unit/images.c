@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
-#include "events/images.h"
+#include "events/image_format.h"
 #include "http/media.h"
 #include "support/image.h"
 #include "support/tmpdir.h"

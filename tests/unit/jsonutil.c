@@ -168,3 +168,41 @@ Test(jsonutil, set_string_or_null)
   cr_assert(json_is_null(json_object_get(obj, "b")));
   json_decref(obj);
 }
+
+Test(jsonutil, int_text_as_a_query_parameter)
+{
+  int64_t value = 0;
+  cr_assert(json_int_text("42", "limit", 1, 100, errors, &value));
+  cr_assert_eq(value, 42);
+  cr_assert(json_int_text("-3", "offset", -10, 10, errors, &value));
+  cr_assert_eq(value, -3);
+  cr_assert(!json_errors_any(errors));
+
+  const char *not_integers[] = {"", "4x", " 4", "+4", "4 ", "4.0"};
+  for (size_t i = 0; i < sizeof not_integers / sizeof not_integers[0]; i++) {
+    json_object_clear(errors);
+    cr_assert(!json_int_text(not_integers[i], "limit", 1, 100, errors, &value), "%s",
+              not_integers[i]);
+    cr_assert_str_eq(message("limit"), "A valid integer is required.");
+  }
+  json_object_clear(errors);
+  cr_assert(!json_int_text("0", "limit", 1, 100, errors, &value));
+  cr_assert_str_eq(message("limit"), "Ensure this value is greater than or equal to 1.");
+  json_object_clear(errors);
+  cr_assert(!json_int_text("101", "limit", 1, 100, errors, &value));
+  cr_assert_str_eq(message("limit"), "Ensure this value is less than or equal to 100.");
+}
+
+Test(jsonutil, python_type_names)
+{
+  const char *cases[][2] = {
+    {"{}", "dict"}, {"[]", "list"}, {"\"s\"", "str"}, {"1", "int"},
+    {"1.5", "float"}, {"true", "bool"}, {"false", "bool"}, {"null", "NoneType"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    json_t *value = json_loads(cases[i][0], JSON_DECODE_ANY, NULL);
+    cr_assert_not_null(value);
+    cr_assert_str_eq(json_python_type(value), cases[i][1], "%s", cases[i][0]);
+    json_decref(value);
+  }
+}

@@ -283,3 +283,50 @@ Test(outbox, a_carried_over_message_keeps_its_tries)
   cr_assert_eq(delivery_enqueue(db, &m, T0, &id), 0);
   cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", id), "dead");
 }
+
+/* Whether message id is still in the outbox. */
+static bool
+kept(int64_t id)
+{
+  return unit_db_int("SELECT count(*) FROM outbox WHERE id = ?", id) == 1;
+}
+
+Test(outbox, history_past_its_time_is_pruned_in_batches)
+{
+  /* Three sent at T0, T0 + 1h and T0 + 2h; one dead after its try at T0;
+   * one pending, due long ago. */
+  int64_t sent_ids[3];
+  for (int i = 0; i < 3; i++) {
+    sent_ids[i] = add("mail", NULL, T0 + i * HOUR);
+    cr_assert_eq(claim("mail", T0 + i * HOUR, NULL), sent_ids[i]);
+    cr_assert_eq(sent(sent_ids[i], 1, T0 + i * HOUR), 0);
+  }
+  int64_t dead = add("mail", NULL, T0 - 10 * HOUR);
+  cr_assert_eq(claim("mail", T0, NULL), dead);
+  cr_assert_eq(failed(dead, 1, 0), 0);
+  int64_t pending = add("mail", NULL, T0 - 100 * HOUR);
+
+  int deleted = -1;
+  cr_assert_eq(delivery_prune(db, T0 + 90 * 60 * SECOND, 0, 1, &deleted), 0);
+  cr_assert_eq(deleted, 1, "a batch of one");
+  cr_assert(!kept(sent_ids[0]));
+  cr_assert(kept(sent_ids[1]), "not past its time yet, in a full batch");
+  cr_assert_eq(delivery_prune(db, T0 + 90 * 60 * SECOND, 0, 10, &deleted), 0);
+  cr_assert_eq(deleted, 1, "what was left of it");
+  cr_assert(!kept(sent_ids[1]));
+  cr_assert(kept(sent_ids[2]), "sent after the cut");
+  cr_assert(kept(dead), "dead messages kept (0)");
+
+  cr_assert_eq(delivery_prune(db, 0, T0 - 11 * HOUR, 10, &deleted), 0);
+  cr_assert_eq(deleted, 0);
+  cr_assert(kept(dead), "its last try was due after the cut");
+  cr_assert_eq(delivery_prune(db, 0, T0 + SECOND, 10, &deleted), 0);
+  cr_assert_eq(deleted, 1);
+  cr_assert(!kept(dead));
+  cr_assert(kept(sent_ids[2]), "sent messages kept (0)");
+
+  cr_assert_eq(delivery_prune(db, T0 + 100 * HOUR, T0 + 100 * HOUR, 10, &deleted), 0);
+  cr_assert_eq(deleted, 1);
+  cr_assert(!kept(sent_ids[2]));
+  cr_assert(kept(pending), "pending messages are never pruned");
+}

@@ -1,9 +1,10 @@
 /*
- * Unit tests for core/text: UTF-8 validity, case folding, hex.
+ * Unit tests for core/text: UTF-8 validity, case folding, hex, comma lists.
  */
 #include <criterion/criterion.h>
 #include <locale.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +162,32 @@ Test(text, hex)
   cr_assert_str_eq(out, "0001abff7f");
   text_hex(NULL, 0, out);
   cr_assert_str_eq(out, "");
+}
+
+/* The items text_list_next() finds in list, joined by '|'. */
+static void
+list_items(const char *list, char *out, size_t size)
+{
+  size_t used = 0, count = 0;
+  const char *item;
+  size_t len;
+  out[0] = '\0';
+  for (const char *p = list; text_list_next(&p, &item, &len); count++)
+    used += (size_t)snprintf(out + used, size - used, "%s%.*s", count ? "|" : "", (int)len, item);
+}
+
+Test(text, comma_lists)
+{
+  char out[64];
+  list_items("a.example, .b.example ,\tc", out, sizeof out);
+  cr_assert_str_eq(out, "a.example|.b.example|c");
+  cr_assert_eq(text_list_capacity("a.example, .b.example ,\tc"), 3);
+  list_items("", out, sizeof out);
+  cr_assert_str_eq(out, "");
+  cr_assert_eq(text_list_capacity(""), 1);
+  list_items(" , x,,y,", out, sizeof out); /* empty items are items; a last comma ends the list */
+  cr_assert_str_eq(out, "|x||y");
+  cr_assert_eq(text_list_capacity(" , x,,y,"), 5);
 }
 
 Test(text, latin1_to_utf8)

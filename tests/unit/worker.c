@@ -413,3 +413,49 @@ Test(worker, settings_are_checked_by_name)
   volatile sig_atomic_t stop = 0;
   cr_assert_eq(delivery_worker_run(&cfg, &stop, true), EVENTAPI_EINVAL, "no worker starts");
 }
+
+Test(worker, history_past_its_retention_goes_on_the_worker_beat)
+{
+  cfg.outbox_retention = 7 * 86400;
+  cfg.outbox_dead_retention = 30 * 86400;
+  int64_t sent = add_mail("ann@example.com", NULL);
+  int64_t dead = add_mail("not an address", NULL);
+  run_once();
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", sent), "sent");
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", dead), "dead");
+  /* More than one batch of old history, written as the worker would have. */
+  cr_assert_eq(db_exec(db, "INSERT INTO outbox (channel, kind, message_id, target, payload,"
+                           " created_at, state, attempts, next_attempt_at, sent_at)"
+                           " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                           " WHERE i < 1200)"
+                           " SELECT 'mail', 'old', 'old-' || i, 'bob@example.com', '{}', ?,"
+                           " 'sent', 1, ?, ? FROM n",
+                       NULL, "iii", T0 - 20 * 86400 * SECOND, T0 - 20 * 86400 * SECOND,
+                       T0 - 20 * 86400 * SECOND), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE kind = 'old' AND id > ?", 0), 1200);
+
+  time_test_freeze(T0 + SECOND);
+  run_once();
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE kind = 'old' AND id > ?", 0), 0,
+               "every batch of what was past its time");
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ?", sent), 1, "a week not yet");
+
+  time_test_freeze(T0 + 7 * 86400 * SECOND + SECOND);
+  run_once();
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ?", sent), 0, "sent a week ago");
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ?", dead), 1,
+               "the dead are kept longer");
+
+  time_test_freeze(T0 + 30 * 86400 * SECOND + SECOND);
+  run_once();
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ?", dead), 0);
+}
+
+Test(worker, history_is_kept_when_its_retention_is_0)
+{
+  int64_t sent = add_mail("ann@example.com", NULL); /* cfg's retentions are 0 */
+  run_once();
+  time_test_freeze(T0 + 3650 * 86400 * SECOND);
+  run_once();
+  cr_assert_str_eq(unit_db_text("SELECT state FROM outbox WHERE id = ?", sent), "sent");
+}
