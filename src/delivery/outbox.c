@@ -43,11 +43,11 @@ read_message(db_stmt_t *st, arena_t *arena, void *out)
   return failed ? EVENTAPI_ENOMEM : 0;
 }
 
+/* After the commit: the workers of channel (a static name; NULL: all). */
 static void
-wake(void *unused)
+wake(void *channel)
 {
-  (void)unused;
-  delivery_wake();
+  delivery_wake_channel(channel);
 }
 
 /* 32 random hex digits: unique without coordination. */
@@ -95,7 +95,7 @@ delivery_enqueue(db_t *db, const struct delivery_new *m, int64_t now, int64_t *i
   if (rc == 0 && id)
     *id = new_id;
   if (rc == 0 && !m->dead)
-    rc = db_on_commit(db, wake, NULL);
+    rc = db_on_commit(db, wake, (void *)delivery_channel_named(m->channel));
   return rc;
 }
 

@@ -82,14 +82,42 @@ delivery_check_config(const struct config *cfg, char *err, size_t errlen)
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
 static unsigned long wake_count;
+static unsigned long channel_wakes[NCHANNELS]; /* the wakes each channel had */
+
+const char *
+delivery_channel_named(const char *name)
+{
+  for (size_t i = 0; name && i < NCHANNELS; i++)
+    if (strcmp(channels[i]->name, name) == 0)
+      return channels[i]->name;
+  return NULL;
+}
+
+void
+delivery_wake_channel(const char *channel)
+{
+  pthread_mutex_lock(&wake_lock);
+  wake_count++;
+  for (size_t i = 0; i < NCHANNELS; i++)
+    if (channel == NULL || strcmp(channels[i]->name, channel) == 0)
+      channel_wakes[i]++;
+  pthread_cond_broadcast(&wake_cond);
+  pthread_mutex_unlock(&wake_lock);
+}
 
 void
 delivery_wake(void)
 {
+  delivery_wake_channel(NULL);
+}
+
+static unsigned long
+wakes_of(size_t channel)
+{
   pthread_mutex_lock(&wake_lock);
-  wake_count++;
-  pthread_cond_broadcast(&wake_cond);
+  unsigned long wakes = channel_wakes[channel];
   pthread_mutex_unlock(&wake_lock);
+  return wakes;
 }
 
 /* Sleeps up to ms, or until delivery_wake() after *seen. */
@@ -333,6 +361,13 @@ delivery_worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool 
   int rc = 0;
   bool failing = false, more = false, prune_more = false;
   int64_t ticked = 0, pruned = 0;
+  /* A channel found with nothing due is not asked again (a claim is a unit
+   * of work on the writer) until a message of its own is written in this
+   * process, or the interval passes (retries falling due, other
+   * processes' messages). */
+  bool idle[NCHANNELS] = {0};
+  unsigned long idle_wakes[NCHANNELS] = {0};
+  int64_t idle_since[NCHANNELS] = {0};
   while (!*stop) {
     int64_t now = time_now_us();
     if (nticks > 0 && (more || now - ticked >= TICK_US)) {
@@ -349,9 +384,16 @@ delivery_worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool 
     int handled = 0;
     rc = 0;
     for (size_t i = 0; i < NCHANNELS && !*stop; i++) {
+      unsigned long wakes = wakes_of(i); /* before the claim: a later write wakes it */
+      if (idle[i] && wakes == idle_wakes[i] &&
+          now - idle_since[i] < cfg->worker_interval_ms * 1000)
+        continue;
       bool took = false;
       int status = db_thread() ? deliver_one(channels[i], senders[i], cfg, &took)
                                : EVENTAPI_EUNAVAILABLE;
+      idle[i] = status == 0 && !took;
+      idle_wakes[i] = wakes;
+      idle_since[i] = now;
       if (status < 0)
         rc = status;
       else if (took)

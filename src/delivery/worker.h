@@ -77,4 +77,12 @@ int delivery_worker_run(const struct config *cfg, volatile sig_atomic_t *stop, b
 /* Tells this process's workers that something may be due now. */
 void delivery_wake(void);
 
+/* The same for the messages of one channel only (NULL: every channel). */
+void delivery_wake_channel(const char *channel);
+
+/* The worker's own copy of the channel name (static), or NULL when no
+ * channel has it: what delivery_wake_channel() may be handed after the
+ * caller's strings are gone. */
+const char *delivery_channel_named(const char *name);
+
 #endif
