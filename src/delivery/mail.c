@@ -169,7 +169,7 @@ render(json_t *payload, const struct delivery_message *m, arena_t *arena,
              DELIVERY_MAIL_RENDERER_MAX, name);
     return EVENTAPI_EINVAL;
   }
-  char why[sizeof out->error - 32];
+  char why[sizeof out->error - 32] = "";
   r.err = why;
   r.errlen = sizeof why;
   mail->to = m->target;
