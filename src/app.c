@@ -43,6 +43,7 @@
 #include "users/signals.h"
 #include "users/urls.h"
 #include "users/common_passwords.h"
+#include "webhooks/urls.h"
 
 #define SECRET_KEY_MIN 32
 #define SHUTDOWN_GRACE_MS 10000
@@ -156,6 +157,8 @@ app_routes_register(void)
     rc = tickets_urls_register();
   if (rc == 0)
     rc = notifications_urls_register();
+  if (rc == 0)
+    rc = webhooks_urls_register();
   if (rc == 0)
     rc = ops_schema_urls_register();
   if (rc == 0)
