@@ -10,6 +10,7 @@ static const struct route routes[] = {
   {HTTP_PATCH, "/api/webhooks/<int:id>/", webhooks_update_view, 0},
   {HTTP_DELETE, "/api/webhooks/<int:id>/", webhooks_delete_view, 0},
   {HTTP_POST, "/api/webhooks/<int:id>/rotate-secret/", webhooks_rotate_secret_view, 0},
+  {HTTP_POST, "/api/webhooks/<int:id>/ping/", webhooks_ping_view, 0},
 };
 
 int

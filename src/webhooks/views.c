@@ -8,6 +8,7 @@
  */
 #include "webhooks/views.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -19,9 +20,11 @@
 #include "shortcuts/reply.h"
 #include "shortcuts/write.h"
 #include "webhooks/models.h"
+#include "webhooks/payload.h"
 #include "webhooks/serializers.h"
 
 static const char NO_WEBHOOK[] = "No Webhook matches the given query.";
+static const char INACTIVE[] = "This webhook is not active.";
 
 /* Optional fields that a form may send blank: then not given. */
 static const char *const FORM_OPTIONAL[] = {"is_active", NULL};
@@ -234,3 +237,61 @@ webhooks_rotate_secret_view(struct http_request *req)
   write_or_reply(req, rotate_unit, &unit, sizeof unit, rotate_reply);
 }
 
+/* ---- sending ------------------------------------------------------------------ */
+
+/* Answers 202 with delivery id, just written. */
+static void
+reply_delivery(struct http_request *req, int64_t id)
+{
+  db_t *db = database_or_reply(req);
+  struct delivery_message m;
+  if (db && ok_or_reply(req, delivery_get(db, id, &req->arena, &m), NULL, NULL))
+    http_reply_json(req, 202, webhooks_delivery_serialize(&m));
+}
+
+/* A ping written to the outbox, as a unit of work. */
+struct ping_unit {
+  int64_t webhook_id;
+  const char *url;
+  int64_t now;
+  int64_t delivery_id;
+};
+
+static int
+ping_unit(db_t *db, void *arg)
+{
+  struct ping_unit *unit = arg;
+  char *body = webhooks_payload(WEBHOOKS_PING, unit->now,
+                                json_pack("{s:I}", "webhook", (json_int_t)unit->webhook_id));
+  if (body == NULL)
+    return EVENTAPI_ENOMEM;
+  struct delivery_webhook w = {
+    .url = unit->url, .type = webhooks_type_name(WEBHOOKS_PING), .body = body,
+    .ref = unit->webhook_id,
+  };
+  int rc = delivery_webhook_enqueue(db, &w, unit->now, &unit->delivery_id);
+  free(body);
+  return rc;
+}
+
+static void
+ping_reply(struct http_request *req, int rc, void *arg)
+{
+  struct ping_unit *unit = arg;
+  if (ok_or_reply(req, rc, NULL, NULL))
+    reply_delivery(req, unit->delivery_id);
+}
+
+void
+webhooks_ping_view(struct http_request *req)
+{
+  struct webhook w;
+  if (!webhook_or_404(req, &w))
+    return;
+  if (!w.is_active) {
+    http_reply_detail(req, 409, INACTIVE);
+    return;
+  }
+  struct ping_unit unit = {.webhook_id = w.id, .url = w.url, .now = time_now_us()};
+  write_or_reply(req, ping_unit, &unit, sizeof unit, ping_reply);
+}

@@ -12,5 +12,6 @@ void webhooks_detail_view(struct http_request *req);
 void webhooks_update_view(struct http_request *req);
 void webhooks_delete_view(struct http_request *req);
 void webhooks_rotate_secret_view(struct http_request *req);
+void webhooks_ping_view(struct http_request *req);
 
 #endif
