@@ -47,6 +47,7 @@
 #include "webhooks/models.h"
 #include "webhooks/signals.h"
 #include "webhooks/urls.h"
+#include "webhooks/worker.h"
 
 #define SECRET_KEY_MIN 32
 #define SHUTDOWN_GRACE_MS 10000
@@ -72,8 +73,10 @@ app_setup(const struct config *cfg)
    * the worker renders notifications' mail when it sends it. */
   delivery_on_tick(notifications_worker_tick);
   delivery_mail_renderer_register(NOTIFICATIONS_MAIL_RENDERER, notifications_mail_render);
-  /* ... and asks the webhooks app for an endpoint's secrets when it signs. */
+  /* It asks the webhooks app for an endpoint's secrets when it signs, and
+   * the app turns off, on its beat, an endpoint failing for days. */
   delivery_webhook_keys_register(webhooks_keys);
+  delivery_on_tick(webhooks_worker_tick);
 }
 
 int

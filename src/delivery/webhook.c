@@ -121,6 +121,19 @@ delivery_webhook_list(db_t *db, int64_t ref, int64_t limit, int64_t offset, aren
 }
 
 int
+delivery_webhook_get(db_t *db, int64_t ref, int64_t id, arena_t *arena,
+                     struct delivery_message *out)
+{
+  char source[SOURCE_MAX];
+  source_of(ref, source);
+  int rc = delivery_get(db, id, arena, out);
+  if (rc == 0 && (strcmp(out->channel, DELIVERY_WEBHOOK) != 0 || out->source == NULL ||
+                  strcmp(out->source, source) != 0))
+    rc = EVENTAPI_ENOTFOUND;
+  return rc;
+}
+
+int
 delivery_webhook_failing(db_t *db, int64_t ref, int64_t since, int64_t *failing_since,
                          bool *dead)
 {

@@ -94,6 +94,13 @@ int delivery_webhook_list(db_t *db, int64_t ref, int64_t limit, int64_t offset, 
                           struct delivery_message **out, size_t *count, int64_t *total);
 
 /*
+ * Message id, if it is a webhook written for endpoint ref (delivery_get):
+ * 0, or EVENTAPI_ENOTFOUND when there is none, or it is another's.
+ */
+int delivery_webhook_get(db_t *db, int64_t ref, int64_t id, arena_t *arena,
+                         struct delivery_message *out);
+
+/*
  * Whether endpoint ref keeps failing (delivery_source_failing of its
  * source, over the webhooks written since since): *failing_since, when
  * the oldest webhook that failed since the last one delivered was

@@ -11,6 +11,9 @@ static const struct route routes[] = {
   {HTTP_DELETE, "/api/webhooks/<int:id>/", webhooks_delete_view, 0},
   {HTTP_POST, "/api/webhooks/<int:id>/rotate-secret/", webhooks_rotate_secret_view, 0},
   {HTTP_POST, "/api/webhooks/<int:id>/ping/", webhooks_ping_view, 0},
+  {HTTP_GET, "/api/webhooks/<int:id>/deliveries/", webhooks_deliveries_view, 0},
+  {HTTP_POST, "/api/webhooks/<int:id>/deliveries/<int:did>/redeliver/", webhooks_redeliver_view,
+   0},
 };
 
 int

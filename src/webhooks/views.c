@@ -25,6 +25,8 @@
 
 static const char NO_WEBHOOK[] = "No Webhook matches the given query.";
 static const char INACTIVE[] = "This webhook is not active.";
+static const char NO_DELIVERY[] = "No Delivery matches the given query.";
+static const char STILL_PENDING[] = "This delivery is still pending.";
 
 /* Optional fields that a form may send blank: then not given. */
 static const char *const FORM_OPTIONAL[] = {"is_active", NULL};
@@ -294,4 +296,96 @@ webhooks_ping_view(struct http_request *req)
   }
   struct ping_unit unit = {.webhook_id = w.id, .url = w.url, .now = time_now_us()};
   write_or_reply(req, ping_unit, &unit, sizeof unit, ping_reply);
+}
+
+/* ---- deliveries ---------------------------------------------------------------- */
+
+/* A page of a webhook's deliveries, as one read (the count and page agree). */
+struct deliveries_read {
+  int64_t webhook_id;
+  struct page page;
+  arena_t *arena;
+  struct delivery_message *items;
+  size_t count;
+  int64_t total;
+};
+
+static int
+read_deliveries(db_t *db, void *arg)
+{
+  struct deliveries_read *r = arg;
+  return delivery_webhook_list(db, r->webhook_id, r->page.limit, r->page.offset, r->arena,
+                               &r->items, &r->count, &r->total);
+}
+
+void
+webhooks_deliveries_view(struct http_request *req)
+{
+  struct webhook w;
+  if (!webhook_or_404(req, &w))
+    return;
+  struct deliveries_read r = {.webhook_id = w.id, .arena = &req->arena};
+  if (!pagination_params_or_reply(req, &r.page) ||
+      !ok_or_reply(req, db_read(read_deliveries, &r), NULL, NULL))
+    return;
+  json_t *results = json_array();
+  for (size_t i = 0; i < r.count; i++)
+    json_array_append_new(results, webhooks_delivery_serialize(&r.items[i]));
+  pagination_reply(req, &r.page, r.total, results);
+}
+
+/* A delivery written again, as a unit of work: its body, its webhook-id. */
+struct redeliver_unit {
+  int64_t webhook_id;
+  const char *url, *type, *body, *message_id;
+  int64_t now;
+  int64_t delivery_id;
+};
+
+static int
+redeliver_unit(db_t *db, void *arg)
+{
+  struct redeliver_unit *unit = arg;
+  struct delivery_webhook w = {
+    .url = unit->url, .type = unit->type, .body = unit->body, .ref = unit->webhook_id,
+    .message_id = unit->message_id,
+  };
+  return delivery_webhook_enqueue(db, &w, unit->now, &unit->delivery_id);
+}
+
+static void
+redeliver_reply(struct http_request *req, int rc, void *arg)
+{
+  struct redeliver_unit *unit = arg;
+  if (ok_or_reply(req, rc, NULL, NULL))
+    reply_delivery(req, unit->delivery_id);
+}
+
+void
+webhooks_redeliver_view(struct http_request *req)
+{
+  struct webhook w;
+  if (!webhook_or_404(req, &w))
+    return;
+  db_t *db = database_or_reply(req);
+  struct delivery_message m;
+  if (db == NULL ||
+      !object_or_404(req, delivery_webhook_get(db, w.id, req->ids[1], &req->arena, &m),
+                     NO_DELIVERY))
+    return;
+  if (!w.is_active) {
+    http_reply_detail(req, 409, INACTIVE);
+    return;
+  }
+  /* Sent once more, not twice at once: a pending one is still being tried. */
+  if (strcmp(m.state, "pending") == 0) {
+    http_reply_detail(req, 409, STILL_PENDING);
+    return;
+  }
+  /* To the URL as it is now: a redelivery follows an endpoint that moved. */
+  struct redeliver_unit unit = {
+    .webhook_id = w.id, .url = w.url, .type = m.kind, .body = m.payload,
+    .message_id = m.message_id, .now = time_now_us(),
+  };
+  write_or_reply(req, redeliver_unit, &unit, sizeof unit, redeliver_reply);
 }

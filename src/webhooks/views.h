@@ -13,5 +13,7 @@ void webhooks_update_view(struct http_request *req);
 void webhooks_delete_view(struct http_request *req);
 void webhooks_rotate_secret_view(struct http_request *req);
 void webhooks_ping_view(struct http_request *req);
+void webhooks_deliveries_view(struct http_request *req);
+void webhooks_redeliver_view(struct http_request *req);
 
 #endif

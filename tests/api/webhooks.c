@@ -16,7 +16,10 @@
  * delivery dies after the schedule; a rotated secret signs beside the new
  * one for a day; inactive and deleted webhooks get nothing; a host name
  * that leads to loopback gets nothing; a worker killed mid-delivery is
- * made good by another; two workers send each delivery once.
+ * made good by another; two workers send each delivery once. Deliveries
+ * are listed with each try's answer and sent again under their webhook-id
+ * on request; an endpoint failing every delivery for 5 days is turned off
+ * and its owner emailed, once.
  *
  * The server runs with WEBHOOK_ALLOW_HTTP=true and WEBHOOK_ALLOWED_NETWORKS
  * 127.0.0.0/8, so that webhooks may go to a receiver on loopback, and
@@ -35,6 +38,7 @@
 #include "support/db.h"
 #include "support/process.h"
 #include "support/receiver.h"
+#include "support/smtp.h"
 
 #define WEBHOOKS "/api/webhooks/"
 #define WEBHOOK_KEYS "id", "owner", "url", "events", "event", "description", "is_active", \
@@ -1118,4 +1122,290 @@ Test(webhook_delivery, two_workers_send_each_delivery_once)
   }
   expect_that(api_db_int("SELECT count(*) FROM outbox WHERE channel = 'webhook'"
                          " AND state = 'sent' AND attempts = 1", 0) == PEOPLE, "each tried once");
+}
+
+/* ---- deliveries: the log, and sending again ---------------------------------------- */
+
+#define DELIVERY_KEYS "id", "message_id", "type", "status", "attempts", "response_status", \
+    "response_body", "error", "created_at", "next_attempt_at", "sent_at", "payload", NULL
+#define NO_DELIVERY "No Delivery matches the given query."
+
+static const char *deliveries_path(long long webhook)
+{
+  return api_printf(WEBHOOKS "%lld/deliveries/", webhook);
+}
+
+static const char *redeliver_path(long long webhook, long long delivery)
+{
+  return api_printf(WEBHOOKS "%lld/deliveries/%lld/redeliver/", webhook, delivery);
+}
+
+Test(webhook_delivery, the_deliveries_show_each_try)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct hook h = hook_at(org.access, "/crm", "'events':['ping']");
+  receiver_answer("/crm", api_printf("{'status':500,'body':'%s'}", api_repeat('x', 3000)));
+  long long id = api_id(ping(org.access, h));
+  deliver();
+
+  struct api_resp *r = api_get(deliveries_path(h.id), org.access);
+  expect_status(r, 200);
+  expect_header(r, "X-Total-Count", "1");
+  json_t *d = json_array_get(r->json, 0);
+  expect_keys(d, DELIVERY_KEYS);
+  expect_int(d, "id", id);
+  expect_str(d, "type", "ping");
+  expect_str(d, "status", "pending");
+  expect_int(d, "attempts", 1);
+  expect_int(d, "response_status", 500);
+  expect_str(d, "response_body", api_repeat('x', 1024)); /* its first 1 KB */
+  expect_str(d, "error", "HTTP 500");
+  expect_null(d, "sent_at");
+  long long next = api_parse_iso_us(str_of(d, "next_attempt_at"));
+  expect_that(next >= api_now_us() + 4000000 && next <= api_now_us() + 6000000,
+              "tried again about 5 s later: %s", api_dump(d));
+  json_t *got = json_array_get(receiver_requests(), 0);
+  expect_that(strcmp(str_of(d, "message_id"), header_of(got, "webhook-id")) == 0, "%s",
+              api_dump(d));
+  expect_that(json_equal(json_object_get(d, "payload"), body_of(got)), "%s", api_dump(d));
+
+  api_clock_advance(6);
+  deliver();
+  d = json_array_get(api_get(deliveries_path(h.id), org.access)->json, 0);
+  expect_str(d, "status", "sent");
+  expect_int(d, "attempts", 2);
+  expect_int(d, "response_status", 200);
+  expect_str(d, "response_body", "ok");
+  expect_null(d, "error");
+  expect_null(d, "next_attempt_at");
+  expect_time_within(d, "sent_at", api_now_us() - 1000000, api_now_us() + 1000000);
+
+  /* Newest first, paginated as the event list. */
+  long long second = api_id(ping(org.access, h)), third = api_id(ping(org.access, h));
+  r = api_get(api_printf("%s?limit=2", deliveries_path(h.id)), org.access);
+  expect_status(r, 200);
+  expect_int(r, "count", 3);
+  json_t *results = json_object_get(r->json, "results");
+  expect_int(json_array_get(results, 0), "id", third);
+  expect_int(json_array_get(results, 1), "id", second);
+  expect_str(r, "next", api_url(api_printf("%s?limit=2&offset=2", deliveries_path(h.id))));
+  expect_status(api_get(api_printf("%s?offset=-1&limit=2", deliveries_path(h.id)), org.access),
+                400);
+}
+
+Test(webhook_delivery, the_deliveries_are_the_owners_alone)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user other = api_signup("other", "organizer");
+  struct api_user admin = api_admin("boss");
+  struct hook h = hook_at(org.access, "/crm", "'events':['ping']");
+  struct hook theirs = hook_at(other.access, "/theirs", "'events':['ping']");
+  long long id = api_id(ping(org.access, h));
+  long long their_delivery = api_id(ping(other.access, theirs));
+  deliver();
+  expect_status(api_get(deliveries_path(h.id), other.access), 404);
+  expect_status(api_post(redeliver_path(h.id, id), other.access, NULL), 404);
+  expect_status(api_get(deliveries_path(h.id), api_signup("alice", NULL).access), 403);
+  expect_status(api_get(deliveries_path(h.id), NULL), 401);
+  expect_that(json_array_size(api_get(deliveries_path(h.id), admin.access)->json) == 1,
+              "an admin sees them");
+  /* Another webhook's delivery is not one of this webhook's. */
+  struct api_resp *r = api_post(redeliver_path(h.id, their_delivery), org.access, NULL);
+  expect_status(r, 404);
+  expect_detail(r, NO_DELIVERY);
+  expect_status(api_post(redeliver_path(h.id, 999999), org.access, NULL), 404);
+}
+
+Test(webhook_delivery, a_delivery_is_sent_again_under_its_webhook_id)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct hook h = hook_at(org.access, "/crm", "'events':['event.created']");
+  api_create_event(org.access, NULL);
+  deliver();
+  json_t *first = json_array_get(api_get(deliveries_path(h.id), org.access)->json, 0);
+  expect_str(first, "status", "sent");
+
+  struct api_resp *r = api_post(redeliver_path(h.id, api_int(first, "id")), org.access, NULL);
+  expect_status(r, 202);
+  expect_keys(r, DELIVERY_KEYS);
+  expect_str(r, "status", "pending");
+  expect_int(r, "attempts", 0);
+  expect_str(r, "message_id", str_of(first, "message_id"));
+  expect_that(json_equal(json_object_get(r->json, "payload"), json_object_get(first, "payload")),
+              "the same body: %s", r->body);
+  expect_that(api_id(r) != api_int(first, "id"), "a delivery of its own");
+  /* Not twice at once. */
+  struct api_resp *again = api_post(redeliver_path(h.id, api_id(r)), org.access, NULL);
+  expect_status(again, 409);
+  expect_detail(again, "This delivery is still pending.");
+
+  deliver();
+  json_t *got = receiver_requests();
+  expect_that(json_array_size(got) == 2, "%s", api_dump(got));
+  expect_verified(json_array_get(got, 1));
+  expect_that(strcmp(header_of(json_array_get(got, 0), "webhook-id"),
+                     header_of(json_array_get(got, 1), "webhook-id")) == 0, "%s", api_dump(got));
+  expect_that(strcmp(str_of(json_array_get(got, 0), "body"),
+                     str_of(json_array_get(got, 1), "body")) == 0, "%s", api_dump(got));
+  expect_that(json_array_size(api_get(deliveries_path(h.id), org.access)->json) == 2, "two");
+
+  /* Not to a webhook turned off. */
+  expect_status(api_patch(webhook_path(h.id), org.access, "{\"is_active\":false}"), 200);
+  r = api_post(redeliver_path(h.id, api_int(first, "id")), org.access, NULL);
+  expect_status(r, 409);
+  expect_detail(r, "This webhook is not active.");
+}
+
+Test(webhook_delivery, a_dead_delivery_is_sent_again_to_the_url_as_it_is_now)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct hook h = hook_at(org.access, "/old", "'events':['ping']");
+  receiver_secrets("/new", h.secret);
+  for (int i = 0; i < 7; i++)
+    receiver_answer("/old", "{'status':410}");
+  long long id = api_id(ping(org.access, h));
+  deliver();
+  for (int i = 0; i < 6; i++) {
+    api_clock_advance(12 * 3600);
+    deliver();
+  }
+  org = api_login("org", API_PASSWORD);
+  json_t *dead = json_array_get(api_get(deliveries_path(h.id), org.access)->json, 0);
+  expect_str(dead, "status", "dead");
+  expect_int(dead, "attempts", 7);
+  expect_int(dead, "response_status", 410);
+
+  expect_status(api_patch(webhook_path(h.id), org.access,
+                          api_jsonf("{\"url\":\"%s\"}", receiver_url("/new"))), 200);
+  struct api_resp *r = api_post(redeliver_path(h.id, id), org.access, NULL);
+  expect_status(r, 202);
+  deliver();
+  json_t *request = only("/new", "ping");
+  expect_verified(request);
+  expect_that(strcmp(header_of(request, "webhook-id"), str_of(dead, "message_id")) == 0, "%s",
+              api_dump(request));
+  json_t *now = json_array_get(api_get(deliveries_path(h.id), org.access)->json, 0);
+  expect_int(now, "id", api_id(r));
+  expect_str(now, "status", "sent");
+}
+
+/* ---- an endpoint failing for days ----------------------------------------------------- */
+
+/* The receiver, the test SMTP server, and the server mailing it. */
+static void start_watching(void)
+{
+  smtp_start();
+  const char *env[] = {"EMAIL_URL", api_strdup(smtp_url()), "EMAIL_FROM",
+                       "Events <events@example.com>", NULL};
+  start_receiving_with(env);
+}
+
+static void stop_watching(void)
+{
+  stop_receiving();
+  smtp_cleanup();
+}
+
+/* Moves the clock by seconds and delivers, as a worker that kept running. */
+static void later(long long seconds)
+{
+  api_clock_advance(seconds);
+  deliver();
+}
+
+static json_t *webhook_now(long long id)
+{
+  struct api_user admin = api_login("boss", API_PASSWORD);
+  struct api_resp *r = api_get(webhook_path(id), admin.access);
+  expect_status(r, 200);
+  return r->json;
+}
+
+Test(webhook_watch, an_endpoint_failing_5_days_is_turned_off_and_its_owner_told,
+     .init = start_watching, .fini = stop_watching)
+{
+  api_admin("boss");
+  struct api_user org = api_signup("org", "organizer");
+  struct hook h = hook_at(org.access, "/down", "'events':['event.created','ping'],"
+                                               "'description':'Badge printer'");
+  for (int i = 0; i < 40; i++)
+    receiver_answer("/down", "{'status':500}");
+  long long t0 = api_now_us();
+  api_create_event(org.access, NULL);
+  deliver();
+  later(120);
+  json_t *w = webhook_now(h.id);
+  /* Since its first failed delivery was written. */
+  expect_time_within(w, "failing_since", t0, t0 + 2000000);
+  expect_bool(w, "is_active", true);
+
+  /* Dead after the schedule, about 17.5 hours later; still on after 4 days. */
+  for (int i = 0; i < 8; i++)
+    later(12 * 3600);
+  w = webhook_now(h.id);
+  expect_bool(w, "is_active", true);
+  expect_null(w, "disabled_at");
+  expect_that(smtp_count() == 0, "no mail yet");
+
+  /* 5 days after the first failure, with a dead delivery among them. */
+  long long before = api_now_us() + (24 * 3600 + 60) * 1000000LL;
+  later(24 * 3600 + 60);
+  w = webhook_now(h.id);
+  expect_bool(w, "is_active", false);
+  expect_time_within(w, "disabled_at", before, api_now_us());
+  expect_time_within(w, "failing_since", t0, t0 + 2000000);
+  json_t *mail = smtp_wait(1, WAIT_MS);
+  expect_that(json_array_size(mail) == 1, "one mail: %s", api_dump(mail));
+  json_t *m = json_array_get(mail, 0);
+  expect_that(strcmp(json_string_value(json_array_get(json_object_get(m, "rcpt_tos"), 0)),
+                     "org@example.com") == 0, "%s", api_dump(m));
+  expect_that(strcmp(str_of(m, "subject"), "Webhook turned off: Badge printer") == 0, "%s",
+              str_of(m, "subject"));
+  expect_that(strstr(str_of(m, "text"), "has been turned off") != NULL, "%s", str_of(m, "text"));
+
+  /* Off: nothing is written for it any more, and it is told once. */
+  size_t received = receiver_count();
+  api_create_event(api_login("org", API_PASSWORD).access, NULL);
+  later(2 * 24 * 3600);
+  expect_that(receiver_count() == received, "nothing more sent");
+  expect_that(smtp_count() == 1, "told once");
+
+  /* Turned on again, it starts afresh. */
+  org = api_login("org", API_PASSWORD);
+  struct api_resp *r = api_patch(webhook_path(h.id), org.access, "{\"is_active\":true}");
+  expect_status(r, 200);
+  expect_null(r, "failing_since");
+  expect_null(r, "disabled_at");
+  later(120);
+  w = webhook_now(h.id);
+  expect_bool(w, "is_active", true);
+  expect_null(w, "failing_since");
+}
+
+Test(webhook_watch, a_delivery_that_succeeds_ends_the_failing, .init = start_watching,
+     .fini = stop_watching)
+{
+  api_admin("boss");
+  struct api_user org = api_signup("org", "organizer");
+  struct hook h = hook_at(org.access, "/flaky", "'events':['ping']");
+  receiver_answer("/flaky", "{'status':500}");
+  ping(org.access, h);
+  deliver();
+  later(120);
+  expect_that(json_is_string(json_object_get(webhook_now(h.id), "failing_since")),
+              "failing: %s", api_dump(webhook_now(h.id)));
+  /* Its retry succeeded (it was due long ago). */
+  later(120);
+  expect_null(webhook_now(h.id), "failing_since");
+  expect_that(strcmp(state_of(h.id), "sent") == 0, "sent");
+
+  /* Failures for days that each end in a success never turn it off. */
+  for (int day = 0; day < 7; day++) {
+    receiver_answer("/flaky", "{'status':500}");
+    ping(api_login("org", API_PASSWORD).access, h);
+    later(60);
+    later(24 * 3600);
+  }
+  expect_bool(webhook_now(h.id), "is_active", true);
+  expect_that(smtp_count() == 0, "no mail");
 }

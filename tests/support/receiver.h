@@ -66,9 +66,10 @@ void receiver_secrets_list(const char *path, const char *const *secrets);
 void receiver_secrets(const char *path, const char *secret);
 
 /*
- * Appends answer (single-quoted JSON, as api_json() takes it) to those
- * the requests to path get in turn: {'status':500}, {'status':302,
- * 'location':'/elsewhere'}, {'hang':5}, {'close':true}. Past the list, 200.
+ * Queues answer (single-quoted JSON, as api_json() takes it) for the
+ * requests to path: {'status':500}, {'status':302, 'location':'/elsewhere'},
+ * {'hang':5}, {'close':true}. Each request takes the oldest answer not
+ * taken yet; one that finds none gets 200.
  */
 void receiver_answer(const char *path, const char *answer);
 

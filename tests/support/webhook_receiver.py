@@ -31,8 +31,9 @@ SPOOL/control.json (written whole and renamed), read at each request:
    "answers": {PATH: [ANSWER, ...]},
    "offset": SECONDS}
 
-The n-th request to PATH gets the n-th answer of its list, and 200 "ok"
-past its end. An answer is {"status": CODE} (with "body" and "location",
+The answers of PATH's list are taken in turn, one by each request to PATH
+that finds one not taken yet (so the test may add more later); a request
+that finds none gets 200 "ok". An answer is {"status": CODE} (with "body" and "location",
 for a redirect, if given), {"hang": SECONDS} (reads the request, then
 waits that long and closes the connection without an answer), or
 {"close": true} (closes the connection without an answer). offset is the
@@ -117,7 +118,7 @@ class State:
         self.spool = spool
         self.lock = threading.Lock()
         self.number = 0
-        self.seen = {}  # requests so far by path
+        self.taken = {}  # answers taken so far, by path
         namespace = {}
         exec(compile(python_example, "docs/api.md (Python)", "exec"), namespace)
         self.verify_webhook = namespace["verify_webhook"]
@@ -158,10 +159,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         control = state.control()
-        with state.lock:
-            n = state.seen.get(self.path, 0)
-            state.seen[self.path] = n + 1
         answers = control.get("answers", {}).get(self.path, [])
+        with state.lock:
+            n = state.taken.get(self.path, 0)
+            if n < len(answers):
+                state.taken[self.path] = n + 1
         answer = answers[n] if n < len(answers) else {"status": 200}
         now = time.time() + control.get("offset", 0)
         headers = {name.lower(): value for name, value in self.headers.items()}
