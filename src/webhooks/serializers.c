@@ -4,14 +4,17 @@
 #include "webhooks/serializers.h"
 
 #include <ctype.h>
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/config.h"
 #include "core/error.h"
 #include "core/jsonutil.h"
 #include "events/models.h"
 #include "events/rules.h"
+#include "http/address.h"
 #include "registrations/serializers.h"
 
 static json_t *
@@ -77,6 +80,49 @@ sentence(const char *reason, arena_t *arena)
   return text ? text : "Enter a valid URL.";
 }
 
+/* Whether host (as libcurl gives it: an IPv6 address in brackets) names
+ * this machine: localhost, a name under .localhost, 127.0.0.0/8 or ::1. */
+static bool
+host_is_loopback(const char *host)
+{
+  size_t len = strlen(host);
+  const char *suffix = ".localhost";
+  size_t suffix_len = strlen(suffix);
+  if (strcasecmp(host, "localhost") == 0 ||
+      (len > suffix_len && strcasecmp(host + len - suffix_len, suffix) == 0))
+    return true;
+  struct http_address address;
+  struct http_network v4, v6;
+  return http_address_parse(host, len, &address) &&
+         http_network_parse("127.0.0.0/8", 11, &v4) && http_network_parse("::1", 3, &v6) &&
+         (http_network_contains(&v4, &address) || http_network_contains(&v6, &address));
+}
+
+/*
+ * Whether url (one delivery_webhook_url_check() allowed) is http:// to
+ * another host than this machine: *elsewhere. 0, or EVENTAPI_ENOMEM.
+ */
+static int
+http_elsewhere(const char *url, bool *elsewhere)
+{
+  *elsewhere = false;
+  CURLU *h = curl_url();
+  if (h == NULL)
+    return EVENTAPI_ENOMEM;
+  char *scheme = NULL, *host = NULL;
+  int rc = 0;
+  if (curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+      curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+    rc = EVENTAPI_ENOMEM; /* the check parsed it already: only memory is left to fail */
+  else if (strcasecmp(scheme, "http") == 0 &&
+           curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+    *elsewhere = !host_is_loopback(host);
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(h);
+  return rc;
+}
+
 static void
 validate_url(json_t *body, bool creating, arena_t *arena, struct webhook *w, json_t *errors)
 {
@@ -85,11 +131,18 @@ validate_url(json_t *body, bool creating, arena_t *arena, struct webhook *w, jso
   if (json_field_string(body, "url", &rules, errors, arena, &url) != FIELD_SET)
     return;
   char why[256] = "";
+  bool elsewhere = false;
   int rc = delivery_webhook_url_check(config, url, why, sizeof why);
+  if (rc == 0)
+    rc = http_elsewhere(url, &elsewhere);
   if (rc == EVENTAPI_EINVAL)
     json_error_add(errors, "url", sentence(why, arena));
   else if (rc < 0)
     json_error_add(errors, "url", "Enter a valid URL.");
+  /* Plain http:// is for a receiver on this machine (development, tests). */
+  else if (elsewhere)
+    json_error_add(errors, "url", "The URL must begin with https:// (WEBHOOK_ALLOW_HTTP allows "
+                                  "http:// to this machine only).");
   else
     w->url = url;
 }

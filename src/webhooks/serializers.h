@@ -33,7 +33,8 @@ json_t *webhooks_delivery_serialize(const struct delivery_message *m);
  * Validates a webhook body onto w, which holds the current values for an
  * update (PATCH: every field optional) and defaults for a create (url and
  * events required). url must pass delivery_webhook_url_check() under the
- * server's settings; events is a non-empty list of event types; event
+ * server's settings, and be https:// unless it goes to this machine
+ * (localhost, 127.0.0.0/8, ::1: http:// with WEBHOOK_ALLOW_HTTP); events is a non-empty list of event types; event
  * (create only: afterwards it is read-only) is null or an event that who
  * may change, read from db; description at most WEBHOOKS_DESCRIPTION_MAX
  * characters; is_active a boolean. Every problem is added to errors.

@@ -478,12 +478,17 @@ Test(webhook_urls, internal_addresses_are_refused_however_written, .init = start
   expect_refused(org.access, "http://192.168.0.10/", "private");
   expect_refused(org.access, "http://0.0.0.0/", "unspecified");
   expect_that(json_array_size(api_get(WEBHOOKS, org.access)->json) == 0, "none was made");
-  /* A change is held to the same rule. */
-  long long id = api_id(create(org.access, "{'url':'http://hooks.example.com/','events':['ping']}"));
+  /* http:// goes to this machine only; elsewhere, https://. */
+  expect_refused(org.access, "http://hooks.example.com/", "to this machine only");
+  expect_refused(org.access, "http://93.184.215.14/", "to this machine only");
+  /* A change is held to the same rules. */
+  long long id = api_id(create(org.access, "{'url':'https://hooks.example.com/','events':['ping']}"));
   struct api_resp *r = api_patch(webhook_path(id), org.access,
                                  api_json("{'url':'http://169.254.169.254/'}"));
   expect_status(r, 400);
-  expect_str(api_get(webhook_path(id), org.access), "url", "http://hooks.example.com/");
+  r = api_patch(webhook_path(id), org.access, api_json("{'url':'http://hooks.example.com/'}"));
+  expect_status(r, 400);
+  expect_str(api_get(webhook_path(id), org.access), "url", "https://hooks.example.com/");
 }
 
 Test(webhooks, allowed_networks_let_loopback_in_but_no_more)
@@ -491,6 +496,9 @@ Test(webhooks, allowed_networks_let_loopback_in_but_no_more)
   struct api_user org = api_signup("org", "organizer");
   create(org.access, "{'url':'http://127.0.0.1:9/x','events':['ping']}");
   create(org.access, "{'url':'http://2130706433:9/x','events':['ping']}");
+  create(org.access, "{'url':'http://localhost:9/x','events':['ping']}");
+  create(org.access, "{'url':'http://receiver.localhost:9/x','events':['ping']}");
+  expect_refused(org.access, "http://hooks.example.com/", "to this machine only");
   expect_refused(org.access, "http://169.254.169.254/", "link-local");
   expect_refused(org.access, "http://[::1]:9/", "loopback");
 }
