@@ -81,6 +81,15 @@ read_webhook(db_stmt_t *st, arena_t *arena, void *out)
 int
 webhooks_insert(db_t *db, struct webhook *w, const char *secret)
 {
+  int64_t owned = 0;
+  db_stmt_t *count = db_prepare(db, "SELECT count(*) FROM webhooks WHERE owner_id = ?");
+  if (count)
+    db_bind_int(count, 1, w->owner_id);
+  int rc = db_int(count, &owned);
+  if (rc < 0)
+    return rc;
+  if (owned >= WEBHOOKS_PER_USER_MAX)
+    return EVENTAPI_ECONFLICT;
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO webhooks (owner_id, url, events, event_id, description, is_active, secret,"
       " base_url, created_at, updated_at, active_since)"
@@ -201,8 +210,11 @@ int
 webhooks_keys(db_t *db, int64_t ref, arena_t *arena, struct delivery_webhook_keys *keys,
               char *err, size_t errlen)
 {
-  db_stmt_t *st = db_prepare(db, "SELECT is_active, secret, previous_secret, previous_until"
-                                 " FROM webhooks WHERE id = ?");
+  /* A user made inactive loses their webhooks' deliveries, queued ones too. */
+  db_stmt_t *st = db_prepare(db, "SELECT w.is_active AND u.is_active, w.secret,"
+                                 " w.previous_secret, w.previous_until"
+                                 " FROM webhooks w JOIN users u ON u.id = w.owner_id"
+                                 " WHERE w.id = ?");
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, ref);
@@ -211,7 +223,7 @@ webhooks_keys(db_t *db, int64_t ref, arena_t *arena, struct delivery_webhook_key
     snprintf(err, errlen, "webhook %" PRId64 " is gone", ref);
     rc = EVENTAPI_ENOTFOUND;
   } else if (rc == DB_ROW && db_column_int(st, 0) == 0) {
-    snprintf(err, errlen, "webhook %" PRId64 " is not active", ref);
+    snprintf(err, errlen, "webhook %" PRId64 " or its owner is not active", ref);
     rc = EVENTAPI_ENOTFOUND;
   } else if (rc == DB_ROW) {
     bool failed = false;

@@ -84,7 +84,12 @@ struct webhook {
 /* Writes a new random secret ("whsec_..."), NUL-terminated, into out. */
 void webhooks_secret_new(char out[WEBHOOKS_SECRET_LEN + 1]);
 
-/* Inserts w (its id set) with secret. 0 or a negative code. */
+/* How many webhooks one user may have: each is a row written beside every
+ * change it wants, inside that change's unit of work. */
+#define WEBHOOKS_PER_USER_MAX 20
+
+/* Inserts w (its id set) with secret: 0, EVENTAPI_ECONFLICT when its owner
+ * has WEBHOOKS_PER_USER_MAX already, or another negative code. */
 int webhooks_insert(db_t *db, struct webhook *w, const char *secret);
 
 /* Webhook id. 0 or EVENTAPI_ENOTFOUND. */

@@ -24,6 +24,9 @@
 #include "webhooks/serializers.h"
 
 static const char NO_WEBHOOK[] = "No Webhook matches the given query.";
+/* WEBHOOKS_PER_USER_MAX, in words. */
+static const char TOO_MANY[] = "You may have at most 20 webhooks. Delete one you no longer use.";
+_Static_assert(WEBHOOKS_PER_USER_MAX == 20, "TOO_MANY names the limit");
 static const char INACTIVE[] = "This webhook is not active.";
 static const char NO_DELIVERY[] = "No Delivery matches the given query.";
 static const char STILL_PENDING[] = "This delivery is still pending.";
@@ -127,7 +130,9 @@ static void
 create_reply(struct http_request *req, int rc, void *arg)
 {
   struct create_unit *unit = arg;
-  if (ok_or_reply(req, rc, NULL, NULL))
+  if (rc == EVENTAPI_ECONFLICT)
+    http_reply_json(req, 400, json_pack("{s:[s]}", "non_field_errors", TOO_MANY));
+  else if (ok_or_reply(req, rc, NULL, NULL))
     http_reply_json(req, 201, webhooks_serialize(&unit->w, unit->secret));
 }
 

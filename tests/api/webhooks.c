@@ -437,6 +437,25 @@ Test(webhooks, the_users_webhooks_go_with_the_user)
   expect_status(api_get(webhook_path(id), admin.access), 404);
 }
 
+Test(webhooks, a_user_may_have_twenty)
+{
+  struct api_user org = api_signup("org", "organizer");
+  long long first = 0;
+  for (int i = 0; i < 20; i++) {
+    long long id = hook(org.access, "['ping']");
+    first = first ? first : id;
+  }
+  struct api_resp *r = api_post(WEBHOOKS, org.access,
+                                api_json("{'url':'https://hooks.example.com/x','events':['ping']}"));
+  expect_status(r, 400);
+  expect_body(r, "{'non_field_errors':['You may have at most 20 webhooks."
+                 " Delete one you no longer use.']}");
+  /* The limit is each user's own. */
+  hook(api_signup("other", "organizer").access, "['ping']");
+  expect_status(api_delete(webhook_path(first), org.access), 204);
+  hook(org.access, "['ping']");
+}
+
 /* ---- where a webhook may go -------------------------------------------------------- */
 
 /* The URLs the rule refuses, each answered 400 with one reason about url. */
@@ -998,6 +1017,28 @@ Test(webhook_delivery, an_inactive_webhook_is_sent_nothing)
   expect_that(receiver_count() == 1, "%s", api_dump(receiver_requests()));
   expect_that(strcmp(state_of(h.id), "dead") == 0, "dead");
   expect_that(strstr(error_of(h.id), "not active") != NULL, "%s", error_of(h.id));
+}
+
+Test(webhook_delivery, a_user_made_inactive_is_sent_nothing_more)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user admin = api_admin("boss");
+  long long event = api_create_event(org.access, NULL).id;
+  struct hook h = hook_at(org.access, "/crm", "'events':['event.updated','ping']");
+  receiver_answer("/crm", "{'status':500}");
+  ping(org.access, h);
+  deliver();
+  expect_status(api_patch(api_user_path(org.id), admin.access, "{\"is_active\":false}"), 200);
+  api_clock_advance(10);
+  deliver();
+  expect_that(receiver_count() == 1, "%s", api_dump(receiver_requests()));
+  expect_that(strcmp(state_of(h.id), "dead") == 0, "dead");
+  expect_that(strstr(error_of(h.id), "owner is not active") != NULL, "%s", error_of(h.id));
+  /* Nor is anything new written for them: an admin's edit of their event. */
+  expect_status(api_patch(api_printf("/api/events/%lld/update/", event), admin.access,
+                          "{\"title\":\"Renamed\"}"), 200);
+  expect_that(api_db_int(api_printf("SELECT count(*) FROM outbox WHERE source = 'webhook:%lld'",
+                                    h.id), 0) == 1, "one delivery, the ping");
 }
 
 Test(webhook_delivery, a_deleted_webhook_is_sent_nothing_more)
