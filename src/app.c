@@ -26,6 +26,7 @@
 #include "events/changes.h"
 #include "events/signals.h"
 #include "events/urls.h"
+#include "delivery/webhook.h"
 #include "delivery/worker.h"
 #include "notifications/mail.h"
 #include "notifications/signals.h"
@@ -43,6 +44,10 @@
 #include "users/signals.h"
 #include "users/urls.h"
 #include "users/common_passwords.h"
+#include "webhooks/models.h"
+#include "webhooks/signals.h"
+#include "webhooks/urls.h"
+#include "webhooks/worker.h"
 
 #define SECRET_KEY_MIN 32
 #define SHUTDOWN_GRACE_MS 10000
@@ -68,6 +73,10 @@ app_setup(const struct config *cfg)
    * the worker renders notifications' mail when it sends it. */
   delivery_on_tick(notifications_worker_tick);
   delivery_mail_renderer_register(NOTIFICATIONS_MAIL_RENDERER, notifications_mail_render);
+  /* It asks the webhooks app for an endpoint's secrets when it signs, and
+   * the app turns off, on its beat, an endpoint failing for days. */
+  delivery_webhook_keys_register(webhooks_keys);
+  delivery_on_tick(webhooks_worker_tick);
 }
 
 int
@@ -157,6 +166,8 @@ app_routes_register(void)
   if (rc == 0)
     rc = notifications_urls_register();
   if (rc == 0)
+    rc = webhooks_urls_register();
+  if (rc == 0)
     rc = ops_schema_urls_register();
   if (rc == 0)
     rc = ops_urls_register();
@@ -184,6 +195,15 @@ static const struct {
   {&registrations_waitlisted, notifications_on_waitlisted},
   {&registrations_promoted, notifications_on_promoted},
   {&registrations_cancelled, notifications_on_cancelled},
+  /* What webhooks are told. */
+  {&registrations_confirmed, webhooks_on_registration_confirmed},
+  {&registrations_waitlisted, webhooks_on_registration_waitlisted},
+  {&registrations_promoted, webhooks_on_registration_promoted},
+  {&registrations_cancelled, webhooks_on_registration_cancelled},
+  {&tickets_checked_in, webhooks_on_ticket_checked_in},
+  {&events_created, webhooks_on_event_created},
+  {&events_updated, webhooks_on_event_updated},
+  {&events_deleting, webhooks_on_event_deleting},
   /* What /metrics counts. */
   {&registrations_confirmed, ops_metrics_on_confirmed},
   {&registrations_waitlisted, ops_metrics_on_waitlisted},

@@ -210,6 +210,61 @@ delivery_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
 }
 
 int
+delivery_list_source(db_t *db, const char *source, int64_t limit, int64_t offset,
+                     arena_t *arena, struct delivery_message **out, size_t *count,
+                     int64_t *total)
+{
+  *out = NULL;
+  *count = 0;
+  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM outbox WHERE source = ?");
+  if (st)
+    db_bind_text(st, 1, source);
+  int rc = db_int(st, total);
+  if (rc < 0 || *total <= offset)
+    return rc;
+  st = db_prepare(db, "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE source = ?"
+                      " ORDER BY id DESC LIMIT ? OFFSET ?");
+  if (st) {
+    db_bind_text(st, 1, source);
+    db_bind_int(st, 2, limit);
+    db_bind_int(st, 3, offset);
+  }
+  void *items;
+  rc = db_rows(st, read_message, sizeof **out, (size_t)limit, arena, &items, count);
+  *out = items;
+  return rc;
+}
+
+int
+delivery_source_failing(db_t *db, const char *source, int64_t since, int64_t *failing_since,
+                        bool *dead)
+{
+  *failing_since = 0;
+  *dead = false;
+  /* A message written before the last one sent was delivered, or not,
+   * before that success: only those written after it say the endpoint
+   * fails now. */
+  db_stmt_t *st = db_prepare(db,
+      "SELECT min(created_at), max(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) FROM outbox"
+      " WHERE source = ? AND state <> 'sent' AND last_error IS NOT NULL AND created_at >= ?"
+      " AND created_at > COALESCE((SELECT max(sent_at) FROM outbox"
+      " WHERE source = ? AND state = 'sent'), 0)");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, source);
+  db_bind_int(st, 2, since);
+  db_bind_text(st, 3, source);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *failing_since = db_column_int_or(st, 0, 0);
+    *dead = db_column_int_or(st, 1, 0) != 0;
+    rc = 0;
+  }
+  db_reset(st);
+  return rc < 0 ? rc : 0;
+}
+
+int
 delivery_counts(db_t *db, int64_t *pending, int64_t *sent, int64_t *dead)
 {
   *pending = *sent = *dead = 0;

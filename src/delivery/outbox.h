@@ -130,6 +130,27 @@ int delivery_prune(db_t *db, int64_t sent_before, int64_t dead_before, int limit
 int delivery_list(db_t *db, const char *state, int64_t limit, arena_t *arena,
                   struct delivery_message **out, size_t *count);
 
+/*
+ * One page of the messages of source (any state), newest first: at most
+ * limit from offset into *out (arena memory, *count of them), and the
+ * number of all of them in *total. Run it in a read transaction for the
+ * two to agree. What a writer shows of what it wrote (a webhook's
+ * deliveries); sent and dead messages stay only for their retention.
+ */
+int delivery_list_source(db_t *db, const char *source, int64_t limit, int64_t offset,
+                         arena_t *arena, struct delivery_message **out, size_t *count,
+                         int64_t *total);
+
+/*
+ * How the messages of source written since since fare: *failing_since is
+ * when the oldest of them that failed a try was written (0: none), among
+ * those written after the last message of source was sent; *dead tells
+ * whether one of those is dead. What a writer needs to tell an endpoint
+ * that has failed for a while from one that failed once.
+ */
+int delivery_source_failing(db_t *db, const char *source, int64_t since,
+                            int64_t *failing_since, bool *dead);
+
 /* Counts of messages by state, for operators and /metrics. */
 int delivery_counts(db_t *db, int64_t *pending, int64_t *sent, int64_t *dead);
 

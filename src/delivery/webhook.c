@@ -111,6 +111,37 @@ delivery_webhook_cancel(db_t *db, int64_t ref, int64_t now, int *cancelled)
   return delivery_cancel(db, source, now, cancelled ? cancelled : &none);
 }
 
+int
+delivery_webhook_list(db_t *db, int64_t ref, int64_t limit, int64_t offset, arena_t *arena,
+                      struct delivery_message **out, size_t *count, int64_t *total)
+{
+  char source[SOURCE_MAX];
+  source_of(ref, source);
+  return delivery_list_source(db, source, limit, offset, arena, out, count, total);
+}
+
+int
+delivery_webhook_get(db_t *db, int64_t ref, int64_t id, arena_t *arena,
+                     struct delivery_message *out)
+{
+  char source[SOURCE_MAX];
+  source_of(ref, source);
+  int rc = delivery_get(db, id, arena, out);
+  if (rc == 0 && (strcmp(out->channel, DELIVERY_WEBHOOK) != 0 || out->source == NULL ||
+                  strcmp(out->source, source) != 0))
+    rc = EVENTAPI_ENOTFOUND;
+  return rc;
+}
+
+int
+delivery_webhook_failing(db_t *db, int64_t ref, int64_t since, int64_t *failing_since,
+                         bool *dead)
+{
+  char source[SOURCE_MAX];
+  source_of(ref, source);
+  return delivery_source_failing(db, source, since, failing_since, dead);
+}
+
 /* The endpoint a message's source names: 0, or EVENTAPI_EINVAL. */
 static int
 source_ref(const char *source, int64_t *ref)

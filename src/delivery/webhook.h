@@ -37,12 +37,14 @@
 #ifndef EVENTAPI_DELIVERY_WEBHOOK_H
 #define EVENTAPI_DELIVERY_WEBHOOK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/arena.h"
 #include "core/config.h"
 #include "db/db.h"
+#include "delivery/outbox.h"
 
 /* The outbox's channel name for webhooks. */
 #define DELIVERY_WEBHOOK "webhook"
@@ -82,6 +84,30 @@ int delivery_webhook_enqueue(db_t *db, const struct delivery_webhook *w, int64_t
  * when not NULL.
  */
 int delivery_webhook_cancel(db_t *db, int64_t ref, int64_t now, int *cancelled);
+
+/*
+ * The webhooks written for endpoint ref, newest first, a page of them
+ * (delivery_list_source of its source): what was sent to it, how each
+ * try ended, what is still to send.
+ */
+int delivery_webhook_list(db_t *db, int64_t ref, int64_t limit, int64_t offset, arena_t *arena,
+                          struct delivery_message **out, size_t *count, int64_t *total);
+
+/*
+ * Message id, if it is a webhook written for endpoint ref (delivery_get):
+ * 0, or EVENTAPI_ENOTFOUND when there is none, or it is another's.
+ */
+int delivery_webhook_get(db_t *db, int64_t ref, int64_t id, arena_t *arena,
+                         struct delivery_message *out);
+
+/*
+ * Whether endpoint ref keeps failing (delivery_source_failing of its
+ * source, over the webhooks written since since): *failing_since, when
+ * the oldest webhook that failed since the last one delivered was
+ * written (0: none); *dead, whether one of them is dead.
+ */
+int delivery_webhook_failing(db_t *db, int64_t ref, int64_t since, int64_t *failing_since,
+                             bool *dead);
 
 /* An endpoint's signing secrets: "whsec_" and the base64 of the key. */
 struct delivery_webhook_keys {

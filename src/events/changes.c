@@ -74,6 +74,13 @@ places_opened(db_t *db, int64_t event_id, arena_t *arena)
   return signal_send(&events_places_opened, db, &(struct events_places){event_id, arena});
 }
 
+/* Tells the other apps that the event as the API shows it changed. */
+static int
+touched(db_t *db, int64_t event_id, arena_t *arena)
+{
+  return signal_send(&events_updated, db, &(struct events_touched){event_id, arena});
+}
+
 static bool
 more_places(int64_t old_limit, int64_t new_limit)
 {
@@ -224,6 +231,8 @@ events_save(db_t *db, const struct event *e, struct event_nested *nested, json_t
     rc = events_update(db, e);
   if (rc == 0)
     rc = signal_send(&events_changed, db, &(struct events_change){&old, e, arena});
+  if (rc == 0)
+    rc = touched(db, e->id, arena);
   /* Any raised limit (event or ticket type) may let the waitlist in. */
   if (rc == 0)
     rc = places_opened(db, e->id, arena);
@@ -234,6 +243,15 @@ static void
 remove_image_file(void *name)
 {
   media_remove(config->media_root, name);
+}
+
+int
+events_create(db_t *db, struct event *e, arena_t *arena)
+{
+  int rc = events_insert(db, e);
+  if (rc == 0)
+    rc = signal_send(&events_created, db, &(struct events_touched){e->id, arena});
+  return rc;
 }
 
 int
@@ -257,8 +275,11 @@ events_image_swap(db_t *db, int64_t event_id, const char *image, arena_t *arena,
 {
   struct event current;
   int rc = events_get(db, event_id, arena, &current);
-  if (rc == 0 && (current.image != NULL || image != NULL))
+  if (rc == 0 && (current.image != NULL || image != NULL)) {
     rc = events_set_image(db, event_id, image);
+    if (rc == 0)
+      rc = touched(db, event_id, arena);
+  }
   if (rc == 0)
     rc = events_get(db, event_id, arena, updated);
   if (rc == 0 && current.image)
@@ -314,6 +335,8 @@ events_ticket_types_save(db_t *db, struct ticket_type *t, int64_t old_quantity,
   }
   if (rc == 0)
     rc = events_touch(db, t->event_id);
+  if (rc == 0)
+    rc = touched(db, t->event_id, arena);
   if (rc == 0 && id && more_places(old_quantity, t->quantity))
     rc = places_opened(db, t->event_id, arena);
   if (rc < 0)
@@ -322,7 +345,7 @@ events_ticket_types_save(db_t *db, struct ticket_type *t, int64_t old_quantity,
 }
 
 int
-events_ticket_types_remove(db_t *db, int64_t event_id, int64_t id)
+events_ticket_types_remove(db_t *db, int64_t event_id, int64_t id, arena_t *arena)
 {
   bool used = false;
   int rc = events_ticket_types_in_use(db, id, &used);
@@ -330,24 +353,30 @@ events_ticket_types_remove(db_t *db, int64_t event_id, int64_t id)
     return EVENTAPI_ECONFLICT;
   if (rc == 0)
     rc = events_ticket_types_delete(db, event_id, id);
-  return rc < 0 ? rc : events_touch(db, event_id);
+  if (rc == 0)
+    rc = events_touch(db, event_id);
+  return rc < 0 ? rc : touched(db, event_id, arena);
 }
 
 int
-events_sessions_save(db_t *db, struct session *s)
+events_sessions_save(db_t *db, struct session *s, arena_t *arena)
 {
   int64_t id = s->id;
   int rc = id ? events_sessions_update(db, s) : events_sessions_insert(db, s);
   if (rc == 0)
     rc = events_touch(db, s->event_id);
+  if (rc == 0)
+    rc = touched(db, s->event_id, arena);
   if (rc < 0)
     s->id = id; /* a unit may run again: as it came */
   return rc;
 }
 
 int
-events_sessions_remove(db_t *db, int64_t event_id, int64_t id)
+events_sessions_remove(db_t *db, int64_t event_id, int64_t id, arena_t *arena)
 {
   int rc = events_sessions_delete(db, event_id, id);
-  return rc < 0 ? rc : events_touch(db, event_id);
+  if (rc == 0)
+    rc = events_touch(db, event_id);
+  return rc < 0 ? rc : touched(db, event_id, arena);
 }

@@ -37,13 +37,19 @@ int events_categories_save(db_t *db, struct category *c, const char *wanted, boo
  * synchronisation: items matched by id, else ticket types by name, are
  * updated, the others created, existing ones left out deleted), after
  * checking the new limits against the counts as they are now. Sends
- * events_changed, and events_places_opened (any raised limit may let the
+ * events_changed, events_updated, and events_places_opened (any raised limit may let the
  * waitlist in). EVENTAPI_EINVAL with errors; EVENTAPI_ECONFLICT with the
  * name of a ticket type left out that holds registrations in *in_use;
  * EVENTAPI_ENOTFOUND when the event is gone.
  */
 int events_save(db_t *db, const struct event *e, struct event_nested *nested, json_t *errors,
                 arena_t *arena, const char **in_use);
+
+/*
+ * Inserts event e with its sessions and ticket types (events_insert; sets
+ * the ids) and sends events_created.
+ */
+int events_create(db_t *db, struct event *e, arena_t *arena);
 
 /*
  * Deletes event id as it is now, after sending events_deleting (its
@@ -53,8 +59,8 @@ int events_save(db_t *db, const struct event *e, struct event_nested *nested, js
 int events_delete(db_t *db, int64_t id, arena_t *arena);
 
 /*
- * Sets event_id's image file name to image (NULL: none) and reads the
- * event back into *updated. The name it replaces is read here, under the
+ * Sets event_id's image file name to image (NULL: none), sends
+ * events_updated when it changed, and reads the event back into *updated. The name it replaces is read here, under the
  * write lock, so two racing uploads each remove the file the other
  * replaced, never one still referenced; that file is removed once the
  * change commits.
@@ -65,20 +71,21 @@ int events_image_swap(db_t *db, int64_t event_id, const char *image, arena_t *ar
 /*
  * Writes ticket type t (inserted when t->id is 0) and bumps its event's
  * version: its quantity never below its confirmed registrations, its name
- * unique within the event. A quantity raised from old_quantity sends
- * events_places_opened. EVENTAPI_EINVAL with errors; EVENTAPI_ENOTFOUND.
+ * unique within the event. Sends events_updated, and, for a quantity
+ * raised from old_quantity, events_places_opened. EVENTAPI_EINVAL with errors; EVENTAPI_ENOTFOUND.
  */
 int events_ticket_types_save(db_t *db, struct ticket_type *t, int64_t old_quantity,
                              json_t *errors, arena_t *arena);
 
 /* Deletes ticket type id of event_id: EVENTAPI_ECONFLICT while it holds registrations. */
-int events_ticket_types_remove(db_t *db, int64_t event_id, int64_t id);
+int events_ticket_types_remove(db_t *db, int64_t event_id, int64_t id, arena_t *arena);
 
-/* Writes session s (inserted when s->id is 0) and bumps its event's version. */
-int events_sessions_save(db_t *db, struct session *s);
+/* Writes session s (inserted when s->id is 0), bumps its event's version
+ * and sends events_updated (so do the removals). */
+int events_sessions_save(db_t *db, struct session *s, arena_t *arena);
 
 /* Deletes session id of event_id and bumps the event's version. */
-int events_sessions_remove(db_t *db, int64_t event_id, int64_t id);
+int events_sessions_remove(db_t *db, int64_t event_id, int64_t id, arena_t *arena);
 
 /*
  * users_deleting's receiver (db/signal.h; app.c connects it): an

@@ -31,6 +31,19 @@ struct events_change {
 };
 extern struct signal events_changed;
 
+/*
+ * events_created and events_updated, with struct events_touched: the event
+ * was created (with its sessions and ticket types), or changed as the API
+ * shows it: its fields (after events_changed), its sessions, its ticket
+ * types or its image.
+ */
+struct events_touched {
+  int64_t event_id;
+  arena_t *arena;
+};
+extern struct signal events_created;
+extern struct signal events_updated;
+
 /* events_deleting, with struct events_deletion: the event is about to be
  * deleted; its registrations are still there. */
 struct events_deletion {

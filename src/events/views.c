@@ -175,12 +175,14 @@ reply_event(struct http_request *req, int64_t id, unsigned status)
 /* An event created, as a unit of work, with its sessions and ticket types. */
 struct create_unit {
   struct event e;
+  arena_t *arena;
 };
 
 static int
 create_unit(db_t *db, void *arg)
 {
-  return events_insert(db, &((struct create_unit *)arg)->e);
+  struct create_unit *unit = arg;
+  return events_create(db, &unit->e, unit->arena);
 }
 
 static void
@@ -204,7 +206,7 @@ events_create_view(struct http_request *req)
   struct create_unit unit = {.e = {
     .description = "", .visibility = VISIBILITY_PUBLIC,
     .organizer_id = req->user->id, .created_at = now,
-  }};
+  }, .arena = &req->arena};
   struct event *e = &unit.e;
   struct event_nested nested;
   int rc = events_validate(body, false, true, db, now, &req->arena, e, &nested, errors);
@@ -689,13 +691,14 @@ events_ticket_types_update_view(struct http_request *req)
 struct ticket_type_delete {
   int64_t event_id, id;
   const char *name;
+  arena_t *arena;
 };
 
 static int
 ticket_type_delete_unit(db_t *db, void *arg)
 {
   struct ticket_type_delete *unit = arg;
-  return events_ticket_types_remove(db, unit->event_id, unit->id);
+  return events_ticket_types_remove(db, unit->event_id, unit->id, unit->arena);
 }
 
 static void
@@ -716,7 +719,7 @@ events_ticket_types_delete_view(struct http_request *req)
   if (!nested_or_404(req, &e, false, &found))
     return;
   const struct ticket_type *t = found;
-  struct ticket_type_delete unit = {e.id, t->id, t->name};
+  struct ticket_type_delete unit = {e.id, t->id, t->name, &req->arena};
   write_or_reply(req, ticket_type_delete_unit, &unit, sizeof unit, ticket_type_deleted_reply);
 }
 
@@ -724,12 +727,14 @@ events_ticket_types_delete_view(struct http_request *req)
 struct session_unit {
   struct session s;
   unsigned status;
+  arena_t *arena;
 };
 
 static int
 session_unit(db_t *db, void *arg)
 {
-  return events_sessions_save(db, &((struct session_unit *)arg)->s);
+  struct session_unit *unit = arg;
+  return events_sessions_save(db, &unit->s, unit->arena);
 }
 
 static void
@@ -748,7 +753,7 @@ save_session(struct http_request *req, struct session *s, unsigned status)
   if (errors == NULL)
     return;
   int rc = events_sessions_validate(body, req->method == HTTP_PATCH, &req->arena, s, errors);
-  struct session_unit unit = {*s, status};
+  struct session_unit unit = {*s, status, &req->arena};
   if (ok_or_reply(req, rc, errors, NULL))
     write_or_reply(req, session_unit, &unit, sizeof unit, session_reply);
 }
@@ -775,13 +780,14 @@ events_sessions_update_view(struct http_request *req)
 /* A session deleted, as a unit of work. */
 struct session_delete {
   int64_t event_id, id;
+  arena_t *arena;
 };
 
 static int
 session_delete_unit(db_t *db, void *arg)
 {
   struct session_delete *unit = arg;
-  return events_sessions_remove(db, unit->event_id, unit->id);
+  return events_sessions_remove(db, unit->event_id, unit->id, unit->arena);
 }
 
 static void
@@ -798,6 +804,6 @@ events_sessions_delete_view(struct http_request *req)
   void *found;
   if (!nested_or_404(req, &e, true, &found))
     return;
-  struct session_delete unit = {e.id, ((const struct session *)found)->id};
+  struct session_delete unit = {e.id, ((const struct session *)found)->id, &req->arena};
   write_or_reply(req, session_delete_unit, &unit, sizeof unit, session_deleted_reply);
 }

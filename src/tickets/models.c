@@ -82,6 +82,16 @@ tickets_get(db_t *db, const char *code, arena_t *arena, struct ticket *out)
 }
 
 int
+tickets_get_id(db_t *db, int64_t id, arena_t *arena, struct ticket *out)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT " TICKET_COLUMNS TICKET_FROM
+                                 " WHERE t.id = ? AND r.cancelled_at IS NULL");
+  if (st)
+    db_bind_int(st, 1, id);
+  return db_row(st, read_ticket, arena, out);
+}
+
+int
 tickets_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset, arena_t *arena,
                   struct ticket **out, size_t *count, int64_t *total)
 {

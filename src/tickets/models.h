@@ -34,6 +34,9 @@ int tickets_issue(db_t *db, int64_t registration_id, int64_t now, arena_t *arena
 /* The ticket of code (of an active registration). 0 or EVENTAPI_ENOTFOUND. */
 int tickets_get(db_t *db, const char *code, arena_t *arena, struct ticket *out);
 
+/* Ticket id (of an active registration). 0 or EVENTAPI_ENOTFOUND. */
+int tickets_get_id(db_t *db, int64_t id, arena_t *arena, struct ticket *out);
+
 /*
  * One page of the user's tickets, newest first: at most limit from offset
  * into *out (arena memory, *count of them), and the number of all of them

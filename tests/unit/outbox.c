@@ -330,3 +330,85 @@ Test(outbox, history_past_its_time_is_pruned_in_batches)
   cr_assert(!kept(sent_ids[2]));
   cr_assert(kept(pending), "pending messages are never pruned");
 }
+
+Test(outbox, a_source_lists_what_it_wrote_newest_first)
+{
+  int64_t first = add("webhook", "webhook:1", 0);
+  add("webhook", "webhook:2", 0);
+  int64_t second = add("webhook", "webhook:1", 0);
+  int64_t third = add("webhook", "webhook:1", 0);
+  cr_assert_eq(sent(claim("webhook", T0, NULL), 1, T0), 0); /* first, now sent */
+  struct delivery_message *list;
+  size_t count;
+  int64_t total;
+  cr_assert_eq(delivery_list_source(db, "webhook:1", 2, 0, &arena, &list, &count, &total), 0);
+  cr_assert_eq(total, 3);
+  cr_assert_eq(count, 2);
+  cr_assert_eq(list[0].id, third);
+  cr_assert_eq(list[1].id, second);
+  cr_assert_eq(delivery_list_source(db, "webhook:1", 2, 2, &arena, &list, &count, &total), 0);
+  cr_assert_eq(count, 1);
+  cr_assert_eq(list[0].id, first);
+  cr_assert_str_eq(list[0].state, "sent", "any state");
+  cr_assert_eq(delivery_list_source(db, "webhook:1", 2, 3, &arena, &list, &count, &total), 0);
+  cr_assert_eq(count, 0);
+  cr_assert_eq(total, 3);
+  cr_assert_eq(delivery_list_source(db, "webhook:9", 10, 0, &arena, &list, &count, &total), 0);
+  cr_assert_eq(total, 0);
+}
+
+/* A message of source written at written, tried once and failed (dead, or
+ * due again ten hours later); its id. */
+static int64_t
+add_failed(const char *source, int64_t written, bool dead)
+{
+  struct delivery_new m = {.channel = "webhook", .kind = "ping", .target = "https://x/",
+                           .payload = "{}", .source = source};
+  int64_t id;
+  cr_assert_eq(delivery_enqueue(db, &m, written, &id), 0);
+  struct delivery_message claimed;
+  bool found;
+  cr_assert_eq(delivery_claim(db, "webhook", written, LEASE, &arena, &claimed, &found), 0);
+  cr_assert(found && claimed.id == id);
+  struct delivery_outcome o = {.retry_at = dead ? 0 : written + 10 * HOUR, .error = "HTTP 500",
+                               .status = 500};
+  cr_assert_eq(delivery_record(db, id, claimed.attempts, written, &o), 0);
+  return id;
+}
+
+Test(outbox, a_source_failing_since_its_last_success)
+{
+  int64_t failing;
+  bool dead;
+  cr_assert_eq(delivery_source_failing(db, "webhook:1", 0, &failing, &dead), 0);
+  cr_assert_eq(failing, 0, "nothing written");
+  cr_assert(!dead);
+
+  add_failed("webhook:1", T0, false);
+  add_failed("webhook:1", T0 + HOUR, true);
+  add_failed("webhook:2", T0 - HOUR, true); /* another source's */
+  cr_assert_eq(delivery_source_failing(db, "webhook:1", 0, &failing, &dead), 0);
+  cr_assert_eq(failing, T0, "from the oldest failure");
+  cr_assert(dead);
+  cr_assert_eq(delivery_source_failing(db, "webhook:1", T0 + 1, &failing, &dead), 0);
+  cr_assert_eq(failing, T0 + HOUR, "only what was written since since");
+
+  /* A message written later and delivered: what failed before it no longer counts. */
+  struct delivery_new m = {.channel = "webhook", .kind = "ping", .target = "https://x/",
+                           .payload = "{}", .source = "webhook:1"};
+  int64_t ok;
+  cr_assert_eq(delivery_enqueue(db, &m, T0 + 2 * HOUR, &ok), 0);
+  struct delivery_message claimed;
+  bool found;
+  cr_assert_eq(delivery_claim(db, "webhook", T0 + 2 * HOUR, LEASE, &arena, &claimed, &found), 0);
+  cr_assert(found && claimed.id == ok);
+  cr_assert_eq(sent(ok, claimed.attempts, T0 + 2 * HOUR), 0);
+  cr_assert_eq(delivery_source_failing(db, "webhook:1", 0, &failing, &dead), 0);
+  cr_assert_eq(failing, 0);
+  cr_assert(!dead);
+
+  add_failed("webhook:1", T0 + 3 * HOUR, false);
+  cr_assert_eq(delivery_source_failing(db, "webhook:1", 0, &failing, &dead), 0);
+  cr_assert_eq(failing, T0 + 3 * HOUR);
+  cr_assert(!dead, "still being tried");
+}
