@@ -211,7 +211,8 @@ webhooks_keys(db_t *db, int64_t ref, arena_t *arena, struct delivery_webhook_key
               char *err, size_t errlen)
 {
   /* A user made inactive loses their webhooks' deliveries, queued ones too. */
-  db_stmt_t *st = db_prepare(db, "SELECT w.is_active AND u.is_active, w.secret,"
+  db_stmt_t *st = db_prepare(db, "SELECT CASE WHEN w.is_active = 1 AND u.is_active = 1"
+                                 " THEN 1 ELSE 0 END, w.secret,"
                                  " w.previous_secret, w.previous_until"
                                  " FROM webhooks w JOIN users u ON u.id = w.owner_id"
                                  " WHERE w.id = ?");
