@@ -14,7 +14,6 @@
 #include "core/error.h"
 #include "delivery/mail_url.h"
 #include "delivery/mailer.h"
-#include "delivery/worker.h"
 #include "support.h"
 
 int
@@ -22,17 +21,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void)argc;
   (void)argv;
-  fuzz_setup();
-  if (delivery_global_init() < 0)
-    abort();
+  fuzz_setup_delivery();
   return 0;
-}
-
-static void
-check_printable(const char *s)
-{
-  for (const char *c = s; *c; c++)
-    FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f);
 }
 
 int
@@ -45,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   FUZZ_CHECK(rc == 0 || rc == EVENTAPI_EINVAL);
   if (rc == 0) {
     FUZZ_CHECK(parsed.description != NULL && strstr(parsed.description, "://") != NULL);
-    check_printable(parsed.description);
+    fuzz_check_printable(parsed.description);
     if (parsed.scheme == DELIVERY_MAIL_FILE)
       FUZZ_CHECK(parsed.dir != NULL && parsed.dir[0] != '\0');
     if (parsed.scheme == DELIVERY_MAIL_SMTP) {
@@ -68,7 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   FUZZ_CHECK(opened == rc || opened == EVENTAPI_ENOMEM);
   FUZZ_CHECK((opened == 0) == (m != NULL));
   if (opened == 0) {
-    check_printable(delivery_mailer_describe(m));
+    fuzz_check_printable(delivery_mailer_describe(m));
     delivery_mailer_close(m);
   }
   free(url);

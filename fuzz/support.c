@@ -9,6 +9,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "delivery/worker.h"
 #include "http/query.h"
 #include "users/common_passwords.h"
 
@@ -63,6 +64,21 @@ fuzz_setup(void)
   log_set_level(LOG_ERROR);
   if (users_common_passwords_load(DJANGO_COMMON_PASSWORDS) < 0)
     users_common_passwords_load(NULL);
+}
+
+void
+fuzz_setup_delivery(void)
+{
+  fuzz_setup();
+  if (delivery_global_init() < 0)
+    abort();
+}
+
+void
+fuzz_check_printable(const char *s)
+{
+  for (const char *c = s; *c; c++)
+    FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f);
 }
 
 void

@@ -38,6 +38,13 @@ size_t fuzz_fields(char *text, char **fields, size_t max);
  */
 void fuzz_setup(void);
 
+/* fuzz_setup(), and libcurl's global state for the delivery channels'
+ * parsers (delivery_global_init); aborts when that fails. */
+void fuzz_setup_delivery(void);
+
+/* Checks that s holds no control character (it goes into one log line). */
+void fuzz_check_printable(const char *s);
+
 /*
  * A request as a view sees it once its body is read, with no connection
  * behind it: its target parsed (http/query.h) when target is not NULL.

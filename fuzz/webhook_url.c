@@ -19,7 +19,6 @@
 #include "core/text.h"
 #include "delivery/webhook.h"
 #include "delivery/webhook_url.h"
-#include "delivery/worker.h"
 #include "http/address.h"
 #include "support.h"
 
@@ -28,9 +27,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void)argc;
   (void)argv;
-  fuzz_setup();
-  if (delivery_global_init() < 0)
-    abort();
+  fuzz_setup_delivery();
   return 0;
 }
 
@@ -40,8 +37,7 @@ check_reason(const char *err, const char *url)
 {
   FUZZ_CHECK(err[0] != '\0');
   FUZZ_CHECK(text_valid_utf8(err, strlen(err)));
-  for (const char *c = err; *c; c++)
-    FUZZ_CHECK((unsigned char)*c >= 0x20 && *c != 0x7f);
+  fuzz_check_printable(err);
   if (strlen(url) >= 16)
     FUZZ_CHECK(strstr(err, url) == NULL);
 }

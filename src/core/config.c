@@ -38,13 +38,11 @@ fail(const struct source *src, const char *fmt, ...)
 static int
 fail(const struct source *src, const char *fmt, ...)
 {
-  if (src->errlen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(src->err, src->errlen, fmt, ap);
-    va_end(ap);
-  }
-  return EVENTAPI_EINVAL;
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = eventapi_vfail(src->err, src->errlen, EVENTAPI_EINVAL, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 /* The value of name: the environment's, else the .env file's, else NULL. */

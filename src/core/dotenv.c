@@ -190,16 +190,34 @@ dotenv_load(const char *path, struct dotenv *out, int *bad_line)
   if (f == NULL)
     return errno == ENOENT ? 0 : EVENTAPI_EIO;
 
-  char *text = malloc(DOTENV_MAX_FILE);
-  if (text == NULL) {
-    fclose(f);
-    return EVENTAPI_ENOMEM;
+  /* Read into a buffer that grows with the file, up to DOTENV_MAX_FILE. */
+  size_t cap = 0, len = 0;
+  char *text = NULL;
+  int rc = 0;
+  for (;;) {
+    if (len == cap) {
+      if (cap == DOTENV_MAX_FILE) {
+        rc = fgetc(f) == EOF ? 0 : EVENTAPI_EIO; /* too large for a settings file */
+        break;
+      }
+      size_t more = cap == 0 ? 4096 : cap * 2 < DOTENV_MAX_FILE ? cap * 2 : DOTENV_MAX_FILE;
+      char *grown = realloc(text, more);
+      if (grown == NULL) {
+        rc = EVENTAPI_ENOMEM;
+        break;
+      }
+      text = grown;
+      cap = more;
+    }
+    len += fread(text + len, 1, cap - len, f);
+    if (len < cap) {
+      rc = ferror(f) ? EVENTAPI_EIO : 0;
+      break;
+    }
   }
-  size_t len = fread(text, 1, DOTENV_MAX_FILE, f);
-  bool failed = ferror(f) || (len == DOTENV_MAX_FILE && fgetc(f) != EOF);
   fclose(f);
-
-  int rc = failed ? EVENTAPI_EIO : dotenv_parse(text, len, out, bad_line);
+  if (rc == 0)
+    rc = dotenv_parse(text, len, out, bad_line);
   free(text);
   return rc;
 }

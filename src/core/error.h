@@ -7,6 +7,9 @@
 #ifndef EVENTAPI_CORE_ERROR_H
 #define EVENTAPI_CORE_ERROR_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #define EVENTAPI_ERRORS(X)                                   \
   X(NOMEM,       1, "out of memory")                         \
   X(INVAL,       2, "invalid argument")                      \
@@ -32,5 +35,15 @@ enum eventapi_error {
 
 /* A static, human-readable message for rc (never NULL). */
 const char *eventapi_strerror(int rc);
+
+/*
+ * Writes the reason for a failure, formatted, into err (when err is not
+ * NULL and errlen is not 0) and returns rc: `return eventapi_fail(err,
+ * errlen, EVENTAPI_EINVAL, "no host in %s", url);`.
+ */
+int eventapi_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int eventapi_vfail(char *err, size_t errlen, int rc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 #endif

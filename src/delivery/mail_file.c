@@ -130,16 +130,16 @@ file_send(void *state, const char *from, const char *rcpt, const char *message, 
   const char *sep = strcmp(m->dir, "/") == 0 ? "" : "/";
   int error = make_dirs(m->dir);
   if (error != 0)
-    return delivery_mail_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
-                              "file mailer: cannot create %s: %s", m->dir, strerror(error));
+    return eventapi_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
+                         "file mailer: cannot create %s: %s", m->dir, strerror(error));
 
   char tmp[PATH_MAX];
   snprintf(tmp, sizeof tmp, "%s%s.tmp-XXXXXX", m->dir, sep);
   int fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0)
-    return delivery_mail_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
-                              "file mailer: cannot create a file in %s: %s",
-                              m->dir, strerror(errno));
+    return eventapi_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
+                         "file mailer: cannot create a file in %s: %s",
+                         m->dir, strerror(errno));
   const char *failed = NULL;
   if (write_all(fd, message, len) != 0)
     failed = "write";
@@ -152,8 +152,8 @@ file_send(void *state, const char *from, const char *rcpt, const char *message, 
   }
   if (failed != NULL) {
     unlink(tmp);
-    return delivery_mail_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
-                              "file mailer: %s %s: %s", failed, tmp, strerror(error));
+    return eventapi_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
+                         "file mailer: %s %s: %s", failed, tmp, strerror(error));
   }
 
   char stamp[32], base[HINT_MAX + 1], path[PATH_MAX];
@@ -171,15 +171,15 @@ file_send(void *state, const char *from, const char *rcpt, const char *message, 
   }
   if (error != 0) {
     unlink(tmp);
-    return delivery_mail_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
-                              "file mailer: rename %s: %s", tmp, strerror(error));
+    return eventapi_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
+                         "file mailer: rename %s: %s", tmp, strerror(error));
   }
   if (fsync_dir(m->dir) != 0) {
     /* The file is whole but its name may not survive a crash: fail. */
     error = errno;
     unlink(path);
-    return delivery_mail_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
-                              "file mailer: fsync %s: %s", m->dir, strerror(error));
+    return eventapi_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
+                         "file mailer: fsync %s: %s", m->dir, strerror(error));
   }
   return 0;
 }
@@ -190,7 +190,7 @@ file_open(const struct delivery_mail_url *url, void **state, char *err, size_t e
   struct file_mailer *m = calloc(1, sizeof *m);
   if (m == NULL || (m->dir = strdup(url->dir)) == NULL) {
     free(m);
-    return delivery_mail_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   }
   *state = m;
   return 0;

@@ -149,11 +149,11 @@ smtp_failure(struct smtp_mailer *m, CURLcode result, char *err, size_t errlen)
   bool permanent = transaction && code >= 500 && code <= 599 && code != 530;
   int rc = permanent ? EVENTAPI_EINVAL : EVENTAPI_EUNAVAILABLE;
   if (code >= 400)
-    return delivery_mail_fail(err, errlen, rc,
-                              "smtp %s: %s refused: %s",
-                              m->server, command_name(m->command), m->reply);
+    return eventapi_fail(err, errlen, rc,
+                         "smtp %s: %s refused: %s",
+                         m->server, command_name(m->command), m->reply);
   const char *why = m->curl_error[0] ? m->curl_error : curl_easy_strerror(result);
-  return delivery_mail_fail(err, errlen, rc, "smtp %s: %s", m->server, why);
+  return eventapi_fail(err, errlen, rc, "smtp %s: %s", m->server, why);
 }
 
 static int
@@ -164,8 +164,8 @@ smtp_send(void *state, const char *from, const char *rcpt, const char *message, 
   struct smtp_mailer *m = state;
   struct curl_slist *rcpts = curl_slist_append(NULL, rcpt);
   if (rcpts == NULL)
-    return delivery_mail_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
-                              "smtp %s: out of memory", m->server);
+    return eventapi_fail(err, errlen, EVENTAPI_EUNAVAILABLE,
+                         "smtp %s: out of memory", m->server);
   m->data = message;
   m->len = len;
   m->pos = 0;
@@ -213,7 +213,7 @@ smtp_setup(struct smtp_mailer *m, const struct delivery_mail_url *u, char *err, 
 {
   m->curl = curl_easy_init();
   if (m->curl == NULL)
-    return delivery_mail_fail(err, errlen, EVENTAPI_ENOMEM, "cannot initialise libcurl");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "cannot initialise libcurl");
   CURL *h = m->curl;
   CURLcode result = CURLE_OK;
 #define SET(option, value)                                  \
@@ -240,9 +240,9 @@ smtp_setup(struct smtp_mailer *m, const struct delivery_mail_url *u, char *err, 
     SET(CURLOPT_PASSWORD, u->password);
 #undef SET
   if (result != CURLE_OK)
-    return delivery_mail_fail(err, errlen, EVENTAPI_EINVAL,
-                              "EMAIL_URL: libcurl refused an option: %s",
-                              curl_easy_strerror(result));
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: libcurl refused an option: %s",
+                         curl_easy_strerror(result));
   return 0;
 }
 
@@ -264,7 +264,7 @@ smtp_open(const struct delivery_mail_url *url, void **state, char *err, size_t e
   struct smtp_mailer *m = calloc(1, sizeof *m);
   if (m == NULL || (m->server = strdup(url->server)) == NULL) {
     free(m);
-    return delivery_mail_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   }
   int rc = smtp_setup(m, url, err, errlen);
   if (rc < 0) {

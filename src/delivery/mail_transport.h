@@ -30,8 +30,4 @@ extern const struct delivery_mail_transport delivery_mail_console;
 extern const struct delivery_mail_transport delivery_mail_file;
 extern const struct delivery_mail_transport delivery_mail_smtp;
 
-/* Writes the reason into err (when there is room) and returns rc. */
-int delivery_mail_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 #endif

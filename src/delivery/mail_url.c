@@ -13,7 +13,6 @@
 
 #include <curl/curl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,23 +26,6 @@
 /* Room the file transport needs after the folder for a file's name:
  * "/" + "yyyymmddThhmmss-" + a hint of 100 + "-9999.eml". */
 #define FILE_NAME_ROOM (1 + 16 + 100 + 5 + 4)
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes the reason into err (when there is room) and returns rc. */
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-  if (err != NULL && errlen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
 
 static void
 free_secret(char *s)
@@ -137,16 +119,16 @@ parse_failure(CURLUcode rc, const char *what, char *err, size_t errlen)
 {
   switch (rc) {
   case CURLUE_OUT_OF_MEMORY:
-    return fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   case CURLUE_BAD_PORT_NUMBER:
-    return fail(err, errlen, EVENTAPI_EINVAL,
-                "EMAIL_URL: the port must be a number from 1 to 65535");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: the port must be a number from 1 to 65535");
   case CURLUE_NO_HOST:
-    return fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: the %s's host is missing", what);
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: the %s's host is missing", what);
   default:
     /* libcurl's messages name what is wrong, never the URL itself. */
-    return fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: not a valid %s URL: %s", what,
-                curl_url_strerror(rc));
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: not a valid %s URL: %s", what,
+                         curl_url_strerror(rc));
   }
 }
 
@@ -226,19 +208,19 @@ smtp_credentials(CURLU *h, struct smtp_parts *p, struct delivery_mail_url *u, ch
   if (p->raw_user == NULL)
     return 0;
   if (!escapes_valid(p->raw_user) || (p->raw_password && !escapes_valid(p->raw_password)))
-    return fail(err, errlen, EVENTAPI_EINVAL,
-                "EMAIL_URL: bad %%-escape in the user name or password");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: bad %%-escape in the user name or password");
   CURLUcode rc = get_part(h, CURLUPART_USER, CURLU_URLDECODE, &p->user);
   if (rc == CURLUE_OK)
     rc = get_part(h, CURLUPART_PASSWORD, CURLU_URLDECODE, &p->password);
   if (rc == CURLUE_OUT_OF_MEMORY)
-    return fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   if (rc != CURLUE_OK)
-    return fail(err, errlen, EVENTAPI_EINVAL,
-                "EMAIL_URL: bad %%-escape in the user name or password");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: bad %%-escape in the user name or password");
   if (p->user[0] == '\0') {
     if (p->password != NULL)
-      return fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: a password needs a user name");
+      return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: a password needs a user name");
     return 0; /* "smtp://@host": no credentials */
   }
   u->user = p->user;
@@ -253,35 +235,37 @@ smtp_rest(const struct smtp_parts *p, bool implicit_tls, struct delivery_mail_ur
           char *err, size_t errlen)
 {
   if (p->options != NULL)
-    return fail(err, errlen, EVENTAPI_EINVAL,
-                "EMAIL_URL: login options (\";...\") are not supported; write ';' in a user "
-                "name as %%3B");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: login options (\";...\") are not supported; "
+                         "write ';' in a user name as %%3B");
   if (p->fragment != NULL || (p->path != NULL && strcmp(p->path, "/") != 0 && p->path[0]))
-    return fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: an SMTP URL has no path or fragment");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: an SMTP URL has no path or fragment");
   u->port = implicit_tls ? SMTPS_PORT : SMTP_PORT;
   if (p->port != NULL) {
     /* libcurl took only decimal digits up to 65535. */
     unsigned long port = strtoul(p->port, NULL, 10);
     if (port == 0 || port > 65535)
-      return fail(err, errlen, EVENTAPI_EINVAL,
-                  "EMAIL_URL: the port must be a number from 1 to 65535");
+      return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                           "EMAIL_URL: the port must be a number from 1 to 65535");
     u->port = (unsigned)port;
   }
   u->starttls = implicit_tls ? DELIVERY_STARTTLS_IMPLICIT : DELIVERY_STARTTLS_TRY;
   if (p->query == NULL)
     return 0;
   if (implicit_tls)
-    return fail(err, errlen, EVENTAPI_EINVAL,
-                "EMAIL_URL: smtps:// takes no parameters (TLS is implicit)");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: smtps:// takes no parameters (TLS is implicit)");
   if (strncmp(p->query, "starttls=", 9) != 0)
-    return fail(err, errlen, EVENTAPI_EINVAL,
-                "EMAIL_URL: the only parameter is ?starttls=required or ?starttls=never");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: the only parameter is ?starttls=required or ?starttls=never");
   if (strcmp(p->query + 9, "required") == 0)
     u->starttls = DELIVERY_STARTTLS_REQUIRED;
   else if (strcmp(p->query + 9, "never") == 0)
     u->starttls = DELIVERY_STARTTLS_NEVER;
   else
-    return fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: starttls must be required or never");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: starttls must be required or never");
   return 0;
 }
 
@@ -322,7 +306,7 @@ smtp_parse(const char *url, bool implicit_tls, struct delivery_mail_url *u, char
   const char *what = "SMTP server";
   CURLU *h = curl_url();
   if (h == NULL)
-    return fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   struct smtp_parts p = {0};
   int rc = 0;
   CURLUcode cu = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
@@ -331,19 +315,20 @@ smtp_parse(const char *url, bool implicit_tls, struct delivery_mail_url *u, char
   if (cu != CURLUE_OK)
     rc = parse_failure(cu, what, err, errlen);
   else if (p.host == NULL || p.host[0] == '\0')
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: the SMTP server's host is missing");
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                       "EMAIL_URL: the SMTP server's host is missing");
   else if (!host_printable(p.host))
     /* libcurl decodes %-escapes in a host: "%7F" is a control character,
      * which no host name holds and no log line should show. */
-    rc = fail(err, errlen, EVENTAPI_EINVAL,
-              "EMAIL_URL: the SMTP server's host holds a control character");
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                       "EMAIL_URL: the SMTP server's host holds a control character");
   if (rc == 0)
     rc = smtp_credentials(h, &p, u, err, errlen);
   if (rc == 0)
     rc = smtp_rest(&p, implicit_tls, u, err, errlen);
   if (rc == 0 && !curl_supports(scheme))
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: this libcurl cannot send %s://",
-              scheme);
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: this libcurl cannot send %s://",
+                       scheme);
 
   /* "[fe80::1]" with zone "eth0" is shown "[fe80::1%25eth0]", as written. */
   char *host = NULL;
@@ -367,7 +352,7 @@ smtp_parse(const char *url, bool implicit_tls, struct delivery_mail_url *u, char
   if (rc == 0 && (host == NULL || u->server == NULL || u->description == NULL ||
                   smtp_connect_url(h, u->port, &u->curl_url) != CURLUE_OK ||
                   u->curl_url == NULL))
-    rc = fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    rc = eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   free(host);
   smtp_parts_free(&p);
   curl_url_cleanup(h);
@@ -382,16 +367,16 @@ file_parse(const char *rest, struct delivery_mail_url *u, char *err, size_t errl
 {
   u->scheme = DELIVERY_MAIL_FILE;
   if (rest[0] == '\0')
-    return fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: file:// needs a folder");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: file:// needs a folder");
   /* libcurl reads no relative file URL: "file://out/mail" is read as
    * "file:///out/mail" and the first slash of its path dropped. */
   bool relative = rest[0] != '/';
   char *url = NULL;
   if (asprintf(&url, "file://%s%s", relative ? "/" : "", rest) < 0)
-    return fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   CURLU *h = curl_url();
   char *raw = NULL, *query = NULL, *fragment = NULL, *path = NULL;
-  int rc = h == NULL ? fail(err, errlen, EVENTAPI_ENOMEM, "out of memory") : 0;
+  int rc = h == NULL ? eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory") : 0;
   CURLUcode cu = CURLUE_OK;
   if (rc == 0) {
     cu = curl_url_set(h, CURLUPART_URL, url,
@@ -406,17 +391,19 @@ file_parse(const char *rest, struct delivery_mail_url *u, char *err, size_t errl
       rc = parse_failure(cu, "file", err, errlen);
   }
   if (rc == 0 && (query != NULL || fragment != NULL))
-    rc = fail(err, errlen, EVENTAPI_EINVAL,
-              "EMAIL_URL: a file:// URL has no ?query or #fragment (write '?' and '#' in a "
-              "folder's name as %%3F and %%23)");
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                       "EMAIL_URL: a file:// URL has no ?query or #fragment "
+                       "(write '?' and '#' in a folder's name as %%3F and %%23)");
   if (rc == 0 && (raw == NULL || !escapes_valid(raw)))
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: bad %%-escape in the file:// path");
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                       "EMAIL_URL: bad %%-escape in the file:// path");
   if (rc == 0) {
     cu = get_part(h, CURLUPART_PATH, CURLU_URLDECODE, &path);
     if (cu == CURLUE_OUT_OF_MEMORY)
-      rc = fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+      rc = eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
     else if (cu != CURLUE_OK || path == NULL)
-      rc = fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: bad %%-escape in the file:// path");
+      rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: bad %%-escape in the file:// path");
   }
   if (rc == 0) {
     size_t skip = relative && path[0] == '/' ? 1 : 0;
@@ -425,16 +412,17 @@ file_parse(const char *rest, struct delivery_mail_url *u, char *err, size_t errl
     while (len > 1 && path[len - 1] == '/')
       path[--len] = '\0';
     if (len == 0)
-      rc = fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: file:// needs a folder");
+      rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: file:// needs a folder");
     else if (len + FILE_NAME_ROOM >= PATH_MAX)
-      rc = fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: the file:// folder's path is too long");
+      rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "EMAIL_URL: the file:// folder's path is too long");
   }
   if (rc == 0) {
     u->dir = path;
     path = NULL;
     if (asprintf(&u->description, "file://%s", rest) < 0) {
       u->description = NULL;
-      rc = fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+      rc = eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
     }
   }
   free(path);
@@ -457,28 +445,29 @@ delivery_mail_url_parse(const char *url, struct delivery_mail_url *out, char *er
     url = "console://";
   for (const char *p = url; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f)
-      return fail(err, errlen, EVENTAPI_EINVAL, "EMAIL_URL: control characters are not allowed");
+      return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                           "EMAIL_URL: control characters are not allowed");
   const char *rest;
   bool smtps = has_scheme(url, "smtps", &rest);
   int rc;
   if (has_scheme(url, "console", &rest)) {
     out->scheme = DELIVERY_MAIL_CONSOLE;
     rc = rest[0] == '\0' ? 0
-                         : fail(err, errlen, EVENTAPI_EINVAL,
-                                "EMAIL_URL: console:// takes nothing after the scheme");
+                         : eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                                         "EMAIL_URL: console:// takes nothing after the scheme");
     if (rc == 0 && (out->description = strdup("console://")) == NULL)
-      rc = fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+      rc = eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   } else if (has_scheme(url, "file", &rest)) {
     rc = file_parse(rest, out, err, errlen);
   } else if (smtps || has_scheme(url, "smtp", &rest)) {
     /* libcurl would read "smtp:///host" as "smtp://host": the host comes
      * right after the "//", or there is none. */
-    rc = rest[0] == '/' ? fail(err, errlen, EVENTAPI_EINVAL,
-                               "EMAIL_URL: the SMTP server's host is missing")
-                        : smtp_parse(url, smtps, out, err, errlen);
+    rc = rest[0] == '/' ? eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                                        "EMAIL_URL: the SMTP server's host is missing")
+                                        : smtp_parse(url, smtps, out, err, errlen);
   } else {
-    rc = fail(err, errlen, EVENTAPI_EINVAL,
-              "EMAIL_URL: the scheme must be console://, file://, smtp:// or smtps://");
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                       "EMAIL_URL: the scheme must be console://, file://, smtp:// or smtps://");
   }
   if (rc < 0)
     delivery_mail_url_free(out);

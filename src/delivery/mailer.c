@@ -5,7 +5,6 @@
 #include "delivery/mailer.h"
 
 #include <assert.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,18 +21,6 @@ struct delivery_mailer {
   void *state;       /* the transport's */
   char *description; /* delivery_mailer_describe() */
 };
-
-int
-delivery_mail_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-  if (err != NULL && errlen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
 
 static const struct delivery_mail_transport *
 transport_of(enum delivery_mail_scheme scheme)
@@ -61,7 +48,7 @@ delivery_mailer_open(const char *email_url, struct delivery_mailer **out, char *
   struct delivery_mailer *m = calloc(1, sizeof *m);
   if (m == NULL) {
     delivery_mail_url_free(&url);
-    return delivery_mail_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   }
   m->transport = transport_of(url.scheme);
   rc = m->transport->open(&url, &m->state, err, errlen);
@@ -102,10 +89,10 @@ delivery_mailer_send(struct delivery_mailer *m, const char *envelope_from, const
   assert(m != NULL);
   assert(message != NULL || len == 0);
   if (!address_valid(rcpt, false))
-    return delivery_mail_fail(err, errlen, EVENTAPI_EINVAL,
-                              "the recipient's address is not valid");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                         "the recipient's address is not valid");
   if (!address_valid(envelope_from, true))
-    return delivery_mail_fail(err, errlen, EVENTAPI_EINVAL, "the sender's address is not valid");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "the sender's address is not valid");
   return m->transport->send(m->state, envelope_from, rcpt, message, len, message_id_hint, err,
                             errlen);
 }

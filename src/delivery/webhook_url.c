@@ -9,7 +9,6 @@
 
 #include <assert.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,23 +125,6 @@ delivery_webhook_networks_parse(const struct config *cfg, struct http_networks *
 
 /* ---- the URL --------------------------------------------------------------- */
 
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes the reason into err (when there is room) and returns rc. */
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-  if (err != NULL && errlen > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-  }
-  return rc;
-}
-
 static const char *
 scheme_rule(bool allow_http)
 {
@@ -196,23 +178,24 @@ check_parts(CURLU *h, bool allow_http, const struct http_networks *allowed, char
   }
   int rc = 0;
   if (cu == CURLUE_OUT_OF_MEMORY)
-    rc = fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    rc = eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   else if (cu != CURLUE_OK)
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "not a URL: %s", curl_url_strerror(cu));
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL, "not a URL: %s", curl_url_strerror(cu));
   else if (strcasecmp(scheme, "https") != 0 && !(allow_http && strcasecmp(scheme, "http") == 0))
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "%s", scheme_rule(allow_http));
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL, "%s", scheme_rule(allow_http));
   else if (user || password || options)
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "the URL must not hold a user name or password");
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                       "the URL must not hold a user name or password");
   else if (host == NULL || host[0] == '\0')
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "the URL has no host");
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL, "the URL has no host");
   else if (zone)
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "the URL's host must not name an IPv6 zone");
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL, "the URL's host must not name an IPv6 zone");
   if (rc == 0) {
     /* libcurl decodes %-escapes in a host: "%7F" is a control character. */
     for (const unsigned char *c = (const unsigned char *)host; *c && rc == 0; c++)
       if (*c <= 0x20 || *c == 0x7f)
-        rc = fail(err, errlen, EVENTAPI_EINVAL,
-                  "the URL's host holds a control character or a blank");
+        rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                           "the URL's host holds a control character or a blank");
   }
   struct http_address literal;
   char why[DELIVERY_WEBHOOK_REFUSAL_MAX];
@@ -220,8 +203,8 @@ check_parts(CURLU *h, bool allow_http, const struct http_networks *allowed, char
    * "0x7f.1") as a dotted quad, and an IPv6 one in brackets. */
   if (rc == 0 && http_address_parse(host, strlen(host), &literal) &&
       delivery_webhook_address_check(allowed, &literal, why) < 0)
-    rc = fail(err, errlen, EVENTAPI_EINVAL,
-              "the URL's host %s; WEBHOOK_ALLOWED_NETWORKS can allow it", why);
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                       "the URL's host %s; WEBHOOK_ALLOWED_NETWORKS can allow it", why);
   curl_free(scheme);
   curl_free(host);
   return rc;
@@ -235,32 +218,33 @@ delivery_webhook_url_parse(const char *url, bool allow_http,
   if (out != NULL)
     *out = NULL;
   if (url == NULL || url[0] == '\0')
-    return fail(err, errlen, EVENTAPI_EINVAL, "the URL is missing");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "the URL is missing");
   size_t len = strlen(url);
   if (len > DELIVERY_WEBHOOK_URL_MAX)
-    return fail(err, errlen, EVENTAPI_EINVAL, "the URL is longer than %d bytes",
-                DELIVERY_WEBHOOK_URL_MAX);
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "the URL is longer than %d bytes",
+                         DELIVERY_WEBHOOK_URL_MAX);
   for (const unsigned char *c = (const unsigned char *)url; *c; c++)
     if (*c <= 0x20 || *c == 0x7f)
-      return fail(err, errlen, EVENTAPI_EINVAL, "the URL holds a control character or a blank");
+      return eventapi_fail(err, errlen, EVENTAPI_EINVAL,
+                           "the URL holds a control character or a blank");
   /* libcurl reads "https:/host" and "https:///host" as "https://host": the
    * host comes right after "://", or there is none. */
   const char *colon = strchr(url, ':');
   if (colon == NULL || strncmp(colon, "://", 3) != 0)
-    return fail(err, errlen, EVENTAPI_EINVAL, "%s", scheme_rule(allow_http));
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "%s", scheme_rule(allow_http));
   if (colon[3] == '/')
-    return fail(err, errlen, EVENTAPI_EINVAL, "the URL has no host");
+    return eventapi_fail(err, errlen, EVENTAPI_EINVAL, "the URL has no host");
   CURLU *h = curl_url();
   if (h == NULL)
-    return fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    return eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   /* Any scheme is read, so that a wrong one is named as such below. */
   CURLUcode cu = curl_url_set(h, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
   int rc;
   if (cu == CURLUE_OUT_OF_MEMORY)
-    rc = fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
+    rc = eventapi_fail(err, errlen, EVENTAPI_ENOMEM, "out of memory");
   else if (cu != CURLUE_OK)
     /* libcurl's messages name what is wrong, never the URL itself. */
-    rc = fail(err, errlen, EVENTAPI_EINVAL, "not a URL: %s", curl_url_strerror(cu));
+    rc = eventapi_fail(err, errlen, EVENTAPI_EINVAL, "not a URL: %s", curl_url_strerror(cu));
   else
     rc = check_parts(h, allow_http, allowed, err, errlen);
   if (rc == 0 && out != NULL)

@@ -11,6 +11,8 @@
  * and a child `eventapi serve` with EVENT_CACHE_MB=0, the reference.
  */
 #include <criterion/criterion.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +351,101 @@ Test(catalogue, an_answer_ends_when_an_event_it_lists_starts)
     struct api_resp *again = api_get(EVENTS "?limit=1", NULL);
     cr_expect(again->len == after->len && memcmp(again->body, after->body, after->len) == 0,
               "answer %d after the start: %s, first %s", i, again->body, after->body);
+  }
+}
+
+/* ---- the kept matches of a substring filter, filled by many readers at once ---- */
+
+#define READERS 4
+#define PAGES 7
+
+static const char *const substring_pages[] = {
+  "?search=berlin&limit=2", "?location=berlin&ordering=-date_time&limit=3",
+  "?search=night&ordering=-title&limit=2",
+};
+#define NPAGES (sizeof substring_pages / sizeof substring_pages[0] * PAGES * 2)
+
+struct reader {
+  pthread_barrier_t *start;
+  size_t first;                        /* where in the page list it begins */
+  struct api_resp *got[NPAGES];
+  long long started_us, ended_us;      /* monotonic */
+};
+
+static long long
+monotonic_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Page i of the list: a filter, an offset, anonymous or olga. */
+static const char *
+page_path(size_t i)
+{
+  size_t filter = i / (PAGES * 2), offset = i / 2 % PAGES;
+  return api_printf(EVENTS "%s&offset=%zu", substring_pages[filter], offset * 2);
+}
+
+static const char *
+page_token(size_t i)
+{
+  return i % 2 ? olga.access : NULL;
+}
+
+/* Reads every page, from its own place in the list on (never asserts). */
+static void *
+read_pages(void *arg)
+{
+  struct reader *r = arg;
+  pthread_barrier_wait(r->start);
+  r->started_us = monotonic_us();
+  for (size_t k = 0; k < NPAGES; k++) {
+    size_t i = (r->first + k) % NPAGES;
+    r->got[i] = api_get(page_path(i), page_token(i));
+  }
+  r->ended_us = monotonic_us();
+  return NULL;
+}
+
+Test(catalogue, readers_filling_the_same_matches_at_once_get_the_plain_answers)
+{
+  static struct reader readers[READERS];
+  bool overlapped = false;
+  for (int round = 0; round < 5 && !overlapped; round++) {
+    /* A write: every kept list is stale, so the readers fill them anew. */
+    expect_status(api_patch(EVENTS "4/update/", olga.access,
+                            api_jsonf("{\"description\": \"Pointers, round %d\"}", round)), 200);
+    pthread_barrier_t start;
+    cr_assert_eq(pthread_barrier_init(&start, NULL, READERS), 0);
+    pthread_t threads[READERS];
+    for (size_t t = 0; t < READERS; t++) {
+      readers[t] = (struct reader){.start = &start, .first = t * NPAGES / READERS};
+      cr_assert_eq(pthread_create(&threads[t], NULL, read_pages, &readers[t]), 0);
+    }
+    for (size_t t = 0; t < READERS; t++)
+      pthread_join(threads[t], NULL);
+    pthread_barrier_destroy(&start);
+    long long last_start = 0, first_end = LLONG_MAX;
+    for (size_t t = 0; t < READERS; t++) {
+      last_start = readers[t].started_us > last_start ? readers[t].started_us : last_start;
+      first_end = readers[t].ended_us < first_end ? readers[t].ended_us : first_end;
+    }
+    overlapped = last_start < first_end; /* every reader was reading at one moment */
+  }
+  cr_assert(overlapped, "the readers never read at the same time in 5 rounds");
+  for (size_t i = 0; i < NPAGES; i++) {
+    struct api_resp *plain = api_get(reference(page_path(i)), page_token(i));
+    expect_status(plain, 200);
+    for (size_t t = 0; t < READERS; t++) {
+      struct api_resp *got = readers[t].got[i];
+      cr_assert_not_null(got);
+      expect_status(got, 200);
+      cr_expect(got->len == plain->len && memcmp(got->body, plain->body, plain->len) == 0,
+                "%s %s, reader %zu: %s, uncached %s", page_path(i), i % 2 ? "(olga)" : "", t,
+                got->body, plain->body);
+    }
   }
 }
 

@@ -216,6 +216,67 @@ Test(dotenv, load_bad_file)
   cr_assert_eq(bad_line, 3);
 }
 
+/* A settings file of exactly n bytes: lines "K<i>=" and 100 digits, then
+ * a comment line to make up the size. Its number of settings in *count. */
+static char *
+settings_of_size(size_t n, size_t *count)
+{
+  char *text = malloc(n + 1);
+  cr_assert_not_null(text);
+  size_t len = 0;
+  *count = 0;
+  char line[128];
+  for (;;) {
+    int w = snprintf(line, sizeof line, "K%zu=%0100zu\n", *count, *count);
+    if (len + (size_t)w + 2 > n)
+      break;
+    memcpy(text + len, line, (size_t)w);
+    len += (size_t)w;
+    ++*count;
+  }
+  memset(text + len, '#', n - len);
+  text[n - 1] = '\n';
+  text[n] = '\0';
+  return text;
+}
+
+Test(dotenv, load_reads_a_file_of_any_size_up_to_a_mebibyte)
+{
+  const size_t sizes[] = {4095, 4096, 4097, 100000, 1024 * 1024};
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    size_t count;
+    char *text = settings_of_size(sizes[i], &count);
+    char path[64];
+    write_temp(path, text);
+    int bad_line = 0;
+    int rc = dotenv_load(path, &env, &bad_line);
+    unlink(path);
+    cr_assert_eq(rc, 0, "%zu bytes: %d (line %d)", sizes[i], rc, bad_line);
+    cr_assert_eq(env.count, count, "%zu bytes", sizes[i]);
+    char last[32];
+    snprintf(last, sizeof last, "K%zu", count - 1);
+    const char *value = dotenv_get(&env, last);
+    cr_assert(value && strlen(value) == 100 && strtoull(value, NULL, 10) == count - 1,
+              "%zu bytes: %s=%s", sizes[i], last, value ? value : "(none)");
+    dotenv_free(&env);
+    free(text);
+  }
+}
+
+Test(dotenv, load_refuses_a_file_past_a_mebibyte)
+{
+  size_t count;
+  char *text = settings_of_size(1024 * 1024 + 1, &count);
+  char path[64];
+  write_temp(path, text);
+  int bad_line = 0;
+  int rc = dotenv_load(path, &env, &bad_line);
+  unlink(path);
+  free(text);
+  cr_assert_eq(rc, EVENTAPI_EIO);
+  cr_assert_eq(env.count, 0);
+}
+
 Test(dotenv, load_directory_is_an_io_error)
 {
   int bad_line = 0;

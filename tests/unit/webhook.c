@@ -28,11 +28,11 @@
 #include "core/error.h"
 #include "core/timefmt.h"
 #include "db/db.h"
-#include "db/migrate.h"
 #include "delivery/outbox.h"
 #include "delivery/webhook.h"
 #include "delivery/webhook_sign.h"
 #include "delivery/worker.h"
+#include "support/db.h"
 
 #define SECOND INT64_C(1000000)
 #define T0 (INT64_C(1900000000) * SECOND)
@@ -43,7 +43,6 @@
 /* 32 bytes: 0, 1, ..., 31. */
 #define SECRET_NEXT "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 
-static char dir[] = "/tmp/eventapi-webhook-XXXXXX";
 static struct config cfg;
 static db_t *db;
 static arena_t arena;
@@ -262,13 +261,7 @@ static char url_ok[128];
 static void
 setup(void)
 {
-  cr_assert_not_null(mkdtemp(dir));
-  char url[128];
-  snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", dir);
-  cr_assert_eq(db_configure(url, false), 0);
-  cr_assert_eq(db_open(&db), 0);
-  char err[256];
-  cr_assert_eq(db_migrate(db, 0, err, sizeof err), 0, "%s", err);
+  db = unit_db_open();
   cr_assert_eq(delivery_global_init(), 0);
   cfg.email_url = "console://";
   cfg.email_from = "Events <events@example.com>";
@@ -292,12 +285,8 @@ teardown(void)
   time_test_freeze(0);
   receiver_stop();
   arena_free(&arena);
-  db_close(db);
-  db_close_all();
   delivery_global_cleanup();
-  char cmd[160];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_expect_eq(system(cmd), 0);
+  unit_db_close();
 }
 
 TestSuite(webhook, .init = setup, .fini = teardown, .timeout = 60);
@@ -328,17 +317,6 @@ message(int64_t id)
   struct delivery_message m;
   cr_assert_eq(delivery_get(db, id, &arena, &m), 0);
   return m;
-}
-
-static long long
-count(const char *sql)
-{
-  db_stmt_t *st = db_prepare(db, sql);
-  cr_assert_not_null(st, "%s", sql);
-  cr_assert_eq(db_step(st), DB_ROW, "%s", sql);
-  long long value = db_column_int(st, 0);
-  db_reset(st);
-  return value;
 }
 
 /* The signature of id.timestamp.body with secret, as a receiver makes it. */
@@ -425,7 +403,7 @@ Test(webhook, during_a_rotation_both_secrets_sign)
   cr_assert_eq(received(), 1);
   cr_assert_not_null(strchr(rx.got[0].signature, ' '), "%s", rx.got[0].signature);
   expect_signed(&rx.got[0], (const char *[]){SECRET, SECRET_NEXT}, 2);
-  cr_assert_eq(count("SELECT count(*) FROM outbox WHERE state = 'sent'"), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE state = 'sent'", 0), 1);
 }
 
 Test(webhook, a_redelivery_keeps_its_webhook_id)
@@ -728,9 +706,9 @@ Test(webhook, what_cannot_be_written_is_refused)
     w.message_id = bad_ids[i];
     cr_assert_eq(delivery_webhook_enqueue(db, &w, T0, NULL), EVENTAPI_EINVAL, "%s", bad_ids[i]);
   }
-  cr_assert_eq(count("SELECT count(*) FROM outbox"), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox", 0), 0);
   cr_assert_eq(delivery_webhook_enqueue(db, &good, T0, NULL), 0);
-  cr_assert_eq(count("SELECT count(*) FROM outbox"), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox", 0), 1);
 }
 
 Test(webhook, an_endpoint_s_unsent_webhooks_are_cancelled)
@@ -741,10 +719,10 @@ Test(webhook, an_endpoint_s_unsent_webhooks_are_cancelled)
   int cancelled = -1;
   cr_assert_eq(delivery_webhook_cancel(db, ENDPOINT, T0, &cancelled), 0);
   cr_assert_eq(cancelled, 2);
-  cr_assert_eq(count("SELECT count(*) FROM outbox"), 1);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox", 0), 1);
   cr_assert_str_eq(message(other).source, "webhook:43");
   cr_assert_eq(delivery_webhook_cancel(db, 43, T0, NULL), 0);
-  cr_assert_eq(count("SELECT count(*) FROM outbox"), 0);
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox", 0), 0);
 }
 
 /* ---- signatures ---------------------------------------------------------------------- */

@@ -111,22 +111,36 @@ mails(char **last)
   return n;
 }
 
+/* message carries the Message-ID of outbox row id. */
+static void
+expect_message_id(const char *message, int64_t id)
+{
+  char header[128];
+  snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
+           unit_db_text("SELECT message_id FROM outbox WHERE id = ?", id));
+  cr_assert_not_null(strstr(message, header), "%s", message);
+}
+
+/* Outbox row id was sent, at its first try. */
+static void
+expect_sent_at_first_try(int64_t id)
+{
+  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
+                           " AND attempts = 1", id), 1);
+}
+
 Test(worker, sends_what_is_due_once_under_its_message_id)
 {
   int64_t id = add_mail("ann@example.com", NULL);
   run_once();
   char *message = NULL;
   cr_assert_eq(mails(&message), 1);
-  char header[128];
-  snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
-           unit_db_text("SELECT message_id FROM outbox WHERE id = ?", id));
-  cr_assert_not_null(strstr(message, header), "%s", message);
+  expect_message_id(message, id);
   cr_assert_not_null(strstr(message, "Subject: Hello"), "%s", message);
   cr_assert_not_null(strstr(message, "From: \"Events\" <events@example.com>"), "%s", message);
   cr_assert_not_null(strstr(message, "Ann Lee"), "%s", message);
   free(message);
-  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
-                           " AND attempts = 1", id), 1);
+  expect_sent_at_first_try(id);
   cr_assert_eq(unit_db_int("SELECT sent_at FROM outbox WHERE id = ?", id), T0);
   run_once();
   cr_assert_eq(mails(NULL), 1, "sent once");
@@ -286,16 +300,12 @@ Test(worker, a_reference_is_rendered_on_the_worker_when_sent)
   cr_assert_eq(renders, 1);
   char *message = NULL;
   cr_assert_eq(mails(&message), 1);
-  char header[128];
-  snprintf(header, sizeof header, "Message-ID: <%s@example.com>",
-           unit_db_text("SELECT message_id FROM outbox WHERE id = ?", id));
-  cr_assert_not_null(strstr(message, header), "%s", message);
+  expect_message_id(message, id);
   cr_assert_not_null(strstr(message, "Subject: Hello, greeting 7"), "%s", message);
   cr_assert_not_null(strstr(message, "To: \"Ann Lee\" <ann@example.com>"), "%s", message);
   cr_assert_not_null(strstr(message, "Hi Ann,"), "%s", message);
   free(message);
-  cr_assert_eq(unit_db_int("SELECT count(*) FROM outbox WHERE id = ? AND state = 'sent'"
-                           " AND attempts = 1", id), 1);
+  expect_sent_at_first_try(id);
 }
 
 Test(worker, a_reference_is_the_same_mail_on_every_try)
