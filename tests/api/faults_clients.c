@@ -178,8 +178,10 @@ Test(flood, a_thousand_slow_connections_do_not_keep_a_normal_client_out, .init =
       break;
     /* A deadline a loaded machine meets: the accepts, not their speed. */
     cr_assert_lt(time_monotonic_us() - began, INT64_C(60000000),
-                 "the server took in %.0f of %d connections in 60 s", decided,
-                 ADDRESSES * EACH);
+                 "the server took in %.0f of %d connections in 60 s (%.0f open, %.0f refused;"
+                 " %d still open on this side)", decided, ADDRESSES * EACH,
+                 api_metric("eventapi_http_connections_open") - open0, refused() - refused0,
+                 count_held());
     api_pause_ms(10);
   }
   int held = count_held();
