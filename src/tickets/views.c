@@ -60,7 +60,7 @@ enum ticket_access {
  * Loads the ticket of the path for access. Others get 404 ("No Ticket
  * matches the given query."), except a holder asking for the door's work,
  * who gets 403, and the staff of other events, who get 404 saying that
- * this ticket is not for an event they check in.
+ * this ticket (one that exists) is not for an event they check in.
  */
 static bool
 ticket_or_404(struct http_request *req, enum ticket_access access, struct ticket *t)
@@ -81,7 +81,7 @@ ticket_or_404(struct http_request *req, enum ticket_access access, struct ticket
   if (rc == 0 && may)
     return true;
   bool holder = rc == 0 && t->user_id == req->user->id;
-  if (!holder && access == TICKET_DOOR &&
+  if (rc == 0 && !holder && access == TICKET_DOOR &&
       (rc = events_staff_of_any(db, req->user->id, &staff_elsewhere)) < 0)
     return ok_or_reply(req, rc, NULL, NULL);
   if (holder)

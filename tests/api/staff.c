@@ -286,6 +286,9 @@ Test(staff, staff_check_in_and_list_registrations_and_nothing_more)
   r = api_request("DELETE", check_in_path(bs), vera.access, NULL, NULL, 0, NULL);
   expect_status(r, 404);
   expect_detail(r, NOT_YOUR_DOOR);
+  r = api_post(check_in_path("00000000-0000-4000-8000-000000000000"), vera.access, NULL);
+  expect_status(r, 404);
+  expect_detail(r, NO_TICKET);
   r = api_get(api_printf("/api/tickets/%s/", bs), vera.access);
   expect_status(r, 404);
   r = api_get(audit_path(a), vera.access);
