@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "events/rules.h"
+#include "events/staff.h"
 #include "shortcuts/database.h"
 #include "shortcuts/permissions.h"
 #include "shortcuts/reply.h"
@@ -38,5 +39,28 @@ event_owned_or_reply(struct http_request *req, int64_t id, struct event *e)
   if (events_may_change(req->user, e->organizer_id))
     return true;
   http_reply_forbidden(req);
+  return false;
+}
+
+bool
+event_door_or_reply(struct http_request *req, int64_t id, struct event *e, bool *can_export)
+{
+  db_t *db = database_or_reply(req);
+  if (db == NULL || !authenticated_or_reply(req))
+    return false;
+  bool may = false, export = false;
+  int rc = events_get(db, id, &req->arena, e);
+  if (rc == 0)
+    rc = events_staff_door(db, e->id, e->organizer_id, req->user, &may, &export);
+  if (rc == 0 && may) {
+    if (can_export)
+      *can_export = export;
+    return true;
+  }
+  if (rc != 0)
+    return object_or_404(req, rc, NO_EVENT);
+  /* Not at its door: as for a change, 404 unless the caller may see it. */
+  if (visible_or_404(req, db, id, e))
+    http_reply_forbidden(req);
   return false;
 }

@@ -21,4 +21,14 @@ bool event_visible_or_404(struct http_request *req, int64_t id, struct event *e)
  */
 bool event_owned_or_reply(struct http_request *req, int64_t id, struct event *e);
 
+/*
+ * Event id for the work at its door (its registrations, its check-ins):
+ * its organizer, admins and its staff (events/rules.h). 401 for anonymous
+ * callers, 404 when the caller may neither see the event nor work at its
+ * door, 403 when they may see it only. *can_export (may be NULL) tells
+ * whether they may download its registrations as CSV.
+ */
+bool event_door_or_reply(struct http_request *req, int64_t id, struct event *e,
+                         bool *can_export);
+
 #endif

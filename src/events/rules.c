@@ -23,6 +23,12 @@ events_may_see(const struct principal *who, enum visibility visibility, int64_t 
          (who && registrant);
 }
 
+bool
+events_may_check_in(const struct principal *who, int64_t organizer_id, bool staff)
+{
+  return events_may_change(who, organizer_id) || (who && staff);
+}
+
 const char *
 events_visible_sql(const struct principal *who, enum events_visible_part *part, int *nparams)
 {

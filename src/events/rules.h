@@ -1,16 +1,21 @@
 /*
- * rules.h - API.md's two rules about an event, each written once: who may
- * change it, and who may see it.
+ * rules.h - the rules about an event, each written once: who may
+ * change it, who may see it, and who may work at its door.
  *
  *   ownership:  its organizer and admins may change an event;
  *   visibility: everyone may see a public event; a private one, whoever
- *               may change it and its registrants (an active registration).
+ *               may change it and its registrants (an active registration);
+ *   the door:   whoever may change an event, and its staff (events/staff.h),
+ *               may list its registrations, check its tickets in and undo
+ *               a check-in.
  *
  * Each rule has two forms built from the same clauses here: a predicate
  * over one event's facts, for the checks of single objects (an event, a
  * registration, a ticket), and SQL over the events table, for the lists
  * (events/filters.c) and for the one fact a single check must query, the
- * registrant's. Change a rule here and both change.
+ * registrant's. Change a rule here and both change. The door has its
+ * predicate only, as no list is filtered by it yet; its one fact, whether
+ * who is staff, is read by events_staff_door() (events/staff.h).
  */
 #ifndef EVENTAPI_EVENTS_RULES_H
 #define EVENTAPI_EVENTS_RULES_H
@@ -38,6 +43,12 @@ bool events_may_see(const struct principal *who, enum visibility visibility,
  */
 #define EVENTS_SQL_REGISTRANT \
   "id IN (SELECT event_id FROM registrations WHERE user_id = ? AND cancelled_at IS NULL)"
+
+/*
+ * The door: whether who (NULL: anonymous) may do the work at the door of
+ * an event of organizer_id, staff telling whether who is its staff.
+ */
+bool events_may_check_in(const struct principal *who, int64_t organizer_id, bool staff);
 
 /* Which of the events who may see a list reads. */
 enum events_visible_part {

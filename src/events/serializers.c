@@ -9,6 +9,8 @@
 #include "core/jsonutil.h"
 #include "core/text.h"
 #include "core/timefmt.h"
+#include "registrations/serializers.h"
+#include "users/models.h"
 
 #define INT32_MAXIMUM 2147483647
 
@@ -499,4 +501,80 @@ events_categories_validate(json_t *body, bool partial, arena_t *arena, struct ca
   else if (got == FIELD_SET)
     c->slug = text;
   return json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
+}
+
+/* ---- staff ------------------------------------------------------------------ */
+
+const char EVENTS_STAFF_TWICE[] = "The fields event, user must make a unique set.";
+
+json_t *
+events_staff_serialize(const struct event_staff *s)
+{
+  json_t *obj = json_object();
+  json_object_set_new(obj, "id", json_integer(s->id));
+  json_object_set_new(obj, "event", json_integer(s->event_id));
+  json_object_set_new(obj, "user", json_integer(s->user_id));
+  json_set_string(obj, "username", s->username);
+  json_set_string(obj, "email", s->email);
+  json_object_set_new(obj, "can_export", json_boolean(s->can_export));
+  json_object_set_new(obj, "added_by", json_id_or_null(s->added_by));
+  json_object_set_new(obj, "created_at", json_time(s->created_at));
+  return obj;
+}
+
+/* The user of body's "user" or "email" into *u: 0, EVENTAPI_EINVAL, or a database error. */
+static int
+staff_user(json_t *body, db_t *db, arena_t *arena, struct user *u, json_t *errors)
+{
+  int64_t id = 0;
+  enum field_result got = registrations_pk_field(body, "user", errors, arena, &id);
+  if (got == FIELD_INVALID)
+    return EVENTAPI_EINVAL;
+  if (got == FIELD_SET) {
+    int rc = users_get(db, id, arena, u);
+    if (rc == EVENTAPI_ENOTFOUND)
+      registrations_invalid_pk(errors, "user", id, arena);
+    return rc == EVENTAPI_ENOTFOUND ? EVENTAPI_EINVAL : rc;
+  }
+  const struct string_rules email_rules = {.max_length = 254};
+  const char *email = NULL;
+  got = json_field_string(body, "email", &email_rules, errors, arena, &email);
+  if (got == FIELD_INVALID)
+    return EVENTAPI_EINVAL;
+  if (got == FIELD_ABSENT) {
+    json_error_add(errors, "user", "This field is required.");
+    return EVENTAPI_EINVAL;
+  }
+  int rc = users_get_by_email(db, email, arena, u);
+  if (rc == EVENTAPI_ENOTFOUND)
+    /* DRF's SlugRelatedField */
+    json_error_add(errors, "email",
+                   arena_printf(arena, "Object with email=%s does not exist.", email));
+  return rc == EVENTAPI_ENOTFOUND ? EVENTAPI_EINVAL : rc;
+}
+
+int
+events_staff_validate(json_t *body, db_t *db, const struct event *e, arena_t *arena,
+                      struct event_staff *s, json_t *errors)
+{
+  struct user u;
+  bool can_export = false;
+  int rc = staff_user(body, db, arena, &u, errors);
+  if (json_field_bool(body, "can_export", false, errors, &can_export) == FIELD_SET)
+    s->can_export = can_export;
+  if (rc == 0 && u.id == e->organizer_id)
+    json_error_add(errors, "user", "The event's organizer cannot be its staff.");
+  struct event_staff already;
+  if (rc == 0 && u.id != e->organizer_id &&
+      (rc = events_staff_get(db, e->id, u.id, arena, &already)) == 0)
+    json_error_add(errors, "non_field_errors", EVENTS_STAFF_TWICE);
+  if (rc == EVENTAPI_ENOTFOUND)
+    rc = 0;
+  if (rc == 0) {
+    s->event_id = e->id;
+    s->user_id = u.id;
+    s->username = u.username;
+    s->email = u.email;
+  }
+  return rc < 0 && rc != EVENTAPI_EINVAL ? rc : json_errors_any(errors) ? EVENTAPI_EINVAL : 0;
 }

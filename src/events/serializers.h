@@ -12,6 +12,7 @@
 #include "core/decimal.h"
 #include "db/db.h"
 #include "events/models.h"
+#include "events/staff.h"
 
 /*
  * The API's event, with "image" as an absolute URL under base_url/media/
@@ -72,5 +73,21 @@ int events_categories_validate(json_t *body, bool partial, arena_t *arena, struc
 
 /* Django's slugify (ASCII): lowercase, runs of other characters to "-". */
 char *events_categories_slugify(arena_t *arena, const char *name);
+
+/* A staff entry as the API shows it. The caller owns the returned object. */
+json_t *events_staff_serialize(const struct event_staff *s);
+
+/*
+ * Reads a new staff entry of event e from body into *s: the user by "user"
+ * (a pk) or by "email" (an existing user's), and "can_export" (optional,
+ * false). DRF's messages go into errors: an unknown user, the event's own
+ * organizer, a user already on its staff. Returns 0, EVENTAPI_EINVAL with
+ * errors, or a database error.
+ */
+int events_staff_validate(json_t *body, db_t *db, const struct event *e, arena_t *arena,
+                          struct event_staff *s, json_t *errors);
+
+/* DRF's UniqueTogetherValidator message for a user on an event's staff twice. */
+extern const char EVENTS_STAFF_TWICE[];
 
 #endif

@@ -2,6 +2,7 @@
 
 #include "events/calendar.h"
 #include "events/images.h"
+#include "events/staff_views.h"
 #include "events/views.h"
 #include "http/media.h"
 
@@ -28,6 +29,9 @@ static const struct route routes[] = {
   {HTTP_POST, "/api/events/<int:id>/sessions/", events_sessions_create_view, 0},
   {HTTP_PUT | HTTP_PATCH, "/api/events/<int:id>/sessions/<int:sid>/", events_sessions_update_view, 0},
   {HTTP_DELETE, "/api/events/<int:id>/sessions/<int:sid>/", events_sessions_delete_view, 0},
+  {HTTP_GET, "/api/events/<int:id>/staff/", events_staff_list_view, 0},
+  {HTTP_POST, "/api/events/<int:id>/staff/", events_staff_add_view, 0},
+  {HTTP_DELETE, "/api/events/<int:id>/staff/<int:user_id>/", events_staff_remove_view, 0},
 
   {HTTP_GET, "/media/<str:name>/", media_view, 0},
 };

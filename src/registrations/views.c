@@ -1,6 +1,6 @@
 /*
- * views.c - registering, the waitlist, cancelling, and the organizer's list
- * of an event's registrations (JSON or CSV).
+ * views.c - registering, the waitlist, cancelling, and the list of an
+ * event's registrations (JSON or CSV) for its organizer and its staff.
  */
 #include "registrations/views.h"
 
@@ -294,11 +294,18 @@ registrations_event_list_view(struct http_request *req)
 {
   struct event e;
   db_t *db;
-  if (!event_owned_or_reply(req, req->ids[0], &e) || (db = database_or_reply(req)) == NULL)
+  bool can_export = false;
+  if (!event_door_or_reply(req, req->ids[0], &e, &can_export) ||
+      (db = database_or_reply(req)) == NULL)
     return;
   const char *format = http_query(req, "format");
   if (format && strcmp(format, "csv") != 0 && strcmp(format, "json") != 0) {
     http_reply_detail(req, 404, "Not found."); /* DRF: an unknown format suffix */
+    return;
+  }
+  /* docs/api.md: staff download the CSV only when let to (can_export). */
+  if (format && strcmp(format, "csv") == 0 && !can_export) {
+    http_reply_forbidden(req);
     return;
   }
   struct registration *list;

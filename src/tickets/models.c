@@ -9,10 +9,12 @@
 
 #define TICKET_COLUMNS                                                          \
   "t.id, t.code, t.registration_id, t.issued_at, t.checked_in_at,"             \
-  " r.event_id, r.ticket_type_id, r.user_id, e.organizer_id"
+  " r.event_id, r.ticket_type_id, r.user_id, e.organizer_id,"                 \
+  " u.username, u.first_name, u.last_name, tt.name, e.title"
 #define TICKET_FROM                                                             \
   " FROM tickets t JOIN registrations r ON r.id = t.registration_id"           \
-  " JOIN events e ON e.id = r.event_id"
+  " JOIN events e ON e.id = r.event_id JOIN users u ON u.id = r.user_id"       \
+  " LEFT JOIN ticket_types tt ON tt.id = r.ticket_type_id"
 
 static int
 read_ticket(db_stmt_t *st, arena_t *arena, void *out)
@@ -27,7 +29,14 @@ read_ticket(db_stmt_t *st, arena_t *arena, void *out)
   t->ticket_type_id = db_column_int_or(st, 6, 0);
   t->user_id = db_column_int(st, 7);
   t->organizer_id = db_column_int(st, 8);
-  return t->code ? 0 : EVENTAPI_ENOMEM;
+  t->username = arena_strdup(arena, db_column_text(st, 9));
+  t->first_name = arena_strdup(arena, db_column_text(st, 10));
+  t->last_name = arena_strdup(arena, db_column_text(st, 11));
+  t->ticket_type_name =
+    db_column_is_null(st, 12) ? NULL : arena_strdup(arena, db_column_text(st, 12));
+  t->event_title = arena_strdup(arena, db_column_text(st, 13));
+  return t->code && t->username && t->first_name && t->last_name && t->event_title
+             ? 0 : EVENTAPI_ENOMEM;
 }
 
 int
@@ -119,26 +128,98 @@ tickets_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset, aren
   return rc;
 }
 
+/* The audit row of what door did to t at now, in the change's unit of work. */
+static int
+audit(db_t *db, const struct ticket *t, enum tickets_door_action action,
+      const struct tickets_door *door, int64_t now)
+{
+  return db_exec(db, "INSERT INTO check_in_audit"
+                     " (event_id, ticket_code, action, by_id, device, created_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?)", NULL, "issisi", t->event_id, t->code,
+                 action == TICKETS_CHECK_IN ? "check_in" : "undo", door->by,
+                 door->device ? door->device : "", now);
+}
+
 int
-tickets_check_in(db_t *db, int64_t id, int64_t now, int64_t *first)
+tickets_check_in(db_t *db, const struct ticket *t, const struct tickets_door *door, int64_t now,
+                 int64_t *first)
 {
   int changes = 0;
   int rc = db_exec(db, "UPDATE tickets SET checked_in_at = ? WHERE id = ? AND checked_in_at IS NULL",
-                   &changes, "ii", now, id);
+                   &changes, "ii", now, t->id);
   if (rc < 0)
     return rc;
   db_stmt_t *st = db_prepare(db, "SELECT checked_in_at FROM tickets WHERE id = ?");
   if (st == NULL)
     return EVENTAPI_EDB;
-  db_bind_int(st, 1, id);
+  db_bind_int(st, 1, t->id);
   rc = db_step(st);
   if (rc == DB_ROW)
     *first = db_column_int(st, 0);
   db_reset(st);
   if (rc < 0)
     return rc;
-  return changes == 1 ? signal_send(&tickets_checked_in, db, &(struct tickets_check_in){id, now})
-                      : EVENTAPI_ECONFLICT;
+  if (changes != 1)
+    return EVENTAPI_ECONFLICT;
+  rc = audit(db, t, TICKETS_CHECK_IN, door, now);
+  return rc < 0 ? rc : signal_send(&tickets_checked_in, db, &(struct tickets_check_in){t->id, now});
+}
+
+int
+tickets_undo_check_in(db_t *db, const struct ticket *t, const struct tickets_door *door,
+                      int64_t now)
+{
+  int changes = 0;
+  int rc = db_exec(db, "UPDATE tickets SET checked_in_at = NULL"
+                       " WHERE id = ? AND checked_in_at IS NOT NULL", &changes, "i", t->id);
+  if (rc < 0)
+    return rc;
+  return changes == 1 ? audit(db, t, TICKETS_UNDO, door, now) : EVENTAPI_ECONFLICT;
+}
+
+static int
+read_audit(db_stmt_t *st, arena_t *arena, void *out)
+{
+  struct tickets_audit *a = out;
+  a->id = db_column_int(st, 0);
+  a->ticket_code = arena_strdup(arena, db_column_text(st, 1));
+  a->event_id = db_column_int(st, 2);
+  const char *action = db_column_text(st, 3);
+  a->action = action && strcmp(action, "undo") == 0 ? TICKETS_UNDO : TICKETS_CHECK_IN;
+  a->by = db_column_int_or(st, 4, 0);
+  a->by_username = db_column_is_null(st, 5) ? NULL : arena_strdup(arena, db_column_text(st, 5));
+  a->device = arena_strdup(arena, db_column_text(st, 6));
+  a->at = db_column_int(st, 7);
+  return a->ticket_code && a->device ? 0 : EVENTAPI_ENOMEM;
+}
+
+int
+tickets_audit_list(db_t *db, int64_t event_id, int64_t limit, int64_t offset, arena_t *arena,
+                   struct tickets_audit **out, size_t *count, int64_t *total)
+{
+  *out = NULL;
+  *count = 0;
+  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM check_in_audit WHERE event_id = ?");
+  if (st)
+    db_bind_int(st, 1, event_id);
+  int rc = db_int(st, total);
+  if (rc < 0 || *total <= offset)
+    return rc;
+  int64_t expected = *total - offset < limit ? *total - offset : limit;
+  st = db_prepare(db, "SELECT a.id, a.ticket_code, a.event_id, a.action, a.by_id, u.username,"
+                      " a.device, a.created_at"
+                      " FROM check_in_audit a LEFT JOIN users u ON u.id = a.by_id"
+                      " WHERE a.event_id = ? ORDER BY a.created_at DESC, a.id DESC"
+                      " LIMIT ? OFFSET ?");
+  if (st) {
+    db_bind_int(st, 1, event_id);
+    db_bind_int(st, 2, limit);
+    db_bind_int(st, 3, offset);
+  }
+  void *list;
+  rc = db_rows(st, read_audit, sizeof **out, (size_t)expected, arena, &list, count);
+  *out = list;
+  return rc;
 }
 
 int

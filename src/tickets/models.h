@@ -25,6 +25,33 @@ struct ticket {
   int64_t ticket_type_id;  /* 0: none */
   int64_t user_id;
   int64_t organizer_id;    /* the event's */
+  /* Who it belongs to, for the door: */
+  const char *username, *first_name, *last_name;   /* the holder's */
+  const char *ticket_type_name;                    /* NULL: none */
+  const char *event_title;
+};
+
+/* What a check-in audit row records. */
+enum tickets_door_action { TICKETS_CHECK_IN, TICKETS_UNDO };
+
+/* Who did something at the door: the user, and the device they named ("": none). */
+struct tickets_door {
+  int64_t by;
+  const char *device;
+};
+
+#define TICKETS_DEVICE_MAX 100 /* characters of a device's name */
+
+/* A row of the check-in audit. */
+struct tickets_audit {
+  int64_t id;
+  const char *ticket_code;
+  int64_t event_id;
+  enum tickets_door_action action;
+  int64_t by;              /* 0: that user is gone */
+  const char *by_username; /* NULL: that user is gone */
+  const char *device;
+  int64_t at;
 };
 
 /* Issues the ticket of registration_id with a new random code (into out). */
@@ -46,12 +73,30 @@ int tickets_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset, 
                       struct ticket **out, size_t *count, int64_t *total);
 
 /*
- * Checks ticket id in at now, once: 0 when this call did it (and sends
- * tickets_checked_in), or EVENTAPI_ECONFLICT when it was already checked in
- * (*first gets when). One conditional UPDATE: two scanners at once cannot
- * both succeed.
+ * Checks ticket t in at now, once: 0 when this call did it (writes its
+ * audit row, for door, and sends tickets_checked_in), or EVENTAPI_ECONFLICT
+ * when it was already checked in (*first gets when; no audit row). One
+ * conditional UPDATE: two scanners at once cannot both succeed.
  */
-int tickets_check_in(db_t *db, int64_t id, int64_t now, int64_t *first);
+int tickets_check_in(db_t *db, const struct ticket *t, const struct tickets_door *door,
+                     int64_t now, int64_t *first);
+
+/*
+ * Undoes ticket t's check-in: 0 when this call did it (and wrote its audit
+ * row, for door, at now), EVENTAPI_ECONFLICT when it is not checked in.
+ * One conditional UPDATE, as tickets_check_in.
+ */
+int tickets_undo_check_in(db_t *db, const struct ticket *t, const struct tickets_door *door,
+                          int64_t now);
+
+/*
+ * One page of event_id's check-in audit, newest first: at most limit from
+ * offset into *out (arena memory, *count of them), and the number of all
+ * of them in *total. Run it in a read transaction for the two to agree.
+ */
+int tickets_audit_list(db_t *db, int64_t event_id, int64_t limit, int64_t offset,
+                       arena_t *arena, struct tickets_audit **out, size_t *count,
+                       int64_t *total);
 
 /* Removes the ticket of a registration that is cancelled. */
 int tickets_void(db_t *db, int64_t registration_id);

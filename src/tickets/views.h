@@ -9,6 +9,8 @@
 void tickets_list_view(struct http_request *req);
 void tickets_detail_view(struct http_request *req);
 void tickets_check_in_view(struct http_request *req);
+void tickets_undo_check_in_view(struct http_request *req);
+void tickets_audit_view(struct http_request *req);
 void tickets_qr_svg_view(struct http_request *req);
 void tickets_qr_png_view(struct http_request *req);
 

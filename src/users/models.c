@@ -47,6 +47,20 @@ users_get(db_t *db, int64_t id, arena_t *arena, struct user *out)
 }
 
 int
+users_get_by_email(db_t *db, const char *email, arena_t *arena, struct user *out)
+{
+  char *key = text_fold(email);
+  if (key == NULL)
+    return EVENTAPI_ENOTFOUND; /* not UTF-8: nobody has that address */
+  db_stmt_t *st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE email_key = ?");
+  if (st)
+    db_bind_text(st, 1, key);
+  int rc = db_row(st, read_user, arena, out);
+  free(key);
+  return rc;
+}
+
+int
 users_get_by_username(db_t *db, const char *username, arena_t *arena, struct user *out)
 {
   char *key = text_fold(username);

@@ -37,6 +37,9 @@ struct user {
 /* 0 with *out filled, EVENTAPI_ENOTFOUND, or a database error. */
 int users_get(db_t *db, int64_t id, arena_t *arena, struct user *out);
 
+/* Looks a user up by email, case-insensitively. As users_get. */
+int users_get_by_email(db_t *db, const char *email, arena_t *arena, struct user *out);
+
 /* Looks a user up by username, case-insensitively. As users_get. */
 int users_get_by_username(db_t *db, const char *username, arena_t *arena, struct user *out);
 
