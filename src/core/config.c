@@ -368,7 +368,7 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
     rc = get_unsigned(&src, "CONNECTION_TIMEOUT", 30, 0, 86400,
                       &cfg->connection_timeout);
   if (rc == 0)
-    rc = get_unsigned(&src, "CONNECTION_LIMIT", 1024, 1, UINT32_MAX,
+    rc = get_unsigned(&src, "CONNECTION_LIMIT", 1024, 1, 1u << 20,
                       &cfg->connection_limit);
   if (rc == 0)
     rc = get_unsigned(&src, "PER_IP_CONNECTION_LIMIT", 64, 1, UINT32_MAX,

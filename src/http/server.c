@@ -2,9 +2,9 @@
  * server.c - libmicrohttpd glue, the request pipeline, and the guard of
  * every connection.
  *
- *   accept:          refused past the per-address cap, or when the last
- *                    quarter of the connection limit is kept for addresses
- *                    that hold few (on_accept)
+ *   accept:          refused at the connection limit, past the per-address
+ *                    cap, or when the last quarter of the limit is kept for
+ *                    addresses that hold few (on_accept)
  *   request line:    allocate the request, read the raw target (on_target)
  *   headers read:    refuse framing that cannot be trusted, or a declared
  *                    body over the limit (first on_request call)
@@ -96,7 +96,7 @@ struct address_count {
 struct http_server {
   struct MHD_Daemon *daemon;
   unsigned port;
-  unsigned connection_limit, per_ip_limit;
+  unsigned connection_limit, per_ip_limit, threads;
   int64_t header_timeout_us, body_timeout_us, idle_timeout_us;
 
   pthread_mutex_t lock;        /* guards everything below */
@@ -115,8 +115,8 @@ static atomic_bool stopping; /* http_server_stop() began: new requests get 503 *
 
 /* What the guard did, for http_server_stats(). */
 static atomic_uint open_connections;
-static atomic_uint_fast64_t refused_per_address, refused_headroom, timed_out_head,
-    timed_out_body;
+static atomic_uint_fast64_t refused_limit, refused_per_address, refused_headroom,
+    timed_out_head, timed_out_body;
 
 unsigned
 http_server_in_flight(void)
@@ -128,6 +128,7 @@ void
 http_server_stats(struct http_server_stats *out)
 {
   out->open_connections = atomic_load(&open_connections);
+  out->refused_limit = (uint64_t)atomic_load(&refused_limit);
   out->refused_per_address = (uint64_t)atomic_load(&refused_per_address);
   out->refused_headroom = (uint64_t)atomic_load(&refused_headroom);
   out->timed_out_head = (uint64_t)atomic_load(&timed_out_head);
@@ -373,10 +374,17 @@ on_connection(void *cls, struct MHD_Connection *connection, void **socket_contex
 }
 
 /*
- * The accept policy: a cap per address (trusted proxies carry many clients
- * and have none), and headroom: once most of the connection limit is in use,
- * only addresses that hold few connections may open more, so that a new
- * client still gets in while one crowd holds many.
+ * The accept policy: the connection limit, for everyone; a cap per address
+ * (trusted proxies carry many clients and have none); and headroom: once
+ * most of the connection limit is in use, only addresses that hold few
+ * connections may open more, so that a new client still gets in while one
+ * crowd holds many.
+ *
+ * The limit is kept here, over all worker threads, and not by libmicrohttpd,
+ * which splits it evenly between them: with the kernel handing connections
+ * to the workers unevenly, one full worker would close a client silently
+ * while the others had room. Workers accepting at the same instant may pass
+ * it by one each (tables_init allows for that).
  */
 static enum MHD_Result
 on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
@@ -384,13 +392,18 @@ on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
   (void)addrlen;
   struct http_server *srv = cls;
   struct http_address peer;
-  if (!http_address_from_sockaddr(addr, &peer) || http_proxies_trust(&peer))
-    return MHD_YES;
+  bool known = http_address_from_sockaddr(addr, &peer);
+  bool trusted = known && http_proxies_trust(&peer);
   pthread_mutex_lock(&srv->lock);
-  struct address_count *entry = count_slot(srv, &peer);
-  unsigned held = entry->count;
   size_t open = srv->nconns;
+  unsigned held = known && !trusted ? count_slot(srv, &peer)->count : 0;
   pthread_mutex_unlock(&srv->lock);
+  if (open >= srv->connection_limit) {
+    atomic_fetch_add(&refused_limit, 1);
+    return MHD_NO;
+  }
+  if (!known || trusted)
+    return MHD_YES;
   if (held >= srv->per_ip_limit) {
     atomic_fetch_add(&refused_per_address, 1);
     return MHD_NO;
@@ -950,11 +963,12 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
   log_debug("http: %s", msg);
 }
 
-/* Table sizes: the open connections at most, and twice that for addresses. */
+/* Table sizes: the open connections at most (the limit, and one more per
+ * worker accepting at the same instant), and twice that for addresses. */
 static int
 tables_init(struct http_server *srv)
 {
-  size_t tracked = srv->connection_limit < (1u << 20) ? srv->connection_limit : (1u << 20);
+  size_t tracked = (size_t)srv->connection_limit + srv->threads;
   size_t cap = 16;
   while (cap < 2 * tracked + 2)
     cap *= 2;
@@ -1019,6 +1033,7 @@ http_server_start(const struct http_server_options *opts, struct http_server **o
   pthread_condattr_destroy(&attr);
   srv->connection_limit = opts->connection_limit;
   srv->per_ip_limit = opts->per_ip_limit;
+  srv->threads = opts->threads > 0 ? (unsigned)opts->threads : 1;
   srv->header_timeout_us = opts->header_timeout_ms * 1000;
   srv->body_timeout_us = opts->body_timeout_ms * 1000;
   /* Between requests: the idle timeout, and never less than a request's
@@ -1037,7 +1052,8 @@ http_server_start(const struct http_server_options *opts, struct http_server **o
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)opts->threads,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->connection_timeout,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)opts->connection_limit,
+      /* Each worker may take the whole limit: on_accept keeps the total. */
+      MHD_OPTION_CONNECTION_LIMIT, srv->connection_limit * srv->threads,
       /* Headers of up to ~32 KiB; libmicrohttpd clears it per request. */
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,

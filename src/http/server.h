@@ -50,6 +50,7 @@ unsigned http_server_in_flight(void);
 /* What the connection guard has done since the process started. */
 struct http_server_stats {
   unsigned open_connections;
+  uint64_t refused_limit;        /* CONNECTION_LIMIT connections were open */
   uint64_t refused_per_address;  /* the address held PER_IP_CONNECTION_LIMIT */
   uint64_t refused_headroom;     /* kept for addresses that hold few */
   uint64_t timed_out_head;       /* answered 408: headers too slow */

@@ -371,8 +371,10 @@ ops_metrics_view(struct http_request *req)
       "# TYPE eventapi_http_connections_open gauge\n");
   appendf(&out, "eventapi_http_connections_open %u\n", guard.open_connections);
   strbuf_puts(&out,
-      "# HELP eventapi_http_connections_refused_total Connections closed at accept: an address at PER_IP_CONNECTION_LIMIT, or headroom kept for new addresses.\n"
+      "# HELP eventapi_http_connections_refused_total Connections closed at accept: CONNECTION_LIMIT reached, an address at PER_IP_CONNECTION_LIMIT, or headroom kept for new addresses.\n"
       "# TYPE eventapi_http_connections_refused_total counter\n");
+  appendf(&out, "eventapi_http_connections_refused_total{reason=\"limit\"} %" PRIu64 "\n",
+          guard.refused_limit);
   appendf(&out, "eventapi_http_connections_refused_total{reason=\"per_address\"} %" PRIu64 "\n",
           guard.refused_per_address);
   appendf(&out, "eventapi_http_connections_refused_total{reason=\"headroom\"} %" PRIu64 "\n",

@@ -212,7 +212,7 @@ Test(config, bad_integers)
     {"THREADS", "0"}, {"THREADS", "1025"}, {"THREADS", "two"},
     {"CONNECTION_TIMEOUT", "-1"}, {"CONNECTION_TIMEOUT", "86401"},
     {"CONNECTION_TIMEOUT", "30s"},
-    {"CONNECTION_LIMIT", "0"}, {"CONNECTION_LIMIT", "4294967296"},
+    {"CONNECTION_LIMIT", "0"}, {"CONNECTION_LIMIT", "1048577"},
     {"PER_IP_CONNECTION_LIMIT", "0"}, {"PER_IP_CONNECTION_LIMIT", "x"},
     {"ARGON2_OPSLIMIT", "0"}, {"ARGON2_OPSLIMIT", "1.5"},
     {"ARGON2_MEMLIMIT_KIB", "7"}, {"ARGON2_MEMLIMIT_KIB", "4294967296"},
@@ -227,12 +227,12 @@ Test(config, integer_bounds_are_inclusive)
 {
   setenv("PORT", "65535", 1);
   setenv("THREADS", "1024", 1);
-  setenv("CONNECTION_LIMIT", "4294967295", 1);
+  setenv("CONNECTION_LIMIT", "1048576", 1);
   setenv("ARGON2_MEMLIMIT_KIB", "8", 1);
   load_ok();
   cr_assert_eq(cfg.port, 65535);
   cr_assert_eq(cfg.threads, 1024);
-  cr_assert_eq(cfg.connection_limit, 4294967295u);
+  cr_assert_eq(cfg.connection_limit, 1048576u);
   cr_assert_eq(cfg.argon2_memlimit, 8192);
 }
 
