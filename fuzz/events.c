@@ -12,7 +12,6 @@
 #include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/text.h"
-#include "db/migrate.h"
 #include "events/serializers.h"
 #include "support.h"
 
@@ -27,15 +26,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   (void)argc;
   (void)argv;
   fuzz_setup();
-  char err[512];
-  if (db_configure("sqlite::memory:", false) < 0 || db_connect(&db, err, sizeof err) < 0 ||
-      db_migrate(db, 0, err, sizeof err) < 0 ||
-      db_exec_script(db, "INSERT INTO categories (id, name, name_key, slug) VALUES"
-                         " (1, 'Conferences', 'conferences', 'conferences'),"
-                         " (2, 'Meetups', 'meetups', 'meetups');") < 0) {
-    fprintf(stderr, "fuzz_events: cannot set up the database: %s\n", err);
-    abort();
-  }
+  db = fuzz_database("events", "INSERT INTO categories (id, name, name_key, slug) VALUES"
+                                " (1, 'Conferences', 'conferences', 'conferences'),"
+                                " (2, 'Meetups', 'meetups', 'meetups');");
   return 0;
 }
 

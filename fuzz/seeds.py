@@ -136,7 +136,7 @@ class Seeds:
 
 
 BODY_TARGETS = ["json_body", "users", "events", "sessions", "ticket_types", "categories",
-                "registrations", "webhooks"]
+                "registrations", "webhooks", "door", "keys"]
 METHODS = {"api_get": "GET", "api_delete": "DELETE", "api_options": "OPTIONS",
            "api_post": "POST", "api_put": "PUT", "api_patch": "PATCH"}
 EVENT_DEFAULTS = {"title": "Jazz Night", "description": "", "date_time": "2031-05-01T18:00:00Z",

@@ -1,6 +1,7 @@
 /*
  * support.c - what the fuzz targets share (see support.h).
  */
+#include "db/migrate.h"
 #include "support.h"
 
 #include <stdio.h>
@@ -72,6 +73,19 @@ fuzz_setup_delivery(void)
   fuzz_setup();
   if (delivery_global_init() < 0)
     abort();
+}
+
+db_t *
+fuzz_database(const char *target, const char *rows)
+{
+  db_t *db = NULL;
+  char err[512] = "";
+  if (db_configure("sqlite::memory:", false) < 0 || db_connect(&db, err, sizeof err) < 0 ||
+      db_migrate(db, 0, err, sizeof err) < 0 || db_exec_script(db, rows) < 0) {
+    fprintf(stderr, "fuzz_%s: cannot set up the database: %s\n", target, err);
+    abort();
+  }
+  return db;
 }
 
 void

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/arena.h"
+#include "db/db.h"
 #include "http/http.h"
 
 /* libFuzzer's entry points, which every target defines. */
@@ -44,6 +45,25 @@ void fuzz_setup_delivery(void);
 
 /* Checks that s holds no control character (it goes into one log line). */
 void fuzz_check_printable(const char *s);
+
+/*
+ * A new in-memory SQLite database, migrated, holding rows (SQL statements):
+ * for the targets whose validation looks rows up. Aborts, naming target,
+ * when it cannot be made.
+ */
+db_t *fuzz_database(const char *target, const char *rows);
+
+/* Organizer 2 (the caller of the targets that need one) with event 1, and
+ * organizer 3 with event 2: rows for fuzz_database(). */
+#define FUZZ_TWO_ORGANIZERS                                                           \
+  "INSERT INTO users (id, username, username_key, email, email_key, password, role,"   \
+  " date_joined) VALUES"                                                              \
+  " (2, 'org', 'org', 'org@example.com', 'org@example.com', 'x', 'organizer', 0),"     \
+  " (3, 'other', 'other', 'o@example.com', 'o@example.com', 'x', 'organizer', 0);"     \
+  "INSERT INTO events (id, title, date_time, location, capacity, created_at,"          \
+  " organizer_id, search_text, location_key) VALUES"                                  \
+  " (1, 'Jazz', 0, 'Berlin', 0, 0, 2, 'jazz', 'berlin'),"                              \
+  " (2, 'Folk', 0, 'Paris', 0, 0, 3, 'folk', 'paris');"
 
 /*
  * A request as a view sees it once its body is read, with no connection

@@ -14,7 +14,6 @@
 #include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/text.h"
-#include "db/migrate.h"
 #include "delivery/webhook.h"
 #include "webhooks/serializers.h"
 #include "support.h"
@@ -30,21 +29,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
   (void)argc;
   (void)argv;
   fuzz_setup();
-  char err[512];
-  if (db_configure("sqlite::memory:", false) < 0 || db_connect(&db, err, sizeof err) < 0 ||
-      db_migrate(db, 0, err, sizeof err) < 0 ||
-      db_exec_script(db,
-          "INSERT INTO users (id, username, username_key, email, email_key, password, role,"
-          " date_joined) VALUES"
-          " (2, 'org', 'org', 'org@example.com', 'org@example.com', 'x', 'organizer', 0),"
-          " (3, 'other', 'other', 'o@example.com', 'o@example.com', 'x', 'organizer', 0);"
-          "INSERT INTO events (id, title, date_time, location, capacity, created_at,"
-          " organizer_id, search_text, location_key) VALUES"
-          " (1, 'Jazz', 0, 'Berlin', 0, 0, 2, 'jazz', 'berlin'),"
-          " (2, 'Folk', 0, 'Paris', 0, 0, 3, 'folk', 'paris');") < 0) {
-    fprintf(stderr, "fuzz_webhooks: cannot set up the database: %s\n", err);
-    abort();
-  }
+  db = fuzz_database("webhooks", FUZZ_TWO_ORGANIZERS);
   return 0;
 }
 

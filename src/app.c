@@ -40,6 +40,7 @@
 #include "registrations/urls.h"
 #include "tickets/signals.h"
 #include "tickets/urls.h"
+#include "users/keys.h"
 #include "users/models.h"
 #include "users/signals.h"
 #include "users/urls.h"
@@ -243,6 +244,7 @@ app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
       (rc = check_listen(cfg, err, errlen)) < 0 || (rc = app_migrate(cfg, 0, err, errlen)) < 0)
     return rc;
   http_set_user_loader(users_load_principal);
+  http_set_key_loader(users_keys_load_principal);
   app_signals_connect();
   if ((rc = app_routes_register()) < 0) {
     snprintf(err, errlen, "routes: %s", eventapi_strerror(rc));

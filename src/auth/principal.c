@@ -27,3 +27,25 @@ role_parse(const char *name, enum role *out)
   }
   return EVENTAPI_EINVAL;
 }
+
+static const char *const scope_names[SCOPE_COUNT] = {
+  "events:read", "events:write", "registrations:read", "checkin", "webhooks",
+};
+
+const char *
+scope_name(enum scope scope)
+{
+  for (unsigned i = 0; i < SCOPE_COUNT; i++)
+    if ((unsigned)scope == 1u << i)
+      return scope_names[i];
+  return NULL;
+}
+
+enum scope
+scope_parse(const char *name)
+{
+  for (unsigned i = 0; i < SCOPE_COUNT; i++)
+    if (strcmp(name, scope_names[i]) == 0)
+      return (enum scope)(1u << i);
+  return 0;
+}

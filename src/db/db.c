@@ -440,6 +440,42 @@ db_rows(db_stmt_t *st, db_row_fn read, size_t size, size_t max, arena_t *arena,
 }
 
 int
+db_page(db_t *db, const char *count_sql, const char *page_sql, int64_t limit, int64_t offset,
+        db_row_fn read, size_t size, arena_t *arena, void **items, size_t *count,
+        int64_t *total, const char *fmt, ...)
+{
+  *items = NULL;
+  *count = 0;
+  *total = 0;
+  va_list ap, again;
+  va_start(ap, fmt);
+  va_copy(again, ap);
+  db_stmt_t *st = db_prepare(db, count_sql);
+  int rc = st ? bind_va(st, fmt, ap) : EVENTAPI_EDB;
+  if (rc == 0)
+    rc = db_int(st, total);
+  else if (st)
+    db_reset(st);
+  if (rc == 0 && *total > offset) {
+    int n = fmt ? (int)strlen(fmt) : 0;
+    st = db_prepare(db, page_sql);
+    rc = st ? bind_va(st, fmt, again) : EVENTAPI_EDB;
+    if (rc == 0)
+      rc = db_bind_int(st, n + 1, limit);
+    if (rc == 0)
+      rc = db_bind_int(st, n + 2, offset);
+    int64_t left = *total - offset;
+    if (rc == 0)
+      rc = db_rows(st, read, size, (size_t)(left < limit ? left : limit), arena, items, count);
+    else if (st)
+      db_reset(st);
+  }
+  va_end(again);
+  va_end(ap);
+  return rc;
+}
+
+int
 db_int(db_stmt_t *st, int64_t *out)
 {
   *out = 0;

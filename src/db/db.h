@@ -168,6 +168,20 @@ int db_rows(db_stmt_t *st, db_row_fn read, size_t size, size_t max, arena_t *are
             void **items, size_t *count);
 
 /*
+ * One page of a list, and the number of all its rows: count_sql ("SELECT
+ * count(*) FROM ... WHERE ...") and page_sql (the same rows, ordered, and
+ * "LIMIT ? OFFSET ?" last) take the same leading parameters, described by
+ * fmt as db_exec() describes them and given after it; page_sql's limit
+ * and offset follow them. The page goes into *items, an arena array of
+ * *count items of size bytes read with read (NULL when there is none),
+ * the count into *total. Run it in a read transaction (db_read) for the
+ * two to agree. Returns 0 or a negative code.
+ */
+int db_page(db_t *db, const char *count_sql, const char *page_sql, int64_t limit, int64_t offset,
+            db_row_fn read, size_t size, arena_t *arena, void **items, size_t *count,
+            int64_t *total, const char *fmt, ...);
+
+/*
  * The first column of st's row as an integer (a count), 0 when it yields
  * none: 0 with *out, or a negative code. Resets st; st NULL is EVENTAPI_EDB.
  */

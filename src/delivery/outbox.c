@@ -214,23 +214,12 @@ delivery_list_source(db_t *db, const char *source, int64_t limit, int64_t offset
                      arena_t *arena, struct delivery_message **out, size_t *count,
                      int64_t *total)
 {
-  *out = NULL;
-  *count = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM outbox WHERE source = ?");
-  if (st)
-    db_bind_text(st, 1, source);
-  int rc = db_int(st, total);
-  if (rc < 0 || *total <= offset)
-    return rc;
-  st = db_prepare(db, "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE source = ?"
-                      " ORDER BY id DESC LIMIT ? OFFSET ?");
-  if (st) {
-    db_bind_text(st, 1, source);
-    db_bind_int(st, 2, limit);
-    db_bind_int(st, 3, offset);
-  }
   void *items;
-  rc = db_rows(st, read_message, sizeof **out, (size_t)limit, arena, &items, count);
+  int rc = db_page(db, "SELECT count(*) FROM outbox WHERE source = ?",
+                   "SELECT " MESSAGE_COLUMNS " FROM outbox WHERE source = ?"
+                   " ORDER BY id DESC LIMIT ? OFFSET ?",
+                   limit, offset, read_message, sizeof **out, arena, &items, count, total, "s",
+                   source);
   *out = items;
   return rc;
 }

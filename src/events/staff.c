@@ -100,24 +100,12 @@ int
 events_staff_list(db_t *db, int64_t event_id, int64_t limit, int64_t offset, arena_t *arena,
                   struct event_staff **out, size_t *count, int64_t *total)
 {
-  *out = NULL;
-  *count = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM event_staff WHERE event_id = ?");
-  if (st)
-    db_bind_int(st, 1, event_id);
-  int rc = db_int(st, total);
-  if (rc < 0 || *total <= offset)
-    return rc;
-  int64_t expected = *total - offset < limit ? *total - offset : limit;
-  st = db_prepare(db, "SELECT " STAFF_COLUMNS STAFF_FROM
-                      " WHERE s.event_id = ? ORDER BY s.id LIMIT ? OFFSET ?");
-  if (st) {
-    db_bind_int(st, 1, event_id);
-    db_bind_int(st, 2, limit);
-    db_bind_int(st, 3, offset);
-  }
   void *list;
-  rc = db_rows(st, read_staff, sizeof **out, (size_t)expected, arena, &list, count);
+  int rc = db_page(db, "SELECT count(*) FROM event_staff WHERE event_id = ?",
+                   "SELECT " STAFF_COLUMNS STAFF_FROM
+                   " WHERE s.event_id = ? ORDER BY s.id LIMIT ? OFFSET ?",
+                   limit, offset, read_staff, sizeof **out, arena, &list, count, total, "i",
+                   event_id);
   *out = list;
   return rc;
 }

@@ -23,38 +23,30 @@ static const char NO_STAFF[] = "No Staff matches the given query.";
 /* Optional fields that a form may send blank: then not given. */
 static const char *const FORM_OPTIONAL[] = {"can_export", NULL};
 
-/* A page of an event's staff, as one read (the count and page agree). */
-struct list_read {
-  int64_t event_id;
-  struct page page;
-  arena_t *arena;
-  struct event_staff *items;
-  size_t count;
-  int64_t total;
-};
-
+/* A page of an event's staff (struct page_read, of the event). */
 static int
-read_list(db_t *db, void *arg)
+read_page(db_t *db, void *arg)
 {
-  struct list_read *r = arg;
-  return events_staff_list(db, r->event_id, r->page.limit, r->page.offset, r->arena, &r->items,
-                           &r->count, &r->total);
+  struct page_read *r = arg;
+  struct event_staff *list = NULL;
+  int rc = events_staff_list(db, r->of, r->page.limit, r->page.offset, r->arena, &list,
+                             &r->count, &r->total);
+  r->items = list;
+  return rc;
+}
+
+static json_t *
+page_item(const void *items, size_t i)
+{
+  return events_staff_serialize(&((const struct event_staff *)items)[i]);
 }
 
 void
 events_staff_list_view(struct http_request *req)
 {
   struct event e;
-  if (!event_owned_or_reply(req, req->ids[0], &e))
-    return;
-  struct list_read r = {.event_id = e.id, .arena = &req->arena};
-  if (!pagination_params_or_reply(req, &r.page) ||
-      !ok_or_reply(req, db_read(read_list, &r), NULL, NULL))
-    return;
-  json_t *results = json_array();
-  for (size_t i = 0; i < r.count; i++)
-    json_array_append_new(results, events_staff_serialize(&r.items[i]));
-  pagination_reply(req, &r.page, r.total, results);
+  if (event_owned_or_reply(req, req->ids[0], &e))
+    pagination_list(req, e.id, read_page, page_item);
 }
 
 /* A staff entry added, as a unit of work. */

@@ -39,7 +39,17 @@ enum route_flags {
   ROUTE_NO_AUTH = 1 << 0, /* ignores the Authorization header (token views) */
   ROUTE_UPLOAD = 1 << 1,  /* takes a file body up to HTTP_UPLOAD_LIMIT */
   ROUTE_ANY_HOST = 1 << 2, /* answers any Host header (probes, scrapers): no links in it */
+  ROUTE_ONE_EVENT = 1 << 3, /* acts on the one event (or ticket) its path names */
 };
+
+/*
+ * The scope (auth/principal.h) an API key needs to call a route, in its
+ * flags: {HTTP_GET, "/api/events/", view, ROUTE_KEY(SCOPE_EVENTS_READ)}. A
+ * route without one takes tokens only. A key that names an event may call
+ * ROUTE_ONE_EVENT routes only (their views check the event).
+ */
+#define ROUTE_KEY(scope) ((unsigned)(scope) << 8)
+#define ROUTE_KEY_SCOPE(flags) ((flags) >> 8)
 
 #define HTTP_BODY_LIMIT (1024 * 1024)       /* JSON bodies */
 #define HTTP_IMAGE_LIMIT (5 * 1024 * 1024)  /* an uploaded image */
@@ -249,5 +259,14 @@ int http_routes_add(const struct route *routes, size_t count);
  */
 typedef int (*http_user_loader)(int64_t user_id, struct principal *out, bool *active);
 void http_set_user_loader(http_user_loader loader);
+
+/*
+ * Loads the user of an API key (the text after "Api-Key "), as the user
+ * loader does, with the key's id, scopes and event: EVENTAPI_ENOTFOUND
+ * for a key that is not one (unknown, revoked, expired). Set once by the
+ * users app.
+ */
+typedef int (*http_key_loader)(const char *key, struct principal *out, bool *active);
+void http_set_key_loader(http_key_loader loader);
 
 #endif

@@ -12,6 +12,13 @@
 #include "http/router.h"
 
 static http_user_loader user_loader;
+static http_key_loader key_loader;
+
+void
+http_set_key_loader(http_key_loader loader)
+{
+  key_loader = loader;
+}
 
 void
 http_set_user_loader(http_user_loader loader)
@@ -91,6 +98,78 @@ reply_invalid_token(struct http_request *req)
       "message", "Token is invalid or expired"));
 }
 
+/* The Authorization header had more or fewer than two words: 401. */
+static void
+reply_bad_header(struct http_request *req)
+{
+  reply_token_error(req, json_pack("{s:s, s:s}",
+      "detail", "Authorization header must contain two space-delimited values",
+      "code", "bad_authorization_header"));
+}
+
+/*
+ * What a loader answered (rc, active) of the caller: true when they are
+ * there and active; else false after replying 401 (missing: detail and
+ * code of missing; inactive) or the storage error.
+ */
+static bool
+loaded_or_reply(struct http_request *req, int rc, bool active, const char *missing,
+                const char *missing_code)
+{
+  if (rc == EVENTAPI_ENOTFOUND)
+    reply_token_error(req, json_pack("{s:s, s:s}", "detail", missing, "code", missing_code));
+  else if (rc < 0)
+    http_reply_error(req, rc);
+  else if (!active)
+    reply_token_error(req, json_pack("{s:s, s:s}", "detail", "User is inactive",
+                                     "code", "user_inactive"));
+  return rc == 0 && active;
+}
+
+/*
+ * The caller of an "Api-Key" header (n words, key the second): the key's
+ * user within the key's scopes and event, or false after replying 401
+ * (not a key, or its user inactive) or 403 (the route takes no key, or
+ * needs a scope the key has not, or names no event when the key does).
+ */
+static bool
+authenticate_key(struct http_request *req, int n, const char *key)
+{
+  if (n != 2) {
+    reply_bad_header(req);
+    return false;
+  }
+  bool active = false;
+  req->user_storage = (struct principal){0};
+  int rc = key_loader ? key_loader(key, &req->user_storage, &active) : EVENTAPI_ENOTFOUND;
+  if (!loaded_or_reply(req, rc, active, "Invalid API key.", "api_key_not_valid"))
+    return false;
+  unsigned flags = req->route ? req->route->flags : 0;
+  unsigned needs = ROUTE_KEY_SCOPE(flags);
+  const char *problem = NULL;
+  if (needs == 0)
+    problem = "API keys may not be used here.";
+  else if ((needs & req->user_storage.key_scopes) == 0)
+    problem = arena_printf(&req->arena, "This API key does not have the scope \"%s\".",
+                           scope_name((enum scope)needs));
+  else if (req->user_storage.key_event != 0 && !(flags & ROUTE_ONE_EVENT))
+    problem = arena_printf(&req->arena, "This API key is for event %lld only.",
+                           (long long)req->user_storage.key_event);
+  if (problem) {
+    http_reply_json(req, 403, json_pack("{s:s}", "detail", problem));
+    return false;
+  }
+  /* A ROUTE_ONE_EVENT route names its event by the path's first id (or a
+   * ticket, whose views compare its event): another event is not there. */
+  if (req->user_storage.key_event != 0 && req->nparams > 0 && req->ids[0] != 0 &&
+      req->ids[0] != req->user_storage.key_event) {
+    http_reply_detail(req, 404, "No Event matches the given query.");
+    return false;
+  }
+  req->user = &req->user_storage;
+  return true;
+}
+
 bool
 middleware_authenticate(struct http_request *req)
 {
@@ -113,12 +192,12 @@ middleware_authenticate(struct http_request *req)
       parts[n] = tok;
     n++;
   }
+  if (n > 0 && strcmp(parts[0], "Api-Key") == 0)
+    return authenticate_key(req, n, parts[1]);
   if (n == 0 || strcmp(parts[0], "Bearer") != 0)
     return true;
   if (n != 2) {
-    reply_token_error(req, json_pack("{s:s, s:s}",
-        "detail", "Authorization header must contain two space-delimited values",
-        "code", "bad_authorization_header"));
+    reply_bad_header(req);
     return false;
   }
   struct token_claims claims;
@@ -129,22 +208,11 @@ middleware_authenticate(struct http_request *req)
     return false;
   }
   bool active = false;
+  req->user_storage = (struct principal){0};
   int rc = user_loader ? user_loader(claims.user_id, &req->user_storage, &active)
                        : EVENTAPI_ENOTFOUND;
-  if (rc == EVENTAPI_ENOTFOUND) {
-    reply_token_error(req, json_pack("{s:s, s:s}", "detail", "User not found",
-                                     "code", "user_not_found"));
+  if (!loaded_or_reply(req, rc, active, "User not found", "user_not_found"))
     return false;
-  }
-  if (rc < 0) {
-    http_reply_error(req, rc);
-    return false;
-  }
-  if (!active) {
-    reply_token_error(req, json_pack("{s:s, s:s}", "detail", "User is inactive",
-                                     "code", "user_inactive"));
-    return false;
-  }
   /* Ended by a password change or a deactivation since it was issued. */
   if (claims.generation != req->user_storage.token_generation) {
     reply_invalid_token(req);

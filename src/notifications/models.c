@@ -352,28 +352,13 @@ int
 notifications_list(db_t *db, int64_t user_id, int64_t now, int64_t limit, int64_t offset,
                    arena_t *arena, struct notification **out, size_t *count, int64_t *total)
 {
-  *out = NULL;
-  *count = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM notifications"
-                                 " WHERE user_id = ? AND due_at <= ?");
-  if (st) {
-    db_bind_int(st, 1, user_id);
-    db_bind_int(st, 2, now);
-  }
-  int rc = db_int(st, total);
-  if (rc < 0 || *total <= offset)
-    return rc;
-  st = db_prepare(db, "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM
-                      " WHERE n.user_id = ? AND n.due_at <= ?"
-                      " ORDER BY n.due_at DESC, n.id DESC LIMIT ? OFFSET ?");
-  if (st) {
-    db_bind_int(st, 1, user_id);
-    db_bind_int(st, 2, now);
-    db_bind_int(st, 3, limit);
-    db_bind_int(st, 4, offset);
-  }
   void *items;
-  rc = db_rows(st, read_notification, sizeof **out, (size_t)limit, arena, &items, count);
+  int rc = db_page(db, "SELECT count(*) FROM notifications WHERE user_id = ? AND due_at <= ?",
+                   "SELECT " NOTIFICATION_COLUMNS NOTIFICATION_FROM
+                   " WHERE n.user_id = ? AND n.due_at <= ?"
+                   " ORDER BY n.due_at DESC, n.id DESC LIMIT ? OFFSET ?",
+                   limit, offset, read_notification, sizeof **out, arena, &items, count, total,
+                   "ii", user_id, now);
   *out = items;
   return rc;
 }

@@ -274,7 +274,7 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
     return rc;
   if (waitlisted)
     return 0;
-  if ((rc = tickets_void(db, r->id)) < 0 || (rc = free_place(db, r->event_id, ticket_type_id)) < 0)
+  if ((rc = tickets_void(db, r->id, now)) < 0 || (rc = free_place(db, r->event_id, ticket_type_id)) < 0)
     return rc;
   return registrations_promote(db, r->event_id, now, arena, NULL);
 }
@@ -371,24 +371,16 @@ registrations_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset
                         arena_t *arena, struct registration **out, size_t *count,
                         int64_t *total)
 {
-  *out = NULL;
-  *count = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM registrations"
-                                 " WHERE user_id = ? AND cancelled_at IS NULL");
-  if (st)
-    db_bind_int(st, 1, user_id);
-  int rc = db_int(st, total);
-  if (rc < 0 || *total <= offset)
-    return rc;
-  st = db_prepare(db, "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
-                      " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
-                      " ORDER BY r.registered_at DESC, r.id DESC LIMIT ? OFFSET ?");
-  if (st) {
-    db_bind_int(st, 1, user_id);
-    db_bind_int(st, 2, limit);
-    db_bind_int(st, 3, offset);
-  }
-  return list(st, read_registration, arena, out, count);
+  void *items;
+  int rc = db_page(db, "SELECT count(*) FROM registrations"
+                   " WHERE user_id = ? AND cancelled_at IS NULL",
+                   "SELECT " REGISTRATION_COLUMNS REGISTRATION_FROM
+                   " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
+                   " ORDER BY r.registered_at DESC, r.id DESC LIMIT ? OFFSET ?",
+                   limit, offset, read_registration, sizeof **out, arena, &items, count, total,
+                   "i", user_id);
+  *out = items;
+  return rc;
 }
 
 int

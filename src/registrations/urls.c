@@ -2,6 +2,9 @@
 
 #include "registrations/views.h"
 
+/* What an API key needs for each route (http/http.h). */
+#define READ (ROUTE_KEY(SCOPE_REGISTRATIONS_READ) | ROUTE_ONE_EVENT)
+
 static const struct route routes[] = {
   {HTTP_POST, "/api/registrations/<int:event_id>/register/", registrations_register_view, 0},
   {HTTP_POST, "/api/registrations/register/", registrations_register_body_view, 0},
@@ -9,7 +12,7 @@ static const struct route routes[] = {
   {HTTP_GET, "/registrations/me/", registrations_me_view, 0},
   {HTTP_GET, "/api/registrations/<int:id>/", registrations_detail_view, 0},
   {HTTP_DELETE, "/api/registrations/<int:id>/", registrations_cancel_view, 0},
-  {HTTP_GET, "/api/events/<int:id>/registrations/", registrations_event_list_view, 0},
+  {HTTP_GET, "/api/events/<int:id>/registrations/", registrations_event_list_view, READ},
 };
 
 int

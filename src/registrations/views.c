@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/strbuf.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 #include "events/models.h"
 #include "events/permissions.h"
@@ -138,7 +139,7 @@ read_page(db_t *db, void *arg)
 {
   struct page_read *r = arg;
   struct registration *list = NULL;
-  int rc = registrations_list_user(db, r->user_id, r->page.limit, r->page.offset, r->arena,
+  int rc = registrations_list_user(db, r->of, r->page.limit, r->page.offset, r->arena,
                                    &list, &r->count, &r->total);
   r->items = list;
   return rc;
@@ -289,6 +290,62 @@ reply_csv(struct http_request *req, const struct event *e, const struct registra
   http_reply_bytes(req, 200, "text/csv; charset=utf-8", data, len);
 }
 
+/* Whether the folded form of s has term in it, or (prefix) begins with it. */
+static bool
+folded_has(const char *s, const char *term, bool prefix)
+{
+  char *folded = text_fold(s ? s : "");
+  bool has = folded && (prefix ? strncmp(folded, term, strlen(term)) == 0
+                               : strstr(folded, term) != NULL);
+  free(folded);
+  return has;
+}
+
+static bool
+matches(const struct registration *r, const char *term)
+{
+  return folded_has(r->username, term, false) || folded_has(r->first_name, term, false) ||
+         folded_has(r->last_name, term, false) || folded_has(r->email, term, false) ||
+         (r->has_ticket && folded_has(r->ticket.code, term, true));
+}
+
+/*
+ * Keeps the registrations of list[0..*count) that the door's search finds
+ * (docs/api.md): every term of search, split on spaces and commas and
+ * compared without case, in the holder's username, first or last name or
+ * email, or the start of the ticket's code. search is UTF-8, as every
+ * query parameter (http/query.h). False after replying 500.
+ */
+static bool
+search_or_reply(struct http_request *req, const char *search, struct registration *list,
+                size_t *count)
+{
+  char *folded = text_fold(search);
+  /* At most one term in every two bytes ("a b c"). */
+  const char **terms =
+      folded ? arena_alloc(&req->arena, (strlen(folded) / 2 + 1) * sizeof *terms) : NULL;
+  if (folded == NULL || terms == NULL) {
+    free(folded);
+    http_reply_internal(req, "out of memory reading a search");
+    return false;
+  }
+  size_t nterms = 0;
+  char *save = NULL;
+  for (char *term = strtok_r(folded, " ,", &save); term; term = strtok_r(NULL, " ,", &save))
+    terms[nterms++] = term;
+  size_t kept = 0;
+  for (size_t i = 0; i < *count; i++) {
+    bool all = true;
+    for (size_t t = 0; all && t < nterms; t++)
+      all = matches(&list[i], terms[t]);
+    if (all)
+      list[kept++] = list[i];
+  }
+  free(folded);
+  *count = kept;
+  return true;
+}
+
 void
 registrations_event_list_view(struct http_request *req)
 {
@@ -310,8 +367,10 @@ registrations_event_list_view(struct http_request *req)
   }
   struct registration *list;
   size_t count;
+  const char *search = http_query(req, "search");
   if (!ok_or_reply(req, registrations_list_event(db, e.id, &req->arena, &list, &count),
-                   NULL, NULL))
+                   NULL, NULL) ||
+      (search && !search_or_reply(req, search, list, &count)))
     return;
   if (format && strcmp(format, "csv") == 0) {
     reply_csv(req, &e, list, count);

@@ -63,10 +63,17 @@ void
 pagination_user_list(struct http_request *req, db_unit_fn read,
                      json_t *(*item)(const void *items, size_t i))
 {
-  struct page_read r = {.arena = &req->arena};
-  if (!authenticated_or_reply(req) || !pagination_params_or_reply(req, &r.page))
+  if (authenticated_or_reply(req))
+    pagination_list(req, req->user->id, read, item);
+}
+
+void
+pagination_list(struct http_request *req, int64_t of, db_unit_fn read,
+                json_t *(*item)(const void *items, size_t i))
+{
+  struct page_read r = {.of = of, .arena = &req->arena};
+  if (!pagination_params_or_reply(req, &r.page))
     return;
-  r.user_id = req->user->id;
   /* One read transaction: the count and the page agree. */
   if (!ok_or_reply(req, db_read(read, &r), NULL, NULL))
     return;

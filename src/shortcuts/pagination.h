@@ -42,23 +42,27 @@ bool pagination_params_or_reply(struct http_request *req, struct page *page);
 void pagination_reply(struct http_request *req, const struct page *page, int64_t total,
                       json_t *results);
 
-/* A page of the caller's own items, as a read function fills it. */
+/* A page of the items of one owner (a user, an event), as a read function fills it. */
 struct page_read {
-  int64_t user_id;     /* the caller */
+  int64_t of;          /* whose items: the owner's id */
   struct page page;
   arena_t *arena;      /* the request's */
   const void *items;   /* the read's: an arena array of count items */
   size_t count;
-  int64_t total;       /* the read's: the number of all the caller's items */
+  int64_t total;       /* the read's: the number of all the owner's items */
 };
 
 /*
- * GET of a list of the caller's own items: 401 for anonymous callers, the
- * limit and offset checked (pagination_params_or_reply), the page read by
- * read(db, struct page_read *) in one read transaction (its items and its
- * total agree), then answered with item(items, i) for each (a new object)
- * by pagination_reply().
+ * GET of a list of the items of of, which the caller may see (the caller
+ * checked): the limit and offset checked (pagination_params_or_reply), the
+ * page read by read(db, struct page_read *) in one read transaction (its
+ * items and its total agree), then answered with item(items, i) for each
+ * (a new object) by pagination_reply().
  */
+void pagination_list(struct http_request *req, int64_t of, db_unit_fn read,
+                     json_t *(*item)(const void *items, size_t i));
+
+/* pagination_list() of the caller's own items: 401 for anonymous callers. */
 void pagination_user_list(struct http_request *req, db_unit_fn read,
                           json_t *(*item)(const void *items, size_t i));
 

@@ -104,40 +104,62 @@ int
 tickets_list_user(db_t *db, int64_t user_id, int64_t limit, int64_t offset, arena_t *arena,
                   struct ticket **out, size_t *count, int64_t *total)
 {
-  *out = NULL;
-  *count = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT count(*)" TICKET_FROM
-                                 " WHERE r.user_id = ? AND r.cancelled_at IS NULL");
-  if (st)
-    db_bind_int(st, 1, user_id);
-  int rc = db_int(st, total);
-  if (rc < 0 || *total <= offset)
-    return rc;
-  int64_t expected = *total - offset < limit ? *total - offset : limit;
-  st = db_prepare(db, "SELECT " TICKET_COLUMNS TICKET_FROM
-                      " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
-                      " ORDER BY t.issued_at DESC, t.id DESC LIMIT ? OFFSET ?");
-  if (st) {
-    db_bind_int(st, 1, user_id);
-    db_bind_int(st, 2, limit);
-    db_bind_int(st, 3, offset);
-  }
   void *list;
-  rc = db_rows(st, read_ticket, sizeof **out, (size_t)expected, arena, &list, count);
+  int rc = db_page(db, "SELECT count(*)" TICKET_FROM
+                   " WHERE r.user_id = ? AND r.cancelled_at IS NULL",
+                   "SELECT " TICKET_COLUMNS TICKET_FROM
+                   " WHERE r.user_id = ? AND r.cancelled_at IS NULL"
+                   " ORDER BY t.issued_at DESC, t.id DESC LIMIT ? OFFSET ?",
+                   limit, offset, read_ticket, sizeof **out, arena, &list, count, total, "i",
+                   user_id);
   *out = list;
   return rc;
 }
 
-/* The audit row of what door did to t at now, in the change's unit of work. */
-static int
-audit(db_t *db, const struct ticket *t, enum tickets_door_action action,
-      const struct tickets_door *door, int64_t now)
+int
+tickets_audit_write(db_t *db, int64_t event_id, const char *code, enum tickets_door_action action,
+                    const struct tickets_door *door, int64_t at)
 {
+  /* The event's next door version: the row is written (and so locked, on
+   * PostgreSQL) by every change at its door, which takes the numbers one
+   * after another in commit order. */
+  db_stmt_t *st = db_prepare(db, "INSERT INTO door_versions (event_id, version) VALUES (?, 1)"
+                                 " ON CONFLICT (event_id) DO UPDATE"
+                                 " SET version = door_versions.version + 1 RETURNING version");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, event_id);
+  int64_t version;
+  int rc = db_step_id(st, &version);
+  if (rc < 0)
+    return rc;
   return db_exec(db, "INSERT INTO check_in_audit"
-                     " (event_id, ticket_code, action, by_id, device, created_at)"
-                     " VALUES (?, ?, ?, ?, ?, ?)", NULL, "issisi", t->event_id, t->code,
+                     " (event_id, ticket_code, action, by_id, device, created_at, version)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?)", NULL, "issisii", event_id, code,
                  action == TICKETS_CHECK_IN ? "check_in" : "undo", door->by,
-                 door->device ? door->device : "", now);
+                 door->device ? door->device : "", at, version);
+}
+
+int
+tickets_checked_in_where(db_t *db, const char *code, arena_t *arena, const char **device)
+{
+  *device = "";
+  db_stmt_t *st = db_prepare(db, "SELECT device FROM check_in_audit"
+                                 " WHERE ticket_code = ? AND action = 'check_in'"
+                                 " ORDER BY version DESC LIMIT 1");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, code);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    bool failed = false;
+    const char *found = db_column_text_dup(st, 0, arena, &failed);
+    rc = failed ? EVENTAPI_ENOMEM : 0;
+    if (found)
+      *device = found;
+  }
+  db_reset(st);
+  return rc < 0 ? rc : 0;
 }
 
 int
@@ -161,7 +183,7 @@ tickets_check_in(db_t *db, const struct ticket *t, const struct tickets_door *do
     return rc;
   if (changes != 1)
     return EVENTAPI_ECONFLICT;
-  rc = audit(db, t, TICKETS_CHECK_IN, door, now);
+  rc = tickets_audit_write(db, t->event_id, t->code, TICKETS_CHECK_IN, door, now);
   return rc < 0 ? rc : signal_send(&tickets_checked_in, db, &(struct tickets_check_in){t->id, now});
 }
 
@@ -174,11 +196,12 @@ tickets_undo_check_in(db_t *db, const struct ticket *t, const struct tickets_doo
                        " WHERE id = ? AND checked_in_at IS NOT NULL", &changes, "i", t->id);
   if (rc < 0)
     return rc;
-  return changes == 1 ? audit(db, t, TICKETS_UNDO, door, now) : EVENTAPI_ECONFLICT;
+  return changes == 1 ? tickets_audit_write(db, t->event_id, t->code, TICKETS_UNDO, door, now)
+                      : EVENTAPI_ECONFLICT;
 }
 
-static int
-read_audit(db_stmt_t *st, arena_t *arena, void *out)
+int
+tickets_audit_read(db_stmt_t *st, arena_t *arena, void *out)
 {
   struct tickets_audit *a = out;
   a->id = db_column_int(st, 0);
@@ -190,6 +213,7 @@ read_audit(db_stmt_t *st, arena_t *arena, void *out)
   a->by_username = db_column_is_null(st, 5) ? NULL : arena_strdup(arena, db_column_text(st, 5));
   a->device = arena_strdup(arena, db_column_text(st, 6));
   a->at = db_column_int(st, 7);
+  a->version = db_column_int_or(st, 8, 0);
   return a->ticket_code && a->device ? 0 : EVENTAPI_ENOMEM;
 }
 
@@ -197,33 +221,27 @@ int
 tickets_audit_list(db_t *db, int64_t event_id, int64_t limit, int64_t offset, arena_t *arena,
                    struct tickets_audit **out, size_t *count, int64_t *total)
 {
-  *out = NULL;
-  *count = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM check_in_audit WHERE event_id = ?");
-  if (st)
-    db_bind_int(st, 1, event_id);
-  int rc = db_int(st, total);
-  if (rc < 0 || *total <= offset)
-    return rc;
-  int64_t expected = *total - offset < limit ? *total - offset : limit;
-  st = db_prepare(db, "SELECT a.id, a.ticket_code, a.event_id, a.action, a.by_id, u.username,"
-                      " a.device, a.created_at"
-                      " FROM check_in_audit a LEFT JOIN users u ON u.id = a.by_id"
-                      " WHERE a.event_id = ? ORDER BY a.created_at DESC, a.id DESC"
-                      " LIMIT ? OFFSET ?");
-  if (st) {
-    db_bind_int(st, 1, event_id);
-    db_bind_int(st, 2, limit);
-    db_bind_int(st, 3, offset);
-  }
   void *list;
-  rc = db_rows(st, read_audit, sizeof **out, (size_t)expected, arena, &list, count);
+  int rc = db_page(db, "SELECT count(*) FROM check_in_audit WHERE event_id = ?",
+                   "SELECT " TICKETS_AUDIT_COLUMNS " FROM " TICKETS_AUDIT_FROM
+                   " WHERE a.event_id = ? ORDER BY a.created_at DESC, a.id DESC"
+                   " LIMIT ? OFFSET ?",
+                   limit, offset, tickets_audit_read, sizeof **out, arena, &list, count, total,
+                   "i", event_id);
   *out = list;
   return rc;
 }
 
 int
-tickets_void(db_t *db, int64_t registration_id)
+tickets_void(db_t *db, int64_t registration_id, int64_t now)
 {
+  /* Its code is kept: a scan of it is then "cancelled", not "unknown". */
+  int rc = db_exec(db, "INSERT INTO voided_tickets (code, event_id, voided_at)"
+                       " SELECT t.code, r.event_id, ? FROM tickets t"
+                       " JOIN registrations r ON r.id = t.registration_id"
+                       " WHERE t.registration_id = ? ON CONFLICT (code) DO NOTHING",
+                   NULL, "ii", now, registration_id);
+  if (rc < 0)
+    return rc;
   return db_exec(db, "DELETE FROM tickets WHERE registration_id = ?", NULL, "i", registration_id);
 }

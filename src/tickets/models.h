@@ -52,7 +52,32 @@ struct tickets_audit {
   const char *by_username; /* NULL: that user is gone */
   const char *device;
   int64_t at;
+  int64_t version;         /* of the event's door (0: none) */
 };
+
+/* The columns tickets_audit_read() reads, and the rows they come from. */
+#define TICKETS_AUDIT_COLUMNS                                                   \
+  "a.id, a.ticket_code, a.event_id, a.action, a.by_id, u.username, a.device,"  \
+  " a.created_at, a.version"
+#define TICKETS_AUDIT_FROM "check_in_audit a LEFT JOIN users u ON u.id = a.by_id"
+
+/* A db_row_fn reading TICKETS_AUDIT_COLUMNS into a struct tickets_audit. */
+int tickets_audit_read(db_stmt_t *st, arena_t *arena, void *out);
+
+/*
+ * Writes the audit row of what door did to the ticket of code (of
+ * event_id) at at, with the event's next door version, in the change's
+ * unit of work.
+ */
+int tickets_audit_write(db_t *db, int64_t event_id, const char *code,
+                        enum tickets_door_action action, const struct tickets_door *door,
+                        int64_t at);
+
+/*
+ * The device that checked the ticket of code in, as its latest check-in
+ * audit row says ("" when none does), into *device (arena memory).
+ */
+int tickets_checked_in_where(db_t *db, const char *code, arena_t *arena, const char **device);
 
 /* Issues the ticket of registration_id with a new random code (into out). */
 int tickets_issue(db_t *db, int64_t registration_id, int64_t now, arena_t *arena,
@@ -98,7 +123,8 @@ int tickets_audit_list(db_t *db, int64_t event_id, int64_t limit, int64_t offset
                        arena_t *arena, struct tickets_audit **out, size_t *count,
                        int64_t *total);
 
-/* Removes the ticket of a registration that is cancelled. */
-int tickets_void(db_t *db, int64_t registration_id);
+/* Removes the ticket of a registration cancelled at now, keeping its code
+ * (voided_tickets). */
+int tickets_void(db_t *db, int64_t registration_id, int64_t now);
 
 #endif

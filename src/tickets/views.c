@@ -1,23 +1,27 @@
 /*
  * views.c - tickets: the holder's list and detail, the check-in at the
  * door and its undoing (by the event's organizer, an admin or its staff),
- * the check-in audit, and the QR codes that carry the ticket's code.
+ * scans made offline, the door's changes and figures, the check-in audit,
+ * and the QR codes that carry the ticket's code.
  */
 #include "tickets/views.h"
 
 #include <string.h>
 
 #include "core/error.h"
+#include "core/jsonutil.h"
 #include "core/text.h"
 #include "core/timefmt.h"
 #include "events/permissions.h"
 #include "events/rules.h"
 #include "events/staff.h"
+#include "shortcuts/body.h"
 #include "shortcuts/database.h"
 #include "shortcuts/pagination.h"
 #include "shortcuts/permissions.h"
 #include "shortcuts/reply.h"
 #include "shortcuts/write.h"
+#include "tickets/door.h"
 #include "tickets/models.h"
 #include "tickets/qr.h"
 #include "tickets/serializers.h"
@@ -32,7 +36,7 @@ read_page(db_t *db, void *arg)
 {
   struct page_read *r = arg;
   struct ticket *list = NULL;
-  int rc = tickets_list_user(db, r->user_id, r->page.limit, r->page.offset, r->arena, &list,
+  int rc = tickets_list_user(db, r->of, r->page.limit, r->page.offset, r->arena, &list,
                              &r->count, &r->total);
   r->items = list;
   return rc;
@@ -71,6 +75,9 @@ ticket_or_404(struct http_request *req, enum ticket_access access, struct ticket
   int rc = tickets_get(db, req->params[0], &req->arena, t);
   if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
     return ok_or_reply(req, rc, NULL, NULL);
+  /* An API key limited to one event sees the tickets of that event only. */
+  if (rc == 0 && req->user->key_event != 0 && t->event_id != req->user->key_event)
+    rc = EVENTAPI_ENOTFOUND;
   bool may = false, can_export, staff_elsewhere = false;
   if (rc == 0 && access == TICKET_DOOR)
     rc = events_staff_door(db, t->event_id, t->organizer_id, req->user, &may, &can_export);
@@ -127,14 +134,21 @@ struct door_unit {
   struct ticket t;
   struct tickets_door door;
   int64_t now;
-  int64_t first;   /* when it was checked in: now, or the earlier scan's time */
+  int64_t first;              /* when it was checked in: now, or the earlier scan's time */
+  const char *first_device;   /* and where, when it was earlier */
+  arena_t *arena;
 };
 
 static int
 check_in_unit(db_t *db, void *arg)
 {
   struct door_unit *unit = arg;
-  return tickets_check_in(db, &unit->t, &unit->door, unit->now, &unit->first);
+  int rc = tickets_check_in(db, &unit->t, &unit->door, unit->now, &unit->first);
+  if (rc == EVENTAPI_ECONFLICT) {
+    int found = tickets_checked_in_where(db, unit->t.code, unit->arena, &unit->first_device);
+    rc = found < 0 ? found : rc;
+  }
+  return rc;
 }
 
 static void
@@ -145,8 +159,9 @@ check_in_reply(struct http_request *req, int rc, void *arg)
     /* API.md: counted once; the second scanner learns when it was. */
     char when[TIME_ISO_MAX];
     time_format_iso(unit->first, when);
-    http_reply_json(req, 409, json_pack("{s:s, s:s}", "detail", "Ticket already checked in.",
-                                        "checked_in_at", when));
+    http_reply_json(req, 409, json_pack("{s:s, s:s, s:s}", "detail", "Ticket already checked in.",
+                                        "checked_in_at", when, "device",
+                                        unit->first_device ? unit->first_device : ""));
   } else if (object_or_404(req, rc, NO_TICKET)) {
     unit->t.checked_in_at = unit->first;
     http_reply_json(req, 200, tickets_serialize_at_door(&unit->t));
@@ -156,7 +171,7 @@ check_in_reply(struct http_request *req, int rc, void *arg)
 void
 tickets_check_in_view(struct http_request *req)
 {
-  struct door_unit unit = {.now = time_now_us()};
+  struct door_unit unit = {.now = time_now_us(), .arena = &req->arena};
   if (ticket_or_404(req, TICKET_DOOR, &unit.t) && door_or_400(req, &unit.door))
     write_or_reply(req, check_in_unit, &unit, sizeof unit, check_in_reply);
 }
@@ -188,38 +203,159 @@ tickets_undo_check_in_view(struct http_request *req)
     write_or_reply(req, undo_unit, &unit, sizeof unit, undo_reply);
 }
 
-/* A page of an event's check-in audit, as one read (the count and page agree). */
-struct audit_read {
-  int64_t event_id;
-  struct page page;
-  arena_t *arena;
-  struct tickets_audit *items;
+/* ---- scans made offline, the door's changes and figures ----------------------- */
+
+/* What tickets_sync() made of each scan, as docs/api.md names it. */
+static const char *const SCAN_STATUS[] = {
+  [TICKETS_SCAN_OK] = "ok",
+  [TICKETS_SCAN_ALREADY] = "already_checked_in",
+  [TICKETS_SCAN_UNKNOWN] = "unknown",
+  [TICKETS_SCAN_CANCELLED] = "cancelled",
+  [TICKETS_SCAN_OTHER_EVENT] = "other_event",
+};
+
+/* A batch of scans, as a unit of work. */
+struct sync_unit {
+  int64_t event_id, by;
+  struct tickets_scan *scans;
   size_t count;
-  int64_t total;
+  arena_t *arena;
 };
 
 static int
+sync_unit(db_t *db, void *arg)
+{
+  struct sync_unit *unit = arg;
+  return tickets_sync(db, unit->event_id, unit->by, unit->scans, unit->count, unit->arena);
+}
+
+static void
+sync_reply(struct http_request *req, int rc, void *arg)
+{
+  struct sync_unit *unit = arg;
+  if (!ok_or_reply(req, rc, NULL, NULL))
+    return;
+  json_t *results = json_array();
+  for (size_t i = 0; i < unit->count; i++) {
+    const struct tickets_scan *scan = &unit->scans[i];
+    bool in = scan->status == TICKETS_SCAN_OK || scan->status == TICKETS_SCAN_ALREADY;
+    json_array_append_new(results, json_pack("{s:s, s:s, s:o, s:o}", "code", scan->code,
+        "status", SCAN_STATUS[scan->status],
+        "checked_in_at", in ? json_time(scan->checked_in_at) : json_null(),
+        "device", in ? json_string(scan->checked_in_by) : json_null()));
+  }
+  http_reply_json(req, 200, json_pack("{s:o}", "results", results));
+}
+
+void
+tickets_sync_view(struct http_request *req)
+{
+  struct event e;
+  struct tickets_door door;
+  if (!event_door_or_reply(req, req->ids[0], &e, NULL) || !door_or_400(req, &door))
+    return;
+  json_t *body = body_or_reply(req, NULL);
+  if (body == NULL)
+    return;
+  struct sync_unit unit = {.event_id = e.id, .by = req->user->id, .arena = &req->arena};
+  json_t *errors = NULL;
+  int rc = tickets_scans_read(body, door.device, time_now_us(), &req->arena, &unit.scans,
+                              &unit.count, &errors);
+  if (rc == EVENTAPI_EINVAL)
+    http_reply_json(req, 400, errors);
+  else if (ok_or_reply(req, rc, NULL, NULL))
+    write_or_reply(req, sync_unit, &unit, sizeof unit, sync_reply);
+}
+
+/* The changes at an event's door after a version, as one read. */
+struct feed_read {
+  int64_t event_id, since;
+  arena_t *arena;
+  struct tickets_audit *items;
+  size_t count;
+  bool more;
+  int64_t cursor;
+};
+
+static int
+read_feed(db_t *db, void *arg)
+{
+  struct feed_read *r = arg;
+  return tickets_feed(db, r->event_id, r->since, r->arena, &r->items, &r->count, &r->more,
+                      &r->cursor);
+}
+
+void
+tickets_feed_view(struct http_request *req)
+{
+  struct event e;
+  if (!event_door_or_reply(req, req->ids[0], &e, NULL))
+    return;
+  struct feed_read r = {.event_id = e.id, .arena = &req->arena};
+  const char *since = http_query(req, "since");
+  json_t *errors = errors_or_reply(req);
+  if (errors == NULL)
+    return;
+  if (since)
+    json_int_text(since, "since", 0, INT64_MAX, errors, &r.since);
+  if (!valid_or_400(req, errors) || !ok_or_reply(req, db_read(read_feed, &r), NULL, NULL))
+    return;
+  json_t *results = json_array();
+  for (size_t i = 0; i < r.count; i++)
+    json_array_append_new(results, tickets_audit_serialize(&r.items[i]));
+  http_reply_json(req, 200, json_pack("{s:I, s:b, s:o}", "cursor", (json_int_t)r.cursor,
+                                      "more", r.more, "results", results));
+}
+
+/* An event's check-in figures, as one read. */
+struct stats_read {
+  int64_t event_id;
+  arena_t *arena;
+  struct tickets_stats stats;
+};
+
+static int
+read_stats(db_t *db, void *arg)
+{
+  struct stats_read *r = arg;
+  return tickets_stats(db, r->event_id, r->arena, &r->stats);
+}
+
+void
+tickets_stats_view(struct http_request *req)
+{
+  struct event e;
+  if (!event_door_or_reply(req, req->ids[0], &e, NULL))
+    return;
+  struct stats_read r = {.event_id = e.id, .arena = &req->arena};
+  if (ok_or_reply(req, db_read(read_stats, &r), NULL, NULL))
+    http_reply_json(req, 200, tickets_stats_serialize(e.id, &r.stats));
+}
+
+/* A page of an event's check-in audit (struct page_read, of the event). */
+static int
 read_audit(db_t *db, void *arg)
 {
-  struct audit_read *r = arg;
-  return tickets_audit_list(db, r->event_id, r->page.limit, r->page.offset, r->arena, &r->items,
-                            &r->count, &r->total);
+  struct page_read *r = arg;
+  struct tickets_audit *list = NULL;
+  int rc = tickets_audit_list(db, r->of, r->page.limit, r->page.offset, r->arena, &list,
+                              &r->count, &r->total);
+  r->items = list;
+  return rc;
+}
+
+static json_t *
+audit_item(const void *items, size_t i)
+{
+  return tickets_audit_serialize(&((const struct tickets_audit *)items)[i]);
 }
 
 void
 tickets_audit_view(struct http_request *req)
 {
   struct event e;
-  if (!event_owned_or_reply(req, req->ids[0], &e))
-    return;
-  struct audit_read r = {.event_id = e.id, .arena = &req->arena};
-  if (!pagination_params_or_reply(req, &r.page) ||
-      !ok_or_reply(req, db_read(read_audit, &r), NULL, NULL))
-    return;
-  json_t *results = json_array();
-  for (size_t i = 0; i < r.count; i++)
-    json_array_append_new(results, tickets_audit_serialize(&r.items[i]));
-  pagination_reply(req, &r.page, r.total, results);
+  if (event_owned_or_reply(req, req->ids[0], &e))
+    pagination_list(req, e.id, read_audit, audit_item);
 }
 
 static void

@@ -1,5 +1,6 @@
 #include "users/urls.h"
 
+#include "users/keys_views.h"
 #include "users/views.h"
 
 /* API.md: tokens are also served under the original's alias prefixes. */
@@ -25,6 +26,9 @@ static const struct route routes[] = {
   {HTTP_GET, "/api/users/<int:id>/", users_admin_get_view, 0},
   {HTTP_PATCH, "/api/users/<int:id>/", users_admin_update_view, 0},
   {HTTP_DELETE, "/api/users/<int:id>/", users_admin_delete_view, 0},
+  {HTTP_GET, "/api/keys/", users_keys_list_view, 0},
+  {HTTP_POST, "/api/keys/", users_keys_create_view, 0},
+  {HTTP_DELETE, "/api/keys/<int:id>/", users_keys_delete_view, 0},
 };
 
 int

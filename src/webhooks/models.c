@@ -126,26 +126,12 @@ int
 webhooks_list(db_t *db, int64_t owner_id, int64_t limit, int64_t offset, arena_t *arena,
               struct webhook **out, size_t *count, int64_t *total)
 {
-  *out = NULL;
-  *count = 0;
-  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM webhooks WHERE ? = 0 OR owner_id = ?");
-  if (st) {
-    db_bind_int(st, 1, owner_id);
-    db_bind_int(st, 2, owner_id);
-  }
-  int rc = db_int(st, total);
-  if (rc < 0 || *total <= offset)
-    return rc;
-  st = db_prepare(db, "SELECT " WEBHOOK_COLUMNS " FROM webhooks w"
-                      " WHERE ? = 0 OR w.owner_id = ? ORDER BY w.id LIMIT ? OFFSET ?");
-  if (st) {
-    db_bind_int(st, 1, owner_id);
-    db_bind_int(st, 2, owner_id);
-    db_bind_int(st, 3, limit);
-    db_bind_int(st, 4, offset);
-  }
   void *items;
-  rc = db_rows(st, read_webhook, sizeof **out, (size_t)limit, arena, &items, count);
+  int rc = db_page(db, "SELECT count(*) FROM webhooks WHERE ? = 0 OR owner_id = ?",
+                   "SELECT " WEBHOOK_COLUMNS " FROM webhooks w"
+                   " WHERE ? = 0 OR w.owner_id = ? ORDER BY w.id LIMIT ? OFFSET ?",
+                   limit, offset, read_webhook, sizeof **out, arena, &items, count, total, "ii",
+                   owner_id, owner_id);
   *out = items;
   return rc;
 }

@@ -70,37 +70,29 @@ reply_webhook(struct http_request *req, int64_t id, unsigned status, const char 
 
 /* ---- list ---------------------------------------------------------------- */
 
-struct list_read {
-  int64_t owner_id;
-  struct page page;
-  arena_t *arena;
-  struct webhook *items;
-  size_t count;
-  int64_t total;
-};
-
+/* A page of the webhooks of an owner (0: everyone's) (struct page_read). */
 static int
-read_list(db_t *db, void *arg)
+read_page(db_t *db, void *arg)
 {
-  struct list_read *r = arg;
-  return webhooks_list(db, r->owner_id, r->page.limit, r->page.offset, r->arena, &r->items,
-                       &r->count, &r->total);
+  struct page_read *r = arg;
+  struct webhook *list = NULL;
+  int rc = webhooks_list(db, r->of, r->page.limit, r->page.offset, r->arena, &list, &r->count,
+                         &r->total);
+  r->items = list;
+  return rc;
+}
+
+static json_t *
+page_item(const void *items, size_t i)
+{
+  return webhooks_serialize(&((const struct webhook *)items)[i], NULL);
 }
 
 void
 webhooks_list_view(struct http_request *req)
 {
-  struct list_read r = {.arena = &req->arena};
-  if (!organizer_or_reply(req) || !pagination_params_or_reply(req, &r.page))
-    return;
-  r.owner_id = owner_filter(req);
-  /* One read transaction: the count and the page agree. */
-  if (!ok_or_reply(req, db_read(read_list, &r), NULL, NULL))
-    return;
-  json_t *results = json_array();
-  for (size_t i = 0; i < r.count; i++)
-    json_array_append_new(results, webhooks_serialize(&r.items[i], NULL));
-  pagination_reply(req, &r.page, r.total, results);
+  if (organizer_or_reply(req))
+    pagination_list(req, owner_filter(req), read_page, page_item);
 }
 
 void
