@@ -202,6 +202,7 @@ static const struct {
   {&registrations_promoted, webhooks_on_registration_promoted},
   {&registrations_cancelled, webhooks_on_registration_cancelled},
   {&tickets_checked_in, webhooks_on_ticket_checked_in},
+  {&tickets_check_in_undone, webhooks_on_ticket_check_in_undone},
   {&events_created, webhooks_on_event_created},
   {&events_updated, webhooks_on_event_updated},
   {&events_deleting, webhooks_on_event_deleting},
@@ -211,6 +212,7 @@ static const struct {
   {&registrations_cancelled, ops_metrics_on_cancelled},
   {&registrations_promoted, ops_metrics_on_promoted},
   {&tickets_checked_in, ops_metrics_on_checked_in},
+  {&tickets_check_in_undone, ops_metrics_on_check_in_undone},
 };
 
 void

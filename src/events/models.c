@@ -302,15 +302,17 @@ events_can_see(db_t *db, const struct event *e, const struct principal *who, boo
   *visible = events_may_see(who, e->visibility, e->organizer_id, false);
   if (*visible || who == NULL)
     return 0;
-  /* The one fact that takes a query: is who a registrant? */
-  bool registrant = false;
-  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM events WHERE id = ? AND " EVENTS_SQL_REGISTRANT);
+  /* The one fact that takes a query: is who a registrant, or its staff? */
+  bool insider = false;
+  db_stmt_t *st = db_prepare(db, "SELECT 1 FROM events WHERE id = ?"
+                                 " AND (" EVENTS_SQL_REGISTRANT " OR " EVENTS_SQL_STAFF ")");
   if (st) {
     db_bind_int(st, 1, e->id);
     db_bind_int(st, 2, who->id);
+    db_bind_int(st, 3, who->id);
   }
-  int rc = db_exists(st, &registrant);
-  *visible = events_may_see(who, e->visibility, e->organizer_id, registrant);
+  int rc = db_exists(st, &insider);
+  *visible = events_may_see(who, e->visibility, e->organizer_id, insider);
   return rc;
 }
 

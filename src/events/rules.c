@@ -17,10 +17,10 @@ events_may_change(const struct principal *who, int64_t organizer_id)
 
 bool
 events_may_see(const struct principal *who, enum visibility visibility, int64_t organizer_id,
-               bool registrant)
+               bool insider)
 {
   return visibility == VISIBILITY_PUBLIC || events_may_change(who, organizer_id) ||
-         (who && registrant);
+         (who && insider);
 }
 
 bool

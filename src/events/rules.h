@@ -4,7 +4,9 @@
  *
  *   ownership:  its organizer and admins may change an event;
  *   visibility: everyone may see a public event; a private one, whoever
- *               may change it and its registrants (an active registration);
+ *               may change it and its registrants (an active registration),
+ *               and its staff one event at a time (not in the lists: the
+ *               door they work is not their catalogue);
  *   the door:   whoever may change an event, and its staff (events/staff.h),
  *               may list its registrations, check its tickets in and undo
  *               a check-in.
@@ -13,7 +15,8 @@
  * over one event's facts, for the checks of single objects (an event, a
  * registration, a ticket), and SQL over the events table, for the lists
  * (events/filters.c) and for the one fact a single check must query, the
- * registrant's. Change a rule here and both change. The door has its
+ * registrant's (and, for one event, the staff's). Change a rule here and
+ * both change. The door has its
  * predicate only, as no list is filtered by it yet; its one fact, whether
  * who is staff, is read by events_staff_door() (events/staff.h).
  */
@@ -31,11 +34,11 @@ bool events_may_change(const struct principal *who, int64_t organizer_id);
 
 /*
  * Visibility: whether who (NULL: anonymous) may see an event of visibility
- * and organizer_id, registrant telling whether who holds an active
- * registration for it.
+ * and organizer_id, insider telling whether who holds an active
+ * registration for it (or, for one event seen alone, is on its staff).
  */
 bool events_may_see(const struct principal *who, enum visibility visibility,
-                    int64_t organizer_id, bool registrant);
+                    int64_t organizer_id, bool insider);
 
 /*
  * The registrant clause, over a row of events: true when the user bound
@@ -43,6 +46,10 @@ bool events_may_see(const struct principal *who, enum visibility visibility,
  */
 #define EVENTS_SQL_REGISTRANT \
   "id IN (SELECT event_id FROM registrations WHERE user_id = ? AND cancelled_at IS NULL)"
+
+/* The staff clause, over a row of events: the user bound to its one ? is
+ * on the event's staff (events/staff.h). */
+#define EVENTS_SQL_STAFF "id IN (SELECT event_id FROM event_staff WHERE user_id = ?)"
 
 /*
  * The door: whether who (NULL: anonymous) may do the work at the door of

@@ -42,7 +42,7 @@ static const char *const error_class_names[HTTP_ERROR_CLASSES] = {
 /* What the API did, counted once its transaction committed. */
 enum domain_event {
   DOMAIN_CONFIRMED, DOMAIN_WAITLISTED, DOMAIN_CANCELLED, DOMAIN_PROMOTED, DOMAIN_CHECKED_IN,
-  DOMAIN_EVENTS
+  DOMAIN_CHECK_IN_UNDONE, DOMAIN_EVENTS
 };
 static atomic_uint_fast64_t domain[DOMAIN_EVENTS];
 
@@ -234,6 +234,13 @@ ops_metrics_on_checked_in(db_t *db, const void *payload)
   return count_at_commit(db, DOMAIN_CHECKED_IN);
 }
 
+int
+ops_metrics_on_check_in_undone(db_t *db, const void *payload)
+{
+  (void)payload;
+  return count_at_commit(db, DOMAIN_CHECK_IN_UNDONE);
+}
+
 static void
 render_domain(struct strbuf *out)
 {
@@ -256,6 +263,11 @@ render_domain(struct strbuf *out)
       "# HELP eventapi_checkins_total Tickets checked in through this process.\n"
       "# TYPE eventapi_checkins_total counter\n");
   appendf(out, "eventapi_checkins_total %" PRIu64 "\n", load(&domain[DOMAIN_CHECKED_IN]));
+  strbuf_puts(out,
+      "# HELP eventapi_checkin_undos_total Check-ins undone (wrong scans) through this process.\n"
+      "# TYPE eventapi_checkin_undos_total counter\n");
+  appendf(out, "eventapi_checkin_undos_total %" PRIu64 "\n",
+          load(&domain[DOMAIN_CHECK_IN_UNDONE]));
 }
 
 /* ---- the process, from /proc/self (as Prometheus's client libraries) ----- */

@@ -21,7 +21,7 @@
  * (db/signal.h; app.c connects them): registrations by the state they were
  * made in (registrations_confirmed, registrations_waitlisted),
  * cancellations, promotions off the waitlist, check-ins
- * (tickets_checked_in). Each is counted once its transaction has committed
+ * (tickets_checked_in) and the undone ones (tickets_check_in_undone). Each is counted once its transaction has committed
  * (db_on_commit), never for a change rolled back; per process, as every
  * counter here.
  */
@@ -30,6 +30,7 @@ int ops_metrics_on_waitlisted(db_t *db, const void *payload);
 int ops_metrics_on_cancelled(db_t *db, const void *payload);
 int ops_metrics_on_promoted(db_t *db, const void *payload);
 int ops_metrics_on_checked_in(db_t *db, const void *payload);
+int ops_metrics_on_check_in_undone(db_t *db, const void *payload);
 
 /*
  * GET /metrics: the text exposition format 0.0.4 of every counter, the

@@ -196,8 +196,11 @@ tickets_undo_check_in(db_t *db, const struct ticket *t, const struct tickets_doo
                        " WHERE id = ? AND checked_in_at IS NOT NULL", &changes, "i", t->id);
   if (rc < 0)
     return rc;
-  return changes == 1 ? tickets_audit_write(db, t->event_id, t->code, TICKETS_UNDO, door, now)
-                      : EVENTAPI_ECONFLICT;
+  if (changes != 1)
+    return EVENTAPI_ECONFLICT;
+  rc = tickets_audit_write(db, t->event_id, t->code, TICKETS_UNDO, door, now);
+  return rc < 0 ? rc
+                : signal_send(&tickets_check_in_undone, db, &(struct tickets_check_in){t->id, now});
 }
 
 int

@@ -108,7 +108,8 @@ int tickets_check_in(db_t *db, const struct ticket *t, const struct tickets_door
 
 /*
  * Undoes ticket t's check-in: 0 when this call did it (and wrote its audit
- * row, for door, at now), EVENTAPI_ECONFLICT when it is not checked in.
+ * row, for door, at now, and sent tickets_check_in_undone),
+ * EVENTAPI_ECONFLICT when it is not checked in.
  * One conditional UPDATE, as tickets_check_in.
  */
 int tickets_undo_check_in(db_t *db, const struct ticket *t, const struct tickets_door *door,

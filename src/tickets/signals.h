@@ -18,4 +18,8 @@ struct tickets_check_in {
 };
 extern struct signal tickets_checked_in;
 
+/* tickets_check_in_undone, with struct tickets_check_in: a check-in of the
+ * ticket was undone at now (a wrong scan). */
+extern struct signal tickets_check_in_undone;
+
 #endif

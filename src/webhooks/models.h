@@ -40,7 +40,8 @@
   X(EVENT_CREATED, "event.created")                       \
   X(EVENT_UPDATED, "event.updated")                       \
   X(EVENT_DELETED, "event.deleted")                       \
-  X(PING, "ping")
+  X(PING, "ping")                                         \
+  X(TICKET_CHECK_IN_UNDONE, "ticket.check_in_undone")
 
 enum webhooks_type {
 #define X(name, text) WEBHOOKS_##name,

@@ -131,22 +131,34 @@ webhooks_on_registration_cancelled(db_t *db, const void *payload)
   return on_registration(db, WEBHOOKS_REGISTRATION_CANCELLED, payload);
 }
 
-int
-webhooks_on_ticket_checked_in(db_t *db, const void *payload)
+/* A ticket's check-in, or its undoing: the ticket as it is now. */
+static int
+on_ticket(db_t *db, enum webhooks_type type, const struct tickets_check_in *check_in)
 {
-  const struct tickets_check_in *check_in = payload;
   bool any;
-  int rc = wanted(db, WEBHOOKS_TICKET_CHECKED_IN, &any);
+  int rc = wanted(db, type, &any);
   if (rc < 0 || !any)
     return rc;
   arena_t arena = {0};
   struct ticket t;
   rc = tickets_get_id(db, check_in->ticket_id, &arena, &t);
   if (rc == 0)
-    rc = dispatch(db, WEBHOOKS_TICKET_CHECKED_IN, t.event_id, t.organizer_id, check_in->now,
+    rc = dispatch(db, type, t.event_id, t.organizer_id, check_in->now,
                   &(struct subject){.ticket = &t}, &arena);
   arena_free(&arena);
   return rc;
+}
+
+int
+webhooks_on_ticket_checked_in(db_t *db, const void *payload)
+{
+  return on_ticket(db, WEBHOOKS_TICKET_CHECKED_IN, payload);
+}
+
+int
+webhooks_on_ticket_check_in_undone(db_t *db, const void *payload)
+{
+  return on_ticket(db, WEBHOOKS_TICKET_CHECK_IN_UNDONE, payload);
 }
 
 /* ---- events ---------------------------------------------------------------- */

@@ -26,6 +26,9 @@ int webhooks_on_registration_cancelled(db_t *db, const void *payload);
 /* tickets_checked_in (struct tickets_check_in): ticket.checked_in. */
 int webhooks_on_ticket_checked_in(db_t *db, const void *payload);
 
+/* tickets_check_in_undone (struct tickets_check_in): ticket.check_in_undone. */
+int webhooks_on_ticket_check_in_undone(db_t *db, const void *payload);
+
 /* events_created, events_updated (struct events_touched), events_deleting
  * (struct events_deletion): event.created, .updated, .deleted. */
 int webhooks_on_event_created(db_t *db, const void *payload);

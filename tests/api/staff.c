@@ -248,12 +248,21 @@ Test(staff, staff_check_in_and_list_registrations_and_nothing_more)
 
   add_staff(olga.access, a, vera.id, false);
   add_staff(olga.access, hidden, vera.id, false);
-  /* The door of a private event, which its staff need not see otherwise. */
+  /* The door of a private event, and the event itself (not in their list). */
   r = api_get(registrations_path(hidden), vera.access);
   expect_status(r, 200);
   cr_assert_eq(json_array_size(r->json), 0, "%s", r->body);
+  r = api_get(api_printf(EVENTS "%lld/", hidden), vera.access);
+  expect_status(r, 200);
+  expect_int(r, "id", hidden);
+  r = api_get(api_printf(EVENTS "%lld/calendar.ics", hidden), vera.access);
+  expect_status(r, 200);
+  r = api_get(EVENTS, vera.access);
+  expect_status(r, 200);
+  cr_assert(strstr(r->body, "\"visibility\":\"private\"") == NULL, "%s", r->body);
   r = api_patch(api_printf(EVENTS "%lld/update/", hidden), vera.access, "{\"title\":\"Mine\"}");
-  expect_status(r, 404);
+  expect_status(r, 403);
+  expect_detail(r, NO_PERMISSION);
 
   r = api_get(registrations_path(a), vera.access);
   expect_status(r, 200);
@@ -435,6 +444,9 @@ Test(staff, a_check_in_is_undone_once_by_the_door)
   r = api_request("DELETE", check_in_path(code), root.access, NULL, NULL, 0, NULL);
   expect_status(r, 200);
   expect_bool(r, "is_checked_in", false);
+  /* Two undone, the two 409s not counted; two check-ins. */
+  cr_assert_eq(api_metric("eventapi_checkin_undos_total"), 2);
+  cr_assert_eq(api_metric("eventapi_checkins_total"), 2);
   api_expect_database_consistent();
 }
 

@@ -159,7 +159,8 @@ Test(webhooks, every_event_type_may_be_asked_for)
   struct api_user org = api_signup("org", "organizer");
   const char *types = "['registration.created','registration.waitlisted',"
                       "'registration.promoted','registration.cancelled','ticket.checked_in',"
-                      "'event.created','event.updated','event.deleted','ping']";
+                      "'event.created','event.updated','event.deleted','ping',"
+                      "'ticket.check_in_undone']";
   struct api_resp *r = create(org.access, api_printf("{'url':'" HOOK_URL "','events':%s}",
                                                      types));
   expect_that(json_equal(json_object_get(r->json, "events"),
@@ -670,7 +671,7 @@ static long long registration_for(const char *token, long long event)
 
 #define ALL_TYPES "['registration.created','registration.waitlisted','registration.promoted'," \
     "'registration.cancelled','ticket.checked_in','event.created','event.updated'," \
-    "'event.deleted']"
+    "'event.deleted','ticket.check_in_undone']"
 
 TestSuite(webhook_delivery, .init = start_receiving, .fini = stop_receiving);
 
@@ -697,6 +698,7 @@ Test(webhook_delivery, each_event_type_arrives_once_per_matching_webhook)
   struct api_resp *bobs = api_get(api_printf("/api/registrations/%lld/", bob_reg), bob.access);
   const char *code = str_of(json_object_get(bobs->json, "ticket"), "code");
   expect_status(api_post(api_printf("/api/tickets/%s/check-in/", code), org.access, NULL), 200);
+  expect_status(api_delete(api_printf("/api/tickets/%s/check-in/", code), org.access), 200);
   expect_status(api_patch(api_printf("/api/events/%lld/update/", jazz.id), org.access,
                           "{\"title\":\"Jazz Night\"}"), 200);
   expect_status(api_delete(api_printf("/api/events/%lld/delete/", folk.id), org.access), 204);
@@ -706,11 +708,12 @@ Test(webhook_delivery, each_event_type_arrives_once_per_matching_webhook)
   const char *both[] = {"/all", "/admin"};
   for (size_t i = 0; i < 2; i++) {
     json_t *types = types_to(both[i]);
-    expect_that(json_array_size(types) == 9, "%s got %s", both[i], api_dump(types));
+    expect_that(json_array_size(types) == 10, "%s got %s", both[i], api_dump(types));
     expect_that(count_of(types, "event.created") == 2, "%s", api_dump(types));
     const char *once[] = {"registration.created", "registration.waitlisted",
                           "registration.cancelled", "registration.promoted",
-                          "ticket.checked_in", "event.updated", "event.deleted"};
+                          "ticket.checked_in", "ticket.check_in_undone", "event.updated",
+                          "event.deleted"};
     for (size_t j = 0; j < sizeof once / sizeof *once; j++)
       expect_that(count_of(types, once[j]) == 1, "%s: %s in %s", both[i], once[j],
                   api_dump(types));
@@ -740,6 +743,10 @@ Test(webhook_delivery, each_event_type_arrives_once_per_matching_webhook)
   json_t *checked = json_object_get(body_of(only("/admin", "ticket.checked_in")), "data");
   expect_str(checked, "code", code);
   expect_bool(checked, "is_checked_in", true);
+  json_t *undone = json_object_get(body_of(only("/admin", "ticket.check_in_undone")), "data");
+  expect_str(undone, "code", code);
+  expect_bool(undone, "is_checked_in", false);
+  expect_null(undone, "checked_in_at");
   json_t *updated = json_object_get(body_of(only("/all", "event.updated")), "data");
   expect_keys(updated, EVENT_KEYS);
   expect_str(updated, "title", "Jazz Night");
@@ -762,7 +769,7 @@ Test(webhook_delivery, each_event_type_arrives_once_per_matching_webhook)
               api_dump(one));
   /* Every delivery is recorded sent, tried once. */
   expect_that(api_db_int("SELECT count(*) FROM outbox WHERE channel = 'webhook'"
-                         " AND state = 'sent' AND attempts = 1", 0) == 20,
+                         " AND state = 'sent' AND attempts = 1", 0) == 22,
               "%lld", api_db_int("SELECT count(*) FROM outbox WHERE channel = 'webhook'", 0));
 }
 
