@@ -508,6 +508,19 @@ events_categories_validate(json_t *body, bool partial, arena_t *arena, struct ca
 const char EVENTS_STAFF_TWICE[] = "The fields event, user must make a unique set.";
 
 json_t *
+events_door_serialize(const struct event_door *d)
+{
+  json_t *obj = json_object();
+  json_object_set_new(obj, "id", json_integer(d->id));
+  json_set_string(obj, "title", d->title);
+  json_object_set_new(obj, "date_time", json_time(d->date_time));
+  json_set_string(obj, "location", d->location);
+  json_set_string(obj, "role", d->organizer ? "organizer" : "staff");
+  json_object_set_new(obj, "can_export", json_boolean(d->can_export));
+  return obj;
+}
+
+json_t *
 events_staff_serialize(const struct event_staff *s)
 {
   json_t *obj = json_object();

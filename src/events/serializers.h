@@ -74,6 +74,9 @@ int events_categories_validate(json_t *body, bool partial, arena_t *arena, struc
 /* Django's slugify (ASCII): lowercase, runs of other characters to "-". */
 char *events_categories_slugify(arena_t *arena, const char *name);
 
+/* An event at the caller's door (GET /api/events/door/). The caller owns it. */
+json_t *events_door_serialize(const struct event_door *d);
+
 /* A staff entry as the API shows it. The caller owns the returned object. */
 json_t *events_staff_serialize(const struct event_staff *s);
 

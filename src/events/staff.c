@@ -118,3 +118,66 @@ events_staff_delete(db_t *db, int64_t event_id, int64_t user_id)
                    "ii", event_id, user_id);
   return rc < 0 ? rc : changes == 1 ? 0 : EVENTAPI_ENOTFOUND;
 }
+
+static int
+read_door(db_stmt_t *st, arena_t *arena, void *out)
+{
+  struct event_door *d = out;
+  d->id = db_column_int(st, 0);
+  d->title = arena_strdup(arena, db_column_text(st, 1));
+  d->location = arena_strdup(arena, db_column_text(st, 2));
+  d->date_time = db_column_int(st, 3);
+  d->organizer = db_column_int(st, 4) != 0;
+  d->can_export = d->organizer || db_column_int(st, 5) != 0;
+  return d->title && d->location ? 0 : EVENTAPI_ENOMEM;
+}
+
+/* The events of the door list: the user's own and those they are staff of
+ * (parameters: user, user, only_event, only_event). */
+#define DOORS_WHERE                                                              \
+  " WHERE (e.organizer_id = ? OR e.id IN (SELECT event_id FROM event_staff"     \
+  " WHERE user_id = ?)) AND (? = 0 OR e.id = ?)"
+
+static void
+bind_doors(db_stmt_t *st, int first, int64_t user_id, int64_t only_event)
+{
+  db_bind_int(st, first, user_id);
+  db_bind_int(st, first + 1, user_id);
+  db_bind_int(st, first + 2, only_event);
+  db_bind_int(st, first + 3, only_event);
+}
+
+int
+events_staff_doors(db_t *db, int64_t user_id, int64_t only_event, int64_t now, int64_t limit,
+                   int64_t offset, arena_t *arena, struct event_door **out, size_t *count,
+                   int64_t *total)
+{
+  *out = NULL;
+  *count = 0;
+  db_stmt_t *st = db_prepare(db, "SELECT count(*) FROM events e" DOORS_WHERE);
+  if (st)
+    bind_doors(st, 1, user_id, only_event);
+  int rc = db_int(st, total);
+  if (rc < 0 || *total <= offset)
+    return rc;
+  st = db_prepare(db, "SELECT e.id, e.title, e.location, e.date_time,"
+                      " CASE WHEN e.organizer_id = ? THEN 1 ELSE 0 END,"
+                      " (SELECT coalesce(max(s.can_export), 0) FROM event_staff s"
+                      "  WHERE s.event_id = e.id AND s.user_id = ?)"
+                      " FROM events e" DOORS_WHERE
+                      " ORDER BY abs(e.date_time - ?), e.id LIMIT ? OFFSET ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, user_id);
+  db_bind_int(st, 2, user_id);
+  bind_doors(st, 3, user_id, only_event);
+  db_bind_int(st, 7, now);
+  db_bind_int(st, 8, limit);
+  db_bind_int(st, 9, offset);
+  int64_t left = *total - offset;
+  void *list = NULL;
+  rc = db_rows(st, read_door, sizeof **out, (size_t)(left < limit ? left : limit), arena, &list,
+               count);
+  *out = list;
+  return rc;
+}

@@ -64,6 +64,27 @@ int events_staff_of_any(db_t *db, int64_t user_id, bool *any);
 int events_staff_list(db_t *db, int64_t event_id, int64_t limit, int64_t offset, arena_t *arena,
                       struct event_staff **out, size_t *count, int64_t *total);
 
+/* An event at whose door a user works: one they organize, or are staff of. */
+struct event_door {
+  int64_t id;
+  const char *title;
+  const char *location;
+  int64_t date_time;
+  bool organizer;         /* theirs; else they are its staff */
+  bool can_export;        /* may download its registrations as CSV */
+};
+
+/*
+ * One page of the events at whose door user_id works (only_event alone
+ * when it is not 0: an API key's one event), the nearest to now first
+ * (then by id): at most limit from offset into *out (arena memory, *count
+ * of them), and the number of all of them in *total. Run it in a read
+ * transaction for the two to agree.
+ */
+int events_staff_doors(db_t *db, int64_t user_id, int64_t only_event, int64_t now,
+                       int64_t limit, int64_t offset, arena_t *arena, struct event_door **out,
+                       size_t *count, int64_t *total);
+
 /* Removes user_id from event_id's staff: 0 or EVENTAPI_ENOTFOUND. */
 int events_staff_delete(db_t *db, int64_t event_id, int64_t user_id);
 

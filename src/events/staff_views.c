@@ -15,6 +15,7 @@
 #include "shortcuts/body.h"
 #include "shortcuts/database.h"
 #include "shortcuts/pagination.h"
+#include "shortcuts/permissions.h"
 #include "shortcuts/reply.h"
 #include "shortcuts/write.h"
 
@@ -47,6 +48,45 @@ events_staff_list_view(struct http_request *req)
   struct event e;
   if (event_owned_or_reply(req, req->ids[0], &e))
     pagination_list(req, e.id, read_page, page_item);
+}
+
+/* A page of the events at the caller's door, as one read. */
+struct doors_read {
+  const struct principal *who;
+  struct page page;
+  int64_t now;
+  arena_t *arena;
+  struct event_door *items;
+  size_t count;
+  int64_t total;
+};
+
+static int
+read_doors(db_t *db, void *arg)
+{
+  struct doors_read *r = arg;
+  return events_staff_doors(db, r->who->id, r->who->key_event, r->now, r->page.limit,
+                            r->page.offset, r->arena, &r->items, &r->count, &r->total);
+}
+
+/*
+ * GET /api/events/door/: the events whose tickets the caller checks in
+ * (their own and those they are staff of; an API key's one event only),
+ * the nearest to now first, for a scanner to pick from.
+ */
+void
+events_door_list_view(struct http_request *req)
+{
+  if (!authenticated_or_reply(req))
+    return;
+  struct doors_read r = {.who = req->user, .now = time_now_us(), .arena = &req->arena};
+  if (!pagination_params_or_reply(req, &r.page) ||
+      !ok_or_reply(req, db_read(read_doors, &r), NULL, NULL))
+    return;
+  json_t *results = json_array();
+  for (size_t i = 0; i < r.count; i++)
+    json_array_append_new(results, events_door_serialize(&r.items[i]));
+  pagination_reply(req, &r.page, r.total, results);
 }
 
 /* A staff entry added, as a unit of work. */

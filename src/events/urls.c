@@ -39,6 +39,8 @@ static const struct route routes[] = {
   {HTTP_DELETE, "/api/events/<int:id>/sessions/<int:sid>/", events_sessions_delete_view,
    WRITE | ONE},
   {HTTP_GET, "/api/events/<int:id>/staff/", events_staff_list_view, READ | ONE},
+  /* A key of one event lists that event alone (the view filters). */
+  {HTTP_GET, "/api/events/door/", events_door_list_view, ROUTE_KEY(SCOPE_CHECKIN) | ONE},
   {HTTP_POST, "/api/events/<int:id>/staff/", events_staff_add_view, WRITE | ONE},
   {HTTP_DELETE, "/api/events/<int:id>/staff/<int:user_id>/", events_staff_remove_view, WRITE | ONE},
 

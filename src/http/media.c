@@ -212,8 +212,8 @@ media_remove(const char *root, const char *name)
  * Whether an If-None-Match header names etag (quoted): "*", or a list of
  * entity tags compared weakly (RFC 9110 13.1.2), W/ prefixes ignored.
  */
-static bool
-etag_listed(const char *header, const char *etag)
+bool
+media_etag_listed(const char *header, const char *etag)
 {
   size_t etag_len = strlen(etag);
   const char *p = header;
@@ -294,7 +294,7 @@ media_send_file(struct http_request *req, const char *path, const char *type,
     return;
   }
   const char *if_none_match = http_header(req, "If-None-Match");
-  if (if_none_match && etag_listed(if_none_match, etag)) {
+  if (if_none_match && media_etag_listed(if_none_match, etag)) {
     close(fd);
     add_cache_headers(req, etag, cache_control);
     http_reply_not_modified(req, (uint64_t)st.st_size);

@@ -52,6 +52,12 @@ int media_remove(const char *root, const char *name);
 void media_view(struct http_request *req);
 
 /*
+ * Whether an If-None-Match header names etag (quoted): "*", or a list of
+ * entity tags compared weakly (RFC 9110 13.1.2), W/ prefixes ignored.
+ */
+bool media_etag_listed(const char *header, const char *etag);
+
+/*
  * Answers with the regular file at path (never through a symbolic link), of
  * at most max bytes, as type: with etag (NULL: one made of the file's size
  * and time), cache_control and nosniff; 304 when If-None-Match lists the tag

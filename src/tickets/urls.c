@@ -1,5 +1,6 @@
 #include "tickets/urls.h"
 
+#include "tickets/checkin.h"
 #include "tickets/views.h"
 
 /* What an API key needs for each route (http/http.h). */
@@ -18,10 +19,14 @@ static const struct route routes[] = {
   {HTTP_GET, "/api/events/<int:id>/check-ins/audit/", tickets_audit_view, READ},
   {HTTP_GET, "/api/tickets/<str:code>/qr.svg/", tickets_qr_svg_view, 0},
   {HTTP_GET, "/api/tickets/<str:code>/qr.png/", tickets_qr_png_view, 0},
+  /* The door's web page (checkin.h). */
+  {HTTP_GET, "/checkin/", tickets_checkin_page_view, ROUTE_NO_AUTH},
+  {HTTP_GET, "/checkin/<str:name>/", tickets_checkin_file_view, ROUTE_NO_AUTH},
 };
 
 int
 tickets_urls_register(void)
 {
+  tickets_checkin_configure();
   return http_routes_add(routes, sizeof routes / sizeof routes[0]);
 }

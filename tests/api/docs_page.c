@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "support/api.h"
+#include "support/browser.h"
 
 #define DEFAULT_ASSETS "/usr/local/share/eventapi/docs/node_modules/swagger-ui-dist"
 
@@ -36,56 +37,9 @@ static void start(void)
 
 TestSuite(docs_page, .init = start, .fini = api_server_stop);
 
-/* The Chromium binary on PATH, or NULL. */
-static const char *chromium(void)
-{
-  const char *names[] = {"chromium", "chromium-browser", "google-chrome"};
-  const char *path = getenv("PATH");
-  if (path == NULL)
-    return NULL;
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-    char *dirs = api_strdup(path), *save = NULL;
-    for (char *dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-      char *candidate = api_printf("%s/%s", dir, names[i]);
-      if (access(candidate, X_OK) == 0)
-        return candidate;
-    }
-  }
-  return NULL;
-}
-
-/* Runs command and returns its standard output (harness-owned). */
-static const char *run(const char *command)
-{
-  FILE *p = popen(command, "r");
-  cr_assert(p != NULL, "popen %s", command);
-  size_t len = 0, cap = 1 << 16;
-  char *out = malloc(cap);
-  cr_assert(out != NULL);
-  size_t n;
-  while ((n = fread(out + len, 1, cap - len - 1, p)) > 0) {
-    len += n;
-    if (cap - len - 1 == 0) {
-      char *grown = realloc(out, cap *= 2);
-      cr_assert(grown != NULL);
-      out = grown;
-    }
-  }
-  out[len] = '\0';
-  int status = pclose(p);
-  api_keep(out, free);
-  cr_assert(status == 0, "%s exited with %d; its output:\n%.2000s", command, status, out);
-  return out;
-}
-
 Test(docs_page, chromium_renders_every_operation_of_the_schema, .timeout = 300)
 {
-  const char *browser = chromium();
-  if (browser == NULL) {
-    /* CI installs it: there, its absence is a failure, never a skip. */
-    cr_assert(getenv("CI") == NULL, "chromium is missing although CI installs it");
-    cr_skip("chromium is not installed (scripts/install-deps --test installs it)");
-  }
+  const char *browser = api_chromium();
   struct stat st;
   const char *bundle = api_printf("%s/swagger-ui-bundle.js", assets_dir());
   cr_assert(stat(bundle, &st) == 0,
@@ -98,7 +52,7 @@ Test(docs_page, chromium_renders_every_operation_of_the_schema, .timeout = 300)
   cr_assert(json_object_size(paths) > 0, "the schema has no paths: %.500s", schema->body);
 
   /* --no-sandbox: the tests may run as root (CI containers). */
-  const char *dom = run(api_printf(
+  const char *dom = api_run(api_printf(
       "timeout 240 '%s' --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage "
       "--no-first-run --disable-extensions --disable-background-networking "
       "--user-data-dir='%s/chromium' --virtual-time-budget=10000 --dump-dom '%s' 2>/dev/null",

@@ -326,3 +326,27 @@ Test(keys, a_keys_last_use_is_written_down)
   struct api_resp *r = api_get(KEYS, olga.access);
   expect_time_within(json_array_get(r->json, 0), "last_used_at", before, after);
 }
+
+/* GET /api/events/door/ to a key: the scanner's event picker. */
+Test(keys, a_scanner_key_lists_the_events_of_its_door)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  long long type;
+  long long one = ticketed_event(olga.access, &type);
+  long long two = ticketed_event(olga.access, &type);
+  const char *any = make_key(olga.access, "{'name':'Any door','scopes':['checkin']}");
+  const char *single = make_key(olga.access, api_printf(
+      "{'name':'Hall B','scopes':['checkin','registrations:read'],'event':%lld}", two));
+  const char *reader = make_key(olga.access, "{'name':'Site','scopes':['events:read']}");
+
+  struct api_resp *r = with_key("GET", "/api/events/door/", any, NULL);
+  expect_status(r, 200);
+  cr_assert_eq(json_array_size(r->json), 2, "%s", r->body);
+  r = with_key("GET", "/api/events/door/", single, NULL);
+  expect_status(r, 200);
+  cr_assert_eq(json_array_size(r->json), 1, "%s", r->body);
+  cr_assert_eq(api_int(json_array_get(r->json, 0), "id"), two);
+  cr_assert_neq(two, one);
+  r = with_key("GET", "/api/events/door/", reader, NULL);
+  expect_status(r, 403);
+}

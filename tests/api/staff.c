@@ -543,3 +543,80 @@ Test(staff, two_staff_scanning_at_once_check_in_once)
   cr_assert_eq(json_array_size(r->json), 1, "%s", r->body);
   api_expect_database_consistent();
 }
+
+/* ---- the events at the caller's door ------------------------------------- */
+
+#define DOORS "/api/events/door/"
+#define DOOR_EVENT_KEYS "id", "title", "date_time", "location", "role", "can_export", NULL
+
+/* An event of token's titled title, seconds from now. */
+static long long event_at(const char *token, const char *title, long long seconds)
+{
+  return api_create_event(token, api_jsonf("{\"title\":\"%s\",\"date_time\":\"%s\"}", title,
+                                           api_iso_from_now(seconds))).id;
+}
+
+Test(staff, the_door_list_has_the_events_the_caller_works_nearest_first)
+{
+  struct api_user olga = api_signup("olga", "organizer");
+  struct api_user otto = api_signup("otto", "organizer");
+  struct api_user vera = api_signup("vera", NULL);
+  /* Made three days ahead of the clock, which then moves on three days:
+   * one event two days past, the others to come. */
+  long long ahead = 3 * 86400;
+  long long far = event_at(olga.access, "Far", ahead + 30 * 86400);
+  long long soon = event_at(olga.access, "Soon", ahead + 3600);
+  long long past = event_at(olga.access, "Past", ahead - 2 * 86400);
+  long long others = event_at(otto.access, "Otto event", ahead + 7200);
+  event_at(otto.access, "Not for vera", ahead + 600);
+  expect_status(api_post(staff_path(others), otto.access,
+                         api_jsonf("{\"user\":%lld,\"can_export\":true}", vera.id)), 201);
+  expect_status(api_post(staff_path(far), olga.access, api_jsonf("{\"user\":%lld}", vera.id)),
+                201);
+  api_clock_advance(ahead);
+  olga = api_login("olga", API_PASSWORD); /* the tokens of three days ago have run out */
+  otto = api_login("otto", API_PASSWORD);
+  vera = api_login("vera", API_PASSWORD);
+
+  /* The organizer: their own, the nearest to now first, past ones too. */
+  struct api_resp *r = api_get(DOORS, olga.access);
+  expect_status(r, 200);
+  cr_assert_eq(json_array_size(r->json), 3, "%s", r->body);
+  long long order[] = {soon, past, far};
+  for (size_t i = 0; i < 3; i++) {
+    json_t *item = json_array_get(r->json, i);
+    cr_assert_eq(api_int(item, "id"), order[i], "%s", r->body);
+    expect_keys(item, DOOR_EVENT_KEYS);
+    cr_assert_str_eq(json_string_value(json_object_get(item, "role")), "organizer");
+    cr_assert(json_is_true(json_object_get(item, "can_export")));
+  }
+  cr_assert_str_eq(api_header(r, "X-Total-Count"), "3");
+
+  /* Staff: the events they work, with what they may do there; not Otto's other event. */
+  r = api_get(DOORS, vera.access);
+  expect_status(r, 200);
+  cr_assert_eq(json_array_size(r->json), 2, "%s", r->body);
+  json_t *first = json_array_get(r->json, 0), *second = json_array_get(r->json, 1);
+  cr_assert_eq(api_int(first, "id"), others);
+  cr_assert_str_eq(json_string_value(json_object_get(first, "title")), "Otto event");
+  cr_assert_str_eq(json_string_value(json_object_get(first, "role")), "staff");
+  cr_assert(json_is_true(json_object_get(first, "can_export")));
+  cr_assert_eq(api_int(second, "id"), far);
+  cr_assert(json_is_false(json_object_get(second, "can_export")));
+
+  /* Paginated as every list; an attendee who works no door has none. */
+  r = api_get(DOORS "?limit=1&offset=1", vera.access);
+  expect_status(r, 200);
+  expect_int(r, "count", 2);
+  cr_assert_eq(api_int(json_array_get(json_object_get(r->json, "results"), 0), "id"), far);
+  expect_status(api_get(DOORS "?limit=0", vera.access), 400);
+  r = api_get(DOORS, api_signup("ann", NULL).access);
+  expect_status(r, 200);
+  cr_assert_eq(json_array_size(r->json), 0);
+  expect_status(api_get(DOORS, NULL), 401);
+
+  /* Removed from the staff: the event leaves the list with the next request. */
+  expect_status(api_delete(member_path(others, vera.id), otto.access), 204);
+  r = api_get(DOORS, vera.access);
+  cr_assert_eq(json_array_size(r->json), 1, "%s", r->body);
+}
