@@ -38,6 +38,7 @@
 #include "registrations/models.h"
 #include "registrations/signals.h"
 #include "registrations/urls.h"
+#include "shortcuts/idempotency.h"
 #include "tickets/signals.h"
 #include "tickets/urls.h"
 #include "users/keys.h"
@@ -78,6 +79,8 @@ app_setup(const struct config *cfg)
    * the app turns off, on its beat, an endpoint failing for days. */
   delivery_webhook_keys_register(webhooks_keys);
   delivery_on_tick(webhooks_worker_tick);
+  /* Idempotency keys past their lifetime go on the same beat. */
+  delivery_on_tick(idempotency_prune);
 }
 
 int
@@ -247,6 +250,7 @@ app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
     return rc;
   http_set_user_loader(users_load_principal);
   http_set_key_loader(users_keys_load_principal);
+  http_set_replayer(idempotency_replay);
   app_signals_connect();
   if ((rc = app_routes_register()) < 0) {
     snprintf(err, errlen, "routes: %s", eventapi_strerror(rc));

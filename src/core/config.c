@@ -448,6 +448,8 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   if (rc == 0)
     rc = get_duration_or_zero(&src, "OUTBOX_RETENTION", 7 * 86400, &cfg->outbox_retention);
   if (rc == 0)
+    rc = get_duration(&src, "IDEMPOTENCY_KEY_TTL", 86400, &cfg->idempotency_key_ttl);
+  if (rc == 0)
     rc = get_duration_or_zero(&src, "OUTBOX_DEAD_RETENTION", 30 * 86400,
                               &cfg->outbox_dead_retention);
   if (rc == 0)

@@ -24,7 +24,8 @@
   X(CONFLICT,   11, "conflict")                              \
   X(INTERNAL,   12, "internal error")                        \
   X(FULL,       13, "storage full")                          \
-  X(NOTDURABLE, 14, "committed, not known to be durable")
+  X(NOTDURABLE, 14, "committed, not known to be durable") \
+  X(KEYTAKEN,   15, "idempotency key in use")
 
 enum eventapi_error {
   EVENTAPI_OK = 0,

@@ -24,6 +24,21 @@ static struct db *registry;   /* every thread's connection */
 static atomic_uint generation; /* bumped by db_close_all */
 
 static _Thread_local struct db *thread_db;
+static _Thread_local struct db *lent_db; /* db_thread_lend() */
+
+db_t *
+db_thread_lend(db_t *db)
+{
+  db_t *before = lent_db;
+  lent_db = db;
+  return before;
+}
+
+db_t *
+db_thread_lent(void)
+{
+  return lent_db;
+}
 static _Thread_local unsigned thread_generation;
 
 #define ASSEMBLED_MAX 256 /* cached statements of run-time SQL, per connection */
@@ -147,6 +162,8 @@ db_thread(void)
 {
   /* Read on every call: an atomic, no lock (a thread's own connection is
    * the fast path of every request). */
+  if (lent_db)
+    return lent_db;
   unsigned current = atomic_load(&generation);
   if (thread_db && thread_generation != current)
     thread_db = NULL; /* closed by db_close_all */

@@ -80,6 +80,16 @@ void db_close(db_t *db);
  */
 db_t *db_thread(void);
 
+/*
+ * Lends db, in a unit of work, to this thread: until it is lent back
+ * (NULL), db_thread() answers db, and db_read() runs its function in db's
+ * open transaction. For an answer made inside the unit (a write with an
+ * Idempotency-Key), which reads what the unit wrote. Returns what was
+ * lent before, to lend back.
+ */
+db_t *db_thread_lend(db_t *db);
+db_t *db_thread_lent(void);
+
 /* Closes every thread's connection. Only once no thread uses its own. */
 void db_close_all(void);
 

@@ -832,6 +832,9 @@ db_write_async(db_unit_fn fn, void *ctx, void (*done)(void *arg, int rc), void *
 int
 db_read(db_unit_fn fn, void *ctx)
 {
+  db_t *lent = db_thread_lent();
+  if (lent)
+    return fn(lent, ctx); /* in the unit's own transaction */
   db_t *db = db_thread();
   if (db == NULL)
     return EVENTAPI_EUNAVAILABLE;

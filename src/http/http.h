@@ -105,6 +105,12 @@ struct http_request {
   bool answered_early;              /* answered before the body ended: close after */
   json_t *json_body;                /* parsed by http_json_body() */
 
+  /* A write's Idempotency-Key, as sent by a user (middleware_idempotency):
+   * NULL when none is to be kept. The request it names: the hex SHA-256 of
+   * its method, target and body. */
+  const char *idempotency_key;
+  char idempotency_fingerprint[65];
+
   /* Parked by http_suspend(): called again on resumption to reply. */
   void (*resumed)(struct http_request *req, void *arg);
   void *resumed_arg;
@@ -268,5 +274,21 @@ void http_set_user_loader(http_user_loader loader);
  */
 typedef int (*http_key_loader)(const char *key, struct principal *out, bool *active);
 void http_set_key_loader(http_key_loader loader);
+
+/*
+ * Before the view of a write that a user sent with an Idempotency-Key
+ * (req->idempotency_key set), the replayer answers it from what was kept
+ * for that key (the first answer, 422 for another request, or a failure)
+ * and returns true, or returns false for the view to run. Set by the app.
+ */
+typedef bool (*http_replayer)(struct http_request *req);
+void http_set_replayer(http_replayer replayer);
+
+/*
+ * Undoes a reply not yet sent, and the headers added after the first
+ * nheaders, so that another can be made (a reply made inside a unit of
+ * work whose commit then failed).
+ */
+void http_reply_reset(struct http_request *req, int nheaders);
 
 #endif

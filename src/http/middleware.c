@@ -13,6 +13,13 @@
 
 static http_user_loader user_loader;
 static http_key_loader key_loader;
+static http_replayer replayer;
+
+void
+http_set_replayer(http_replayer fn)
+{
+  replayer = fn;
+}
 
 void
 http_set_key_loader(http_key_loader loader)
@@ -294,7 +301,8 @@ middleware_cors(struct http_request *req, unsigned allowed)
   if (!cors_any)
     http_add_header(req, "Vary", "Origin");
   http_add_header(req, "Access-Control-Expose-Headers",
-                  "X-Request-Id, X-Total-Count, Retry-After, ETag, Content-Disposition");
+                  "X-Request-Id, X-Total-Count, Retry-After, ETag, Content-Disposition, "
+                  "Idempotent-Replayed");
   if (req->method == HTTP_OPTIONS && http_header(req, "Access-Control-Request-Method")) {
     char *methods = arena_alloc(&req->arena, 64);
     if (methods) {
@@ -302,7 +310,54 @@ middleware_cors(struct http_request *req, unsigned allowed)
       http_add_header(req, "Access-Control-Allow-Methods", methods);
     }
     http_add_header(req, "Access-Control-Allow-Headers",
-                    "Authorization, Content-Type, X-Request-Id, If-None-Match");
+                    "Authorization, Content-Type, X-Request-Id, If-None-Match, Idempotency-Key, X-Device");
     http_add_header(req, "Access-Control-Max-Age", "86400");
   }
+}
+
+/* ---- idempotency keys ---- */
+
+#define IDEMPOTENCY_KEY_MAX 255
+
+static bool
+idempotency_key_sane(const char *key)
+{
+  size_t len = strlen(key);
+  if (len == 0 || len > IDEMPOTENCY_KEY_MAX)
+    return false;
+  for (const char *p = key; *p; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      return false;
+  return true;
+}
+
+bool
+middleware_idempotency(struct http_request *req)
+{
+  const char *key = http_header(req, "Idempotency-Key");
+  enum http_method m = req->method;
+  if (key == NULL || !(m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH || m == HTTP_DELETE))
+    return true;
+  if (!idempotency_key_sane(key)) {
+    http_reply_detail(req, 400, "Idempotency-Key must be 1 to 255 printable ASCII characters.");
+    return false;
+  }
+  /* Kept per user: anonymous writes (sign-up, login) and uploads (which
+   * replace a file whole, idempotent as they are) run as without a key. */
+  if (req->user == NULL || replayer == NULL ||
+      (req->route->flags & (ROUTE_NO_AUTH | ROUTE_UPLOAD)) != 0)
+    return true;
+  crypto_hash_sha256_state state;
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_init(&state);
+  crypto_hash_sha256_update(&state, (const unsigned char *)req->method_name,
+                            strlen(req->method_name) + 1);
+  crypto_hash_sha256_update(&state, (const unsigned char *)req->target, strlen(req->target) + 1);
+  if (req->body)
+    crypto_hash_sha256_update(&state, (const unsigned char *)req->body, req->body_len);
+  crypto_hash_sha256_final(&state, digest);
+  sodium_bin2hex(req->idempotency_fingerprint, sizeof req->idempotency_fingerprint, digest,
+                 sizeof digest);
+  req->idempotency_key = key;
+  return !replayer(req);
 }

@@ -20,6 +20,14 @@ void middleware_request_id(struct http_request *req);
 bool middleware_authenticate(struct http_request *req);
 
 /*
+ * A write's Idempotency-Key (docs/api.md, "Safe retries"): 400 when it is
+ * not 1 to 255 printable ASCII characters; for a user's write, the key is
+ * set on the request and the replayer (http_set_replayer) may answer it.
+ * Returns true when the view is to run.
+ */
+bool middleware_idempotency(struct http_request *req);
+
+/*
  * Sets the CORS allow-list from CORS_ALLOWED_ORIGINS (comma separated
  * origins, or "*"). Returns 0 or EVENTAPI_ENOMEM.
  */

@@ -39,6 +39,24 @@ http_reply_bytes(struct http_request *req, unsigned status,
 }
 
 void
+http_reply_reset(struct http_request *req, int nheaders)
+{
+  free(req->reply);
+  req->reply = NULL;
+  if (req->reply_release) {
+    req->reply_release(req->reply_release_arg);
+    req->reply_release = NULL;
+  }
+  req->reply_shared = NULL;
+  req->reply_len = 0;
+  req->content_type = NULL;
+  req->status = 0;
+  req->replied = false;
+  if (nheaders >= 0 && nheaders < req->nheaders)
+    req->nheaders = nheaders;
+}
+
+void
 http_reply_shared(struct http_request *req, unsigned status, const char *content_type,
                   const char *data, size_t len, void (*release)(void *arg), void *arg)
 {

@@ -743,7 +743,7 @@ dispatch(struct http_request *req)
                       arena_printf(&req->arena, "Method \"%s\" not allowed.", method));
     return;
   }
-  if (!middleware_authenticate(req))
+  if (!middleware_authenticate(req) || !middleware_idempotency(req))
     return;
   req->route->handler(req);
   if (!req->replied && !req->suspended)

@@ -226,6 +226,7 @@ struct api_call {
   const char *body;             /* JSON; NULL sends "{}" (a race needs a body) */
   size_t body_len;              /* 0: strlen(body) (for bodies with NUL bytes) */
   const char *content_type;     /* NULL: application/json */
+  const char *const *headers;   /* more request headers ("Name: value", NULL-ended), or NULL */
   struct api_resp *resp;        /* the answer, once api_race() returns */
   long long held_us;            /* when all but its last byte had gone (monotonic) */
   long long answered_us;        /* when its answer was read (monotonic) */
@@ -257,7 +258,7 @@ struct api_resp *api_race_winner(struct api_call *calls, size_t count, long won,
  * building block of api_race()). */
 struct api_resp *api_request_held(const char *method, const char *path, const char *token,
                                   const char *content_type, const void *body, size_t len,
-                                  void (*hold)(void *), void *arg);
+                                  const char *const *headers, void (*hold)(void *), void *arg);
 
 /* ---- the HTTP client (client.c) ----------------------------------------- */
 

@@ -437,11 +437,11 @@ struct api_resp *api_request(const char *method, const char *path,
 
 struct api_resp *api_request_held(const char *method, const char *path, const char *token,
                                   const char *content_type, const void *body, size_t len,
-                                  void (*hold)(void *), void *arg)
+                                  const char *const *headers, void (*hold)(void *), void *arg)
 {
   cr_assert(hold != NULL && body != NULL && len >= 2,
             "a held request needs a body of two bytes or more");
-  return perform(method, path, token, content_type, body, len, NULL, false, hold, arg);
+  return perform(method, path, token, content_type, body, len, headers, false, hold, arg);
 }
 
 struct api_resp *api_request_chunked(const char *method, const char *path,

@@ -82,7 +82,7 @@ static void *run(void *arg)
   size_t len = c->body && c->body_len ? c->body_len : strlen(body);
   c->resp = api_request_held(c->method, c->path, c->token,
                              c->content_type ? c->content_type : "application/json", body, len,
-                             hold, racer);
+                             c->headers, hold, racer);
   c->answered_us = monotonic_us();
   if (!c->held) /* failed before its body: let the others go */
     gate_arrive(racer->gate, false);
