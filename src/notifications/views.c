@@ -15,25 +15,38 @@
 
 static const char NO_NOTIFICATION[] = "No Notification matches the given query.";
 
+/* A page of the caller's notifications and their count, as one read. */
+struct list_read {
+  int64_t user_id, now;
+  struct page page;
+  arena_t *arena;
+  struct notification *items;
+  size_t count;
+  int64_t total;
+};
+
+static int
+read_list(db_t *db, void *arg)
+{
+  struct list_read *r = arg;
+  return notifications_list(db, r->user_id, r->now, r->page.limit, r->page.offset, r->arena,
+                            &r->items, &r->count, &r->total);
+}
+
 void
 notifications_list_view(struct http_request *req)
 {
-  struct page page;
-  db_t *db;
-  if (!authenticated_or_reply(req) || !pagination_params_or_reply(req, &page) ||
-      (db = database_or_reply(req)) == NULL)
+  struct list_read r = {.now = time_now_us(), .arena = &req->arena};
+  if (!authenticated_or_reply(req) || !pagination_params_or_reply(req, &r.page))
     return;
-  struct notification *list;
-  size_t count;
-  int64_t total;
-  int rc = notifications_list(db, req->user->id, time_now_us(), page.limit, page.offset,
-                              &req->arena, &list, &count, &total);
-  if (!ok_or_reply(req, rc, NULL, NULL))
+  r.user_id = req->user->id;
+  /* The count and the page in one read transaction, so that they agree. */
+  if (!ok_or_reply(req, db_read(read_list, &r), NULL, NULL))
     return;
   json_t *results = json_array();
-  for (size_t i = 0; i < count; i++)
-    json_array_append_new(results, notifications_serialize(&list[i], &req->arena));
-  pagination_reply(req, &page, total, results);
+  for (size_t i = 0; i < r.count; i++)
+    json_array_append_new(results, notifications_serialize(&r.items[i], &req->arena));
+  pagination_reply(req, &r.page, r.total, results);
 }
 
 /* Answers the caller's notification of the path. */

@@ -34,7 +34,7 @@ static const char *const kept_env[] = {
   "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "CI",
   "EVENTAPI_BIN", "EVENTAPI_SOURCE_ROOT", "EVENTAPI_TEST_POSTGRES",
   "EVENTAPI_TEST_POSTGRES_RESTART", "EVENTAPI_TEST_POSTGRES_STOP", "EVENTAPI_TEST_POSTGRES_START",
-  "EVENTAPI_DOCS_ASSETS", NULL,
+  "EVENTAPI_DOCS_ASSETS", "EVENTAPI_ARTIFACTS", NULL,
 };
 /* ... and every variable with one of these prefixes (the locale, the
  * dynamic linker, Criterion and meson's own). */
