@@ -25,6 +25,7 @@
 #include "events/cache.h"
 #include "events/changes.h"
 #include "events/signals.h"
+#include "events/timezone.h"
 #include "events/urls.h"
 #include "delivery/webhook.h"
 #include "delivery/worker.h"
@@ -86,6 +87,12 @@ app_setup(const struct config *cfg)
 int
 app_database(const struct config *cfg, db_t **out, char *err, size_t errlen)
 {
+  /* A setting that only the events app can check: before anything is made. */
+  if (!events_timezone_known(cfg->time_zone)) {
+    snprintf(err, errlen, "TIME_ZONE: \"%s\" is not a zone of the system's tz database "
+             "(such as UTC, Europe/Berlin or America/New_York)", cfg->time_zone);
+    return EVENTAPI_EINVAL;
+  }
   int rc = db_configure(cfg->database_url, cfg->sqlite_synchronous_normal);
   db_write_configure(cfg->write_batch_max, cfg->write_batch_wait_ms * 1000);
   if (rc < 0) {

@@ -450,6 +450,8 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   if (rc == 0)
     rc = get_duration(&src, "IDEMPOTENCY_KEY_TTL", 86400, &cfg->idempotency_key_ttl);
   if (rc == 0)
+    rc = get_string(&src, "TIME_ZONE", "UTC", &cfg->time_zone);
+  if (rc == 0)
     rc = get_duration_or_zero(&src, "OUTBOX_DEAD_RETENTION", 30 * 86400,
                               &cfg->outbox_dead_retention);
   if (rc == 0)
@@ -485,6 +487,7 @@ config_free(struct config *cfg)
   free(cfg->email_from);
   free(cfg->webhook_allowed_networks);
   free(cfg->docs_assets_dir);
+  free(cfg->time_zone);
   free(cfg->docs_assets_url);
   *cfg = (struct config){0};
 }

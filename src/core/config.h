@@ -64,6 +64,7 @@ struct config {
   size_t nreminder_offsets;
   bool worker;                 /* WORKER: on; off (or `serve --no-worker`) sends no mail */
   int64_t worker_interval_ms;  /* WORKER_INTERVAL: 1s between looks at an idle outbox */
+  char *time_zone;             /* TIME_ZONE: a new event's zone when it names none ("UTC") */
   int64_t idempotency_key_ttl; /* IDEMPOTENCY_KEY_TTL, seconds: 24h an answer is kept */
   int64_t outbox_retention;    /* OUTBOX_RETENTION, seconds: 7d a sent message is kept;
                                   0: for ever */

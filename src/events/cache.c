@@ -8,6 +8,7 @@
 
 #include "core/timefmt.h"
 #include "events/serializers.h"
+#include "events/timezone.h"
 
 #define SHARDS 64
 #define BUCKETS 1024 /* per shard */
@@ -429,7 +430,16 @@ write_event(const struct event *e, struct strbuf *out, size_t *image_at)
     put_int(out, t->quantity);
     strbuf_puts(out, "}");
   }
-  strbuf_puts(out, "]}");
+  const char *zone = e->timezone ? e->timezone : "UTC";
+  char local[EVENTS_LOCAL_ISO_MAX];
+  strbuf_puts(out, "],\"timezone\":");
+  put_string(out, zone);
+  strbuf_puts(out, ",\"local_date_time\":");
+  if (events_local_iso(e->date_time, zone, local))
+    put_string(out, local);
+  else
+    strbuf_puts(out, "null");
+  strbuf_puts(out, "}");
   return true;
 }
 

@@ -20,6 +20,7 @@
 #include "db/db.h"
 #include "events/filters.h"
 #include "events/permissions.h"
+#include "events/timezone.h"
 #include "shortcuts/database.h"
 #include "shortcuts/reply.h"
 
@@ -91,7 +92,7 @@ add_text(icalcomponent *c, icalproperty *(*make)(const char *), const char *text
  * 00000000T000000), while RFC 5545, like Python, allows four-digit years.
  */
 static icalproperty *
-utc_time(icalproperty_kind kind, int64_t us)
+date_time(icalproperty_kind kind, int64_t us, bool utc)
 {
   int64_t seconds = us / US_PER_SECOND - (us % US_PER_SECOND < 0);
   if (seconds > LAST_SECOND)
@@ -102,6 +103,8 @@ utc_time(icalproperty_kind kind, int64_t us)
   for (const char *p = iso; *p; p++)
     if (*p != '-' && *p != ':')
       text[n++] = *p;
+  if (!utc && n > 0 && text[n - 1] == 'Z')
+    n--;                                          /* a local time: 20300101T100000 */
   text[n] = '\0';                                 /* 20300101T100000Z */
   icalvalue *value = icalvalue_new_from_string(ICAL_DATETIME_VALUE, text);
   icalproperty *property = value ? icalproperty_new(kind) : NULL;
@@ -111,6 +114,36 @@ utc_time(icalproperty_kind kind, int64_t us)
     return NULL;
   }
   icalproperty_set_value(property, value);
+  return property;
+}
+
+static icalproperty *
+utc_time(icalproperty_kind kind, int64_t us)
+{
+  return date_time(kind, us, true);
+}
+
+/*
+ * A DATE-TIME property of kind for us as the clocks of zone read it, with
+ * TZID=zone (its VTIMEZONE goes into the calendar, events_calendar_render);
+ * in UTC for the zone UTC.
+ */
+static icalproperty *
+zoned_time(icalproperty_kind kind, int64_t us, const char *zone)
+{
+  int offset;
+  if (zone == NULL || strcmp(zone, "UTC") == 0 ||
+      events_timezone_offset(zone, us, &offset, NULL) < 0)
+    return utc_time(kind, us);
+  icalproperty *property = date_time(kind, us + (int64_t)offset * US_PER_SECOND, false);
+  if (property == NULL)
+    return NULL;
+  icalparameter *tzid = icalparameter_new_tzid(zone);
+  if (tzid == NULL) {
+    icalproperty_free(property);
+    return NULL;
+  }
+  icalproperty_add_parameter(property, tzid);
   return property;
 }
 
@@ -144,8 +177,8 @@ vevent(const struct event *e, const char *base_url, int64_t now_us)
   snprintf(uid, sizeof uid, "event-%lld@eventapi", (long long)e->id);
   bool ok = add(v, icalproperty_new_uid(uid)) &&
             add(v, utc_time(ICAL_DTSTAMP_PROPERTY, now_us)) &&
-            add(v, utc_time(ICAL_DTSTART_PROPERTY, e->date_time)) &&
-            add(v, utc_time(ICAL_DTEND_PROPERTY, event_end(e))) &&
+            add(v, zoned_time(ICAL_DTSTART_PROPERTY, e->date_time, e->timezone)) &&
+            add(v, zoned_time(ICAL_DTEND_PROPERTY, event_end(e), e->timezone)) &&
             add_text(v, icalproperty_new_summary, e->title) &&
             (e->description == NULL || e->description[0] == '\0' ||
              add_text(v, icalproperty_new_description, e->description)) &&
@@ -195,6 +228,16 @@ events_calendar_render(const struct event *events, size_t count, const char *bas
   icalcomponent *cal = vcalendar();
   if (cal == NULL)
     return NULL;
+  /* A VTIMEZONE for each zone the events name (RFC 5545 3.6.5), once. */
+  for (size_t i = 0; i < count; i++) {
+    const char *zone = events[i].timezone;
+    bool seen = zone == NULL || strcmp(zone, "UTC") == 0;
+    for (size_t j = 0; !seen && j < i; j++)
+      seen = events[j].timezone && strcmp(events[j].timezone, zone) == 0;
+    icalcomponent *vtimezone = seen ? NULL : events_timezone_vtimezone(zone);
+    if (vtimezone)
+      icalcomponent_add_component(cal, vtimezone);
+  }
   for (size_t i = 0; i < count; i++) {
     icalcomponent *v = vevent(&events[i], base_url, now_us);
     if (v == NULL) {

@@ -166,6 +166,7 @@ events_read_row(db_stmt_t *st, arena_t *arena, void *out)
   e->image = db_column_text_dup(st, 10, arena, &failed);
   e->category_id = db_column_int_or(st, 11, 0);
   e->version = db_column_int(st, 12);
+  e->timezone = db_column_text_dup(st, 13, arena, &failed);
   return failed ? EVENTAPI_ENOMEM : 0;
 }
 
@@ -354,8 +355,8 @@ events_insert(db_t *db, struct event *e)
     return rc;
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO events (title, description, date_time, location, capacity, created_at,"
-      " organizer_id, visibility, image, category_id, search_text, location_key)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version");
+      " organizer_id, visibility, image, category_id, search_text, location_key, timezone)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version");
   rc = EVENTAPI_EDB;
   if (st) {
     db_bind_text(st, 1, e->title);
@@ -370,6 +371,7 @@ events_insert(db_t *db, struct event *e)
     bind_category(st, 10, e->category_id);
     db_bind_text(st, 11, search);
     db_bind_text(st, 12, location_key);
+    db_bind_text(st, 13, e->timezone ? e->timezone : "UTC");
     rc = db_step(st);
     if (rc == DB_ROW) {
       e->id = db_column_int(st, 0);
@@ -403,7 +405,7 @@ events_update(db_t *db, const struct event *e)
   db_stmt_t *st = db_prepare(db,
       "UPDATE events SET title = ?, description = ?, date_time = ?, location = ?,"
       " capacity = ?, visibility = ?, category_id = ?, search_text = ?, location_key = ?,"
-      " version = version + 1 WHERE id = ?");
+      " timezone = ?, version = version + 1 WHERE id = ?");
   rc = EVENTAPI_EDB;
   if (st) {
     db_bind_text(st, 1, e->title);
@@ -415,7 +417,8 @@ events_update(db_t *db, const struct event *e)
     bind_category(st, 7, e->category_id);
     db_bind_text(st, 8, search);
     db_bind_text(st, 9, location_key);
-    db_bind_int(st, 10, e->id);
+    db_bind_text(st, 10, e->timezone ? e->timezone : "UTC");
+    db_bind_int(st, 11, e->id);
     rc = db_step(st);
     db_reset(st);
   }

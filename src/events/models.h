@@ -68,6 +68,7 @@ struct event {
   const char *image;       /* file name under MEDIA_ROOT, or NULL */
   int64_t category_id;     /* 0: none */
   int64_t version;
+  const char *timezone;    /* an IANA name (events/timezone.h): "UTC" by default */
   struct session *sessions;
   size_t nsessions;
   struct ticket_type *ticket_types;
@@ -105,7 +106,7 @@ int events_categories_delete(db_t *db, int64_t id);
  */
 #define EVENTS_COLUMNS                                                         \
   "id, title, description, date_time, location, capacity, confirmed_count,"    \
-  " created_at, organizer_id, visibility, image, category_id, version"
+  " created_at, organizer_id, visibility, image, category_id, version, timezone"
 int events_read_row(db_stmt_t *st, arena_t *arena, void *e); /* a db_row_fn: struct event */
 int events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *arena);
 

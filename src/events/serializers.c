@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/decimal.h"
 #include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/text.h"
 #include "core/timefmt.h"
+#include "events/timezone.h"
 #include "registrations/serializers.h"
 #include "users/models.h"
 
@@ -89,6 +91,12 @@ events_serialize(const struct event *e, const char *base_url)
   for (size_t i = 0; i < e->nticket_types; i++)
     json_array_append_new(types, events_ticket_types_serialize(&e->ticket_types[i]));
   json_object_set_new(obj, "ticket_types", types);
+  const char *zone = e->timezone ? e->timezone : "UTC";
+  char local[EVENTS_LOCAL_ISO_MAX];
+  json_object_set_new(obj, "timezone", json_string(zone));
+  json_object_set_new(obj, "local_date_time",
+                      events_local_iso(e->date_time, zone, local) ? json_string(local)
+                                                                  : json_null());
   return obj;
 }
 
@@ -337,6 +345,18 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
       choice_error(errors, "visibility", visibility, arena);
     else
       e->visibility = v;
+  }
+  /* An IANA zone of the system's tz database; the setting TIME_ZONE when new. */
+  json_t *zone = json_object_get(body, "timezone");
+  if (creating && e->timezone == NULL)
+    e->timezone = config && config->time_zone ? config->time_zone : "UTC";
+  if (zone) {
+    if (json_is_null(zone))
+      json_error_add(errors, "timezone", "This field may not be null.");
+    else if (!json_is_string(zone) || !events_timezone_known(json_string_value(zone)))
+      choice_error(errors, "timezone", zone, arena);
+    else
+      e->timezone = arena_strdup(arena, json_string_value(zone));
   }
   int rc = 0;
   json_t *category = json_object_get(body, "category");

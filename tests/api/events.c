@@ -241,7 +241,8 @@ Test(events, create_fills_in_the_defaults)
   expect_body(api_get(event_path(api_id(r)), NULL), api_printf(
       "{'id':%lld,'title':'Jazz Night','description':'','date_time':'{Y}-05-01T18:00:00Z',"
       "'location':'Berlin','capacity':10,'created_at':'%s','organizer':%lld,"
-      "'visibility':'public','image':null,'category':null,'sessions':[],'ticket_types':[]}",
+      "'visibility':'public','image':null,'category':null,'sessions':[],'ticket_types':[],"
+      "'timezone':'UTC','local_date_time':'{Y}-05-01T18:00:00+00:00'}",
       api_id(r), json_string_value(json_object_get(r->json, "created_at")), olga.id));
 }
 
