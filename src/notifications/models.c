@@ -35,7 +35,7 @@ kind_parse(const char *name)
   "n.id, n.user_id, n.kind, n.event_id, n.registration_id, n.reminder_offset,"  \
   " n.event_title, n.event_date_time, n.event_location, n.ticket_code,"         \
   " n.previous_date_time, n.previous_location, n.due_at, n.read_at,"             \
-  " u.email, u.username, u.first_name, u.last_name"
+  " u.email, u.username, u.first_name, u.last_name, n.event_timezone"
 #define NOTIFICATION_FROM " FROM notifications n JOIN users u ON u.id = n.user_id"
 
 /* The row st is on (NOTIFICATION_COLUMNS) into out, a struct notification,
@@ -65,6 +65,7 @@ read_notification(db_stmt_t *st, arena_t *arena, void *out)
   n->username = db_column_text_dup(st, 15, arena, &failed);
   n->first_name = db_column_text_dup(st, 16, arena, &failed);
   n->last_name = db_column_text_dup(st, 17, arena, &failed);
+  n->event_timezone = db_column_text_dup(st, 18, arena, &failed);
   return failed ? EVENTAPI_ENOMEM : 0;
 }
 
@@ -117,8 +118,9 @@ notifications_add_for_registration(db_t *db, enum notification_kind kind,
 {
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO notifications (user_id, kind, event_id, registration_id, event_title,"
-      " event_date_time, event_location, ticket_code, due_at)"
-      " SELECT r.user_id, ?, r.event_id, r.id, e.title, e.date_time, e.location, t.code, ?"
+      " event_date_time, event_location, event_timezone, ticket_code, due_at)"
+      " SELECT r.user_id, ?, r.event_id, r.id, e.title, e.date_time, e.location, e.timezone,"
+      " t.code, ?"
       " FROM registrations r JOIN events e ON e.id = r.event_id"
       " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ?" RETURNING_MAILING);
   if (st == NULL)
@@ -147,9 +149,9 @@ write_run(db_t *db, int64_t event_id, int64_t offset, int64_t now)
    * a reminder sent before the event moved included. */
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO notifications (user_id, kind, event_id, registration_id, reminder_offset,"
-      " event_title, event_date_time, event_location, ticket_code, due_at)"
+      " event_title, event_date_time, event_location, event_timezone, ticket_code, due_at)"
       " SELECT r.user_id, 'event_reminder', r.event_id, r.id, ?, e.title, e.date_time,"
-      " e.location, t.code, e.date_time - ?"
+      " e.location, e.timezone, t.code, e.date_time - ?"
       " FROM registrations r JOIN events e ON e.id = r.event_id"
       " LEFT JOIN tickets t ON t.registration_id = r.id"
       " WHERE r.event_id = ? AND r.cancelled_at IS NULL AND r.is_waitlisted = 0"
@@ -247,9 +249,9 @@ tell_registrants(db_t *db, const char *kind, const struct event *e,
 {
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO notifications (user_id, kind, event_id, registration_id, event_title,"
-      " event_date_time, event_location, ticket_code, previous_date_time, previous_location,"
-      " due_at)"
-      " SELECT r.user_id, ?, r.event_id, r.id, ?, ?, ?, t.code, ?, ?, ?"
+      " event_date_time, event_location, event_timezone, ticket_code, previous_date_time,"
+      " previous_location, due_at)"
+      " SELECT r.user_id, ?, r.event_id, r.id, ?, ?, ?, ?, t.code, ?, ?, ?"
       " FROM registrations r LEFT JOIN tickets t ON t.registration_id = r.id"
       " WHERE r.event_id = ? AND r.cancelled_at IS NULL ORDER BY r.id" RETURNING_MAILING);
   if (st == NULL)
@@ -258,15 +260,16 @@ tell_registrants(db_t *db, const char *kind, const struct event *e,
   db_bind_text(st, 2, e->title);
   db_bind_int(st, 3, e->date_time);
   db_bind_text(st, 4, e->location);
+  db_bind_text(st, 5, e->timezone ? e->timezone : "UTC");
   if (before) {
-    db_bind_int(st, 5, before->date_time);
-    db_bind_text(st, 6, before->location);
+    db_bind_int(st, 6, before->date_time);
+    db_bind_text(st, 7, before->location);
   } else {
-    db_bind_null(st, 5);
     db_bind_null(st, 6);
+    db_bind_null(st, 7);
   }
-  db_bind_int(st, 7, now);
-  db_bind_int(st, 8, e->id);
+  db_bind_int(st, 8, now);
+  db_bind_int(st, 9, e->id);
   return write_and_mail(db, st, now);
 }
 
@@ -304,15 +307,17 @@ reschedule(db_t *db, int64_t id, const void *ctx)
   if (rc < 0 || deleted > 0)
     return rc;
   db_stmt_t *st = db_prepare(db, "UPDATE notifications SET event_title = ?, event_date_time = ?,"
-                                 " event_location = ?, due_at = ? - reminder_offset * 1000000"
+                                 " event_location = ?, event_timezone = ?,"
+                                 " due_at = ? - reminder_offset * 1000000"
                                  " WHERE id = ?" RETURNING_MAILING);
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_text(st, 1, now->title);
   db_bind_int(st, 2, now->date_time);
   db_bind_text(st, 3, now->location);
-  db_bind_int(st, 4, now->date_time);
-  db_bind_int(st, 5, id);
+  db_bind_text(st, 4, now->timezone ? now->timezone : "UTC");
+  db_bind_int(st, 5, now->date_time);
+  db_bind_int(st, 6, id);
   return write_and_mail(db, st, at);
 }
 
@@ -323,11 +328,12 @@ notifications_event_changed(db_t *db, const struct event *old, const struct even
   bool moved = old->date_time != now->date_time;
   bool placed = strcmp(old->location, now->location) != 0;
   bool renamed = strcmp(old->title, now->title) != 0;
+  bool rezoned = old->timezone && now->timezone && strcmp(old->timezone, now->timezone) != 0;
   int rc = 0;
   if (moved || placed)
     rc = tell_registrants(db, kind_names[NOTIFY_EVENT_UPDATED], now, old, at);
   /* Unsent reminders describe the event as it is and fall due anew. */
-  if (rc == 0 && (moved || placed || renamed))
+  if (rc == 0 && (moved || placed || renamed || rezoned))
     rc = each_reminder(db, REMINDERS_OF_EVENT, now->id, reschedule,
                        &(struct change){now, moved, at});
   /* Its runs are done again when they fall due at the new time, for those

@@ -44,6 +44,7 @@ struct notification {
   const char *event_title;
   int64_t event_date_time;
   const char *event_location;
+  const char *event_timezone; /* an IANA name: how its times are stated */
   const char *ticket_code;   /* NULL: none */
   bool has_previous;         /* event updates: the time and place before */
   int64_t previous_date_time;

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/strbuf.h"
 #include "core/timefmt.h"
+#include "events/timezone.h"
 
 static const char *const weekdays[] = {
   "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
@@ -17,14 +18,33 @@ static const char *const months[] = {
 };
 
 const char *
-notification_time_words(int64_t us, arena_t *arena)
+notification_time_words(int64_t us, const char *zone, arena_t *arena)
 {
-  time_t seconds = (time_t)(us / 1000000 - (us % 1000000 < 0));
+  int offset = 0;
+  const char *abbrev = "UTC";
+  if (zone == NULL || events_timezone_offset(zone, us, &offset, &abbrev) < 0) {
+    offset = 0; /* a zone the tz database lost since: UTC says the same instant */
+    abbrev = "UTC";
+  }
+  time_t seconds = (time_t)(us / 1000000 - (us % 1000000 < 0)) + offset;
   struct tm tm;
   if (gmtime_r(&seconds, &tm) == NULL)
     return arena_strdup(arena, "?");
-  return arena_printf(arena, "%s %d %s %d, %02d:%02d UTC", weekdays[tm.tm_wday], tm.tm_mday,
-                      months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+  return arena_printf(arena, "%s %d %s %d, %02d:%02d %s", weekdays[tm.tm_wday], tm.tm_mday,
+                      months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, abbrev);
+}
+
+/* The instant us as ISO 8601 with the offset of zone ("2026-03-14T09:00:00+01:00"),
+ * or in UTC with Z ("2026-03-14T08:00:00Z") for UTC. */
+static const char *
+local_iso(int64_t us, const char *zone, arena_t *arena)
+{
+  char local[EVENTS_LOCAL_ISO_MAX];
+  if (zone && strcmp(zone, "UTC") != 0 && events_local_iso(us, zone, local) > 0)
+    return arena_strdup(arena, local);
+  char iso[TIME_ISO_MAX];
+  time_format_iso(us, iso);
+  return arena_strdup(arena, iso);
 }
 
 const char *
@@ -161,8 +181,8 @@ int
 notification_render(const struct notification *n, arena_t *arena,
                     struct notification_text *out)
 {
-  char iso[TIME_ISO_MAX];
-  time_format_iso(n->event_date_time, iso);
+  const char *zone = n->event_timezone;
+  const char *iso = local_iso(n->event_date_time, zone, arena);
   struct notification flat = *n; /* what goes into one line */
   flat.event_title = one_line(n->event_title, arena);
   flat.event_location = one_line(n->event_location, arena);
@@ -173,9 +193,9 @@ notification_render(const struct notification *n, arena_t *arena,
       (n->previous_location && !flat.previous_location))
     return EVENTAPI_ENOMEM;
   n = &flat;
-  const char *when = notification_time_words(n->event_date_time, arena);
+  const char *when = notification_time_words(n->event_date_time, zone, arena);
   memset(out, 0, sizeof *out);
-  if (when == NULL || words(n, when, arena, out) < 0)
+  if (when == NULL || iso == NULL || words(n, when, arena, out) < 0)
     return EVENTAPI_ENOMEM;
 
   const char *name = n->first_name && n->first_name[0] ? n->first_name
@@ -206,10 +226,9 @@ notification_render(const struct notification *n, arena_t *arena,
   if (n->ticket_code && n->kind != NOTIFY_EVENT_CANCELLED)
     detail(&text, &html, "Ticket", n->ticket_code, arena);
   if (n->has_previous) {
-    char before[TIME_ISO_MAX];
-    time_format_iso(n->previous_date_time, before);
     detail(&text, &html, "Was", arena_printf(arena, "%s (%s), %s",
-           notification_time_words(n->previous_date_time, arena), before,
+           notification_time_words(n->previous_date_time, zone, arena),
+           local_iso(n->previous_date_time, zone, arena),
            n->previous_location ? n->previous_location : ""), arena);
   }
   strbuf_puts(&text, "\nYou receive this email because you registered for this event.\n");

@@ -2,7 +2,8 @@
  * templates.h - the words of every notification: the subject, the one-line
  * in-app message, and the email's plain-text and HTML bodies.
  *
- * Each names the event's title, its time (in words, UTC, and as ISO 8601),
+ * Each names the event's title, its time (in words and as ISO 8601, in the
+ * event's zone: the clocks there, with the zone's abbreviation or offset),
  * its location and, when there is one, the ticket code. Values are copied
  * as they are into the subject and the text (the message builder keeps
  * headers safe) and HTML-escaped into the HTML.
@@ -27,8 +28,12 @@ int notification_render(const struct notification *n, arena_t *arena,
 /* "24 hours", "3 hours", "1 hour", "30 minutes", "2 days", "45 seconds". */
 const char *notification_offset_words(int64_t seconds, arena_t *arena);
 
-/* "Sunday 14 March 2027, 19:00 UTC" (no locale involved). */
-const char *notification_time_words(int64_t us, arena_t *arena);
+/*
+ * The instant us as the clocks of zone (an IANA name; NULL or unknown: UTC)
+ * read it, with the zone's abbreviation then: "Saturday 14 March 2026,
+ * 09:00 CET", "Sunday 14 March 2027, 19:00 UTC" (no locale involved).
+ */
+const char *notification_time_words(int64_t us, const char *zone, arena_t *arena);
 
 /* s with & < > " ' escaped for HTML. */
 const char *notification_html_escape(const char *s, arena_t *arena);

@@ -283,6 +283,56 @@ Test(notifications, a_moved_event_mails_every_registrant)
   cr_expect_eq(count_subject(mail_to(all, "carol@example.com"), "Event updated"), 0);
 }
 
+/* docs/api.md "Time zones": mail and the app state times as the clocks of
+ * the event's zone read them, with its abbreviation, across the change to
+ * summer time ({Y} has 2025's calendar: Berlin's clocks go forward on 30
+ * March, New York's on 9 March). */
+Test(notifications, times_are_stated_in_the_events_zone)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL);
+  struct api_resp *made = api_post("/api/events/create/", org.access, api_event_json(
+      api_json("{'title':'Jazz Night','date_time':'{Y}-03-29T08:00:00Z',"
+               "'timezone':'Europe/Berlin'}")));
+  expect_status(made, 200);
+  long long event = api_id(made);
+  register_for(alice.access, event);
+  json_t *m = json_array_get(deliver(), 0);
+  expect_mail(m, "alice@example.com", "Registration confirmed: Jazz Night");
+  expect_contains(m, "text", api_date("When: Saturday 29 March {Y}, 09:00 CET"
+                                      " ({Y}-03-29T09:00:00+01:00)"));
+  expect_lacks(m, "text", "UTC");
+
+  /* Moved past the change, then to New York's zone: the instant and the
+   * clocks that read it. */
+  expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
+                          api_json("{'date_time':'{Y}-03-31T16:00:00Z'}")), 200);
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), 2);
+  m = json_array_get(all, 1);
+  expect_mail(m, "alice@example.com", "Event updated: Jazz Night");
+  expect_contains(m, "text", api_date("When: Monday 31 March {Y}, 18:00 CEST"
+                                      " ({Y}-03-31T18:00:00+02:00)"));
+  expect_contains(m, "text", api_date("Was: Saturday 29 March {Y}, 09:00 CET"
+                                      " ({Y}-03-29T09:00:00+01:00), Berlin"));
+  struct api_resp *r = api_get(NOTIFICATIONS, alice.access);
+  expect_status(r, 200);
+  json_t *latest = json_array_get(r->json, 0);
+  cr_expect_str_eq(json_string_value(json_object_get(latest, "message")),
+                   api_date("\"Jazz Night\" has changed: it now takes place on"
+                            " Monday 31 March {Y}, 18:00 CEST at Berlin."));
+
+  expect_status(api_patch(api_printf(EVENTS "%lld/update/", event), org.access,
+                          api_json("{'timezone':'America/New_York',"
+                                   "'date_time':'{Y}-03-08T14:00:00Z'}")), 200);
+  m = json_array_get(deliver(), 2);
+  expect_contains(m, "text", api_date("When: Saturday 8 March {Y}, 09:00 EST"
+                                      " ({Y}-03-08T09:00:00-05:00)"));
+  /* What it was, in the zone it has now. */
+  expect_contains(m, "text", api_date("Was: Monday 31 March {Y}, 12:00 EDT"
+                                      " ({Y}-03-31T12:00:00-04:00)"));
+}
+
 Test(notifications, a_deleted_event_mails_every_registrant)
 {
   struct api_user org = api_signup("org", "organizer");

@@ -28,15 +28,34 @@ Test(templates, offsets_in_words)
 Test(templates, times_in_words)
 {
   /* 2025-05-01T18:00:00Z was a Thursday; 1969-12-31T23:59:59Z a Wednesday. */
-  cr_assert_str_eq(notification_time_words(1746122400LL * 1000000, &arena),
+  cr_assert_str_eq(notification_time_words(1746122400LL * 1000000, "UTC", &arena),
                    "Thursday 1 May 2025, 18:00 UTC");
-  cr_assert_str_eq(notification_time_words(-1000000, &arena),
+  cr_assert_str_eq(notification_time_words(-1000000, NULL, &arena),
                    "Wednesday 31 December 1969, 23:59 UTC");
   /* Every year DRF accepts, as the calendar and the JSON write them. */
-  cr_assert_str_eq(notification_time_words(32549508000LL * 1000000, &arena),
+  cr_assert_str_eq(notification_time_words(32549508000LL * 1000000, "UTC", &arena),
                    "Monday 15 June 3001, 10:00 UTC");
-  cr_assert_str_eq(notification_time_words(253402299000LL * 1000000, &arena),
+  cr_assert_str_eq(notification_time_words(253402299000LL * 1000000, "UTC", &arena),
                    "Friday 31 December 9999, 23:30 UTC");
+}
+
+Test(templates, times_in_the_events_zone)
+{
+  /* 2026-03-14T08:00:00Z: Berlin is on winter time (CET, +01:00); New York
+   * moved to summer time on 8 March (EDT, -04:00). A week before, it was
+   * still on EST (-05:00). On 1 May 2025 Berlin was on CEST (+02:00). */
+  int64_t saturday = 1773475200LL * 1000000, week_before = 1772892000LL * 1000000;
+  cr_assert_str_eq(notification_time_words(saturday, "Europe/Berlin", &arena),
+                   "Saturday 14 March 2026, 09:00 CET");
+  cr_assert_str_eq(notification_time_words(saturday, "America/New_York", &arena),
+                   "Saturday 14 March 2026, 04:00 EDT");
+  cr_assert_str_eq(notification_time_words(week_before, "America/New_York", &arena),
+                   "Saturday 7 March 2026, 09:00 EST");
+  cr_assert_str_eq(notification_time_words(1746122400LL * 1000000, "Europe/Berlin", &arena),
+                   "Thursday 1 May 2025, 20:00 CEST");
+  /* A name the tz database does not know (any more) states the instant in UTC. */
+  cr_assert_str_eq(notification_time_words(saturday, "Mars/Olympus_Mons", &arena),
+                   "Saturday 14 March 2026, 08:00 UTC");
 }
 
 Test(templates, html_escape)
