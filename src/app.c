@@ -39,6 +39,7 @@
 #include "registrations/models.h"
 #include "registrations/signals.h"
 #include "registrations/urls.h"
+#include "registrations/worker.h"
 #include "shortcuts/idempotency.h"
 #include "tickets/signals.h"
 #include "tickets/urls.h"
@@ -80,7 +81,9 @@ app_setup(const struct config *cfg)
    * the app turns off, on its beat, an endpoint failing for days. */
   delivery_webhook_keys_register(webhooks_keys);
   delivery_on_tick(webhooks_worker_tick);
-  /* Idempotency keys past their lifetime go on the same beat. */
+  /* Waitlist offers that ran out pass their places down the line, and
+   * idempotency keys past their lifetime go, on the same beat. */
+  delivery_on_tick(registrations_worker_tick);
   delivery_on_tick(idempotency_prune);
 }
 
@@ -206,11 +209,14 @@ static const struct {
   {&registrations_waitlisted, notifications_on_waitlisted},
   {&registrations_promoted, notifications_on_promoted},
   {&registrations_cancelled, notifications_on_cancelled},
+  {&registrations_offered, notifications_on_offered},
+  {&registrations_offer_expired, notifications_on_offer_expired},
   /* What webhooks are told. */
   {&registrations_confirmed, webhooks_on_registration_confirmed},
   {&registrations_waitlisted, webhooks_on_registration_waitlisted},
   {&registrations_promoted, webhooks_on_registration_promoted},
   {&registrations_cancelled, webhooks_on_registration_cancelled},
+  {&registrations_offered, webhooks_on_registration_offered},
   {&tickets_checked_in, webhooks_on_ticket_checked_in},
   {&tickets_check_in_undone, webhooks_on_ticket_check_in_undone},
   {&events_created, webhooks_on_event_created},

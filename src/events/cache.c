@@ -439,6 +439,11 @@ write_event(const struct event *e, struct strbuf *out, size_t *image_at)
     put_string(out, local);
   else
     strbuf_puts(out, "null");
+  strbuf_puts(out, ",\"waitlist_offer_hours\":");
+  if (e->waitlist_offer_hours)
+    put_int(out, e->waitlist_offer_hours);
+  else
+    strbuf_puts(out, "null");
   strbuf_puts(out, "}");
   return true;
 }

@@ -167,6 +167,7 @@ events_read_row(db_stmt_t *st, arena_t *arena, void *out)
   e->category_id = db_column_int_or(st, 11, 0);
   e->version = db_column_int(st, 12);
   e->timezone = db_column_text_dup(st, 13, arena, &failed);
+  e->waitlist_offer_hours = db_column_int_or(st, 14, 0);
   return failed ? EVENTAPI_ENOMEM : 0;
 }
 
@@ -346,6 +347,16 @@ bind_category(db_stmt_t *st, int idx, int64_t category_id)
     db_bind_null(st, idx);
 }
 
+/* waitlist_offer_hours: NULL for none (0). */
+static void
+bind_hours(db_stmt_t *st, int idx, int64_t hours)
+{
+  if (hours)
+    db_bind_int(st, idx, hours);
+  else
+    db_bind_null(st, idx);
+}
+
 int
 events_insert(db_t *db, struct event *e)
 {
@@ -355,8 +366,9 @@ events_insert(db_t *db, struct event *e)
     return rc;
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO events (title, description, date_time, location, capacity, created_at,"
-      " organizer_id, visibility, image, category_id, search_text, location_key, timezone)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version");
+      " organizer_id, visibility, image, category_id, search_text, location_key, timezone,"
+      " waitlist_offer_hours)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, version");
   rc = EVENTAPI_EDB;
   if (st) {
     db_bind_text(st, 1, e->title);
@@ -372,6 +384,7 @@ events_insert(db_t *db, struct event *e)
     db_bind_text(st, 11, search);
     db_bind_text(st, 12, location_key);
     db_bind_text(st, 13, e->timezone ? e->timezone : "UTC");
+    bind_hours(st, 14, e->waitlist_offer_hours);
     rc = db_step(st);
     if (rc == DB_ROW) {
       e->id = db_column_int(st, 0);
@@ -405,7 +418,7 @@ events_update(db_t *db, const struct event *e)
   db_stmt_t *st = db_prepare(db,
       "UPDATE events SET title = ?, description = ?, date_time = ?, location = ?,"
       " capacity = ?, visibility = ?, category_id = ?, search_text = ?, location_key = ?,"
-      " timezone = ?, version = version + 1 WHERE id = ?");
+      " timezone = ?, waitlist_offer_hours = ?, version = version + 1 WHERE id = ?");
   rc = EVENTAPI_EDB;
   if (st) {
     db_bind_text(st, 1, e->title);
@@ -418,7 +431,8 @@ events_update(db_t *db, const struct event *e)
     db_bind_text(st, 8, search);
     db_bind_text(st, 9, location_key);
     db_bind_text(st, 10, e->timezone ? e->timezone : "UTC");
-    db_bind_int(st, 11, e->id);
+    bind_hours(st, 11, e->waitlist_offer_hours);
+    db_bind_int(st, 12, e->id);
     rc = db_step(st);
     db_reset(st);
   }

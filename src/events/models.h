@@ -26,6 +26,7 @@
 #define CATEGORY_NAME_MAX 100
 #define CATEGORY_SLUG_MAX 100
 #define EVENT_NESTED_MAX 100 /* sessions, and ticket types, per event */
+#define EVENT_OFFER_HOURS_MAX 720 /* a waitlist offer is held at most 30 days */
 
 enum visibility { VISIBILITY_PUBLIC, VISIBILITY_PRIVATE };
 
@@ -69,6 +70,7 @@ struct event {
   int64_t category_id;     /* 0: none */
   int64_t version;
   const char *timezone;    /* an IANA name (events/timezone.h): "UTC" by default */
+  int64_t waitlist_offer_hours; /* 0: a freed place goes to the next in line at once */
   struct session *sessions;
   size_t nsessions;
   struct ticket_type *ticket_types;
@@ -106,7 +108,8 @@ int events_categories_delete(db_t *db, int64_t id);
  */
 #define EVENTS_COLUMNS                                                         \
   "id, title, description, date_time, location, capacity, confirmed_count,"    \
-  " created_at, organizer_id, visibility, image, category_id, version, timezone"
+  " created_at, organizer_id, visibility, image, category_id, version, timezone,"     \
+  " waitlist_offer_hours"
 int events_read_row(db_stmt_t *st, arena_t *arena, void *e); /* a db_row_fn: struct event */
 int events_attach_nested(db_t *db, struct event *list, size_t count, arena_t *arena);
 

@@ -97,6 +97,9 @@ events_serialize(const struct event *e, const char *base_url)
   json_object_set_new(obj, "local_date_time",
                       events_local_iso(e->date_time, zone, local) ? json_string(local)
                                                                   : json_null());
+  json_object_set_new(obj, "waitlist_offer_hours", e->waitlist_offer_hours
+                                                       ? json_integer(e->waitlist_offer_hours)
+                                                       : json_null());
   return obj;
 }
 
@@ -358,6 +361,14 @@ events_validate(json_t *body, bool partial, bool creating, db_t *db, int64_t now
     else
       e->timezone = arena_strdup(arena, json_string_value(zone));
   }
+  /* Hours a freed place is held for the next in line; null: none. */
+  json_t *hours = json_object_get(body, "waitlist_offer_hours");
+  int64_t offer_hours;
+  if (hours && json_is_null(hours))
+    e->waitlist_offer_hours = 0;
+  else if (json_field_int(body, "waitlist_offer_hours", false, 1, EVENT_OFFER_HOURS_MAX, errors,
+                          &offer_hours) == FIELD_SET)
+    e->waitlist_offer_hours = offer_hours;
   int rc = 0;
   json_t *category = json_object_get(body, "category");
   /* DRF's RelatedField reads a blank as null (forms send blanks). */

@@ -41,6 +41,8 @@ struct carried {
 static int64_t
 expires_at(const struct notification_mailing *n)
 {
+  if (n->kind == NOTIFY_OFFERED)
+    return n->offer_expires_at; /* an offer that ran out is no offer */
   if (n->kind != NOTIFY_REMINDER)
     return 0;
   return n->event_date_time - n->reminder_offset * US_PER_SECOND / 2;
@@ -105,6 +107,7 @@ mail_by_id(db_t *db, int64_t id, int64_t now, const struct carried *carried)
       .due_at = n.due_at,
       .event_date_time = n.event_date_time,
       .reminder_offset = n.reminder_offset,
+      .offer_expires_at = n.offer_expires_at,
       .email = n.email,
     };
     rc = mail_one(db, &facts, now, carried);

@@ -35,6 +35,7 @@ struct notification_mailing {
   int64_t id;
   enum notification_kind kind;
   int64_t due_at, event_date_time, reminder_offset;
+  int64_t offer_expires_at; /* waitlist offers: the mail is worth nothing after */
   const char *email; /* the recipient's address */
 };
 

@@ -14,6 +14,8 @@ static const char *const kind_names[] = {
   [NOTIFY_EVENT_UPDATED] = "event_updated",
   [NOTIFY_EVENT_CANCELLED] = "event_cancelled",
   [NOTIFY_REMINDER] = "event_reminder",
+  [NOTIFY_OFFERED] = "registration_offered",
+  [NOTIFY_OFFER_EXPIRED] = "registration_offer_expired",
 };
 
 const char *
@@ -35,7 +37,7 @@ kind_parse(const char *name)
   "n.id, n.user_id, n.kind, n.event_id, n.registration_id, n.reminder_offset,"  \
   " n.event_title, n.event_date_time, n.event_location, n.ticket_code,"         \
   " n.previous_date_time, n.previous_location, n.due_at, n.read_at,"             \
-  " u.email, u.username, u.first_name, u.last_name, n.event_timezone"
+  " u.email, u.username, u.first_name, u.last_name, n.event_timezone, n.offer_expires_at"
 #define NOTIFICATION_FROM " FROM notifications n JOIN users u ON u.id = n.user_id"
 
 /* The row st is on (NOTIFICATION_COLUMNS) into out, a struct notification,
@@ -66,6 +68,7 @@ read_notification(db_stmt_t *st, arena_t *arena, void *out)
   n->first_name = db_column_text_dup(st, 16, arena, &failed);
   n->last_name = db_column_text_dup(st, 17, arena, &failed);
   n->event_timezone = db_column_text_dup(st, 18, arena, &failed);
+  n->offer_expires_at = db_column_int_or(st, 19, 0);
   return failed ? EVENTAPI_ENOMEM : 0;
 }
 
@@ -77,7 +80,8 @@ read_notification(db_stmt_t *st, arena_t *arena, void *out)
  */
 #define RETURNING_MAILING                                                        \
   " RETURNING id, kind, due_at, event_date_time, reminder_offset,"              \
-  " (SELECT email FROM users WHERE users.id = notifications.user_id)"
+  " (SELECT email FROM users WHERE users.id = notifications.user_id),"         \
+  " offer_expires_at"
 
 /* A row of RETURNING_MAILING into out, a struct notification_mailing (a db_row_fn). */
 static int
@@ -90,6 +94,7 @@ read_mailing(db_stmt_t *st, arena_t *arena, void *out)
   n->event_date_time = db_column_int(st, 3);
   n->reminder_offset = db_column_int(st, 4);
   n->email = arena_strdup(arena, db_column_text(st, 5));
+  n->offer_expires_at = db_column_int_or(st, 6, 0);
   return n->email ? 0 : EVENTAPI_ENOMEM;
 }
 
@@ -118,9 +123,9 @@ notifications_add_for_registration(db_t *db, enum notification_kind kind,
 {
   db_stmt_t *st = db_prepare(db,
       "INSERT INTO notifications (user_id, kind, event_id, registration_id, event_title,"
-      " event_date_time, event_location, event_timezone, ticket_code, due_at)"
+      " event_date_time, event_location, event_timezone, ticket_code, offer_expires_at, due_at)"
       " SELECT r.user_id, ?, r.event_id, r.id, e.title, e.date_time, e.location, e.timezone,"
-      " t.code, ?"
+      " t.code, r.offer_expires_at, ?"
       " FROM registrations r JOIN events e ON e.id = r.event_id"
       " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ?" RETURNING_MAILING);
   if (st == NULL)

@@ -29,6 +29,8 @@ enum notification_kind {
   NOTIFY_EVENT_UPDATED,
   NOTIFY_EVENT_CANCELLED,
   NOTIFY_REMINDER,
+  NOTIFY_OFFERED,
+  NOTIFY_OFFER_EXPIRED,
 };
 
 /* "registration_confirmed", ...: the stored name, and the API's "type". */
@@ -49,6 +51,7 @@ struct notification {
   bool has_previous;         /* event updates: the time and place before */
   int64_t previous_date_time;
   const char *previous_location;
+  int64_t offer_expires_at;  /* waitlist offers: until when the place is held */
   int64_t due_at;            /* when it takes effect */
   int64_t read_at;           /* 0: unread */
   /* The recipient, as the user is now. */

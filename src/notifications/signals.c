@@ -32,6 +32,24 @@ notifications_on_waitlisted(db_t *db, const void *payload)
                                             change->now);
 }
 
+/* A place held for a waitlisted registration until a deadline, and the
+ * end of that hold when it ran out. */
+int
+notifications_on_offered(db_t *db, const void *payload)
+{
+  const struct registrations_change *change = payload;
+  return notifications_add_for_registration(db, NOTIFY_OFFERED, change->registration_id,
+                                            change->now);
+}
+
+int
+notifications_on_offer_expired(db_t *db, const void *payload)
+{
+  const struct registrations_change *change = payload;
+  return notifications_add_for_registration(db, NOTIFY_OFFER_EXPIRED, change->registration_id,
+                                            change->now);
+}
+
 int
 notifications_on_cancelled(db_t *db, const void *payload)
 {

@@ -14,6 +14,8 @@ int notifications_on_confirmed(db_t *db, const void *payload);
 int notifications_on_promoted(db_t *db, const void *payload);
 int notifications_on_waitlisted(db_t *db, const void *payload);
 int notifications_on_cancelled(db_t *db, const void *payload);
+int notifications_on_offered(db_t *db, const void *payload);
+int notifications_on_offer_expired(db_t *db, const void *payload);
 
 /* events_changed (struct events_change), events_deleting (struct events_deletion). */
 int notifications_on_event_changed(db_t *db, const void *payload);

@@ -132,6 +132,23 @@ words(const struct notification *n, const char *when, arena_t *arena,
     out->message = arena_printf(arena, "A place opened up: your registration for \"%s\" is now "
                                 "confirmed. Your ticket code is %s.", title, code ? code : "-");
     break;
+  case NOTIFY_OFFERED: {
+    const char *until = notification_time_words(n->offer_expires_at, n->event_timezone, arena);
+    out->subject = arena_printf(arena, "A place is held for you: %s", title);
+    out->message = arena_printf(arena, "A place opened up at \"%s\" and is held for you until "
+                                "%s. Accept it to get your ticket, or decline it to pass it on; "
+                                "if you do neither, it goes to the next in line then.",
+                                title, until ? until : "?");
+    break;
+  }
+  case NOTIFY_OFFER_EXPIRED: {
+    const char *until = notification_time_words(n->offer_expires_at, n->event_timezone, arena);
+    out->subject = arena_printf(arena, "Your held place has gone: %s", title);
+    out->message = arena_printf(arena, "The place held for you at \"%s\" was not accepted by "
+                                "%s, so it went to the next in line and your registration is "
+                                "cancelled. You may register again.", title, until ? until : "?");
+    break;
+  }
   case NOTIFY_EVENT_UPDATED:
     out->subject = arena_printf(arena, "Event updated: %s", title);
     out->message = arena_printf(arena, "\"%s\" has changed: it now takes place on %s at %s.",

@@ -13,7 +13,8 @@
 
 #define REGISTRATION_COLUMNS                                                    \
   "r.id, r.user_id, r.event_id, r.ticket_type_id, r.registered_at, r.is_waitlisted," \
-  " r.cancelled_at, e.organizer_id, t.id, t.code, t.issued_at, t.checked_in_at"
+  " r.cancelled_at, e.organizer_id, t.id, t.code, t.issued_at, t.checked_in_at,"  \
+  " r.offer_expires_at"
 #define REGISTRATION_FROM                                                       \
   " FROM registrations r JOIN events e ON e.id = r.event_id"                    \
   " LEFT JOIN tickets t ON t.registration_id = r.id"
@@ -31,6 +32,7 @@ read_registration(db_stmt_t *st, arena_t *arena, void *out)
   r->is_waitlisted = db_column_int(st, 5) != 0;
   r->cancelled_at = db_column_int_or(st, 6, 0);
   r->organizer_id = db_column_int(st, 7);
+  r->offer_expires_at = db_column_int_or(st, 12, 0);
   r->has_ticket = !db_column_is_null(st, 8);
   if (r->has_ticket) {
     struct ticket *t = &r->ticket;
@@ -251,17 +253,18 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
    * UPDATE waits for the promoter's row lock, then sees its change). */
   db_stmt_t *st = db_prepare(db, "UPDATE registrations SET cancelled_at = ?"
                                  " WHERE id = ? AND cancelled_at IS NULL"
-                                 " RETURNING is_waitlisted, ticket_type_id");
+                                 " RETURNING is_waitlisted, ticket_type_id, offer_expires_at");
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, now);
   db_bind_int(st, 2, r->id);
   int rc = db_step(st);
-  bool waitlisted = false;
+  bool waitlisted = false, offered = false;
   int64_t ticket_type_id = 0;
   if (rc == DB_ROW) {
     waitlisted = db_column_int(st, 0) != 0;
     ticket_type_id = db_column_int_or(st, 1, 0);
+    offered = waitlisted && !db_column_is_null(st, 2); /* an offer holds a place */
     rc = 0;
   } else if (rc == DB_DONE) {
     rc = EVENTAPI_ENOTFOUND; /* cancelled meanwhile */
@@ -272,9 +275,10 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
   if ((rc = signal_send(&registrations_cancelled, db,
                         &(struct registrations_change){r->id, now, arena})) < 0)
     return rc;
-  if (waitlisted)
+  if (waitlisted && !offered)
     return 0;
-  if ((rc = tickets_void(db, r->id, now)) < 0 || (rc = free_place(db, r->event_id, ticket_type_id)) < 0)
+  if ((!offered && (rc = tickets_void(db, r->id, now)) < 0) ||
+      (rc = free_place(db, r->event_id, ticket_type_id)) < 0)
     return rc;
   return registrations_promote(db, r->event_id, now, arena, NULL);
 }
@@ -290,6 +294,7 @@ next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id, b
       "SELECT r.id, r.ticket_type_id FROM registrations r"
       " LEFT JOIN ticket_types t ON t.id = r.ticket_type_id"
       " WHERE r.event_id = ? AND r.cancelled_at IS NULL AND r.is_waitlisted = 1"
+      " AND r.offer_expires_at IS NULL"
       " AND (r.ticket_type_id IS NULL OR t.quantity = 0 OR t.confirmed_count < t.quantity)"
       " ORDER BY r.registered_at, r.id LIMIT 1");
   if (st == NULL)
@@ -305,40 +310,211 @@ next_in_line(db_t *db, int64_t event_id, int64_t *id, int64_t *ticket_type_id, b
   return rc < 0 ? rc : 0;
 }
 
+/*
+ * How event_id's freed places go: *hours, 0 when at once (with a ticket),
+ * else held as offers for that many hours; and *starts, when the event
+ * starts. 0, EVENTAPI_ENOTFOUND, or a database error.
+ */
+static int
+offer_terms(db_t *db, int64_t event_id, int64_t *hours, int64_t *starts)
+{
+  db_stmt_t *st = db_prepare(db, "SELECT waitlist_offer_hours, date_time FROM events"
+                                 " WHERE id = ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, event_id);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *hours = db_column_int_or(st, 0, 0);
+    *starts = db_column_int(st, 1);
+    rc = 0;
+  } else if (rc == DB_DONE) {
+    rc = EVENTAPI_ENOTFOUND;
+  }
+  db_reset(st);
+  return rc;
+}
+
+/*
+ * Gives registration id (waitlisted, holding no offer) the place just taken
+ * for it: confirmed with a ticket (deadline 0), or held for it until
+ * deadline. *given is false when it was cancelled, promoted or offered
+ * meanwhile (PostgreSQL re-checks the condition after waiting for its row
+ * lock): the caller gives the place back.
+ */
+static int
+give_place(db_t *db, int64_t id, int64_t deadline, int64_t now, arena_t *arena, bool *given)
+{
+  int changes = 0;
+  int rc = deadline
+      ? db_exec(db, "UPDATE registrations SET offer_expires_at = ?"
+                    " WHERE id = ? AND cancelled_at IS NULL AND is_waitlisted = 1"
+                    " AND offer_expires_at IS NULL", &changes, "ii", deadline, id)
+      : db_exec(db, "UPDATE registrations SET is_waitlisted = 0"
+                    " WHERE id = ? AND cancelled_at IS NULL AND is_waitlisted = 1"
+                    " AND offer_expires_at IS NULL", &changes, "i", id);
+  *given = rc == 0 && changes > 0;
+  if (!*given)
+    return rc;
+  struct ticket ticket;
+  if (!deadline)
+    rc = tickets_issue(db, id, now, arena, &ticket);
+  if (rc == 0)
+    rc = signal_send(deadline ? &registrations_offered : &registrations_promoted, db,
+                     &(struct registrations_change){id, now, arena});
+  return rc;
+}
+
 int
 registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, int *promoted)
 {
-  int count = 0, rc;
+  int count = 0;
+  int64_t hours = 0, starts = 0, deadline = 0;
+  int rc = offer_terms(db, event_id, &hours, &starts);
+  if (promoted)
+    *promoted = 0;
+  if (rc == EVENTAPI_ENOTFOUND)
+    return 0; /* deleted: nobody waits for it */
+  if (rc < 0)
+    return rc;
+  if (hours) {
+    /* An offer runs out at the event's start at the latest; once it has
+     * started, freed places are offered to nobody. */
+    if (starts <= now)
+      return 0;
+    deadline = now + hours * 3600 * INT64_C(1000000);
+    if (deadline > starts)
+      deadline = starts;
+  }
   int64_t id, ticket_type_id;
-  bool found, taken;
+  bool found, taken, given;
   while ((rc = next_in_line(db, event_id, &id, &ticket_type_id, &found)) == 0 && found) {
     if ((rc = take_place(db, event_id, ticket_type_id, &taken)) < 0 || !taken)
       break; /* an error, or the event is full */
-    /* Still waiting: a cancellation may have committed since the look
-     * (PostgreSQL re-checks the condition after waiting for its row lock).
-     * If so, the place goes back and the next in line is looked for. */
-    int changes = 0;
-    rc = db_exec(db, "UPDATE registrations SET is_waitlisted = 0"
-                     " WHERE id = ? AND cancelled_at IS NULL AND is_waitlisted = 1",
-                 &changes, "i", id);
-    if (rc == 0 && changes == 0) {
+    if ((rc = give_place(db, id, deadline, now, arena, &given)) < 0)
+      break;
+    if (!given) {
+      /* Cancelled (or given a place) since the look: the place goes back
+       * and the next in line is looked for. */
       if ((rc = free_place(db, event_id, ticket_type_id)) < 0)
         break;
       continue;
     }
-    struct ticket ticket;
-    if (rc == 0)
-      rc = tickets_issue(db, id, now, arena, &ticket);
-    if (rc == 0)
-      rc = signal_send(&registrations_promoted, db,
-                       &(struct registrations_change){id, now, arena});
-    if (rc < 0)
-      break;
     count++;
   }
   if (promoted)
     *promoted = count;
   return rc < 0 ? rc : 0;
+}
+
+int
+registrations_accept(db_t *db, struct registration *r, int64_t now, arena_t *arena)
+{
+  int changes = 0;
+  int rc = db_exec(db, "UPDATE registrations SET is_waitlisted = 0, offer_expires_at = NULL"
+                       " WHERE id = ? AND cancelled_at IS NULL AND is_waitlisted = 1"
+                       " AND offer_expires_at > ?", &changes, "ii", r->id, now);
+  if (rc == 0 && changes == 0)
+    return EVENTAPI_ECONFLICT; /* no offer, or not any more */
+  if (rc == 0)
+    rc = tickets_issue(db, r->id, now, arena, &r->ticket);
+  if (rc == 0)
+    rc = signal_send(&registrations_promoted, db,
+                     &(struct registrations_change){r->id, now, arena});
+  if (rc < 0)
+    return rc;
+  r->is_waitlisted = false;
+  r->offer_expires_at = 0;
+  r->has_ticket = true;
+  r->ticket.event_id = r->event_id;
+  r->ticket.ticket_type_id = r->ticket_type_id;
+  r->ticket.user_id = r->user_id;
+  r->ticket.organizer_id = r->organizer_id;
+  return 0;
+}
+
+/*
+ * Ends the offer that registration id holds: declined (expired false),
+ * while it runs, or expired, once it has run out at now. The registration
+ * is cancelled and told by signal (an expiry by registrations_offer_expired
+ * first), and its held place is freed and passed down the line. *ended
+ * says whether it was still there to end.
+ */
+static int
+end_offer(db_t *db, int64_t id, bool expired, int64_t now, arena_t *arena, bool *ended)
+{
+  db_stmt_t *st = db_prepare(db, expired
+      ? "UPDATE registrations SET cancelled_at = ?"
+        " WHERE id = ? AND cancelled_at IS NULL AND is_waitlisted = 1"
+        " AND offer_expires_at <= ? RETURNING event_id, ticket_type_id"
+      : "UPDATE registrations SET cancelled_at = ?"
+        " WHERE id = ? AND cancelled_at IS NULL AND is_waitlisted = 1"
+        " AND offer_expires_at > ? RETURNING event_id, ticket_type_id");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, now);
+  db_bind_int(st, 2, id);
+  db_bind_int(st, 3, now);
+  int rc = db_step(st);
+  int64_t event_id = 0, ticket_type_id = 0;
+  *ended = rc == DB_ROW;
+  if (*ended) {
+    event_id = db_column_int(st, 0);
+    ticket_type_id = db_column_int_or(st, 1, 0);
+  }
+  db_reset(st);
+  if (rc < 0 || !*ended)
+    return rc < 0 ? rc : 0;
+  struct registrations_change change = {id, now, arena};
+  rc = 0;
+  if (expired)
+    rc = signal_send(&registrations_offer_expired, db, &change);
+  if (rc == 0)
+    rc = signal_send(&registrations_cancelled, db, &change);
+  if (rc == 0)
+    rc = free_place(db, event_id, ticket_type_id);
+  if (rc == 0)
+    rc = registrations_promote(db, event_id, now, arena, NULL);
+  return rc;
+}
+
+int
+registrations_decline(db_t *db, const struct registration *r, int64_t now, arena_t *arena)
+{
+  bool ended;
+  int rc = end_offer(db, r->id, false, now, arena, &ended);
+  return rc == 0 && !ended ? EVENTAPI_ECONFLICT : rc;
+}
+
+/* Offers ended a unit of work: a bound on its work. */
+#define EXPIRE_BATCH 16
+
+int
+registrations_expire_offers(db_t *db, int64_t now, arena_t *arena, bool *more)
+{
+  *more = false;
+  int64_t ids[EXPIRE_BATCH];
+  size_t count = 0;
+  db_stmt_t *st = db_prepare(db,
+      "SELECT id FROM registrations WHERE offer_expires_at <= ? AND cancelled_at IS NULL"
+      " AND is_waitlisted = 1 AND offer_expires_at IS NOT NULL"
+      " ORDER BY offer_expires_at, id LIMIT ?");
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_int(st, 1, now);
+  db_bind_int(st, 2, EXPIRE_BATCH);
+  int rc;
+  while ((rc = db_step(st)) == DB_ROW && count < EXPIRE_BATCH)
+    ids[count++] = db_column_int(st, 0);
+  db_reset(st);
+  if (rc < 0)
+    return rc;
+  rc = 0;
+  bool ended;
+  for (size_t i = 0; rc == 0 && i < count; i++)
+    rc = end_offer(db, ids[i], true, now, arena, &ended);
+  *more = rc == 0 && count == EXPIRE_BATCH;
+  return rc;
 }
 
 /* A registration with its user's details (the organizer's list). */
@@ -349,10 +525,10 @@ read_registration_with_user(db_stmt_t *st, arena_t *arena, void *out)
   int rc = read_registration(st, arena, r);
   if (rc < 0)
     return rc;
-  r->username = arena_strdup(arena, db_column_text(st, 12));
-  r->email = arena_strdup(arena, db_column_text(st, 13));
-  r->first_name = arena_strdup(arena, db_column_text(st, 14));
-  r->last_name = arena_strdup(arena, db_column_text(st, 15));
+  r->username = arena_strdup(arena, db_column_text(st, 13));
+  r->email = arena_strdup(arena, db_column_text(st, 14));
+  r->first_name = arena_strdup(arena, db_column_text(st, 15));
+  r->last_name = arena_strdup(arena, db_column_text(st, 16));
   return r->username && r->email && r->first_name && r->last_name ? 0 : EVENTAPI_ENOMEM;
 }
 

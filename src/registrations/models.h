@@ -31,6 +31,7 @@ struct registration {
   int64_t registered_at;
   bool is_waitlisted;
   int64_t cancelled_at;    /* 0: active */
+  int64_t offer_expires_at; /* waitlisted with a place held for it until then; 0: none */
   int64_t organizer_id;    /* the event's */
   bool has_ticket;
   struct ticket ticket;
@@ -70,11 +71,37 @@ int registrations_create(db_t *db, struct registration *r, int64_t now, arena_t 
 int registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_t *arena);
 
 /*
- * Confirms the oldest waitlisted registrations of event_id that fit, one
- * by one, while the event has room: each gets a ticket. *promoted (if not
- * NULL) counts them. Inside a write transaction.
+ * Moves the waitlist of event_id into the places it has free: the oldest
+ * waitlisted registrations that fit (and hold no offer), one by one, while
+ * the event has room. Each is confirmed with a ticket, or, when the event
+ * sets waitlist_offer_hours, offered the place: the place is held for it
+ * (counted as taken) until now plus that many hours, or the event's start
+ * if sooner; no offers are made once the event has started. *promoted (if
+ * not NULL) counts them. Inside a write transaction.
  */
 int registrations_promote(db_t *db, int64_t event_id, int64_t now, arena_t *arena, int *promoted);
+
+/*
+ * Takes the place held for r: confirmed, with a ticket (r is updated).
+ * EVENTAPI_ECONFLICT when r holds no offer at now (none, or it ran out).
+ * Inside a write transaction.
+ */
+int registrations_accept(db_t *db, struct registration *r, int64_t now, arena_t *arena);
+
+/*
+ * Declines the place held for r: r is cancelled and the place passes to
+ * the next in line. EVENTAPI_ECONFLICT when r holds no offer at now.
+ * Inside a write transaction.
+ */
+int registrations_decline(db_t *db, const struct registration *r, int64_t now, arena_t *arena);
+
+/*
+ * Ends offers that ran out by now, a few a call (*more when there may be
+ * more): each registration cancelled, told so, and its place passed down
+ * the line. Offers end once, whichever node's worker gets there first.
+ * Inside a write transaction.
+ */
+int registrations_expire_offers(db_t *db, int64_t now, arena_t *arena, bool *more);
 
 /*
  * One page of the user's active registrations, newest first: at most limit

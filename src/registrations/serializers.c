@@ -19,6 +19,15 @@ ticket_summary(const struct registration *r, bool with_time)
   return t;
 }
 
+/* offer_expires_at, while r holds a waitlist offer (only then: the
+ * original's registrations have no such key). */
+static void
+add_offer(json_t *obj, const struct registration *r)
+{
+  if (r->is_waitlisted && r->offer_expires_at && !r->cancelled_at)
+    json_object_set_new(obj, "offer_expires_at", json_time_or_null(r->offer_expires_at));
+}
+
 json_t *
 registrations_serialize(const struct registration *r)
 {
@@ -30,6 +39,7 @@ registrations_serialize(const struct registration *r)
   json_object_set_new(obj, "registered_at", json_time_or_null(r->registered_at));
   json_object_set_new(obj, "is_waitlisted", json_boolean(r->is_waitlisted));
   json_object_set_new(obj, "ticket", ticket_summary(r, false));
+  add_offer(obj, r);
   return obj;
 }
 
@@ -42,6 +52,7 @@ registrations_serialize_short(const struct registration *r)
   json_object_set_new(obj, "ticket_type", json_id_or_null(r->ticket_type_id));
   json_object_set_new(obj, "registered_at", json_time_or_null(r->registered_at));
   json_object_set_new(obj, "is_waitlisted", json_boolean(r->is_waitlisted));
+  add_offer(obj, r);
   return obj;
 }
 
@@ -59,6 +70,7 @@ registrations_serialize_for_organizer(const struct registration *r)
   json_object_set_new(obj, "registered_at", json_time_or_null(r->registered_at));
   json_object_set_new(obj, "is_waitlisted", json_boolean(r->is_waitlisted));
   json_object_set_new(obj, "ticket", ticket_summary(r, true));
+  add_offer(obj, r);
   return obj;
 }
 

@@ -7,3 +7,5 @@ struct signal registrations_confirmed = SIGNAL("registrations_confirmed");
 struct signal registrations_waitlisted = SIGNAL("registrations_waitlisted");
 struct signal registrations_promoted = SIGNAL("registrations_promoted");
 struct signal registrations_cancelled = SIGNAL("registrations_cancelled");
+struct signal registrations_offered = SIGNAL("registrations_offered");
+struct signal registrations_offer_expired = SIGNAL("registrations_offer_expired");

@@ -24,5 +24,9 @@ extern struct signal registrations_waitlisted; /* registered, on the waitlist */
 extern struct signal registrations_promoted;   /* off the waitlist, with a ticket */
 extern struct signal registrations_cancelled;  /* cancelled (by its holder, the organizer, an
                                                   admin, or its user's deletion) */
+extern struct signal registrations_offered;    /* waitlisted, a place held for it until
+                                                  its offer_expires_at */
+extern struct signal registrations_offer_expired; /* its offer ran out: cancelled next
+                                                     (registrations_cancelled) */
 
 #endif

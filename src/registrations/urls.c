@@ -12,6 +12,8 @@ static const struct route routes[] = {
   {HTTP_GET, "/registrations/me/", registrations_me_view, 0},
   {HTTP_GET, "/api/registrations/<int:id>/", registrations_detail_view, 0},
   {HTTP_DELETE, "/api/registrations/<int:id>/", registrations_cancel_view, 0},
+  {HTTP_POST, "/api/registrations/<int:id>/accept/", registrations_accept_view, 0},
+  {HTTP_POST, "/api/registrations/<int:id>/decline/", registrations_decline_view, 0},
   {HTTP_GET, "/api/events/<int:id>/registrations/", registrations_event_list_view, READ},
 };
 

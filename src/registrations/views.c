@@ -215,6 +215,104 @@ registrations_cancel_view(struct http_request *req)
     write_or_reply(req, cancel_unit, &u, sizeof u, cancel_reply);
 }
 
+/* ---- waitlist offers ---- */
+
+static const char NO_OFFER[] = "This registration holds no offer.";
+static const char OFFER_EXPIRED[] = "This offer has expired.";
+
+/* An answer to an offer (accept or decline), as a unit of work. */
+struct offer_unit {
+  struct registration r;
+  int64_t now;
+  arena_t *arena;
+};
+
+static int
+accept_unit(db_t *db, void *arg)
+{
+  struct offer_unit *u = arg;
+  return registrations_accept(db, &u->r, u->now, u->arena);
+}
+
+static int
+decline_unit(db_t *db, void *arg)
+{
+  struct offer_unit *u = arg;
+  return registrations_decline(db, &u->r, u->now, u->arena);
+}
+
+/* EVENTAPI_ECONFLICT: the offer ran out, or there was none (r as read
+ * before the unit says which). */
+static bool
+offer_done_or_reply(struct http_request *req, int rc, const struct offer_unit *u)
+{
+  if (rc == EVENTAPI_ECONFLICT) {
+    bool ran_out = u->r.is_waitlisted && u->r.offer_expires_at && u->r.offer_expires_at <= u->now;
+    http_reply_json(req, 400, json_pack("{s:[s]}", "non_field_errors",
+                                        ran_out ? OFFER_EXPIRED : NO_OFFER));
+    return false;
+  }
+  return object_or_404(req, rc, NO_REGISTRATION);
+}
+
+static void
+accept_reply(struct http_request *req, int rc, void *arg)
+{
+  struct offer_unit *u = arg;
+  if (offer_done_or_reply(req, rc, u))
+    http_reply_json(req, 200, registrations_serialize(&u->r));
+}
+
+static void
+decline_reply(struct http_request *req, int rc, void *arg)
+{
+  struct offer_unit *u = arg;
+  if (offer_done_or_reply(req, rc, u))
+    http_reply_empty(req, 204);
+}
+
+/*
+ * Loads the registration of the path for an answer to its offer: only its
+ * holder answers, even once it is cancelled (a decline that won a race:
+ * the answer is then "no offer"). 403 for the event's organizer and admins,
+ * who may see it; 404 for everyone else.
+ */
+static bool
+offer_of_caller_or_reply(struct http_request *req, struct offer_unit *u)
+{
+  u->now = time_now_us();
+  u->arena = &req->arena;
+  db_t *db = authenticated_or_reply(req) ? database_or_reply(req) : NULL;
+  if (db == NULL)
+    return false;
+  struct registration *r = &u->r;
+  int rc = registrations_get(db, req->ids[0], &req->arena, r);
+  bool holder = rc == 0 && r->user_id == req->user->id;
+  if (rc == 0 && !holder && r->cancelled_at == 0 && events_may_change(req->user, r->organizer_id)) {
+    http_reply_forbidden(req);
+    return false;
+  }
+  if (rc == 0 && !holder)
+    rc = EVENTAPI_ENOTFOUND;
+  return object_or_404(req, rc, NO_REGISTRATION);
+}
+
+void
+registrations_accept_view(struct http_request *req)
+{
+  struct offer_unit u;
+  if (offer_of_caller_or_reply(req, &u))
+    write_or_reply(req, accept_unit, &u, sizeof u, accept_reply);
+}
+
+void
+registrations_decline_view(struct http_request *req)
+{
+  struct offer_unit u;
+  if (offer_of_caller_or_reply(req, &u))
+    write_or_reply(req, decline_unit, &u, sizeof u, decline_reply);
+}
+
 /* ---- the organizer's list ---- */
 
 /*
@@ -271,7 +369,8 @@ reply_csv(struct http_request *req, const struct event *e, const struct registra
       time_format_iso(r->ticket.checked_in_at, checked);
     const char *row[] = {
       id, r->username, r->email, r->first_name, r->last_name,
-      ticket_type_name(e, r->ticket_type_id), r->is_waitlisted ? "waitlisted" : "confirmed",
+      ticket_type_name(e, r->ticket_type_id),
+      !r->is_waitlisted ? "confirmed" : r->offer_expires_at ? "offered" : "waitlisted",
       registered, r->has_ticket ? r->ticket.code : "", checked,
     };
     for (size_t j = 0; j < 10; j++)

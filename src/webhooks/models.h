@@ -41,7 +41,8 @@
   X(EVENT_UPDATED, "event.updated")                       \
   X(EVENT_DELETED, "event.deleted")                       \
   X(PING, "ping")                                         \
-  X(TICKET_CHECK_IN_UNDONE, "ticket.check_in_undone")
+  X(TICKET_CHECK_IN_UNDONE, "ticket.check_in_undone")      \
+  X(REGISTRATION_OFFERED, "registration.offered")
 
 enum webhooks_type {
 #define X(name, text) WEBHOOKS_##name,

@@ -131,6 +131,12 @@ webhooks_on_registration_cancelled(db_t *db, const void *payload)
   return on_registration(db, WEBHOOKS_REGISTRATION_CANCELLED, payload);
 }
 
+int
+webhooks_on_registration_offered(db_t *db, const void *payload)
+{
+  return on_registration(db, WEBHOOKS_REGISTRATION_OFFERED, payload);
+}
+
 /* A ticket's check-in, or its undoing: the ticket as it is now. */
 static int
 on_ticket(db_t *db, enum webhooks_type type, const struct tickets_check_in *check_in)

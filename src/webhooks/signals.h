@@ -15,13 +15,14 @@
 
 #include "db/db.h"
 
-/* registrations_confirmed, _waitlisted, _promoted, _cancelled: payload a
- * struct registrations_change; registration.created (a place taken),
- * .waitlisted, .promoted, .cancelled. */
+/* registrations_confirmed, _waitlisted, _promoted, _cancelled, _offered:
+ * payload a struct registrations_change; registration.created (a place
+ * taken), .waitlisted, .promoted, .cancelled, .offered. */
 int webhooks_on_registration_confirmed(db_t *db, const void *payload);
 int webhooks_on_registration_waitlisted(db_t *db, const void *payload);
 int webhooks_on_registration_promoted(db_t *db, const void *payload);
 int webhooks_on_registration_cancelled(db_t *db, const void *payload);
+int webhooks_on_registration_offered(db_t *db, const void *payload);
 
 /* tickets_checked_in (struct tickets_check_in): ticket.checked_in. */
 int webhooks_on_ticket_checked_in(db_t *db, const void *payload);

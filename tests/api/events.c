@@ -242,7 +242,7 @@ Test(events, create_fills_in_the_defaults)
       "{'id':%lld,'title':'Jazz Night','description':'','date_time':'{Y}-05-01T18:00:00Z',"
       "'location':'Berlin','capacity':10,'created_at':'%s','organizer':%lld,"
       "'visibility':'public','image':null,'category':null,'sessions':[],'ticket_types':[],"
-      "'timezone':'UTC','local_date_time':'{Y}-05-01T18:00:00+00:00'}",
+      "'timezone':'UTC','local_date_time':'{Y}-05-01T18:00:00+00:00','waitlist_offer_hours':null}",
       api_id(r), json_string_value(json_object_get(r->json, "created_at")), olga.id));
 }
 

@@ -1465,3 +1465,36 @@ Test(webhook_watch, a_delivery_that_succeeds_ends_the_failing, .init = start_wat
   expect_bool(webhook_now(h.id), "is_active", true);
   expect_that(smtp_count() == 0, "no mail");
 }
+
+/* docs/api.md "Waitlist offers": a place held for the next in line is
+ * announced as registration.offered, with its deadline; its acceptance as
+ * registration.promoted. */
+Test(webhook_delivery, an_offer_and_its_acceptance_are_announced)
+{
+  struct api_user org = api_signup("org", "organizer");
+  struct api_user alice = api_signup("alice", NULL), bob = api_signup("bob", NULL);
+  hook_at(org.access, "/offers", "'events':['registration.offered','registration.promoted']");
+  struct api_event jazz = api_create_event(org.access,
+                                           "{'capacity':1,'waitlist_offer_hours':6}");
+  long long alice_reg = registration_for(alice.access, jazz.id);
+  long long bob_reg = registration_for(bob.access, jazz.id);
+  expect_status(api_delete(api_printf("/api/registrations/%lld/", alice_reg), alice.access),
+                204);
+  deliver();
+  json_t *offered = json_object_get(body_of(only("/offers", "registration.offered")), "data");
+  expect_keys(offered, "id", "user", "event", "ticket_type", "registered_at", "is_waitlisted",
+              "ticket", "offer_expires_at", NULL);
+  expect_int(offered, "id", bob_reg);
+  expect_bool(offered, "is_waitlisted", true);
+  expect_null(offered, "ticket");
+  long long until = api_parse_iso_us(str_of(offered, "offer_expires_at"));
+  expect_that(until > api_now_us() + 5 * 3600 * 1000000LL, "held 6 hours: %s", api_dump(offered));
+
+  expect_status(api_post(api_printf("/api/registrations/%lld/accept/", bob_reg), bob.access,
+                         "{}"), 200);
+  deliver();
+  json_t *promoted = json_object_get(body_of(only("/offers", "registration.promoted")), "data");
+  expect_int(promoted, "id", bob_reg);
+  expect_bool(promoted, "is_waitlisted", false);
+  expect_that(json_is_object(json_object_get(promoted, "ticket")), "%s", api_dump(promoted));
+}

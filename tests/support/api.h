@@ -414,7 +414,7 @@ const char *api_jwt_with_payload(const char *token, const char *payload_json);
     "role", "is_active", NULL
 #define EVENT_KEYS "id", "title", "description", "date_time", "location", "capacity", \
     "created_at", "organizer", "visibility", "image", "category", "sessions", \
-    "ticket_types", "timezone", "local_date_time", NULL
+    "ticket_types", "timezone", "local_date_time", "waitlist_offer_hours", NULL
 
 /* What many answers say (API.md), in more than one test file. */
 #define REQUIRED "This field is required."

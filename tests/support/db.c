@@ -105,14 +105,21 @@ static const struct {
   const char *rule;
   const char *sql;
 } consistency_rules[] = {
-  {"events.confirmed_count equals its confirmed registrations",
+  {"events.confirmed_count equals its confirmed registrations and held offers",
    "SELECT COUNT(*) FROM events e WHERE e.confirmed_count <> (SELECT COUNT(*) FROM"
    " registrations r WHERE r.event_id = e.id AND r.cancelled_at IS NULL"
-   " AND r.is_waitlisted = 0)"},
-  {"ticket_types.confirmed_count equals its confirmed registrations",
+   " AND (r.is_waitlisted = 0 OR r.offer_expires_at IS NOT NULL))"},
+  {"ticket_types.confirmed_count equals its confirmed registrations and held offers",
    "SELECT COUNT(*) FROM ticket_types t WHERE t.confirmed_count <> (SELECT COUNT(*) FROM"
    " registrations r WHERE r.ticket_type_id = t.id AND r.cancelled_at IS NULL"
-   " AND r.is_waitlisted = 0)"},
+   " AND (r.is_waitlisted = 0 OR r.offer_expires_at IS NOT NULL))"},
+  {"only a waitlisted registration holds an offer",
+   "SELECT COUNT(*) FROM registrations WHERE cancelled_at IS NULL AND is_waitlisted = 0"
+   " AND offer_expires_at IS NOT NULL"},
+  {"a registration holding an offer was told of it",
+   "SELECT COUNT(*) FROM registrations r WHERE r.cancelled_at IS NULL"
+   " AND r.offer_expires_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM notifications n"
+   " WHERE n.registration_id = r.id AND n.kind = 'registration_offered')"},
   {"no event holds more than its capacity",
    "SELECT COUNT(*) FROM events WHERE capacity > 0 AND confirmed_count > capacity"},
   {"no ticket type holds more than its quantity",

@@ -36,7 +36,8 @@ json_t *api_db_rows(const char *sql, int columns);
 /*
  * Fails the test unless the database holds together, whatever happened to
  * it (a crash, a failed write): every counter equals the rows it counts
- * (events' and ticket types' confirmed_count), no limit is exceeded, a
+ * (events' and ticket types' confirmed_count: confirmed registrations and
+ * places held by waitlist offers), no limit is exceeded, a
  * ticket exists exactly for each active confirmed registration, each
  * registration has the notice of how it began (confirmed or waitlisted)
  * and, when it left the waitlist, of its promotion; and on SQLite,
