@@ -69,7 +69,6 @@
   const ticket = async (code) => request((await objects('tickets')).get(code));
   const saveTicket = async (t) => request((await objects('tickets', 'readwrite')).put(t));
   const ticketCount = async () => request((await objects('tickets')).count());
-  const queued = async () => request((await objects('queue')).getAll(null, SYNC_MAX));
   const queuedCount = async () => request((await objects('queue')).count());
 
   /* ---- state ------------------------------------------------------------- */
@@ -364,14 +363,25 @@
     return flushing;
   }
 
+  /*
+   * Every event's scans go, not only the event at hand: a door that changed
+   * event (or signed in again) with scans still waiting sends them too, each
+   * batch to its own event's sync. An event whose batch cannot go now (the
+   * network, or the staff's access, is gone) keeps its scans for the next
+   * round and does not hold up the others.
+   */
   async function sendQueue() {
     const answers = new Map();
+    const held = new Set();
     for (;;) {
-      const scans = await queued();
-      const mine = scans.filter((s) => state.event && s.event === state.event.id);
-      if (mine.length === 0)
+      const scans = await request((await objects('queue')).getAll());
+      const first = scans.find((s) => !held.has(s.event));
+      if (first === undefined)
         break;
-      const r = await api('POST', '/api/events/' + state.event.id + '/check-ins/sync/',
+      const event = first.event;
+      const mine = scans.filter((s) => s.event === event).slice(0, SYNC_MAX);
+      const here = state.event && state.event.id === event;
+      const r = await api('POST', '/api/events/' + event + '/check-ins/sync/',
                           {scans: mine.map((s) => ({code: s.code, scanned_at: s.scanned_at,
                                                     device: s.device}))});
       if (r.status === 400 && r.data && Array.isArray(r.data.scans)) {
@@ -383,21 +393,21 @@
         if (bad.length > 0)
           continue;
       }
-      if (r.status !== 200)
-        break;
+      if (r.status !== 200) {
+        held.add(event);
+        continue;
+      }
       await transaction(['queue'], (t) => { for (const s of mine) t.objectStore('queue').delete(s.id); });
       for (let i = 0; i < mine.length; i++) {
         const answer = r.data.results[i];
         answers.set(mine[i].id, answer);
-        const t = await ticket(answer.code);
+        const t = here ? await ticket(answer.code) : undefined; /* the list is this event's */
         if (t !== undefined && (answer.status === 'ok' || answer.status === 'already_checked_in')) {
           t.checked_in_at = answer.checked_in_at;
           t.device = answer.device;
           await saveTicket(t);
         }
       }
-      if (mine.length < SYNC_MAX)
-        break;
     }
     await status();
     await figures();
