@@ -24,6 +24,7 @@
 #include "db/signal.h"
 #include "events/cache.h"
 #include "events/changes.h"
+#include "events/live.h"
 #include "events/signals.h"
 #include "events/timezone.h"
 #include "events/urls.h"
@@ -200,6 +201,9 @@ static const struct {
    * registrations are cancelled (their places go to the waitlist). */
   {&users_deleting, events_on_user_deleting},
   {&users_deleting, registrations_on_user_deleting},
+  /* Live availability: capacity, ticket types, deletion. */
+  {&events_updated, events_live_on_updated},
+  {&events_deleting, events_live_on_deleting},
   /* Places opened: the waitlist moves up. */
   {&events_places_opened, registrations_on_places_opened},
   /* What registrants are told. */
@@ -292,8 +296,15 @@ app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
     free(app);
     return rc;
   }
+  if ((rc = events_live_start(cfg)) < 0) {
+    snprintf(err, errlen, "cannot start the live availability hub: %s", eventapi_strerror(rc));
+    http_server_stop(app->http, 0);
+    free(app);
+    return rc;
+  }
   if (cfg->worker && (rc = delivery_worker_start(cfg, &app->worker)) < 0) {
     snprintf(err, errlen, "WORKER: cannot start the mail worker: %s", eventapi_strerror(rc));
+    events_live_stop();
     http_server_stop(app->http, 0);
     free(app);
     return rc;
@@ -316,6 +327,7 @@ app_stop(struct app *app)
   /* Requests in flight finish; parked ones need the writer to answer, so
    * it stops only after them (and after the mail worker, which writes too),
    * and the server once what the writer finished has been answered. */
+  events_live_stop(); /* its streams end, and their connections with them */
   http_server_drain(app->http, SHUTDOWN_GRACE_MS);
   delivery_worker_stop(app->worker);
   db_writer_stop();

@@ -374,6 +374,10 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
     rc = get_unsigned(&src, "PER_IP_CONNECTION_LIMIT", 64, 1, UINT32_MAX,
                       &cfg->per_ip_limit);
   if (rc == 0)
+    rc = get_unsigned(&src, "STREAMS_MAX", 512, 0, 1u << 20, &cfg->streams_max);
+  if (rc == 0)
+    rc = get_unsigned(&src, "STREAMS_PER_CLIENT", 8, 1, 1u << 20, &cfg->streams_per_client);
+  if (rc == 0)
     rc = get_millis(&src, "HEADER_TIMEOUT", 10 * 1000, &cfg->header_timeout_ms);
   if (rc == 0)
     rc = get_millis(&src, "BODY_TIMEOUT", 10 * 1000, &cfg->body_timeout_ms);

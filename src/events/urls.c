@@ -1,6 +1,8 @@
 #include "events/urls.h"
 
+#include "events/availability.h"
 #include "events/calendar.h"
+#include "events/live.h"
 #include "events/images.h"
 #include "events/staff_views.h"
 #include "events/views.h"
@@ -25,6 +27,9 @@ static const struct route routes[] = {
   {HTTP_PUT | HTTP_PATCH, "/api/events/<int:id>/update/", events_update_view, WRITE | ONE},
   {HTTP_DELETE, "/api/events/<int:id>/delete/", events_delete_view, WRITE | ONE},
   {HTTP_GET, "/api/events/<int:id>/calendar.ics/", events_calendar_one_view, READ | ONE},
+  {HTTP_GET, "/api/events/<int:id>/availability/", events_availability_view, READ | ONE},
+  {HTTP_GET, "/api/events/<int:id>/availability/stream/", events_availability_stream_view,
+   READ | ONE},
   {HTTP_PUT, "/api/events/<int:id>/image/", events_image_put_view, ROUTE_UPLOAD | WRITE | ONE},
   {HTTP_DELETE, "/api/events/<int:id>/image/", events_image_delete_view, WRITE | ONE},
 

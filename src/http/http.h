@@ -128,6 +128,7 @@ struct http_request {
   void (*reply_release)(void *arg); /* called once reply_shared is no longer used */
   void *reply_release_arg;
   uint64_t representation_len;      /* a 304's: the length its 200 would have */
+  struct http_stream *stream;       /* a streamed body (http/stream.h), until queued */
   const char *content_type;
   struct http_header headers[HTTP_MAX_HEADERS];
   int nheaders;

@@ -54,6 +54,7 @@
 #include "http/query.h"
 #include "http/router.h"
 #include "http/stats.h"
+#include "http/stream.h"
 
 /* Once this share of CONNECTION_LIMIT is in use, an address holding
  * HEADROOM_PER_ADDRESS connections or more gets no new one. */
@@ -489,6 +490,8 @@ request_free(struct http_request *req)
   json_decref(req->json_body);
   free(req->body);
   free(req->reply);
+  if (req->stream)
+    http_stream_unqueued(req);
   if (req->reply_release)
     req->reply_release(req->reply_release_arg);
   arena_free(&req->arena);
@@ -762,7 +765,10 @@ static enum MHD_Result
 queue_reply(struct MHD_Connection *connection, struct http_request *req)
 {
   struct MHD_Response *response;
-  if (req->status == 304) {
+  if (req->stream) {
+    /* A body that comes as it is made (http/stream.h). */
+    response = http_stream_response(req);
+  } else if (req->status == 304) {
     /* Its Content-Length is the 200's, as RFC 9110 allows: libmicrohttpd
      * writes one for every 304. */
     response = MHD_create_response_from_callback(req->representation_len, 4096, no_body,
@@ -1097,6 +1103,9 @@ http_server_drain(struct http_server *srv, int grace_ms)
    * Requests begun from now on are answered 503 instead; those in flight
    * finish. */
   atomic_store(&stopping, true);
+  /* Streams never finish by themselves: they end now, and none stays
+   * parked for MHD_stop_daemon() to find. */
+  http_streams_end_all();
   for (int waited = 0; waited < grace_ms && atomic_load(&in_flight) > 0; waited += 10) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);

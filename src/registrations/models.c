@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/jsonutil.h"
 #include "core/timefmt.h"
+#include "events/live.h"
 #include "events/rules.h"
 #include "events/signals.h"
 #include "registrations/serializers.h"
@@ -149,10 +150,14 @@ registrations_check(db_t *db, const struct principal *who, int64_t event_id,
 static int
 take_place(db_t *db, int64_t event_id, int64_t ticket_type_id, bool *taken)
 {
+  /* Whatever happens here changes the event's availability (a place, or
+   * the waitlist): its live streams are told once this commits. */
+  if (events_live_changed_on_commit(db, event_id) < 0)
+    return EVENTAPI_ENOMEM;
   int changes = 0;
   *taken = false;
   int rc = db_exec(db,
-      "UPDATE events SET confirmed_count = confirmed_count + 1"
+      "UPDATE events SET confirmed_count = confirmed_count + 1, seats_version = seats_version + 1"
       " WHERE id = ? AND (capacity = 0 OR confirmed_count < capacity)",
       &changes, "i", event_id);
   if (rc == 0 && changes == 0) {
@@ -162,13 +167,13 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id, bool *taken)
      * either ran before (its place is seen here) or runs after this commits
      * (and promotes this registration). SQLite's write transactions run one
      * at a time: there the second look finds the same. */
-    rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count WHERE id = ?",
+    rc = db_exec(db, "UPDATE events SET seats_version = seats_version + 1 WHERE id = ?",
                  &changes, "i", event_id);
     if (rc == 0 && changes == 0)
       return EVENTAPI_ENOTFOUND; /* deleted since it was read */
     if (rc == 0)
       rc = db_exec(db,
-          "UPDATE events SET confirmed_count = confirmed_count + 1"
+          "UPDATE events SET confirmed_count = confirmed_count + 1, seats_version = seats_version + 1"
           " WHERE id = ? AND (capacity = 0 OR confirmed_count < capacity)",
           &changes, "i", event_id);
   }
@@ -198,7 +203,10 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id, bool *taken)
 static int
 free_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
 {
-  int rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count - 1"
+  if (events_live_changed_on_commit(db, event_id) < 0)
+    return EVENTAPI_ENOMEM;
+  int rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count - 1,"
+                       " seats_version = seats_version + 1"
                        " WHERE id = ? AND confirmed_count > 0", NULL, "i", event_id);
   if (rc == 0 && ticket_type_id)
     rc = db_exec(db, "UPDATE ticket_types SET confirmed_count = confirmed_count - 1"
@@ -248,6 +256,15 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
 int
 registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_t *arena)
 {
+  /* The event's availability changes (events/availability.h): its row is
+   * changed first, as every other change of places does, so that on
+   * PostgreSQL the row locks are always taken event first. */
+  int rc = db_exec(db, "UPDATE events SET seats_version = seats_version + 1 WHERE id = ?", NULL,
+                   "i", r->event_id);
+  if (rc == 0)
+    rc = events_live_changed_on_commit(db, r->event_id);
+  if (rc < 0)
+    return rc;
   /* Whether it holds a place is read from the row as cancelled, not from r:
    * a promotion may have committed since r was read (on PostgreSQL, whose
    * UPDATE waits for the promoter's row lock, then sees its change). */
@@ -258,7 +275,7 @@ registrations_cancel(db_t *db, const struct registration *r, int64_t now, arena_
     return EVENTAPI_EDB;
   db_bind_int(st, 1, now);
   db_bind_int(st, 2, r->id);
-  int rc = db_step(st);
+  rc = db_step(st);
   bool waitlisted = false, offered = false;
   int64_t ticket_type_id = 0;
   if (rc == DB_ROW) {
