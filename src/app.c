@@ -285,6 +285,7 @@ app_start(const struct config *cfg, struct app **out, char *err, size_t errlen)
     .connection_timeout = cfg->connection_timeout,
     .connection_limit = cfg->connection_limit,
     .per_ip_limit = cfg->per_ip_limit,
+    .connection_memory_kb = cfg->connection_memory_kb,
     .header_timeout_ms = cfg->header_timeout_ms,
     .body_timeout_ms = cfg->body_timeout_ms,
     .trusted_proxies = cfg->trusted_proxies,

@@ -7,6 +7,8 @@
  */
 #include "auth/password.h"
 
+#include <crypt.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -63,12 +65,184 @@ password_hash(const char *password, char out[PASSWORD_HASH_MAX])
   return 0;
 }
 
+/* ---- Django's hashes ---- */
+
+/* Bounds on what a stored hash may ask for: Django's defaults are far
+ * below them (260,000 to 1,000,000 iterations, bcrypt's cost 12, argon2's
+ * 100 MiB), and a forged row cannot stall a login, or exhaust memory. */
+#define DJANGO_PBKDF2_MAX_ITERATIONS 10000000
+#define DJANGO_BCRYPT_MAX_COST 16
+#define DJANGO_ARGON2_MAX_KIB (1024 * 1024)
+#define DJANGO_ARGON2_MAX_PASSES 64
+
+/* The n-th "$"-separated field of text (from 0), copied into out; false if
+ * there are fewer fields or it does not fit. */
+static bool
+field(const char *text, int n, char *out, size_t len)
+{
+  const char *p = text;
+  for (int i = 0; i < n; i++) {
+    p = strchr(p, '$');
+    if (p == NULL)
+      return false;
+    p++;
+  }
+  size_t flen = strcspn(p, "$");
+  if (flen >= len)
+    return false;
+  memcpy(out, p, flen);
+  out[flen] = '\0';
+  return true;
+}
+
+static size_t
+dollars(const char *text)
+{
+  size_t n = 0;
+  for (; *text; text++)
+    n += *text == '$';
+  return n;
+}
+
+/* A decimal of at most 9 digits, no sign, into *out. */
+static bool
+small_number(const char *text, long *out)
+{
+  size_t n = strspn(text, "0123456789");
+  if (n == 0 || n > 9 || text[n] != '\0')
+    return false;
+  *out = strtol(text, NULL, 10);
+  return true;
+}
+
+int
+password_django_parse(const char *hash, struct password_django *out)
+{
+  memset(out, 0, sizeof *out);
+  if (hash == NULL || strnlen(hash, PASSWORD_DJANGO_MAX) >= PASSWORD_DJANGO_MAX)
+    return EVENTAPI_EINVAL;
+  char algorithm[16], number[16];
+  if (!field(hash, 0, algorithm, sizeof algorithm) || hash[strlen(algorithm)] != '$')
+    return EVENTAPI_EINVAL; /* "ALGORITHM$...", nothing less */
+  if (strcmp(algorithm, "pbkdf2_sha256") == 0 || strcmp(algorithm, "pbkdf2_sha1") == 0) {
+    /* pbkdf2_sha256$ITERATIONS$SALT$BASE64, exactly four fields */
+    char encoded[PASSWORD_DJANGO_MAX];
+    long n;
+    if (!field(hash, 1, number, sizeof number) || !small_number(number, &n) || n < 1 ||
+        n > DJANGO_PBKDF2_MAX_ITERATIONS || !field(hash, 2, out->salt, sizeof out->salt) ||
+        !field(hash, 3, encoded, sizeof encoded) || dollars(hash) != 3)
+      return EVENTAPI_EINVAL;
+    if (sodium_base642bin(out->digest, sizeof out->digest, encoded, strlen(encoded), NULL,
+                          &out->digest_len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        out->digest_len == 0)
+      return EVENTAPI_EINVAL;
+    out->kind = strcmp(algorithm, "pbkdf2_sha1") == 0 ? PASSWORD_DJANGO_PBKDF2_SHA1
+                                                      : PASSWORD_DJANGO_PBKDF2_SHA256;
+    out->cost = n;
+    return 0;
+  }
+  if (strcmp(algorithm, "bcrypt_sha256") == 0 || strcmp(algorithm, "bcrypt") == 0) {
+    /* bcrypt$$2b$12$<53 characters>: the rest is crypt(3)'s own string */
+    const char *setting = hash + strlen(algorithm) + 1;
+    long cost;
+    if (strncmp(setting, "$2", 2) != 0 || !field(setting, 2, number, sizeof number) ||
+        !small_number(number, &cost) || cost < 4 || cost > DJANGO_BCRYPT_MAX_COST ||
+        strlen(setting) >= sizeof out->setting)
+      return EVENTAPI_EINVAL;
+    out->kind = strcmp(algorithm, "bcrypt") == 0 ? PASSWORD_DJANGO_BCRYPT
+                                                 : PASSWORD_DJANGO_BCRYPT_SHA256;
+    out->cost = cost;
+    strcpy(out->setting, setting);
+    return 0;
+  }
+  if (strcmp(algorithm, "argon2") == 0) {
+    /* argon2$argon2id$v=19$m=102400,t=2,p=8$SALT$HASH: the rest is a PHC string */
+    const char *setting = hash + 6;
+    char params[64];
+    long m, t, p;
+    if ((strncmp(setting, "$argon2id$", 10) != 0 && strncmp(setting, "$argon2i$", 9) != 0) ||
+        !field(setting, 3, params, sizeof params) ||
+        sscanf(params, "m=%9ld,t=%9ld,p=%9ld", &m, &t, &p) != 3 || m < 8 ||
+        m > DJANGO_ARGON2_MAX_KIB || t < 1 || t > DJANGO_ARGON2_MAX_PASSES || p < 1 || p > 255 ||
+        strlen(setting) >= sizeof out->setting)
+      return EVENTAPI_EINVAL;
+    out->kind = PASSWORD_DJANGO_ARGON2;
+    out->cost = m;
+    strcpy(out->setting, setting);
+    return 0;
+  }
+  return EVENTAPI_EINVAL;
+}
+
+static bool
+verify_pbkdf2(const struct password_django *h, const char *password)
+{
+  unsigned char got[sizeof h->digest];
+  const EVP_MD *md = h->kind == PASSWORD_DJANGO_PBKDF2_SHA1 ? EVP_sha1() : EVP_sha256();
+  if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), (const unsigned char *)h->salt,
+                        (int)strlen(h->salt), (int)h->cost, md, (int)h->digest_len, got) != 1)
+    return false;
+  return sodium_memcmp(h->digest, got, h->digest_len) == 0;
+}
+
+/* Django's BCryptSHA256PasswordHasher hashes the password's SHA-256, in
+ * hex, so that bcrypt's 72-byte limit cuts nothing. */
+static bool
+verify_bcrypt(const struct password_django *h, const char *password)
+{
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  if (h->kind == PASSWORD_DJANGO_BCRYPT_SHA256) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, (const unsigned char *)password, strlen(password));
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    password = hex;
+  }
+  struct crypt_data *data = calloc(1, sizeof *data);
+  if (data == NULL)
+    return false;
+  const char *made = crypt_rn(password, h->setting, data, (int)sizeof *data);
+  size_t len = strlen(h->setting);
+  bool ok = made != NULL && made[0] != '*' && strlen(made) == len &&
+            sodium_memcmp(made, h->setting, len) == 0;
+  sodium_memzero(data, sizeof *data);
+  free(data);
+  return ok;
+}
+
+static bool
+verify_django(const char *hash, const char *password)
+{
+  struct password_django h;
+  if (password_django_parse(hash, &h) < 0)
+    return false;
+  switch (h.kind) {
+  case PASSWORD_DJANGO_PBKDF2_SHA256:
+  case PASSWORD_DJANGO_PBKDF2_SHA1:
+    return verify_pbkdf2(&h, password);
+  case PASSWORD_DJANGO_BCRYPT_SHA256:
+  case PASSWORD_DJANGO_BCRYPT:
+    return verify_bcrypt(&h, password);
+  case PASSWORD_DJANGO_ARGON2:
+    return strlen(h.setting) < crypto_pwhash_STRBYTES &&
+           crypto_pwhash_str_verify(h.setting, password, strlen(password)) == 0;
+  }
+  return false;
+}
+
+bool
+password_needs_rehash(const char *hash)
+{
+  return hash == NULL || strncmp(hash, "$argon2id$", 10) != 0;
+}
+
 bool
 password_verify(const char *hash, const char *password)
 {
   pthread_once(&sodium_once, sodium_setup);
   if (hash == NULL || password == NULL)
     return false;
+  if (hash[0] != '$')
+    return verify_django(hash, password);
   /* libsodium reads the hash as a C string of at most STRBYTES - 1. */
   if (strnlen(hash, crypto_pwhash_STRBYTES) >= crypto_pwhash_STRBYTES)
     return false;

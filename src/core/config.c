@@ -374,6 +374,8 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
     rc = get_unsigned(&src, "PER_IP_CONNECTION_LIMIT", 64, 1, UINT32_MAX,
                       &cfg->per_ip_limit);
   if (rc == 0)
+    rc = get_unsigned(&src, "CONNECTION_MEMORY_KB", 32, 8, 1024, &cfg->connection_memory_kb);
+  if (rc == 0)
     rc = get_unsigned(&src, "STREAMS_MAX", 512, 0, 1u << 20, &cfg->streams_max);
   if (rc == 0)
     rc = get_unsigned(&src, "STREAMS_PER_CLIENT", 8, 1, 1u << 20, &cfg->streams_per_client);

@@ -33,6 +33,7 @@ struct config {
   unsigned connection_timeout; /* CONNECTION_TIMEOUT, seconds: 30 */
   unsigned connection_limit;   /* CONNECTION_LIMIT: 1024 */
   unsigned per_ip_limit;       /* PER_IP_CONNECTION_LIMIT: 64 */
+  unsigned connection_memory_kb; /* CONNECTION_MEMORY_KB: 32 KiB a connection holds */
   unsigned streams_max;        /* STREAMS_MAX: 512 open availability streams a node */
   unsigned streams_per_client; /* STREAMS_PER_CLIENT: 8 of them a client address */
   int64_t header_timeout_ms;   /* HEADER_TIMEOUT: 10s for a request's line and headers */

@@ -65,6 +65,12 @@ struct db_ops {
   /* Settles a server thread's own connection (db_thread), which serves
    * reads; may be NULL. */
   void (*thread_opened)(db_t *db);
+  /* db_notify() and db_listen() (db.h); NULL where processes cannot
+   * tell each other anything (SQLite). */
+  int (*notify)(db_t *db, const char *channel, const char *payload);
+  int (*listen)(const char *target, const char *channel, const struct db_listen_calls *calls,
+                struct db_listener **out);
+  void (*listen_stop)(struct db_listener *l);
 };
 
 /* Work to run once a transaction is durable (db_on_commit). */
@@ -106,6 +112,12 @@ bool db_backend_groups_commits(void);
 /* The catalogue row's version, read by a query on db (no transaction of
  * its own). */
 int db_catalogue_row_version(db_t *db, uint64_t *out);
+
+/* PostgreSQL's notices (pg_listen.c), for db_postgres_ops. */
+int db_pg_notify(db_t *db, const char *channel, const char *payload);
+int db_pg_listen(const char *target, const char *channel, const struct db_listen_calls *calls,
+                 struct db_listener **out);
+void db_pg_listen_stop(struct db_listener *l);
 
 extern const struct db_ops db_sqlite_ops;
 extern const struct db_ops db_postgres_ops;

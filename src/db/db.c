@@ -114,6 +114,28 @@ db_connect(db_t **out, char *err, size_t errlen)
 }
 
 int
+db_notify(db_t *db, const char *channel, const char *payload)
+{
+  return db->ops->notify ? db->ops->notify(db, channel, payload) : 0;
+}
+
+int
+db_listen(const char *channel, const struct db_listen_calls *calls, struct db_listener **out)
+{
+  *out = NULL;
+  if (backend == NULL || backend->listen == NULL)
+    return 0;
+  return backend->listen(target, channel, calls, out);
+}
+
+void
+db_listen_stop(struct db_listener *l)
+{
+  if (l != NULL && backend != NULL && backend->listen_stop != NULL)
+    backend->listen_stop(l);
+}
+
+int
 db_open(db_t **out)
 {
   char err[512];

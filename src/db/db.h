@@ -235,6 +235,44 @@ void db_rollback(db_t *db);
 int db_on_commit(db_t *db, void (*fn)(void *arg), void *arg);
 
 /*
+ * ---- Notices between the processes on one database ----
+ *
+ * For what a process keeps in memory about rows that any process may
+ * change (the live availability streams): PostgreSQL's NOTIFY and LISTEN.
+ *
+ * db_notify() sends payload on channel when db's open transaction commits,
+ * and not at all if it rolls back; the same notice sent twice in one
+ * transaction arrives once. channel is a plain lower-case name. On SQLite
+ * it does nothing and returns 0: a process tells itself (db_on_commit),
+ * and processes sharing one file hear nothing of each other.
+ */
+int db_notify(db_t *db, const char *channel, const char *payload);
+
+struct db_listener;
+
+/* What a listener calls, on its own thread. */
+struct db_listen_calls {
+  void (*heard)(const char *payload, void *arg); /* a notice, from any process, this one too */
+  void (*resumed)(void *arg); /* (re)connected: notices sent meanwhile were missed */
+  void *arg;
+};
+
+/*
+ * Starts a thread that listens on channel over a connection of its own
+ * and calls calls->heard for each notice. The connection is made on the
+ * thread; when it cannot be made, or is lost, the thread says so once in
+ * the log and tries again (every 100 ms at first, at most every 5 s),
+ * then calls calls->resumed once it listens again, as it does after its
+ * first connection. *out is NULL on SQLite (there is nothing to hear).
+ * Returns 0, or EVENTAPI_ENOMEM.
+ */
+int db_listen(const char *channel, const struct db_listen_calls *calls,
+              struct db_listener **out);
+
+/* Stops the thread and closes its connection; NULL does nothing. */
+void db_listen_stop(struct db_listener *l);
+
+/*
  * ---- The write path: units of work ----
  *
  * A unit of work is a function that does database work only: no replies,

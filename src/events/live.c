@@ -23,6 +23,9 @@
 #define KEEPALIVE_US (15 * 1000 * 1000) /* a comment line to idle streams this often */
 #define RETRY_MS 2000                   /* what a browser waits before reconnecting */
 
+/* Where a change is told to every process on a PostgreSQL database. */
+static const char CHANNEL[] = "eventapi_availability";
+
 static const char NO_EVENT[] = "No Event matches the given query.";
 static const char KEEPALIVE[] = ": keep-alive\n\n";
 
@@ -44,6 +47,9 @@ static struct {
   struct watcher *watchers;
   int64_t *dirty;             /* events changed since the last pass */
   size_t ndirty, dirty_cap;
+  int64_t *unread;            /* events whose reading failed: again at the next beat */
+  size_t nunread, unread_cap;
+  struct db_listener *listener; /* other processes' changes (PostgreSQL) */
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 static uint64_t
@@ -55,24 +61,42 @@ hash_of(const char *s)
   return h;
 }
 
+/* Adds event to a set of events (under hub.lock); false when out of memory. */
+static bool
+add_event(int64_t **set, size_t *n, size_t *cap, int64_t event)
+{
+  for (size_t i = 0; i < *n; i++)
+    if ((*set)[i] == event)
+      return true;
+  if (*n == *cap) {
+    size_t grown_cap = *cap ? 2 * *cap : 64;
+    int64_t *grown = realloc(*set, grown_cap * sizeof *grown);
+    if (grown == NULL) {
+      log_error("live: out of memory marking event %lld", (long long)event);
+      return false;
+    }
+    *set = grown, *cap = grown_cap;
+  }
+  (*set)[(*n)++] = event;
+  return true;
+}
+
 /* Marks event changed (under hub.lock). */
 static void
 mark_locked(int64_t event)
 {
-  for (size_t i = 0; i < hub.ndirty; i++)
-    if (hub.dirty[i] == event)
-      return;
-  if (hub.ndirty == hub.dirty_cap) {
-    size_t cap = hub.dirty_cap ? 2 * hub.dirty_cap : 64;
-    int64_t *grown = realloc(hub.dirty, cap * sizeof *grown);
-    if (grown == NULL) {
-      log_error("live: out of memory marking event %lld", (long long)event);
-      return;
-    }
-    hub.dirty = grown, hub.dirty_cap = cap;
-  }
-  hub.dirty[hub.ndirty++] = event;
-  pthread_cond_signal(&hub.wake);
+  if (add_event(&hub.dirty, &hub.ndirty, &hub.dirty_cap, event))
+    pthread_cond_signal(&hub.wake);
+}
+
+/* Whether a stream of this process watches event (under hub.lock). */
+static bool
+watched_locked(int64_t event)
+{
+  for (const struct watcher *w = hub.watchers; w; w = w->next)
+    if (w->event == event)
+      return true;
+  return false;
 }
 
 void
@@ -93,7 +117,35 @@ changed_after_commit(void *arg)
 int
 events_live_changed_on_commit(db_t *db, int64_t event_id)
 {
-  return db_on_commit(db, changed_after_commit, (void *)(intptr_t)event_id);
+  /* This process hears of it at once; the others (PostgreSQL) by a notice
+   * that commits with the change. */
+  char payload[24];
+  snprintf(payload, sizeof payload, "%lld", (long long)event_id);
+  int rc = db_notify(db, CHANNEL, payload);
+  return rc < 0 ? rc : db_on_commit(db, changed_after_commit, (void *)(intptr_t)event_id);
+}
+
+/* A notice from the listener: the event whose places changed, anywhere. */
+static void
+heard(const char *payload, void *arg)
+{
+  (void)arg;
+  char *end;
+  long long event = strtoll(payload, &end, 10);
+  if (end != payload && *end == '\0' && event > 0)
+    events_live_changed(event);
+}
+
+/* The listener listens again after a gap: every watched event is read
+ * again, and whatever changed meanwhile is sent. */
+static void
+resumed(void *arg)
+{
+  (void)arg;
+  pthread_mutex_lock(&hub.lock);
+  for (const struct watcher *w = hub.watchers; w; w = w->next)
+    mark_locked(w->event);
+  pthread_mutex_unlock(&hub.lock);
 }
 
 int
@@ -143,6 +195,11 @@ drop_locked(struct watcher **link)
 static void
 tell(int64_t event)
 {
+  pthread_mutex_lock(&hub.lock);
+  bool watched = watched_locked(event);
+  pthread_mutex_unlock(&hub.lock);
+  if (!watched)
+    return; /* changed on another node, watched on others only */
   arena_t arena = {0};
   struct availability a;
   int rc = events_availability_read_any(event, &arena, &a);
@@ -158,8 +215,11 @@ tell(int64_t event)
     message = strdup(text);
     len = (size_t)n;
   } else {
-    /* The database is unavailable: tried again at the next change or beat. */
+    /* The database is unavailable: read again at the next beat (or change). */
     log_warn("live: cannot read event %lld: %s", (long long)event, eventapi_strerror(rc));
+    pthread_mutex_lock(&hub.lock);
+    add_event(&hub.unread, &hub.nunread, &hub.unread_cap, event);
+    pthread_mutex_unlock(&hub.lock);
   }
   arena_free(&arena);
   if (message == NULL)
@@ -213,6 +273,9 @@ hub_main(void *arg)
     int64_t now = time_monotonic_us();
     if (now - last_beat >= KEEPALIVE_US) {
       keep_alive_locked();
+      for (size_t i = 0; i < hub.nunread; i++)
+        mark_locked(hub.unread[i]);
+      hub.nunread = 0;
       last_beat = now;
     }
     if (hub.ndirty > 0 && now - last_pass >= PASS_US) {
@@ -263,12 +326,28 @@ events_live_start(const struct config *cfg)
   int rc = pthread_create(&hub.thread, NULL, hub_main, NULL);
   hub.running = rc == 0;
   pthread_mutex_unlock(&hub.lock);
-  return rc == 0 ? 0 : EVENTAPI_ENOMEM;
+  if (rc != 0)
+    return EVENTAPI_ENOMEM;
+  static const struct db_listen_calls calls = {.heard = heard, .resumed = resumed};
+  struct db_listener *listener;
+  if ((rc = db_listen(CHANNEL, &calls, &listener)) < 0) {
+    events_live_stop();
+    return rc;
+  }
+  pthread_mutex_lock(&hub.lock);
+  hub.listener = listener;
+  pthread_mutex_unlock(&hub.lock);
+  return 0;
 }
 
 void
 events_live_stop(void)
 {
+  pthread_mutex_lock(&hub.lock);
+  struct db_listener *listener = hub.listener;
+  hub.listener = NULL;
+  pthread_mutex_unlock(&hub.lock);
+  db_listen_stop(listener); /* before the hub: it tells the hub */
   pthread_mutex_lock(&hub.lock);
   bool running = hub.running;
   hub.stopping = true;
@@ -280,6 +359,8 @@ events_live_stop(void)
   hub.running = false;
   free(hub.dirty);
   hub.dirty = NULL, hub.ndirty = hub.dirty_cap = 0;
+  free(hub.unread);
+  hub.unread = NULL, hub.nunread = hub.unread_cap = 0;
   pthread_mutex_unlock(&hub.lock);
 }
 

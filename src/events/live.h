@@ -12,6 +12,12 @@
  * also finds the clients that went away. A deleted event ends its streams
  * with an "event: deleted" message.
  *
+ * Other processes on the same PostgreSQL database hear of a change by a
+ * NOTIFY that commits with it; each process LISTENs on one connection of
+ * its own (db_listen), and when that connection comes back after a loss,
+ * every watched event is read again. On SQLite a process hears only of
+ * its own changes.
+ *
  * Streams hold no thread: their connections are parked while there is
  * nothing to send (http/stream.h).
  */
@@ -28,7 +34,9 @@
 int events_live_start(const struct config *cfg);
 void events_live_stop(void);
 
-/* Marks event_id's availability changed once db's transaction commits. */
+/* Marks event_id's availability changed once db's transaction commits, in
+ * this process and (PostgreSQL's NOTIFY, in the transaction) every other.
+ * 0, or a negative code: out of memory, or the database's. */
 int events_live_changed_on_commit(db_t *db, int64_t event_id);
 
 /* Marks it changed now (for a change already committed). */

@@ -97,6 +97,7 @@ struct http_request {
   bool late;                        /* begun after the server began to stop */
   int64_t started_us;
   const char *client_ip;            /* http_client_ip(), once asked */
+  char *kept;                       /* a stream's target and more, once its arena is freed (server.c) */
 
   /* The body, NUL-terminated (malloc'd, freed at completion). */
   char *body;

@@ -487,6 +487,7 @@ reaper_main(void *arg)
 static void
 request_free(struct http_request *req)
 {
+  free(req->kept);
   json_decref(req->json_body);
   free(req->body);
   free(req->reply);
@@ -753,6 +754,53 @@ dispatch(struct http_request *req)
     http_reply_internal(req, "the view left no reply");
 }
 
+/*
+ * A stream's request lives as long as its stream (on_completed comes at
+ * its end), but once its answer is queued only the access log still reads
+ * it: the method, target and client address are kept in one small block,
+ * the caller's id in user_storage, and the arena with the rest (the view's
+ * reads, the principal's strings) is freed. Thousands of open streams
+ * then hold a few hundred bytes each here, not kilobytes. Out of memory,
+ * everything is kept.
+ */
+static void
+request_shed(struct http_request *req)
+{
+  const char *ip = http_client_ip(req);
+  const char *method = req->method_name ? req->method_name : "-";
+  size_t mlen = strlen(method), tlen = strlen(req->target), iplen = strlen(ip);
+  char *kept = malloc(mlen + 1 + tlen + 1 + iplen + 1);
+  if (kept == NULL)
+    return;
+  memcpy(kept, method, mlen + 1);
+  memcpy(kept + mlen + 1, req->target, tlen + 1);
+  memcpy(kept + mlen + 1 + tlen + 1, ip, iplen + 1);
+  req->kept = kept;
+  req->method_name = kept;
+  req->target = kept + mlen + 1;
+  const char *mark = strchr(req->target, '?');
+  req->query = mark ? mark + 1 : "";
+  req->client_ip = req->target + tlen + 1;
+  req->path = NULL;
+  req->query_params = NULL;
+  req->nquery_params = 0;
+  req->nparams = 0;
+  req->nheaders = 0;
+  req->content_type = NULL;
+  req->idempotency_key = NULL;
+  if (req->user) {
+    struct principal who = {.id = req->user->id};
+    req->user_storage = who;
+    req->user = &req->user_storage;
+  }
+  json_decref(req->json_body);
+  req->json_body = NULL;
+  free(req->body);
+  req->body = NULL;
+  req->body_len = req->body_cap = 0;
+  arena_free(&req->arena);
+}
+
 /* A 304's body is never read: this only keeps libmicrohttpd's API whole. */
 static ssize_t
 no_body(void *cls, uint64_t pos, char *buf, size_t max)
@@ -765,6 +813,7 @@ static enum MHD_Result
 queue_reply(struct MHD_Connection *connection, struct http_request *req)
 {
   struct MHD_Response *response;
+  bool stream = req->stream != NULL;
   if (req->stream) {
     /* A body that comes as it is made (http/stream.h). */
     response = http_stream_response(req);
@@ -796,6 +845,8 @@ queue_reply(struct MHD_Connection *connection, struct http_request *req)
     MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"api\"");
   enum MHD_Result ret = MHD_queue_response(connection, req->status, response);
   MHD_destroy_response(response);
+  if (stream && ret == MHD_YES)
+    request_shed(req);
   return ret;
 }
 
@@ -1060,8 +1111,11 @@ http_server_start(const struct http_server_options *opts, struct http_server **o
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)opts->connection_timeout,
       /* Each worker may take the whole limit: on_accept keeps the total. */
       MHD_OPTION_CONNECTION_LIMIT, srv->connection_limit * srv->threads,
-      /* Headers of up to ~32 KiB; libmicrohttpd clears it per request. */
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+      /* Headers of up to about the pool's size (CONNECTION_MEMORY_KB, 32
+       * KiB by default). libmicrohttpd zeroes what it frees of it, so all
+       * of it is resident while the connection is open (a stream's too). */
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)(opts->connection_memory_kb ? opts->connection_memory_kb : 32) * 1024,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
       MHD_OPTION_URI_LOG_CALLBACK, on_target, srv,

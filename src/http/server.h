@@ -15,6 +15,7 @@ struct http_server_options {
   unsigned connection_timeout; /* seconds an idle connection is kept */
   unsigned connection_limit;
   unsigned per_ip_limit;
+  unsigned connection_memory_kb; /* each connection's buffer: its request's head must fit */
   int64_t header_timeout_ms;   /* the request line and headers arrive within this */
   int64_t body_timeout_ms;     /* the longest pause inside a body */
   const char *trusted_proxies; /* TRUSTED_PROXIES (http/address.h) */

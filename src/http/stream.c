@@ -131,8 +131,11 @@ void *
 http_stream_response(struct http_request *req)
 {
   struct http_stream *s = req->stream;
+  /* A chunked body is read straight into the connection's buffer; the
+   * response's own block (allocated, zeroed, for every stream) goes
+   * unused, so it is kept small. */
   struct MHD_Response *response =
-      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_stream, s, free_stream);
+      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 256, read_stream, s, free_stream);
   if (response == NULL) {
     /* Never handed over: the answer's reference goes here. */
     free_stream(s);

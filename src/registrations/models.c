@@ -152,8 +152,9 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id, bool *taken)
 {
   /* Whatever happens here changes the event's availability (a place, or
    * the waitlist): its live streams are told once this commits. */
-  if (events_live_changed_on_commit(db, event_id) < 0)
-    return EVENTAPI_ENOMEM;
+  int told = events_live_changed_on_commit(db, event_id);
+  if (told < 0)
+    return told; /* out of memory, or (PostgreSQL's NOTIFY) the database */
   int changes = 0;
   *taken = false;
   int rc = db_exec(db,
@@ -203,8 +204,9 @@ take_place(db_t *db, int64_t event_id, int64_t ticket_type_id, bool *taken)
 static int
 free_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
 {
-  if (events_live_changed_on_commit(db, event_id) < 0)
-    return EVENTAPI_ENOMEM;
+  int told = events_live_changed_on_commit(db, event_id);
+  if (told < 0)
+    return told; /* out of memory, or (PostgreSQL's NOTIFY) the database */
   int rc = db_exec(db, "UPDATE events SET confirmed_count = confirmed_count - 1,"
                        " seats_version = seats_version + 1"
                        " WHERE id = ? AND confirmed_count > 0", NULL, "i", event_id);

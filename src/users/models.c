@@ -211,6 +211,13 @@ users_set_password(db_t *db, int64_t id, const char *hash)
 }
 
 int
+users_upgrade_password(db_t *db, int64_t id, const char *old, const char *hash)
+{
+  return db_exec(db, "UPDATE users SET password = ? WHERE id = ? AND password = ?", NULL, "sis",
+                 hash, id, old);
+}
+
+int
 users_delete(db_t *db, int64_t id, int64_t now, arena_t *arena)
 {
   int changes = 0;

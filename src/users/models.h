@@ -86,6 +86,11 @@ int users_update(db_t *db, const struct user *u);
  */
 int users_set_password(db_t *db, int64_t id, const char *hash);
 
+/* Replaces the hash old (a Django hash, password_needs_rehash) with hash,
+ * the same password's: tokens stay valid. Nothing when the password
+ * changed meanwhile. Returns 0 or a negative code. */
+int users_upgrade_password(db_t *db, int64_t id, const char *old, const char *hash);
+
 /*
  * Deletes user id, after sending users_deleting (users/signals.h) so that
  * the other apps wind up the user's rows first. EVENTAPI_ENOTFOUND when

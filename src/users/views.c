@@ -160,6 +160,42 @@ check_credentials(struct http_request *req, db_t *db, const char *username,
   return rc;
 }
 
+/* 200 {"refresh", "access"} for the user. */
+static void
+reply_tokens(struct http_request *req, int64_t user_id, int64_t generation)
+{
+  char *refresh = NULL, *access = NULL;
+  if (issue(config, TOKEN_REFRESH, user_id, generation, &refresh) < 0 ||
+      issue(config, TOKEN_ACCESS, user_id, generation, &access) < 0)
+    http_reply_internal(req, "cannot issue tokens");
+  else
+    http_reply_json(req, 200, json_pack("{s:s, s:s}", "refresh", refresh, "access", access));
+  free(refresh);
+  free(access);
+}
+
+/* A login's password hash upgraded, as a unit of work. */
+struct rehash_unit {
+  int64_t user_id, generation;
+  char old[PASSWORD_DJANGO_MAX];
+  char hash[PASSWORD_HASH_MAX];
+};
+
+static int
+rehash_unit(db_t *db, void *arg)
+{
+  struct rehash_unit *unit = arg;
+  return users_upgrade_password(db, unit->user_id, unit->old, unit->hash);
+}
+
+static void
+rehash_reply(struct http_request *req, int rc, void *arg)
+{
+  struct rehash_unit *unit = arg;
+  if (ok_or_reply(req, rc, NULL, NULL))
+    reply_tokens(req, unit->user_id, unit->generation);
+}
+
 void
 users_token_obtain_view(struct http_request *req)
 {
@@ -196,14 +232,19 @@ users_token_obtain_view(struct http_request *req)
     http_reply_detail(req, 401, "No active account found with the given credentials");
     return;
   }
-  char *refresh = NULL, *access = NULL;
-  if (issue(config, TOKEN_REFRESH, u.id, u.token_generation, &refresh) < 0 ||
-      issue(config, TOKEN_ACCESS, u.id, u.token_generation, &access) < 0)
-    http_reply_internal(req, "cannot issue tokens");
-  else
-    http_reply_json(req, 200, json_pack("{s:s, s:s}", "refresh", refresh, "access", access));
-  free(refresh);
-  free(access);
+  if (!password_needs_rehash(u.password)) {
+    reply_tokens(req, u.id, u.token_generation);
+    return;
+  }
+  /* A hash of the original Django system's: stored again as argon2id now
+   * that the password is known right (as Django upgrades its own). */
+  struct rehash_unit unit = {.user_id = u.id, .generation = u.token_generation};
+  if (strlen(u.password) >= sizeof unit.old || password_hash(password, unit.hash) < 0) {
+    reply_tokens(req, u.id, u.token_generation); /* kept as it is; tried at the next login */
+    return;
+  }
+  strcpy(unit.old, u.password);
+  write_or_reply(req, rehash_unit, &unit, sizeof unit, rehash_reply);
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "support/api.h"
+#include "support/db.h"
 
 #define ME "/api/users/me/"
 #define TOKEN "/auth/token/"
@@ -191,6 +192,51 @@ Test(auth, login_requires_username_and_password)
   r = api_post(TOKEN, NULL, api_json("{'username':'alice'}"));
   expect_status(r, 400);
   expect_body(r, "{'password':['This field is required.']}");
+}
+
+/*
+ * Users moved from the original Django system keep their passwords: the
+ * hash Django stored is verified at login, then replaced by argon2id
+ * (docs/api.md, "Passwords from the original system"). Hashes made by
+ * Django 3.2 from DJANGO_PASSWORD.
+ */
+#define DJANGO_PASSWORD "correct horse ünïcode"
+
+static void expect_django_hash_upgraded(const char *django_hash)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  long long id = api_db_int(api_printf("UPDATE users SET password = '%s' WHERE id = ?"
+                                       " RETURNING id", django_hash), alice.id);
+  cr_assert_eq(id, alice.id);
+  expect_status(log_in(TOKEN, "alice", API_PASSWORD), 401);
+  expect_status(log_in(TOKEN, "alice", "correct horse unicode"), 401);
+  cr_expect_str_eq(api_db_text(api_printf("SELECT password FROM users WHERE id = %lld", id)),
+                   django_hash, "a wrong password changes nothing");
+
+  struct api_resp *r = log_in(TOKEN, "alice", DJANGO_PASSWORD);
+  expect_status(r, 200);
+  expect_keys(r, "refresh", "access", NULL);
+  expect_status(api_get(ME, json_string_value(json_object_get(r->json, "access"))), 200);
+  const char *now = api_db_text(api_printf("SELECT password FROM users WHERE id = %lld", id));
+  cr_expect_eq(strncmp(now, "$argon2id$", 10), 0, "stored again as argon2id: %s", now);
+  /* The same password, so the tokens issued before stay good. */
+  expect_status(api_get(ME, alice.access), 200);
+  expect_status(log_in(TOKEN, "alice", DJANGO_PASSWORD), 200);
+  expect_status(log_in(TOKEN, "alice", "correct horse unicode"), 401);
+  cr_expect_str_eq(api_db_text(api_printf("SELECT password FROM users WHERE id = %lld", id)), now,
+                   "hashed once");
+}
+
+Test(auth, a_django_pbkdf2_password_logs_in_and_is_rehashed)
+{
+  expect_django_hash_upgraded(
+      "pbkdf2_sha256$260000$VEfNTDVBF3OfNK4rBwwYSL$Sg16OCO6arl5vHVRdyMWkzjoz/G8mHIO1tkTw5+HFfs=");
+}
+
+Test(auth, a_django_bcrypt_sha256_password_logs_in_and_is_rehashed)
+{
+  expect_django_hash_upgraded(
+      "bcrypt_sha256$$2b$12$f/f37izVCICu/oEWqddbZeYW4XlmdIlX11LWC96mPJdyXkOufGURi");
 }
 
 Test(auth, login_with_a_wrong_password_is_401)

@@ -942,6 +942,38 @@ Test(http, oversized_headers_are_431_json)
   expect_alive();
 }
 
+/* A header of size bytes on GET /healthz: the answer's status. */
+static long with_header_of(size_t size)
+{
+  const char *request = api_printf("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                   "X-Big: %s\r\n\r\n", api_repeat('a', size));
+  return api_raw(request, strlen(request))->status;
+}
+
+Test(http, headers_of_12_kib_fit_the_default_connection_memory)
+{
+  cr_expect_eq(with_header_of(12 * 1024), 200);
+}
+
+static void start_with_small_connections(void)
+{
+  const char *env[] = {"CONNECTION_MEMORY_KB", "8", NULL};
+  api_server_start_with(env);
+}
+
+/* CONNECTION_MEMORY_KB, for a node of many live streams: less memory each
+ * connection, and smaller heads with it, refused as any head too large. */
+Test(connection_memory, a_smaller_buffer_takes_smaller_heads, .init = start_with_small_connections,
+     .fini = api_server_stop)
+{
+  cr_expect_eq(with_header_of(3 * 1024), 200);
+  const char *request = api_printf("GET " ME " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: %s\r\n\r\n",
+                                   api_repeat('a', 12 * 1024));
+  expect_raw_json(api_raw(request, strlen(request)), 431,
+                  "{'detail':'The request line or its headers are too large.'}");
+  expect_alive();
+}
+
 Test(http, transfer_codings_other_than_chunked_are_501)
 {
   const char *codings[] = {"identity", "gzip, chunked", "chunked, gzip", "gzip"};

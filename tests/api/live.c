@@ -5,12 +5,10 @@
  * (coalesced), ids that resume with Last-Event-ID, the end of a deleted
  * event's streams, the caps, and clients that vanish mid-stream.
  *
- * A stream is read from a socket of the test's own, a byte at a time as it
- * comes, until what is waited for arrives: every wait has a bound that is
- * never reached when all is well.
+ * Streams are read as support/sse.h says; the same across nodes on one
+ * PostgreSQL database is live_nodes.c.
  */
 #include <criterion/criterion.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,8 +16,7 @@
 
 #include "support/api.h"
 #include "support/db.h"
-
-#define WAIT_MS 20000
+#include "support/sse.h"
 
 static void stop(void)
 {
@@ -28,84 +25,6 @@ static void stop(void)
 }
 
 TestSuite(live, .init = api_server_start, .fini = stop);
-
-/* An open stream: its socket and what it has sent so far. */
-struct stream {
-  int fd;
-  char text[65536];
-  size_t len;
-  size_t read_to;   /* next_message() reads from here */
-};
-
-static struct stream *open_stream(long long event, const char *token, const char *last_id)
-{
-  struct stream *s = calloc(1, sizeof *s);
-  cr_assert_not_null(s);
-  api_keep(s, free);
-  s->fd = api_connect_from(NULL, 0);
-  const char *request = api_printf(
-      "GET /api/events/%lld/availability/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-      "Accept: text/event-stream\r\n%s%s%s%s%s\r\n", event,
-      token ? "Authorization: Bearer " : "", token ? token : "", token ? "\r\n" : "",
-      last_id ? api_printf("Last-Event-ID: %s", last_id) : "", last_id ? "\r\n" : "");
-  size_t len = strlen(request);
-  cr_assert_eq(send(s->fd, request, len, MSG_NOSIGNAL), (ssize_t)len);
-  return s;
-}
-
-static void close_stream(struct stream *s)
-{
-  if (s->fd >= 0)
-    close(s->fd);
-  s->fd = -1;
-}
-
-/* Reads what has come; false at the end of the connection. */
-static bool read_more(struct stream *s, int timeout_ms)
-{
-  struct pollfd p = {.fd = s->fd, .events = POLLIN};
-  if (poll(&p, 1, timeout_ms) <= 0)
-    return true;
-  cr_assert_lt(s->len, sizeof s->text - 1, "the stream sent more than a test reads");
-  ssize_t n = recv(s->fd, s->text + s->len, sizeof s->text - 1 - s->len, 0);
-  if (n <= 0)
-    return false;
-  s->len += (size_t)n;
-  s->text[s->len] = '\0';
-  return true;
-}
-
-/* Waits until the stream has sent needle (from its start); fails after WAIT_MS. */
-static void wait_for(struct stream *s, const char *needle)
-{
-  for (int waited = 0; strstr(s->text, needle) == NULL; waited += 50) {
-    cr_assert_lt(waited, WAIT_MS, "no \"%s\" in the stream:\n%s", needle, s->text);
-    if (!read_more(s, 50))
-      cr_assert(strstr(s->text, needle) != NULL, "closed without \"%s\":\n%s", needle, s->text);
-  }
-}
-
-/*
- * The next message (its "data:" JSON, harness-owned) after the last one
- * read, and its id in *id (-1: none); waits for it.
- */
-static json_t *next_message(struct stream *s, long long *id)
-{
-  for (int waited = 0;; waited += 50) {
-    char *data = strstr(s->text + s->read_to, "data: ");
-    char *end = data ? strstr(data, "\n\n") : NULL;
-    if (end) {
-      char *idline = strstr(s->text + s->read_to, "id: ");
-      *id = idline && idline < data ? atoll(idline + 4) : -1;
-      json_t *json = api_keep_json(json_loadb(data + 6, (size_t)(end - data - 6), 0, NULL));
-      cr_assert_not_null(json, "not JSON: %.*s", (int)(end - data), data);
-      s->read_to = (size_t)(end + 2 - s->text);
-      return json;
-    }
-    cr_assert_lt(waited, WAIT_MS, "no message in the stream:\n%s", s->text + s->read_to);
-    cr_assert(read_more(s, 50), "closed:\n%s", s->text);
-  }
-}
 
 static long long version_now(long long event)
 {
@@ -125,28 +44,28 @@ Test(live, the_first_message_is_the_state_then_one_per_change)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL), bob = api_signup("bob", NULL);
   struct api_event e = api_create_event(olga.access, "{'capacity':3}");
-  struct stream *s = open_stream(e.id, NULL, NULL);
-  wait_for(s, "HTTP/1.1 200");
-  wait_for(s, "Content-Type: text/event-stream; charset=utf-8");
-  wait_for(s, "Cache-Control: no-cache");
-  wait_for(s, "retry: 2000\n\n");
+  struct sse *s = sse_open(0, e.id, NULL, NULL);
+  sse_wait_for(s, "HTTP/1.1 200");
+  sse_wait_for(s, "Content-Type: text/event-stream; charset=utf-8");
+  sse_wait_for(s, "Cache-Control: no-cache");
+  sse_wait_for(s, "retry: 2000\n\n");
   long long id;
-  json_t *first = next_message(s, &id);
+  json_t *first = sse_next(s, &id);
   cr_expect_eq(api_int(first, "remaining"), 3, "%s", api_dump(first));
   cr_expect_eq(id, api_int(first, "version"), "the id is the version");
   cr_expect_eq(id, version_now(e.id));
 
   register_for(alice.access, e.id);
   long long id2;
-  json_t *second = next_message(s, &id2);
+  json_t *second = sse_next(s, &id2);
   cr_expect_eq(api_int(second, "confirmed"), 1, "%s", api_dump(second));
   cr_expect_gt(id2, id);
   register_for(bob.access, e.id);
   long long id3;
-  json_t *third = next_message(s, &id3);
+  json_t *third = sse_next(s, &id3);
   cr_expect_eq(api_int(third, "remaining"), 1, "%s", api_dump(third));
   cr_expect_gt(id3, id2);
-  close_stream(s);
+  sse_close(s);
 }
 
 Test(live, last_event_id_resumes_without_a_gap)
@@ -157,23 +76,23 @@ Test(live, last_event_id_resumes_without_a_gap)
   long long seen = version_now(e.id);
 
   /* Up to date: nothing until the next change, which comes next. */
-  struct stream *s = open_stream(e.id, NULL, api_printf("%lld", seen));
-  wait_for(s, "retry: 2000\n\n");
+  struct sse *s = sse_open(0, e.id, NULL, api_printf("%lld", seen));
+  sse_wait_for(s, "retry: 2000\n\n");
   register_for(alice.access, e.id);
   long long id;
-  json_t *m = next_message(s, &id);
+  json_t *m = sse_next(s, &id);
   cr_expect_gt(id, seen);
   cr_expect_eq(api_int(m, "confirmed"), 1, "the change, not the state already seen");
-  close_stream(s);
+  sse_close(s);
 
   /* Behind (a change happened while away): the current state at once. */
   register_for(bob.access, e.id);
-  struct stream *t = open_stream(e.id, NULL, api_printf("%lld", id));
+  struct sse *t = sse_open(0, e.id, NULL, api_printf("%lld", id));
   long long now;
-  json_t *current = next_message(t, &now);
+  json_t *current = sse_next(t, &now);
   cr_expect_eq(api_int(current, "confirmed"), 2, "%s", api_dump(current));
   cr_expect_eq(now, version_now(e.id));
-  close_stream(t);
+  sse_close(t);
 }
 
 Test(live, a_rush_of_changes_is_coalesced_and_the_last_state_arrives)
@@ -181,9 +100,9 @@ Test(live, a_rush_of_changes_is_coalesced_and_the_last_state_arrives)
   enum { N = 16 };
   struct api_user olga = api_signup("olga", "organizer");
   struct api_event e = api_create_event(olga.access, "{'capacity':0}");
-  struct stream *s = open_stream(e.id, NULL, NULL);
+  struct sse *s = sse_open(0, e.id, NULL, NULL);
   long long id;
-  next_message(s, &id);
+  sse_next(s, &id);
   struct api_call calls[N];
   for (int i = 0; i < N; i++) {
     struct api_user u = api_signup(api_printf("fan%d", i), NULL);
@@ -198,7 +117,7 @@ Test(live, a_rush_of_changes_is_coalesced_and_the_last_state_arrives)
   long long confirmed = 0, last = id;
   while (confirmed < N) {
     long long next;
-    json_t *m = next_message(s, &next);
+    json_t *m = sse_next(s, &next);
     cr_assert_gt(next, last, "ids only grow");
     last = next;
     confirmed = api_int(m, "confirmed");
@@ -206,7 +125,7 @@ Test(live, a_rush_of_changes_is_coalesced_and_the_last_state_arrives)
   }
   cr_expect_lt(messages, N, "%d messages for %d changes", messages, N);
   cr_expect_eq(last, version_now(e.id));
-  close_stream(s);
+  sse_close(s);
 }
 
 Test(live, a_private_events_stream_is_refused_to_strangers)
@@ -219,24 +138,24 @@ Test(live, a_private_events_stream_is_refused_to_strangers)
   expect_body(api_get(path, NULL), not_found);
   expect_body(api_get(path, eve.access), not_found);
   expect_body(api_get("/api/events/999999/availability/stream", NULL), not_found);
-  struct stream *s = open_stream(e.id, olga.access, NULL);
+  struct sse *s = sse_open(0, e.id, olga.access, NULL);
   long long id;
-  cr_expect_eq(api_int(next_message(s, &id), "event"), e.id);
-  close_stream(s);
+  cr_expect_eq(api_int(sse_next(s, &id), "event"), e.id);
+  sse_close(s);
 }
 
 Test(live, a_deleted_event_ends_its_streams)
 {
   struct api_user olga = api_signup("olga", "organizer");
   struct api_event e = api_create_event(olga.access, NULL);
-  struct stream *s = open_stream(e.id, NULL, NULL);
+  struct sse *s = sse_open(0, e.id, NULL, NULL);
   long long id;
-  next_message(s, &id);
+  sse_next(s, &id);
   expect_status(api_delete(api_printf("/api/events/%lld/delete/", e.id), olga.access), 204);
-  wait_for(s, api_printf("event: deleted\ndata: {\"event\":%lld}\n\n", e.id));
+  sse_wait_for(s, api_printf("event: deleted\ndata: {\"event\":%lld}\n\n", e.id));
   /* Then the body ends (the last chunk), and nothing more comes. */
-  wait_for(s, "\r\n0\r\n\r\n");
-  close_stream(s);
+  sse_wait_for(s, "\r\n0\r\n\r\n");
+  sse_close(s);
 }
 
 Test(live, clients_that_vanish_mid_stream_leave_the_rest_served)
@@ -244,22 +163,22 @@ Test(live, clients_that_vanish_mid_stream_leave_the_rest_served)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_user alice = api_signup("alice", NULL);
   struct api_event e = api_create_event(olga.access, "{'capacity':5}");
-  struct stream *streams[6];
+  struct sse *streams[6];
   long long id;
   for (int i = 0; i < 6; i++) {
-    streams[i] = open_stream(e.id, NULL, NULL);
-    next_message(streams[i], &id);
+    streams[i] = sse_open(0, e.id, NULL, NULL);
+    sse_next(streams[i], &id);
   }
   /* Half vanish, one of them with its request only half read. */
   for (int i = 0; i < 3; i++)
-    close_stream(streams[i]);
+    sse_close(streams[i]);
   int half = api_connect_from(NULL, 0);
   const char *partial = api_printf("GET /api/events/%lld/availability/stream HTTP/1.1\r\n", e.id);
   cr_assert_eq(send(half, partial, strlen(partial), MSG_NOSIGNAL), (ssize_t)strlen(partial));
   close(half);
   register_for(alice.access, e.id);
   for (int i = 3; i < 6; i++)
-    cr_expect_eq(api_int(next_message(streams[i], &id), "confirmed"), 1);
+    cr_expect_eq(api_int(sse_next(streams[i], &id), "confirmed"), 1);
   /* And the server goes on answering; its stop (the suite's) ends the rest. */
   expect_status(api_get("/healthz", NULL), 200);
 }
@@ -281,10 +200,10 @@ static void expect_refused(long long event, const char *source)
   const char *request = api_printf("GET /api/events/%lld/availability/stream HTTP/1.1\r\n"
                                    "Host: 127.0.0.1\r\nConnection: close\r\n\r\n", event);
   cr_assert_eq(send(fd, request, strlen(request), MSG_NOSIGNAL), (ssize_t)strlen(request));
-  struct stream s = {.fd = fd};
-  wait_for(&s, "HTTP/1.1 503");
-  wait_for(&s, "Retry-After: 5");
-  wait_for(&s, "Too many live streams; try again later.");
+  struct sse *s = sse_adopt(fd);
+  sse_wait_for(s, "HTTP/1.1 503");
+  sse_wait_for(s, "Retry-After: 5");
+  sse_wait_for(s, "Too many live streams; try again later.");
   close(fd);
 }
 
@@ -293,9 +212,9 @@ Test(live_caps, streams_are_capped_per_client_and_per_node)
   struct api_user olga = api_signup("olga", "organizer");
   struct api_event e = api_create_event(olga.access, NULL);
   long long id;
-  struct stream *a = open_stream(e.id, NULL, NULL), *b = open_stream(e.id, NULL, NULL);
-  next_message(a, &id);
-  next_message(b, &id);
+  struct sse *a = sse_open(0, e.id, NULL, NULL), *b = sse_open(0, e.id, NULL, NULL);
+  sse_next(a, &id);
+  sse_next(b, &id);
   expect_refused(e.id, NULL);                 /* a third from this address */
 
   /* Another address gets one: the node's third. Then the node is full. */
@@ -303,30 +222,26 @@ Test(live_caps, streams_are_capped_per_client_and_per_node)
   const char *request = api_printf("GET /api/events/%lld/availability/stream HTTP/1.1\r\n"
                                    "Host: 127.0.0.1\r\n\r\n", e.id);
   cr_assert_eq(send(fd, request, strlen(request), MSG_NOSIGNAL), (ssize_t)strlen(request));
-  struct stream *c = calloc(1, sizeof *c);
-  api_keep(c, free);
-  c->fd = fd;
-  next_message(c, &id);
+  struct sse *c = sse_adopt(fd);
+  sse_next(c, &id);
   expect_refused(e.id, "127.0.0.3");
 
   /* A stream that ends makes room, once the server has seen it go: at a
    * write to it that fails (the messages of changes, here). */
-  close_stream(a);
-  struct stream *d = NULL;
+  sse_close(a);
+  struct sse *d = NULL;
   for (int change = 0; d == NULL; change++) {
     cr_assert_lt(change, 20, "the closed stream's place never came free");
     register_for(api_signup(api_printf("fan%d", change), NULL).access, e.id);
-    next_message(b, &id); /* the change went to every stream, the closed one too */
+    sse_next(b, &id); /* the change went to every stream, the closed one too */
     int probe = api_connect_from(NULL, 0);
     cr_assert_eq(send(probe, request, strlen(request), MSG_NOSIGNAL), (ssize_t)strlen(request));
-    struct stream *p = calloc(1, sizeof *p);
-    api_keep(p, free);
-    p->fd = probe;
-    wait_for(p, "HTTP/1.1 ");
+    struct sse *p = sse_adopt(probe);
+    sse_wait_for(p, "HTTP/1.1 ");
     if (strstr(p->text, "HTTP/1.1 200"))
       d = p;
     else
-      close_stream(p);
+      sse_close(p);
   }
-  next_message(d, &id);
+  sse_next(d, &id);
 }

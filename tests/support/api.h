@@ -340,6 +340,9 @@ void api_raw_abort(const void *bytes, size_t len);
  */
 int api_connect_from(const char *source, int rcvbuf);
 
+/* The same, to port on 127.0.0.1 (another `eventapi serve` of the test's). */
+int api_connect_to(unsigned port, const char *source, int rcvbuf);
+
 /* The value of one sample of GET /metrics ("name" or "name{labels}");
  * fails the test when there is none. */
 double api_metric(const char *sample);

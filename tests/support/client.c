@@ -528,6 +528,11 @@ struct api_resp *api_attempt_json(const char *method, const char *path, const ch
 
 int api_connect_from(const char *source, int rcvbuf)
 {
+  return api_connect_to((unsigned)api_server_port(), source, rcvbuf);
+}
+
+int api_connect_to(unsigned port, const char *source, int rcvbuf)
+{
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   cr_assert(fd >= 0, "socket: %s", strerror(errno));
   if (rcvbuf > 0)
@@ -540,7 +545,7 @@ int api_connect_from(const char *source, int rcvbuf)
               strerror(errno));
   }
   struct sockaddr_in addr = { .sin_family = AF_INET,
-                              .sin_port = htons((uint16_t)api_server_port()) };
+                              .sin_port = htons((uint16_t)port) };
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   cr_assert(connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0,
             "connect: %s", strerror(errno));

@@ -183,3 +183,56 @@ Test(password, concurrent_use)
     cr_assert_null(failed);
   }
 }
+
+/* ---- the original Django system's hashes ---------------------------------------- */
+
+/*
+ * Made by Django 3.2 (Debian's python3-django, with python3-argon2 and
+ * python3-bcrypt) from the password below: make_password(PASSWORD,
+ * hasher=...) for each of its default hashers, and its Argon2 hasher with
+ * parallelism 1 as well as its default 8.
+ */
+#define DJANGO_PASSWORD "correct horse ünïcode"
+static const char *const django_hashes[] = {
+  "pbkdf2_sha256$260000$VEfNTDVBF3OfNK4rBwwYSL$Sg16OCO6arl5vHVRdyMWkzjoz/G8mHIO1tkTw5+HFfs=",
+  "pbkdf2_sha1$260000$UZ9o5dUo5rJiKsK6hbjWSo$3ClMUedT8biTSchWtT+iY9iBzbw=",
+  "bcrypt_sha256$$2b$12$f/f37izVCICu/oEWqddbZeYW4XlmdIlX11LWC96mPJdyXkOufGURi",
+  "bcrypt$$2b$12$oew1FODSSUDo1wn/N9Mv6.Ezz86Ay0Eib1dxvARhBEnQIp565D2u.",
+  "argon2$argon2id$v=19$m=102400,t=2,p=1$WlVpTEl4YmdLZ0phUjY1NTVVTHNGaA$N5Fgo6uN/JjSD114lmxkoA",
+  "argon2$argon2id$v=19$m=102400,t=2,p=8$OE5TeGRWVjI1cHowcHZGZ01Qc1ZHMQ$IX/JvgN7gqUGi8w7F8mczw",
+};
+
+Test(password, djangos_hashes_are_verified_as_they_are)
+{
+  for (size_t i = 0; i < sizeof django_hashes / sizeof *django_hashes; i++) {
+    const char *hash = django_hashes[i];
+    cr_expect(password_verify(hash, DJANGO_PASSWORD), "%s", hash);
+    cr_expect_not(password_verify(hash, "correct horse unicode"), "%s", hash);
+    cr_expect_not(password_verify(hash, ""), "%s", hash);
+    cr_expect(password_needs_rehash(hash), "%s", hash);
+  }
+}
+
+Test(password, only_argon2id_of_our_own_needs_no_rehash)
+{
+  char hash[PASSWORD_HASH_MAX];
+  cr_assert_eq(password_hash("s3cret-Passw0rd", hash), 0);
+  cr_expect_not(password_needs_rehash(hash));
+  cr_expect(password_needs_rehash(""));
+  cr_expect(password_needs_rehash("!unusable"));
+}
+
+Test(password, malformed_django_hashes_are_refused)
+{
+  static const char *const bad[] = {
+    "pbkdf2_sha256$", "pbkdf2_sha256$260000$salt", "pbkdf2_sha256$x$salt$AAAA",
+    "pbkdf2_sha256$0$salt$AAAA", "pbkdf2_sha256$-5$salt$AAAA",
+    "pbkdf2_sha256$999999999999$salt$AAAA", "pbkdf2_sha256$1$salt$!!!!",
+    "pbkdf2_sha256$1$salt$AAAA$extra", "pbkdf2_sha256$1$salt$",
+    "bcrypt_sha256$$2b$12$short", "bcrypt$$1$abc", "bcrypt$", "argon2$argon2id$garbage",
+    "md5$salt$hash", "unsalted_md5$$abc", "sha1$a$b", "!", "", "bcrypt", "bcrypt_sha256",
+    "argon2", "pbkdf2_sha256",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    cr_expect_not(password_verify(bad[i], DJANGO_PASSWORD), "%s", bad[i]);
+}
