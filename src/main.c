@@ -28,6 +28,7 @@
 #include "db/migrate.h"
 #include "delivery/commands.h"
 #include "events/demo.h"
+#include "importer/django.h"
 #include "ops/schema.h"
 #include "users/commands.h"
 
@@ -481,6 +482,36 @@ cmd_demo(const struct command *cmd, int argc, char **argv)
   return rc < 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+static int
+cmd_import_django(const struct command *cmd, int argc, char **argv)
+{
+  struct importer_options opt = {0};
+  int opt_char, status = 0;
+  while ((opt_char = next_option(cmd, argc, argv, &status)) != OPT_END) {
+    if (opt_char == OPT_STOP)
+      return status;
+    if (opt_char == 'm')
+      opt.media = optarg;
+    else if (opt_char == 'n')
+      opt.dry_run = true;
+    else if (opt_char == 'M')
+      opt.merge = true;
+  }
+  if (optind == argc)
+    return usage_error(cmd, "the SOURCE is missing");
+  if (optind + 1 < argc)
+    return usage_error(cmd, "unexpected argument \"%s\"", argv[optind + 1]);
+  opt.source = argv[optind];
+  struct config cfg;
+  if (load_and_migrate(&cfg) != 0)
+    return EXIT_FAILED;
+  opt.media_root = cfg.media_root;
+  status = importer_django_run(&opt, stdout, stderr) == 0 ? EXIT_OK : EXIT_FAILED;
+  db_close_all();
+  config_free(&cfg);
+  return status;
+}
+
 /* Prints the OpenAPI document; needs no settings and no database. */
 static int
 cmd_schema(const struct command *cmd, int argc, char **argv)
@@ -518,6 +549,7 @@ static const char global_help[] =
     "  createsuperuser  create an admin\n"
     "  changepassword   set a user's password\n"
     "  demo             add demo events, and an organizer to try them with\n"
+    "  import-django    move the original Django system's data here\n"
     "  schema           print the OpenAPI document of the API\n"
     "  help             list the commands, or show one's help\n"
     "\n"
@@ -579,6 +611,12 @@ static const struct option createsuperuser_options[] = {
 };
 static const struct option changepassword_options[] = {
   {"password", required_argument, NULL, 'p'},
+  {0, 0, 0, 0},
+};
+static const struct option import_django_options[] = {
+  {"media", required_argument, NULL, 'm'},
+  {"dry-run", no_argument, NULL, 'n'},
+  {"merge", no_argument, NULL, 'M'},
   {0, 0, 0, 0},
 };
 static const struct option schema_options[] = {
@@ -692,6 +730,24 @@ static const struct command commands[] = {
    "Options:\n"
    "  -h, --help       show this help\n",
    "", NULL, cmd_demo},
+  {"import-django", "move the original Django system's data here",
+   "usage: eventapi import-django SOURCE [--media DIR] [--dry-run] [--merge]\n"
+   "\n"
+   "Imports the original Django Event Management API's users, categories,\n"
+   "events with their sessions and ticket types, registrations and tickets\n"
+   "from SOURCE, its SQLite file or a postgresql:// URL, which is only read.\n"
+   "Ids, ticket codes and password hashes are kept: users log in with their\n"
+   "passwords. One transaction: all of it, or nothing. What eventapi would\n"
+   "refuse today (an oversold event, blank or repeated emails) is imported\n"
+   "as it is and listed (docs/migrating.md).\n"
+   "\n"
+   "Options:\n"
+   "  --media DIR      the original's MEDIA_ROOT: event images are copied\n"
+   "  --dry-run        check and report; write nothing\n"
+   "  --merge          import beside users or events already here (ids\n"
+   "                   must not collide)\n"
+   "  -h, --help       show this help\n",
+   "", import_django_options, cmd_import_django},
   {"schema", "print the OpenAPI document of the API",
    "usage: eventapi schema [--format json|yaml]\n"
    "\n"

@@ -8,10 +8,11 @@
 
 struct db_ops {
   const char *name; /* "sqlite", "postgres": selects the migrations */
-  /* A new connection, or a negative code with one line of why in err
+  /* A new connection (read_only: to another program's database, which it
+   * must leave as it found it), or a negative code with one line of why in err
    * (naming the file or host, and the system's reason), not logged. */
-  int (*open)(const char *target, bool synchronous_normal, db_t **out, char *err,
-              size_t errlen);
+  int (*open)(const char *target, bool synchronous_normal, bool read_only, db_t **out,
+              char *err, size_t errlen);
   void (*close)(db_t *db);
   /* A new statement (db.c caches it), kept for the connection's life when
    * persistent; NULL on an error, logged. */

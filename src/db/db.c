@@ -107,7 +107,7 @@ db_connect(db_t **out, char *err, size_t errlen)
     snprintf(err, errlen, "no database configured");
     return EVENTAPI_EINVAL;
   }
-  int rc = backend->open(target, sync_normal, out, err, errlen);
+  int rc = backend->open(target, sync_normal, false, out, err, errlen);
   if (rc < 0 && errlen > 0 && err[0] == '\0')
     snprintf(err, errlen, "%s", eventapi_strerror(rc));
   return rc;
@@ -133,6 +133,35 @@ db_listen_stop(struct db_listener *l)
 {
   if (l != NULL && backend != NULL && backend->listen_stop != NULL)
     backend->listen_stop(l);
+}
+
+int
+db_connect_url(const char *url, db_t **out, char *err, size_t errlen)
+{
+  if (errlen > 0)
+    err[0] = '\0';
+  const struct db_ops *ops = &db_sqlite_ops;
+  const char *chosen = sqlite_path(url);
+  if (chosen == NULL && is_postgres(url)) {
+    ops = &db_postgres_ops;
+    chosen = url;
+  } else if (chosen == NULL && strchr(url, ':') == NULL && url[0] != '\0') {
+    chosen = url; /* a plain path: a SQLite file */
+  }
+  if (chosen == NULL) {
+    snprintf(err, errlen, "not a SQLite file nor a PostgreSQL URL");
+    return EVENTAPI_EINVAL;
+  }
+  int rc = ops->open(chosen, false, true, out, err, errlen);
+  if (rc < 0 && errlen > 0 && err[0] == '\0')
+    snprintf(err, errlen, "%s", eventapi_strerror(rc));
+  return rc;
+}
+
+const char *
+db_backend_of(db_t *db)
+{
+  return db->ops->name;
 }
 
 int

@@ -75,6 +75,16 @@ int db_connect(db_t **out, char *err, size_t errlen);
 void db_close(db_t *db);
 
 /*
+ * A read-only connection to another database than the configured one (one
+ * to import from): url as DATABASE_URL reads it, or a plain path to a
+ * SQLite file, which must exist and is left as it is (its journal mode
+ * too). Returns 0 or a negative code with one line of why in err.
+ * db_backend_of() names a connection's backend ("sqlite", "postgres").
+ */
+int db_connect_url(const char *url, db_t **out, char *err, size_t errlen);
+const char *db_backend_of(db_t *db);
+
+/*
  * The calling thread's connection, opened on first use; NULL (logged) when
  * the database cannot be opened. Owned by the thread registry: never close it.
  */

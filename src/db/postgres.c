@@ -287,7 +287,8 @@ session_setup(struct pg_db *db)
 }
 
 static int
-pg_open(const char *target, bool synchronous_normal, db_t **out, char *err, size_t errlen)
+pg_open(const char *target, bool synchronous_normal, bool read_only, db_t **out, char *err,
+        size_t errlen)
 {
   (void)synchronous_normal; /* SQLite's setting; PostgreSQL's is the server's */
   /* Checked first: libpq's message about a malformed string may quote a
@@ -328,6 +329,16 @@ pg_open(const char *target, bool synchronous_normal, db_t **out, char *err, size
              msg);
     pg_close(&db->base);
     return EVENTAPI_EUNAVAILABLE;
+  }
+  if (read_only) {
+    PGresult *res = PQexec(db->conn, "SET default_transaction_read_only = on");
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (!ok) {
+      snprintf(err, errlen, "cannot make the PostgreSQL session read-only");
+      pg_close(&db->base);
+      return EVENTAPI_EUNAVAILABLE;
+    }
   }
   snprintf(db->where, sizeof db->where, "%s/%s", PQhost(db->conn) ? PQhost(db->conn) : "?",
            PQdb(db->conn) ? PQdb(db->conn) : "?");

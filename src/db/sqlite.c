@@ -241,9 +241,45 @@ make_parent_dir(const char *path, char *err, size_t errlen)
 
 static void sqlite_close(db_t *db);
 
+/* A failed sqlite3_open_v2() of path: why, in err; db is closed. The
+ * system's reason (a folder in the way, no permission) says more than
+ * SQLite's "unable to open database file". */
 static int
-sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, size_t errlen)
+open_failed(struct sqlite_db *db, const char *path, int src, char *err, size_t errlen)
 {
+  int sys = db->handle ? sqlite3_system_errno(db->handle) : 0;
+  snprintf(err, errlen, "cannot open %s: %s", path,
+           sys ? strerror(sys) : db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(src));
+  sqlite_close(&db->base);
+  return EVENTAPI_EUNAVAILABLE;
+}
+
+/* Another program's database file, read as it is: not created when
+ * missing, its journal mode left alone, no counter file beside it. */
+static int
+sqlite_open_read_only(const char *path, db_t **out, char *err, size_t errlen)
+{
+  pthread_once(&configured, configure_library);
+  struct sqlite_db *db = calloc(1, sizeof *db);
+  if (db == NULL)
+    return EVENTAPI_ENOMEM;
+  db->base.ops = &db_sqlite_ops;
+  int src = sqlite3_open_v2(path, &db->handle,
+                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                            NULL);
+  if (src != SQLITE_OK)
+    return open_failed(db, path, src, err, errlen);
+  sqlite3_busy_timeout(db->handle, BUSY_TIMEOUT_MS);
+  *out = &db->base;
+  return 0;
+}
+
+static int
+sqlite_open(const char *path, bool synchronous_normal, bool read_only, db_t **out, char *err,
+            size_t errlen)
+{
+  if (read_only)
+    return sqlite_open_read_only(path, out, err, errlen);
   int rc = make_parent_dir(path, err, errlen);
   if (rc < 0)
     return rc;
@@ -256,15 +292,8 @@ sqlite_open(const char *path, bool synchronous_normal, db_t **out, char *err, si
                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                 SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
                             NULL);
-  if (src != SQLITE_OK) {
-    /* The system's reason (a folder in the way, no permission) says more
-     * than SQLite's "unable to open database file". */
-    int sys = db->handle ? sqlite3_system_errno(db->handle) : 0;
-    snprintf(err, errlen, "cannot open %s: %s", path,
-             sys ? strerror(sys) : db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(src));
-    sqlite_close(&db->base);
-    return EVENTAPI_EUNAVAILABLE;
-  }
+  if (src != SQLITE_OK)
+    return open_failed(db, path, src, err, errlen);
   sqlite3_busy_timeout(db->handle, BUSY_TIMEOUT_MS);
   char pragmas[256];
   snprintf(pragmas, sizeof pragmas,

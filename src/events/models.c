@@ -318,9 +318,8 @@ events_can_see(db_t *db, const struct event *e, const struct principal *who, boo
   return rc;
 }
 
-/* The folded search columns of e: *search and *location_key, malloc'd. */
-static int
-search_keys(const struct event *e, char **search, char **location_key)
+int
+events_search_keys(const struct event *e, char **search, char **location_key)
 {
   size_t len = strlen(e->title) + strlen(e->description) + strlen(e->location) + 3;
   char *joined = malloc(len);
@@ -361,7 +360,7 @@ int
 events_insert(db_t *db, struct event *e)
 {
   char *search, *location_key;
-  int rc = search_keys(e, &search, &location_key);
+  int rc = events_search_keys(e, &search, &location_key);
   if (rc < 0)
     return rc;
   db_stmt_t *st = db_prepare(db,
@@ -412,7 +411,7 @@ int
 events_update(db_t *db, const struct event *e)
 {
   char *search, *location_key;
-  int rc = search_keys(e, &search, &location_key);
+  int rc = events_search_keys(e, &search, &location_key);
   if (rc < 0)
     return rc;
   db_stmt_t *st = db_prepare(db,

@@ -77,6 +77,11 @@ struct event {
   size_t nticket_types;
 };
 
+/* The folded columns an event is searched and filtered by (search_text,
+ * location_key) of its title, description and location: *search and
+ * *location_key, malloc'd. 0 or EVENTAPI_ENOMEM. */
+int events_search_keys(const struct event *e, char **search, char **location_key);
+
 const char *events_visibility_name(enum visibility v);
 int events_visibility_parse(const char *name, enum visibility *out);
 

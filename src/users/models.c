@@ -71,7 +71,20 @@ users_get_by_username(db_t *db, const char *username, arena_t *arena, struct use
     db_bind_text(st, 1, key);
   int rc = db_row(st, read_user, arena, out);
   free(key);
-  return rc;
+  if ((rc == 0 && strcmp(out->username, username) == 0) || (rc < 0 && rc != EVENTAPI_ENOTFOUND))
+    return rc;
+  /* Users moved from the original system may differ from another only in
+   * case (importer/django.c): their key is "#same-name-<id>", and they are
+   * found by their name exactly as written, through the key's index. */
+  struct user exact;
+  st = db_prepare(db, "SELECT " USER_COLUMNS " FROM users WHERE username_key >= '#same-name-'"
+                      " AND username_key < '#same-name.' AND username = ?");
+  if (st)
+    db_bind_text(st, 1, username);
+  int exact_rc = db_row(st, read_user, arena, &exact);
+  if (exact_rc == 0)
+    *out = exact;
+  return exact_rc == EVENTAPI_ENOTFOUND ? rc : exact_rc;
 }
 
 int

@@ -239,6 +239,30 @@ Test(auth, a_django_bcrypt_sha256_password_logs_in_and_is_rehashed)
       "bcrypt_sha256$$2b$12$f/f37izVCICu/oEWqddbZeYW4XlmdIlX11LWC96mPJdyXkOufGURi");
 }
 
+/* Django told usernames apart by case; users moved from it that differ
+ * only in case get a key of their own (importer/django.c) and log in with
+ * the name exactly as written. */
+Test(auth, imported_names_that_differ_only_in_case_each_log_in_as_written)
+{
+  struct api_user alice = api_signup("alice", NULL);
+  long long id = api_db_int(api_printf(
+      "INSERT INTO users (username, username_key, email, email_key, password, role, is_active,"
+      " date_joined) VALUES ('Alice', '#same-name-99', 'big@example.com', 'big@example.com', '%s',"
+      " 'attendee', 1, 0) RETURNING id",
+      "pbkdf2_sha256$260000$VEfNTDVBF3OfNK4rBwwYSL$Sg16OCO6arl5vHVRdyMWkzjoz/G8mHIO1tkTw5+HFfs="),
+      0);
+  struct api_resp *r = log_in(TOKEN, "Alice", DJANGO_PASSWORD);
+  expect_status(r, 200);
+  const char *token = json_string_value(json_object_get(r->json, "access"));
+  cr_expect_eq(api_int(api_get(ME, token)->json, "id"), id);
+  r = log_in(TOKEN, "ALICE", API_PASSWORD);
+  expect_status(r, 200);
+  token = json_string_value(json_object_get(r->json, "access"));
+  cr_expect_eq(api_int(api_get(ME, token)->json, "id"), alice.id, "any other case: alice");
+  expect_status(log_in(TOKEN, "Alice", API_PASSWORD), 401);
+  expect_status(log_in(TOKEN, "alice", DJANGO_PASSWORD), 401);
+}
+
 Test(auth, login_with_a_wrong_password_is_401)
 {
   api_signup("alice", NULL);

@@ -25,7 +25,7 @@ TestSuite(cli, .init = api_server_start, .fini = api_server_stop);
 
 static const char *const command_names[] = {
   "serve", "worker", "outbox", "migrate", "showmigrations", "createsuperuser",
-  "changepassword", "demo", "schema", "help", NULL,
+  "changepassword", "demo", "import-django", "schema", "help", NULL,
 };
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
