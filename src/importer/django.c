@@ -179,7 +179,7 @@ read_table(db_t *src, struct original *o, const char *table, const char *sql, si
   }
   size_t cap = 64, n = 0;
   char *all = malloc(cap * size);
-  int rc;
+  int rc = EVENTAPI_ENOMEM;
   while (all && (rc = db_step(st)) == DB_ROW) {
     if (n == cap) {
       char *grown = realloc(all, 2 * cap * size);
@@ -199,10 +199,11 @@ read_table(db_t *src, struct original *o, const char *table, const char *sql, si
   }
   db_reset(st);
   if (all == NULL || rc != DB_DONE) {
+    /* Out of memory (rc still DB_ROW when growing failed), or the database's error. */
+    int failed = all != NULL && rc < 0 ? rc : EVENTAPI_ENOMEM;
     free(all);
-    fprintf(err, "eventapi: import-django: reading %s: %s\n", table,
-            eventapi_strerror(all == NULL ? EVENTAPI_ENOMEM : rc < 0 ? rc : EVENTAPI_ENOMEM));
-    return rc < 0 ? rc : EVENTAPI_ENOMEM;
+    fprintf(err, "eventapi: import-django: reading %s: %s\n", table, eventapi_strerror(failed));
+    return failed;
   }
   /* Kept in the arena: freed with the rest. */
   void *kept = arena_alloc(&o->arena, n ? n * size : 1);
