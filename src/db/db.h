@@ -8,7 +8,9 @@
  *
  * Values: 64-bit integers (ids, microsecond timestamps, cents, booleans),
  * UTF-8 text, NULL. Every write runs inside db_begin(DB_WRITE)/db_commit().
- * New ids come from `INSERT ... RETURNING id`, which both backends speak.
+ * New ids come from `INSERT ... RETURNING id`, which both backends speak
+ * (SQLite's backend runs a single-row one without the clause and reads
+ * the new rowid, which is cheaper than SQLite's RETURNING).
  */
 #ifndef EVENTAPI_DB_DB_H
 #define EVENTAPI_DB_DB_H

@@ -27,9 +27,29 @@
 #include "db/backend.h"
 
 #define BUSY_TIMEOUT_MS 10000
+
+/*
+ * A single-row `INSERT ... VALUES (...) RETURNING id` is run without its
+ * RETURNING clause, and its one row is made from sqlite3_last_insert_rowid():
+ * SQLite runs RETURNING through a temporary table, which costs more than
+ * the insert itself (every table's id is its rowid). The row exists only if
+ * the insert inserted (ON CONFLICT DO NOTHING may not).
+ */
+#define RETURNING_ID " RETURNING id"
+
+enum rowid_state {
+  ROWID_NONE,   /* a statement like any other */
+  ROWID_FRESH,  /* a rowid insert, not yet stepped since its reset */
+  ROWID_ON_ROW, /* stepped: on its one row, the new id */
+  ROWID_DONE,   /* past its row, or it inserted nothing */
+};
+
 struct sqlite_stmt {
   struct db_stmt base;
   sqlite3_stmt *handle;
+  enum rowid_state rowid_state;
+  int64_t rowid;
+  char rowid_text[24];
 };
 
 struct sqlite_db {
@@ -405,6 +425,16 @@ sqlite_close(db_t *base)
   free(db);
 }
 
+/* Whether sql is a single-row insert ending in RETURNING_ID (see above). */
+static bool
+is_rowid_insert(const char *sql)
+{
+  size_t len = strlen(sql), tail = strlen(RETURNING_ID);
+  return strncmp(sql, "INSERT INTO ", 12) == 0 && len > tail &&
+         strcmp(sql + len - tail, RETURNING_ID) == 0 && strstr(sql, " VALUES (") != NULL &&
+         strstr(sql, " SELECT ") == NULL;
+}
+
 static db_stmt_t *
 sqlite_prepare(db_t *base, const char *sql, bool persistent)
 {
@@ -412,7 +442,12 @@ sqlite_prepare(db_t *base, const char *sql, bool persistent)
   struct sqlite_stmt *st = calloc(1, sizeof *st);
   if (st == NULL)
     return NULL;
-  int rc = sqlite3_prepare_v3(db->handle, sql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0,
+  int len = -1;
+  if (is_rowid_insert(sql)) {
+    len = (int)(strlen(sql) - strlen(RETURNING_ID));
+    st->rowid_state = ROWID_FRESH;
+  }
+  int rc = sqlite3_prepare_v3(db->handle, sql, len, persistent ? SQLITE_PREPARE_PERSISTENT : 0,
                               &st->handle, NULL);
   if (rc != SQLITE_OK) {
     log_error("sqlite: prepare failed: %s: %s", sqlite3_errmsg(db->handle), sql);
@@ -424,7 +459,9 @@ sqlite_prepare(db_t *base, const char *sql, bool persistent)
   return &st->base;
 }
 
-#define HANDLE(st) (((struct sqlite_stmt *)(st))->handle)
+#define SQLITE_STMT(st) ((struct sqlite_stmt *)(st))
+#define HANDLE(st) (SQLITE_STMT(st)->handle)
+#define ON_ROWID(st) (SQLITE_STMT(st)->rowid_state == ROWID_ON_ROW)
 #define DBH(st) (((struct sqlite_db *)(st)->db)->handle)
 
 static int
@@ -445,10 +482,31 @@ sqlite_bind_null(db_stmt_t *st, int idx)
   return map_error(DBH(st), sqlite3_bind_null(HANDLE(st), idx));
 }
 
+/* Steps a rowid insert (see the top): its row is the new id, if it inserted. */
+static int
+step_rowid(struct sqlite_stmt *st, sqlite3 *handle)
+{
+  if (st->rowid_state != ROWID_FRESH) {
+    st->rowid_state = ROWID_DONE; /* stepping again must not insert again */
+    return SQLITE_DONE;
+  }
+  int rc = sqlite3_step(st->handle);
+  if (rc != SQLITE_DONE)
+    return rc == SQLITE_ROW ? SQLITE_MISUSE : rc;
+  st->rowid_state = ROWID_DONE;
+  if (sqlite3_changes64(handle) != 1)
+    return SQLITE_DONE;
+  st->rowid = sqlite3_last_insert_rowid(handle);
+  snprintf(st->rowid_text, sizeof st->rowid_text, "%lld", (long long)st->rowid);
+  st->rowid_state = ROWID_ON_ROW;
+  return SQLITE_ROW;
+}
+
 static int
 sqlite_step(db_stmt_t *st)
 {
-  int rc = sqlite3_step(HANDLE(st));
+  int rc = SQLITE_STMT(st)->rowid_state != ROWID_NONE ? step_rowid(SQLITE_STMT(st), DBH(st))
+                                                      : sqlite3_step(HANDLE(st));
   if (rc == SQLITE_ROW)
     return DB_ROW;
   if (rc == SQLITE_DONE)
@@ -462,12 +520,16 @@ sqlite_step(db_stmt_t *st)
 static int64_t
 sqlite_column_int(db_stmt_t *st, int col)
 {
+  if (ON_ROWID(st))
+    return col == 0 ? SQLITE_STMT(st)->rowid : 0;
   return sqlite3_column_int64(HANDLE(st), col);
 }
 
 static const char *
 sqlite_column_text(db_stmt_t *st, int col)
 {
+  if (ON_ROWID(st))
+    return col == 0 ? SQLITE_STMT(st)->rowid_text : "";
   const unsigned char *text = sqlite3_column_text(HANDLE(st), col);
   return text ? (const char *)text : "";
 }
@@ -475,6 +537,8 @@ sqlite_column_text(db_stmt_t *st, int col)
 static bool
 sqlite_column_is_null(db_stmt_t *st, int col)
 {
+  if (ON_ROWID(st))
+    return col != 0;
   return sqlite3_column_type(HANDLE(st), col) == SQLITE_NULL;
 }
 
@@ -494,6 +558,8 @@ sqlite_finalize(db_stmt_t *st)
 static void
 sqlite_reset(db_stmt_t *st)
 {
+  if (SQLITE_STMT(st)->rowid_state != ROWID_NONE)
+    SQLITE_STMT(st)->rowid_state = ROWID_FRESH;
   sqlite3_reset(HANDLE(st));
   sqlite3_clear_bindings(HANDLE(st));
 }

@@ -307,7 +307,7 @@ events_can_see(db_t *db, const struct event *e, const struct principal *who, boo
   /* The one fact that takes a query: is who a registrant, or its staff? */
   bool insider = false;
   db_stmt_t *st = db_prepare(db, "SELECT 1 FROM events WHERE id = ?"
-                                 " AND (" EVENTS_SQL_REGISTRANT " OR " EVENTS_SQL_STAFF ")");
+                                 " AND (" EVENTS_SQL_REGISTRANT_OF("events") " OR " EVENTS_SQL_STAFF ")");
   if (st) {
     db_bind_int(st, 1, e->id);
     db_bind_int(st, 2, who->id);

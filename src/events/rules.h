@@ -47,6 +47,15 @@ bool events_may_see(const struct principal *who, enum visibility visibility,
 #define EVENTS_SQL_REGISTRANT \
   "id IN (SELECT event_id FROM registrations WHERE user_id = ? AND cancelled_at IS NULL)"
 
+/*
+ * The same clause for one known event, the row of events named alias: a
+ * lookup in the index of active registrations, where the IN list above
+ * would first collect every event the user is registered for.
+ */
+#define EVENTS_SQL_REGISTRANT_OF(alias)                                              \
+  "EXISTS (SELECT 1 FROM registrations reg WHERE reg.user_id = ? AND reg.event_id = " \
+  alias ".id AND reg.cancelled_at IS NULL)"
+
 /* The staff clause, over a row of events: the user bound to its one ? is
  * on the event's staff (events/staff.h). */
 #define EVENTS_SQL_STAFF "id IN (SELECT event_id FROM event_staff WHERE user_id = ?)"

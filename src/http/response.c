@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "http/http.h"
 #include "http/stats.h"
 
@@ -74,6 +75,15 @@ http_reply_shared(struct http_request *req, unsigned status, const char *content
   req->content_type = content_type;
 }
 
+/* Appends JSON text to a strbuf (a json_dump_callback_t). */
+static int
+append_json(const char *buffer, size_t size, void *data)
+{
+  struct strbuf *out = data;
+  strbuf_append(out, buffer, size);
+  return out->failed ? -1 : 0;
+}
+
 void
 http_reply_json(struct http_request *req, unsigned status, json_t *body)
 {
@@ -81,15 +91,18 @@ http_reply_json(struct http_request *req, unsigned status, json_t *body)
     http_reply_internal(req, "reply without a body (out of memory?)");
     return;
   }
-  size_t len = json_dumpb(body, NULL, 0, JSON_COMPACT);
-  char *data = len ? malloc(len) : NULL;
-  if (data == NULL || json_dumpb(body, data, len, JSON_COMPACT) != len) {
-    free(data);
-    json_decref(body);
+  /* One pass into a growing buffer: json_dumpb would walk the tree twice,
+   * once to size it. */
+  struct strbuf out = {0};
+  int rc = json_dump_callback(body, append_json, &out, JSON_COMPACT);
+  json_decref(body);
+  size_t len = 0;
+  char *data = rc == 0 && !out.failed && out.len > 0 ? strbuf_take(&out, &len) : NULL;
+  strbuf_free(&out);
+  if (data == NULL) {
     http_reply_internal(req, "cannot serialise a reply");
     return;
   }
-  json_decref(body);
   http_reply_bytes(req, status, JSON_TYPE, data, len);
 }
 

@@ -117,23 +117,75 @@ write_and_mail(db_t *db, db_stmt_t *st, int64_t now)
   return rc;
 }
 
+/*
+ * One registration's notification: its facts read first, then one row
+ * inserted by VALUES. (One INSERT ... SELECT ... RETURNING would do both,
+ * but SQLite runs RETURNING through a temporary table, and this is the
+ * notification of every registration.)
+ */
 int
 notifications_add_for_registration(db_t *db, enum notification_kind kind,
                                    int64_t registration_id, int64_t now)
 {
-  db_stmt_t *st = db_prepare(db,
+  db_stmt_t *facts = db_prepare(db,
+      "SELECT r.user_id, r.event_id, e.title, e.date_time, e.location, e.timezone, t.code,"
+      " r.offer_expires_at, u.email"
+      " FROM registrations r JOIN events e ON e.id = r.event_id JOIN users u ON u.id = r.user_id"
+      " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ?");
+  db_stmt_t *insert = db_prepare(db,
       "INSERT INTO notifications (user_id, kind, event_id, registration_id, event_title,"
       " event_date_time, event_location, event_timezone, ticket_code, offer_expires_at, due_at)"
-      " SELECT r.user_id, ?, r.event_id, r.id, e.title, e.date_time, e.location, e.timezone,"
-      " t.code, r.offer_expires_at, ?"
-      " FROM registrations r JOIN events e ON e.id = r.event_id"
-      " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ?" RETURNING_MAILING);
-  if (st == NULL)
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  if (facts == NULL || insert == NULL)
     return EVENTAPI_EDB;
-  db_bind_text(st, 1, kind_names[kind]);
-  db_bind_int(st, 2, now);
-  db_bind_int(st, 3, registration_id);
-  return write_and_mail(db, st, now);
+  int rc = db_bind_int(facts, 1, registration_id);
+  if (rc == 0)
+    rc = db_step(facts);
+  if (rc != DB_ROW) {
+    db_reset(facts);
+    return rc < 0 ? rc : 0; /* DB_DONE: gone, nothing to tell */
+  }
+  arena_t arena = {0};
+  struct notification_mailing n = {
+    .kind = kind,
+    .due_at = now,
+    .event_date_time = db_column_int(facts, 3),
+    .offer_expires_at = db_column_int_or(facts, 7, 0),
+    .email = arena_strdup(&arena, db_column_text(facts, 8)),
+  };
+  rc = n.email ? 0 : EVENTAPI_ENOMEM;
+  if (rc == 0)
+    rc = db_bind_int(insert, 1, db_column_int(facts, 0));
+  if (rc == 0)
+    rc = db_bind_text(insert, 2, kind_names[kind]);
+  if (rc == 0)
+    rc = db_bind_int(insert, 3, db_column_int(facts, 1));
+  if (rc == 0)
+    rc = db_bind_int(insert, 4, registration_id);
+  if (rc == 0)
+    rc = db_bind_text(insert, 5, db_column_text(facts, 2));
+  if (rc == 0)
+    rc = db_bind_int(insert, 6, n.event_date_time);
+  if (rc == 0)
+    rc = db_bind_text(insert, 7, db_column_text(facts, 4));
+  if (rc == 0)
+    rc = db_bind_text(insert, 8, db_column_text(facts, 5));
+  if (rc == 0)
+    rc = db_bind_text(insert, 9, db_column_is_null(facts, 6) ? NULL : db_column_text(facts, 6));
+  if (rc == 0)
+    rc = db_column_is_null(facts, 7) ? db_bind_null(insert, 10)
+                                     : db_bind_int(insert, 10, n.offer_expires_at);
+  if (rc == 0)
+    rc = db_bind_int(insert, 11, now);
+  db_reset(facts);
+  if (rc == 0)
+    rc = db_step_id(insert, &n.id);
+  else
+    db_reset(insert);
+  if (rc == 0)
+    rc = notifications_mail_written(db, &n, 1, now);
+  arena_free(&arena);
+  return rc;
 }
 
 /* Runs per offset a call: a bound on the work of one unit. */

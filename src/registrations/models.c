@@ -85,7 +85,7 @@ read_target(db_t *db, int64_t event_id, int64_t ticket_type_id, int64_t user_id,
       "SELECT e.date_time, e.visibility, e.organizer_id,"
       " EXISTS (SELECT 1 FROM ticket_types t WHERE t.event_id = e.id),"
       " (SELECT t.event_id FROM ticket_types t WHERE t.id = ?),"
-      " " EVENTS_SQL_REGISTRANT
+      " " EVENTS_SQL_REGISTRANT_OF("e")
       " FROM events e WHERE e.id = ?");
   if (st == NULL)
     return EVENTAPI_EDB;
