@@ -40,7 +40,11 @@ python3 bench/rush_seed.py "$base" "$users" "$events" "$dir/seed.lua"
 echo "== POST /api/registrations/{id}/register/, $connections connections, $duration"
 RUSH_SEED="$dir/seed.lua" RUSH_THREADS=2 \
   wrk -t2 -c"$connections" -d"$duration" -s bench/register.lua "$base"
-# How the writer grouped them (SQLite: units a commit).
-curl -s "$base/metrics/" | awk '/^eventapi_db_write_(batches|units)_total/ {v[$1] = $2}
+# How the writer grouped them (SQLite: units a commit); KEEP_METRICS=FILE
+# keeps the server's /metrics/ of the end of the run.
+curl -s "$base/metrics/" > "$dir/metrics.txt"
+[ -n "${KEEP_METRICS:-}" ] && cp "$dir/metrics.txt" "$KEEP_METRICS"
+awk '/^eventapi_db_write_(batches|units)_total/ {v[$1] = $2}
   END { b = v["eventapi_db_write_batches_total"]; u = v["eventapi_db_write_units_total"];
-        if (b > 0) printf "writer: %d units in %d batches, %.1f a batch\n", u, b, u / b }'
+        if (b > 0) printf "writer: %d units in %d batches, %.1f a batch\n", u, b, u / b }' \
+  "$dir/metrics.txt"

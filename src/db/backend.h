@@ -39,6 +39,9 @@ struct db_ops {
    * writers run one at a time anyway), rather than on each caller's own
    * connection (PostgreSQL, which groups concurrent commits itself). */
   bool group_commit;
+  /* Each statement is a round trip to a server (PostgreSQL), not a call
+   * into the process (SQLite): see db_statements_are_round_trips(). */
+  bool round_trips;
   /* Housekeeping between the writer's batches (SQLite: checkpoints, kept
    * out of the commits of a busy writer); idle when no unit waits. May be
    * NULL. */

@@ -164,6 +164,12 @@ db_backend_of(db_t *db)
   return db->ops->name;
 }
 
+bool
+db_statements_are_round_trips(db_t *db)
+{
+  return db->ops->round_trips;
+}
+
 int
 db_open(db_t **out)
 {

@@ -87,6 +87,15 @@ int db_connect_url(const char *url, db_t **out, char *err, size_t errlen);
 const char *db_backend_of(db_t *db);
 
 /*
+ * Whether each statement on db is a round trip to a database server
+ * (PostgreSQL), so that one statement doing more beats two doing less. On
+ * SQLite a statement is a call into the process, and two plain ones can
+ * beat one INSERT ... SELECT ... RETURNING, which SQLite runs through a
+ * temporary table. For the hottest writes only.
+ */
+bool db_statements_are_round_trips(db_t *db);
+
+/*
  * The calling thread's connection, opened on first use; NULL (logged) when
  * the database cannot be opened. Owned by the thread registry: never close it.
  */

@@ -800,6 +800,7 @@ const struct db_ops db_postgres_ops = {
   .in_transaction = pg_in_transaction,
   .total_changes = pg_total_changes,
   .group_commit = false,
+  .round_trips = true,
   .notify = db_pg_notify,
   .listen = db_pg_listen,
   .listen_stop = db_pg_listen_stop,

@@ -613,6 +613,7 @@ const struct db_ops db_sqlite_ops = {
   .in_transaction = sqlite_in_transaction,
   .total_changes = sqlite_total_changes,
   .group_commit = true,
+  .round_trips = false,
   .maintain = sqlite_maintain,
   .defer_sync = sqlite_defer_sync,
   .checkpoint = sqlite_checkpoint,

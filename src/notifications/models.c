@@ -118,14 +118,14 @@ write_and_mail(db_t *db, db_stmt_t *st, int64_t now)
 }
 
 /*
- * One registration's notification: its facts read first, then one row
- * inserted by VALUES. (One INSERT ... SELECT ... RETURNING would do both,
- * but SQLite runs RETURNING through a temporary table, and this is the
- * notification of every registration.)
+ * One registration's notification, on SQLite: its facts read first, then
+ * one row inserted by VALUES, which is cheaper there than
+ * add_for_registration_returning's one statement (this is the
+ * notification of every registration).
  */
-int
-notifications_add_for_registration(db_t *db, enum notification_kind kind,
-                                   int64_t registration_id, int64_t now)
+static int
+add_for_registration_values(db_t *db, enum notification_kind kind, int64_t registration_id,
+                            int64_t now)
 {
   db_stmt_t *facts = db_prepare(db,
       "SELECT r.user_id, r.event_id, e.title, e.date_time, e.location, e.timezone, t.code,"
@@ -186,6 +186,35 @@ notifications_add_for_registration(db_t *db, enum notification_kind kind,
     rc = notifications_mail_written(db, &n, 1, now);
   arena_free(&arena);
   return rc;
+}
+
+/* The same in one statement, for a database across the network. */
+static int
+add_for_registration_returning(db_t *db, enum notification_kind kind, int64_t registration_id,
+                               int64_t now)
+{
+  db_stmt_t *st = db_prepare(db,
+      "INSERT INTO notifications (user_id, kind, event_id, registration_id, event_title,"
+      " event_date_time, event_location, event_timezone, ticket_code, offer_expires_at, due_at)"
+      " SELECT r.user_id, ?, r.event_id, r.id, e.title, e.date_time, e.location, e.timezone,"
+      " t.code, r.offer_expires_at, ?"
+      " FROM registrations r JOIN events e ON e.id = r.event_id"
+      " LEFT JOIN tickets t ON t.registration_id = r.id WHERE r.id = ?" RETURNING_MAILING);
+  if (st == NULL)
+    return EVENTAPI_EDB;
+  db_bind_text(st, 1, kind_names[kind]);
+  db_bind_int(st, 2, now);
+  db_bind_int(st, 3, registration_id);
+  return write_and_mail(db, st, now);
+}
+
+int
+notifications_add_for_registration(db_t *db, enum notification_kind kind,
+                                   int64_t registration_id, int64_t now)
+{
+  return db_statements_are_round_trips(db)
+             ? add_for_registration_returning(db, kind, registration_id, now)
+             : add_for_registration_values(db, kind, registration_id, now);
 }
 
 /* Runs per offset a call: a bound on the work of one unit. */
