@@ -893,8 +893,8 @@ importer_django_run(const struct importer_options *opt, FILE *out, FILE *err)
           o.nusers, o.ncategories, o.nevents, o.nsessions, o.ntypes, o.nregistrations,
           o.ntickets);
   if (o.nrefused > 0) {
-    fprintf(err, "eventapi: import-django: eventapi's database cannot hold these rows as they"
-                 " are; nothing was imported:\n%s", o.reported.len ? "" : "");
+    fputs("eventapi: import-django: eventapi's database cannot hold these rows as they"
+          " are; nothing was imported:\n", err);
     fputs(o.refused.data, err);
     original_free(&o);
     return 1;

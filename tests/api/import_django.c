@@ -114,15 +114,22 @@ static const char *log_in(const json_t *user)
   return json_string_value(json_object_get(r->json, "access"));
 }
 
-static const json_t *user_by_id(const struct original *o, long long id)
+/* The row of rows (a JSON array of objects) whose "id" is id; fails the
+ * test when there is none. */
+static json_t *with_id(const json_t *rows, long long id)
 {
   size_t i;
-  json_t *u;
-  json_array_foreach(made(o, "users"), i, u)
-    if (api_int(u, "id") == id)
-      return u;
-  cr_assert_fail("no user %lld in the fixture", id);
+  json_t *row;
+  json_array_foreach(rows, i, row)
+    if (api_int(row, "id") == id)
+      return row;
+  cr_assert_fail("no row %lld in %s", id, api_dump(rows));
   return NULL;
+}
+
+static const json_t *user_by_id(const struct original *o, long long id)
+{
+  return with_id(made(o, "users"), id);
 }
 
 static struct api_command import(const struct original *o, const char *extra)
@@ -207,12 +214,7 @@ Test(import_django, users_events_registrations_and_tickets_arrive_as_the_origina
   json_t *s;
   json_array_foreach(made(&o, "sessions"), i, s) {
     struct api_resp *r = api_get(api_printf("/api/events/%lld/", api_int(s, "event_id")), NULL);
-    json_t *sessions = json_object_get(r->json, "sessions"), *got = NULL, *one;
-    size_t j;
-    json_array_foreach(sessions, j, one)
-      if (api_int(one, "id") == api_int(s, "id"))
-        got = one;
-    cr_assert_not_null(got, "session %lld: %s", api_int(s, "id"), api_dump(r->json));
+    json_t *got = with_id(json_object_get(r->json, "sessions"), api_int(s, "id"));
     cr_expect_str_eq(str(got, "title"), str(s, "title"));
     const char *speaker = json_string_value(json_object_get(s, "speaker_name"));
     cr_expect_str_eq(str(got, "speaker"), speaker ? speaker : "");
@@ -222,12 +224,7 @@ Test(import_django, users_events_registrations_and_tickets_arrive_as_the_origina
   json_t *t;
   json_array_foreach(made(&o, "ticket_types"), i, t) {
     struct api_resp *r = api_get(api_printf("/api/events/%lld/", api_int(t, "event_id")), NULL);
-    json_t *types = json_object_get(r->json, "ticket_types"), *got = NULL, *one;
-    size_t j;
-    json_array_foreach(types, j, one)
-      if (api_int(one, "id") == api_int(t, "id"))
-        got = one;
-    cr_assert_not_null(got, "ticket type %lld: %s", api_int(t, "id"), api_dump(r->json));
+    json_t *got = with_id(json_object_get(r->json, "ticket_types"), api_int(t, "id"));
     cr_expect_str_eq(str(got, "name"), str(t, "name"));
     cr_expect_str_eq(str(got, "price"), str(t, "price"));
     cr_expect_eq(api_int(got, "quantity"), api_int(t, "quantity"));
@@ -251,12 +248,7 @@ Test(import_django, users_events_registrations_and_tickets_arrive_as_the_origina
                  "%s", api_dump(r->json));
   }
   json_array_foreach(made(&o, "tickets"), i, t) {
-    json_t *owner = NULL;
-    size_t j;
-    json_array_foreach(made(&o, "registrations"), j, reg)
-      if (api_int(reg, "id") == api_int(t, "registration_id"))
-        owner = reg;
-    cr_assert_not_null(owner);
+    json_t *owner = with_id(made(&o, "registrations"), api_int(t, "registration_id"));
     const char *token = tokens[api_int(owner, "user_id")];
     if (token == NULL)
       continue;
