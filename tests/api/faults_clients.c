@@ -161,11 +161,30 @@ timed_out(void)
   return api_metric("eventapi_http_timeouts_total{phase=\"headers\"}");
 }
 
+/*
+ * The connections open before the flood: the scrape's own, and sometimes
+ * the one of the scrape before it, which the server has not yet seen
+ * closed. Counted in the baseline, that one would leave the flood one
+ * short of "decided" once it closes: so the least of a few scrapes.
+ */
+static double
+settled_open(void)
+{
+  double least = api_metric("eventapi_http_connections_open");
+  for (int i = 0; i < 4; i++) {
+    api_pause_ms(20);
+    double open = api_metric("eventapi_http_connections_open");
+    if (open < least)
+      least = open;
+  }
+  return least;
+}
+
 Test(flood, a_thousand_slow_connections_do_not_keep_a_normal_client_out, .init = start_flood,
      .fini = api_server_stop, .timeout = 120)
 {
   double timeouts0 = timed_out();
-  double open0 = api_metric("eventapi_http_connections_open"), refused0 = refused();
+  double open0 = settled_open(), refused0 = refused();
   int64_t began = time_monotonic_us();
   for (int a = 0; a < ADDRESSES; a++)
     for (int i = 0; i < EACH; i++)
@@ -281,7 +300,7 @@ Test(limit, every_connection_under_the_limit_is_held_however_the_threads_share_t
 {
   /* Each worker alone could take a quarter of the limit (10): the kernel
    * hands connections to them unevenly, and none may be closed for it. */
-  double open0 = api_metric("eventapi_http_connections_open");
+  double open0 = settled_open();
   for (int i = 0; i < UNDER; i++)
     under[i] = api_connect_from(api_printf("127.0.1.%d", 1 + i), 0);
   int64_t began = time_monotonic_us();
