@@ -425,14 +425,20 @@ sqlite_close(db_t *base)
   free(db);
 }
 
-/* Whether sql is a single-row insert ending in RETURNING_ID (see above). */
+/*
+ * Whether sql is a single-row insert ending in RETURNING_ID (see above).
+ * Not an INSERT ... SELECT or a multi-row VALUES (their rows have several
+ * ids), nor an upsert's DO UPDATE (its row's id is not the last inserted):
+ * those keep SQLite's RETURNING.
+ */
 static bool
 is_rowid_insert(const char *sql)
 {
   size_t len = strlen(sql), tail = strlen(RETURNING_ID);
   return strncmp(sql, "INSERT INTO ", 12) == 0 && len > tail &&
          strcmp(sql + len - tail, RETURNING_ID) == 0 && strstr(sql, " VALUES (") != NULL &&
-         strstr(sql, " SELECT ") == NULL;
+         strstr(sql, " SELECT ") == NULL && strstr(sql, "), (") == NULL &&
+         strstr(sql, " DO UPDATE ") == NULL;
 }
 
 static db_stmt_t *

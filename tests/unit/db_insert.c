@@ -4,6 +4,8 @@
  * (db/sqlite.c): one row with the id when a row was inserted, none when
  * ON CONFLICT DO NOTHING inserted nothing, and never a second insert for
  * a statement stepped past its row; the statement reused after a reset.
+ * An upsert's DO UPDATE keeps SQLite's RETURNING: its row is the updated
+ * one's, not the last inserted.
  */
 #include <criterion/criterion.h>
 
@@ -95,4 +97,22 @@ Test(db_insert, db_step_id)
   cr_assert(ids[0] > 0 && ids[0] < ids[1] && ids[1] < ids[2]);
   cr_assert_eq(unit_db_int("SELECT count(*) FROM categories", 0), 3);
   cr_assert_eq(unit_db_int("SELECT id FROM categories WHERE name = 'c'", 0), ids[2]);
+}
+
+Test(db_insert, an_upsert_answers_the_row_it_updated)
+{
+  int64_t first = insert_category("concerts");
+  int64_t second = insert_category("talks");
+  cr_assert(first > 0 && second > first);
+  db_stmt_t *st = db_prepare(db, "INSERT INTO categories (name, name_key, slug)"
+                                 " VALUES (?, ?, ?) ON CONFLICT (slug) DO UPDATE"
+                                 " SET name = excluded.name RETURNING id");
+  cr_assert_not_null(st);
+  db_bind_text(st, 1, "Concerts");
+  db_bind_text(st, 2, "concerts-renamed");
+  db_bind_text(st, 3, "concerts");
+  int64_t id = 0;
+  cr_assert_eq(db_step_id(st, &id), 0);
+  cr_assert_eq(id, first, "the updated row, not the last inserted (%lld)", (long long)second);
+  cr_assert_str_eq(unit_db_text("SELECT name FROM categories WHERE id = ?", first), "Concerts");
 }
