@@ -462,41 +462,53 @@
     return {kind: 'ok', title: t.name, detail: lines(typeName(t), '(offline: sent when back online)')};
   }
 
-  let lastCode = '', lastAt = 0, busy = false;
+  let lastCode = '', lastAt = 0, scans = Promise.resolve();
 
-  async function scanned(raw) {
-    const code = String(raw).trim();
+  /*
+   * A code read by the camera, or typed (typed is true). Scans are decided
+   * one at a time, in the order they came. The camera's are dropped while
+   * an answer is on the screen, and when it read the same code just
+   * before; a typed code is never dropped: it closes the answer shown.
+   */
+  function scanned(raw, typed) {
+    const next = scans.then(() => decide(String(raw).trim(), typed === true));
+    scans = next.catch(() => {});
+    return next;
+  }
+
+  async function decide(code, typed) {
     const now = Date.now();
-    if (code === '' || busy || state.event === null || $('result').hidden === false)
+    if (code === '' || state.event === null)
       return;
-    if (code === lastCode && now - lastAt < REPEAT_MS)
+    if (!typed && ($('result').hidden === false || (code === lastCode && now - lastAt < REPEAT_MS)))
       return;
-    busy = true;
+    if (typed && $('result').hidden === false)
+      closeAnswer();
+    const scan = {event: state.event.id, code, scanned_at: new Date(now).toISOString(),
+                  device: state.device};
+    scan.id = await request((await objects('queue', 'readwrite')).add(scan));
+    await status();
+    let verdict = null;
     try {
-      const scan = {event: state.event.id, code, scanned_at: new Date(now).toISOString(),
-                    device: state.device};
-      scan.id = await request((await objects('queue', 'readwrite')).add(scan));
-      await status();
-      let verdict = null;
-      try {
-        const answers = await flush();
-        const answer = answers.get(scan.id);
-        if (answer)
-          verdict = answerOf(answer, await ticket(code), code);
-      } catch (e) {
-        if (!(e instanceof NetworkError))
-          throw e;
-        setOnline(false);
-      }
-      if (verdict === null)
-        verdict = await decideHere(code, scan);
-      lastCode = code;
-      showAnswer(verdict);
-      await figures();
-      await status();
-    } finally {
-      busy = false;
+      /* A round already under way (the poll's) may have read the queue
+       * before this scan joined it: then the next round sends it. */
+      let answers = await flush();
+      if (!answers.has(scan.id))
+        answers = await flush();
+      const answer = answers.get(scan.id);
+      if (answer)
+        verdict = answerOf(answer, await ticket(code), code);
+    } catch (e) {
+      if (!(e instanceof NetworkError))
+        throw e;
+      setOnline(false);
     }
+    if (verdict === null)
+      verdict = await decideHere(code, scan);
+    lastCode = code;
+    showAnswer(verdict);
+    await figures();
+    await status();
   }
 
   /* ---- the answer: full screen, and a sound ------------------------------ */
@@ -667,7 +679,7 @@
       const code = $('code').value;
       $('code').value = '';
       lastCode = '';
-      scanned(code);
+      scanned(code, true);
     });
     window.addEventListener('online', () => { setOnline(true); flush().catch(() => setOnline(false)); });
     window.addEventListener('offline', () => setOnline(false));
