@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "process.h"
 
 #define TIMEOUT_MS 60000
 
@@ -61,24 +62,31 @@ static const char *binary(void)
   return bin;
 }
 
-/* In the child: the environment, then the binary. Never returns. */
-static void exec_eventapi(const char *bin, const char *const *args, const char *const *env)
+/*
+ * In the child: the binary, with envp (api_environ(), built before the
+ * fork: until it execs, the child may only call async-signal-safe
+ * functions). Never returns.
+ */
+static void exec_eventapi(const char *bin, const char *const *args, char *const *envp)
 {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
-  for (const char *const *pair = env; pair && pair[0]; pair += 2) {
-    if (pair[1])
-      setenv(pair[0], pair[1], 1);
-    else
-      unsetenv(pair[0]);
-  }
   const char *argv[32] = {bin};
   size_t argc = 1;
   for (const char *const *a = args; a && *a && argc < 31; a++)
     argv[argc++] = *a;
   argv[argc] = NULL;
   signal(SIGPIPE, SIG_DFL);
-  execv(bin, (char *const *)argv);
+  execve(bin, (char *const *)argv, envp);
   _exit(127);
+}
+
+/* "serve --port 0" (args NULL-terminated), for messages. */
+static const char *command_line(const char *const *args)
+{
+  const char *line = "";
+  for (const char *const *a = args; a && *a; a++)
+    line = api_printf("%s%s%s", line, a == args ? "" : " ", *a);
+  return line;
 }
 
 static long long now_ms(void)
@@ -101,6 +109,7 @@ struct api_command api_command(const char *const *args, const char *const *env)
   const char *bin = binary();
   int out_pipe[2], err_pipe[2];
   cr_assert(pipe2(out_pipe, O_CLOEXEC) == 0 && pipe2(err_pipe, O_CLOEXEC) == 0);
+  char *const *envp = api_environ(env);
   fflush(NULL);
   pid_t pid = fork();
   cr_assert(pid >= 0, "fork failed");
@@ -112,7 +121,7 @@ struct api_command api_command(const char *const *args, const char *const *env)
     dup2(null, STDIN_FILENO);
     dup2(out_pipe[1], STDOUT_FILENO);
     dup2(err_pipe[1], STDERR_FILENO);
-    exec_eventapi(bin, args, env);
+    exec_eventapi(bin, args, envp);
   }
   close(out_pipe[1]);
   close(err_pipe[1]);
@@ -126,7 +135,9 @@ struct api_command api_command(const char *const *args, const char *const *env)
     if (left <= 0) {
       kill(pid, SIGKILL);
       wait_status(pid);
-      cr_assert_fail("eventapi %s did not finish within %d ms", args[0], TIMEOUT_MS);
+      cr_assert_fail("eventapi %s did not finish within %d ms; its output:\n%s\n%s",
+                     command_line(args), TIMEOUT_MS, out.data ? out.data : "",
+                     err.data ? err.data : "");
     }
     if (poll(fds, 2, (int)left) < 0 && errno != EINTR)
       cr_assert_fail("poll: %s", strerror(errno));
@@ -178,11 +189,12 @@ struct api_command api_command_tty(const char *const *args, const char *const *e
 {
   const char *bin = binary();
   int master;
+  char *const *envp = api_environ(env);
   fflush(NULL);
   pid_t pid = forkpty(&master, NULL, NULL, NULL);
   cr_assert(pid >= 0, "forkpty: %s", strerror(errno));
   if (pid == 0)
-    exec_eventapi(bin, args, env);
+    exec_eventapi(bin, args, envp);
   struct buffer out = {0};
   size_t from = 0;
   long long deadline = now_ms() + TIMEOUT_MS;
@@ -204,7 +216,7 @@ struct api_command api_command_tty(const char *const *args, const char *const *e
     kill(pid, SIGKILL);
   int status = wait_status(pid);
   close(master);
-  cr_assert(ended, "eventapi %s did not finish within %d ms:\n%s", args[0], TIMEOUT_MS,
+  cr_assert(ended, "eventapi %s did not finish within %d ms:\n%s", command_line(args), TIMEOUT_MS,
             out.data ? out.data : "");
   return (struct api_command){status, keep(&out), api_strdup("")};
 }

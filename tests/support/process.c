@@ -82,6 +82,41 @@ static char *slurp(const char *path)
   return text;
 }
 
+extern char **environ;
+
+/* Whether entry ("NAME=value") sets name. */
+static bool names(const char *entry, const char *name)
+{
+  size_t n = strlen(name);
+  return strncmp(entry, name, n) == 0 && entry[n] == '=';
+}
+
+char *const *api_environ(const char *const *env)
+{
+  size_t inherited = 0, added = 0;
+  while (environ[inherited])
+    inherited++;
+  for (const char *const *pair = env; pair && pair[0]; pair += 2)
+    added++;
+  char **out = calloc(inherited + added + 1, sizeof *out);
+  cr_assert(out != NULL);
+  api_keep(out, free);
+  size_t n = 0;
+  for (size_t i = 0; i < inherited; i++) {
+    bool overridden = false;
+    for (const char *const *pair = env; pair && pair[0] && !overridden; pair += 2)
+      overridden = names(environ[i], pair[0]);
+    if (!overridden)
+      out[n++] = environ[i];
+  }
+  for (const char *const *pair = env; pair && pair[0]; pair += 2) {
+    if (pair[1])
+      out[n++] = (char *)api_printf("%s=%s", pair[0], pair[1]);
+  }
+  out[n] = NULL;
+  return out;
+}
+
 static pid_t spawn(const char *const *args, const char *const *env, const char *log)
 {
   const char *bin = getenv("EVENTAPI_BIN");
@@ -93,6 +128,7 @@ static pid_t spawn(const char *const *args, const char *const *env, const char *
   for (const char *const *a = args; a && *a && argc < 31; a++)
     argv[argc++] = *a;
   argv[argc] = NULL;
+  char *const *envp = api_environ(env);
   fflush(NULL);
   pid_t parent = getpid();
   pid_t pid = fork();
@@ -107,10 +143,8 @@ static pid_t spawn(const char *const *args, const char *const *env, const char *
     dup2(fd, STDOUT_FILENO);
     dup2(fd, STDERR_FILENO);
     close(fd);
-    for (const char *const *pair = env; pair && pair[0]; pair += 2)
-      setenv(pair[0], pair[1], 1);
     signal(SIGPIPE, SIG_DFL);
-    execv(bin, (char *const *)argv);
+    execve(bin, (char *const *)argv, envp);
     _exit(127);
   }
   remember(pid);

@@ -41,6 +41,15 @@ int api_process_wait(struct api_process *p, int timeout_ms);
 /* Everything the process wrote so far (harness-owned). */
 const char *api_process_output(const struct api_process *p);
 
+/*
+ * The test's environment with env applied (NULL-terminated name, value
+ * pairs; a NULL value removes the name), as execve() takes it, built before
+ * a fork: the child of a process with threads (Criterion runs one beside
+ * each test) may call only async-signal-safe functions until it execs, and
+ * setenv() allocates. Harness-owned.
+ */
+char *const *api_environ(const char *const *env);
+
 /* Runs `eventapi args...` to the end (at most 2 minutes); its exit status, output in *output. */
 int api_process_run(const char *const *args, const char *const *env, const char **output);
 

@@ -157,6 +157,10 @@ start_smtp_server(const char *handler_class, bool auth)
   char script[128], log_path[128];
   snprintf(script, sizeof script, "%s/serve.py", tmpdir_path());
   snprintf(log_path, sizeof log_path, "%s/server.log", tmpdir_path());
+  /* Set here, not in the child: until it execs, the child of a process
+   * with threads may only call async-signal-safe functions. */
+  setenv("PYTHONPATH", tmpdir_path(), 1);
+  setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
   server = fork();
   cr_assert_geq(server, 0);
   if (server == 0) {
@@ -168,8 +172,6 @@ start_smtp_server(const char *handler_class, bool auth)
     }
     if (dup2(listening, 3) != 3)
       _exit(127);
-    setenv("PYTHONPATH", tmpdir_path(), 1);
-    setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
     execl(PYTHON, PYTHON, script, "3", handler_class, maildir, auth ? "auth" : "-",
           (char *)NULL);
     _exit(127);
