@@ -6,6 +6,7 @@
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,7 +35,7 @@ static const char *const kept_env[] = {
   "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS", "CI",
   "EVENTAPI_BIN", "EVENTAPI_SOURCE_ROOT", "EVENTAPI_TEST_POSTGRES",
   "EVENTAPI_TEST_POSTGRES_RESTART", "EVENTAPI_TEST_POSTGRES_STOP", "EVENTAPI_TEST_POSTGRES_START",
-  "EVENTAPI_TEST_POSTGRES_TEMPLATE",
+  "EVENTAPI_TEST_POSTGRES_TEMPLATE", "EVENTAPI_TEST_SQLITE_TEMPLATE",
   "EVENTAPI_DOCS_ASSETS", "EVENTAPI_ARTIFACTS", NULL,
 };
 /* ... and every variable with one of these prefixes (the locale, the
@@ -295,6 +296,30 @@ static const char *database_at(int version, void (*fill)(void))
   return NULL;
 }
 
+/*
+ * SQLite: a copy of EVENTAPI_TEST_SQLITE_TEMPLATE (a database file that
+ * scripts/run-tests migrated to the latest version) at path, so that the
+ * server does not migrate its own: about 0.1 s a test, 0.3 s under the
+ * sanitizers. Does nothing when it is not set.
+ */
+static void sqlite_database_copy(const char *path)
+{
+  const char *template = getenv("EVENTAPI_TEST_SQLITE_TEMPLATE");
+  if (template == NULL || template[0] == '\0')
+    return;
+  FILE *in = fopen(template, "rb");
+  cr_assert(in != NULL, "EVENTAPI_TEST_SQLITE_TEMPLATE %s: %s", template, strerror(errno));
+  FILE *out = fopen(path, "wb");
+  cr_assert(out != NULL, "%s: %s", path, strerror(errno));
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    cr_assert(fwrite(buf, 1, n, out) == n, "%s: %s", path, strerror(errno));
+  cr_assert(!ferror(in), "%s: %s", template, strerror(errno));
+  fclose(in);
+  cr_assert(fclose(out) == 0, "%s: %s", path, strerror(errno));
+}
+
 static void start(const char *const *env, int version, void (*fill)(void))
 {
   char err[256] = "";
@@ -319,6 +344,8 @@ static void start(const char *const *env, int version, void (*fill)(void))
   set_env("DATABASE_URL", api_printf("sqlite:///%s/db.sqlite3", srv.dir));
   /* scripts/with-postgres: the same tests on PostgreSQL. */
   const char *failed = getenv("EVENTAPI_TEST_POSTGRES") ? pg_database_create(fill == NULL) : NULL;
+  if (!getenv("EVENTAPI_TEST_POSTGRES") && fill == NULL)
+    sqlite_database_copy(api_printf("%s/db.sqlite3", srv.dir));
   if (failed) {
     char reason[512];
     snprintf(reason, sizeof reason, "%s", failed);
