@@ -217,7 +217,8 @@ free_place(db_t *db, int64_t event_id, int64_t ticket_type_id)
 }
 
 int
-registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *arena)
+registrations_create(db_t *db, struct registration *r, const char *drawn_code, int64_t now,
+                     arena_t *arena)
 {
   bool taken;
   int rc = take_place(db, r->event_id, r->ticket_type_id, &taken);
@@ -244,7 +245,7 @@ registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *are
     return rc; /* the caller rolls back: the place taken goes with it */
   r->has_ticket = !r->is_waitlisted;
   if (r->has_ticket) {
-    rc = tickets_issue(db, r->id, now, arena, &r->ticket);
+    rc = tickets_issue(db, r->id, drawn_code, now, arena, &r->ticket);
     r->ticket.event_id = r->event_id;
     r->ticket.ticket_type_id = r->ticket_type_id;
     r->ticket.user_id = r->user_id;
@@ -377,7 +378,7 @@ give_place(db_t *db, int64_t id, int64_t deadline, int64_t now, arena_t *arena, 
     return rc;
   struct ticket ticket;
   if (!deadline)
-    rc = tickets_issue(db, id, now, arena, &ticket);
+    rc = tickets_issue(db, id, NULL, now, arena, &ticket);
   if (rc == 0)
     rc = signal_send(deadline ? &registrations_offered : &registrations_promoted, db,
                      &(struct registrations_change){id, now, arena});
@@ -436,7 +437,7 @@ registrations_accept(db_t *db, struct registration *r, int64_t now, arena_t *are
   if (rc == 0 && changes == 0)
     return EVENTAPI_ECONFLICT; /* no offer, or not any more */
   if (rc == 0)
-    rc = tickets_issue(db, r->id, now, arena, &r->ticket);
+    rc = tickets_issue(db, r->id, NULL, now, arena, &r->ticket);
   if (rc == 0)
     rc = signal_send(&registrations_promoted, db,
                      &(struct registrations_change){r->id, now, arena});

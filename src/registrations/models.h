@@ -59,10 +59,13 @@ int registrations_check(db_t *db, const struct principal *who, int64_t event_id,
 /*
  * Registers r->user_id for r->event_id (r->ticket_type_id, 0 for none):
  * confirmed with a ticket when the event and the ticket type have room,
- * else waitlisted. Sets every field of r. EVENTAPI_ECONSTRAINT when the user
- * already holds an active registration. Run inside a write transaction.
+ * else waitlisted. The ticket's code is drawn_code (tickets_draw_code(),
+ * drawn before the unit), or one drawn here when NULL. Sets every field of
+ * r. EVENTAPI_ECONSTRAINT when the user already holds an active
+ * registration. Run inside a write transaction.
  */
-int registrations_create(db_t *db, struct registration *r, int64_t now, arena_t *arena);
+int registrations_create(db_t *db, struct registration *r, const char *drawn_code, int64_t now,
+                         arena_t *arena);
 
 /*
  * Cancels r: a confirmed registration frees its place (and its ticket),

@@ -24,6 +24,7 @@
 #include "shortcuts/permissions.h"
 #include "shortcuts/reply.h"
 #include "shortcuts/write.h"
+#include "tickets/models.h"
 
 static const char NO_EVENT[] = "No Event matches the given query.";
 static const char NO_REGISTRATION[] = "No Registration matches the given query.";
@@ -32,6 +33,7 @@ static const char NO_REGISTRATION[] = "No Registration matches the given query."
  * out, the registration made (confirmed or waitlisted). */
 struct register_unit {
   struct registration r;
+  char code[TICKET_CODE_LEN + 1]; /* the ticket's, should it get one */
   int64_t now;
   bool event_in_body;         /* an unknown event is a field error, not 404 */
   arena_t *arena;
@@ -48,7 +50,7 @@ static int
 register_unit(db_t *db, void *arg)
 {
   struct register_unit *u = arg;
-  return registrations_create(db, &u->r, u->now, u->arena);
+  return registrations_create(db, &u->r, u->code, u->now, u->arena);
 }
 
 static void
@@ -98,6 +100,7 @@ register_for(struct http_request *req, int64_t event_id, bool event_in_body, jso
           .ticket_type_id = got == FIELD_SET ? ticket_type_id : 0},
     .now = now, .event_in_body = event_in_body, .arena = &req->arena,
   };
+  tickets_draw_code(u.code);
   write_or_reply(req, register_unit, &u, sizeof u, register_reply);
 }
 

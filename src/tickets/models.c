@@ -39,10 +39,18 @@ read_ticket(db_stmt_t *st, arena_t *arena, void *out)
              ? 0 : EVENTAPI_ENOMEM;
 }
 
-int
-tickets_issue(db_t *db, int64_t registration_id, int64_t now, arena_t *arena, struct ticket *out)
+void
+tickets_draw_code(char out[TICKET_CODE_LEN + 1])
 {
   uuid_t uuid;
+  uuid_generate_random(uuid);
+  uuid_unparse_lower(uuid, out);
+}
+
+int
+tickets_issue(db_t *db, int64_t registration_id, const char *drawn, int64_t now,
+              arena_t *arena, struct ticket *out)
+{
   char *code = arena_alloc(arena, TICKET_CODE_LEN + 1);
   if (code == NULL)
     return EVENTAPI_ENOMEM;
@@ -53,8 +61,10 @@ tickets_issue(db_t *db, int64_t registration_id, int64_t now, arena_t *arena, st
   int rc = DB_DONE; /* (0) nothing inserted yet */
   bool inserted = false;
   for (int attempt = 0; attempt < 3 && rc == DB_DONE && !inserted; attempt++) {
-    uuid_generate_random(uuid);
-    uuid_unparse_lower(uuid, code);
+    if (attempt == 0 && drawn && strlen(drawn) == TICKET_CODE_LEN)
+      memcpy(code, drawn, TICKET_CODE_LEN + 1);
+    else
+      tickets_draw_code(code);
     db_stmt_t *st = db_prepare(db, "INSERT INTO tickets (code, registration_id, issued_at)"
                                    " VALUES (?, ?, ?) ON CONFLICT (code) DO NOTHING RETURNING id");
     if (st == NULL)

@@ -79,9 +79,21 @@ int tickets_audit_write(db_t *db, int64_t event_id, const char *code,
  */
 int tickets_checked_in_where(db_t *db, const char *code, arena_t *arena, const char **device);
 
-/* Issues the ticket of registration_id with a new random code (into out). */
-int tickets_issue(db_t *db, int64_t registration_id, int64_t now, arena_t *arena,
-                  struct ticket *out);
+/*
+ * A new ticket code, a random UUID (version 4), into out. libuuid's draw
+ * makes several system calls: a view draws the code before its unit of
+ * work, so that the writer, which runs every unit in turn, does not wait on
+ * them.
+ */
+void tickets_draw_code(char out[TICKET_CODE_LEN + 1]);
+
+/*
+ * Issues the ticket of registration_id (into out), with the code drawn
+ * (tickets_draw_code(), or NULL to draw one here); should a ticket hold it
+ * already, with another drawn here.
+ */
+int tickets_issue(db_t *db, int64_t registration_id, const char *drawn, int64_t now,
+                  arena_t *arena, struct ticket *out);
 
 /* The ticket of code (of an active registration). 0 or EVENTAPI_ENOTFOUND. */
 int tickets_get(db_t *db, const char *code, arena_t *arena, struct ticket *out);
