@@ -12,7 +12,8 @@ but the standard library. The steps:
 
   1. sign in, pick the event, wait for its ticket list;
   2. scan A: green; scan A again: yellow (when and where); type an unknown
-     code while that answer is up: red (a typed code is never dropped);
+     code while that answer is up: red (a typed code is never dropped),
+     and the camera, whose opening is held until then, stays off behind it;
   3. go offline (DevTools network emulation); scan B and C: green, decided
      by the page from its list, two scans waiting; reload the page offline
      (the service worker serves it) and find them still waiting;
@@ -263,6 +264,25 @@ def next_ticket(browser, camera, video):
     browser.wait("document.body.dataset.result === ''", 'the answer to close')
 
 
+# The page's next camera open, held until window.heldCamera.release(); the
+# ones after it are not held.
+HOLD_CAMERA = """(() => {
+  const devices = navigator.mediaDevices, open = devices.getUserMedia.bind(devices);
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  window.heldCamera = {asked: false, stream: null, release};
+  devices.getUserMedia = async (constraints) => {
+    devices.getUserMedia = open;
+    window.heldCamera.asked = true;
+    const stream = await open(constraints);
+    await held;
+    window.heldCamera.stream = stream;
+    return stream;
+  };
+  return true;
+})()"""
+
+
 def run(chromium, base, workdir, username, password, event, pngs):
     shots = os.path.join(workdir, 'screenshots')
     os.makedirs(shots, exist_ok=True)
@@ -307,10 +327,25 @@ def run(chromium, base, workdir, username, password, event, pngs):
         browser.screenshot(os.path.join(shots, '2-yellow.png'))
         # A code typed while an answer is up closes it and is decided, never
         # dropped. (The camera, opened again, sees no ticket meanwhile.)
+        # Closing the answer opens the camera; the open is held here until
+        # the red answer is up, as a slow camera on a busy phone would be:
+        # the camera must not come on behind an answer, nor stay open with
+        # a stream taken before it (the next ticket would go unseen).
         point(camera, blank)
+        browser.js(HOLD_CAMERA)
         browser.js("document.getElementById('code').value = 'no-such-ticket';"
                    "document.getElementById('code-form').requestSubmit(); true")
         red = expect_answer(browser, 'bad', 'a red answer for an unknown code')
+        browser.wait('window.heldCamera.asked', 'the page to open the camera')
+        browser.js('window.heldCamera.release(); true')
+        browser.wait("window.heldCamera.stream !== null && "
+                     "(document.body.dataset.camera === 'on' || window.heldCamera.stream"
+                     ".getTracks().every((t) => t.readyState === 'ended'))",
+                     'the held camera to be opened or let go')
+        if browser.js('document.body.dataset.camera') != 'off':
+            raise Failure('the camera came on behind the red answer')
+        if browser.js('document.body.dataset.result') != 'bad':
+            raise Failure('the red answer went away with the camera')
         browser.screenshot(os.path.join(shots, '3-red.png'))
 
         # Offline: two tickets decided here and kept.

@@ -568,9 +568,18 @@
 
   /* ---- the camera -------------------------------------------------------- */
 
+  /*
+   * The camera is on only while the scanner shows no answer. Opening it
+   * takes a while (a permission, a device), and an answer can come up
+   * meanwhile (a typed code): an open that a stop overtook is let go, and
+   * opened afresh if the camera is wanted again by then, so that the page
+   * never scans behind an answer, nor with a stream from before it.
+   */
   let stream = null, detector = null, canvas = null, looking = false;
+  let wanted = false, stops = 0;
 
   async function startCamera() {
+    wanted = true;
     if (stream !== null || looking)
       return;
     looking = true;
@@ -593,15 +602,26 @@
         note.textContent = 'This browser cannot read QR codes: type the codes.';
         return;
       }
-      stream = await navigator.mediaDevices.getUserMedia({video: {facingMode: 'environment'}, audio: false});
-      const video = $('video');
-      video.srcObject = stream;
-      await video.play();
-      note.textContent = '';
-      document.body.dataset.camera = 'on';
-      setTimeout(look, 100);
+      while (wanted && stream === null) {
+        const seen = stops;
+        const opened = await navigator.mediaDevices.getUserMedia({video: {facingMode: 'environment'}, audio: false});
+        if (stops !== seen) {
+          release(opened);
+          continue;
+        }
+        stream = opened;
+        const video = $('video');
+        video.srcObject = opened;
+        await video.play();
+        if (stream !== opened)
+          continue;
+        note.textContent = '';
+        document.body.dataset.camera = 'on';
+        setTimeout(look, 100);
+      }
     } catch (e) {
       note.textContent = 'No camera (' + e.name + '): type the codes.';
+      release(stream);
       stream = null;
     } finally {
       looking = false;
@@ -609,11 +629,17 @@
   }
 
   function stopCamera() {
-    if (stream !== null)
-      for (const track of stream.getTracks())
-        track.stop();
+    wanted = false;
+    stops++;
+    release(stream);
     stream = null;
     document.body.dataset.camera = 'off';
+  }
+
+  function release(opened) {
+    if (opened !== null)
+      for (const track of opened.getTracks())
+        track.stop();
   }
 
   async function decode(video) {
