@@ -8,6 +8,10 @@
 #
 #   bench/register.sh
 #   CONNECTIONS=64 DURATION=10s bench/register.sh
+#   EMAIL_URL=console:// DURATION=3s bench/register.sh   (then how long the
+#       confirmations still waiting after the rush take to go: the
+#       worker's own pace, through a transport that costs next to nothing;
+#       the default file:// transport fsyncs each message twice)
 #   scripts/with-postgres sh -c 'DATABASE_URL=$EVENTAPI_TEST_POSTGRES bench/register.sh'
 set -eu
 cd "$(dirname "$0")/.."
@@ -31,7 +35,7 @@ trap cleanup EXIT INT TERM
 SECRET_KEY=bench-secret-key-0123456789-abcdefghijklmnop \
 DATABASE_URL="${DATABASE_URL:-sqlite:///$dir/db.sqlite3}" MEDIA_ROOT="$dir/media" \
 PORT=$port LOG_LEVEL=warn ARGON2_OPSLIMIT=1 ARGON2_MEMLIMIT_KIB=8192 \
-EMAIL_URL="file://$dir/mail/" "$build/eventapi" serve &
+EMAIL_URL="${EMAIL_URL:-file://$dir/mail/}" "$build/eventapi" serve > "$dir/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do curl -s -o /dev/null "$base/healthz" && break; sleep 0.1; done
 
@@ -48,3 +52,17 @@ awk '/^eventapi_db_write_(batches|units)_total/ {v[$1] = $2}
   END { b = v["eventapi_db_write_batches_total"]; u = v["eventapi_db_write_units_total"];
         if (b > 0) printf "writer: %d units in %d batches, %.1f a batch\n", u, b, u / b }' \
   "$dir/metrics.txt"
+
+# The confirmations the rush left waiting, and how long the outbox's worker
+# takes to send them all (the gauge of /metrics/, read every 100 ms).
+pending() {
+  curl -s "$base/metrics/" | awk '/^eventapi_outbox_messages\{state="pending"\}/ {print $2}'
+}
+left=$(pending)
+started=$(date +%s%N)
+while [ "$(pending)" != 0 ]; do
+  [ $(( ($(date +%s%N) - started) / 1000000000 )) -ge 600 ] && { echo "outbox: still $(pending) pending after 600 s"; exit 1; }
+  sleep 0.1
+done
+ms=$(( ($(date +%s%N) - started) / 1000000 ))
+echo "outbox: $left confirmations pending after the rush, all sent $ms ms later"

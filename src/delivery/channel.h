@@ -46,10 +46,11 @@ struct delivery_channel {
               struct delivery_result *out);
   void (*close)(void *sender);
   /* Tries before a message is dead, the wait before try attempts + 1, and
-   * how long a claim holds a message (longer than one send may take). */
+   * the most one send may take (the transport's timeout, which bounds a
+   * claim's lease: worker.c). */
   unsigned (*max_attempts)(const struct config *cfg);
   int64_t (*retry_us)(const struct config *cfg, int64_t attempts);
-  int64_t (*lease_us)(const struct config *cfg);
+  int64_t (*timeout_us)(const struct config *cfg);
 };
 
 extern const struct delivery_channel delivery_mail_channel;

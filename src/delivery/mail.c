@@ -18,9 +18,6 @@
 #include "delivery/retry.h"
 
 #define ADDRESS_MAX 320
-/* A claim outlasts the mailer's bound on one message (EMAIL_TIMEOUT) twice
- * over, with a margin: a live worker never loses its message. */
-#define LEASE_MARGIN_US (INT64_C(5) * 1000000)
 #define RETRY_MAX_US (INT64_C(3600) * 1000000)
 /* "<" + 32 hex digits + "@" + domain + ">" */
 #define MESSAGE_ID_LOCAL 32
@@ -346,10 +343,11 @@ mail_retry_us(const struct config *cfg, int64_t attempts)
   return delivery_retry_us(cfg->email_retry_ms * 1000, RETRY_MAX_US, attempts);
 }
 
+/* The mailer's bound on one message (EMAIL_TIMEOUT, delivery_mailer_set_timeout). */
 static int64_t
-mail_lease_us(const struct config *cfg)
+mail_timeout_us(const struct config *cfg)
 {
-  return 2 * cfg->email_timeout_ms * 1000 + LEASE_MARGIN_US;
+  return cfg->email_timeout_ms * 1000;
 }
 
 const struct delivery_channel delivery_mail_channel = {
@@ -362,5 +360,5 @@ const struct delivery_channel delivery_mail_channel = {
   .close = mail_close,
   .max_attempts = mail_max_attempts,
   .retry_us = mail_retry_us,
-  .lease_us = mail_lease_us,
+  .timeout_us = mail_timeout_us,
 };

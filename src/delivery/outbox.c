@@ -107,25 +107,57 @@ delivery_cancel(db_t *db, const char *source, int64_t now, int *cancelled)
                  cancelled, "si", source, now);
 }
 
-int
-delivery_claim(db_t *db, const char *channel, int64_t now, int64_t lease_us, arena_t *arena,
-               struct delivery_message *out, bool *found)
+/* Claimed messages in due order: RETURNING gives them in no set order. */
+static int
+by_due(const void *a, const void *b)
 {
-  *found = false;
+  const struct delivery_message *x = a, *y = b;
+  if (x->next_attempt_at != y->next_attempt_at)
+    return x->next_attempt_at < y->next_attempt_at ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int
+delivery_claim_batch(db_t *db, const char *channel, int64_t now, int64_t lease_us, size_t limit,
+                     arena_t *arena, struct delivery_message **out, size_t *count)
+{
+  *out = NULL;
+  *count = 0;
   db_stmt_t *st = db_prepare(db,
       "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1"
-      " WHERE id = (SELECT id FROM outbox WHERE channel = ? AND state = 'pending'"
+      " WHERE id IN (SELECT id FROM outbox WHERE channel = ? AND state = 'pending'"
       " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
-      " ORDER BY next_attempt_at, id LIMIT 1" DB_SKIP_LOCKED ") RETURNING " MESSAGE_COLUMNS);
+      " ORDER BY next_attempt_at, id LIMIT ?" DB_SKIP_LOCKED ") RETURNING " MESSAGE_COLUMNS);
   if (st == NULL)
     return EVENTAPI_EDB;
   db_bind_int(st, 1, now + lease_us);
   db_bind_text(st, 2, channel);
   db_bind_int(st, 3, now);
   db_bind_int(st, 4, now);
-  int rc = db_row(st, read_message, arena, out);
-  *found = rc == 0;
-  return rc == EVENTAPI_ENOTFOUND ? 0 : rc;
+  db_bind_int(st, 5, (int64_t)limit);
+  void *items = NULL;
+  int rc = db_rows(st, read_message, sizeof **out, limit, arena, &items, count);
+  if (rc < 0) {
+    *count = 0;
+    return rc;
+  }
+  *out = items;
+  if (*count > 1)
+    qsort(*out, *count, sizeof **out, by_due);
+  return 0;
+}
+
+int
+delivery_claim(db_t *db, const char *channel, int64_t now, int64_t lease_us, arena_t *arena,
+               struct delivery_message *out, bool *found)
+{
+  struct delivery_message *claimed;
+  size_t n;
+  int rc = delivery_claim_batch(db, channel, now, lease_us, 1, arena, &claimed, &n);
+  *found = rc == 0 && n == 1;
+  if (*found)
+    *out = claimed[0];
+  return rc;
 }
 
 int
@@ -160,6 +192,24 @@ delivery_record(db_t *db, int64_t id, int64_t attempts, int64_t now,
                      " last_error = ?, last_status = NULLIF(?, 0), last_response = ?"
                      STILL_CLAIMED, &changes, "isisii", o->retry_at, error, o->status,
                  o->response, id, attempts);
+  return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
+}
+
+int
+delivery_renew(db_t *db, int64_t id, int64_t attempts, int64_t until)
+{
+  int changes = 0;
+  int rc = db_exec(db, "UPDATE outbox SET claimed_until = ?" STILL_CLAIMED, &changes, "iii",
+                   until, id, attempts);
+  return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
+}
+
+int
+delivery_release(db_t *db, int64_t id, int64_t attempts)
+{
+  int changes = 0;
+  int rc = db_exec(db, "UPDATE outbox SET claimed_until = NULL, attempts = attempts - 1"
+                       STILL_CLAIMED, &changes, "ii", id, attempts);
   return rc == 0 && changes == 0 ? EVENTAPI_ENOTFOUND : rc;
 }
 

@@ -14,11 +14,12 @@
  * Lifecycle: pending -> sent, or pending -> dead (a permanent refusal, too
  * many tries, or too late); dead -> pending again by an operator
  * (delivery_requeue). A pending message is due from next_attempt_at on. A
- * worker claims one due message at a time by setting a lease
- * (claimed_until) and counting the try, sends it outside any transaction,
- * then records the outcome for that claim only. A worker that dies
- * mid-send leaves a lease that runs out, and the message is claimed again:
- * at-least-once, and exactly once whenever the outcome was recorded.
+ * worker claims due messages, a few at a time, by setting a lease
+ * (claimed_until) and counting the try, sends them outside any
+ * transaction, then records each outcome for that claim only. A worker
+ * that dies mid-send leaves a lease that runs out, and the message is
+ * claimed again: at-least-once, and exactly once whenever the outcome was
+ * recorded.
  *
  * Every function here is one statement (or a few) on the caller's
  * connection: a part of the caller's unit of work (db_write), or atomic
@@ -94,6 +95,30 @@ int delivery_cancel(db_t *db, const char *source, int64_t now, int *cancelled);
  */
 int delivery_claim(db_t *db, const char *channel, int64_t now, int64_t lease_us,
                    arena_t *arena, struct delivery_message *out, bool *found);
+
+/*
+ * Claims the due messages of channel, at most limit of them, the earliest
+ * due first, as delivery_claim claims one: *out (arena memory, NULL when
+ * none) holds the *count claimed, in due order. One statement.
+ */
+int delivery_claim_batch(db_t *db, const char *channel, int64_t now, int64_t lease_us,
+                         size_t limit, arena_t *arena, struct delivery_message **out,
+                         size_t *count);
+
+/*
+ * Extends the claim that made try number attempts of id until until (a
+ * worker with more of a batch to send than its lease covers), or returns
+ * EVENTAPI_ENOTFOUND when that claim is no longer current (as
+ * delivery_record).
+ */
+int delivery_renew(db_t *db, int64_t id, int64_t attempts, int64_t until);
+
+/*
+ * Gives back the claim that made try number attempts of id without a try
+ * (a worker stopping before it sent the message): not claimed, the try
+ * uncounted, due as before. EVENTAPI_ENOTFOUND as delivery_renew.
+ */
+int delivery_release(db_t *db, int64_t id, int64_t attempts);
 
 /* Message id (any state). 0 or EVENTAPI_ENOTFOUND. */
 int delivery_get(db_t *db, int64_t id, arena_t *arena, struct delivery_message *out);

@@ -40,9 +40,6 @@
 /* "webhook:" and an int64 */
 #define SOURCE_MAX (sizeof SOURCE_PREFIX + 20)
 #define TIMEOUT_DEFAULT_MS 10000
-/* A claim outlasts one POST (WEBHOOK_TIMEOUT_SECONDS) twice over, with a
- * margin: a live worker never loses its message. */
-#define LEASE_MARGIN_US (5 * SECOND_US)
 /* How much of a reply is read at most; the rest is left unread and the
  * connection closed. Only its first DELIVERY_RESPONSE_MAX bytes are kept. */
 #define RESPONSE_READ_MAX (64 * 1024)
@@ -511,10 +508,11 @@ webhook_retry_us(const struct config *cfg, int64_t attempts)
   return delivery_retry_schedule_us(schedule_us, NSCHEDULE, attempts);
 }
 
+/* One POST: libcurl's CURLOPT_TIMEOUT_MS bounds the whole of it. */
 static int64_t
-webhook_lease_us(const struct config *cfg)
+webhook_timeout_us(const struct config *cfg)
 {
-  return 2 * timeout_ms(cfg) * 1000 + LEASE_MARGIN_US;
+  return timeout_ms(cfg) * 1000;
 }
 
 const struct delivery_channel delivery_webhook_channel = {
@@ -527,7 +525,7 @@ const struct delivery_channel delivery_webhook_channel = {
   .close = webhook_close,
   .max_attempts = webhook_max_attempts,
   .retry_us = webhook_retry_us,
-  .lease_us = webhook_lease_us,
+  .timeout_us = webhook_timeout_us,
 };
 
 _Static_assert(MAX_ATTEMPTS == 7, "attempts_setting names the schedule's tries");

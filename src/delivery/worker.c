@@ -24,6 +24,11 @@
 #define TICKS_MAX 4
 #define PRUNE_US (60 * TICK_US) /* how often history past its retention goes, unless more is left */
 #define PRUNE_BATCH 500         /* the most messages one unit of work deletes */
+#define BATCH_MAX 32            /* the most messages one claim takes */
+#define FLUSH_US 50000          /* the longest an outcome waits for the batch's next */
+/* A claim outlasts one send (the channel's timeout) twice over, with a
+ * margin: a live worker never loses its message. */
+#define LEASE_MARGIN_US (5 * SECOND_US)
 #define SECOND_US INT64_C(1000000)
 
 /* Every channel a worker sends; each claims only messages of its own. */
@@ -148,57 +153,137 @@ pause_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
-/* ---- one message ---------------------------------------------------------- */
+/* ---- a batch of messages ------------------------------------------------- */
+
+/*
+ * A worker claims up to BATCH_MAX due messages of a channel in one unit of
+ * work, sends them one after another, and records their outcomes together
+ * in another: two units (two waits for the writer and its fsync) for the
+ * batch, not two for each message, so a rush's mail leaves as fast as the
+ * transport takes it. Outcomes wait for the batch's end, or FLUSH_US at
+ * most (a slow transport): a worker killed in mid-batch sends again only
+ * what it sent in its last moments, as one killed in mid-send would. The
+ * claim holds the batch for one lease (twice the channel's timeout and
+ * LEASE_MARGIN_US); a send may start while what is left of it covers one
+ * send and the margin, else the outcomes so far are recorded and the
+ * claims of the rest renewed in one unit first, so a message is never
+ * sent under a claim that may run out before its outcome is recorded. A
+ * message whose claim is no longer current (another worker took it over)
+ * is not sent. A worker told to stop gives back what it has not sent, its
+ * tries uncounted.
+ */
+
+/* What became of a claimed message. */
+enum fate {
+  UNSENT,   /* claimed, not tried yet */
+  TRIED,    /* tried; its outcome waits to be recorded */
+  SETTLED,  /* its outcome recorded (or given up on: its claim runs out) */
+  LOST,     /* no longer this worker's, or given back: not to be sent */
+};
+
+struct batch {
+  const struct delivery_channel *channel;
+  arena_t arena;
+  struct delivery_message *m; /* claimed, in due order */
+  size_t n;
+  int64_t until;              /* when their claims run out */
+  int64_t oldest;             /* when the oldest outcome not recorded came; 0: none */
+  enum fate fate[BATCH_MAX];
+  int64_t at[BATCH_MAX];      /* when each try ended */
+  struct delivery_result result[BATCH_MAX];
+  struct delivery_outcome outcome[BATCH_MAX];
+  /* What the next flush does with the unsent: renew their claims until
+   * renew_until (> 0), or give them back (release). */
+  int64_t renew_until;
+  bool release;
+  int answer[BATCH_MAX];      /* each row's answer in the flush's last run */
+};
 
 /* A claim, as a unit of work. */
 struct claim {
   const char *channel;
   int64_t now, lease_us;
-  arena_t *arena;
-  struct delivery_message *message;
-  bool found;
+  struct batch *batch;
 };
 
 static int
 claim_unit(db_t *db, void *arg)
 {
   struct claim *c = arg;
-  return delivery_claim(db, c->channel, c->now, c->lease_us, c->arena, c->message, &c->found);
+  struct batch *b = c->batch;
+  return delivery_claim_batch(db, c->channel, c->now, c->lease_us, BATCH_MAX, &b->arena, &b->m,
+                              &b->n);
 }
 
-/* An outcome to record, as a unit of work: for the claim of attempts tries. */
-struct record {
-  int64_t id, attempts, now;
-  const struct delivery_outcome *outcome;
-};
-
+/* The tried outcomes recorded, the unsent renewed or given back: a unit of
+ * work. It may run more than once; each run answers every row afresh. */
 static int
-record_unit(db_t *db, void *arg)
+flush_unit(db_t *db, void *arg)
 {
-  struct record *r = arg;
-  return delivery_record(db, r->id, r->attempts, r->now, r->outcome);
+  struct batch *b = arg;
+  for (size_t i = 0; i < b->n; i++) {
+    const struct delivery_message *m = &b->m[i];
+    int rc = 0;
+    if (b->fate[i] == TRIED)
+      rc = delivery_record(db, m->id, m->attempts, b->at[i], &b->outcome[i]);
+    else if (b->fate[i] == UNSENT && b->release)
+      rc = delivery_release(db, m->id, m->attempts);
+    else if (b->fate[i] == UNSENT && b->renew_until > 0)
+      rc = delivery_renew(db, m->id, m->attempts, b->renew_until);
+    if (rc < 0 && rc != EVENTAPI_ENOTFOUND)
+      return rc;
+    b->answer[i] = rc;
+  }
+  return 0;
 }
 
-/* Records an outcome, tried again while the database is busy or away. */
-static int
-record(const struct delivery_message *m, int64_t now, const struct delivery_outcome *outcome)
+/*
+ * Runs the flush, tried again while the database is busy or away. After
+ * it, every tried message is settled, and an unsent one is lost when it is
+ * no longer this worker's, was given back, or its renewal could not be
+ * written (its claim runs out, and it is claimed again).
+ */
+static void
+flush(struct batch *b)
 {
-  struct record r = {m->id, m->attempts, now, outcome};
+  bool work = false;
+  for (size_t i = 0; i < b->n && !work; i++)
+    work = b->fate[i] == TRIED ||
+           (b->fate[i] == UNSENT && (b->release || b->renew_until > 0));
+  if (!work) {
+    b->renew_until = 0;
+    b->release = false;
+    return;
+  }
   int rc = 0;
   for (int i = 0; i < RECORD_TRIES; i++) {
-    if ((rc = db_write(record_unit, &r)) == 0)
-      return 0;
+    if ((rc = db_write(flush_unit, b)) == 0)
+      break;
     if (rc != EVENTAPI_EBUSY && rc != EVENTAPI_EUNAVAILABLE)
       break;
     pause_ms(RECORD_PAUSE_MS);
   }
-  if (rc == EVENTAPI_ENOTFOUND)
-    log_warn("outbox: message %lld: no longer this worker's (its lease ran out and it was "
-             "claimed again, or it was cancelled); the outcome is left out", (long long)m->id);
-  else
-    log_error("outbox: message %lld: cannot record the outcome: %s", (long long)m->id,
-              eventapi_strerror(rc));
-  return rc;
+  for (size_t i = 0; i < b->n; i++) {
+    const struct delivery_message *m = &b->m[i];
+    if (b->fate[i] == TRIED) {
+      if (rc < 0)
+        log_error("outbox: message %lld: cannot record the outcome: %s", (long long)m->id,
+                  eventapi_strerror(rc));
+      else if (b->answer[i] == EVENTAPI_ENOTFOUND)
+        log_warn("outbox: message %lld: no longer this worker's (its lease ran out and it was "
+                 "claimed again, or it was cancelled); the outcome is left out",
+                 (long long)m->id);
+      b->fate[i] = SETTLED;
+    } else if (b->fate[i] == UNSENT && (b->release || b->renew_until > 0)) {
+      if (rc < 0 || b->answer[i] == EVENTAPI_ENOTFOUND || b->release)
+        b->fate[i] = LOST;
+    }
+  }
+  if (rc == 0 && b->renew_until > 0)
+    b->until = b->renew_until;
+  b->renew_until = 0;
+  b->release = false;
+  b->oldest = 0;
 }
 
 /*
@@ -224,57 +309,103 @@ refused(const struct delivery_channel *channel, const struct config *cfg,
   return false;
 }
 
-/*
- * Claims, sends and records the next due message of channel. Returns 0,
- * with *handled true when one was handled (sent or not) and false when
- * nothing is due, or a negative code when the database failed.
- */
-static int
-deliver_one(const struct delivery_channel *channel, void *sender, const struct config *cfg,
-            bool *handled)
+static size_t
+unsent(const struct batch *b)
 {
-  *handled = false;
-  arena_t arena = {0};
-  struct delivery_message m;
-  struct claim c = {channel->name, time_now_us(), channel->lease_us(cfg), &arena, &m, false};
-  int rc = db_write(claim_unit, &c);
-  if (rc < 0 || !c.found) {
-    arena_free(&arena);
-    return rc;
-  }
+  size_t n = 0;
+  for (size_t i = 0; i < b->n; i++)
+    n += b->fate[i] == UNSENT;
+  return n;
+}
 
-  struct delivery_result result = {0};
+/* Sends message i of b, and says how it went; its outcome waits in b. */
+static void
+try_one(struct batch *b, size_t i, void *sender, const struct config *cfg)
+{
+  const struct delivery_channel *channel = b->channel;
+  const struct delivery_message *m = &b->m[i];
+  struct delivery_result *result = &b->result[i];
   int64_t now = time_now_us();
-  if (refused(channel, cfg, &m, now, result.error, sizeof result.error))
+  int rc;
+  if (refused(channel, cfg, m, now, result->error, sizeof result->error))
     rc = EVENTAPI_EINVAL;
   else
-    rc = channel->send(sender, &m, now, &result);
+    rc = channel->send(sender, m, now, result);
 
   now = time_now_us();
-  struct delivery_outcome outcome = {
+  struct delivery_outcome *outcome = &b->outcome[i];
+  *outcome = (struct delivery_outcome){
     .sent = rc == 0,
-    .status = result.status,
-    .response = result.response[0] ? result.response : NULL,
+    .status = result->status,
+    .response = result->response[0] ? result->response : NULL,
   };
   unsigned max = channel->max_attempts(cfg);
   if (rc == 0) {
-    log_info("outbox: message %lld (%s %s) sent, try %lld", (long long)m.id, m.channel,
-             m.kind, (long long)m.attempts);
+    log_info("outbox: message %lld (%s %s) sent, try %lld", (long long)m->id, m->channel,
+             m->kind, (long long)m->attempts);
   } else {
-    bool last = rc == EVENTAPI_EINVAL || m.attempts >= (int64_t)max;
-    outcome.retry_at = last ? 0 : now + channel->retry_us(cfg, m.attempts);
-    outcome.error = result.error[0] ? result.error : eventapi_strerror(rc);
+    bool last = rc == EVENTAPI_EINVAL || m->attempts >= (int64_t)max;
+    outcome->retry_at = last ? 0 : now + channel->retry_us(cfg, m->attempts);
+    outcome->error = result->error[0] ? result->error : eventapi_strerror(rc);
     if (last)
-      log_error("outbox: message %lld (%s %s) is dead after try %lld: %s", (long long)m.id,
-                m.channel, m.kind, (long long)m.attempts, outcome.error);
+      log_error("outbox: message %lld (%s %s) is dead after try %lld: %s", (long long)m->id,
+                m->channel, m->kind, (long long)m->attempts, outcome->error);
     else
-      log_warn("outbox: message %lld (%s %s) failed, try %lld of %u: %s", (long long)m.id,
-               m.channel, m.kind, (long long)m.attempts, max, outcome.error);
+      log_warn("outbox: message %lld (%s %s) failed, try %lld of %u: %s", (long long)m->id,
+               m->channel, m->kind, (long long)m->attempts, max, outcome->error);
   }
-  record(&m, now, &outcome);
-  arena_free(&arena);
-  *handled = true;
-  return 0;
+  b->at[i] = now;
+  b->fate[i] = TRIED;
+  if (b->oldest == 0)
+    b->oldest = now;
+}
+
+/*
+ * Claims, sends and records the next due messages of channel (a batch).
+ * Returns 0, with *handled the number handled (sent or not; 0 when nothing
+ * is due), or a negative code when the database failed.
+ */
+static int
+deliver_batch(const struct delivery_channel *channel, void *sender, const struct config *cfg,
+              volatile sig_atomic_t *stop, size_t *handled)
+{
+  *handled = 0;
+  struct batch *b = calloc(1, sizeof *b);
+  if (b == NULL)
+    return EVENTAPI_ENOMEM;
+  b->channel = channel;
+  int64_t timeout = channel->timeout_us(cfg), lease = 2 * timeout + LEASE_MARGIN_US;
+  struct claim c = {channel->name, time_now_us(), lease, b};
+  int rc = db_write(claim_unit, &c);
+  if (rc < 0 || b->n == 0)
+    goto done;
+  b->until = c.now + lease;
+
+  for (size_t i = 0; i < b->n; i++) {
+    if (*stop) {
+      b->release = true;
+      break;
+    }
+    int64_t now = time_now_us();
+    bool renew = b->until - now < timeout + LEASE_MARGIN_US;
+    if (renew || (b->oldest != 0 && now - b->oldest >= FLUSH_US)) {
+      if (renew)
+        b->renew_until = now + lease;
+      flush(b);
+      if (renew)
+        log_debug("outbox: %s: the claims of the batch's %zu unsent renewed", channel->name,
+                  unsent(b));
+    }
+    if (b->fate[i] != UNSENT)
+      continue;
+    try_one(b, i, sender, cfg);
+    (*handled)++;
+  }
+  flush(b);
+done:
+  arena_free(&b->arena);
+  free(b);
+  return rc;
 }
 
 /* ---- history -------------------------------------------------------------- */
@@ -388,15 +519,15 @@ delivery_worker_run(const struct config *cfg, volatile sig_atomic_t *stop, bool 
       if (idle[i] && wakes == idle_wakes[i] &&
           now - idle_since[i] < cfg->worker_interval_ms * 1000)
         continue;
-      bool took = false;
-      int status = db_thread() ? deliver_one(channels[i], senders[i], cfg, &took)
+      size_t took = 0;
+      int status = db_thread() ? deliver_batch(channels[i], senders[i], cfg, stop, &took)
                                : EVENTAPI_EUNAVAILABLE;
-      idle[i] = status == 0 && !took;
+      idle[i] = status == 0 && took == 0;
       idle_wakes[i] = wakes;
       idle_since[i] = now;
       if (status < 0)
         rc = status;
-      else if (took)
+      else if (took > 0)
         handled++;
     }
     if (handled > 0) {

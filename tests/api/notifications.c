@@ -4,7 +4,10 @@
  * loopback (smtpd.py, decoded back by Python's email package); reminders,
  * the default ones included, moved with the test clock; retries while the
  * mail server is down, dead mail and requeueing; a node killed with
- * SIGKILL; two standalone workers on one database; hostile titles and
+ * SIGKILL; two standalone workers on one database; a rush of mail sent
+ * in batches, each message with its own outcome, a slow mail server
+ * making a batch renew its claims, and a worker stopped in mid-batch
+ * giving back what it had not sent; hostile titles and
  * names; mail written as a small reference and rendered by the worker
  * when sent, saying what the notification said, and dead with the reason
  * when its notification or its renderer is missing; sent and dead mail
@@ -22,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "auth/password.h"
 #include "support/api.h"
@@ -99,6 +103,32 @@ static struct api_resp *register_for(const char *token, long long event)
                                 "{}");
   expect_status(r, 200);
   return r;
+}
+
+/* people attendees p0, p1, ... registered for one unlimited event. */
+static void crowd_registered(size_t people)
+{
+  struct api_user org = api_signup("org", "organizer");
+  long long event = event_at(org.access, "Jazz Night", WHEN, 0);
+  for (size_t i = 0; i < people; i++)
+    register_for(api_signup(api_printf("p%zu", i), NULL).access, event);
+}
+
+/* The mail server from now on takes one message, then holds the DATA of
+ * every later one until mail_server_release(): returns what to give it. */
+static const char *mail_server_holding(void)
+{
+  const char *go = api_printf("%s/go", api_server_dir());
+  const char *hold[] = {"--hold-after", "1", "--hold-until", go, NULL};
+  smtp_restart(hold);
+  return go;
+}
+
+static void mail_server_release(const char *go)
+{
+  FILE *f = fopen(go, "w");
+  cr_assert(f != NULL);
+  cr_assert_eq(fclose(f), 0);
 }
 
 static void cancel(const char *token, long long registration)
@@ -789,10 +819,7 @@ Test(notification_workers, mail_recorded_as_sent_is_not_sent_again, .init = star
 Test(notification_workers, two_workers_deliver_each_mail_once, .init = start, .fini = stop)
 {
   enum { PEOPLE = 30 };
-  struct api_user org = api_signup("org", "organizer");
-  long long event = event_at(org.access, "Jazz Night", WHEN, 0);
-  for (size_t i = 0; i < PEOPLE; i++)
-    register_for(api_signup(api_printf("p%zu", i), NULL).access, event);
+  crowd_registered(PEOPLE);
   cr_expect_eq(smtp_count(), 0, "no worker in the server");
 
   struct api_process workers[2];
@@ -814,6 +841,103 @@ Test(notification_workers, two_workers_deliver_each_mail_once, .init = start, .f
                         str(json_array_get(all, j), "message_id"));
   cr_expect_eq(api_db_int(CONFIRMED " AND state = 'sent' AND attempts = 1", 0), PEOPLE,
                "each taken once");
+}
+
+Test(notification_workers, a_rush_of_mail_goes_out_in_batches_each_with_its_own_outcome,
+     .init = start, .fini = stop)
+{
+  enum { PEOPLE = 40, REFUSED = 3 }; /* more than one claim takes (32) */
+  crowd_registered(PEOPLE);
+  const char *refuse[] = {"--fail-first", api_printf("%d", REFUSED), NULL};
+  smtp_restart(refuse);
+
+  /* The earliest due go first: the first three are refused for now, the
+   * rest of their batch and the next batch are sent. */
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), PEOPLE - REFUSED);
+  for (size_t i = 0; i < PEOPLE; i++)
+    cr_expect_eq(json_array_size(mail_to(all, api_printf("p%zu@example.com", i))),
+                 i < REFUSED ? 0 : 1, "p%zu", i);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'sent' AND attempts = 1"
+                          " AND claimed_until IS NULL", 0), PEOPLE - REFUSED);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'pending' AND attempts = 1"
+                          " AND claimed_until IS NULL AND last_status = 451", 0), REFUSED,
+               "each refusal recorded as its own, to be tried again");
+
+  /* Past the retry, the three go, and nothing twice. */
+  api_clock_advance(3600);
+  all = deliver();
+  cr_assert_eq(json_array_size(all), PEOPLE);
+  for (size_t i = 0; i < PEOPLE; i++)
+    cr_expect_eq(json_array_size(mail_to(all, api_printf("p%zu@example.com", i))), 1, "p%zu", i);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'sent' AND attempts = 2", 0), REFUSED);
+}
+
+Test(notification_workers, a_worker_told_to_stop_gives_back_what_it_has_not_sent,
+     .init = start, .fini = stop)
+{
+  enum { PEOPLE = 10 };
+  crowd_registered(PEOPLE);
+  /* The mail server takes one message, then holds the next one's DATA
+   * until the test lets it go: the worker is caught in mid-batch. */
+  const char *go = mail_server_holding();
+  struct api_process worker;
+  const char *work[] = {"worker", NULL};
+  api_process_start(&worker, work, NULL);
+  const char *held = api_printf("%s.held", go);
+  for (int waited = 0; access(held, F_OK) != 0; waited += 20) {
+    cr_assert_lt(waited, WAIT_MS, "the worker never sent its second message");
+    api_pause_ms(20);
+  }
+  cr_assert_eq(smtp_count(), 1);
+  cr_assert_eq(api_db_int(CONFIRMED " AND state = 'pending' AND claimed_until IS NOT NULL", 0),
+               PEOPLE, "the whole batch claimed, the first outcome not yet recorded");
+
+  /* Told to stop, it finishes the message in hand and gives the rest back. */
+  cr_assert_eq(kill(worker.pid, SIGTERM), 0);
+  mail_server_release(go);
+  cr_assert_eq(api_process_wait(&worker, WAIT_MS), 0, "%s", api_process_output(&worker));
+  cr_assert_eq(smtp_count(), 2);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'sent' AND attempts = 1", 0), 2);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'pending' AND attempts = 0"
+                          " AND claimed_until IS NULL", 0), PEOPLE - 2,
+               "given back, the tries uncounted: due at once for the next worker");
+
+  /* The next worker sends them, and nothing twice. */
+  json_t *all = deliver();
+  cr_assert_eq(json_array_size(all), PEOPLE);
+  for (size_t i = 0; i < PEOPLE; i++)
+    cr_expect_eq(json_array_size(mail_to(all, api_printf("p%zu@example.com", i))), 1, "p%zu", i);
+}
+
+Test(notification_workers, a_slow_mail_server_has_the_batch_renew_its_claims,
+     .init = start, .fini = stop)
+{
+  enum { PEOPLE = 4 };
+  crowd_registered(PEOPLE);
+  /* The first message goes; every later one is held past EMAIL_TIMEOUT,
+   * until every outcome is in. */
+  const char *go = mail_server_holding();
+  struct api_process worker;
+  const char *once[] = {"worker", "--once", NULL};
+  const char *slow[] = {"EMAIL_TIMEOUT", "1s", "LOG_LEVEL", "debug", NULL};
+  api_process_start(&worker, once, slow);
+  cr_assert_eq(api_db_wait(CONFIRMED " AND attempts = 1 AND claimed_until IS NULL", 0, PEOPLE,
+                           WAIT_MS), PEOPLE);
+  mail_server_release(go);
+  cr_assert_eq(api_process_wait(&worker, WAIT_MS), 0, "%s", api_process_output(&worker));
+  const char *out = api_process_output(&worker);
+
+  /* A claim covers what may start in the first timeout: the third message
+   * and the fourth start later, each after its claim was renewed. */
+  cr_expect(strstr(out, "the claims of the batch's 2 unsent renewed") != NULL, "%s", out);
+  cr_expect(strstr(out, "the claims of the batch's 1 unsent renewed") != NULL, "%s", out);
+  cr_expect(strstr(out, "no longer this worker's") == NULL, "%s", out);
+  /* Every outcome recorded under the claim that made it. */
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'sent' AND attempts = 1", 0), 1, "%s", out);
+  cr_expect_eq(api_db_int(CONFIRMED " AND state = 'pending' AND attempts = 1"
+                          " AND claimed_until IS NULL AND last_error IS NOT NULL", 0),
+               PEOPLE - 1, "%s", out);
 }
 
 static void start_reminding_an_hour_before(void)

@@ -110,7 +110,10 @@ char *const *api_environ(const char *const *env)
       out[n++] = environ[i];
   }
   for (const char *const *pair = env; pair && pair[0]; pair += 2) {
-    if (pair[1])
+    bool later = false; /* a name given again: the last one counts */
+    for (const char *const *next = pair + 2; next[0] && !later; next += 2)
+      later = strcmp(next[0], pair[0]) == 0;
+    if (pair[1] && !later)
       out[n++] = (char *)api_printf("%s=%s", pair[0], pair[1]);
   }
   out[n] = NULL;

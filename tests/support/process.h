@@ -43,7 +43,8 @@ const char *api_process_output(const struct api_process *p);
 
 /*
  * The test's environment with env applied (NULL-terminated name, value
- * pairs; a NULL value removes the name), as execve() takes it, built before
+ * pairs; a NULL value removes the name; a name given twice, the last counts),
+ * as execve() takes it, built before
  * a fork: the child of a process with threads (Criterion runs one beside
  * each test) may call only async-signal-safe functions until it execs, and
  * setenv() allocates. Harness-owned.

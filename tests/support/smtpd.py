@@ -5,6 +5,7 @@ starts it).
 
   /usr/bin/python3 tests/support/smtpd.py --dir SPOOL (--port PORT | --fd FD)
       [--reject-rcpt CODE] [--fail-first N] [--refuse]
+      [--hold-after N --hold-until PATH]
 
 Listens on 127.0.0.1:PORT (0 picks a free port), or serves the listening
 socket it inherited as descriptor FD (tests/support/smtp.c keeps one socket
@@ -161,10 +162,12 @@ def write_atomically(path, text):
 
 
 class Handler:
-    def __init__(self, spool, reject_rcpt, fail_first):
+    def __init__(self, spool, reject_rcpt, fail_first, hold_after=0, hold_until=None):
         self.spool = spool
         self.reject_rcpt = reject_rcpt
         self.fail_first = fail_first
+        self.hold_after = hold_after
+        self.hold_until = hold_until
         self.seen = 0
         names = map(SPOOL_NAME.match, os.listdir(spool))
         numbers = [int(m.group(1)) for m in names if m]
@@ -182,6 +185,13 @@ class Handler:
         self.seen += 1
         if self.seen <= self.fail_first:
             return "451 4.3.0 try again later"
+        # A sender caught in the middle of a message: the DATA of every
+        # message after the first N waits for the file hold_until, and
+        # hold_until.held says one waits.
+        if self.hold_until and self.seen > self.hold_after:
+            write_atomically(self.hold_until + ".held", f"{self.seen}\n")
+            while not os.path.exists(self.hold_until):
+                await asyncio.sleep(0.02)
         try:
             record = describe(envelope)
         except Exception as error:  # store what we can rather than lose it
@@ -211,7 +221,8 @@ class Refusing(asyncio.Protocol):
 
 async def serve(args):
     loop = asyncio.get_running_loop()
-    handler = Handler(args.dir, args.reject_rcpt, args.fail_first)
+    handler = Handler(args.dir, args.reject_rcpt, args.fail_first, args.hold_after,
+                      args.hold_until)
     sessions = set()
 
     def session():
@@ -259,6 +270,11 @@ def main():
                         help="answer every RCPT TO with CODE")
     parser.add_argument("--fail-first", type=int, default=0, metavar="N",
                         help="answer DATA of the first N messages with 451")
+    parser.add_argument("--hold-after", type=int, default=0, metavar="N",
+                        help="with --hold-until: hold DATA of every message after N")
+    parser.add_argument("--hold-until", default=None, metavar="PATH",
+                        help="held DATA is answered once PATH exists;"
+                             " PATH.held is written when one is held")
     args = parser.parse_args()
     if args.reject_rcpt and not 400 <= args.reject_rcpt <= 599:
         parser.error("--reject-rcpt takes a 4xx or 5xx code")

@@ -3,7 +3,8 @@
  * (SQLite) database: messages written, claimed under a lease, and settled
  * by the claim that is still current only, so a worker whose lease ran
  * out cannot undo the work of the one that took the message over; due
- * times and channels; cancelling what a source has still unsent; dead
+ * times and channels; batches claimed in due order, claims renewed and
+ * given back; cancelling what a source has still unsent; dead
  * messages listed, counted and requeued.
  */
 #include <criterion/criterion.h>
@@ -189,6 +190,70 @@ Test(outbox, messages_are_claimed_by_due_time_and_channel)
   cr_assert_eq(claim("mail", T0 + 60 * SECOND, NULL), later);
   cr_assert_eq(claim("mail", T0 + 60 * SECOND, NULL), 0);
   cr_assert_eq(claim("webhook", T0, NULL), webhook, "a channel claims its own only");
+}
+
+Test(outbox, a_batch_is_claimed_earliest_due_first_up_to_its_limit)
+{
+  int64_t third = add("mail", NULL, T0 + 3 * SECOND);
+  int64_t first = add("mail", NULL, T0 + 1 * SECOND);
+  int64_t later = add("mail", NULL, T0 + HOUR);
+  int64_t second = add("mail", NULL, T0 + 2 * SECOND);
+  int64_t fourth = add("mail", NULL, T0 + 3 * SECOND); /* due with third: by id */
+  add("webhook", NULL, T0);
+  struct delivery_message *m;
+  size_t n;
+  cr_assert_eq(delivery_claim_batch(db, "mail", T0 + 10 * SECOND, LEASE, 3, &arena, &m, &n), 0);
+  cr_assert_eq(n, 3);
+  int64_t want[] = {first, second, third};
+  for (size_t i = 0; i < n; i++) {
+    cr_expect_eq(m[i].id, want[i], "claim %zu", i);
+    cr_expect_eq(m[i].attempts, 1);
+    cr_expect_eq(m[i].claimed_until, T0 + 10 * SECOND + LEASE);
+  }
+  /* The next claim skips what is held, and what is not due yet. */
+  cr_assert_eq(delivery_claim_batch(db, "mail", T0 + 10 * SECOND, LEASE, 3, &arena, &m, &n), 0);
+  cr_assert_eq(n, 1);
+  cr_expect_eq(m[0].id, fourth);
+  cr_assert_eq(delivery_claim_batch(db, "mail", T0 + 10 * SECOND, LEASE, 3, &arena, &m, &n), 0);
+  cr_expect_eq(n, 0);
+  cr_expect(m == NULL);
+  cr_expect_eq(unit_db_int("SELECT attempts FROM outbox WHERE id = ?", later), 0);
+}
+
+Test(outbox, a_claim_is_renewed_only_while_it_is_current)
+{
+  int64_t id = add("mail", NULL, T0);
+  cr_assert_eq(claim("mail", T0, NULL), id);
+  cr_assert_eq(delivery_renew(db, id, 1, T0 + 3 * LEASE), 0);
+  cr_expect_eq(unit_db_int("SELECT claimed_until FROM outbox WHERE id = ?", id), T0 + 3 * LEASE);
+  cr_expect_eq(claim("mail", T0 + 2 * LEASE, NULL), 0, "held for as long as renewed");
+
+  /* Run out, and taken over: the first claim can renew nothing. */
+  cr_assert_eq(claim("mail", T0 + 3 * LEASE, NULL), id);
+  cr_expect_eq(delivery_renew(db, id, 1, T0 + 9 * LEASE), EVENTAPI_ENOTFOUND);
+  cr_expect_eq(unit_db_int("SELECT claimed_until FROM outbox WHERE id = ?", id), T0 + 4 * LEASE);
+  cr_assert_eq(sent(id, 2, T0 + 3 * LEASE), 0);
+  cr_expect_eq(delivery_renew(db, id, 2, T0 + 9 * LEASE), EVENTAPI_ENOTFOUND, "sent");
+}
+
+Test(outbox, a_claim_given_back_is_due_again_its_try_uncounted)
+{
+  int64_t id = add("mail", NULL, T0);
+  cr_assert_eq(claim("mail", T0, NULL), id);
+  cr_assert_eq(delivery_release(db, id, 1), 0);
+  struct delivery_message m;
+  cr_assert_eq(delivery_get(db, id, &arena, &m), 0);
+  cr_expect_str_eq(m.state, "pending");
+  cr_expect_eq(m.attempts, 0);
+  cr_expect_eq(m.claimed_until, 0);
+  cr_expect_eq(m.next_attempt_at, T0, "due as before");
+  cr_expect_eq(delivery_release(db, id, 1), EVENTAPI_ENOTFOUND, "given back once");
+
+  /* Claimed again at once; a stale claim gives nothing back. */
+  cr_assert_eq(claim("mail", T0, &m), id);
+  cr_expect_eq(m.attempts, 1);
+  cr_expect_eq(delivery_release(db, id, 0), EVENTAPI_ENOTFOUND);
+  cr_expect_eq(unit_db_int("SELECT attempts FROM outbox WHERE id = ?", id), 1);
 }
 
 Test(outbox, a_source_cancels_what_it_has_unsent)
