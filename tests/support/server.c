@@ -21,6 +21,7 @@
 #include "core/config.h"
 #include "db/migrate.h"
 #include "delivery/worker.h"
+#include "support/pgpool.h"
 #include "support/tmpdir.h"
 #include "users/models.h"
 
@@ -88,6 +89,7 @@ static struct {
   char secret[97];
   char base_url[64];
   char pg_database[64];  /* the test's own PostgreSQL database, if any */
+  bool pg_pooled;        /* a copy of the template: reset and pooled at the end */
   unsigned pg_databases; /* created by this process so far */
   pthread_mutex_t lock;
   struct kept *kept;
@@ -248,6 +250,13 @@ static const char *pg_database_create(bool at_latest)
   char err[512] = "";
   snprintf(srv.pg_database, sizeof srv.pg_database, "eventapi_t_%ld_%u", (long)getpid(),
            ++srv.pg_databases);
+  const char *admin = getenv("EVENTAPI_TEST_POSTGRES"), *template = pg_template(at_latest);
+  bool copy = strcmp(template, "template0") != 0;
+  if (copy && pgpool_take(admin, template, srv.pg_database)) {
+    srv.pg_pooled = true;
+    set_env("DATABASE_URL", pg_database_url(srv.pg_database));
+    return NULL;
+  }
   char *create = api_printf("CREATE DATABASE %s TEMPLATE %s", srv.pg_database,
                             pg_template(at_latest));
   const char *state = pg_admin(create, err, sizeof err);
@@ -261,14 +270,24 @@ static const char *pg_database_create(bool at_latest)
     return api_printf("%s %s", state, err);
   }
   set_env("DATABASE_URL", pg_database_url(srv.pg_database));
+  srv.pg_pooled = copy && pgpool_record(admin, getenv("DATABASE_URL"), srv.pg_database);
   return NULL;
 }
 
-/* Drops this test's database, with whatever is still connected to it. */
+/* Gives this test's database back to the pool (pgpool.h), or drops it,
+ * with whatever is still connected to it. */
 static void pg_database_drop(void)
 {
   if (srv.pg_database[0] == '\0')
     return;
+  bool pooled = srv.pg_pooled &&
+                pgpool_give(getenv("EVENTAPI_TEST_POSTGRES"), pg_database_url(srv.pg_database),
+                            pg_template(true), srv.pg_database);
+  srv.pg_pooled = false;
+  if (pooled) {
+    srv.pg_database[0] = '\0';
+    return;
+  }
   char err[512] = "";
   char sql[128];
   snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", srv.pg_database);

@@ -1,0 +1,306 @@
+/*
+ * pgpool.c - PostgreSQL test databases used again (see pgpool.h).
+ */
+#include "support/pgpool.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define POOL_PREFIX "eventapi_t_pool_"
+
+/*
+ * The schema as text to compare: every relation of the database's own
+ * schemas with its kind and definition, every column, constraint,
+ * trigger, function and extension, and the database's settings.
+ */
+static const char FINGERPRINT[] =
+    "SELECT md5(coalesce(string_agg(x, E'\\n' ORDER BY x), '')) FROM ("
+    " SELECT 'r ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' '"
+    "   || coalesce(pg_get_indexdef(c.oid), '')"
+    "   || CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) ELSE '' END"
+    "  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    "    AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+    " UNION ALL"
+    " SELECT 'a ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)"
+    "   || ' ' || a.attnotnull::text || ' ' || a.attidentity::text || ' '"
+    "   || a.attgenerated::text || ' '"
+    "   || coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
+    "  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+    "  JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "  LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+    "  WHERE a.attnum > 0 AND NOT a.attisdropped"
+    "    AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    "    AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'"
+    " UNION ALL"
+    " SELECT 'k ' || conrelid::regclass::text || ' ' || conname || ' '"
+    "   || pg_get_constraintdef(oid) FROM pg_constraint"
+    "  WHERE connamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)"
+    " UNION ALL"
+    " SELECT 't ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"
+    " UNION ALL"
+    " SELECT 'f ' || p.oid::regprocedure::text || ' ' || md5(coalesce(p.prosrc, ''))"
+    "  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+    "  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')"
+    " UNION ALL"
+    " SELECT 'e ' || extname || ' ' || extversion FROM pg_extension"
+    " UNION ALL"
+    " SELECT 'n ' || nspname FROM pg_namespace"
+    " UNION ALL"
+    " SELECT 's ' || array_to_string(setconfig, ',') FROM pg_db_role_setting"
+    "  WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    ") schema(x)";
+
+/* The tables of the database's public schema. */
+static const char TABLES[] =
+    "SELECT quote_ident(relname) FROM pg_class"
+    " WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') ORDER BY relname";
+
+/* Every sequence of the public schema: its name, and where it stands. */
+static const char SEQUENCES[] =
+    "SELECT coalesce(json_object_agg(quote_ident(sequencename), last_value), '{}')"
+    " FROM pg_sequences WHERE schemaname = 'public'";
+
+/* A connection, or NULL (the reason on stderr: a pooled database is an
+ * optimisation, and the caller falls back to dropping). */
+static PGconn *connect_to(const char *url)
+{
+  PGconn *conn = PQconnectdb(url);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    fprintf(stderr, "pgpool: %s", PQerrorMessage(conn));
+    PQfinish(conn);
+    return NULL;
+  }
+  return conn;
+}
+
+/* Runs sql with the text parameters (nparams of them); the result when it
+ * is status, else NULL (cleared, the reason on stderr). */
+static PGresult *run(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                     ExecStatusType status)
+{
+  PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+  if (PQresultStatus(res) == status)
+    return res;
+  fprintf(stderr, "pgpool: %.80s: %s", sql, PQresultErrorMessage(res));
+  PQclear(res);
+  return NULL;
+}
+
+static bool command(PGconn *conn, const char *sql)
+{
+  PGresult *res = run(conn, sql, 0, NULL, PGRES_COMMAND_OK);
+  PQclear(res);
+  return res != NULL;
+}
+
+/* The first column of the first row of sql, malloc'd; NULL when none. */
+static char *value(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+  PGresult *res = run(conn, sql, nparams, params, PGRES_TUPLES_OK);
+  char *v = NULL;
+  if (res && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+    v = strdup(PQgetvalue(res, 0, 0));
+  PQclear(res);
+  return v;
+}
+
+/* The prefix of the pool of template: "eventapi_t_pool_<its oid>_", or NULL. */
+static char *pool_prefix(PGconn *admin, const char *template)
+{
+  const char *params[] = {template};
+  char *oid = value(admin, "SELECT oid::text FROM pg_database WHERE datname = $1", 1, params);
+  if (oid == NULL)
+    return NULL;
+  char *prefix = malloc(strlen(POOL_PREFIX) + strlen(oid) + 2);
+  if (prefix)
+    sprintf(prefix, "%s%s_", POOL_PREFIX, oid);
+  free(oid);
+  return prefix;
+}
+
+bool pgpool_take(const char *admin_url, const char *template, const char *name)
+{
+  PGconn *admin = connect_to(admin_url);
+  if (admin == NULL)
+    return false;
+  bool taken = false;
+  char *prefix = pool_prefix(admin, template);
+  /* Another test may rename the one found first: try a few. */
+  for (int tries = 0; prefix && !taken && tries < 4; tries++) {
+    const char *params[] = {prefix};
+    char *found = value(admin,
+                        "SELECT quote_ident(datname) FROM pg_database"
+                        " WHERE starts_with(datname, $1) ORDER BY random() LIMIT 1",
+                        1, params);
+    if (found == NULL)
+      break;
+    char sql[256];
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s RENAME TO %s", found, name);
+    PGresult *res = PQexec(admin, sql);
+    taken = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    free(found);
+  }
+  free(prefix);
+  PQfinish(admin);
+  return taken;
+}
+
+bool pgpool_record(const char *admin_url, const char *url, const char *name)
+{
+  PGconn *conn = connect_to(url);
+  if (conn == NULL)
+    return false;
+  json_t *made = json_object(), *rows = json_object();
+  bool ok = made && rows;
+  char *fingerprint = ok ? value(conn, FINGERPRINT, 0, NULL) : NULL;
+  char *sequences = fingerprint ? value(conn, SEQUENCES, 0, NULL) : NULL;
+  ok = sequences != NULL;
+  PGresult *tables = ok ? run(conn, TABLES, 0, NULL, PGRES_TUPLES_OK) : NULL;
+  ok = tables != NULL;
+  for (int i = 0; ok && i < PQntuples(tables); i++) {
+    const char *table = PQgetvalue(tables, i, 0);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT json_agg(t) FROM %s t", table);
+    PGresult *res = run(conn, sql, 0, NULL, PGRES_TUPLES_OK);
+    ok = res != NULL;
+    if (ok && !PQgetisnull(res, 0, 0))
+      ok = json_object_set_new(rows, table, json_string(PQgetvalue(res, 0, 0))) == 0;
+    PQclear(res);
+  }
+  PQclear(tables);
+  PQfinish(conn);
+  char *text = NULL;
+  if (ok) {
+    json_object_set_new(made, "fingerprint", json_string(fingerprint));
+    json_object_set_new(made, "sequences", json_string(sequences));
+    json_object_set(made, "rows", rows);
+    text = json_dumps(made, JSON_COMPACT);
+  }
+  free(fingerprint);
+  free(sequences);
+  json_decref(rows);
+  json_decref(made);
+  if (text == NULL)
+    return false;
+  /* The comment is set from the cluster's admin database, so that no
+   * session of the test's database is left to hinder a rename. */
+  PGconn *admin = connect_to(admin_url);
+  ok = admin != NULL;
+  if (ok) {
+    char *quoted = PQescapeLiteral(admin, text, strlen(text));
+    char *sql = quoted ? malloc(strlen(quoted) + strlen(name) + 32) : NULL;
+    if (sql) {
+      sprintf(sql, "COMMENT ON DATABASE %s IS %s", name, quoted);
+      ok = command(admin, sql);
+    } else {
+      ok = false;
+    }
+    free(sql);
+    PQfreemem(quoted);
+    PQfinish(admin);
+  }
+  free(text);
+  return ok;
+}
+
+/* Empties every table of conn's database, puts back the rows of made and
+ * sets its sequences, in one transaction. */
+static bool reset(PGconn *conn, json_t *made)
+{
+  if (!command(conn, "BEGIN") ||
+      !command(conn, "SET LOCAL session_replication_role = replica")) /* no triggers */
+    return false;
+  PGresult *tables = run(conn, TABLES, 0, NULL, PGRES_TUPLES_OK);
+  bool ok = tables != NULL;
+  if (ok && PQntuples(tables) > 0) {
+    size_t len = 64;
+    for (int i = 0; i < PQntuples(tables); i++)
+      len += strlen(PQgetvalue(tables, i, 0)) + 2;
+    char *sql = malloc(len);
+    ok = sql != NULL;
+    if (ok) {
+      strcpy(sql, "TRUNCATE ");
+      for (int i = 0; i < PQntuples(tables); i++) {
+        if (i > 0)
+          strcat(sql, ", ");
+        strcat(sql, PQgetvalue(tables, i, 0));
+      }
+      strcat(sql, " RESTART IDENTITY CASCADE");
+      ok = command(conn, sql);
+    }
+    free(sql);
+  }
+  PQclear(tables);
+  const char *table;
+  json_t *rows;
+  json_object_foreach(json_object_get(made, "rows"), table, rows) {
+    if (!ok)
+      break;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s OVERRIDING SYSTEM VALUE"
+             " SELECT * FROM json_populate_recordset(NULL::%s, $1)", table, table);
+    const char *params[] = {json_string_value(rows)};
+    PGresult *res = run(conn, sql, 1, params, PGRES_COMMAND_OK);
+    ok = res != NULL;
+    PQclear(res);
+  }
+  /* Every sequence where the template had it: set to its last value, or
+   * started again when the template never used it. */
+  const char *params[] = {json_string_value(json_object_get(made, "sequences"))};
+  PGresult *res = ok ? run(conn,
+      "SELECT count(CASE WHEN v IS NULL THEN pg_catalog.setval(s::regclass, 1, false)"
+      "                  ELSE pg_catalog.setval(s::regclass, v::bigint) END)"
+      " FROM json_each_text($1::json) AS seq(s, v)", 1, params, PGRES_TUPLES_OK) : NULL;
+  ok = res != NULL;
+  PQclear(res);
+  return ok && command(conn, "COMMIT");
+}
+
+bool pgpool_give(const char *admin_url, const char *url, const char *template,
+                 const char *name)
+{
+  PGconn *conn = connect_to(url);
+  if (conn == NULL)
+    return false;
+  char *others = value(conn,
+                       "SELECT count(*) FROM pg_stat_activity"
+                       " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                       0, NULL);
+  char *comment = value(conn,
+                        "SELECT shobj_description(oid, 'pg_database') FROM pg_database"
+                        " WHERE datname = current_database()",
+                        0, NULL);
+  char *fingerprint = value(conn, FINGERPRINT, 0, NULL);
+  json_t *made = comment ? json_loads(comment, 0, NULL) : NULL;
+  const char *then = json_string_value(json_object_get(made, "fingerprint"));
+  bool ok = others && strcmp(others, "0") == 0 && fingerprint && then &&
+            strcmp(fingerprint, then) == 0 && reset(conn, made);
+  json_decref(made);
+  free(others);
+  free(comment);
+  free(fingerprint);
+  PQfinish(conn);
+  if (!ok)
+    return false;
+
+  PGconn *admin = connect_to(admin_url);
+  if (admin == NULL)
+    return false;
+  char *prefix = pool_prefix(admin, template);
+  static unsigned given;
+  char sql[256];
+  if (prefix)
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s RENAME TO %s%ld_%u", name, prefix,
+             (long)getpid(), ++given);
+  ok = prefix && command(admin, sql);
+  free(prefix);
+  PQfinish(admin);
+  return ok;
+}
