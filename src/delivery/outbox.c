@@ -123,18 +123,24 @@ delivery_claim_batch(db_t *db, const char *channel, int64_t now, int64_t lease_u
 {
   *out = NULL;
   *count = 0;
+  /* The rows are chosen and locked once, in a materialized CTE: a
+   * subquery of the UPDATE itself may run again when PostgreSQL re-checks
+   * a row another claimer changed (READ COMMITTED), and so claim rows that
+   * another worker had just claimed. */
   db_stmt_t *st = db_prepare(db,
-      "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1"
-      " WHERE id IN (SELECT id FROM outbox WHERE channel = ? AND state = 'pending'"
-      " AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)"
-      " ORDER BY next_attempt_at, id LIMIT ?" DB_SKIP_LOCKED ") RETURNING " MESSAGE_COLUMNS);
+      "WITH due AS MATERIALIZED (SELECT id FROM outbox WHERE channel = ?"
+      " AND state = 'pending' AND next_attempt_at <= ?"
+      " AND (claimed_until IS NULL OR claimed_until <= ?)"
+      " ORDER BY next_attempt_at, id LIMIT ?" DB_SKIP_LOCKED ")"
+      " UPDATE outbox SET claimed_until = ?, attempts = attempts + 1"
+      " WHERE id IN (SELECT id FROM due) RETURNING " MESSAGE_COLUMNS);
   if (st == NULL)
     return EVENTAPI_EDB;
-  db_bind_int(st, 1, now + lease_us);
-  db_bind_text(st, 2, channel);
+  db_bind_text(st, 1, channel);
+  db_bind_int(st, 2, now);
   db_bind_int(st, 3, now);
-  db_bind_int(st, 4, now);
-  db_bind_int(st, 5, (int64_t)limit);
+  db_bind_int(st, 4, (int64_t)limit);
+  db_bind_int(st, 5, now + lease_us);
   void *items = NULL;
   int rc = db_rows(st, read_message, sizeof **out, limit, arena, &items, count);
   if (rc < 0) {

@@ -124,7 +124,10 @@ Test(scaleout, three_nodes_never_oversell)
   json_t *all = smtp_messages();
   cr_expect_eq(json_array_size(all), PEOPLE, "received %zu", json_array_size(all));
   cr_expect_eq(api_db_int("SELECT count(*) FROM outbox WHERE attempts > 1", 0), 0,
-               "each claimed once");
+               "each claimed once: %s",
+               api_db_text("SELECT coalesce(string_agg(id || ' tried ' || attempts || ': '"
+                           " || coalesce(last_error, 'no error'), '; '), '')"
+                           " FROM outbox WHERE attempts > 1"));
   json_t *seen = json_object();
   size_t i;
   json_t *m;
