@@ -13,8 +13,8 @@
  *
  * What a test may leave that a reset cannot undo (a trigger, a column, a
  * function, a setting of the database) is caught by comparing a
- * fingerprint of the schema with the one taken when the database was
- * made: a database whose schema changed, or which someone is still
+ * stamp of the schema's catalogues with the one taken when the database
+ * was made: a database whose schema changed, or which someone is still
  * connected to, is not given back, and the caller drops it. Databases of
  * the pool are named after the template's oid, so a template made again
  * (a new build's) never hands out a copy of the old one.
