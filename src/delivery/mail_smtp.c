@@ -24,6 +24,21 @@
 #define CONNECT_TIMEOUT_MS 10000L
 #define TIMEOUT_MS 30000L /* one message, unless delivery_mailer_set_timeout() */
 
+/*
+ * The wait for any one reply, in whole seconds (libcurl's unit): the
+ * message's timeout, rounded up. While a message is sent it changes
+ * nothing (libcurl takes the shorter of the two), but it is the only bound
+ * on the QUIT that libcurl says when it drops the connection (after a
+ * refusal, and at close): without it a server that never answers QUIT
+ * holds the mailer, and a worker told to stop, for libcurl's default of
+ * 120 s.
+ */
+static long
+reply_timeout_s(long timeout_ms)
+{
+  return timeout_ms <= 0 ? 1 : (timeout_ms + 999) / 1000;
+}
+
 struct smtp_mailer {
   CURL *curl;
   char *server; /* "host:port", for messages */
@@ -226,6 +241,7 @@ smtp_setup(struct smtp_mailer *m, const struct delivery_mail_url *u, char *err, 
   SET(CURLOPT_USE_SSL, smtp_use_ssl(u->starttls));
   SET(CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
   SET(CURLOPT_TIMEOUT_MS, TIMEOUT_MS);
+  SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, reply_timeout_s(TIMEOUT_MS));
   SET(CURLOPT_NOSIGNAL, 1L);
   SET(CURLOPT_UPLOAD, 1L);
   SET(CURLOPT_READFUNCTION, read_message);
@@ -281,6 +297,7 @@ smtp_set_timeout(void *state, int64_t ms)
   struct smtp_mailer *m = state;
   long total = ms > LONG_MAX ? LONG_MAX : (long)ms;
   curl_easy_setopt(m->curl, CURLOPT_TIMEOUT_MS, total);
+  curl_easy_setopt(m->curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, reply_timeout_s(total));
   curl_easy_setopt(m->curl, CURLOPT_CONNECTTIMEOUT_MS,
                    total < CONNECT_TIMEOUT_MS ? total : CONNECT_TIMEOUT_MS);
 }

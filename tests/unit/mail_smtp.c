@@ -118,8 +118,8 @@ bound_socket(bool listening, unsigned *port)
 
 /*
  * Serves SMTP on the socket inherited as descriptor 3: aiosmtpd's SMTP with
- * the handler module.Class (constructed with the Maildir), with AUTH
- * required when asked. PYTHONPATH is this test's folder, for the handlers
+ * the handler module.Class (constructed with the Maildir), in a mode: "auth"
+ * (AUTH required), "mute-quit" (QUIT is never answered) or "-". PYTHONPATH is this test's folder, for the handlers
  * written there.
  */
 static const char SERVE_PY[] =
@@ -131,17 +131,22 @@ static const char SERVE_PY[] =
     "          and auth_data.password == b'p@ss:w%rd/" PASSWORD "')\n"
     "    return AuthResult(success=ok, handled=False)\n"
     "\n"
-    "async def main(fd, spec, maildir, auth):\n"
+    "class MuteQuit(SMTP):\n"
+    "    async def smtp_QUIT(self, arg):\n"
+    "        await asyncio.Event().wait()\n"
+    "\n"
+    "async def main(fd, spec, maildir, mode):\n"
     "    module, _, name = spec.rpartition('.')\n"
     "    handler = getattr(importlib.import_module(module), name)(maildir)\n"
     "    options = dict(authenticator=check, auth_required=True,\n"
-    "                   auth_require_tls=False) if auth else {}\n"
+    "                   auth_require_tls=False) if mode == 'auth' else {}\n"
+    "    kind = MuteQuit if mode == 'mute-quit' else SMTP\n"
     "    loop = asyncio.get_running_loop()\n"
-    "    await loop.create_server(lambda: SMTP(handler, **options),\n"
+    "    await loop.create_server(lambda: kind(handler, **options),\n"
     "                             sock=socket.socket(fileno=fd))\n"
     "    await asyncio.Event().wait()\n"
     "\n"
-    "asyncio.run(main(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == 'auth'))\n";
+    "asyncio.run(main(int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]))\n";
 
 /*
  * Starts SERVE_PY on a new socket that this test keeps (closed at exit);
@@ -149,7 +154,7 @@ static const char SERVE_PY[] =
  * backlog until Python takes it, so there is nothing to wait for.
  */
 static unsigned
-start_smtp_server(const char *handler_class, bool auth)
+start_smtp_server_in(const char *handler_class, const char *mode)
 {
   tmpdir_write("serve.py", SERVE_PY);
   unsigned port;
@@ -172,11 +177,16 @@ start_smtp_server(const char *handler_class, bool auth)
     }
     if (dup2(listening, 3) != 3)
       _exit(127);
-    execl(PYTHON, PYTHON, script, "3", handler_class, maildir, auth ? "auth" : "-",
-          (char *)NULL);
+    execl(PYTHON, PYTHON, script, "3", handler_class, maildir, mode, (char *)NULL);
     _exit(127);
   }
   return port;
+}
+
+static unsigned
+start_smtp_server(const char *handler_class, bool auth)
+{
+  return start_smtp_server_in(handler_class, auth ? "auth" : "-");
 }
 
 /* The messages in maildir/new, at most 8. */
@@ -253,6 +263,27 @@ Test(mail_smtp, sends_two_messages_over_one_connection)
   free(b);
   free(first);
   free(second);
+}
+
+/*
+ * libcurl says QUIT when the mailer closes. A server that never answers it
+ * holds the close for the message's timeout (2 s here), not for libcurl's
+ * default of 120 s, which this test's own timeout would end first: a worker
+ * told to stop does not wait on a mute server.
+ */
+Test(mail_smtp, close_waits_for_a_mute_quit_no_longer_than_the_timeout, .timeout = 40)
+{
+  unsigned port = start_smtp_server_in("aiosmtpd.handlers.Mailbox", "mute-quit");
+  char url[128];
+  snprintf(url, sizeof url, "smtp://127.0.0.1:%u", port);
+  struct delivery_mailer *m = mailer_open_ok(url);
+  delivery_mailer_set_timeout(m, 2000);
+  char *text = mailer_message("Before the quit", "body");
+  cr_assert_eq(mailer_send_text(m, "bob@example.com", text, NULL), 0, "%s", mailer_err);
+  delivery_mailer_close(m);
+  char names[8][256];
+  cr_assert_eq(delivered(names), 1);
+  free(text);
 }
 
 Test(mail_smtp, refusals_permanent_and_temporary)
