@@ -181,6 +181,17 @@ void unit_db_close(void)
   tmpdir_remove();
 }
 
+void unit_db_users(void)
+{
+  cr_assert(unit_db != NULL, "unit_db_open() first");
+  cr_assert_eq(db_exec(unit_db, "INSERT INTO users (id, username, username_key, email,"
+                                " email_key, password, date_joined, first_name, last_name)"
+                                " VALUES (1, 'ann', 'ann', 'ann@example.com', 'ann@example.com',"
+                                " 'x', 0, 'Ann', 'Lee'), (2, 'bo', 'bo', 'bo@example.com',"
+                                " 'bo@example.com', 'x', 0, 'Bo', 'Kim')",
+                       NULL, NULL), 0);
+}
+
 long long unit_db_int(const char *sql, long long arg)
 {
   cr_assert(unit_db != NULL, "unit_db_open() first");

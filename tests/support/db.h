@@ -65,6 +65,10 @@ db_t *unit_db_open(void);
  * the test's folder. Use as the suite's .fini, or call from it. */
 void unit_db_close(void);
 
+/* Adds two users to the database of unit_db_open(): ann (id 1, Ann Lee,
+ * ann@example.com) and bo (id 2, Bo Kim, bo@example.com). */
+void unit_db_users(void);
+
 /* As api_db_int(), on the connection of unit_db_open(). */
 long long unit_db_int(const char *sql, long long arg);
 

@@ -33,10 +33,7 @@ static void
 setup(void)
 {
   db = unit_db_open();
-  cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
-                           " password, date_joined, first_name, last_name) VALUES (1, 'ann',"
-                           " 'ann', 'ann@example.com', 'ann@example.com', 'x', 0, 'Ann', 'Lee')",
-                       NULL, NULL), 0);
+  unit_db_users();
 }
 
 static void

@@ -19,10 +19,7 @@ static void
 setup(void)
 {
   db = unit_db_open();
-  cr_assert_eq(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key,"
-                           " password, date_joined) VALUES (1, 'ann', 'ann', 'ann@example.com',"
-                           " 'ann@example.com', 'x', 0), (2, 'bo', 'bo', 'bo@example.com',"
-                           " 'bo@example.com', 'x', 0)", NULL, NULL), 0);
+  unit_db_users();
   cr_assert_eq(db_exec(db, "INSERT INTO events (id, title, date_time, location, capacity,"
                            " created_at, organizer_id, search_text, location_key)"
                            " VALUES (7, 'Jazz Night', 0, 'Berlin', 0, 0, 1, '', '')",
