@@ -64,6 +64,10 @@
 #include "core/log.h"
 #include "db/backend.h"
 
+/* SQLite: the writer is idle, and may checkpoint, once no unit came for
+ * this long after its last batch. */
+#define IDLE_AFTER_MS 20
+
 /* PostgreSQL: tries of a unit that keeps losing races, with a back-off. */
 #define PG_TRIES 8
 
@@ -581,10 +585,31 @@ writer_main(void *arg)
   (void)arg;
   size_t cap = 0;
   struct job **batch = NULL;
-  bool retry = false; /* a recovery failed: again in a while */
+  bool retry = false;      /* a recovery failed: again in a while */
+  bool idle_due = false;   /* batches ran since the last idle maintenance */
   pthread_mutex_lock(&writer.lock);
   for (;;) {
     while (writer.head == NULL && !writer.stopping && !writer.recover) {
+      if (idle_due && !retry) {
+        /* Idle once no unit came for IDLE_AFTER_MS, not as soon as the
+         * queue is empty: in a rush the queue empties after every batch,
+         * its clients waiting for the fsync, and a checkpoint then would
+         * hold their next units. */
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        int64_t ns = until.tv_nsec + (int64_t)IDLE_AFTER_MS * 1000000;
+        until.tv_sec += ns / 1000000000;
+        until.tv_nsec = ns % 1000000000;
+        if (pthread_cond_timedwait(&writer.wake, &writer.lock, &until) == ETIMEDOUT &&
+            writer.head == NULL) {
+          idle_due = false;
+          pthread_mutex_unlock(&writer.lock);
+          if (writer.db && writer.db->ops->maintain)
+            writer.db->ops->maintain(writer.db, true);
+          pthread_mutex_lock(&writer.lock);
+        }
+        continue;
+      }
       if (!retry) {
         pthread_cond_wait(&writer.wake, &writer.lock);
         continue;
@@ -649,12 +674,9 @@ writer_main(void *arg)
     atomic_fetch_add(&stat_batches, 1);
     atomic_fetch_add(&stat_units, n);
     hand_over(jobs, n, after, nafter);
-    if (writer.db && writer.db->ops->maintain) {
-      pthread_mutex_lock(&writer.lock);
-      bool idle = writer.head == NULL;
-      pthread_mutex_unlock(&writer.lock);
-      writer.db->ops->maintain(writer.db, idle);
-    }
+    if (writer.db && writer.db->ops->maintain)
+      writer.db->ops->maintain(writer.db, false);
+    idle_due = true;
     pthread_mutex_lock(&writer.lock);
   }
   writer.running = false;
