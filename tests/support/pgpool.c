@@ -21,8 +21,9 @@
  * updates rows there (a new row version has a new xmin) or deletes them
  * (the count falls); what a test does to its data does not touch them, nor
  * does ANALYZE (pg_statistic is left out, and the relation's statistics
- * are updated in place). Reading two numbers a catalogue costs about a
- * millisecond, where printing every definition cost about 50.
+ * are updated in place). In the PostgreSQL pass it took about 16 ms a
+ * test (most of it parsing and planning on a fresh connection), where
+ * printing every definition took about 47.
  */
 static const char FINGERPRINT[] =
     "SELECT string_agg(c || ' ' || n || ' ' || coalesce(x::text, '-'), ',' ORDER BY c) FROM ("
