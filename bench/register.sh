@@ -48,9 +48,11 @@ RUSH_SEED="$dir/seed.lua" RUSH_THREADS=2 \
 # keeps the server's /metrics/ of the end of the run.
 curl -s "$base/metrics/" > "$dir/metrics.txt"
 [ -n "${KEEP_METRICS:-}" ] && cp "$dir/metrics.txt" "$KEEP_METRICS"
-awk '/^eventapi_db_write_(batches|units)_total/ {v[$1] = $2}
+awk '/^eventapi_db_(write_(batches|units)|checkpoints)_total/ {v[$1] = $2}
   END { b = v["eventapi_db_write_batches_total"]; u = v["eventapi_db_write_units_total"];
-        if (b > 0) printf "writer: %d units in %d batches, %.1f a batch\n", u, b, u / b }' \
+        if (b > 0) printf "writer: %d units in %d batches, %.1f a batch; checkpoints: %d beside it, %d by it\n",
+          u, b, u / b, v["eventapi_db_checkpoints_total{by=\"beside\"}"],
+          v["eventapi_db_checkpoints_total{by=\"writer\"}"] }' \
   "$dir/metrics.txt"
 
 # The confirmations the rush left waiting, and how long the outbox's worker

@@ -23,7 +23,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   char *url = fuzz_text(data, size);
-  int rc = db_configure(url, size & 1);
+  int rc = db_configure(url, &(struct db_settings){.synchronous_normal = size & 1});
   FUZZ_CHECK(rc == 0 || rc == EVENTAPI_EINVAL);
   free(url);
   return 0;

@@ -80,7 +80,7 @@ fuzz_database(const char *target, const char *rows)
 {
   db_t *db = NULL;
   char err[512] = "";
-  if (db_configure("sqlite::memory:", false) < 0 || db_connect(&db, err, sizeof err) < 0 ||
+  if (db_configure("sqlite::memory:", NULL) < 0 || db_connect(&db, err, sizeof err) < 0 ||
       db_migrate(db, 0, err, sizeof err) < 0 || db_exec_script(db, rows) < 0) {
     fprintf(stderr, "fuzz_%s: cannot set up the database: %s\n", target, err);
     abort();

@@ -97,7 +97,11 @@ app_database(const struct config *cfg, db_t **out, char *err, size_t errlen)
              "(such as UTC, Europe/Berlin or America/New_York)", cfg->time_zone);
     return EVENTAPI_EINVAL;
   }
-  int rc = db_configure(cfg->database_url, cfg->sqlite_synchronous_normal);
+  struct db_settings settings = {
+    .synchronous_normal = cfg->sqlite_synchronous_normal,
+    .checkpoint_pages = cfg->sqlite_checkpoint_pages,
+  };
+  int rc = db_configure(cfg->database_url, &settings);
   db_write_configure(cfg->write_batch_max, cfg->write_batch_wait_ms * 1000);
   if (rc < 0) {
     snprintf(err, errlen, "DATABASE_URL: unsupported database URL (expected sqlite:///path, "

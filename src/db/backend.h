@@ -11,8 +11,8 @@ struct db_ops {
   /* A new connection (read_only: to another program's database, which it
    * must leave as it found it), or a negative code with one line of why in err
    * (naming the file or host, and the system's reason), not logged. */
-  int (*open)(const char *target, bool synchronous_normal, bool read_only, db_t **out,
-              char *err, size_t errlen);
+  int (*open)(const char *target, const struct db_settings *settings, bool read_only,
+              db_t **out, char *err, size_t errlen);
   void (*close)(db_t *db);
   /* A new statement (db.c caches it), kept for the connection's life when
    * persistent; NULL on an error, logged. */
@@ -116,6 +116,10 @@ bool db_backend_groups_commits(void);
 /* The catalogue row's version, read by a query on db (no transaction of
  * its own). */
 int db_catalogue_row_version(db_t *db, uint64_t *out);
+
+/* Counts a checkpoint for db_write_stats(): by the writer itself, or by
+ * the thread beside it (beside). */
+void db_write_note_checkpoint(bool beside);
 
 /* PostgreSQL's notices (pg_listen.c), for db_postgres_ops. */
 int db_pg_notify(db_t *db, const char *channel, const char *payload);

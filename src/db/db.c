@@ -17,7 +17,7 @@
 
 static const struct db_ops *backend;
 static char *target;          /* backend-specific: a file path, a conninfo */
-static bool sync_normal;
+static struct db_settings settings;
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct db *registry;   /* every thread's connection */
@@ -72,7 +72,7 @@ sqlite_path(const char *url)
 }
 
 int
-db_configure(const char *url, bool synchronous_normal)
+db_configure(const char *url, const struct db_settings *s)
 {
   const struct db_ops *ops = &db_sqlite_ops;
   const char *chosen = sqlite_path(url);
@@ -88,7 +88,7 @@ db_configure(const char *url, bool synchronous_normal)
   free(target);
   target = copy;
   backend = ops;
-  sync_normal = synchronous_normal;
+  settings = s ? *s : (struct db_settings){0};
   return 0;
 }
 
@@ -107,7 +107,7 @@ db_connect(db_t **out, char *err, size_t errlen)
     snprintf(err, errlen, "no database configured");
     return EVENTAPI_EINVAL;
   }
-  int rc = backend->open(target, sync_normal, false, out, err, errlen);
+  int rc = backend->open(target, &settings, false, out, err, errlen);
   if (rc < 0 && errlen > 0 && err[0] == '\0')
     snprintf(err, errlen, "%s", eventapi_strerror(rc));
   return rc;
@@ -152,7 +152,7 @@ db_connect_url(const char *url, db_t **out, char *err, size_t errlen)
     snprintf(err, errlen, "not a SQLite file nor a PostgreSQL URL");
     return EVENTAPI_EINVAL;
   }
-  int rc = ops->open(chosen, false, true, out, err, errlen);
+  int rc = ops->open(chosen, &(struct db_settings){0}, true, out, err, errlen);
   if (rc < 0 && errlen > 0 && err[0] == '\0')
     snprintf(err, errlen, "%s", eventapi_strerror(rc));
   return rc;

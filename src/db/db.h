@@ -52,11 +52,20 @@ typedef struct db_stmt db_stmt_t;
 enum db_step { DB_DONE = 0, DB_ROW = 1 };
 enum db_txn { DB_READ, DB_WRITE };
 
+/* How the database is run: the settings that are not in its URL. */
+struct db_settings {
+  bool synchronous_normal;   /* SQLITE_SYNCHRONOUS=normal: commits skip the fsync */
+  /* SQLITE_CHECKPOINT_PAGES: the log's size at which a busy writer's log
+   * is copied into the database file beside it (sqlite.c); 0: 4096. */
+  unsigned checkpoint_pages;
+};
+
 /*
- * Sets the database every thread connects to (a DATABASE_URL). Call once
- * before any db_thread(); returns 0 or EVENTAPI_EINVAL for an unknown scheme.
+ * Sets the database every thread connects to (a DATABASE_URL), and how
+ * (NULL: the defaults). Call once before any db_thread(); returns 0 or
+ * EVENTAPI_EINVAL for an unknown scheme.
  */
-int db_configure(const char *url, bool synchronous_normal);
+int db_configure(const char *url, const struct db_settings *settings);
 
 /*
  * Opens a connection of its own (for commands and migrations); the caller
@@ -347,6 +356,9 @@ struct db_write_stats {
   uint64_t units;     /* units of work they ran */
   uint64_t replays;   /* batches run again with a savepoint a unit, after one
                          failed having changed rows */
+  /* Checkpoints that emptied the log or copied part of it: by the writer
+   * itself, and by the thread beside it (sqlite.c). */
+  uint64_t checkpoints_writer, checkpoints_beside;
 };
 void db_write_stats(struct db_write_stats *out);
 

@@ -287,10 +287,10 @@ session_setup(struct pg_db *db)
 }
 
 static int
-pg_open(const char *target, bool synchronous_normal, bool read_only, db_t **out, char *err,
-        size_t errlen)
+pg_open(const char *target, const struct db_settings *settings, bool read_only, db_t **out,
+        char *err, size_t errlen)
 {
-  (void)synchronous_normal; /* SQLite's setting; PostgreSQL's is the server's */
+  (void)settings; /* SQLite's; PostgreSQL's are the server's */
   /* Checked first: libpq's message about a malformed string may quote a
    * piece of it, which could be the password. */
   char *parse_error = NULL;

@@ -52,23 +52,31 @@ struct sqlite_stmt {
   char rowid_text[24];
 };
 
+struct checkpointer;
+
 struct sqlite_db {
   struct db base;
   sqlite3 *handle;
+  struct checkpointer *bg; /* the writer's: checkpoints beside it (below) */
   int wal_frames;   /* frames in the write-ahead log after its last commit */
+  int checkpoint_pages; /* SQLITE_CHECKPOINT_PAGES: the checkpoints' thresholds */
   bool full;        /* synchronous=FULL was asked for */
   bool catalogue_changed; /* the open transaction wrote the catalogue row */
 };
 
 /*
  * Checkpoints (copying the write-ahead log into the database file, with an
- * fsync) are run by the writer between batches, not by SQLite inside a
- * commit: when it is idle and the log holds WAL_CHECKPOINT_IDLE frames, or
- * once it holds WAL_CHECKPOINT_BUSY however busy it is (bounding the log,
- * about 64 MiB of 4 KiB pages).
+ * fsync) are kept out of SQLite's commits (wal_autocheckpoint=0) and run
+ * between the writer's batches (sqlite_maintain): by the writer once it is
+ * idle (no unit came for a while, write.c) and the log holds
+ * WAL_CHECKPOINT_IDLE frames; while it is busy, by a thread beside it from
+ * SQLITE_CHECKPOINT_PAGES frames (below); and by the writer itself at
+ * WAL_CHECKPOINT_BUSY times that however busy it is, should the thread
+ * fall behind. That bounds the log: 64 MiB of 4 KiB pages by default.
  */
 #define WAL_CHECKPOINT_IDLE 1000
-#define WAL_CHECKPOINT_BUSY 16384
+#define WAL_CHECKPOINT_BUSY 4
+#define CHECKPOINT_PAGES_DEFAULT 4096
 
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 
@@ -295,9 +303,10 @@ sqlite_open_read_only(const char *path, db_t **out, char *err, size_t errlen)
 }
 
 static int
-sqlite_open(const char *path, bool synchronous_normal, bool read_only, db_t **out, char *err,
-            size_t errlen)
+sqlite_open(const char *path, const struct db_settings *settings, bool read_only, db_t **out,
+            char *err, size_t errlen)
 {
+  bool synchronous_normal = settings->synchronous_normal;
   if (read_only)
     return sqlite_open_read_only(path, out, err, errlen);
   int rc = make_parent_dir(path, err, errlen);
@@ -334,6 +343,10 @@ sqlite_open(const char *path, bool synchronous_normal, bool read_only, db_t **ou
   }
   sqlite3_wal_hook(db->handle, note_wal_size, db);
   db->full = !synchronous_normal;
+  /* At most a million (config.c): four times that still fits an int. */
+  db->checkpoint_pages = settings->checkpoint_pages > 0 && settings->checkpoint_pages <= 1000000
+                             ? (int)settings->checkpoint_pages
+                             : CHECKPOINT_PAGES_DEFAULT;
   sqlite3_update_hook(db->handle, note_update, db);
   sqlite3_rollback_hook(db->handle, note_rollback, db);
   counter_open(path);
@@ -355,20 +368,189 @@ sqlite_thread_opened(db_t *base)
   sqlite3_exec(((struct sqlite_db *)base)->handle, "PRAGMA mmap_size=0", NULL, NULL, NULL);
 }
 
+/*
+ * A busy writer's checkpoints, beside it. Copying the log into the
+ * database file and syncing that file held the writer for tens of
+ * milliseconds, and every unit queued meanwhile waited. A thread of its
+ * own, on a connection of its own, copies the log once it holds
+ * checkpoint_pages frames, while the writer goes on (SQLite lets a
+ * checkpoint run beside a writer); it cannot copy what the writer adds
+ * meanwhile. The log starts over only when a write begins with every
+ * frame copied, so the writer copies that remainder itself, a few pages
+ * and one sync, once it is at most 1/WAL_CHECKPOINT_REMAINDER of
+ * checkpoint_pages. Should the thread never get that close, the writer
+ * waits for its pass and copies the rest itself at WAL_CHECKPOINT_BUSY
+ * times checkpoint_pages. Only one connection checkpoints at a time
+ * (SQLite would answer the other SQLITE_BUSY and copy nothing), so the
+ * writer never checkpoints during a pass of the thread.
+ *
+ * A kill -9 in the middle of either is safe: SQLite syncs the log before
+ * it copies, and the log stays whole until a checkpoint has copied all of
+ * it and synced the file.
+ */
+#define WAL_CHECKPOINT_REMAINDER 8
+
+/*
+ * A PASSIVE checkpoint on handle, by the writer or by the thread beside it
+ * (beside): it waits for no reader, and copies what no reader still needs.
+ * Returns SQLite's code, with *logged and *copied as
+ * sqlite3_wal_checkpoint_v2() gives them when it ran, else 0. Counted for
+ * /metrics when it copied anything.
+ */
+static int
+checkpoint_passive(sqlite3 *handle, bool beside, int *logged, int *copied)
+{
+  int rc = sqlite3_wal_checkpoint_v2(handle, NULL, SQLITE_CHECKPOINT_PASSIVE, logged, copied);
+  if (rc != SQLITE_OK) {
+    if ((rc & 0xff) != SQLITE_BUSY)
+      log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(handle));
+    *logged = *copied = 0;
+  } else if (*copied > 0) {
+    db_write_note_checkpoint(beside);
+  }
+  return rc;
+}
+
+struct checkpointer {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;  /* a pass wanted, or stop */
+  pthread_cond_t done;  /* a pass finished */
+  sqlite3 *handle;
+  bool wanted, running, stopping;
+  /* Its last pass: the log's frames then, and how many of them were
+   * copied; 0 once the writer has checkpointed since. */
+  int logged, copied;
+};
+
+static void *
+checkpointer_main(void *arg)
+{
+  struct checkpointer *c = arg;
+  pthread_setname_np(pthread_self(), "db-checkpoint");
+  pthread_mutex_lock(&c->lock);
+  for (;;) {
+    while (!c->wanted && !c->stopping)
+      pthread_cond_wait(&c->wake, &c->lock);
+    if (c->stopping)
+      break;
+    c->wanted = false;
+    c->running = true;
+    pthread_mutex_unlock(&c->lock);
+    int logged, copied;
+    checkpoint_passive(c->handle, true, &logged, &copied);
+    pthread_mutex_lock(&c->lock);
+    c->logged = logged;
+    c->copied = copied;
+    c->running = false;
+    pthread_cond_broadcast(&c->done);
+  }
+  pthread_mutex_unlock(&c->lock);
+  return NULL;
+}
+
+static void
+checkpointer_stop(struct checkpointer *c)
+{
+  if (c == NULL)
+    return;
+  pthread_mutex_lock(&c->lock);
+  c->stopping = true;
+  pthread_cond_signal(&c->wake);
+  pthread_mutex_unlock(&c->lock);
+  pthread_join(c->thread, NULL);
+  sqlite3_close_v2(c->handle);
+  pthread_cond_destroy(&c->done);
+  pthread_cond_destroy(&c->wake);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}
+
+/* The checkpointer of db's file, started; NULL when it cannot be (then the
+ * writer checkpoints alone, as it would without). */
+static struct checkpointer *
+checkpointer_start(struct sqlite_db *db)
+{
+  const char *path = sqlite3_db_filename(db->handle, "main");
+  if (path == NULL || path[0] == '\0')
+    return NULL;
+  struct checkpointer *c = calloc(1, sizeof *c);
+  if (c == NULL)
+    return NULL;
+  if (sqlite3_open_v2(path, &c->handle,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                      NULL) != SQLITE_OK ||
+      /* journal_mode reads the file's header: until a connection has, it
+       * does not know the log, and a checkpoint does nothing. */
+      sqlite3_exec(c->handle, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0", NULL,
+                   NULL, NULL) != SQLITE_OK) {
+    log_warn("sqlite: no checkpoints beside the writer: %s",
+             c->handle ? sqlite3_errmsg(c->handle) : "out of memory");
+    sqlite3_close_v2(c->handle);
+    free(c);
+    return NULL;
+  }
+  sqlite3_busy_timeout(c->handle, BUSY_TIMEOUT_MS);
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_cond_init(&c->wake, NULL);
+  pthread_cond_init(&c->done, NULL);
+  if (pthread_create(&c->thread, NULL, checkpointer_main, c) != 0) {
+    log_warn("sqlite: no checkpoints beside the writer: cannot start a thread");
+    sqlite3_close_v2(c->handle);
+    pthread_cond_destroy(&c->done);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/*
+ * Whether the writer checkpoints now, itself (having waited for a pass of
+ * the thread beside it to end): when it is idle, when the log has reached
+ * WAL_CHECKPOINT_BUSY times checkpoint_pages, or when the thread's last
+ * pass left at most the remainder of this log uncopied. A pass of an older
+ * log (one that has started over since) had more frames than this one
+ * holds, and is ignored. Otherwise wakes the thread, unless it is copying
+ * already, and returns false.
+ */
+static bool
+checkpoint_by_writer(struct sqlite_db *db, bool idle)
+{
+  int pages = db->checkpoint_pages;
+  if (db->bg == NULL && (idle || (db->bg = checkpointer_start(db)) == NULL))
+    return true;
+  struct checkpointer *c = db->bg;
+  pthread_mutex_lock(&c->lock);
+  bool now = idle || db->wal_frames >= WAL_CHECKPOINT_BUSY * pages ||
+             (!c->running && c->copied > 0 && c->logged <= db->wal_frames &&
+              db->wal_frames - c->copied <= pages / WAL_CHECKPOINT_REMAINDER);
+  if (now) {
+    c->wanted = false;
+    while (c->running)
+      pthread_cond_wait(&c->done, &c->lock);
+    c->logged = c->copied = 0;
+  } else if (!c->running) {
+    c->wanted = true;
+    pthread_cond_signal(&c->wake);
+  }
+  pthread_mutex_unlock(&c->lock);
+  return now;
+}
+
 static void
 sqlite_maintain(db_t *base, bool idle)
 {
   struct sqlite_db *db = (struct sqlite_db *)base;
-  if (db->wal_frames < (idle ? WAL_CHECKPOINT_IDLE : WAL_CHECKPOINT_BUSY))
+  int pages = db->checkpoint_pages;
+  if (db->wal_frames < (idle && pages > WAL_CHECKPOINT_IDLE ? WAL_CHECKPOINT_IDLE : pages) ||
+      !checkpoint_by_writer(db, idle))
     return;
-  /* PASSIVE: it waits for no reader, and copies what no reader still needs;
-   * the log starts over once all of it was copied. */
-  int logged = 0, copied = 0;
-  int rc = sqlite3_wal_checkpoint_v2(db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged,
-                                     &copied);
-  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
-    log_warn("sqlite: checkpoint: %s", sqlite3_errmsg(db->handle));
-  else if (logged >= 0 && copied >= logged)
+  /* The log starts over once all of it was copied. */
+  int logged, copied;
+  if (checkpoint_passive(db->handle, false, &logged, &copied) == SQLITE_OK && logged >= 0 &&
+      copied >= logged)
     db->wal_frames = 0;
 }
 
@@ -421,6 +603,7 @@ static void
 sqlite_close(db_t *base)
 {
   struct sqlite_db *db = (struct sqlite_db *)base;
+  checkpointer_stop(db->bg);
   sqlite3_close_v2(db->handle);
   free(db);
 }

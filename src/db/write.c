@@ -153,6 +153,13 @@ static struct {
 
 /* What the writer did, for db_write_stats(). */
 static atomic_uint_fast64_t stat_batches, stat_units, stat_replays;
+static atomic_uint_fast64_t stat_checkpoints_writer, stat_checkpoints_beside;
+
+void
+db_write_note_checkpoint(bool beside)
+{
+  atomic_fetch_add(beside ? &stat_checkpoints_beside : &stat_checkpoints_writer, 1);
+}
 
 void
 db_write_stats(struct db_write_stats *out)
@@ -160,6 +167,8 @@ db_write_stats(struct db_write_stats *out)
   out->batches = (uint64_t)atomic_load(&stat_batches);
   out->units = (uint64_t)atomic_load(&stat_units);
   out->replays = (uint64_t)atomic_load(&stat_replays);
+  out->checkpoints_writer = (uint64_t)atomic_load(&stat_checkpoints_writer);
+  out->checkpoints_beside = (uint64_t)atomic_load(&stat_checkpoints_beside);
 }
 
 void

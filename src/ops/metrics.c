@@ -413,6 +413,13 @@ ops_metrics_view(struct http_request *req)
       "# TYPE eventapi_db_write_replays_total counter\n");
   appendf(&out, "eventapi_db_write_replays_total %" PRIu64 "\n", writes.replays);
   strbuf_puts(&out,
+      "# HELP eventapi_db_checkpoints_total SQLite: checkpoints (the write-ahead log copied into the database file), by the writer or by the thread beside a busy writer.\n"
+      "# TYPE eventapi_db_checkpoints_total counter\n");
+  appendf(&out, "eventapi_db_checkpoints_total{by=\"writer\"} %" PRIu64 "\n",
+          writes.checkpoints_writer);
+  appendf(&out, "eventapi_db_checkpoints_total{by=\"beside\"} %" PRIu64 "\n",
+          writes.checkpoints_beside);
+  strbuf_puts(&out,
       "# HELP eventapi_db_errors_total Database errors answered to clients, by class.\n"
       "# TYPE eventapi_db_errors_total counter\n");
   for (size_t class = 0; class < HTTP_ERROR_CLASSES; class++)

@@ -164,7 +164,7 @@ db_t *unit_db_open(void)
   char url[160];
   /* An absolute path: "sqlite:///" + "/tmp/...", four slashes. */
   snprintf(url, sizeof url, "sqlite:///%s/db.sqlite3", tmpdir_path());
-  cr_assert_eq(db_configure(url, false), 0, "db_configure(%s)", url);
+  cr_assert_eq(db_configure(url, NULL), 0, "db_configure(%s)", url);
   int rc = db_open(&unit_db);
   cr_assert_eq(rc, 0, "db_open(%s): %d", url, rc);
   char err[256] = "";

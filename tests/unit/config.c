@@ -20,7 +20,8 @@ static const char *const variables[] = {
   "CORS_ALLOWED_ORIGINS", "MEDIA_ROOT", "PUBLIC_URL", "CONNECTION_TIMEOUT",
   "CONNECTION_LIMIT", "PER_IP_CONNECTION_LIMIT", "ARGON2_OPSLIMIT",
   "ARGON2_MEMLIMIT_KIB", "LOGIN_MAX_FAILURES", "LOGIN_WINDOW",
-  "COMMON_PASSWORDS_FILE", "SQLITE_SYNCHRONOUS", "LOGIN_MAX_CLIENT_FAILURES",
+  "COMMON_PASSWORDS_FILE", "SQLITE_SYNCHRONOUS", "SQLITE_CHECKPOINT_PAGES",
+  "LOGIN_MAX_CLIENT_FAILURES",
   "HEADER_TIMEOUT", "BODY_TIMEOUT", "TRUSTED_PROXIES", "ALLOWED_HOSTS", "LOG_FORMAT",
   "IMAGE_MAX_PIXELS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_ALLOW_HTTP",
   "WEBHOOK_ALLOWED_NETWORKS",
@@ -111,6 +112,7 @@ Test(config, defaults)
                    "/usr/lib/python3/dist-packages/django/contrib/auth/"
                    "common-passwords.txt.gz");
   cr_assert_eq(cfg.sqlite_synchronous_normal, false);
+  cr_assert_eq(cfg.sqlite_checkpoint_pages, 4096);
 }
 
 Test(config, everything_from_the_dotenv_file)
@@ -218,6 +220,7 @@ Test(config, bad_integers)
     {"ARGON2_MEMLIMIT_KIB", "7"}, {"ARGON2_MEMLIMIT_KIB", "4294967296"},
     {"LOGIN_MAX_FAILURES", "0"}, {"LOGIN_MAX_FAILURES", "-3"},
     {"LOGIN_WINDOW", "0"}, {"LOGIN_WINDOW", "5m"},
+    {"SQLITE_CHECKPOINT_PAGES", "63"}, {"SQLITE_CHECKPOINT_PAGES", "1000001"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     expect_bad(cases[i].name, cases[i].value);
@@ -229,11 +232,13 @@ Test(config, integer_bounds_are_inclusive)
   setenv("THREADS", "1024", 1);
   setenv("CONNECTION_LIMIT", "1048576", 1);
   setenv("ARGON2_MEMLIMIT_KIB", "8", 1);
+  setenv("SQLITE_CHECKPOINT_PAGES", "64", 1);
   load_ok();
   cr_assert_eq(cfg.port, 65535);
   cr_assert_eq(cfg.threads, 1024);
   cr_assert_eq(cfg.connection_limit, 1048576u);
   cr_assert_eq(cfg.argon2_memlimit, 8192);
+  cr_assert_eq(cfg.sqlite_checkpoint_pages, 64);
 }
 
 Test(config, bad_durations_log_level_and_synchronous)
