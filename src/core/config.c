@@ -413,7 +413,7 @@ config_load(struct config *cfg, const char *dotenv_path, char *err,
   if (rc == 0)
     rc = get_synchronous(&src, &cfg->sqlite_synchronous_normal);
   if (rc == 0)
-    rc = get_unsigned(&src, "SQLITE_CHECKPOINT_PAGES", 4096, 64, 1000000,
+    rc = get_unsigned(&src, "SQLITE_CHECKPOINT_PAGES", 16384, 64, 1000000,
                       &cfg->sqlite_checkpoint_pages);
   if (rc == 0)
     rc = get_unsigned(&src, "WRITE_BATCH_MAX", 256, 1, 100000, &cfg->write_batch_max);

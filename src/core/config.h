@@ -51,7 +51,7 @@ struct config {
   unsigned login_window;       /* LOGIN_WINDOW, seconds: 300 ... within this window */
   char *common_passwords_file; /* COMMON_PASSWORDS_FILE: Django's list when installed */
   bool sqlite_synchronous_normal; /* SQLITE_SYNCHRONOUS=normal opts out of FULL */
-  unsigned sqlite_checkpoint_pages; /* SQLITE_CHECKPOINT_PAGES: 4096, checkpoints beside */
+  unsigned sqlite_checkpoint_pages; /* SQLITE_CHECKPOINT_PAGES: 16384, checkpoints beside */
   unsigned write_batch_max;    /* WRITE_BATCH_MAX: 256 units of work to a transaction */
   int64_t write_batch_wait_ms; /* WRITE_BATCH_WAIT: 0, the writer's wait for company */
   unsigned create_status;       /* CREATE_STATUS: 200 (API.md) or 201 (the original) */

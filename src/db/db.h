@@ -56,7 +56,7 @@ enum db_txn { DB_READ, DB_WRITE };
 struct db_settings {
   bool synchronous_normal;   /* SQLITE_SYNCHRONOUS=normal: commits skip the fsync */
   /* SQLITE_CHECKPOINT_PAGES: the log's size at which a busy writer's log
-   * is copied into the database file beside it (sqlite.c); 0: 4096. */
+   * is copied into the database file beside it (sqlite.c); 0: 16384. */
   unsigned checkpoint_pages;
 };
 

@@ -72,11 +72,11 @@ struct sqlite_db {
  * WAL_CHECKPOINT_IDLE frames; while it is busy, by a thread beside it from
  * SQLITE_CHECKPOINT_PAGES frames (below); and by the writer itself at
  * WAL_CHECKPOINT_BUSY times that however busy it is, should the thread
- * fall behind. That bounds the log: 64 MiB of 4 KiB pages by default.
+ * fall behind. That bounds the log: 128 MiB of 4 KiB pages by default.
  */
 #define WAL_CHECKPOINT_IDLE 1000
-#define WAL_CHECKPOINT_BUSY 4
-#define CHECKPOINT_PAGES_DEFAULT 4096
+#define WAL_CHECKPOINT_BUSY 2
+#define CHECKPOINT_PAGES_DEFAULT 16384
 
 static pthread_once_t configured = PTHREAD_ONCE_INIT;
 
@@ -343,7 +343,7 @@ sqlite_open(const char *path, const struct db_settings *settings, bool read_only
   }
   sqlite3_wal_hook(db->handle, note_wal_size, db);
   db->full = !synchronous_normal;
-  /* At most a million (config.c): four times that still fits an int. */
+  /* At most a million (config.c): twice that still fits an int. */
   db->checkpoint_pages = settings->checkpoint_pages > 0 && settings->checkpoint_pages <= 1000000
                              ? (int)settings->checkpoint_pages
                              : CHECKPOINT_PAGES_DEFAULT;

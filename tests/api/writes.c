@@ -282,7 +282,7 @@ static void
 start_small_checkpoints(void)
 {
   /* The log is copied beside the writer from 64 pages on, and by the
-   * writer itself at four times that: a short rush crosses both often. */
+   * writer itself at twice that: a short rush crosses both often. */
   const char *env[] = {"SQLITE_CHECKPOINT_PAGES", "64", "WORKER", "off", NULL};
   api_server_start_with(env);
 }
@@ -349,7 +349,7 @@ Test(checkpoints, a_rush_keeps_the_log_short_while_a_thread_beside_the_writer_co
   cr_assert_gt(beside, 0, "the thread beside the writer never copied the log");
   /* The log's file keeps the largest size it ever had: each frame is a
    * 4 KiB page and a 24-byte header. With no checkpoint the rush writes
-   * about 4,400 frames; with them the log starts over at 256 (four times
+   * about 4,400 frames; with them the log starts over at 128 (twice
    * 64) plus the frames of the batch that crossed that, or soon after
    * when a reader held an older snapshot. */
   struct stat wal;

@@ -112,7 +112,7 @@ Test(config, defaults)
                    "/usr/lib/python3/dist-packages/django/contrib/auth/"
                    "common-passwords.txt.gz");
   cr_assert_eq(cfg.sqlite_synchronous_normal, false);
-  cr_assert_eq(cfg.sqlite_checkpoint_pages, 4096);
+  cr_assert_eq(cfg.sqlite_checkpoint_pages, 16384);
 }
 
 Test(config, everything_from_the_dotenv_file)
