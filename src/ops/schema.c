@@ -21,6 +21,7 @@
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static json_t *document;
+static pthread_mutex_t texts_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *texts[FORMATS];
 static size_t text_lens[FORMATS];
 
@@ -137,27 +138,6 @@ static void
 build(void)
 {
   document = join();
-  if (document == NULL)
-    return;
-  texts[OPS_SCHEMA_JSON] = json_dumps(document, JSON_COMPACT);
-  texts[OPS_SCHEMA_JSON_PRETTY] = json_dumps(document, JSON_INDENT(2));
-  texts[OPS_SCHEMA_YAML] = ops_yaml_dump(document, NULL);
-  for (int i = 0; i < FORMATS; i++) {
-    if (texts[i] == NULL) {
-      log_error("openapi: out of memory");
-      json_decref(document);
-      document = NULL;
-      return;
-    }
-    text_lens[i] = strlen(texts[i]);
-  }
-  /* The pretty JSON ends with a newline, like the YAML. */
-  char *pretty = realloc(texts[OPS_SCHEMA_JSON_PRETTY], text_lens[OPS_SCHEMA_JSON_PRETTY] + 2);
-  if (pretty != NULL) {
-    pretty[text_lens[OPS_SCHEMA_JSON_PRETTY]++] = '\n';
-    pretty[text_lens[OPS_SCHEMA_JSON_PRETTY]] = '\0';
-    texts[OPS_SCHEMA_JSON_PRETTY] = pretty;
-  }
 }
 
 const json_t *
@@ -167,13 +147,42 @@ ops_schema_document(void)
   return document;
 }
 
+/* The document as text in format; NULL when out of memory. */
+static char *
+dump(enum ops_schema_format format)
+{
+  if (format == OPS_SCHEMA_YAML)
+    return ops_yaml_dump(document, NULL);
+  if (format == OPS_SCHEMA_JSON)
+    return json_dumps(document, JSON_COMPACT);
+  /* The pretty JSON ends with a newline, like the YAML. */
+  char *text = json_dumps(document, JSON_INDENT(2));
+  size_t len = text ? strlen(text) : 0;
+  char *pretty = text ? realloc(text, len + 2) : NULL;
+  if (pretty == NULL) {
+    free(text);
+    return NULL;
+  }
+  memcpy(pretty + len, "\n", 2);
+  return pretty;
+}
+
 const char *
 ops_schema_text(enum ops_schema_format format, size_t *len)
 {
   if (ops_schema_document() == NULL)
     return NULL;
+  /* Each format is made when first asked for: most processes serve one,
+   * many none. */
+  pthread_mutex_lock(&texts_lock);
+  if (texts[format] == NULL && (texts[format] = dump(format)) != NULL)
+    text_lens[format] = strlen(texts[format]);
+  const char *text = texts[format];
   *len = text_lens[format];
-  return texts[format];
+  pthread_mutex_unlock(&texts_lock);
+  if (text == NULL)
+    log_error("openapi: out of memory");
+  return text;
 }
 
 void

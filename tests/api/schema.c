@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "http/router.h"
+#include "ops/schema.h"
 #include "support/api.h"
 #include "support/schema_check.h"
 
@@ -193,6 +194,21 @@ Test(schema, every_ref_resolves)
   expect_str(scheme, "type", "http");
   expect_str(scheme, "scheme", "bearer");
   expect_str(scheme, "bearerFormat", "JWT");
+}
+
+/* The client checks every answer against the document joined in the test's
+ * own process (tests/support/client.c): it must be the one served. */
+Test(schema, answers_are_checked_against_the_served_document)
+{
+  struct api_resp *r = api_get(SCHEMA, NULL);
+  expect_status(r, 200);
+  size_t len = 0;
+  const char *text = ops_schema_text(OPS_SCHEMA_JSON, &len);
+  cr_assert(text != NULL && ops_schema_document() != NULL);
+  expect_that(r->len == len && memcmp(r->body, text, len) == 0,
+              "the served bytes are not the document's compact JSON");
+  expect_that(json_equal(r->json, ops_schema_document()),
+              "the served document is not the one answers are checked against");
 }
 
 Test(schema, yaml_is_the_same_document)

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ops/schema.h"
 #include "support/schema_check.h"
 
 /* Each thread talks over its own handle, so a thread's requests share a
@@ -124,19 +125,19 @@ static void check_no_server_error(const struct api_resp *r)
 /* ---- every answer against the OpenAPI document ------------------------ */
 
 /*
- * Each answer the client receives is checked against the document the
- * server serves at /api/schema/ (fetched once per server, on the first
- * answer): its status must be documented for the operation, and a JSON body
- * must match the documented schema (schema_check.h). A document that cannot
- * be fetched fails every check: the checks never switch themselves off. A
- * mismatch fails the test at once on the test's own thread; another
- * thread's first mismatch is reported at the test thread's next request, or
- * failing that when the server stops.
+ * Each answer the client receives is checked against the OpenAPI document:
+ * its status must be documented for the operation, and a JSON body must
+ * match the documented schema (schema_check.h). The document is the one the
+ * server serves at /api/schema/, joined from the same fragments in this
+ * process (ops_schema_document) rather than fetched and parsed again for
+ * every test; tests/api/schema.c holds the served bytes to it. A document
+ * that cannot be built fails every check: the checks never switch
+ * themselves off. A mismatch fails the test at once on the test's own
+ * thread; another thread's first mismatch is reported at the test thread's
+ * next request, or failing that when the server stops.
  */
 static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
-static json_t *schema_doc;       /* NULL: not fetched, or the fetch failed */
-static bool schema_tried;        /* fetched (or failed to) for this server */
-static char schema_failed[512];  /* why the fetch failed */
+static bool schema_kept;          /* release_schema is registered */
 static char schema_pending[2048]; /* another thread's first mismatch */
 
 /* Called by api_server_stop(), when the test's threads have ended (so
@@ -147,73 +148,10 @@ static void release_schema(void *p)
   if (schema_pending[0]) /* never reported: no request followed */
     cr_expect_fail("%s", schema_pending);
   schema_pending[0] = '\0';
-  schema_failed[0] = '\0';
-  json_decref(schema_doc);
-  schema_doc = NULL;
-  schema_tried = false;
+  schema_kept = false;
 }
 
-static size_t on_schema_body(char *data, size_t size, size_t nmemb, void *userdata)
-{
-  body_append(userdata, data, size * nmemb);
-  return size * nmemb;
-}
-
-/* The document, fetched on a handle of its own with the Host header host
- * (NULL: curl's own); NULL, with why in schema_failed, when it cannot be
- * had. Called with schema_lock held. */
-static json_t *schema_fetch_as(const char *host)
-{
-  struct api_resp r = { .body = calloc(1, 1) };
-  CURL *curl = curl_easy_init();
-  json_t *doc = NULL;
-  if (!r.body || !curl)
-    abort();
-  const char *url = api_url("/api/schema/");
-  curl_easy_setopt(curl, CURLOPT_URL, url);
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(curl, CURLOPT_PROXY, "");
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_schema_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r);
-  struct curl_slist *headers = host ? curl_slist_append(NULL, host) : NULL;
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
-  json_error_t error;
-  if (rc != CURLE_OK) {
-    snprintf(schema_failed, sizeof schema_failed, "GET %s: %s", url, curl_easy_strerror(rc));
-  } else {
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-    if (r.status != 200)
-      snprintf(schema_failed, sizeof schema_failed, "GET %s answered %ld: %.200s", url,
-               r.status, r.body);
-    else if (!(doc = json_loadb(r.body, r.len, 0, &error)))
-      snprintf(schema_failed, sizeof schema_failed, "GET %s: not JSON: %s", url, error.text);
-  }
-  curl_easy_cleanup(curl);
-  free(r.body);
-  return doc;
-}
-
-/* The document, as the server's own address; failing that (a test of
- * ALLOWED_HOSTS), as the Host header the checked request sent. */
-static json_t *schema_fetch(const char *host)
-{
-  json_t *doc = schema_fetch_as(NULL);
-  if (!doc && host) {
-    char first[sizeof schema_failed];
-    memcpy(first, schema_failed, sizeof first);
-    doc = schema_fetch_as(host);
-    if (!doc)
-      snprintf(schema_failed + strlen(schema_failed),
-               sizeof schema_failed - strlen(schema_failed), "; and before: %.200s", first);
-  }
-  return doc;
-}
-
-static void check_against_schema(const struct api_resp *r, const char *host)
+static void check_against_schema(const struct api_resp *r)
 {
   if (r->status == 0) /* no answer: nothing to check */
     return;
@@ -224,13 +162,12 @@ static void check_against_schema(const struct api_resp *r, const char *host)
 
   /* The document is read-only once fetched (until the server stops, after
    * the test's threads ended), so answers are checked outside the lock. */
+  const json_t *doc = ops_schema_document();
   pthread_mutex_lock(&schema_lock);
-  if (!schema_tried) {
-    schema_tried = true;
-    schema_doc = schema_fetch(host);
-    api_keep(&schema_doc, release_schema);
+  if (!schema_kept) {
+    schema_kept = true;
+    api_keep(&schema_kept, release_schema);
   }
-  const json_t *doc = schema_doc;
   if (main_thread && schema_pending[0]) {
     memcpy(pending, schema_pending, sizeof pending);
     schema_pending[0] = '\0';
@@ -249,8 +186,7 @@ static void check_against_schema(const struct api_resp *r, const char *host)
                                err, sizeof err);
   } else {
     ok = false;
-    snprintf(err, sizeof err, "the OpenAPI document could not be fetched to check it: %s",
-             schema_failed);
+    snprintf(err, sizeof err, "the OpenAPI document could not be built to check it (see the log)");
   }
   if (!ok && !main_thread) {
     pthread_mutex_lock(&schema_lock);
@@ -416,14 +352,9 @@ static struct api_resp *perform(const char *method, const char *path,
   curl_slist_free_all(list);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
 
-  /* A Host header of the test's own goes with the schema's fetch too. */
-  const char *host = NULL;
-  for (const char *const *h = headers; h && *h; h++)
-    if (strncasecmp(*h, "Host:", 5) == 0)
-      host = *h;
   resp_parse_json(r);
   check_no_server_error(r);
-  check_against_schema(r, host);
+  check_against_schema(r);
   return r;
 }
 

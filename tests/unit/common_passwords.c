@@ -72,6 +72,20 @@ Test(common_list, plain_file)
   cr_assert_not(users_password_is_common("password"));
 }
 
+/* Python's strip() takes its whitespace (\x1c-\x1f too) from both ends;
+ * lower() folds letters beyond ASCII. */
+Test(common_list, unicode_lines_and_python_whitespace)
+{
+  write_list("\x1c\tSeparated\x1f\v\n\xC3\x84PFELkuchen \n\xE2\x80\x83" "Em-Space\xE2\x80\x83\n"
+             "separated\n", true);
+  cr_assert_eq(users_common_passwords_load(list_path), 0);
+  cr_assert(users_password_is_common("separated"));
+  cr_assert(users_password_is_common("\xC3\xA4pfelkuchen"));
+  cr_assert(users_password_is_common("em-space"));
+  cr_assert_not(users_password_is_common("\xC3\x84pfelkuchen"));
+  cr_assert_not(users_password_is_common("Separated"));
+}
+
 Test(common_list, gzip_file)
 {
   write_list("hunter2hunter2\ntrombone-sandwich\n", true);
