@@ -302,8 +302,12 @@ done:
   return rc;
 }
 
-/* The thread's memo of verified tokens: direct-mapped, by digest. */
+/* The thread's memo of verified tokens, by digest: MEMO_SLOTS entries in
+ * sets of MEMO_WAYS, a token's set chosen by its digest. Direct-mapped, a
+ * few hundred tokens in use shared slots, and each pair pushed each other
+ * out on every request. */
 #define MEMO_SLOTS 1024
+#define MEMO_WAYS 4
 
 struct memo_entry {
   unsigned char digest[crypto_generichash_BYTES];
@@ -330,15 +334,25 @@ auth_token_verify_remembered(const char *key, size_t keylen, const char *token,
                      (const unsigned char *)key,
                      keylen < crypto_generichash_KEYBYTES_MAX ? keylen
                                                                : crypto_generichash_KEYBYTES_MAX);
-  struct memo_entry *entry = &memo[(digest[0] | (unsigned)digest[1] << 8) % MEMO_SLOTS];
-  if (entry->used && sodium_memcmp(entry->digest, digest, sizeof digest) == 0 &&
-      entry->claims.type == expected) {
-    if (entry->claims.exp <= now)
-      return EVENTAPI_EEXPIRED;
-    if (claims)
-      *claims = entry->claims;
-    return 0;
+  struct memo_entry *set =
+    &memo[(digest[0] | (unsigned)digest[1] << 8) % (MEMO_SLOTS / MEMO_WAYS) * MEMO_WAYS];
+  struct memo_entry *entry = NULL;
+  for (int way = 0; way < MEMO_WAYS; way++) {
+    struct memo_entry *e = &set[way];
+    if (e->used && sodium_memcmp(e->digest, digest, sizeof digest) == 0 &&
+        e->claims.type == expected) {
+      if (e->claims.exp <= now)
+        return EVENTAPI_EEXPIRED;
+      if (claims)
+        *claims = e->claims;
+      return 0;
+    }
+    if (entry == NULL && !e->used)
+      entry = e;
   }
+  /* A full set gives up an entry the digest picks: no order to keep. */
+  if (entry == NULL)
+    entry = &set[digest[2] % MEMO_WAYS];
   struct token_claims found;
   int rc = auth_token_verify(key, keylen, token, expected, now, &found);
   if (rc == 0) {

@@ -2,7 +2,7 @@
 
 #include <stdbool.h>
 #include <string.h>
-#include <uuid/uuid.h>
+#include <sodium.h>
 
 #include "core/error.h"
 #include "tickets/signals.h"
@@ -42,9 +42,19 @@ read_ticket(db_stmt_t *st, arena_t *arena, void *out)
 void
 tickets_draw_code(char out[TICKET_CODE_LEN + 1])
 {
-  uuid_t uuid;
-  uuid_generate_random(uuid);
-  uuid_unparse_lower(uuid, out);
+  static const char hex[] = "0123456789abcdef";
+  unsigned char bytes[16];
+
+  randombytes_buf(bytes, sizeof bytes);
+  bytes[6] = (unsigned char)((bytes[6] & 0x0F) | 0x40); /* version 4 */
+  bytes[8] = (unsigned char)((bytes[8] & 0x3F) | 0x80); /* RFC 4122's variant */
+  for (int i = 0, at = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out[at++] = '-';
+    out[at++] = hex[bytes[i] >> 4];
+    out[at++] = hex[bytes[i] & 0x0F];
+  }
+  out[TICKET_CODE_LEN] = '\0';
 }
 
 int

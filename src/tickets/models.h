@@ -80,10 +80,10 @@ int tickets_audit_write(db_t *db, int64_t event_id, const char *code,
 int tickets_checked_in_where(db_t *db, const char *code, arena_t *arena, const char **device);
 
 /*
- * A new ticket code, a random UUID (version 4), into out. libuuid's draw
- * makes several system calls: a view draws the code before its unit of
- * work, so that the writer, which runs every unit in turn, does not wait on
- * them.
+ * A new ticket code, a random UUID (version 4: 122 random bits from
+ * libsodium's randombytes_buf, the kernel's generator), into out. A view
+ * draws the code before its unit of work, so that the writer, which runs
+ * every unit in turn, does not wait on the system call.
  */
 void tickets_draw_code(char out[TICKET_CODE_LEN + 1]);
 

@@ -507,3 +507,36 @@ Test(jwt, bad_arguments)
   cr_assert_eq(auth_token_verify(KEY, 0, "a.b.c", TOKEN_ACCESS, NOW, NULL),
                EVENTAPI_EINVAL);
 }
+
+/* The thread's memo (auth_token_verify_remembered): far more tokens than it
+ * holds, each verified three times over, always answer their own claims;
+ * what it remembers still expires, and only for the type it was verified
+ * as; another key never finds it. */
+Test(jwt, the_memo_answers_each_token_its_own_claims)
+{
+  enum { TOKENS = 3000 };
+  char **tokens = calloc(TOKENS, sizeof *tokens);
+  cr_assert_not_null(tokens);
+  for (int i = 0; i < TOKENS; i++)
+    cr_assert_eq(auth_token_issue(KEY, strlen(KEY), TOKEN_ACCESS, 1000 + i, i % 3, NOW, 1800,
+                                  &tokens[i], NULL), 0);
+  for (int round = 0; round < 3; round++)
+    for (int i = 0; i < TOKENS; i++) {
+      int at = round == 1 ? TOKENS - 1 - i : i;
+      struct token_claims c;
+      cr_assert_eq(auth_token_verify_remembered(KEY, strlen(KEY), tokens[at], TOKEN_ACCESS,
+                                                NOW + 10, &c), 0);
+      cr_assert_eq(c.user_id, 1000 + at, "round %d: token %d answered user %lld", round, at,
+                   (long long)c.user_id);
+      cr_assert_eq(c.generation, at % 3);
+    }
+  cr_assert_eq(auth_token_verify_remembered(KEY, strlen(KEY), tokens[7], TOKEN_ACCESS,
+                                            NOW + 1800, NULL), EVENTAPI_EEXPIRED);
+  cr_assert_eq(auth_token_verify_remembered(KEY, strlen(KEY), tokens[7], TOKEN_REFRESH,
+                                            NOW + 10, NULL), EVENTAPI_EINVAL);
+  cr_assert_eq(auth_token_verify_remembered(OTHER_KEY, strlen(OTHER_KEY), tokens[7],
+                                            TOKEN_ACCESS, NOW + 10, NULL), EVENTAPI_EINVAL);
+  for (int i = 0; i < TOKENS; i++)
+    free(tokens[i]);
+  free(tokens);
+}
